@@ -1,0 +1,93 @@
+// Every error kukeon reports is coded here, in one module (as fastify's lib/errors.js):
+// a stable code for scripts, a default message a user can act on, and the exit code the CLI uses.
+
+export const ErrorCodes = {
+  KUKEON_E_INVALID: { exit: 1, message: 'the document is invalid' },
+  KUKEON_E_INVALID_NAME: { exit: 1, message: 'the name is not valid' },
+  KUKEON_E_RESERVED_NAME: { exit: 1, message: 'the name is reserved by kukeon' },
+  KUKEON_E_UNSUPPORTED_FIELD: { exit: 1, message: 'this field is not supported by kukeon yet' },
+  KUKEON_E_UNKNOWN_KIND: { exit: 1, message: 'unknown kind' },
+  KUKEON_E_API_VERSION: { exit: 1, message: 'unsupported apiVersion (kukeon reads v1beta1)' },
+  KUKEON_E_NO_DOCUMENTS: { exit: 1, message: 'no documents found in input' },
+  KUKEON_E_YAML: { exit: 1, message: 'the input is not valid YAML' },
+  KUKEON_E_NOT_FOUND: { exit: 1, message: 'not found' },
+  KUKEON_E_PARENT_NOT_FOUND: { exit: 1, message: 'the parent resource does not exist' },
+  KUKEON_E_EXISTS: { exit: 1, message: 'already exists' },
+  KUKEON_E_HAS_CHILDREN: { exit: 1, message: 'the resource has children; use --cascade to delete them too' },
+  KUKEON_E_BUSY: { exit: 1, message: 'another operation holds this resource; retry when it finishes' },
+  KUKEON_E_LOCK: { exit: 1, message: 'could not take a lock under the run path' },
+  KUKEON_E_STORE: { exit: 1, message: 'the state store failed' },
+  KUKEON_E_NO_STORE: { exit: 1, message: 'no store plugin is loaded; kukeon needs one (for example store-yaml)' },
+  KUKEON_E_NO_RUNTIME: { exit: 1, message: 'no runtime plugin is loaded; cells can be stored but not started (configure containerd)' },
+  KUKEON_E_CONFIG: { exit: 1, message: 'the configuration is invalid' },
+  KUKEON_E_PLUGIN: { exit: 1, message: 'a plugin failed' },
+  KUKEON_E_PLUGIN_META: { exit: 1, message: 'a plugin declares invalid metadata' },
+  KUKEON_E_SLOT_CONFLICT: { exit: 1, message: 'two plugins claim the same slot; configure only one' },
+  KUKEON_E_PLUGIN_REQUIRES: { exit: 1, message: 'a plugin needs a slot that no loaded plugin fills' },
+  KUKEON_E_PLUGIN_CYCLE: { exit: 1, message: 'plugins require each other in a cycle' },
+  KUKEON_E_SERVICE: { exit: 1, message: 'a service is registered twice or outside its plugin slot' },
+  KUKEON_E_STEP: { exit: 1, message: 'a lifecycle step failed' },
+  KUKEON_E_STATE: { exit: 1, message: 'the operation does not fit the resource state' },
+  KUKEON_E_USAGE: { exit: 2, message: 'invalid usage' },
+  KUKEON_E_INTERNAL: { exit: 1, message: 'internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export interface KukeonErrorDetails {
+  /** Index of the document in a multi-document input (0-based). */
+  document?: number;
+  kind?: string;
+  name?: string;
+  /** JSON-pointer-like field path, for example `spec.containers[1].image`. */
+  field?: string;
+  plugin?: string;
+  hint?: string;
+}
+
+export class KukeonError extends Error {
+  readonly code: ErrorCode;
+  readonly details: KukeonErrorDetails;
+  constructor(code: ErrorCode, message?: string, details: KukeonErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message ?? ErrorCodes[code].message, options);
+    this.name = 'KukeonError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get exitCode(): number {
+    return ErrorCodes[this.code].exit;
+  }
+
+  /** One line a user can read: where, what, and the code. */
+  describe(): string {
+    const d = this.details;
+    const where: string[] = [];
+    if (d.document !== undefined) where.push(`document ${d.document}`);
+    if (d.kind || d.name) where.push(`(${d.kind ?? '?'}${d.name ? ` "${d.name}"` : ''})`);
+    if (d.field) where.push(`field ${d.field}`);
+    if (d.plugin) where.push(`plugin ${d.plugin}`);
+    const prefix = where.length ? `${where.join(' ')}: ` : '';
+    const hint = d.hint ? ` (${d.hint})` : '';
+    return `${prefix}${this.message}${hint} [${this.code}]`;
+  }
+}
+
+/** Thrown by a plugin's `apply` (or a diagnose) to say "not applicable on this host", as containerd's ErrSkipPlugin. */
+export class PluginSkip extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'PluginSkip';
+  }
+}
+
+export function isKukeonError(e: unknown): e is KukeonError {
+  return e instanceof Error && typeof (e as KukeonError).code === 'string' && (e as KukeonError).code in ErrorCodes;
+}
+
+/** Wraps anything thrown into a KukeonError, keeping a coded one as it is. */
+export function toKukeonError(e: unknown, code: ErrorCode = 'KUKEON_E_INTERNAL', details: KukeonErrorDetails = {}): KukeonError {
+  if (isKukeonError(e)) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new KukeonError(code, message, details, { cause: e });
+}

@@ -1,0 +1,11 @@
+// kukeon/sdk: the public surface for plugin authors. Import nothing else from kukeon.
+
+export * from './errors';
+export * from './resources';
+export * from './hooks';
+export * from './host';
+export * from './plugin';
+export * from './oci';
+export * from './failpoint';
+export * from './quantity';
+export type * from './services';

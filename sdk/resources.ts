@@ -1,0 +1,226 @@
+// Resource types: the v1beta1 manifest format (upstream field names) plus the status kukeon keeps.
+
+export const API_VERSION = 'v1beta1';
+
+/** Kinds in hierarchy order: parents before children. */
+export const KINDS = ['Realm', 'Space', 'Stack', 'Cell', 'Container'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export const PHASES = ['create', 'start', 'stop', 'delete', 'purge'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const STATES = ['Pending', 'Ready', 'Stopped', 'Exited', 'Failed', 'Unknown'] as const;
+export type State = (typeof STATES)[number];
+
+/** Depth of a kind in the hierarchy: Realm 1 ... Container 5 (the length of its path). */
+export function kindDepth(kind: Kind): number {
+  return KINDS.indexOf(kind) + 1;
+}
+
+/**
+ * Where a resource lives: its kind and its path of names from the realm down,
+ * for example `{ kind: 'Cell', path: ['main', 'blog', 'wp', 'web'] }`.
+ */
+export interface Ref {
+  readonly kind: Kind;
+  readonly path: readonly string[];
+}
+
+/** `cell/main/blog/wp/web`: how refs are printed by the CLI and in errors. */
+export function formatRef(ref: Ref): string {
+  return `${ref.kind.toLowerCase()}/${ref.path.join('/')}`;
+}
+
+export function parentRef(ref: Ref): Ref | undefined {
+  const i = KINDS.indexOf(ref.kind);
+  if (i === 0) return undefined;
+  return { kind: KINDS[i - 1], path: ref.path.slice(0, -1) };
+}
+
+export function childKind(kind: Kind): Kind | undefined {
+  return KINDS[KINDS.indexOf(kind) + 1];
+}
+
+/** Sizes are bytes or strings with a binary suffix (`64Mi`); cpu.max is `"<quota> <period>"` or `"max"`. */
+export type Size = number | string;
+
+/** One shape of limits at every level (cgroup v2 file names). */
+export interface Resources {
+  cpu?: { max?: string; weight?: number };
+  memory?: { max?: Size; high?: Size };
+  pids?: { max?: number };
+  io?: { weight?: number };
+}
+
+export interface Metadata {
+  name: string;
+  labels?: Record<string, string>;
+}
+
+export interface RealmSpec {
+  /** containerd namespace; `kukeon-<realm>` when unset. */
+  namespace?: string;
+  resources?: Resources;
+}
+
+export interface SpaceSpec {
+  realmId: string;
+  /** Absolute path of the space's CNI conflist; `<confDir>/<realm>-<space>.conflist` when unset. */
+  cniConfigPath?: string;
+  resources?: Resources;
+}
+
+export interface StackSpec {
+  id?: string;
+  realmId: string;
+  spaceId: string;
+  resources?: Resources;
+}
+
+export interface ContainerSpec {
+  id: string;
+  realmId?: string;
+  spaceId?: string;
+  stackId?: string;
+  cellId?: string;
+  root?: boolean;
+  image?: string;
+  /** Replaces the image's entrypoint. */
+  command?: string;
+  /** Replaces the image's cmd. */
+  args?: string[];
+  /** `K=V` strings. */
+  env?: string[];
+  workingDir?: string;
+  resources?: Resources;
+}
+
+export interface CellSpec {
+  id?: string;
+  realmId: string;
+  spaceId: string;
+  stackId: string;
+  rootContainerId?: string;
+  containers: ContainerSpec[];
+  resources?: Resources;
+}
+
+export interface Timestamps {
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+export interface RealmStatus extends Timestamps {
+  state?: State;
+  reason?: string;
+  message?: string;
+  namespace?: string;
+  cgroupPath?: string;
+}
+
+export interface SpaceNetworkStatus {
+  subnet?: string;
+  gateway?: string;
+  bridge?: string;
+  conflistPath?: string;
+}
+
+export interface SpaceStatus extends Timestamps {
+  state?: State;
+  reason?: string;
+  message?: string;
+  cgroupPath?: string;
+  network?: SpaceNetworkStatus;
+}
+
+export interface StackStatus extends Timestamps {
+  state?: State;
+  reason?: string;
+  message?: string;
+  cgroupPath?: string;
+}
+
+/** The cell's root container as the runtime left it: what a later process needs to stop or delete it. */
+export interface CellRootStatus {
+  containerdId?: string;
+  pid?: number;
+  /** `/proc/<pid>/ns/net` of the root, or another path the network plugin attached. */
+  netns?: string;
+  /** Set when kukeon synthesized the root (no container of the cell is the root). */
+  synthesized?: boolean;
+}
+
+export interface CellStatus extends Timestamps {
+  state?: State;
+  reason?: string;
+  message?: string;
+  ip?: string;
+  cgroupPath?: string;
+  root?: CellRootStatus;
+}
+
+export interface ContainerStatus extends Timestamps {
+  state?: State;
+  pid?: number;
+  exitCode?: number;
+  exitSignal?: string;
+  startTime?: string;
+  finishTime?: string;
+  restartCount?: number;
+  containerdId?: string;
+  logPath?: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface SpecOf {
+  Realm: RealmSpec;
+  Space: SpaceSpec;
+  Stack: StackSpec;
+  Cell: CellSpec;
+  Container: ContainerSpec;
+}
+
+export interface StatusOf {
+  Realm: RealmStatus;
+  Space: SpaceStatus;
+  Stack: StackStatus;
+  Cell: CellStatus;
+  Container: ContainerStatus;
+}
+
+/** One document as written in manifests and stored by the store (spec + status). */
+export interface Doc<K extends Kind = Kind> {
+  apiVersion: typeof API_VERSION;
+  kind: K;
+  metadata: Metadata;
+  spec: SpecOf[K];
+  status?: StatusOf[K];
+}
+
+export type RealmDoc = Doc<'Realm'>;
+export type SpaceDoc = Doc<'Space'>;
+export type StackDoc = Doc<'Stack'>;
+export type CellDoc = Doc<'Cell'>;
+export type ContainerDoc = Doc<'Container'>;
+export type AnyDoc = { [K in Kind]: Doc<K> }[Kind];
+
+/** The ref of a document: its kind and the names from its spec's parent ids and its own name. */
+export function refOf(doc: AnyDoc): Ref {
+  const name = doc.metadata.name;
+  switch (doc.kind) {
+    case 'Realm':
+      return { kind: 'Realm', path: [name] };
+    case 'Space':
+      return { kind: 'Space', path: [doc.spec.realmId, name] };
+    case 'Stack':
+      return { kind: 'Stack', path: [doc.spec.realmId, doc.spec.spaceId, name] };
+    case 'Cell':
+      return { kind: 'Cell', path: [doc.spec.realmId, doc.spec.spaceId, doc.spec.stackId, name] };
+    case 'Container':
+      return {
+        kind: 'Container',
+        path: [doc.spec.realmId ?? '', doc.spec.spaceId ?? '', doc.spec.stackId ?? '', doc.spec.cellId ?? '', name],
+      };
+  }
+}

@@ -1,0 +1,24 @@
+import type { StoreService } from './store';
+import type { DiagnoseService } from './diagnose';
+import type { ImageService, LogService, WaitService } from './runtime';
+import type { ApiService } from './api';
+
+export type { StoreService } from './store';
+export type { Diagnosis, DiagnoseService } from './diagnose';
+export type { ImageService, ImageSummary, LogService, WaitService, WaitResult } from './runtime';
+export type { ApiService } from './api';
+
+/** Every service a slot may provide, by name. A plugin provides only the services of its own slot. */
+export interface ServiceMap {
+  store: StoreService;
+  'store.diagnose': DiagnoseService;
+  'runtime.images': ImageService;
+  'runtime.logs': LogService;
+  'runtime.wait': WaitService;
+  'runtime.diagnose': DiagnoseService;
+  'network.diagnose': DiagnoseService;
+  'cgroups.diagnose': DiagnoseService;
+  api: ApiService;
+}
+
+export type ServiceName = keyof ServiceMap;

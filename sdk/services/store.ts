@@ -1,0 +1,24 @@
+import type { AnyDoc, Doc, Kind, Ref } from '../resources';
+
+/**
+ * The `store` slot: authoritative state, one document per resource (a Cell document holds the cell's
+ * own spec without `containers`; each container is its own `kind: Container` document).
+ * Every method is atomic: a crash at any point leaves every document readable, old or new.
+ */
+export interface StoreService {
+  /** The document at `ref`, or undefined. */
+  get<K extends Kind>(ref: Ref & { kind: K }): Promise<Doc<K> | undefined>;
+  /** The documents of `kind` directly under `parent` (the parent's path; `[]` for realms), sorted by name. */
+  list<K extends Kind>(kind: K, parent: readonly string[]): Promise<Doc<K>[]>;
+  /** Creates or replaces the document. Its parent must exist (except for realms). */
+  put(doc: AnyDoc): Promise<void>;
+  /**
+   * Read-merge-write under the store lock: `fn` sees the current document (or undefined) and returns the
+   * next one, or undefined to leave it as it is. Concurrent updaters in other processes lose nothing.
+   */
+  update<K extends Kind>(ref: Ref & { kind: K }, fn: (current: Doc<K> | undefined) => Doc<K> | undefined): Promise<Doc<K> | undefined>;
+  /** Removes the document and everything stored under it. Succeeds when it is already gone. */
+  remove(ref: Ref): Promise<void>;
+  /** Where the store keeps what belongs to `ref` on disk, when it is file-based (logs and generated files live beside it). */
+  location?(ref: Ref): string | undefined;
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Runs every compiled test file (dist/test/**/*.test.js) in its own Node process, prints its output, and closes
+// with one plain line `N passed, N failed[, N skipped]` (uvu prints per-file totals only).
+// A file that exits non-zero without uvu's totals counts as one failed test.
+'use strict';
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const distTest = path.join(root, 'dist', 'test');
+const FILE_TIMEOUT_MS = Number(process.env.KUKEON_TEST_FILE_TIMEOUT_MS || 10 * 60 * 1000);
+
+function findTests(dir) {
+  if (!fs.existsSync(dir)) return [];
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...findTests(p));
+    else if (entry.name.endsWith('.test.js')) out.push(p);
+  }
+  return out.sort();
+}
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [file], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    child.stderr.on('data', (d) => { process.stderr.write(d); });
+    const timer = setTimeout(() => {
+      process.stdout.write(`\n[run] ${path.relative(root, file)} timed out after ${FILE_TIMEOUT_MS} ms\n`);
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_MS);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+      const num = (label) => {
+        const m = new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm').exec(plain);
+        return m ? Number(m[1]) : undefined;
+      };
+      const total = num('Total');
+      const passed = num('Passed');
+      const skipped = num('Skipped') || 0;
+      let failed;
+      if (total === undefined || passed === undefined) failed = 1;
+      else failed = total - passed + (code !== 0 && total === passed ? 1 : 0);
+      const ms = Date.now() - started;
+      process.stdout.write(`[run] ${path.relative(root, file)}: ${passed ?? 0} passed, ${failed} failed, ${skipped} skipped (${ms} ms, exit ${code ?? signal})\n`);
+      resolve({ passed: passed ?? 0, failed, skipped });
+    });
+  });
+}
+
+(async () => {
+  const filter = process.argv.slice(2);
+  let files = findTests(distTest);
+  if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
+  if (files.length === 0) {
+    console.error('[run] no compiled tests under dist/test: run `npm run build` first');
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  for (const file of files) {
+    const r = await runFile(file);
+    totals.passed += r.passed;
+    totals.failed += r.failed;
+    totals.skipped += r.skipped;
+  }
+  const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
+  console.log(`\n${totals.passed} passed, ${totals.failed} failed${skipped}`);
+  process.exit(totals.failed ? 1 : 0);
+})();
