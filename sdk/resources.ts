@@ -189,8 +189,8 @@ export interface StatusOf {
   Container: ContainerStatus;
 }
 
-/** One document as written in manifests and stored by the store (spec + status). */
-export interface Doc<K extends Kind = Kind> {
+/** The shape of one kind's document. */
+export interface DocOf<K extends Kind> {
   apiVersion: typeof API_VERSION;
   kind: K;
   metadata: Metadata;
@@ -198,12 +198,15 @@ export interface Doc<K extends Kind = Kind> {
   status?: StatusOf[K];
 }
 
+/** One document as written in manifests and stored by the store (spec + status); a union over kinds for `Doc`. */
+export type Doc<K extends Kind = Kind> = K extends Kind ? DocOf<K> : never;
+
 export type RealmDoc = Doc<'Realm'>;
 export type SpaceDoc = Doc<'Space'>;
 export type StackDoc = Doc<'Stack'>;
 export type CellDoc = Doc<'Cell'>;
 export type ContainerDoc = Doc<'Container'>;
-export type AnyDoc = { [K in Kind]: Doc<K> }[Kind];
+export type AnyDoc = Doc<Kind>;
 
 /** The ref of a document: its kind and the names from its spec's parent ids and its own name. */
 export function refOf(doc: AnyDoc): Ref {

@@ -1,0 +1,37 @@
+import { Command, Option } from 'clipanion';
+import YAML from 'yaml';
+import { formatRef } from '../../../sdk';
+import { BaseCommand } from '../base-command';
+
+export class ApplyCommand extends BaseCommand {
+  static override paths = [['apply']];
+  static override usage = Command.Usage({
+    description: 'Create or update resources from a multi-document YAML manifest',
+    details: 'Every document is validated before anything is written. Missing parents (realm, space, stack) are created. Prints `<kind>/<path> created|updated|unchanged|failed`.',
+    examples: [['Apply a manifest', '$0 apply -f cells.yaml'], ['Show what would change', '$0 apply -f cells.yaml --dry-run']],
+  });
+
+  file = Option.String('-f,--file', { required: true, description: 'Manifest file, or - for stdin' });
+  dryRun = Option.Boolean('--dry-run', false, { description: 'Print what each plugin would change; write nothing' });
+  output = Option.String('-o,--output', { description: 'yaml|json: print the result as data' });
+
+  protected async run(): Promise<number> {
+    const text = await this.readInput(this.file);
+    const host = await this.host();
+    const report = await host.controller.apply(text, { dryRun: this.dryRun, source: this.file === '-' ? 'stdin' : this.file });
+    if (this.output === 'json' || this.output === 'yaml') {
+      const data = { items: report.items.map((i) => ({ ...i, ref: formatRef(i.ref) })), plan: report.plan?.map((p) => ({ ...p, ref: formatRef(p.ref) })) };
+      this.out(this.output === 'json' ? `${JSON.stringify(data, null, 2)}\n` : YAML.stringify(data));
+    } else if (report.plan) {
+      for (const p of report.plan) this.out(`${formatRef(p.ref)} ${p.action}${p.by === 'kukeon' ? '' : ` (${p.by})`}${p.detail ? `: ${p.detail}` : ''}\n`);
+      this.out('dry run: nothing was written\n');
+    } else {
+      for (const i of report.items) {
+        const extra = i.implicit ? ' (implicit parent)' : '';
+        this.out(`${formatRef(i.ref)} ${i.action}${extra}\n`);
+        if (i.action === 'failed') this.err(`Error: ${formatRef(i.ref)}: ${i.error} [${i.code}]\n`);
+      }
+    }
+    return report.items.some((i) => i.action === 'failed') ? 1 : 0;
+  }
+}

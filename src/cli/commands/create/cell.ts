@@ -1,0 +1,40 @@
+import { Command, Option } from 'clipanion';
+import { API_VERSION, formatRef } from '../../../../sdk';
+import type { ContainerSpec } from '../../../../sdk';
+import { BaseCommand } from '../../base-command';
+
+export class CreateCellCommand extends BaseCommand {
+  static override paths = [['create', 'cell'], ['create', 'ce'], ['c', 'cell']];
+  static override usage = Command.Usage({
+    description: 'Create a cell with one container, stopped; the stack must exist',
+    details: 'The container is named after the cell. `--command` replaces the image entrypoint; arguments after `--` (or `--args`) replace its cmd.',
+    examples: [['A sleeping busybox', '$0 create cell sleeper --image busybox --command sleep -- 3600']],
+  });
+
+  name = Option.String({ required: true });
+  image = Option.String('--image', { required: true, description: 'Image reference' });
+  command = Option.String('--command', { description: "Replaces the image's entrypoint" });
+  args = Option.Array('--args', { description: "Replaces the image's cmd (repeatable)" });
+  env = Option.Array('-e,--env', { description: 'K=V (repeatable)' });
+  rest = Option.Rest();
+  realm = Option.String('--realm', 'default');
+  space = Option.String('--space', 'default');
+  stack = Option.String('--stack', 'default');
+
+  protected async run(): Promise<number> {
+    const host = await this.host();
+    const container: ContainerSpec = { id: this.name, image: this.image };
+    if (this.command) container.command = this.command;
+    const args = [...(this.args ?? []), ...this.rest];
+    if (args.length) container.args = args;
+    if (this.env?.length) container.env = this.env;
+    const r = await host.controller.create({
+      apiVersion: API_VERSION,
+      kind: 'Cell',
+      metadata: { name: this.name },
+      spec: { realmId: this.realm, spaceId: this.space, stackId: this.stack, containers: [container] },
+    });
+    this.out(`${formatRef(r.ref)} ${r.action}\n`);
+    return 0;
+  }
+}

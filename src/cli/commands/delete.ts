@@ -1,0 +1,50 @@
+import { Command, Option } from 'clipanion';
+import { KukeonError, formatRef } from '../../../sdk';
+import { BaseCommand } from '../base-command';
+import { parseKind } from '../kinds';
+import { refIn } from '../scope';
+
+export class DeleteCommand extends BaseCommand {
+  static override paths = [['delete'], ['d']];
+  static override usage = Command.Usage({
+    description: 'Delete a resource, or the documents of a manifest',
+    details: 'A realm, space or stack with children is refused unless `--cascade`. A cell takes its containers with it. `--force` goes on past backend errors but never orphans children.',
+    examples: [['A realm and everything in it', '$0 delete realm main --cascade'], ['What a manifest created', '$0 delete -f cells.yaml']],
+  });
+
+  kind = Option.String({ required: false });
+  name = Option.String({ required: false });
+  file = Option.String('-f,--file', { description: 'Delete the documents of this manifest (- for stdin)' });
+  cascade = Option.Boolean('--cascade', false, { description: 'Delete children too' });
+  force = Option.Boolean('--force', false, { description: 'Continue past backend errors' });
+  realm = Option.String('--realm');
+  space = Option.String('--space');
+  stack = Option.String('--stack');
+
+  protected async run(): Promise<number> {
+    const host = await this.host();
+    if (this.file !== undefined) {
+      if (this.kind !== undefined) throw new KukeonError('KUKEON_E_USAGE', 'use either -f FILE or KIND NAME');
+      const text = await this.readInput(this.file);
+      const items = await host.controller.deleteDocuments(text, { cascade: this.cascade, force: this.force, source: this.file });
+      let failed = false;
+      for (const i of items) {
+        if (i.error) {
+          failed = true;
+          this.err(`Error: ${i.error}\n`);
+        } else this.report(formatRef(i.ref), i.warnings);
+      }
+      return failed ? 1 : 0;
+    }
+    if (this.kind === undefined || this.name === undefined) throw new KukeonError('KUKEON_E_USAGE', 'usage: kuke delete KIND NAME [--cascade] [--force], or kuke delete -f FILE');
+    const kind = parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']);
+    const ref = refIn(kind, this.name, { realm: this.realm, space: this.space, stack: this.stack });
+    for (const i of await host.controller.delete(ref, { cascade: this.cascade, force: this.force })) this.report(formatRef(i.ref), i.warnings);
+    return 0;
+  }
+
+  private report(ref: string, warnings: string[]): void {
+    this.out(`${ref} deleted\n`);
+    for (const w of warnings) this.err(`Warning: ${w}\n`);
+  }
+}

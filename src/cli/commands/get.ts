@@ -1,0 +1,45 @@
+import { Command, Option } from 'clipanion';
+import { KukeonError } from '../../../sdk';
+import { parseKind } from '../kinds';
+import { checkFormat, printDocs } from '../output/print-docs';
+import { BaseCommand } from '../base-command';
+import { scopePath } from '../scope';
+import { checkName } from '../../host/validation/names';
+
+export class GetCommand extends BaseCommand {
+  static override paths = [['get'], ['g']];
+  static override usage = Command.Usage({
+    description: 'Show resources with their live status',
+    details: 'Kinds: realm(s,r), space(s,sp), stack(s,st), cell(s,ce), container(s,co). Reads only; `refresh` writes status.',
+    examples: [['Cells of a stack', '$0 get cells --realm main --space blog --stack wp'], ['One realm as YAML', '$0 get realm main -o yaml']],
+  });
+
+  kind = Option.String({ required: true });
+  name = Option.String({ required: false });
+  output = Option.String('-o,--output', { description: 'table|wide|yaml|json' });
+  selector = Option.String('-l,--selector', { description: 'Label selector: k=v, k!=v, k, !k (comma = AND)' });
+  realm = Option.String('--realm');
+  space = Option.String('--space');
+  stack = Option.String('--stack');
+  cell = Option.String('--cell', { description: 'For containers: the cell (default: every cell of the stack)' });
+  noDaemon = Option.Boolean('--no-daemon', false, { description: 'Run in-process' });
+
+  protected override noDaemonFlag(): boolean {
+    return this.noDaemon;
+  }
+
+  protected async run(): Promise<number> {
+    const kind = parseKind(this.kind);
+    const format = checkFormat(this.output);
+    if (this.name !== undefined && this.selector !== undefined) throw new KukeonError('KUKEON_E_USAGE', 'a NAME and -l cannot be used together');
+    if (this.name !== undefined) checkName(this.name, `${kind.toLowerCase()} name`);
+    const flags = { realm: this.realm, space: this.space, stack: this.stack, cell: this.cell };
+    const scope = kind === 'Container' && this.cell === undefined ? scopePath('Cell', flags) : scopePath(kind, flags);
+    const host = await this.host();
+    const docs = await host.controller.get({ kind, scope, name: this.name, selector: this.selector });
+    const text = printDocs(kind, docs, format, this.name !== undefined);
+    if (text === '' && format !== 'yaml' && format !== 'json') this.err(`No ${kind.toLowerCase()}s found in ${scope.length ? scope.join('/') : 'the run path'}.\n`);
+    this.out(text);
+    return 0;
+  }
+}

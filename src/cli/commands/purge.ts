@@ -1,0 +1,34 @@
+import { Command, Option } from 'clipanion';
+import { formatRef } from '../../../sdk';
+import { BaseCommand } from '../base-command';
+import { parseKind } from '../kinds';
+import { refIn } from '../scope';
+
+export class PurgeCommand extends BaseCommand {
+  static override paths = [['purge'], ['p']];
+  static override usage = Command.Usage({
+    description: 'Delete a resource and sweep what is left of it in every backend',
+    details: 'Succeeds when parts (or the whole resource) are already gone. Children need `--cascade`.',
+  });
+
+  kind = Option.String({ required: true });
+  name = Option.String({ required: true });
+  cascade = Option.Boolean('--cascade', false, { description: 'Purge children too' });
+  force = Option.Boolean('--force', false, { description: 'Accepted for compatibility: purge always goes on past backend errors' });
+  noDaemon = Option.Boolean('--no-daemon', false, { description: 'Run in-process' });
+  realm = Option.String('--realm');
+  space = Option.String('--space');
+  stack = Option.String('--stack');
+
+  protected override noDaemonFlag(): boolean {
+    return this.noDaemon;
+  }
+
+  protected async run(): Promise<number> {
+    const kind = parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']);
+    const ref = refIn(kind, this.name, { realm: this.realm, space: this.space, stack: this.stack });
+    const host = await this.host();
+    for (const i of await host.controller.purge(ref, { cascade: this.cascade })) this.out(`${formatRef(i.ref)} purged\n`);
+    return 0;
+  }
+}

@@ -1,0 +1,24 @@
+import { Command, Option } from 'clipanion';
+import { KINDS } from '../../../sdk';
+import { SCHEMAS } from '../../host/validation/schemas';
+import { BaseCommand } from '../base-command';
+import { parseKind } from '../kinds';
+
+export class SchemaCommand extends BaseCommand {
+  static override paths = [['schema']];
+  static override usage = Command.Usage({
+    description: 'Print the JSON Schema of a kind, for editors',
+    examples: [['The Cell schema', '$0 schema cell > cell.schema.json']],
+  });
+
+  kind = Option.String({ required: false });
+
+  protected async run(): Promise<number> {
+    if (this.kind === undefined) {
+      this.out(`${KINDS.map((k) => k.toLowerCase()).join('\n')}\n`);
+      return 0;
+    }
+    this.out(`${JSON.stringify(SCHEMAS[parseKind(this.kind)], null, 2)}\n`);
+    return 0;
+  }
+}

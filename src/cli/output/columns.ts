@@ -1,0 +1,55 @@
+// The columns `kuke get` prints per kind (upstream's), and the extra ones with `-o wide`.
+
+import type { AnyDoc, Kind } from '../../../sdk';
+
+type Column = { header: string; value: (doc: AnyDoc) => string };
+
+/** `5m`, `3h`, `2d`: time since the resource was created. */
+export function age(createdAt: string | undefined, now = Date.now()): string {
+  if (!createdAt) return '<unknown>';
+  const s = Math.max(0, Math.floor((now - Date.parse(createdAt)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+const spec = (d: AnyDoc) => d.spec as unknown as Record<string, unknown>;
+const status = (d: AnyDoc) => (d.status ?? {}) as Record<string, unknown>;
+const str = (v: unknown) => (v === undefined || v === null || v === '' ? '-' : String(v));
+
+const NAME: Column = { header: 'NAME', value: (d) => d.metadata.name };
+const REALM: Column = { header: 'REALM', value: (d) => str(spec(d).realmId) };
+const SPACE: Column = { header: 'SPACE', value: (d) => str(spec(d).spaceId) };
+const STACK: Column = { header: 'STACK', value: (d) => str(spec(d).stackId) };
+const CELL: Column = { header: 'CELL', value: (d) => str(spec(d).cellId) };
+const STATE: Column = { header: 'STATE', value: (d) => str(status(d).state ?? 'Unknown') };
+const AGE: Column = { header: 'AGE', value: (d) => age(status(d).createdAt as string | undefined) };
+
+export const COLUMNS: Record<Kind, { base: Column[]; wide: Column[] }> = {
+  Realm: { base: [NAME, STATE, AGE], wide: [{ header: 'NAMESPACE', value: (d) => str(status(d).namespace ?? spec(d).namespace ?? `kukeon-${d.metadata.name}`) }] },
+  Space: {
+    base: [NAME, REALM, STATE, AGE],
+    wide: [
+      { header: 'SUBNET', value: (d) => str((status(d).network as { subnet?: string } | undefined)?.subnet) },
+      { header: 'BRIDGE', value: (d) => str((status(d).network as { bridge?: string } | undefined)?.bridge) },
+    ],
+  },
+  Stack: { base: [NAME, REALM, SPACE, STATE, AGE], wide: [{ header: 'CGROUP', value: (d) => str(status(d).cgroupPath) }] },
+  Cell: {
+    base: [NAME, REALM, SPACE, STACK, STATE, AGE],
+    wide: [
+      { header: 'CONTAINERS', value: (d) => String(((spec(d).containers as unknown[]) ?? []).length) },
+      { header: 'IP', value: (d) => str(status(d).ip) },
+      { header: 'REASON', value: (d) => str(status(d).reason) },
+    ],
+  },
+  Container: {
+    base: [NAME, REALM, SPACE, STACK, CELL, STATE, { header: 'RESTARTS', value: (d) => String(status(d).restartCount ?? 0) }, AGE],
+    wide: [
+      { header: 'IMAGE', value: (d) => str(spec(d).image) },
+      { header: 'PID', value: (d) => str(status(d).pid) },
+      { header: 'EXIT', value: (d) => str(status(d).exitCode) },
+    ],
+  },
+};

@@ -1,0 +1,26 @@
+// Where a command runs: in this process (the controller in-process) or through the daemon's socket.
+// One function decides it, so the rule is tested in one place.
+
+export type Route = { mode: 'in-process' | 'daemon'; reason: string };
+
+export interface RouteInput {
+  /** `--no-daemon` on the commands that have it (init, uninstall, purge, every get). */
+  noDaemon?: boolean;
+  /** `KUKEON_NO_DAEMON`. */
+  env?: string;
+  /** `--run-path` was given on the command line. */
+  runPathExplicit?: boolean;
+  /** Whether this build has a daemon client at all. */
+  daemonAvailable: boolean;
+}
+
+export function routeCommand(input: RouteInput): Route {
+  if (input.noDaemon) return { mode: 'in-process', reason: '--no-daemon' };
+  if (input.env !== undefined && ['1', 'true', 'yes'].includes(input.env.toLowerCase())) return { mode: 'in-process', reason: 'KUKEON_NO_DAEMON' };
+  if (input.runPathExplicit) return { mode: 'in-process', reason: '--run-path' };
+  if (!input.daemonAvailable) return { mode: 'in-process', reason: 'this build has no daemon client yet' };
+  return { mode: 'daemon', reason: 'default' };
+}
+
+/** No daemon client exists yet (the api-socket plugin comes later): every command runs in-process. */
+export const DAEMON_CLIENT_AVAILABLE = false;

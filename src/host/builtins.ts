@@ -1,0 +1,11 @@
+// The built-in plugins, assembled in one place (as Vite's resolvePlugins): each is an ordinary plugin that only
+// taps the host's hooks and provides its slot's services, so a configuration can swap any of them out.
+
+import type { Plugin } from '../../sdk';
+import storeYaml from '../../plugins/store-yaml';
+
+export const BUILTIN_PLUGINS: readonly Plugin<any>[] = [storeYaml];
+
+export function builtinByName(name: string): Plugin<any> | undefined {
+  return BUILTIN_PLUGINS.find((p) => p.name === name);
+}

@@ -1,0 +1,59 @@
+// Apply of a cell that already exists: containers that were removed are removed, containers whose spec changed
+// are recreated, new ones are added (each started when the cell runs), and the others are left running.
+// A change of the root container, or of which container is root, recreates them all.
+
+import type { CellDoc, ContainerDoc } from '../../../sdk';
+import { containerDoc, rootIdOf, splitCell } from './cell-documents';
+import { changedFields, sameSpec } from './diff';
+import type { Lifecycle } from './lifecycle';
+
+export interface CellChange {
+  action: 'updated' | 'unchanged';
+  changes: string[];
+  /** The cell was running before and containers were restarted or the cell must be started again. */
+  wasRunning: boolean;
+}
+
+function ownSpec(cell: CellDoc): Record<string, unknown> {
+  const { containers: _c, ...own } = cell.spec;
+  return own;
+}
+
+export async function applyExistingCell(lifecycle: Lifecycle, desired: CellDoc): Promise<CellChange> {
+  const ref = { kind: 'Cell' as const, path: [desired.spec.realmId, desired.spec.spaceId, desired.spec.stackId, desired.metadata.name] };
+  return lifecycle.withLock(ref, async () => {
+    const ctx = await lifecycle.cellContext(ref, 'create');
+    const running = ctx.status.state === 'Ready';
+    const changes = [...changedFields('spec', ownSpec(ctx.doc), ownSpec(desired)), ...changedFields('metadata', ctx.doc.metadata as never, desired.metadata as never)];
+    const current = new Map(ctx.containers.map((c) => [c.metadata.name, c]));
+    const wanted = new Map(splitCell(desired).containers.map((c) => [c.metadata.name, c]));
+    const removed = [...current.values()].filter((c) => !wanted.has(c.metadata.name));
+    const added = [...wanted.values()].filter((c) => !current.has(c.metadata.name));
+    const changed = [...wanted.values()].filter((c) => current.has(c.metadata.name) && !sameSpec(current.get(c.metadata.name)!.spec, c.spec));
+    const rootId = rootIdOf(desired.spec);
+    const rootMoved = rootId !== ctx.rootId || changed.some((c) => c.metadata.name === rootId);
+    for (const c of removed) changes.push(`container ${c.metadata.name} removed`);
+    for (const c of added) changes.push(`container ${c.metadata.name} added`);
+    for (const c of changed) changes.push(`container ${c.metadata.name} changed`);
+    if (changes.length === 0) return { action: 'unchanged', changes, wasRunning: running };
+
+    const keepStatus = (doc: ContainerDoc) => containerDoc(ctx.doc, doc.spec, current.get(doc.metadata.name)?.status);
+    if (rootMoved) {
+      // The root owns the namespaces: every container goes, and the cell starts again from its root.
+      if (running) await lifecycle.stop(ref, undefined, true);
+      const stopped = await lifecycle.cellContext(ref, 'delete');
+      for (const c of [...stopped.containers].reverse()) await lifecycle.removeContainer(stopped, c, false);
+    } else {
+      for (const c of removed) await lifecycle.removeContainer(ctx, c, running);
+      for (const c of changed) {
+        await lifecycle.removeContainer(ctx, current.get(c.metadata.name)!, running);
+        await lifecycle.addContainer(ctx, keepStatus(c), running);
+      }
+      for (const c of added) await lifecycle.addContainer(ctx, c, running);
+      await lifecycle.persistCell(ctx);
+    }
+    // Writes the cell's own spec and converges every create tap (they are idempotent).
+    await lifecycle.createLocked(desired, ref);
+    return { action: 'updated', changes, wasRunning: running };
+  });
+}

@@ -1,0 +1,69 @@
+// The host's own taps that make a cell's start and stop exactly its steps, in order, and run the Container-kind
+// hooks inside startWorkloads and stopWorkloads. Status is persisted after every step, failures included.
+
+import { CELL_START_STEPS, CELL_STOP_STEPS, KukeonError } from '../../../sdk';
+import type { CellContext, CellStep } from '../../../sdk';
+import type { HostHooks } from '../hooks';
+import { undoScopeOf } from '../undo-stack';
+import type { Lifecycle } from './lifecycle';
+
+const TAP = 'kukeon:cell-steps';
+
+export function tapCellSteps(hooks: HostHooks, lifecycle: Lifecycle): void {
+  const step = async (name: CellStep, ctx: CellContext) => {
+    try {
+      await hooks.cell[name].promise(ctx);
+    } finally {
+      await lifecycle.persistCell(ctx);
+    }
+  };
+
+  hooks.start.for('Cell').tapPromise(TAP, async (c) => {
+    const ctx = c as CellContext;
+    for (const name of CELL_START_STEPS) {
+      try {
+        await step(name, ctx);
+      } catch (err) {
+        (err as { step?: string }).step ??= name;
+        throw err;
+      }
+    }
+  });
+
+  hooks.stop.for('Cell').tapPromise(TAP, async (c) => {
+    const ctx = c as CellContext;
+    const errors: string[] = [];
+    for (const name of CELL_STOP_STEPS) {
+      try {
+        await step(name, ctx);
+      } catch (err) {
+        errors.push(`${name}: ${(err as Error).message}`);
+      }
+    }
+    if (errors.length) throw new KukeonError('KUKEON_E_STEP', `stop failed: ${errors.join('; ')}`);
+  });
+
+  const workloads = (ctx: CellContext) => ctx.containers.filter((c) => c.metadata.name !== ctx.rootId);
+
+  hooks.cell.startWorkloads.tapPromise('kukeon:containers', async (c) => {
+    const ctx = c as CellContext;
+    for (const doc of workloads(ctx)) {
+      const cctx = lifecycle.containerContext(ctx, doc);
+      undoScopeOf(ctx)?.bind(cctx);
+      await hooks.start.for('Container').promise(cctx);
+    }
+  });
+
+  hooks.cell.stopWorkloads.tapPromise('kukeon:containers', async (c) => {
+    const ctx = c as CellContext;
+    const errors: string[] = [];
+    for (const doc of workloads(ctx).reverse()) {
+      try {
+        await hooks.stop.for('Container').promise(lifecycle.containerContext(ctx, doc));
+      } catch (err) {
+        errors.push(`${doc.metadata.name}: ${(err as Error).message}`);
+      }
+    }
+    if (errors.length) throw new KukeonError('KUKEON_E_STEP', `stopping workloads failed: ${errors.join('; ')}`);
+  });
+}

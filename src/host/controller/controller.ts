@@ -1,0 +1,368 @@
+// The controller: apply, get, create, delete, purge, start, stop, refresh. It only calls hooks and services,
+// takes plain data in and returns plain data out, so the daemon can serve it unchanged.
+
+import { KINDS, KukeonError, childKind, formatRef, isKukeonError, toKukeonError } from '../../../sdk';
+import type { AnyDoc, AnyStatus, CellDoc, Doc, Kind, PlanItem, PluginStatus, Ref, StopOptions, StoreService } from '../../../sdk';
+import type { Diagnosis, DiagnoseService } from '../../../sdk/services';
+import type { HostHooks } from '../hooks';
+import type { HostServiceRegistry } from '../service-registry';
+import type { HostStateReader } from '../state-reader';
+import type { ValidateOptions } from '../validation/validate-document';
+import { validateDocument } from '../validation/validate-document';
+import { applyExistingCell } from './apply-cell';
+import { changedFields, sameSpec } from './diff';
+import { foldContainers, validateInput, withParents } from './documents';
+import type { PlannedDoc } from './documents';
+import { DEFAULT_STOP, KILL, Lifecycle } from './lifecycle';
+import { parseSelector } from './selector';
+
+export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'failed';
+
+export interface ApplyItem {
+  ref: Ref;
+  action: ApplyAction;
+  implicit?: boolean;
+  changes?: string[];
+  error?: string;
+  code?: string;
+}
+
+export interface ApplyReport {
+  items: ApplyItem[];
+  /** Set on a dry run: what each plugin would change. Nothing was written. */
+  plan?: PlanItem[];
+}
+
+export interface RemovedItem {
+  ref: Ref;
+  warnings: string[];
+}
+
+export interface GetQuery {
+  kind: Kind;
+  /** The parent's path (the scope); for containers, the cell's path or the stack's path for every cell. */
+  scope: string[];
+  name?: string;
+  selector?: string;
+}
+
+export interface DoctorReport {
+  plugins: PluginStatus[];
+  findings: (Diagnosis & { service: string })[];
+  ok: boolean;
+}
+
+export interface ControllerDeps {
+  hooks: HostHooks;
+  store: () => StoreService;
+  state: HostStateReader;
+  services: HostServiceRegistry;
+  lifecycle: Lifecycle;
+  plugins: () => PluginStatus[];
+  hasRuntime: () => boolean;
+}
+
+export class Controller {
+  constructor(private readonly d: ControllerDeps) {}
+
+  private get store(): StoreService {
+    return this.d.store();
+  }
+
+  /** Applies a multi-document manifest; nothing is written when any document is invalid. */
+  async apply(text: string, options: { dryRun?: boolean; source?: string } = {}): Promise<ApplyReport> {
+    const validated = await validateInput(this.d.hooks, text, options.source ?? 'input');
+    const docs = await withParents(foldContainers(validated), this.store);
+    if (options.dryRun) return { items: [], plan: await this.plan(docs) };
+    const items: ApplyItem[] = [];
+    for (const d of docs) {
+      const parentFailed = items.find((i) => i.action === 'failed' && d.ref.path.length > i.ref.path.length && i.ref.path.every((p, k) => d.ref.path[k] === p));
+      if (parentFailed) {
+        items.push({ ref: d.ref, action: 'failed', implicit: d.implicit, error: `not applied: ${formatRef(parentFailed.ref)} failed`, code: 'KUKEON_E_PARENT_NOT_FOUND' });
+        continue;
+      }
+      try {
+        items.push({ ...(await this.applyOne(d)), ref: d.ref, implicit: d.implicit });
+      } catch (err) {
+        const e = toKukeonError(err);
+        items.push({ ref: d.ref, action: 'failed', implicit: d.implicit, error: e.message, code: e.code });
+      }
+    }
+    return { items };
+  }
+
+  private async applyOne(d: PlannedDoc): Promise<Omit<ApplyItem, 'ref'>> {
+    const { doc, ref } = d;
+    if (doc.kind === 'Container') return this.applyContainer(doc, ref);
+    if (doc.kind === 'Cell') {
+      const exists = await this.store.get(ref);
+      let result: Omit<ApplyItem, 'ref'>;
+      if (!exists) {
+        await this.d.lifecycle.create(doc, ref);
+        result = { action: 'created' };
+      } else {
+        const change = await applyExistingCell(this.d.lifecycle, doc);
+        result = { action: change.action, changes: change.changes };
+      }
+      if (this.d.hasRuntime()) {
+        const now = await this.store.get(ref);
+        if (now?.status?.state !== 'Ready') {
+          await this.d.lifecycle.start(ref);
+          if (result.action === 'unchanged') result = { action: 'updated', changes: ['started'] };
+        }
+      }
+      return result;
+    }
+    const current = await this.store.get(ref);
+    if (!current) {
+      await this.d.lifecycle.create(doc, ref);
+      return { action: 'created' };
+    }
+    const changes = [...changedFields('spec', current.spec as never, doc.spec as never), ...changedFields('metadata', current.metadata as never, doc.metadata as never)];
+    if (d.implicit || (changes.length === 0 && current.status?.state !== 'Failed')) return { action: 'unchanged' };
+    await this.d.lifecycle.create(doc, ref);
+    return { action: 'updated', changes };
+  }
+
+  /** A standalone Container document: adds or replaces that container in its (stored) cell. */
+  private async applyContainer(doc: Doc<'Container'>, ref: Ref): Promise<Omit<ApplyItem, 'ref'>> {
+    const cellRef: Ref = { kind: 'Cell', path: ref.path.slice(0, 4) };
+    const loaded = await this.d.lifecycle.loadCell(cellRef);
+    if (!loaded) throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(cellRef)} does not exist`);
+    const { realmId: _r, spaceId: _s, stackId: _t, cellId: _c, ...own } = doc.spec;
+    const containers = loaded.cell.spec.containers.filter((c) => c.id !== own.id);
+    const existed = containers.length !== loaded.cell.spec.containers.length;
+    const desired: CellDoc = { ...loaded.cell, spec: { ...loaded.cell.spec, containers: [...containers, own] } };
+    const checked = validateDocument(desired, 1).doc as CellDoc;
+    const change = await applyExistingCell(this.d.lifecycle, checked);
+    return { action: change.action === 'unchanged' ? 'unchanged' : existed ? 'updated' : 'created', changes: change.changes };
+  }
+
+  /** What apply would do: kukeon's own create/update/unchanged, then each plugin's additions (plan waterfall). */
+  private async plan(docs: PlannedDoc[]): Promise<PlanItem[]> {
+    const current: (AnyDoc | undefined)[] = [];
+    const items: PlanItem[] = [];
+    for (const d of docs) {
+      let cur: AnyDoc | undefined = await this.store.get(d.ref);
+      if (cur?.kind === 'Cell') cur = (await this.d.lifecycle.loadCell(d.ref))?.cell;
+      current.push(cur);
+      if (!cur) items.push({ ref: d.ref, by: 'kukeon', action: 'create', detail: d.implicit ? 'implicit parent' : undefined });
+      else if (d.implicit || (sameSpec(cur.spec, d.doc.spec) && sameSpec(cur.metadata, d.doc.metadata))) items.push({ ref: d.ref, by: 'kukeon', action: 'unchanged' });
+      else items.push({ ref: d.ref, by: 'kukeon', action: 'update', detail: changedFields('spec', cur.spec as never, d.doc.spec as never).join(', ') });
+    }
+    return (await this.d.hooks.plan.promise(items, { docs: docs.map((d) => d.doc), current })) as PlanItem[];
+  }
+
+  /** `create realm|space|stack|cell`: the parent must exist; an identical resource is left unchanged. */
+  async create(raw: AnyDoc, options: ValidateOptions = {}): Promise<ApplyItem> {
+    const { doc, ref } = validateDocument(raw, 1, options);
+    const refused = await this.d.hooks.validate.promise({ doc, index: 1, ref });
+    if (refused) throw refused;
+    const parent = ref.path.length > 1 ? { kind: KINDS[ref.path.length - 2], path: ref.path.slice(0, -1) } : undefined;
+    if (parent && !(await this.store.get(parent))) {
+      throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(parent)} does not exist; create it first (or use apply, which creates parents)`);
+    }
+    const current = doc.kind === 'Cell' ? (await this.d.lifecycle.loadCell(ref))?.cell : await this.store.get(ref);
+    if (current) {
+      if (sameSpec(current.spec, doc.spec)) return { ref, action: 'unchanged' };
+      throw new KukeonError('KUKEON_E_EXISTS', `${formatRef(ref)} already exists with another spec; use apply to change it`);
+    }
+    await this.d.lifecycle.create(doc, ref);
+    return { ref, action: 'created' };
+  }
+
+  async get(query: GetQuery): Promise<AnyDoc[]> {
+    const match = query.selector ? parseSelector(query.selector) : () => true;
+    let docs: AnyDoc[];
+    if (query.kind === 'Container' && query.scope.length === 3) {
+      docs = [];
+      for (const cell of await this.store.list('Cell', query.scope)) docs.push(...(await this.store.list('Container', [...query.scope, cell.metadata.name])));
+    } else {
+      docs = await this.store.list(query.kind, query.scope);
+    }
+    if (query.name !== undefined) {
+      docs = docs.filter((d) => d.metadata.name === query.name);
+      if (docs.length === 0) throw new KukeonError('KUKEON_E_NOT_FOUND', `${query.kind.toLowerCase()}/${[...query.scope, query.name].join('/')} not found`);
+    }
+    const out: AnyDoc[] = [];
+    for (const doc of docs.filter((d) => match(d.metadata.labels))) out.push(await this.live(doc));
+    return out;
+  }
+
+  /** The document with its live status from the status waterfall (nothing is written). */
+  private async live(doc: AnyDoc): Promise<AnyDoc> {
+    const ref = refOfStored(doc);
+    if (doc.kind === 'Cell') {
+      const loaded = await this.d.lifecycle.loadCell(ref);
+      if (!loaded) return doc;
+      const status = { ...(loaded.cell.status ?? {}), containers: Object.fromEntries(loaded.containers.map((c) => [c.metadata.name, { ...(c.status ?? {}) }])) };
+      const next = (await this.d.hooks.status.promise(status, { ref, doc: loaded.cell, parents: await this.d.state.parents(ref) })) as AnyStatus & { containers?: Record<string, unknown> };
+      const { containers: _c, ...own } = next;
+      return { ...loaded.cell, status: own };
+    }
+    const status = (await this.d.hooks.status.promise({ ...(doc.status ?? {}) }, { ref, doc, parents: await this.d.state.parents(ref) })) as AnyStatus;
+    return { ...doc, status } as AnyDoc;
+  }
+
+  /** Deletes a resource; realms, spaces and stacks with children need `cascade`. Children go before parents. */
+  async delete(ref: Ref, options: { cascade?: boolean; force?: boolean } = {}): Promise<RemovedItem[]> {
+    if (!(await this.store.get(ref))) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
+    await this.refuseChildren(ref, options.cascade);
+    return this.deleteTree(ref, !!options.force);
+  }
+
+  private async refuseChildren(ref: Ref, cascade: boolean | undefined): Promise<void> {
+    const child = ref.kind === 'Cell' || ref.kind === 'Container' ? undefined : childKind(ref.kind);
+    if (!child || cascade) return;
+    const children = await this.store.list(child, ref.path);
+    if (children.length) {
+      throw new KukeonError('KUKEON_E_HAS_CHILDREN', `${formatRef(ref)} has ${children.length} ${child.toLowerCase()}(s): ${children.map((c) => c.metadata.name).join(', ')}; nothing was removed (use --cascade to delete them too)`);
+    }
+  }
+
+  private async deleteTree(ref: Ref, force: boolean): Promise<RemovedItem[]> {
+    const out: RemovedItem[] = [];
+    const child = ref.kind === 'Cell' ? undefined : childKind(ref.kind);
+    if (child) for (const c of await this.store.list(child, ref.path)) out.push(...(await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force)));
+    out.push({ ref, warnings: await this.d.lifecycle.remove(ref, force) });
+    return out;
+  }
+
+  /** `delete -f`: the documents of a manifest, children first; a missing one is reported and the rest go on. */
+  async deleteDocuments(text: string, options: { cascade?: boolean; force?: boolean; source?: string } = {}): Promise<(RemovedItem & { error?: string })[]> {
+    const docs = await validateInput(this.d.hooks, text, options.source ?? 'input');
+    const out: (RemovedItem & { error?: string })[] = [];
+    for (const d of [...docs].sort((a, b) => b.ref.path.length - a.ref.path.length)) {
+      try {
+        if (d.doc.kind === 'Container') {
+          out.push({ ref: d.ref, warnings: [], ...(await this.removeContainer(d.ref)) });
+          continue;
+        }
+        out.push(...(await this.delete(d.ref, options)));
+      } catch (err) {
+        out.push({ ref: d.ref, warnings: [], error: toKukeonError(err).describe() });
+      }
+    }
+    return out;
+  }
+
+  private async removeContainer(ref: Ref): Promise<{ error?: string }> {
+    const loaded = await this.d.lifecycle.loadCell({ kind: 'Cell', path: ref.path.slice(0, 4) });
+    const id = ref.path[4];
+    if (!loaded || !loaded.cell.spec.containers.some((c) => c.id === id)) return { error: `${formatRef(ref)} not found` };
+    const containers = loaded.cell.spec.containers.filter((c) => c.id !== id);
+    if (containers.length === 0) return { error: `${formatRef(ref)} is the cell's last container; delete the cell instead` };
+    await applyExistingCell(this.d.lifecycle, validateDocument({ ...loaded.cell, spec: { ...loaded.cell.spec, containers } }, 1).doc as CellDoc);
+    return {};
+  }
+
+  /**
+   * Purge: delete, then every plugin sweeps residual state (by label, by name) even where the YAML no longer
+   * knows the resource. Succeeds when parts are already gone; backend errors are collected and reported at the end.
+   */
+  async purge(ref: Ref, options: { cascade?: boolean } = {}): Promise<RemovedItem[]> {
+    let exists = false;
+    try {
+      exists = !!(await this.store.get(ref));
+    } catch {
+      exists = true; // an unreadable record is still something to purge
+    }
+    if (exists) await this.refuseChildren(ref, options.cascade);
+    const out = await this.purgeTree(ref);
+    const errors = out.flatMap((i) => i.warnings);
+    if (errors.length) throw new KukeonError('KUKEON_E_STEP', `purge finished with errors: ${errors.join('; ')}`);
+    return out;
+  }
+
+  private async purgeTree(ref: Ref): Promise<RemovedItem[]> {
+    const out: RemovedItem[] = [];
+    const child = ref.kind === 'Cell' ? undefined : childKind(ref.kind);
+    if (child) {
+      const children = await this.store.list(child, ref.path).catch(() => []);
+      for (const c of children) out.push(...(await this.purgeTree({ kind: child, path: [...ref.path, c.metadata.name] })));
+    }
+    const warnings = await this.d.lifecycle.withLock(ref, async () => {
+      const errors: string[] = [];
+      const note = (err: unknown) => errors.push(`${formatRef(ref)}: ${isKukeonError(err) ? err.message : (err as Error).message}`);
+      let doc: AnyDoc | undefined;
+      try {
+        doc = await this.store.get(ref);
+        if (doc) errors.push(...(await this.d.lifecycle.remove(ref, true, true)));
+      } catch (err) {
+        note(err);
+      }
+      try {
+        await this.d.lifecycle.sweep(ref, doc);
+      } catch (err) {
+        note(err);
+      }
+      await this.store.remove(ref);
+      return errors;
+    });
+    out.push({ ref, warnings });
+    return out;
+  }
+
+  async start(ref: Ref): Promise<void> {
+    await this.d.lifecycle.start(ref);
+  }
+
+  async stop(ref: Ref, options: StopOptions = DEFAULT_STOP): Promise<void> {
+    await this.d.lifecycle.stop(ref, options);
+  }
+
+  async kill(ref: Ref): Promise<void> {
+    await this.d.lifecycle.stop(ref, KILL);
+  }
+
+  async restart(ref: Ref, options: StopOptions = DEFAULT_STOP): Promise<void> {
+    if (!this.d.hasRuntime()) throw new KukeonError('KUKEON_E_NO_RUNTIME', `cannot restart ${formatRef(ref)}: no runtime plugin is loaded`);
+    await this.d.lifecycle.stop(ref, options);
+    await this.d.lifecycle.start(ref);
+  }
+
+  /** Writes every resource's live status; returns how many were inspected and how many changed. */
+  async refresh(): Promise<{ inspected: number; updated: number }> {
+    let inspected = 0;
+    let updated = 0;
+    const walk = async (kind: Kind, scope: string[]): Promise<void> => {
+      for (const doc of await this.store.list(kind, scope)) {
+        inspected += 1;
+        const ref = refOfStored(doc);
+        const live = await this.live(doc);
+        const saved = doc.kind === 'Cell' ? (await this.store.get(ref))?.status : doc.status;
+        if (!sameSpec(saved, live.status)) {
+          await this.d.lifecycle.withLock(ref, () => this.store.update(ref, (cur) => (cur ? { ...cur, status: { ...cur.status, ...live.status } } : undefined)));
+          updated += 1;
+        }
+        const next = childKind(kind);
+        if (next && next !== 'Container') await walk(next, [...scope, doc.metadata.name]);
+      }
+    };
+    await walk('Realm', []);
+    return { inspected, updated };
+  }
+
+  async doctor(): Promise<DoctorReport> {
+    const plugins = this.d.plugins();
+    const findings: DoctorReport['findings'] = [];
+    for (const name of this.d.services.names().filter((n) => n.endsWith('diagnose'))) {
+      const svc = this.d.services.get(name) as DiagnoseService;
+      try {
+        for (const f of await svc.diagnose()) findings.push({ ...f, service: name });
+      } catch (err) {
+        findings.push({ service: name, check: 'diagnose', status: 'error', detail: (err as Error).message });
+      }
+    }
+    const ok = !plugins.some((p) => p.state === 'error') && !findings.some((f) => f.status === 'error');
+    return { plugins, findings, ok };
+  }
+}
+
+/** The ref of a stored document (containers carry their cell's path in their spec). */
+export function refOfStored(doc: AnyDoc): Ref {
+  const s = doc.spec as unknown as Record<string, string>;
+  const path = [s.realmId, s.spaceId, s.stackId, s.cellId].slice(0, KINDS.indexOf(doc.kind));
+  return { kind: doc.kind, path: doc.kind === 'Realm' ? [doc.metadata.name] : [...path, doc.metadata.name] };
+}
+

@@ -1,0 +1,20 @@
+// Compares desired and stored specs the way apply needs: key order and absent-vs-undefined do not matter.
+
+/** A stable JSON form: keys sorted, undefined dropped. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().filter((k) => v[k] !== undefined).map((k) => [k, v[k]]))
+      : v,
+  );
+}
+
+export function sameSpec(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** Top-level fields of two objects that differ, for plan output (`spec.image`, `metadata.labels`). */
+export function changedFields(prefix: string, a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined): string[] {
+  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+  return [...keys].sort().filter((k) => !sameSpec(a?.[k], b?.[k])).map((k) => `${prefix}.${k}`);
+}

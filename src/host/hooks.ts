@@ -1,0 +1,109 @@
+// The host's hooks: one frozen object of tapable hooks, typed for plugins by kukeon/sdk's Hooks.
+// An interceptor wraps every tap once, at registration: it names the owner plugin, skips taps of plugins
+// that failed to apply, traces timings under DEBUG=kukeon:hooks, and collects the Undo a tap returns.
+
+import createDebug from 'debug';
+import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap } from 'tapable';
+import { CELL_START_STEPS, CELL_STOP_STEPS, KINDS, KukeonError } from '../../sdk';
+import type { CellStep, Hooks, Kind, Undo } from '../../sdk';
+import { undoScopeOf } from './undo-stack';
+
+const trace = createDebug('kukeon:hooks');
+
+type Shape = 'series' | 'bail' | 'waterfall';
+type AnyHook = AsyncSeriesHook<[unknown]> | AsyncSeriesBailHook<[unknown], unknown> | AsyncSeriesWaterfallHook<[unknown, unknown]>;
+
+/** Who is registering taps right now, and whether a given owner's taps may run. */
+export interface TapOwnership {
+  current(): string;
+  isActive(owner: string): boolean;
+}
+
+/** The concrete hooks the host calls; plugins see the same objects typed as the SDK's Hooks. */
+export interface HostHooks {
+  validate: AsyncSeriesBailHook<[unknown], unknown>;
+  plan: AsyncSeriesWaterfallHook<[unknown, unknown]>;
+  status: AsyncSeriesWaterfallHook<[unknown, unknown]>;
+  create: HookMap<AsyncSeriesHook<[unknown]>>;
+  start: HookMap<AsyncSeriesHook<[unknown]>>;
+  stop: HookMap<AsyncSeriesHook<[unknown]>>;
+  delete: HookMap<AsyncSeriesHook<[unknown]>>;
+  purge: HookMap<AsyncSeriesHook<[unknown]>>;
+  cell: Record<CellStep, AsyncSeriesHook<[unknown]>>;
+  ociSpec: AsyncSeriesWaterfallHook<[unknown, unknown]>;
+}
+
+function intercept(hook: AnyHook, hookName: string, shape: Shape, ownership: TapOwnership): void {
+  hook.intercept({
+    register(tap) {
+      if (tap.type !== 'promise') {
+        throw new KukeonError('KUKEON_E_PLUGIN_META', `tap "${tap.name}" on hook ${hookName} must use tapPromise`, {
+          plugin: ownership.current(),
+        });
+      }
+      const owner = ownership.current();
+      const fn = tap.fn as (...args: unknown[]) => Promise<unknown>;
+      tap.fn = async (...args: unknown[]) => {
+        if (!ownership.isActive(owner)) return shape === 'waterfall' ? args[0] : undefined;
+        const started = process.hrtime.bigint();
+        try {
+          const result = await fn(...args);
+          if (shape === 'series' && typeof result === 'function') {
+            undoScopeOf(args[0])?.push(`${owner}:${tap.name}@${hookName}`, result as Undo);
+          }
+          return shape === 'series' ? undefined : result;
+        } catch (err) {
+          trace('%s tap %s (%s) failed: %s', hookName, tap.name, owner, (err as Error).message);
+          throw err;
+        } finally {
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
+          trace('%s tap %s (%s) %sms', hookName, tap.name, owner, ms.toFixed(2));
+        }
+      };
+      return tap;
+    },
+  });
+}
+
+function phaseMap(phase: string, ownership: TapOwnership, kinds: readonly Kind[]): HookMap<AsyncSeriesHook<[unknown]>> {
+  return new HookMap((kind: Kind) => {
+    if (!kinds.includes(kind)) throw new KukeonError('KUKEON_E_INTERNAL', `no ${phase} hook for kind ${kind}`);
+    const hook = new AsyncSeriesHook<[unknown]>(['ctx'], `${phase}.${kind}`);
+    intercept(hook, `${phase}.${kind}`, 'series', ownership);
+    return hook;
+  }, phase);
+}
+
+export function createHooks(ownership: TapOwnership): { host: HostHooks; sdk: Hooks } {
+  const series = (name: string) => {
+    const h = new AsyncSeriesHook<[unknown]>(['ctx'], name);
+    intercept(h, name, 'series', ownership);
+    return h;
+  };
+  const waterfall = (name: string) => {
+    const h = new AsyncSeriesWaterfallHook<[unknown, unknown]>(['value', 'ctx'], name);
+    intercept(h, name, 'waterfall', ownership);
+    return h;
+  };
+  const validate = new AsyncSeriesBailHook<[unknown], unknown>(['ctx'], 'validate');
+  intercept(validate, 'validate', 'bail', ownership);
+
+  const cell = {} as Record<CellStep, AsyncSeriesHook<[unknown]>>;
+  for (const step of [...CELL_START_STEPS, ...CELL_STOP_STEPS]) cell[step] = series(`cell.${step}`);
+
+  const runnable: readonly Kind[] = ['Cell', 'Container'];
+  const host: HostHooks = Object.freeze({
+    validate,
+    plan: waterfall('plan'),
+    status: waterfall('status'),
+    create: phaseMap('create', ownership, KINDS),
+    start: phaseMap('start', ownership, runnable),
+    stop: phaseMap('stop', ownership, runnable),
+    delete: phaseMap('delete', ownership, KINDS),
+    purge: phaseMap('purge', ownership, KINDS),
+    cell: Object.freeze(cell),
+    ociSpec: waterfall('ociSpec'),
+  });
+  // The SDK's Hooks types the same objects for tapping; tapable's own typings cannot express an Undo return.
+  return { host, sdk: host as unknown as Hooks };
+}

@@ -1,0 +1,106 @@
+// createHost: hooks, plugins, services, locks and the controller of one kukeon host. The CLI makes one per
+// command in-process; the daemon will make one and serve its controller.
+
+import path from 'node:path';
+import createDebug from 'debug';
+import { KukeonError } from '../../sdk';
+import type { Hooks, HostPaths, Locks, Plugin, PluginHost, PluginStatus, StoreService } from '../../sdk';
+import { BUILTIN_PLUGINS, builtinByName } from './builtins';
+import { DEFAULT_CONFIG_PATH, readConfigFile } from './config-file';
+import { tapCellSteps } from './controller/cell-steps';
+import { Controller } from './controller/controller';
+import { Lifecycle } from './controller/lifecycle';
+import { FileLocks } from './file-locks';
+import { createHooks } from './hooks';
+import type { HostHooks } from './hooks';
+import { PluginLoader } from './plugin-loader';
+import type { PluginEntry } from './plugin-loader';
+import { HostServiceRegistry } from './service-registry';
+import { HostStateReader } from './state-reader';
+import { VERSION } from './version';
+
+export const DEFAULT_RUN_PATH = '/opt/kukeon';
+
+export interface HostOptions {
+  /** `--run-path`; else KUKEON_RUN_PATH; else /opt/kukeon. */
+  runPath?: string;
+  /** `--config`; else KUKEON_CONFIG; else /etc/kukeon/kukeon.yaml (optional when not asked for). */
+  configPath?: string;
+  /** Global flags by name (`--containerd-socket`), for plugin config properties that declare one. */
+  flags?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined>;
+  /** The plugin set, instead of the configuration file (tests and distributions). */
+  plugins?: PluginEntry[];
+  /** How long a phase waits for another operation on the same resource before KUKEON_E_BUSY. */
+  lockTimeoutMs?: number;
+}
+
+export interface Host {
+  readonly hooks: Hooks;
+  readonly hostHooks: HostHooks;
+  readonly services: HostServiceRegistry;
+  readonly state: HostStateReader;
+  readonly locks: Locks;
+  readonly paths: HostPaths;
+  readonly plugins: readonly PluginStatus[];
+  readonly controller: Controller;
+  readonly version: string;
+  readonly configPath: string | undefined;
+}
+
+function entriesFromConfig(configPath: string, explicit: boolean): { entries: PluginEntry[]; used: string | undefined } {
+  const file = readConfigFile(configPath, explicit);
+  if (!file) return { entries: BUILTIN_PLUGINS.map((plugin) => ({ plugin })), used: undefined };
+  const entries = file.plugins.map(([name, table]) => {
+    const plugin = builtinByName(name);
+    if (!plugin) {
+      throw new KukeonError('KUKEON_E_CONFIG', `${file.path}: unknown plugin "${name}" (built-in: ${BUILTIN_PLUGINS.map((p) => p.name).join(', ')})`, { field: `plugins.${name}` });
+    }
+    return { plugin, table };
+  });
+  return { entries, used: file.path };
+}
+
+export async function createHost(options: HostOptions = {}): Promise<Host> {
+  const env = options.env ?? process.env;
+  const runPath = path.resolve(options.runPath ?? (env.KUKEON_RUN_PATH || DEFAULT_RUN_PATH));
+  const paths: HostPaths = { runPath, runtimeDir: path.join(runPath, 'run') };
+  const lockTimeoutMs = options.lockTimeoutMs ?? (Number(env.KUKEON_LOCK_TIMEOUT_MS) || 10_000);
+  const locks = new FileLocks(path.join(paths.runtimeDir, 'locks'), { timeoutMs: lockTimeoutMs });
+
+  let loader: PluginLoader | undefined;
+  const services = new HostServiceRegistry(() => loader?.currentPlugin() ?? { name: 'kukeon' });
+  const { host: hostHooks, sdk: hooks } = createHooks({
+    current: () => loader?.current() ?? 'kukeon',
+    isActive: (owner) => (loader ? loader.isActive(owner) : owner === 'kukeon'),
+  });
+  const store = (): StoreService => {
+    const s = services.get('store');
+    if (!s) throw new KukeonError('KUKEON_E_NO_STORE');
+    return s;
+  };
+  const state = new HostStateReader(() => services.get('store'));
+  const statuses = (): PluginStatus[] => loader?.statuses ?? [];
+  const hasRuntime = () => statuses().some((p) => p.slot === 'runtime' && p.state === 'ok');
+  const lifecycle = new Lifecycle({ hooks: hostHooks, store, state, locks, hasRuntime, lockTimeoutMs });
+  tapCellSteps(hostHooks, lifecycle);
+
+  const pluginHost = (plugin: Plugin<unknown>): PluginHost =>
+    Object.freeze({ hooks, services, state, locks, paths, log: createDebug(`kukeon:${plugin.name}`), version: VERSION });
+  loader = new PluginLoader({ flags: options.flags ?? {}, env }, pluginHost, (owner) => services.dropOwner(owner));
+
+  const configPath = options.configPath ?? (env.KUKEON_CONFIG || undefined);
+  const { entries, used } = options.plugins
+    ? { entries: options.plugins, used: undefined }
+    : entriesFromConfig(configPath ?? DEFAULT_CONFIG_PATH, configPath !== undefined);
+  await loader.load(entries);
+
+  const storeStatus = loader.statuses.find((p) => p.slot === 'store');
+  if (storeStatus?.state !== 'ok' || !services.get('store')) {
+    const why = storeStatus ? `plugin ${storeStatus.name} is ${storeStatus.state}${storeStatus.reason ? `: ${storeStatus.reason}` : ''}` : 'no plugin fills the store slot';
+    throw new KukeonError('KUKEON_E_NO_STORE', `kukeon cannot start without a store (${why})`);
+  }
+
+  const controller = new Controller({ hooks: hostHooks, store, state, services, lifecycle, plugins: statuses, hasRuntime });
+  return Object.freeze({ hooks, hostHooks, services, state, locks, paths, plugins: loader.statuses, controller, version: VERSION, configPath: used });
+}

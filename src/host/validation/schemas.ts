@@ -1,0 +1,134 @@
+// One JSON Schema per kind: what ajv checks on apply, and what `kuke schema KIND` prints for editors.
+
+import { API_VERSION } from '../../../sdk';
+import type { Kind } from '../../../sdk';
+import { NAME_PATTERN } from './names';
+
+type Schema = Record<string, unknown>;
+
+const name = { type: 'string', pattern: NAME_PATTERN, maxLength: 63 };
+const size = {
+  oneOf: [
+    { type: 'integer', minimum: 0 },
+    { type: 'string', pattern: '^[0-9]+(Ki|Mi|Gi|Ti)?$' },
+  ],
+};
+
+const resources: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'Limits, one shape at every level (cgroup v2 names).',
+  properties: {
+    cpu: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        max: { type: 'string', pattern: '^(max|[0-9]+)( [0-9]+)?$', description: '"<quota> <period>" in microseconds, or "max"' },
+        weight: { type: 'integer', minimum: 1, maximum: 10000 },
+      },
+    },
+    memory: { type: 'object', additionalProperties: false, properties: { max: size, high: size } },
+    pids: { type: 'object', additionalProperties: false, properties: { max: { type: 'integer', minimum: 1 } } },
+    io: { type: 'object', additionalProperties: false, properties: { weight: { type: 'integer', minimum: 1, maximum: 10000 } } },
+  },
+};
+
+const metadata: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name,
+    labels: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+};
+
+const containerProps: Schema = {
+  id: name,
+  realmId: name,
+  spaceId: name,
+  stackId: name,
+  cellId: name,
+  containerdId: { type: 'string' },
+  root: { type: 'boolean' },
+  image: { type: 'string', minLength: 1 },
+  command: { type: 'string', minLength: 1, description: "replaces the image's entrypoint" },
+  args: { type: 'array', items: { type: 'string' }, description: "replace the image's cmd" },
+  env: { type: 'array', items: { type: 'string', pattern: '^[^=]+=' }, description: 'K=V' },
+  workingDir: { type: 'string', pattern: '^/' },
+  resources,
+  memoryLimitBytes: { type: 'integer', minimum: 0, description: 'upstream key, mapped to resources.memory.max' },
+  cpuShares: { type: 'integer', minimum: 2, maximum: 262144, description: 'upstream key, mapped to resources.cpu.weight' },
+  pidsLimit: { type: 'integer', minimum: 1, description: 'upstream key, mapped to resources.pids.max' },
+};
+
+const container: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'image'],
+  properties: containerProps,
+};
+
+function doc(kind: Kind, spec: Schema): Schema {
+  return {
+    $id: `https://kukeon.io/schemas/v1beta1/${kind.toLowerCase()}.json`,
+    title: `kukeon ${kind}`,
+    type: 'object',
+    additionalProperties: false,
+    required: ['kind', 'metadata', ...(kind === 'Realm' ? [] : ['spec'])],
+    properties: {
+      apiVersion: { const: API_VERSION },
+      kind: { const: kind },
+      metadata,
+      spec,
+      status: { type: 'object', description: 'written by kukeon; ignored on apply' },
+    },
+  };
+}
+
+export const SCHEMAS: Record<Kind, Schema> = {
+  Realm: doc('Realm', {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      namespace: { type: 'string', pattern: '^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$', maxLength: 76, description: 'containerd namespace; default kukeon-<realm>' },
+      resources,
+    },
+  }),
+  Space: doc('Space', {
+    type: 'object',
+    additionalProperties: false,
+    required: ['realmId'],
+    properties: {
+      realmId: name,
+      cniConfigPath: { type: 'string', pattern: '^/', description: 'absolute path of the conflist file' },
+      resources,
+    },
+  }),
+  Stack: doc('Stack', {
+    type: 'object',
+    additionalProperties: false,
+    required: ['realmId', 'spaceId'],
+    properties: { id: name, realmId: name, spaceId: name, resources },
+  }),
+  Cell: doc('Cell', {
+    type: 'object',
+    additionalProperties: false,
+    required: ['realmId', 'spaceId', 'stackId', 'containers'],
+    properties: {
+      id: name,
+      realmId: name,
+      spaceId: name,
+      stackId: name,
+      rootContainerId: name,
+      containers: { type: 'array', minItems: 1, items: container },
+      resources,
+    },
+  }),
+  Container: doc('Container', {
+    type: 'object',
+    additionalProperties: false,
+    required: ['realmId', 'spaceId', 'stackId', 'cellId', 'image'],
+    properties: containerProps,
+  }),
+};

@@ -1,0 +1,16 @@
+// Fields of the upstream v1beta1 format that kukeon does not implement yet. They are refused by name
+// (KUKEON_E_UNSUPPORTED_FIELD), never silently ignored; the list does not depend on which plugins are loaded.
+
+export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
+  metadata: ['generation', 'annotations'],
+  'Realm.spec': ['registryCredentials'],
+  'Space.spec': ['network', 'defaults'],
+  'Stack.spec': [],
+  'Cell.spec': ['tty', 'autoDelete', 'nestedCgroupRuntime', 'provenance', 'runtimeEnv', 'ignoreDiskPressure'],
+  container: [
+    'ports', 'networks', 'networksAliases', 'privileged', 'hostNetwork', 'hostPID', 'hostCgroup', 'user',
+    'readOnlyRootFilesystem', 'capabilities', 'securityOpts', 'devices', 'tmpfs', 'volumes', 'secrets', 'repos',
+    'git', 'cniConfigPath', 'restartPolicy', 'restartBackoffSeconds', 'restartMaxRetries', 'attachable', 'tty',
+    'kukeonGroupGID',
+  ],
+};

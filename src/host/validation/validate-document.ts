@@ -1,0 +1,170 @@
+// Checks one manifest document and returns it normalized (apiVersion filled, parent ids copied into containers,
+// upstream resource keys mapped). Every error names the document, kind, name and field.
+
+import Ajv from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { API_VERSION, KINDS, KukeonError, cpuSharesToWeight, parseCpuMax, parseSize, refOf } from '../../../sdk';
+import type { AnyDoc, ContainerSpec, Kind, KukeonErrorDetails, Ref, Resources } from '../../../sdk';
+import { ROOT_CONTAINER_ID, RESERVED_REALM_NAMES, SYSTEM_REALM, checkName } from './names';
+import { SCHEMAS } from './schemas';
+import { UNSUPPORTED_FIELDS } from './unsupported-fields';
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validators = Object.fromEntries(KINDS.map((k) => [k, ajv.compile(SCHEMAS[k])])) as Record<Kind, ReturnType<Ajv['compile']>>;
+
+export interface ValidatedDoc {
+  /** 1-based position in the input. */
+  index: number;
+  doc: AnyDoc;
+  ref: Ref;
+}
+
+export interface ValidateOptions {
+  /** Allows the system realm `kukeon-system` (only kukeon's own bootstrap sets this). */
+  allowSystem?: boolean;
+}
+
+function fieldOf(e: ErrorObject): string {
+  let path = e.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.').replace(/^\./, '');
+  const extra =
+    e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty
+    : e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty
+    : undefined;
+  if (extra) path = path ? `${path}.${extra}` : extra;
+  return path || '(document)';
+}
+
+function messageOf(e: ErrorObject): string {
+  if (e.keyword === 'additionalProperties') return 'unknown field';
+  if (e.keyword === 'required') return 'is required';
+  if (e.keyword === 'pattern' && e.instancePath.endsWith('Id')) return 'must be a valid name (lowercase letters, digits and "-")';
+  if (e.keyword === 'const') return `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+  return e.message ?? 'is invalid';
+}
+
+function checkUnsupported(obj: unknown, table: string, prefix: string, fail: (code: 'KUKEON_E_UNSUPPORTED_FIELD', field: string, msg: string) => never): void {
+  if (!obj || typeof obj !== 'object') return;
+  for (const field of UNSUPPORTED_FIELDS[table] ?? []) {
+    if (field in (obj as object)) fail('KUKEON_E_UNSUPPORTED_FIELD', `${prefix}${field}`, 'is not supported by kukeon yet');
+  }
+}
+
+/** Maps the upstream container keys (memoryLimitBytes, cpuShares, pidsLimit) into `resources`. */
+function mapUpstreamResources(c: ContainerSpec & Record<string, unknown>, field: string, fail: (f: string, m: string) => never): void {
+  const r: Resources = JSON.parse(JSON.stringify(c.resources ?? {}));
+  const set = (path: string, current: unknown, next: number, assign: () => void) => {
+    if (current !== undefined && parseSize(current as number | string) !== next && current !== next) {
+      fail(`${field}.${path}`, `conflicts with the upstream key mapped onto it`);
+    }
+    assign();
+  };
+  if (c.memoryLimitBytes !== undefined) {
+    const v = c.memoryLimitBytes as number;
+    set('resources.memory.max', r.memory?.max, v, () => (r.memory = { ...r.memory, max: r.memory?.max ?? v }));
+  }
+  if (c.cpuShares !== undefined) {
+    const v = cpuSharesToWeight(c.cpuShares as number);
+    set('resources.cpu.weight', r.cpu?.weight, v, () => (r.cpu = { ...r.cpu, weight: r.cpu?.weight ?? v }));
+  }
+  if (c.pidsLimit !== undefined) {
+    const v = c.pidsLimit as number;
+    set('resources.pids.max', r.pids?.max, v, () => (r.pids = { ...r.pids, max: r.pids?.max ?? v }));
+  }
+  delete c.memoryLimitBytes;
+  delete c.cpuShares;
+  delete c.pidsLimit;
+  if (Object.keys(r).length) c.resources = r;
+}
+
+function checkResources(r: Resources | undefined, field: string, fail: (f: string, m: string) => never): void {
+  if (!r) return;
+  if (r.cpu?.max !== undefined && !parseCpuMax(r.cpu.max)) fail(`${field}.cpu.max`, 'must be "<quota> <period>" with quota >= 1000 and period 1000..1000000, or "max"');
+  for (const key of ['max', 'high'] as const) {
+    const v = r.memory?.[key];
+    if (v !== undefined && parseSize(v) === undefined) fail(`${field}.memory.${key}`, 'must be bytes or a size such as 64Mi');
+  }
+}
+
+export function validateDocument(raw: unknown, index: number, options: ValidateOptions = {}): ValidatedDoc {
+  const input = (raw ?? {}) as Record<string, any>;
+  const kind = input?.kind as Kind;
+  const name = typeof input?.metadata?.name === 'string' ? input.metadata.name : undefined;
+  const details: KukeonErrorDetails = { document: index, kind: typeof kind === 'string' ? kind : undefined, name };
+  const fail = (code: 'KUKEON_E_INVALID' | 'KUKEON_E_UNSUPPORTED_FIELD' | 'KUKEON_E_API_VERSION' | 'KUKEON_E_UNKNOWN_KIND' | 'KUKEON_E_RESERVED_NAME', field: string | undefined, msg: string): never => {
+    throw new KukeonError(code, field ? `${field} ${msg}` : msg, { ...details, field });
+  };
+  const invalid = (field: string, msg: string): never => fail('KUKEON_E_INVALID', field, msg);
+
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('KUKEON_E_INVALID', undefined, 'a document must be a map');
+  if (input.apiVersion !== undefined && input.apiVersion !== API_VERSION) fail('KUKEON_E_API_VERSION', 'apiVersion', `is ${JSON.stringify(input.apiVersion)}; kukeon reads ${API_VERSION}`);
+  if (!KINDS.includes(kind)) fail('KUKEON_E_UNKNOWN_KIND', 'kind', `${JSON.stringify(input.kind)} is not one of ${KINDS.join(', ')}`);
+
+  const doc = JSON.parse(JSON.stringify(input)) as Record<string, any>;
+  doc.apiVersion = API_VERSION;
+  delete doc.status; // status belongs to kukeon; a manifest's is ignored, as kubectl does
+
+  checkUnsupported(doc.metadata, 'metadata', 'metadata.', fail);
+  checkUnsupported(doc.spec, `${kind}.spec`, 'spec.', fail);
+  if (kind === 'Container') checkUnsupported(doc.spec, 'container', 'spec.', fail);
+  if (kind === 'Cell' && Array.isArray(doc.spec?.containers)) {
+    doc.spec.containers.forEach((c: unknown, i: number) => checkUnsupported(c, 'container', `spec.containers[${i}].`, fail));
+  }
+
+  if (kind === 'Realm' && doc.spec === undefined) doc.spec = {};
+  const validate = validators[kind];
+  if (!validate(doc)) {
+    const e = validate.errors![0];
+    const field = fieldOf(e);
+    if (e.instancePath === '/metadata/name' || field === 'metadata.name') checkName(doc.metadata?.name, `${kind} name`, { ...details, field: 'metadata.name' });
+    invalid(field, messageOf(e));
+  }
+
+  const meta = doc.metadata as { name: string };
+  checkName(meta.name, `${kind} name`, { ...details, field: 'metadata.name' });
+  if (kind === 'Realm' && RESERVED_REALM_NAMES.includes(meta.name)) fail('KUKEON_E_RESERVED_NAME', 'metadata.name', `"${meta.name}" is reserved by the run path layout`);
+  const realmId = kind === 'Realm' ? meta.name : doc.spec.realmId;
+  if (realmId === SYSTEM_REALM && !options.allowSystem) fail('KUKEON_E_RESERVED_NAME', kind === 'Realm' ? 'metadata.name' : 'spec.realmId', `"${SYSTEM_REALM}" is reserved for the system realm`);
+  if ((kind === 'Stack' || kind === 'Cell') && doc.spec.id !== undefined && doc.spec.id !== meta.name) invalid('spec.id', `must equal metadata.name ("${meta.name}")`);
+
+  if (kind === 'Space' || kind === 'Stack' || kind === 'Cell') checkResources(doc.spec.resources, 'spec.resources', invalid);
+  if (kind === 'Realm') checkResources(doc.spec.resources, 'spec.resources', invalid);
+  if (kind === 'Space' && doc.spec.cniConfigPath !== undefined) {
+    const p = doc.spec.cniConfigPath as string;
+    if (p.includes('\0') || p.split('/').includes('..') || p.endsWith('/')) invalid('spec.cniConfigPath', 'must be an absolute file path without ".."');
+  }
+
+  if (kind === 'Cell') {
+    const spec = doc.spec as { containers: (ContainerSpec & Record<string, unknown>)[]; rootContainerId?: string; realmId: string; spaceId: string; stackId: string };
+    const seen = new Set<string>();
+    const roots = spec.containers.filter((c) => c.root).map((c) => c.id);
+    if (roots.length > 1) invalid('spec.containers', `has more than one root container (${roots.join(', ')})`);
+    if (spec.rootContainerId !== undefined) {
+      if (!spec.containers.some((c) => c.id === spec.rootContainerId)) invalid('spec.rootContainerId', `names "${spec.rootContainerId}", which is not a container of this cell`);
+      if (roots.length === 1 && roots[0] !== spec.rootContainerId) invalid('spec.rootContainerId', `is "${spec.rootContainerId}" but container "${roots[0]}" is marked root`);
+    }
+    const rootId = spec.rootContainerId ?? roots[0];
+    spec.containers.forEach((c, i) => {
+      const field = `spec.containers[${i}]`;
+      if (seen.has(c.id)) invalid(`${field}.id`, `"${c.id}" is used by another container of this cell`);
+      seen.add(c.id);
+      if (c.id === ROOT_CONTAINER_ID && rootId !== ROOT_CONTAINER_ID) invalid(`${field}.id`, `"${ROOT_CONTAINER_ID}" is reserved for the cell's root container`);
+      for (const [key, value] of [['realmId', spec.realmId], ['spaceId', spec.spaceId], ['stackId', spec.stackId], ['cellId', meta.name]] as const) {
+        if (c[key] !== undefined && c[key] !== value) invalid(`${field}.${key}`, `is "${c[key]}" but the cell's is "${value}"`);
+        c[key] = value;
+      }
+      mapUpstreamResources(c, field, invalid);
+      checkResources(c.resources, `${field}.resources`, invalid);
+    });
+  }
+  if (kind === 'Container') {
+    const spec = doc.spec as ContainerSpec & Record<string, unknown>;
+    if (spec.id !== undefined && spec.id !== meta.name) invalid('spec.id', `must equal metadata.name ("${meta.name}")`);
+    spec.id = meta.name;
+    if (spec.id === ROOT_CONTAINER_ID && !spec.root) invalid('metadata.name', `"${ROOT_CONTAINER_ID}" is reserved for the cell's root container`);
+    mapUpstreamResources(spec, 'spec', invalid);
+    checkResources(spec.resources, 'spec.resources', invalid);
+  }
+
+  const valid = doc as AnyDoc;
+  return { index, doc: valid, ref: refOf(valid) };
+}
