@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import YAML from 'yaml';
+import { lockName } from '../src/host/controller/lifecycle';
+import { MANIFEST, cellManifest, testHost } from './helpers/hosts';
+import { recordingRuntime } from './helpers/recording-runtime';
+import type { Recorder } from './helpers/recording-runtime';
+import { tmpDir } from './helpers/tmp';
+
+const WEB = { kind: 'Cell' as const, path: ['main', 'blog', 'wp', 'web'] };
+const readYaml = (run: string, rel: string) => YAML.parse(fs.readFileSync(path.join(run, rel), 'utf8'));
+const recorder = (): Recorder => ({ events: [], seen: [] });
+
+test('apply starts each cell through exactly its steps in order, workloads inside startWorkloads', async () => {
+  const rec = recorder();
+  const run = tmpDir();
+  const host = await testHost([recordingRuntime(rec)], run);
+  await host.controller.apply(MANIFEST);
+  const web = rec.events.slice(rec.events.indexOf('create:nginx'));
+  // the host's own startWorkloads tap (stage 0, registered first) runs the Container hooks; the recorder's
+  // startWorkloads tap (stage 0, registered later) runs after it
+  assert.equal(web.slice(0, 9), ['create:nginx', 'create:sidecar', 'prepare', 'startRoot', 'attachNetwork', 'start:nginx', 'start:sidecar', 'startWorkloads', 'verify']);
+  // db's root is its declared container pg: it is not a workload
+  assert.not.ok(rec.events.includes('start:pg'));
+  const cell = readYaml(run, 'main/blog/wp/web/cell.yaml');
+  assert.is(cell.status.state, 'Ready');
+  assert.is(cell.status.root.pid, 4242);
+  assert.is(readYaml(run, 'main/blog/wp/web/containers/nginx.yaml').status.state, 'Ready');
+});
+
+test('step 3 fails: undos of steps 2 then 1 run, the status set so far is kept and the record reads Failed', async () => {
+  const rec: Recorder = { ...recorder(), failAt: 'attachNetwork' };
+  const run = tmpDir();
+  const host = await testHost([recordingRuntime(rec)], run);
+  const report = await host.controller.apply(MANIFEST.split('---').slice(0, 4).join('---'));
+  const web = report.items.find((i) => i.ref.path.join('/') === 'main/blog/wp/web')!;
+  assert.is(web.action, 'failed');
+  assert.equal(rec.events.slice(rec.events.indexOf('prepare')), ['prepare', 'startRoot', 'attachNetwork', 'undo:startRoot', 'undo:prepare']);
+  const cell = readYaml(run, 'main/blog/wp/web/cell.yaml');
+  assert.is(cell.status.state, 'Failed');
+  assert.is(cell.status.reason, 'KUKEON_E_STEP');
+  assert.match(cell.status.message, /attachNetwork broke/);
+  assert.is(cell.status.root.pid, 4242, 'the root pid persisted after startRoot survives the failure');
+  // a re-apply converges
+  await host.controller.apply(MANIFEST);
+  assert.is(readYaml(run, 'main/blog/wp/web/cell.yaml').status.state, 'Ready');
+});
+
+test('an undo that throws is added to the message and the other undos still run', async () => {
+  const rec: Recorder = { ...recorder(), failAt: 'verify', failUndo: 'startRoot' };
+  const run = tmpDir();
+  const host = await testHost([recordingRuntime(rec)], run);
+  await host.controller.apply(MANIFEST.split('---').slice(0, 4).join('---'));
+  assert.equal(rec.events.slice(rec.events.indexOf('verify')), ['verify', 'undo:startWorkloads', 'undo:attachNetwork', 'undo:startRoot', 'undo:prepare']);
+  const cell = readYaml(run, 'main/blog/wp/web/cell.yaml');
+  assert.is(cell.status.state, 'Failed');
+  assert.match(cell.status.message, /verify broke; undo recorder:recorder@cell.startRoot failed: undo of startRoot broke/);
+});
+
+test('a new host (another process) stops what an earlier one started: the context is loaded from saved status', async () => {
+  const run = tmpDir();
+  const first = recorder();
+  await (await testHost([recordingRuntime(first)], run)).controller.apply(MANIFEST);
+  const second = recorder();
+  const host = await testHost([recordingRuntime(second)], run);
+  await host.controller.stop(WEB);
+  assert.equal(second.events, ['stop:sidecar:SIGTERM:10000', 'stop:nginx:SIGTERM:10000', 'stopWorkloads', 'detachNetwork', 'stopRoot', 'release']);
+  assert.is(second.seen[0].rootPid, 4242);
+  assert.is(second.seen[0].space, 'blog', 'parents are loaded too');
+  assert.is(readYaml(run, 'main/blog/wp/web/cell.yaml').status.state, 'Stopped');
+  assert.is(readYaml(run, 'main/blog/wp/web/containers/nginx.yaml').status.state, 'Stopped');
+});
+
+test('kill is stop with SIGKILL and 0; restart is stop then start; stop runs every step even when one fails', async () => {
+  const rec = recorder();
+  const run = tmpDir();
+  const host = await testHost([recordingRuntime(rec)], run);
+  await host.controller.apply(MANIFEST);
+  rec.events.length = 0;
+  await host.controller.kill(WEB);
+  assert.ok(rec.events.includes('stop:nginx:SIGKILL:0'));
+  rec.events.length = 0;
+  await host.controller.restart(WEB);
+  assert.equal(rec.events.slice(0, 6), ['stop:sidecar:SIGTERM:10000', 'stop:nginx:SIGTERM:10000', 'stopWorkloads', 'detachNetwork', 'stopRoot', 'release']);
+  assert.equal(rec.events.slice(6, 9), ['prepare', 'startRoot', 'attachNetwork']);
+  rec.events.length = 0;
+  rec.failAt = 'detachNetwork';
+  try {
+    await host.controller.stop(WEB);
+    assert.unreachable('stop should report the failed step');
+  } catch (err) {
+    assert.match((err as Error).message, /detachNetwork: detachNetwork broke/);
+  }
+  assert.ok(rec.events.includes('stopRoot') && rec.events.includes('release'), 'later stop steps still ran');
+  assert.is(readYaml(run, 'main/blog/wp/web/cell.yaml').status.state, 'Failed');
+});
+
+test('a second operation on a busy resource waits, then fails with KUKEON_E_BUSY', async () => {
+  const host = await testHost([recordingRuntime(recorder())], tmpDir(), 300);
+  await host.controller.apply(MANIFEST);
+  let release!: () => void;
+  const held = host.locks.with(lockName(WEB), () => new Promise<void>((r) => (release = r)));
+  const started = Date.now();
+  try {
+    await host.controller.stop(WEB);
+    assert.unreachable('expected BUSY');
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'KUKEON_E_BUSY');
+  }
+  assert.ok(Date.now() - started >= 250, 'it waited before giving up');
+  release();
+  await held;
+  await host.controller.stop(WEB);
+});
+
+test('without a runtime a cell is stored Pending and never started', async () => {
+  const run = tmpDir();
+  const host = await testHost([], run);
+  const report = await host.controller.apply(MANIFEST);
+  assert.ok(report.items.every((i) => i.action === 'created'));
+  assert.is(readYaml(run, 'main/blog/wp/web/cell.yaml').status.state, 'Pending');
+  try {
+    await host.controller.start(WEB);
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'KUKEON_E_NO_RUNTIME');
+  }
+  assert.is(readYaml(run, 'main/blog/wp/web/cell.yaml').status.state, 'Pending');
+});
+
+test('applying a changed container recreates only that one; removed containers go; the others stay running', async () => {
+  const rec = recorder();
+  const run = tmpDir();
+  const host = await testHost([recordingRuntime(rec)], run);
+  await host.controller.apply(MANIFEST);
+  const sidecarPid = readYaml(run, 'main/blog/wp/web/containers/sidecar.yaml').status.pid;
+  rec.events.length = 0;
+  const changed = cellManifest('web', '    - { id: nginx, image: "nginx:1.28" }\n');
+  const report = await host.controller.apply(changed);
+  assert.is(report.items[0].action, 'updated');
+  assert.equal(report.items[0].changes, ['metadata.labels', 'container sidecar removed', 'container nginx changed']);
+  assert.equal(rec.events.slice(0, 6), ['stop:sidecar:SIGTERM:10000', 'delete:sidecar', 'stop:nginx:SIGTERM:10000', 'delete:nginx', 'create:nginx', 'start:nginx']);
+  assert.not.ok(fs.existsSync(path.join(run, 'main/blog/wp/web/containers/sidecar.yaml')));
+  assert.is(readYaml(run, 'main/blog/wp/web/containers/nginx.yaml').spec.image, 'nginx:1.28');
+  assert.ok(sidecarPid > 0);
+  // unchanged apply touches nothing
+  rec.events.length = 0;
+  assert.is((await host.controller.apply(changed)).items[0].action, 'unchanged');
+  assert.equal(rec.events.filter((e) => e.startsWith('start') || e.startsWith('stop')), []);
+});
+
+test('delete of a cell stops it, deletes its containers, then removes its directory', async () => {
+  const rec = recorder();
+  const run = tmpDir();
+  const host = await testHost([recordingRuntime(rec)], run);
+  await host.controller.apply(MANIFEST);
+  rec.events.length = 0;
+  await host.controller.delete(WEB);
+  assert.equal(rec.events.slice(0, 3), ['stop:sidecar:SIGTERM:10000', 'stop:nginx:SIGTERM:10000', 'stopWorkloads']);
+  assert.equal(rec.events.slice(-2), ['delete:sidecar', 'delete:nginx']);
+  assert.not.ok(fs.existsSync(path.join(run, 'main/blog/wp/web')));
+});
+
+test.run();

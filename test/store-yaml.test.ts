@@ -1,0 +1,312 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import type { CellDoc, ContainerDoc, Diagnosis, DiagnoseService, PluginHost, RealmDoc, SpaceDoc, StackDoc, StoreService } from '../sdk';
+import { FileLocks } from '../src/host/file-locks';
+import { YamlStore } from '../plugins/store-yaml/yaml-store';
+import { cleanStrayTemps } from '../plugins/store-yaml/atomic-write';
+import storeYaml from '../plugins/store-yaml';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kukeon-store-'));
+let n = 0;
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** A fresh run path (not created yet) and a store on it, with the host's lock layout. */
+function fresh(): { run: string; store: YamlStore } {
+  const run = path.join(tmp, `run${++n}`);
+  return { run, store: new YamlStore(run, new FileLocks(path.join(run, 'run', 'locks'))) };
+}
+
+const realm = (name = 'r1', version = '1'): RealmDoc => ({
+  apiVersion: 'v1beta1',
+  kind: 'Realm',
+  metadata: { name, labels: { version } },
+  spec: { namespace: `kukeon-${name}` },
+  status: { state: 'Ready', createdAt: '2024-01-01T00:00:00.000Z' },
+});
+const space = (name = 's1', realmId = 'r1'): SpaceDoc => ({ apiVersion: 'v1beta1', kind: 'Space', metadata: { name }, spec: { realmId } });
+const stack = (name = 't1'): StackDoc => ({ apiVersion: 'v1beta1', kind: 'Stack', metadata: { name }, spec: { realmId: 'r1', spaceId: 's1' } });
+const cell = (name = 'c1'): CellDoc => ({
+  apiVersion: 'v1beta1',
+  kind: 'Cell',
+  metadata: { name },
+  spec: { realmId: 'r1', spaceId: 's1', stackId: 't1', containers: [] },
+});
+const container = (name = 'web', cellId = 'c1'): ContainerDoc => ({
+  apiVersion: 'v1beta1',
+  kind: 'Container',
+  metadata: { name },
+  spec: { id: name, realmId: 'r1', spaceId: 's1', stackId: 't1', cellId, image: 'docker.io/library/nginx:1.27', env: ['A=1'] },
+});
+
+async function putTree(store: StoreService): Promise<void> {
+  await store.put(realm());
+  await store.put(space());
+  await store.put(stack());
+  await store.put(cell());
+  await store.put(container());
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    assert.is((e as { code?: string }).code, code, String(e));
+    return e as Error;
+  }
+  assert.unreachable(`expected a rejection with ${code}`);
+  throw new Error('unreachable');
+}
+
+function runChild(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'store-updater.js'), ...args], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+test('put/get/list at every level, at exactly the documented paths', async () => {
+  const { run, store } = fresh();
+  await putTree(store);
+  for (const rel of ['r1/realm.yaml', 'r1/s1/space.yaml', 'r1/s1/t1/stack.yaml', 'r1/s1/t1/c1/cell.yaml', 'r1/s1/t1/c1/containers/web.yaml']) {
+    assert.ok(fs.statSync(path.join(run, rel)).isFile(), rel);
+  }
+  // Stored exactly as given.
+  assert.equal(YAML.parse(fs.readFileSync(path.join(run, 'r1/realm.yaml'), 'utf8')), realm());
+  assert.equal(await store.get({ kind: 'Realm', path: ['r1'] }), realm());
+  assert.equal(await store.get({ kind: 'Space', path: ['r1', 's1'] }), space());
+  assert.equal(await store.get({ kind: 'Stack', path: ['r1', 's1', 't1'] }), stack());
+  assert.equal(await store.get({ kind: 'Cell', path: ['r1', 's1', 't1', 'c1'] }), cell());
+  assert.equal(await store.get({ kind: 'Container', path: ['r1', 's1', 't1', 'c1', 'web'] }), container());
+  assert.equal(await store.list('Realm', []), [realm()]);
+  assert.equal(await store.list('Space', ['r1']), [space()]);
+  assert.equal(await store.list('Stack', ['r1', 's1']), [stack()]);
+  assert.equal(await store.list('Cell', ['r1', 's1', 't1']), [cell()]);
+  assert.equal(await store.list('Container', ['r1', 's1', 't1', 'c1']), [container()]);
+  assert.is(await store.get({ kind: 'Realm', path: ['nope'] }), undefined);
+  assert.equal(await store.list('Space', ['nope']), []);
+  assert.is(store.location({ kind: 'Cell', path: ['r1', 's1', 't1', 'c1'] }), path.join(run, 'r1/s1/t1/c1'));
+  assert.is(store.location({ kind: 'Container', path: ['r1', 's1', 't1', 'c1', 'web'] }), path.join(run, 'r1/s1/t1/c1/containers'));
+});
+
+test('put replaces, and list is sorted by name', async () => {
+  const { store } = fresh();
+  for (const name of ['b', 'c', 'a']) await store.put(realm(name));
+  await store.put(realm('b', '2'));
+  const names = (await store.list('Realm', [])).map((d) => d.metadata.name);
+  assert.equal(names, ['a', 'b', 'c']);
+  assert.is((await store.get({ kind: 'Realm', path: ['b'] }))?.metadata.labels?.version, '2');
+});
+
+test('remove at every level: a container removes only its yaml, a cell its whole directory', async () => {
+  const { run, store } = fresh();
+  await putTree(store);
+  await store.put(container('api'));
+  const cellDir = path.join(run, 'r1/s1/t1/c1');
+  fs.mkdirSync(path.join(cellDir, 'logs'));
+  fs.writeFileSync(path.join(cellDir, 'logs', 'web.log'), 'hello\n');
+
+  await store.remove({ kind: 'Container', path: ['r1', 's1', 't1', 'c1', 'web'] });
+  assert.not.ok(fs.existsSync(path.join(cellDir, 'containers/web.yaml')));
+  assert.ok(fs.existsSync(path.join(cellDir, 'containers/api.yaml')));
+  assert.ok(fs.existsSync(path.join(cellDir, 'logs/web.log')), 'a container remove leaves the cell files');
+  assert.equal((await store.list('Container', ['r1', 's1', 't1', 'c1'])).map((d) => d.metadata.name), ['api']);
+
+  await store.remove({ kind: 'Cell', path: ['r1', 's1', 't1', 'c1'] });
+  assert.not.ok(fs.existsSync(cellDir));
+  assert.equal(await store.list('Cell', ['r1', 's1', 't1']), []);
+  await store.remove({ kind: 'Stack', path: ['r1', 's1', 't1'] });
+  assert.not.ok(fs.existsSync(path.join(run, 'r1/s1/t1')));
+  await store.remove({ kind: 'Space', path: ['r1', 's1'] });
+  assert.not.ok(fs.existsSync(path.join(run, 'r1/s1')));
+  await store.remove({ kind: 'Realm', path: ['r1'] });
+  assert.not.ok(fs.existsSync(path.join(run, 'r1')));
+  assert.equal(await store.list('Realm', []), []);
+  // Nothing left behind but the reserved runtime directory.
+  assert.equal(fs.readdirSync(run), ['run']);
+});
+
+test('remove of a missing ref succeeds, at every level', async () => {
+  const { store } = fresh();
+  await store.remove({ kind: 'Realm', path: ['gone'] });
+  await store.remove({ kind: 'Cell', path: ['a', 'b', 'c', 'd'] });
+  await store.remove({ kind: 'Container', path: ['a', 'b', 'c', 'd', 'e'] });
+  await store.put(realm());
+  await store.remove({ kind: 'Space', path: ['r1', 'missing'] });
+  assert.ok(await store.get({ kind: 'Realm', path: ['r1'] }));
+});
+
+test('put of a child without its parent fails with KUKEON_E_PARENT_NOT_FOUND and writes nothing', async () => {
+  const { run, store } = fresh();
+  await rejectsWith(store.put(space('s1', 'r9')), 'KUKEON_E_PARENT_NOT_FOUND');
+  assert.not.ok(fs.existsSync(path.join(run, 'r9')));
+  await store.put(realm());
+  await rejectsWith(store.put(stack()), 'KUKEON_E_PARENT_NOT_FOUND');
+  assert.not.ok(fs.existsSync(path.join(run, 'r1/s1')));
+  await store.put(space());
+  await store.put(stack());
+  const err = await rejectsWith(store.put(container()), 'KUKEON_E_PARENT_NOT_FOUND');
+  assert.match(err.message, /cell\/r1\/s1\/t1\/c1/);
+  assert.not.ok(fs.existsSync(path.join(run, 'r1/s1/t1/c1')));
+  // update creating a document checks the parent too.
+  await rejectsWith(store.update({ kind: 'Cell', path: ['r1', 's1', 'zz', 'c1'] }, () => cell()), 'KUKEON_E_PARENT_NOT_FOUND');
+});
+
+test('list ignores the reserved run/ directory, temp files, dot files and invalid names', async () => {
+  const { run, store } = fresh();
+  await putTree(store); // also creates run/locks
+  fs.writeFileSync(path.join(run, 'run', 'realm.yaml'), YAML.stringify(realm('run')));
+  for (const dir of ['Bad_Name', '.hidden', '.r2.tmp-1-abc', 'no-doc']) fs.mkdirSync(path.join(run, dir));
+  fs.writeFileSync(path.join(run, 'Bad_Name', 'realm.yaml'), YAML.stringify(realm()));
+  fs.writeFileSync(path.join(run, '.hidden', 'realm.yaml'), YAML.stringify(realm()));
+  fs.writeFileSync(path.join(run, 'stray.yaml'), 'x: 1\n');
+  fs.writeFileSync(path.join(run, 'r1', '.realm.yaml.tmp-1-abcdef'), 'half');
+  const containers = path.join(run, 'r1/s1/t1/c1/containers');
+  fs.writeFileSync(path.join(containers, '.web.yaml.tmp-1-abcdef'), 'half');
+  fs.writeFileSync(path.join(containers, 'notes.txt'), 'hi');
+  fs.writeFileSync(path.join(containers, 'Bad.yaml'), YAML.stringify(container()));
+  fs.mkdirSync(path.join(containers, 'dir.yaml'));
+  assert.equal((await store.list('Realm', [])).map((d) => d.metadata.name), ['r1']);
+  assert.equal((await store.list('Container', ['r1', 's1', 't1', 'c1'])).map((d) => d.metadata.name), ['web']);
+  assert.equal(await store.get({ kind: 'Realm', path: ['r1'] }), realm());
+});
+
+test('invalid and reserved names never become paths', async () => {
+  const { run, store } = fresh();
+  for (const bad of ['..', 'a/b', 'Bad', '-a', '', 'a'.repeat(64)]) {
+    await rejectsWith(store.get({ kind: 'Realm', path: [bad] }), 'KUKEON_E_INVALID_NAME');
+    await rejectsWith(store.put(realm(bad)), 'KUKEON_E_INVALID_NAME');
+  }
+  await rejectsWith(store.list('Space', ['../etc']), 'KUKEON_E_INVALID_NAME');
+  await rejectsWith(store.put(realm('run')), 'KUKEON_E_RESERVED_NAME');
+  await rejectsWith(store.remove({ kind: 'Realm', path: ['run'] }), 'KUKEON_E_RESERVED_NAME');
+  // A container document without its parent ids cannot be placed.
+  await rejectsWith(store.put({ ...container(), spec: { id: 'web' } }), 'KUKEON_E_INVALID_NAME');
+  assert.not.ok(fs.existsSync(run) && fs.readdirSync(run).some((f) => f !== 'run'));
+});
+
+test('a file that does not parse fails with KUKEON_E_STORE naming the file', async () => {
+  const { run, store } = fresh();
+  await store.put(realm());
+  const file = path.join(run, 'r1', 'realm.yaml');
+  fs.writeFileSync(file, 'kind: [unclosed\n');
+  const err = await rejectsWith(store.get({ kind: 'Realm', path: ['r1'] }), 'KUKEON_E_STORE');
+  assert.ok(err.message.includes(file), err.message);
+  await rejectsWith(store.list('Realm', []), 'KUKEON_E_STORE');
+  fs.writeFileSync(file, '- a list\n');
+  await rejectsWith(store.get({ kind: 'Realm', path: ['r1'] }), 'KUKEON_E_STORE');
+});
+
+test('update: creates, merges, and leaves the document alone when fn returns undefined', async () => {
+  const { store } = fresh();
+  const ref = { kind: 'Realm' as const, path: ['r1'] };
+  assert.equal(await store.update(ref, (cur) => (cur ? cur : realm())), realm());
+  const next = await store.update(ref, (cur) => cur && { ...cur, status: { ...cur.status, state: 'Stopped' } });
+  assert.is(next?.status?.state, 'Stopped');
+  assert.is((await store.get(ref))?.status?.state, 'Stopped');
+  assert.is((await store.update(ref, () => undefined))?.status?.state, 'Stopped');
+  await rejectsWith(store.update(ref, () => realm('other')), 'KUKEON_E_INTERNAL');
+  assert.is((await store.get(ref))?.metadata.name, 'r1');
+});
+
+test('2 processes x 50 updates each: no update is lost', async () => {
+  const { run, store } = fresh();
+  await putTree(store);
+  const results = await Promise.all([runChild([run, 'increment', '50']), runChild([run, 'increment', '50'])]);
+  for (const r of results) assert.is(r.code, 0, r.stderr);
+  const doc = await store.get({ kind: 'Container', path: ['r1', 's1', 't1', 'c1', 'web'] });
+  assert.is(doc?.status?.restartCount, 100);
+  assert.equal(doc?.spec, container().spec, 'the rest of the document is intact');
+});
+
+test('a writer killed between fsync and rename leaves the old version, and the next write succeeds', async () => {
+  const { run, store } = fresh();
+  await store.put(realm('r1', '1'));
+  const r = await runChild([run, 'put-realm', '2'], { ...process.env, KUKEON_FAILPOINTS: 'store.before-rename=kill' });
+  assert.is(r.signal, 'SIGKILL', `child exit ${r.code} ${r.stderr}`);
+  const leftovers = fs.readdirSync(path.join(run, 'r1')).filter((f) => f.startsWith('.realm.yaml.tmp-'));
+  assert.is(leftovers.length, 1, 'the killed writer left its temp file');
+  assert.match(fs.readFileSync(path.join(run, 'r1', leftovers[0]), 'utf8'), /version: "2"/);
+  // It died holding the store lock: the next write has to recover that too.
+  assert.ok(fs.existsSync(path.join(run, 'run', 'locks', 'store.lock')));
+
+  assert.is((await store.get({ kind: 'Realm', path: ['r1'] }))?.metadata.labels?.version, '1');
+  assert.equal((await store.list('Realm', [])).map((d) => d.metadata.labels?.version), ['1']);
+  const started = Date.now();
+  await store.put(realm('r1', '3'));
+  assert.ok(Date.now() - started < 2000, 'the dead holder was recovered, not waited out');
+  assert.is((await store.get({ kind: 'Realm', path: ['r1'] }))?.metadata.labels?.version, '3');
+
+  const removed = await cleanStrayTemps(run, { recursive: true });
+  assert.equal(removed, [path.join(run, 'r1', leftovers[0])]);
+  assert.equal(fs.readdirSync(path.join(run, 'r1')), ['realm.yaml']);
+});
+
+test('a write failing before rename (failpoint error) leaves the old version and no temp file', async () => {
+  const { run, store } = fresh();
+  await store.put(realm('r1', '1'));
+  process.env.KUKEON_FAILPOINTS = 'store.before-rename=error';
+  try {
+    await rejectsWith(store.put(realm('r1', '2')), 'KUKEON_E_INTERNAL');
+  } finally {
+    delete process.env.KUKEON_FAILPOINTS;
+  }
+  assert.equal(fs.readdirSync(path.join(run, 'r1')), ['realm.yaml']);
+  assert.is((await store.get({ kind: 'Realm', path: ['r1'] }))?.metadata.labels?.version, '1');
+  await store.put(realm('r1', '2'));
+  assert.is((await store.get({ kind: 'Realm', path: ['r1'] }))?.metadata.labels?.version, '2');
+});
+
+test('cleanStrayTemps keeps temps of running processes', async () => {
+  const { run, store } = fresh();
+  await store.put(realm());
+  const mine = path.join(run, 'r1', `.realm.yaml.tmp-${process.pid}-abc123`);
+  fs.writeFileSync(mine, 'in flight');
+  assert.equal(await cleanStrayTemps(run, { recursive: true }), []);
+  assert.ok(fs.existsSync(mine));
+});
+
+test('plugin: provides store and store.diagnose; diagnose reports the run path and cleans temps', async () => {
+  const run = path.join(tmp, `run${++n}`);
+  const provided: Record<string, unknown> = {};
+  const host = {
+    paths: { runPath: run, runtimeDir: path.join(run, 'run') },
+    locks: new FileLocks(path.join(run, 'run', 'locks')),
+    services: { provide: (name: string, s: unknown) => (provided[name] = s) },
+  } as unknown as PluginHost;
+  assert.is(storeYaml.name, 'store-yaml');
+  assert.is(storeYaml.slot, 'store');
+  assert.match(storeYaml.version, /^\d+\.\d+\.\d+/);
+  await storeYaml.apply(host, {});
+  const store = provided.store as StoreService;
+  const diag = provided['store.diagnose'] as DiagnoseService;
+  assert.ok(store && diag);
+  const status = (ds: Diagnosis[], check: string) => ds.find((d) => d.check === check)?.status;
+
+  let ds = await diag.diagnose();
+  assert.is(status(ds, 'store.run-path'), 'warn');
+  await store.put(realm());
+  fs.writeFileSync(path.join(run, 'r1', '.realm.yaml.tmp-999999999-abc'), 'x');
+  ds = await diag.diagnose();
+  assert.is(status(ds, 'store.run-path'), 'ok');
+  assert.match(ds.find((d) => d.check === 'store.stray-temps')!.detail, /removed 1/);
+  assert.not.ok(fs.existsSync(path.join(run, 'r1', '.realm.yaml.tmp-999999999-abc')));
+
+  const file = path.join(tmp, `file${++n}`);
+  fs.writeFileSync(file, '');
+  storeYaml.apply({ ...host, paths: { runPath: file, runtimeDir: '' } } as PluginHost, {});
+  ds = await (provided['store.diagnose'] as DiagnoseService).diagnose();
+  assert.is(status(ds, 'store.run-path'), 'error');
+});
+
+test.run();
