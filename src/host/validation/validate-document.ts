@@ -1,4 +1,4 @@
-// Checks one manifest document and returns it normalized (apiVersion filled, parent ids copied into containers,
+// Checks one manifest document and returns it normalized (apiVersion filled, parent ids of a cell's containers checked and dropped,
 // upstream resource keys mapped). Every error names the document, kind, name and field.
 
 import Ajv from 'ajv';
@@ -150,7 +150,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       if (c.id === ROOT_CONTAINER_ID && rootId !== ROOT_CONTAINER_ID) invalid(`${field}.id`, `"${ROOT_CONTAINER_ID}" is reserved for the cell's root container`);
       for (const [key, value] of [['realmId', spec.realmId], ['spaceId', spec.spaceId], ['stackId', spec.stackId], ['cellId', meta.name]] as const) {
         if (c[key] !== undefined && c[key] !== value) invalid(`${field}.${key}`, `is "${c[key]}" but the cell's is "${value}"`);
-        c[key] = value;
+        delete c[key]; // a cell's containers inherit them; the stored Container documents carry them
       }
       mapUpstreamResources(c, field, invalid);
       checkResources(c.resources, `${field}.resources`, invalid);
