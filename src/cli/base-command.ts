@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import { Command, Option } from 'clipanion';
 import createDebug from 'debug';
 import { KukeonError, isKukeonError } from '../../sdk';
-import { createHost } from '../host';
 import type { Host } from '../host';
 import { DAEMON_CLIENT_AVAILABLE, routeCommand } from './routing';
 
@@ -50,6 +49,8 @@ export abstract class BaseCommand extends Command {
 
   /** The in-process host, made once per command from the global options. */
   protected host(): Promise<Host> {
+    // Loaded on first use, so commands that need no host (version, schema, help) start faster.
+    const { createHost } = require('../host') as typeof import('../host');
     this.hostPromise ??= createHost({
       runPath: this.runPath,
       configPath: this.config,

@@ -10,7 +10,14 @@ import { SCHEMAS } from './schemas';
 import { UNSUPPORTED_FIELDS } from './unsupported-fields';
 
 const ajv = new Ajv({ allErrors: false, strict: false });
-const validators = Object.fromEntries(KINDS.map((k) => [k, ajv.compile(SCHEMAS[k])])) as Record<Kind, ReturnType<Ajv['compile']>>;
+const compiled = new Map<Kind, ReturnType<Ajv['compile']>>();
+
+/** Compiled on first use: compiling every kind up front costs each `kuke` start ~150 ms. */
+function validatorFor(kind: Kind): ReturnType<Ajv['compile']> {
+  let v = compiled.get(kind);
+  if (!v) compiled.set(kind, (v = ajv.compile(SCHEMAS[kind])));
+  return v;
+}
 
 export interface ValidatedDoc {
   /** 1-based position in the input. */
@@ -111,7 +118,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
   }
 
   if (kind === 'Realm' && doc.spec === undefined) doc.spec = {};
-  const validate = validators[kind];
+  const validate = validatorFor(kind);
   if (!validate(doc)) {
     const e = validate.errors![0];
     const field = fieldOf(e);
