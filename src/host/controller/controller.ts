@@ -3,7 +3,7 @@
 
 import { KINDS, KukeonError, childKind, formatRef, isKukeonError, toKukeonError } from '../../../sdk';
 import type { AnyDoc, AnyStatus, CellDoc, Doc, Kind, PlanItem, PluginStatus, Ref, StopOptions, StoreService } from '../../../sdk';
-import type { Diagnosis, DiagnoseService } from '../../../sdk/services';
+import type { Diagnosis, DiagnoseService, ImageSummary, WaitResult } from '../../../sdk/services';
 import type { HostHooks } from '../hooks';
 import type { HostServiceRegistry } from '../service-registry';
 import type { HostStateReader } from '../state-reader';
@@ -286,7 +286,7 @@ export class Controller {
       const note = (err: unknown) => errors.push(`${formatRef(ref)}: ${isKukeonError(err) ? err.message : (err as Error).message}`);
       let doc: AnyDoc | undefined;
       try {
-        doc = await this.store.get(ref);
+        doc = ref.kind === 'Cell' ? (await this.d.lifecycle.loadCell(ref))?.cell : await this.store.get(ref);
         if (doc) errors.push(...(await this.d.lifecycle.remove(ref, true, true)));
       } catch (err) {
         note(err);
@@ -341,6 +341,47 @@ export class Controller {
     };
     await walk('Realm', []);
     return { inspected, updated };
+  }
+
+  private service<N extends 'runtime.images' | 'runtime.logs' | 'runtime.wait'>(name: N) {
+    const svc = this.d.services.get(name);
+    if (!svc) throw new KukeonError('KUKEON_E_NO_RUNTIME', `no runtime plugin provides ${name} (configure containerd; see kuke plugins ls)`);
+    return svc;
+  }
+
+  async loadImage(realm: string, archive: NodeJS.ReadableStream): Promise<ImageSummary[]> {
+    if (!(await this.store.get({ kind: 'Realm', path: [realm] }))) throw new KukeonError('KUKEON_E_NOT_FOUND', `realm/${realm} not found`);
+    return this.service('runtime.images').load(realm, archive);
+  }
+
+  async listImages(realm: string): Promise<ImageSummary[]> {
+    if (!(await this.store.get({ kind: 'Realm', path: [realm] }))) throw new KukeonError('KUKEON_E_NOT_FOUND', `realm/${realm} not found`);
+    return this.service('runtime.images').list(realm);
+  }
+
+  /** The container a log or wait is about: the named one, else the cell's single workload. */
+  async workload(ref: Ref, container?: string): Promise<string> {
+    const loaded = await this.d.lifecycle.loadCell(ref);
+    if (!loaded) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
+    const ids = loaded.containers.map((c) => c.metadata.name);
+    if (container !== undefined) {
+      if (!ids.includes(container)) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} has no container "${container}" (it has: ${ids.join(', ')})`);
+      return container;
+    }
+    const rootId = loaded.cell.spec.rootContainerId ?? loaded.cell.spec.containers.find((c) => c.root)?.id;
+    const workloads = ids.filter((id) => id !== rootId);
+    if (workloads.length === 1) return workloads[0];
+    if (workloads.length === 0 && rootId) return rootId;
+    throw new KukeonError('KUKEON_E_USAGE', `${formatRef(ref)} has ${workloads.length} workloads (${workloads.join(', ')}); choose one with --container`);
+  }
+
+  async logPath(ref: Ref, container?: string): Promise<{ container: string; path: string }> {
+    const id = await this.workload(ref, container);
+    return { container: id, path: this.service('runtime.logs').path(ref.path, id) };
+  }
+
+  async wait(ref: Ref, container: string, signal?: AbortSignal): Promise<WaitResult> {
+    return this.service('runtime.wait').wait(ref.path, container, signal);
   }
 
   async doctor(): Promise<DoctorReport> {
