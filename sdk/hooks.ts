@@ -44,6 +44,8 @@ export interface BailHook<C, R> {
 /** A series hook where each tap receives the previous tap's value and returns the next one. */
 export interface WaterfallHook<V, C> {
   tapPromise(tap: string | TapSpec, fn: (value: V, ctx: C) => Promise<V>): void;
+  /** Runs the taps in order. Plugins call only the hooks that are theirs to run (the runtime runs ociSpec). */
+  promise(value: V, ctx: C): Promise<V>;
   isUsed(): boolean;
 }
 

@@ -47,4 +47,6 @@ export interface PluginHost {
   /** A `debug` logger namespaced `kukeon:<plugin>`. */
   readonly log: (format: string, ...args: unknown[]) => void;
   readonly version: string;
+  /** Runs `fn` when the host closes (end of a CLI command, daemon shutdown): close connections here. */
+  onClose(fn: () => void | Promise<void>): void;
 }

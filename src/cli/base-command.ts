@@ -36,13 +36,19 @@ export abstract class BaseCommand extends Command {
       createDebug('kukeon:cli')('route %s (%s)', route.mode, route.reason);
       return (await this.run()) ?? 0;
     } catch (err) {
-      if (isKukeonError(err)) {
-        this.context.stderr.write(`Error: ${err.describe()}\n`);
-        return err.exitCode;
-      }
-      this.context.stderr.write(`Error: ${(err as Error)?.stack ?? String(err)}\n`);
-      return 1;
+      return this.reportError(err);
+    } finally {
+      if (this.hostPromise) await this.hostPromise.then((h) => h.close(), () => undefined);
     }
+  }
+
+  private reportError(err: unknown): number {
+    if (isKukeonError(err)) {
+      this.context.stderr.write(`Error: ${err.describe()}\n`);
+      return err.exitCode;
+    }
+    this.context.stderr.write(`Error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
   }
 
   private hostPromise: Promise<Host> | undefined;

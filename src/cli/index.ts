@@ -10,11 +10,15 @@ import { CreateStackCommand } from './commands/create/stack';
 import { DeleteCommand } from './commands/delete';
 import { DoctorCommand } from './commands/doctor';
 import { GetCommand } from './commands/get';
+import { ImageLoadCommand } from './commands/image/load';
+import { ImageLsCommand } from './commands/image/ls';
 import { KillCommand } from './commands/kill';
+import { LogCommand } from './commands/log';
 import { PluginsLsCommand } from './commands/plugins/ls';
 import { PurgeCommand } from './commands/purge';
 import { RefreshCommand } from './commands/refresh';
 import { RestartCommand } from './commands/restart';
+import { RunCommand } from './commands/run';
 import { SchemaCommand } from './commands/schema';
 import { StartCommand } from './commands/start';
 import { StopCommand } from './commands/stop';
@@ -23,7 +27,7 @@ import { VersionCommand } from './commands/version';
 export const COMMANDS = [
   ApplyCommand, GetCommand, CreateRealmCommand, CreateSpaceCommand, CreateStackCommand, CreateCellCommand,
   DeleteCommand, PurgeCommand, StartCommand, StopCommand, KillCommand, RestartCommand, RefreshCommand,
-  PluginsLsCommand, DoctorCommand, SchemaCommand, VersionCommand,
+  RunCommand, LogCommand, ImageLoadCommand, ImageLsCommand, PluginsLsCommand, DoctorCommand, SchemaCommand, VersionCommand,
 ];
 
 export function buildCli(): Cli {

@@ -2,9 +2,10 @@
 // taps the host's hooks and provides its slot's services, so a configuration can swap any of them out.
 
 import type { Plugin } from '../../sdk';
+import containerd from '../../plugins/containerd';
 import storeYaml from '../../plugins/store-yaml';
 
-export const BUILTIN_PLUGINS: readonly Plugin<any>[] = [storeYaml];
+export const BUILTIN_PLUGINS: readonly Plugin<any>[] = [storeYaml, containerd];
 
 export function builtinByName(name: string): Plugin<any> | undefined {
   return BUILTIN_PLUGINS.find((p) => p.name === name);

@@ -46,6 +46,8 @@ export interface Host {
   readonly controller: Controller;
   readonly version: string;
   readonly configPath: string | undefined;
+  /** Runs every plugin's onClose, last registered first. */
+  close(): Promise<void>;
 }
 
 function entriesFromConfig(configPath: string, explicit: boolean): { entries: PluginEntry[]; used: string | undefined } {
@@ -85,8 +87,13 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   const lifecycle = new Lifecycle({ hooks: hostHooks, store, state, locks, hasRuntime, lockTimeoutMs });
   tapCellSteps(hostHooks, lifecycle);
 
+  const closers: (() => void | Promise<void>)[] = [];
+  const onClose = (fn: () => void | Promise<void>) => void closers.push(fn);
+  const close = async () => {
+    while (closers.length) await closers.pop()!();
+  };
   const pluginHost = (plugin: Plugin<unknown>): PluginHost =>
-    Object.freeze({ hooks, services, state, locks, paths, log: createDebug(`kukeon:${plugin.name}`), version: VERSION });
+    Object.freeze({ hooks, services, state, locks, paths, log: createDebug(`kukeon:${plugin.name}`), version: VERSION, onClose });
   loader = new PluginLoader({ flags: options.flags ?? {}, env }, pluginHost, (owner) => services.dropOwner(owner));
 
   const configPath = options.configPath ?? (env.KUKEON_CONFIG || undefined);
@@ -102,5 +109,5 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   }
 
   const controller = new Controller({ hooks: hostHooks, store, state, services, lifecycle, plugins: statuses, hasRuntime });
-  return Object.freeze({ hooks, hostHooks, services, state, locks, paths, plugins: loader.statuses, controller, version: VERSION, configPath: used });
+  return Object.freeze({ hooks, hostHooks, services, state, locks, paths, plugins: loader.statuses, controller, version: VERSION, configPath: used, close });
 }

@@ -1,0 +1,232 @@
+// What the containerd plugin does in each phase: containers, snapshots and tasks of a cell, in its realm's
+// namespace. Everything tolerates parts that are already gone (NOT_FOUND is success on the way down).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { KukeonError, formatRef } from '../../sdk';
+import type { CellContext, ContainerContext, ContainerDoc, ContainerStatus, OciSpec, PluginHost, Ref, RealmDoc, StopOptions } from '../../sdk';
+import { writeEtcFiles } from './etc-files';
+import { ContainerdClient, isAlreadyExists, isNotFound } from './grpc/containerd-client';
+import type { Process } from './grpc/containerd-client';
+import { imageChainId } from './image/import-oci-archive';
+import { LABELS, ROOT_LEAF, containerdId, labelsFor, namespaceOf } from './naming';
+import { runtimeSpec } from './oci-spec';
+import type { ImageConfig } from './oci-spec';
+import { findPauseBinary } from './pause-binary';
+
+export interface RuntimeConfig {
+  socket: string;
+  snapshotter: string;
+  runtime: string;
+  pauseBinary?: string;
+}
+
+const now = () => new Date().toISOString();
+
+/** Where a cell keeps its logs and generated /etc files: beside its state when the store is file-based. */
+export function cellDir(host: PluginHost, cellPath: readonly string[]): string {
+  const ref: Ref = { kind: 'Cell', path: cellPath };
+  return host.services.get('store')?.location?.(ref) ?? path.join(host.paths.runtimeDir, 'cells', ...cellPath);
+}
+
+export class CellRuntime {
+  private clientInstance: ContainerdClient | undefined;
+
+  constructor(
+    private readonly host: PluginHost,
+    private readonly config: RuntimeConfig,
+  ) {
+    host.onClose(() => this.clientInstance?.close());
+  }
+
+  /** Connects on first use: a plugin's apply opens no connection. */
+  get client(): ContainerdClient {
+    this.clientInstance ??= new ContainerdClient(this.config.socket);
+    return this.clientInstance;
+  }
+
+  async namespaceOfRealm(realm: string, doc?: RealmDoc): Promise<string> {
+    return namespaceOf(realm, doc ?? (await this.host.state.get({ kind: 'Realm', path: [realm] })));
+  }
+
+  /** Creates the realm's namespace, labelled as kukeon's only when kukeon made it (a shared one stays foreign). */
+  async ensureNamespace(realm: string, doc?: RealmDoc): Promise<string> {
+    const ns = await this.namespaceOfRealm(realm, doc);
+    try {
+      await this.client.namespaces.create(ns, { [LABELS.managed]: 'true', [LABELS.realm]: realm });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw this.explain(err);
+    }
+    return ns;
+  }
+
+  /** containerd unreachable or refusing: a message that names the socket, never a stack trace. */
+  explain(err: unknown): Error {
+    const e = err as Error & { grpcCode?: number };
+    if (e.grpcCode === 14) return new KukeonError('KUKEON_E_STEP', `containerd at ${this.config.socket} is unreachable: ${e.message}`, { plugin: 'containerd' });
+    return e;
+  }
+
+  logPath(cellPath: readonly string[], id: string): string {
+    return path.join(cellDir(this.host, cellPath), 'logs', `${id}.log`);
+  }
+
+  etcDir(cellPath: readonly string[]): string {
+    return path.join(cellDir(this.host, cellPath), 'etc');
+  }
+
+  rootfsDir(ns: string, id: string): string {
+    return path.join(this.host.paths.runtimeDir, 'containerd', 'rootfs', ns, id);
+  }
+
+  /** The cell's generated /etc files; the network plugin rewrites hosts once the IP is known. */
+  prepare(ctx: CellContext): void {
+    writeEtcFiles(this.etcDir(ctx.ref.path), ctx.ref.path[3], ctx.status.ip);
+    fs.mkdirSync(path.join(cellDir(this.host, ctx.ref.path), 'logs'), { recursive: true });
+  }
+
+  private async imageConfig(ns: string, container: ContainerDoc): Promise<{ chainId: string; config: ImageConfig }> {
+    const image = container.spec.image!;
+    try {
+      const info = await imageChainId(this.client, ns, image);
+      return { chainId: info.chainId, config: info.config };
+    } catch (err) {
+      if (isNotFound(err)) {
+        throw new KukeonError('KUKEON_E_NOT_FOUND', `image ${image} is not in namespace ${ns}; load it with kuke image load (pulling comes with the images plugin)`, {
+          plugin: 'containerd',
+          field: 'image',
+        });
+      }
+      throw this.explain(err);
+    }
+  }
+
+  /** Checks at create that a declared container's image is there, so a bad reference fails early. */
+  async checkImage(ctx: ContainerContext): Promise<void> {
+    const ns = await this.namespaceOfRealm(ctx.ref.path[0], ctx.parents.realm);
+    await this.imageConfig(ns, ctx.doc);
+  }
+
+  /** Builds the spec through the ociSpec waterfall, then creates or updates the containerd container. */
+  private async ensureContainer(ctx: CellContext, ns: string, role: 'root' | 'workload', doc: ContainerDoc | undefined, rootPid: number | undefined): Promise<{ id: string; rootfs: { type: string; source: string; options: string[] }[] }> {
+    const leaf = doc?.metadata.name ?? ROOT_LEAF;
+    const id = containerdId(ctx.ref.path, leaf);
+    const labels = labelsFor(ctx.ref.path, leaf, role);
+    let image: { chainId: string; config: ImageConfig } | undefined;
+    let rootfsPath: string | undefined;
+    let pauseBinary: string | undefined;
+    if (doc) image = await this.imageConfig(ns, doc);
+    else {
+      pauseBinary = findPauseBinary(this.config.pauseBinary);
+      rootfsPath = this.rootfsDir(ns, id);
+      for (const d of ['proc', 'dev', 'sys', 'etc', 'tmp', 'run', '.kukeon']) fs.mkdirSync(path.join(rootfsPath, d), { recursive: true });
+      for (const f of ['etc/hostname', 'etc/hosts', 'etc/resolv.conf', '.kukeon/pause']) fs.closeSync(fs.openSync(path.join(rootfsPath, f), 'a'));
+    }
+    const base = runtimeSpec({ role, container: doc?.spec, image: image?.config, cellPath: ctx.ref.path, etcDir: this.etcDir(ctx.ref.path), rootPid, pauseBinary, rootfsPath });
+    const spec: OciSpec = await this.host.hooks.ociSpec.promise(base, { cell: ctx, role, container: doc, containerdId: id, rootPid });
+    const lease = await this.client.leases.create(ns, { labels: { ...labels, 'containerd.io/gc.expire': new Date(Date.now() + 3600_000).toISOString() } }).catch((e) => Promise.reject(this.explain(e)));
+    try {
+      let exists = true;
+      try {
+        await this.client.containers.get(ns, id);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        exists = false;
+      }
+      if (image && !(await this.client.snapshots.tryStat(ns, this.config.snapshotter, id))) {
+        await this.client.snapshots.prepare(ns, this.config.snapshotter, id, image.chainId, labels, { lease: lease.id });
+      }
+      const record = {
+        id,
+        labels,
+        image: doc?.spec.image ?? '',
+        runtime: { name: this.config.runtime },
+        spec,
+        snapshotter: image ? this.config.snapshotter : '',
+        snapshot_key: image ? id : '',
+      };
+      if (exists) await this.client.containers.update(ns, record, ['spec', 'labels', 'image']);
+      else await this.client.containers.create(ns, record, { lease: lease.id });
+      const rootfs = image ? await this.client.snapshots.mounts(ns, this.config.snapshotter, id) : [];
+      return { id, rootfs };
+    } finally {
+      await this.client.leases.delete(ns, lease.id).catch(() => undefined);
+    }
+  }
+
+  /** Starts (or finds running) the task of a container; stdout and stderr go to its log file, written by the shim. */
+  async startTask(ctx: CellContext, role: 'root' | 'workload', doc: ContainerDoc | undefined, rootPid: number | undefined): Promise<{ id: string; pid: number; logPath?: string }> {
+    const ns = await this.ensureNamespace(ctx.ref.path[0], ctx.parents.realm);
+    const { id, rootfs } = await this.ensureContainer(ctx, ns, role, doc, rootPid);
+    const existing = await this.task(ns, id);
+    if (existing?.status === 'RUNNING') return { id, pid: existing.pid, logPath: doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined };
+    if (existing) await this.client.tasks.delete(ns, id).catch(() => undefined);
+    const logPath = doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined;
+    if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
+    const io = logPath ? `file://${logPath}` : '';
+    try {
+      await this.client.tasks.create(ns, { container_id: id, rootfs, stdout: io, stderr: io });
+      const pid = await this.client.tasks.start(ns, id);
+      return { id, pid, logPath };
+    } catch (err) {
+      await this.client.tasks.delete(ns, id).catch(() => undefined);
+      throw new KukeonError('KUKEON_E_STEP', `starting ${role === 'root' ? 'the root of' : `container ${doc?.metadata.name} of`} ${formatRef(ctx.ref)} failed: ${this.explain(err).message}`, { plugin: 'containerd' });
+    }
+  }
+
+  async task(ns: string, id: string): Promise<Process | undefined> {
+    try {
+      return await this.client.tasks.get(ns, id);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw this.explain(err);
+    }
+  }
+
+  /**
+   * Stops a task: the signal, up to `timeoutMs` for it to exit, then SIGKILL; the task is deleted, the container
+   * and its snapshot are kept. Returns the exit status, or undefined when there was no task.
+   */
+  async stopTask(ns: string, id: string, stop: StopOptions): Promise<{ exitCode: number; finishTime: string } | undefined> {
+    const t = await this.task(ns, id);
+    if (!t) return undefined;
+    if (t.status === 'RUNNING' || t.status === 'PAUSED' || t.status === 'CREATED') {
+      const exited = this.client.tasks.wait(ns, id);
+      exited.catch(() => undefined);
+      const killed = (signal: NodeJS.Signals) => this.client.tasks.kill(ns, id, signal).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      await killed(stop.signal);
+      const timedOut = await Promise.race([exited.then(() => false, () => false), new Promise<boolean>((r) => setTimeout(() => r(true), stop.timeoutMs).unref())]);
+      if (timedOut) {
+        await killed('SIGKILL');
+        await Promise.race([exited.catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      }
+    }
+    try {
+      const res = await this.client.tasks.delete(ns, id);
+      return { exitCode: res.exit_status, finishTime: now() };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw this.explain(err);
+    }
+  }
+
+  /** Removes a container's task, record and snapshot; absent parts are fine. */
+  async removeContainer(ns: string, id: string): Promise<void> {
+    await this.stopTask(ns, id, { signal: 'SIGKILL', timeoutMs: 0 });
+    await this.client.containers.delete(ns, id).catch((e) => (isNotFound(e) ? undefined : Promise.reject(this.explain(e))));
+    await this.client.snapshots.remove(ns, this.config.snapshotter, id).catch((e) => (isNotFound(e) ? undefined : Promise.reject(this.explain(e))));
+    fs.rmSync(this.rootfsDir(ns, id), { recursive: true, force: true });
+  }
+
+  /** A container's live status from its task. */
+  async liveStatus(ns: string, id: string, saved: ContainerStatus): Promise<ContainerStatus> {
+    const t = await this.task(ns, id).catch(() => 'unknown' as const);
+    if (t === 'unknown') return { ...saved, state: 'Unknown' };
+    if (!t) return saved.state === 'Ready' ? { ...saved, state: 'Unknown', pid: undefined } : saved;
+    if (t.status === 'RUNNING') return { ...saved, state: 'Ready', pid: t.pid };
+    if (t.status === 'STOPPED') {
+      return { ...saved, state: 'Exited', pid: undefined, exitCode: t.exit_status, finishTime: t.exited_at ? new Date(Number(t.exited_at.seconds) * 1000).toISOString() : saved.finishTime };
+    }
+    return { ...saved, state: 'Unknown' };
+  }
+}

@@ -1,0 +1,166 @@
+// The containerd plugin (slot `runtime`): one namespace per realm, a cell's root started first and stopped last,
+// workloads joining the root's network, IPC and UTS namespaces, logs written by the shim, images loaded from
+// OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait and runtime.diagnose.
+
+import fs from 'node:fs';
+import { PluginSkip, definePlugin } from '../../sdk';
+import type { CellContext, ContainerContext, ContainerStatus, PluginHost } from '../../sdk';
+import { CellRuntime } from './cell-runtime';
+import type { RuntimeConfig } from './cell-runtime';
+import { diagnose } from './diagnose';
+import { importOciArchive } from './image/import-oci-archive';
+import { LABELS, ROOT_LEAF, containerdId } from './naming';
+import { sweep } from './sweep';
+
+const NAME = 'containerd';
+
+function tapCell(host: PluginHost, rt: CellRuntime): void {
+  const { hooks } = host;
+  const ns = (ctx: { ref: { path: readonly string[] }; parents: { realm?: never } | CellContext['parents'] }) => rt.namespaceOfRealm(ctx.ref.path[0], ctx.parents.realm);
+
+  hooks.create.for('Realm').tapPromise(NAME, async (ctx) => {
+    ctx.status.namespace = await rt.ensureNamespace(ctx.ref.path[0], ctx.doc);
+  });
+  hooks.create.for('Container').tapPromise(NAME, async (ctx) => rt.checkImage(ctx));
+
+  hooks.cell.prepare.tapPromise(NAME, async (ctx) => rt.prepare(ctx));
+
+  hooks.cell.startRoot.tapPromise(NAME, async (ctx) => {
+    const root = ctx.rootId ? ctx.containers.find((c) => c.metadata.name === ctx.rootId) : undefined;
+    const started = await rt.startTask(ctx, 'root', root, undefined);
+    ctx.status.root = { containerdId: started.id, pid: started.pid, netns: `/proc/${started.pid}/ns/net`, synthesized: !root };
+    if (root) Object.assign(ctx.status.containers[root.metadata.name], running(started));
+    const namespace = await ns(ctx);
+    return async () => void (await rt.stopTask(namespace, started.id, { signal: 'SIGKILL', timeoutMs: 0 }));
+  });
+
+  hooks.start.for('Container').tapPromise(NAME, async (ctx) => {
+    const started = await rt.startTask(ctx.cell, 'workload', ctx.doc, ctx.cell.status.root?.pid);
+    Object.assign(ctx.status, running(started));
+    const namespace = await ns(ctx);
+    return async () => void (await rt.stopTask(namespace, started.id, { signal: 'SIGKILL', timeoutMs: 0 }));
+  });
+
+  hooks.cell.verify.tapPromise(NAME, async (ctx) => {
+    const namespace = await ns(ctx);
+    const rootId = ctx.status.root?.containerdId ?? containerdId(ctx.ref.path, ctx.rootId ?? ROOT_LEAF);
+    const t = await rt.task(namespace, rootId);
+    if (t?.status !== 'RUNNING') throw new Error(`the root container exited right after it started${t ? ` (exit ${t.exit_status})` : ''}`);
+    // Workloads may already have run to completion: that is their state, not a failed start.
+    for (const c of ctx.containers) {
+      const st = ctx.status.containers[c.metadata.name];
+      if (st?.containerdId) Object.assign(st, await rt.liveStatus(namespace, st.containerdId, st));
+    }
+  });
+
+  const stopContainer = async (ctx: ContainerContext) => {
+    const namespace = await ns(ctx);
+    const id = ctx.status.containerdId ?? containerdId(ctx.cell.ref.path, ctx.doc.metadata.name);
+    const r = await rt.stopTask(namespace, id, ctx.stop ?? { signal: 'SIGTERM', timeoutMs: 10_000 });
+    Object.assign(ctx.status, { state: 'Stopped', pid: undefined }, r ? { exitCode: r.exitCode, finishTime: r.finishTime } : {});
+  };
+  hooks.stop.for('Container').tapPromise(NAME, stopContainer);
+
+  hooks.cell.stopRoot.tapPromise(NAME, async (ctx) => {
+    const namespace = await ns(ctx);
+    const id = ctx.status.root?.containerdId ?? containerdId(ctx.ref.path, ctx.rootId ?? ROOT_LEAF);
+    const r = await rt.stopTask(namespace, id, ctx.stop ?? { signal: 'SIGTERM', timeoutMs: 10_000 });
+    ctx.status.root = { ...ctx.status.root, pid: undefined, netns: undefined };
+    if (ctx.rootId) Object.assign(ctx.status.containers[ctx.rootId] ?? {}, { state: 'Stopped', pid: undefined }, r ? { exitCode: r.exitCode, finishTime: r.finishTime } : {});
+  });
+
+  hooks.delete.for('Container').tapPromise(NAME, async (ctx) => {
+    await rt.removeContainer(await ns(ctx), ctx.status.containerdId ?? containerdId(ctx.cell.ref.path, ctx.doc.metadata.name));
+  });
+  hooks.delete.for('Cell').tapPromise(NAME, async (ctx) => {
+    const namespace = await ns(ctx);
+    await rt.removeContainer(namespace, containerdId(ctx.ref.path, ROOT_LEAF));
+    await sweep(rt, namespace, ctx.ref.path, { images: false, namespace: false });
+  });
+  hooks.delete.for('Realm').tapPromise(NAME, async (ctx) => {
+    await sweep(rt, await ns(ctx), ctx.ref.path, { images: false, namespace: false });
+  });
+  for (const kind of ['Space', 'Stack', 'Cell'] as const) {
+    hooks.purge.for(kind).tapPromise(NAME, async (ctx) => void (await sweep(rt, await ns(ctx), ctx.ref.path, { images: false, namespace: false })));
+  }
+  hooks.purge.for('Realm').tapPromise(NAME, async (ctx) => void (await sweep(rt, await ns(ctx), ctx.ref.path, { images: true, namespace: true })));
+
+  hooks.status.tapPromise(NAME, async (status, ctx) => {
+    if (ctx.ref.kind !== 'Cell') return status;
+    const cell = status as CellContext['status'];
+    const namespace = await ns(ctx as never);
+    const containers: Record<string, ContainerStatus> = {};
+    for (const [id, st] of Object.entries(cell.containers ?? {})) {
+      containers[id] = st.containerdId ? await rt.liveStatus(namespace, st.containerdId, st) : st;
+    }
+    let state = cell.state;
+    if (state === 'Ready') {
+      const rootId = cell.root?.containerdId;
+      const root = rootId ? await rt.task(namespace, rootId).catch(() => undefined) : undefined;
+      if (root?.status !== 'RUNNING') state = 'Unknown';
+      else {
+        const spec = (ctx.doc as CellContext['doc']).spec;
+        const rootName = spec.rootContainerId ?? spec.containers?.find((c) => c.root)?.id;
+        const workloads = Object.entries(containers).filter(([id]) => id !== rootName);
+        if (workloads.length && workloads.every(([, c]) => c.state === 'Exited')) state = 'Exited';
+      }
+    }
+    return { ...cell, state, containers };
+  });
+}
+
+function running(started: { id: string; pid: number; logPath?: string }): ContainerStatus {
+  return { state: 'Ready', pid: started.pid, containerdId: started.id, startTime: new Date().toISOString(), logPath: started.logPath, exitCode: undefined, finishTime: undefined };
+}
+
+export default definePlugin<RuntimeConfig>({
+  name: NAME,
+  version: '0.1.0',
+  slot: 'runtime',
+  requires: ['store'],
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      socket: { type: 'string', default: '/run/containerd/containerd.sock', description: "containerd's gRPC socket", 'x-flag': '--containerd-socket', 'x-env': 'KUKEON_CONTAINERD_SOCKET' },
+      snapshotter: { type: 'string', default: 'overlayfs', description: 'snapshotter images are unpacked into' },
+      runtime: { type: 'string', default: 'io.containerd.runc.v2', description: 'containerd runtime (shim) name' },
+      pauseBinary: { type: 'string', description: "static pause binary for synthesized roots (default: Debian's catatonit)", 'x-env': 'KUKEON_PAUSE_BINARY' },
+    },
+  },
+  apply(host, config) {
+    // No connection here: only whether the socket exists decides skip, so a host without containerd boots.
+    if (!fs.existsSync(config.socket)) throw new PluginSkip(`containerd socket ${config.socket} not found`);
+    const rt = new CellRuntime(host, config);
+    tapCell(host, rt);
+    host.services.provide('runtime.images', {
+      load: async (realm, archive) => {
+        const ns = await rt.ensureNamespace(realm);
+        const images = await importOciArchive(rt.client, ns, archive, { snapshotter: config.snapshotter, labels: { [LABELS.realm]: realm } }).catch((e) => Promise.reject(rt.explain(e)));
+        return images.map((i) => ({ name: i.name, digest: i.digest, size: i.size }));
+      },
+      list: async (realm) => {
+        const ns = await rt.namespaceOfRealm(realm);
+        const images = await rt.client.images.list(ns).catch((e) => Promise.reject(rt.explain(e)));
+        return images.map((i) => ({ name: i.name, digest: i.target.digest, size: Number(i.target.size) }));
+      },
+    });
+    host.services.provide('runtime.logs', { path: (cellPath, id) => rt.logPath(cellPath, id) });
+    host.services.provide('runtime.wait', {
+      wait: async (cellPath, id, signal) => {
+        const realm = await host.state.get({ kind: 'Realm', path: [cellPath[0]] });
+        const ns = await rt.namespaceOfRealm(cellPath[0], realm);
+        const doc = await host.state.get({ kind: 'Container', path: [...cellPath, id] });
+        const cid = doc?.status?.containerdId ?? containerdId(cellPath, id);
+        try {
+          const r = await rt.client.tasks.wait(ns, cid, '', { signal });
+          return { exitCode: r.exit_status, finishTime: new Date().toISOString() };
+        } catch (err) {
+          if ((err as { grpcCode?: number }).grpcCode === 5 && doc?.status?.exitCode !== undefined) return { exitCode: doc.status.exitCode, finishTime: doc.status.finishTime };
+          throw rt.explain(err);
+        }
+      },
+    });
+    host.services.provide('runtime.diagnose', { diagnose: () => diagnose(rt, config) });
+  },
+});

@@ -1,0 +1,142 @@
+// The runtime's part of a container's OCI spec: process, mounts, namespaces and security. The cgroups slot adds
+// cgroupsPath and resources through the same `ociSpec` waterfall; add-ons tap after both.
+
+import fs from 'node:fs';
+import { KukeonError } from '../../sdk';
+import type { ContainerSpec, OciMount, OciNamespace, OciSpec } from '../../sdk';
+
+/** The parts of an image config the process is built from. */
+export interface ImageConfig {
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+}
+
+export interface SpecInput {
+  role: 'root' | 'workload';
+  /** The declared container; undefined for a synthesized root. */
+  container: ContainerSpec | undefined;
+  image: ImageConfig | undefined;
+  /** realm, space, stack, cell */
+  cellPath: readonly string[];
+  /** Host directory with the cell's generated hostname, hosts and resolv.conf. */
+  etcDir: string;
+  /** Root pid whose network, IPC and UTS namespaces a workload joins. */
+  rootPid?: number;
+  /** Synthesized root: the host's static pause binary, bind-mounted read-only. */
+  pauseBinary?: string;
+  /** Synthesized root: its empty rootfs directory. */
+  rootfsPath?: string;
+}
+
+export const PAUSE_PATH = '/.kukeon/pause';
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+// containerd's default capability set.
+const CAPS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+const MASKED = [
+  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
+];
+const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** The caller's hard limit for open files: runc refuses rlimits above it (no CAP_SYS_RESOURCE here). */
+export function hardNofile(): number {
+  try {
+    const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const hard = line?.trim().split(/\s{2,}/)[2];
+    if (hard === 'unlimited') return 1048576;
+    const n = Number(hard);
+    if (Number.isFinite(n) && n > 0) return n;
+  } catch {
+    // not Linux: keep the default
+  }
+  return 1024;
+}
+
+/** Numeric `uid[:gid]` or `root`; names would need the image's /etc/passwd, which kukeon does not read yet. */
+function userOf(user: string | undefined, where: string): { uid: number; gid: number } {
+  if (!user || user === 'root' || user === '0') return { uid: 0, gid: 0 };
+  const m = /^(\d+)(?::(\d+))?$/.exec(user);
+  if (!m) throw new KukeonError('KUKEON_E_UNSUPPORTED_FIELD', `${where}: user "${user}" is not numeric; kukeon supports uid[:gid] only`);
+  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
+}
+
+/** The process: command replaces the entrypoint and args the cmd (as Kubernetes does); image env, then kukeon's, then the user's. */
+export function processArgs(container: ContainerSpec, image: ImageConfig | undefined): string[] {
+  const args = container.command !== undefined
+    ? [container.command, ...(container.args ?? [])]
+    : [...(image?.Entrypoint ?? []), ...(container.args ?? image?.Cmd ?? [])];
+  if (args.length === 0) throw new KukeonError('KUKEON_E_INVALID', `container ${container.id}: the image has no entrypoint or cmd, and no command is set`, { field: 'command' });
+  return args;
+}
+
+function mergeEnv(...lists: (string[] | undefined | null)[]): string[] {
+  const out = new Map<string, string>();
+  for (const list of lists) for (const kv of list ?? []) out.set(kv.split('=')[0], kv);
+  return [...out.values()];
+}
+
+function mounts(input: SpecInput): OciMount[] {
+  const m: OciMount[] = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+  ];
+  for (const file of ['hostname', 'hosts', 'resolv.conf']) {
+    m.push({ destination: `/etc/${file}`, type: 'bind', source: `${input.etcDir}/${file}`, options: ['rbind', 'rprivate', input.role === 'root' && !input.container ? 'ro' : 'rw'] });
+  }
+  if (input.pauseBinary) m.push({ destination: PAUSE_PATH, type: 'bind', source: input.pauseBinary, options: ['rbind', 'rprivate', 'ro'] });
+  return m;
+}
+
+function namespaces(input: SpecInput): OciNamespace[] {
+  if (input.role === 'root') return [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }];
+  if (!input.rootPid) throw new KukeonError('KUKEON_E_STEP', 'a workload needs the root container running first (no root pid)');
+  const join = (type: 'network' | 'ipc' | 'uts', ns: string): OciNamespace => ({ type, path: `/proc/${input.rootPid}/ns/${ns}` });
+  return [{ type: 'pid' }, { type: 'mount' }, join('network', 'net'), join('ipc', 'ipc'), join('uts', 'uts')];
+}
+
+export function runtimeSpec(input: SpecInput): OciSpec {
+  const [realm, space, stack, cell] = input.cellPath;
+  const synthesized = input.role === 'root' && !input.container;
+  const id = input.container?.id ?? 'root';
+  const kukeonEnv = [`KUKEON_REALM=${realm}`, `KUKEON_SPACE=${space}`, `KUKEON_STACK=${stack}`, `KUKEON_CELL_NAME=${cell}`, `KUKEON_CONTAINER_ID=${id}`];
+  const args = synthesized ? [PAUSE_PATH, '-P'] : processArgs(input.container!, input.image);
+  const env = synthesized ? [DEFAULT_PATH] : mergeEnv([DEFAULT_PATH], input.image?.Env, kukeonEnv, input.container!.env);
+  const nofile = Math.min(1024, hardNofile());
+  const spec: OciSpec = {
+    ociVersion: '1.0.2-dev',
+    process: {
+      terminal: false,
+      user: synthesized ? { uid: 0, gid: 0 } : userOf(input.image?.User, `container ${id}`),
+      args,
+      env,
+      cwd: input.container?.workingDir ?? (input.image?.WorkingDir || '/'),
+      capabilities: { bounding: CAPS, effective: CAPS, permitted: CAPS },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
+      noNewPrivileges: true,
+      oomScoreAdj: 0,
+    },
+    root: { path: synthesized ? input.rootfsPath! : 'rootfs', readonly: synthesized },
+    hostname: cell,
+    mounts: mounts(input),
+    linux: {
+      namespaces: namespaces(input),
+      maskedPaths: MASKED,
+      readonlyPaths: READONLY,
+    },
+  };
+  if (input.role === 'workload') delete spec.hostname; // the UTS namespace is the root's
+  return spec;
+}

@@ -1,0 +1,67 @@
+import { Command, Option } from 'clipanion';
+import { API_VERSION, KukeonError, formatRef } from '../../../sdk';
+import type { ContainerSpec } from '../../../sdk';
+import { BaseCommand } from '../base-command';
+import { followFile } from '../follow-file';
+import { refIn } from '../scope';
+
+export class RunCommand extends BaseCommand {
+  static override paths = [['run']];
+  static override usage = Command.Usage({
+    description: 'Create a cell if needed, start it, and follow its workload',
+    details: 'In the foreground, prints the workload\'s output and exits with its exit code; `-d` returns once the cell runs; `--rm` deletes the cell after the workload exits.',
+    examples: [['One-off busybox', '$0 run hello --image docker.io/kukeon/busybox:test --command echo -- hi'], ['A manifest, detached', '$0 run -f cell.yaml -d']],
+  });
+
+  file = Option.String('-f,--file', { description: 'Apply this manifest, then run its cell' });
+  image = Option.String('--image');
+  command = Option.String('--command');
+  env = Option.Array('-e,--env');
+  /** NAME, then the arguments that replace the image's cmd (clipanion gives an optional positional to Rest). */
+  rest = Option.Rest();
+  detach = Option.Boolean('-d,--detach', false);
+  rm = Option.Boolean('--rm', false);
+  container = Option.String('--container', { description: 'Which workload to follow' });
+  realm = Option.String('--realm');
+  space = Option.String('--space');
+  stack = Option.String('--stack');
+
+  private get name(): string | undefined {
+    return this.rest[0];
+  }
+
+  protected async run(): Promise<number> {
+    const controller = (await this.host()).controller;
+    let ref;
+    if (this.file !== undefined) {
+      const report = await controller.apply(await this.readInput(this.file), { source: this.file });
+      const failed = report.items.find((i) => i.action === 'failed');
+      if (failed) throw new KukeonError('KUKEON_E_STEP', `${formatRef(failed.ref)}: ${failed.error}`);
+      const cells = report.items.filter((i) => i.ref.kind === 'Cell' && (this.name === undefined || i.ref.path[3] === this.name));
+      if (cells.length !== 1) throw new KukeonError('KUKEON_E_USAGE', `the manifest has ${cells.length} matching cells; name one: kuke run -f FILE NAME`);
+      ref = cells[0].ref;
+    } else {
+      if (this.name === undefined || this.image === undefined) throw new KukeonError('KUKEON_E_USAGE', 'usage: kuke run NAME --image REF [--command CMD] [-- ARGS...], or kuke run -f FILE');
+      ref = refIn('Cell', this.name, { realm: this.realm, space: this.space, stack: this.stack });
+      const container: ContainerSpec = { id: this.name, image: this.image };
+      if (this.command) container.command = this.command;
+      if (this.rest.length > 1) container.args = this.rest.slice(1);
+      if (this.env?.length) container.env = this.env;
+      const [realmId, spaceId, stackId] = ref.path;
+      const doc = { apiVersion: API_VERSION, kind: 'Cell', metadata: { name: this.name }, spec: { realmId, spaceId, stackId, containers: [container] } };
+      const report = await controller.apply(JSON.stringify(doc), { source: 'run' });
+      const failed = report.items.find((i) => i.action === 'failed');
+      if (failed) throw new KukeonError((failed.code as never) ?? 'KUKEON_E_STEP', `${formatRef(failed.ref)}: ${failed.error}`);
+    }
+    if (this.detach) {
+      this.out(`${formatRef(ref)} started\n`);
+      return 0;
+    }
+    const { container, path } = await controller.logPath(ref, this.container);
+    const exited = controller.wait(ref, container);
+    await followFile(path, this.context.stdout, exited);
+    const result = await exited;
+    if (this.rm) await controller.delete(ref, { force: true });
+    return result.exitCode;
+  }
+}
