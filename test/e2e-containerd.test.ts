@@ -9,6 +9,7 @@ import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
 import { E2EHarness } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
+import { ociSchemaDir, ociSpecValidator } from './helpers/oci-schema';
 
 const IMAGE = 'docker.io/kukeon/busybox:test';
 const NS = 'kukeon-main';
@@ -143,6 +144,24 @@ e2eSuite('containerd runtime', (test) => {
     assert.is(containerYaml('graceful', 'stubborn').status.exitCode, 137);
     assert.is(containerYaml('graceful', 'polite').status.exitCode, 137);
     assert.is(cellYaml('graceful').status.state, 'Stopped');
+  });
+
+  test('every spec kukeon generated validates against the OCI runtime-spec schema', async () => {
+    const dir = ociSchemaDir();
+    if (!dir) {
+      if (process.env.KUKEON_E2E === 'required') assert.unreachable('KUKEON_OCI_SCHEMA_DIR is not set (.ci/run extracts Debian\'s golang-github-opencontainers-specs-dev)');
+      console.log('SKIP OCI schema check: KUKEON_OCI_SCHEMA_DIR is not set');
+      return;
+    }
+    const validate = ociSpecValidator(dir);
+    const containers = await client.containers.list(NS, ['labels."kukeon.io/realm"==main']);
+    assert.ok(containers.length >= 5, `roots and workloads to check (${containers.length})`);
+    for (const c of containers) {
+      const spec = JSON.parse(Buffer.from(c.spec!.value as Uint8Array).toString('utf8'));
+      assert.equal(validate(spec), [], `${c.id}: ${validate(spec).join('; ')}`);
+      assert.ok(spec.process.oomScoreAdj >= 0);
+      for (const r of spec.process.rlimits ?? []) assert.ok(r.hard <= 1048576 && r.soft <= r.hard);
+    }
   });
 
   test('a non-zero exit is reported; foreground run exits with the workload exit code', async () => {
