@@ -218,6 +218,54 @@ e2eSuite('containerd runtime', (test) => {
     await ok(['delete', 'cell', 'broken', ...SCOPE]);
   });
 
+  test('log -f follows until the container exits; image load reads stdin; run -d returns at once; refresh writes status', async () => {
+    const followed = await ok(['run', 'ticker', ...SCOPE, '--image', IMAGE, '-d', '--command', 'sh', '--', '-c', 'for i in 1 2 3; do echo tick-$i; sleep 0.3; done']);
+    assert.match(followed, 'cell/main/blog/wp/ticker started');
+    const out = await ok(['log', 'ticker', '-f', ...SCOPE]);
+    assert.match(out, /tick-1\ntick-2\ntick-3/);
+    assert.is(cellYaml('ticker').status.state, 'Ready', 'get never writes: the saved state is still Ready');
+    const refreshed = await ok(['refresh']);
+    assert.match(refreshed, /Updated [1-9]/);
+    assert.is(containerYaml('ticker', 'ticker').status.state, 'Exited');
+    assert.is(containerYaml('ticker', 'ticker').status.exitCode, 0);
+    const archive = fs.readFileSync(await buildBusyboxOciFile(h.tmp));
+    assert.match(await ok(['image', 'load', '-', '--realm', 'main'], archive as unknown as string), `loaded ${IMAGE}`);
+    await ok(['delete', 'cell', 'ticker', ...SCOPE]);
+  });
+
+  test('purge of a realm on a shared namespace removes only what kukeon made there', async () => {
+    await client.namespaces.create('shared-ns', {});
+    await client.containers.create('shared-ns', { id: 'not-ours', labels: { app: 'other' }, spec: { ociVersion: '1.0.2' } });
+    await ok(['apply', '-f', '-'], 'kind: Realm\nmetadata: { name: guest }\nspec: { namespace: shared-ns }\n');
+    await ok(['image', 'load', await buildBusyboxOciFile(h.tmp), '--realm', 'guest']);
+    await ok(['purge', 'realm', 'guest', '--cascade']);
+    assert.equal((await client.containers.list('shared-ns')).map((c) => c.id), ['not-ours']);
+    assert.equal(await client.images.list('shared-ns', ['labels."kukeon.io/realm"==guest']), []);
+    assert.ok((await client.namespaces.list()).some((n) => n.name === 'shared-ns'), 'a namespace kukeon did not create stays');
+    await client.containers.delete('shared-ns', 'not-ours');
+    await client.namespaces.delete('shared-ns').catch(() => undefined);
+  });
+
+  test('containerd unreachable: a missing socket skips the plugin; a dead one fails commands with a clear message', async () => {
+    const missing = path.join(h.tmp, 'missing.sock');
+    const cfg = path.join(h.tmp, 'unreachable.yaml');
+    fs.writeFileSync(cfg, `plugins:\n  store-yaml: {}\n  containerd: { socket: ${missing} }\n`);
+    const env = { KUKEON_CONFIG: cfg, KUKEON_CONTAINERD_SOCKET: missing };
+    const ls = await h.kuke(['plugins', 'ls'], { env });
+    assert.match(ls.stdout, new RegExp(`containerd\\s+0\\.1\\.0\\s+runtime\\s+skip\\s+containerd socket ${missing} not found`));
+    const start = await h.kuke(['start', 'graceful', ...SCOPE], { env });
+    assert.is(start.code, 1);
+    assert.match(start.stderr, 'KUKEON_E_NO_RUNTIME');
+    // a socket file nobody listens on
+    const dead = path.join(h.tmp, 'dead.sock');
+    const child = await h.exec(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(dead)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    assert.ok(fs.existsSync(dead), `stale socket left behind (${child.code})`);
+    const r = await h.kuke(['image', 'ls', '--realm', 'main'], { env: { KUKEON_CONFIG: cfg, KUKEON_CONTAINERD_SOCKET: dead } });
+    assert.is(r.code, 1);
+    assert.match(r.stderr, `containerd at ${dead} is unreachable`);
+    assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
   test('delete realm --cascade removes kukeon containers; purge realm removes its images and the namespace', async () => {
     await ok(['delete', 'realm', 'main', '--cascade']);
     assert.equal(await client.containers.list(NS, ['labels."kukeon.io/realm"==main']), []);

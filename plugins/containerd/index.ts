@@ -4,7 +4,7 @@
 
 import fs from 'node:fs';
 import { PluginSkip, definePlugin } from '../../sdk';
-import type { CellContext, ContainerContext, ContainerStatus, PluginHost } from '../../sdk';
+import type { CellContext, ContainerContext, ContainerStatus, PluginHost, RealmDoc } from '../../sdk';
 import { CellRuntime } from './cell-runtime';
 import type { RuntimeConfig } from './cell-runtime';
 import { diagnose } from './diagnose';
@@ -16,7 +16,9 @@ const NAME = 'containerd';
 
 function tapCell(host: PluginHost, rt: CellRuntime): void {
   const { hooks } = host;
-  const ns = (ctx: { ref: { path: readonly string[] }; parents: { realm?: never } | CellContext['parents'] }) => rt.namespaceOfRealm(ctx.ref.path[0], ctx.parents.realm);
+  // A realm's own phases carry its document (it may already be gone from the store on purge); others have it as a parent.
+  const ns = (ctx: { ref: { kind: string; path: readonly string[] }; doc: unknown; parents: CellContext['parents'] }) =>
+    rt.namespaceOfRealm(ctx.ref.path[0], ctx.ref.kind === 'Realm' ? (ctx.doc as RealmDoc) : ctx.parents.realm);
 
   hooks.create.for('Realm').tapPromise(NAME, async (ctx) => {
     ctx.status.namespace = await rt.ensureNamespace(ctx.ref.path[0], ctx.doc);
@@ -86,6 +88,10 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
   hooks.purge.for('Realm').tapPromise(NAME, async (ctx) => void (await sweep(rt, await ns(ctx), ctx.ref.path, { images: true, namespace: true })));
 
   hooks.status.tapPromise(NAME, async (status, ctx) => {
+    if (ctx.ref.kind === 'Container') {
+      const st = status as ContainerStatus;
+      return st.containerdId ? rt.liveStatus(await ns(ctx as never), st.containerdId, st) : st;
+    }
     if (ctx.ref.kind !== 'Cell') return status;
     const cell = status as CellContext['status'];
     const namespace = await ns(ctx as never);

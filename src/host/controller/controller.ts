@@ -2,7 +2,7 @@
 // takes plain data in and returns plain data out, so the daemon can serve it unchanged.
 
 import { KINDS, KukeonError, childKind, formatRef, isKukeonError, toKukeonError } from '../../../sdk';
-import type { AnyDoc, AnyStatus, CellDoc, Doc, Kind, PlanItem, PluginStatus, Ref, StopOptions, StoreService } from '../../../sdk';
+import type { AnyDoc, AnyStatus, CellDoc, CellWorkingStatus, ContainerStatus, Doc, Kind, PlanItem, PluginStatus, Ref, StopOptions, StoreService } from '../../../sdk';
 import type { Diagnosis, DiagnoseService, ImageSummary, WaitResult } from '../../../sdk/services';
 import type { HostHooks } from '../hooks';
 import type { HostServiceRegistry } from '../service-registry';
@@ -191,17 +191,22 @@ export class Controller {
 
   /** The document with its live status from the status waterfall (nothing is written). */
   private async live(doc: AnyDoc): Promise<AnyDoc> {
+    return (await this.liveWithContainers(doc)).doc;
+  }
+
+  /** For a cell, also each container's live status (the cell's status waterfall carries them). */
+  private async liveWithContainers(doc: AnyDoc): Promise<{ doc: AnyDoc; containers: Record<string, ContainerStatus> }> {
     const ref = refOfStored(doc);
     if (doc.kind === 'Cell') {
       const loaded = await this.d.lifecycle.loadCell(ref);
-      if (!loaded) return doc;
+      if (!loaded) return { doc, containers: {} };
       const status = { ...(loaded.cell.status ?? {}), containers: Object.fromEntries(loaded.containers.map((c) => [c.metadata.name, { ...(c.status ?? {}) }])) };
-      const next = (await this.d.hooks.status.promise(status, { ref, doc: loaded.cell, parents: await this.d.state.parents(ref) })) as AnyStatus & { containers?: Record<string, unknown> };
-      const { containers: _c, ...own } = next;
-      return { ...loaded.cell, status: own };
+      const next = (await this.d.hooks.status.promise(status, { ref, doc: loaded.cell, parents: await this.d.state.parents(ref) })) as CellWorkingStatus;
+      const { containers, ...own } = next;
+      return { doc: { ...loaded.cell, status: own }, containers: containers ?? {} };
     }
     const status = (await this.d.hooks.status.promise({ ...(doc.status ?? {}) }, { ref, doc, parents: await this.d.state.parents(ref) })) as AnyStatus;
-    return { ...doc, status } as AnyDoc;
+    return { doc: { ...doc, status } as AnyDoc, containers: {} };
   }
 
   /** Deletes a resource; realms, spaces and stacks with children need `cascade`. Children go before parents. */
@@ -329,11 +334,19 @@ export class Controller {
       for (const doc of await this.store.list(kind, scope)) {
         inspected += 1;
         const ref = refOfStored(doc);
-        const live = await this.live(doc);
-        const saved = doc.kind === 'Cell' ? (await this.store.get(ref))?.status : doc.status;
-        if (!sameSpec(saved, live.status)) {
-          await this.d.lifecycle.withLock(ref, () => this.store.update(ref, (cur) => (cur ? { ...cur, status: { ...cur.status, ...live.status } } : undefined)));
-          updated += 1;
+        const { doc: live, containers } = await this.liveWithContainers(doc);
+        const changed: Ref[] = [];
+        if (!sameSpec(doc.status, live.status)) changed.push(ref);
+        const saved = doc.kind === 'Cell' ? await this.store.list('Container', ref.path) : [];
+        for (const c of saved) if (containers[c.metadata.name] && !sameSpec(c.status, containers[c.metadata.name])) changed.push({ kind: 'Container', path: [...ref.path, c.metadata.name] });
+        if (changed.length) {
+          await this.d.lifecycle.withLock(ref, async () => {
+            for (const r of changed) {
+              const status = r.kind === 'Container' ? containers[r.path[4]] : live.status;
+              await this.store.update(r, (cur) => (cur ? ({ ...cur, status: { ...cur.status, ...status } } as AnyDoc) : undefined));
+            }
+          });
+          updated += changed.length;
         }
         const next = childKind(kind);
         if (next && next !== 'Container') await walk(next, [...scope, doc.metadata.name]);
