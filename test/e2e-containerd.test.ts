@@ -138,9 +138,8 @@ e2eSuite('containerd runtime', (test) => {
     const second = containerYaml('graceful', 'polite').status.pid;
     assert.is.not(second, first);
     assert.is((await tasks()).blog_wp_graceful_polite.status, 'RUNNING');
-    const t0 = Date.now();
     await ok(['kill', 'graceful', ...SCOPE]);
-    assert.ok(Date.now() - t0 < 1800, 'kill does not wait for a grace period');
+    // polite exits 0 on SIGTERM: 137 proves kill sent SIGKILL straight away
     assert.is(containerYaml('graceful', 'stubborn').status.exitCode, 137);
     assert.is(containerYaml('graceful', 'polite').status.exitCode, 137);
     assert.is(cellYaml('graceful').status.state, 'Stopped');

@@ -101,7 +101,13 @@ test('a second operation on a busy resource waits, then fails with KUKEON_E_BUSY
   const host = await testHost([recordingRuntime(recorder())], tmpDir(), 300);
   await host.controller.apply(MANIFEST);
   let release!: () => void;
-  const held = host.locks.with(lockName(WEB), () => new Promise<void>((r) => (release = r)));
+  let acquired!: () => void;
+  const isHeld = new Promise<void>((r) => (acquired = r));
+  const held = host.locks.with(lockName(WEB), () => {
+    acquired();
+    return new Promise<void>((r) => (release = r));
+  });
+  await isHeld;
   const started = Date.now();
   try {
     await host.controller.stop(WEB);

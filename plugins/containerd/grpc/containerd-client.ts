@@ -307,6 +307,9 @@ export class ContainerdClient {
       this.metadata(namespace, opts.lease),
       this.callOptions(opts.timeoutMs ?? defaultTimeoutMs),
     );
+    // grpc-js emits a failed status as an 'error' event: without a listener a stream nobody reads (or one that
+    // was cancelled) would throw it. Readers still get it (for-await rejects).
+    stream.on('error', () => undefined);
     if (opts.signal) {
       if (opts.signal.aborted) stream.cancel();
       else opts.signal.addEventListener('abort', () => stream.cancel(), { once: true });
@@ -395,9 +398,15 @@ export class ContainersApi {
   async list(ns: string, filters: string[] = [], opts?: CallOptions): Promise<Container[]> {
     return (await this.c.unary<{ containers: Container[] }>('containers', 'List', { filters }, ns, opts)).containers;
   }
-  /** paths: `labels`, `labels.<key>`, `spec`, `image`, `snapshotkey`, `extensions`, `extensions.<key>`; none = all mutable fields. */
+  /**
+   * paths: `labels`, `labels.<key>`, `spec`, `image`, `snapshotkey`, `extensions`, `extensions.<key>`. Without
+   * paths, the fields present in `container` are replaced (never the ones left out, which containerd would clear).
+   */
   async update(ns: string, container: ContainerInput, paths?: string[], opts?: CallOptions): Promise<Container> {
-    const req = { container: containerMessage(container), update_mask: paths ? { paths } : null };
+    const fields: [keyof ContainerInput, string][] = [['labels', 'labels'], ['spec', 'spec'], ['image', 'image'], ['snapshot_key', 'snapshotkey'], ['extensions', 'extensions']];
+    const mask = paths ?? fields.filter(([k]) => container[k] !== undefined).map(([, p]) => p);
+    if (mask.length === 0) throw new Error(`containers.update ${container.id}: nothing to update`);
+    const req = { container: containerMessage(container), update_mask: { paths: mask } };
     return (await this.c.unary<{ container: Container }>('containers', 'Update', req, ns, opts)).container;
   }
   async delete(ns: string, id: string, opts?: CallOptions): Promise<void> {
