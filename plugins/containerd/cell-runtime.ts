@@ -6,9 +6,9 @@ import path from 'node:path';
 import { KukeonError, formatRef } from '../../sdk';
 import type { CellContext, ContainerContext, ContainerDoc, ContainerStatus, OciSpec, PluginHost, Ref, RealmDoc, StopOptions } from '../../sdk';
 import { writeEtcFiles } from './etc-files';
-import { ContainerdClient, isAlreadyExists, isNotFound } from './grpc/containerd-client';
-import type { Process } from './grpc/containerd-client';
-import { imageChainId } from './image/import-oci-archive';
+import type { ContainerdClient, Process } from './grpc/containerd-client';
+import { isAlreadyExists, isNotFound } from './grpc/status-codes';
+import type { ImageChainInfo } from './image/import-oci-archive';
 import { LABELS, ROOT_LEAF, containerdId, labelsFor, namespaceOf } from './naming';
 import { runtimeSpec } from './oci-spec';
 import type { ImageConfig } from './oci-spec';
@@ -31,6 +31,8 @@ export function cellDir(host: PluginHost, cellPath: readonly string[]): string {
 
 export class CellRuntime {
   private clientInstance: ContainerdClient | undefined;
+  private readonly images = new Map<string, ImageChainInfo>();
+  private readonly namespaces = new Set<string>();
 
   constructor(
     private readonly host: PluginHost,
@@ -41,7 +43,9 @@ export class CellRuntime {
 
   /** Connects on first use: a plugin's apply opens no connection. */
   get client(): ContainerdClient {
-    this.clientInstance ??= new ContainerdClient(this.config.socket);
+    // Loaded here, not at import: the gRPC stack costs ~200 ms that commands not reaching containerd never pay.
+    const { ContainerdClient: Client } = require('./grpc/containerd-client') as typeof import('./grpc/containerd-client');
+    this.clientInstance ??= new Client(this.config.socket);
     return this.clientInstance;
   }
 
@@ -52,11 +56,13 @@ export class CellRuntime {
   /** Creates the realm's namespace, labelled as kukeon's only when kukeon made it (a shared one stays foreign). */
   async ensureNamespace(realm: string, doc?: RealmDoc): Promise<string> {
     const ns = await this.namespaceOfRealm(realm, doc);
+    if (this.namespaces.has(ns)) return ns;
     try {
       await this.client.namespaces.create(ns, { [LABELS.managed]: 'true', [LABELS.realm]: realm });
     } catch (err) {
       if (!isAlreadyExists(err)) throw this.explain(err);
     }
+    this.namespaces.add(ns);
     return ns;
   }
 
@@ -88,7 +94,15 @@ export class CellRuntime {
   private async imageConfig(ns: string, container: ContainerDoc): Promise<{ chainId: string; config: ImageConfig }> {
     const image = container.spec.image!;
     try {
-      const info = await imageChainId(this.client, ns, image);
+      // The image name is looked up every time; what its target digest leads to never changes, so it is cached.
+      const target = (await this.client.images.get(ns, image)).target.digest;
+      const key = `${ns}\0${image}\0${target}`;
+      let info = this.images.get(key);
+      if (!info) {
+        const { imageChainId } = require('./image/import-oci-archive') as typeof import('./image/import-oci-archive');
+        info = await imageChainId(this.client, ns, image);
+        this.images.set(key, info);
+      }
       return { chainId: info.chainId, config: info.config };
     } catch (err) {
       if (isNotFound(err)) {

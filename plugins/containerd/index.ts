@@ -8,7 +8,6 @@ import type { CellContext, ContainerContext, ContainerStatus, PluginHost, RealmD
 import { CellRuntime } from './cell-runtime';
 import type { RuntimeConfig } from './cell-runtime';
 import { diagnose } from './diagnose';
-import { importOciArchive } from './image/import-oci-archive';
 import { LABELS, ROOT_LEAF, containerdId } from './naming';
 import { sweep } from './sweep';
 
@@ -142,6 +141,7 @@ export default definePlugin<RuntimeConfig>({
     host.services.provide('runtime.images', {
       load: async (realm, archive) => {
         const ns = await rt.ensureNamespace(realm);
+        const { importOciArchive } = require('./image/import-oci-archive') as typeof import('./image/import-oci-archive');
         const images = await importOciArchive(rt.client, ns, archive, { snapshotter: config.snapshotter, labels: { [LABELS.realm]: realm } }).catch((e) => Promise.reject(rt.explain(e)));
         return images.map((i) => ({ name: i.name, digest: i.digest, size: i.size }));
       },

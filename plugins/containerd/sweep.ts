@@ -4,7 +4,7 @@
 
 import { LABELS, labelFilter } from './naming';
 import type { CellRuntime } from './cell-runtime';
-import { isNotFound } from './grpc/containerd-client';
+import { isNotFound } from './grpc/status-codes';
 
 export interface SweepOptions {
   images: boolean;

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { messageType, methodDefinition } from './protos';
+import { grpcCodeOf, isAlreadyExists, isNotFound } from './status-codes';
 import type {
   Any,
   Container,
@@ -103,13 +104,7 @@ export class ContainerdError extends Error {
   }
 }
 
-function grpcCodeOf(err: unknown): number | undefined {
-  const code = (err as { grpcCode?: unknown; code?: unknown } | null)?.grpcCode ?? (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-export const isNotFound = (err: unknown): boolean => grpcCodeOf(err) === grpc.status.NOT_FOUND;
-export const isAlreadyExists = (err: unknown): boolean => grpcCodeOf(err) === grpc.status.ALREADY_EXISTS;
-export const isUnavailable = (err: unknown): boolean => grpcCodeOf(err) === grpc.status.UNAVAILABLE;
+export { grpcCodeOf, isAlreadyExists, isNotFound, isUnavailable } from './status-codes';
 
 function toContainerdError(err: unknown, method: string): Error {
   if (err instanceof ContainerdError) return err;

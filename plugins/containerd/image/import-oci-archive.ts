@@ -15,7 +15,7 @@ import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { CallOptions, ContainerdClient, Descriptor, Labels } from '../grpc/containerd-client';
-import { isAlreadyExists, isNotFound } from '../grpc/containerd-client';
+import { isAlreadyExists, isNotFound } from '../grpc/status-codes';
 import { readTarStream } from './tar-reader';
 
 export const MEDIA_TYPES = {

@@ -14,7 +14,11 @@ import { changedFields, sameSpec } from './diff';
 import { foldContainers, validateInput, withParents } from './documents';
 import type { PlannedDoc } from './documents';
 import { DEFAULT_STOP, KILL, Lifecycle } from './lifecycle';
+import { mapLimit } from './map-limit';
 import { parseSelector } from './selector';
+
+/** How many sibling resources apply creates and starts at once. */
+const APPLY_CONCURRENCY = 4;
 
 export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'failed';
 
@@ -74,19 +78,21 @@ export class Controller {
     const validated = await validateInput(this.d.hooks, text, options.source ?? 'input');
     const docs = await withParents(foldContainers(validated), this.store);
     if (options.dryRun) return { items: [], plan: await this.plan(docs) };
+    // Parents before children: one depth at a time; siblings of a depth are independent and run in parallel.
     const items: ApplyItem[] = [];
-    for (const d of docs) {
-      const parentFailed = items.find((i) => i.action === 'failed' && d.ref.path.length > i.ref.path.length && i.ref.path.every((p, k) => d.ref.path[k] === p));
-      if (parentFailed) {
-        items.push({ ref: d.ref, action: 'failed', implicit: d.implicit, error: `not applied: ${formatRef(parentFailed.ref)} failed`, code: 'KUKEON_E_PARENT_NOT_FOUND' });
-        continue;
-      }
-      try {
-        items.push({ ...(await this.applyOne(d)), ref: d.ref, implicit: d.implicit });
-      } catch (err) {
-        const e = toKukeonError(err);
-        items.push({ ref: d.ref, action: 'failed', implicit: d.implicit, error: e.message, code: e.code });
-      }
+    for (let depth = 1; depth <= 5; depth++) {
+      const level = docs.filter((d) => d.ref.path.length === depth);
+      const done = await mapLimit(level, APPLY_CONCURRENCY, async (d): Promise<ApplyItem> => {
+        const parentFailed = items.find((i) => i.action === 'failed' && d.ref.path.length > i.ref.path.length && i.ref.path.every((p, k) => d.ref.path[k] === p));
+        if (parentFailed) return { ref: d.ref, action: 'failed', implicit: d.implicit, error: `not applied: ${formatRef(parentFailed.ref)} failed`, code: 'KUKEON_E_PARENT_NOT_FOUND' };
+        try {
+          return { ...(await this.applyOne(d)), ref: d.ref, implicit: d.implicit };
+        } catch (err) {
+          const e = toKukeonError(err);
+          return { ref: d.ref, action: 'failed', implicit: d.implicit, error: e.message, code: e.code };
+        }
+      });
+      items.push(...done);
     }
     return { items };
   }

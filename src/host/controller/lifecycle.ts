@@ -24,6 +24,7 @@ import type { HostHooks } from '../hooks';
 import type { HostStateReader } from '../state-reader';
 import { UndoStack } from '../undo-stack';
 import { assembleCell, containerDoc, rootIdOf, sortContainers, splitCell } from './cell-documents';
+import { canonical } from './diff';
 
 export interface LifecycleDeps {
   hooks: HostHooks;
@@ -51,6 +52,8 @@ function failureOf(err: unknown, undoFailures: string[] = []): { reason: string;
 }
 
 export class Lifecycle {
+  private readonly lastWritten = new WeakMap<CellWorkingStatus, Map<string, string>>();
+
   constructor(private readonly d: LifecycleDeps) {}
 
   private get store(): StoreService {
@@ -78,6 +81,9 @@ export class Lifecycle {
   private async cellContextOf(ref: Ref, phase: Phase, cell: CellDoc, containers: ContainerDoc[], stop?: StopOptions, force = false): Promise<CellContext> {
     const status: CellWorkingStatus = { ...(cell.status ?? {}), containers: {} };
     for (const c of containers) status.containers[c.metadata.name] = { ...(c.status ?? {}) };
+    const seen = this.written(status);
+    seen.set('', canonical({ ...(cell.status ?? {}), updatedAt: undefined }));
+    for (const c of containers) seen.set(c.metadata.name, canonical({ ...(c.status ?? {}), updatedAt: undefined }));
     return {
       phase,
       ref: { kind: 'Cell', path: ref.path },
@@ -108,16 +114,36 @@ export class Lifecycle {
     };
   }
 
-  /** Writes the cell's status and each declared container's status, merged under the store lock. */
+  /**
+   * Writes the cell's status and each declared container's status, merged under the store lock. A status that
+   * did not change since it was loaded or last written is not written again (each write is an fsync'd rename).
+   */
   async persistCell(ctx: CellContext): Promise<void> {
     const { containers, ...own } = ctx.status;
     const stamp = now();
-    await this.store.update({ kind: 'Cell', path: ctx.ref.path }, (cur) => (cur ? { ...cur, status: { ...cur.status, ...own, updatedAt: stamp } } : undefined));
+    const written = this.written(ctx.status);
+    const unchanged = (key: string, status: object) => {
+      const form = canonical({ ...status, updatedAt: undefined });
+      if (written.get(key) === form) return true;
+      written.set(key, form);
+      return false;
+    };
+    if (!unchanged('', own)) {
+      await this.store.update({ kind: 'Cell', path: ctx.ref.path }, (cur) => (cur ? { ...cur, status: { ...cur.status, ...own, updatedAt: stamp } } : undefined));
+    }
     for (const [id, st] of Object.entries(containers)) {
+      if (unchanged(id, st)) continue;
       await this.store.update({ kind: 'Container', path: [...ctx.ref.path, id] }, (cur) =>
         cur ? { ...cur, status: { ...cur.status, ...(st as ContainerStatus), updatedAt: stamp } } : undefined,
       );
     }
+  }
+
+  /** What was last written (or loaded) per status object: '' for the cell, container ids for containers. */
+  private written(status: CellWorkingStatus): Map<string, string> {
+    let m = this.lastWritten.get(status);
+    if (!m) this.lastWritten.set(status, (m = new Map()));
+    return m;
   }
 
   private async persist(ref: Ref, status: object): Promise<void> {
