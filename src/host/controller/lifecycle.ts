@@ -139,6 +139,12 @@ export class Lifecycle {
     }
   }
 
+  /** Sets the cell's own status fields and persists. */
+  private recordCell(ctx: CellContext, fields: Partial<CellWorkingStatus>): Promise<void> {
+    Object.assign(ctx.status, fields);
+    return this.persistCell(ctx);
+  }
+
   /** What was last written (or loaded) per status object: '' for the cell, container ids for containers. */
   private written(status: CellWorkingStatus): Map<string, string> {
     let m = this.lastWritten.get(status);
@@ -178,16 +184,14 @@ export class Lifecycle {
         signal: new AbortController().signal,
         status: status as ResourceContext<'Realm'>['status'],
       };
-      const undo = new UndoStack();
-      undo.bind(ctx);
-      try {
-        await this.d.hooks.create.for(doc.kind).promise(ctx);
-        await this.persist(ref, { ...ctx.status, state: 'Ready', reason: undefined, message: undefined });
-      } catch (err) {
-        const failed = failureOf(err, await undo.unwind());
-        await this.persist(ref, { ...ctx.status, state: 'Failed', ...failed });
-        throw err;
-      }
+      await this.undoable(
+        ctx,
+        async () => {
+          await this.d.hooks.create.for(doc.kind).promise(ctx);
+          await this.persist(ref, { ...ctx.status, state: 'Ready', reason: undefined, message: undefined });
+        },
+        (failed) => this.persist(ref, { ...ctx.status, state: 'Failed', ...failed }),
+      );
     }
   }
 
@@ -203,20 +207,32 @@ export class Lifecycle {
       await this.store.put({ ...c, status: cur?.status ?? { state: 'Pending', createdAt: now() } });
     }
     const ctx = await this.cellContext(ref, 'create');
+    await this.undoable(
+      ctx,
+      async (undo) => {
+        await this.d.hooks.create.for('Cell').promise(ctx);
+        for (const c of ctx.containers) {
+          const cctx = this.containerContext(ctx, c);
+          undo.bind(cctx);
+          await this.d.hooks.create.for('Container').promise(cctx);
+        }
+        await this.persistCell(ctx);
+      },
+      (failed) => this.recordCell(ctx, { state: 'Failed', ...failed }),
+    );
+  }
+
+  /**
+   * Runs a create or start with an undo stack bound to its context: when it fails, the undos run last first
+   * (their failures join the message) and `fail` records the resource Failed; the error is rethrown.
+   */
+  private async undoable(ctx: object, run: (undo: UndoStack) => Promise<void>, fail: (failed: { reason: string; message: string }) => Promise<void>): Promise<void> {
     const undo = new UndoStack();
     undo.bind(ctx);
     try {
-      await this.d.hooks.create.for('Cell').promise(ctx);
-      for (const c of ctx.containers) {
-        const cctx = this.containerContext(ctx, c);
-        undo.bind(cctx);
-        await this.d.hooks.create.for('Container').promise(cctx);
-      }
-      await this.persistCell(ctx);
+      await run(undo);
     } catch (err) {
-      const failed = failureOf(err, await undo.unwind());
-      Object.assign(ctx.status, { state: 'Failed', ...failed });
-      await this.persistCell(ctx);
+      await fail(failureOf(err, await undo.unwind()));
       throw err;
     }
   }
@@ -226,18 +242,14 @@ export class Lifecycle {
     if (!this.d.hasRuntime()) throw new KukeonError('KUKEON_E_NO_RUNTIME', `cannot start ${formatRef(ref)}: no runtime plugin is loaded (configure containerd)`);
     await this.withLock(ref, async () => {
       const ctx = await this.cellContext(ref, 'start');
-      const undo = new UndoStack();
-      undo.bind(ctx);
-      try {
-        await this.d.hooks.start.for('Cell').promise(ctx);
-        Object.assign(ctx.status, { state: 'Ready', reason: undefined, message: undefined });
-        await this.persistCell(ctx);
-      } catch (err) {
-        const failed = failureOf(err, await undo.unwind());
-        Object.assign(ctx.status, { state: 'Failed', ...failed });
-        await this.persistCell(ctx);
-        throw err;
-      }
+      await this.undoable(
+        ctx,
+        async () => {
+          await this.d.hooks.start.for('Cell').promise(ctx);
+          await this.recordCell(ctx, { state: 'Ready', reason: undefined, message: undefined });
+        },
+        (failed) => this.recordCell(ctx, { state: 'Failed', ...failed }),
+      );
     });
   }
 
@@ -253,11 +265,9 @@ export class Lifecycle {
   private async stopContext(ctx: CellContext): Promise<void> {
     try {
       await this.d.hooks.stop.for('Cell').promise(ctx);
-      Object.assign(ctx.status, { state: 'Stopped', reason: undefined, message: undefined });
-      await this.persistCell(ctx);
+      await this.recordCell(ctx, { state: 'Stopped', reason: undefined, message: undefined });
     } catch (err) {
-      Object.assign(ctx.status, { state: 'Failed', ...failureOf(err) });
-      await this.persistCell(ctx);
+      await this.recordCell(ctx, { state: 'Failed', ...failureOf(err) });
       throw err;
     }
   }
@@ -284,8 +294,7 @@ export class Lifecycle {
           for (const c of [...ctx.containers].reverse()) await guard(() => this.d.hooks.delete.for('Container').promise(this.containerContext(ctx, c)));
           await guard(() => this.d.hooks.delete.for('Cell').promise(ctx));
         } catch (err) {
-          Object.assign(ctx.status, { state: 'Failed', ...failureOf(err) });
-          await this.persistCell(ctx);
+          await this.recordCell(ctx, { state: 'Failed', ...failureOf(err) });
           throw err;
         }
       } else if (ref.kind === 'Container') {
