@@ -10,8 +10,6 @@ import type { Lifecycle } from './lifecycle';
 export interface CellChange {
   action: 'updated' | 'unchanged';
   changes: string[];
-  /** The cell was running before and containers were restarted or the cell must be started again. */
-  wasRunning: boolean;
 }
 
 function ownSpec(cell: CellDoc): Record<string, unknown> {
@@ -35,7 +33,7 @@ export async function applyExistingCell(lifecycle: Lifecycle, desired: CellDoc):
     for (const c of removed) changes.push(`container ${c.metadata.name} removed`);
     for (const c of added) changes.push(`container ${c.metadata.name} added`);
     for (const c of changed) changes.push(`container ${c.metadata.name} changed`);
-    if (changes.length === 0) return { action: 'unchanged', changes, wasRunning: running };
+    if (changes.length === 0) return { action: 'unchanged', changes };
 
     const keepStatus = (doc: ContainerDoc) => containerDoc(ctx.doc, doc.spec, current.get(doc.metadata.name)?.status);
     if (rootMoved) {
@@ -54,6 +52,6 @@ export async function applyExistingCell(lifecycle: Lifecycle, desired: CellDoc):
     }
     // Writes the cell's own spec and converges every create tap (they are idempotent).
     await lifecycle.createLocked(desired, ref);
-    return { action: 'updated', changes, wasRunning: running };
+    return { action: 'updated', changes };
   });
 }
