@@ -3,6 +3,8 @@
 //   single: `kuke apply` of a one-container cell to running (pause root + workload) vs the ctr equivalent
 //           (two `ctr run -d`, the second joining the first's network namespace);
 //   twenty: one `kuke apply` of 20 such cells vs 20 ctr pairs in sequence.
+// `--network` loads the cni plugin (dirs in the harness temp dir, plugins from /usr/lib/cni): each kukeon cell is
+// attached to its space's network, and each ctr pair gets a direct bridge plugin ADD on its root's namespace.
 // Runs alternate kukeon and ctr; cleanup between runs is not timed.
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -47,7 +49,12 @@ async function main(): Promise<void> {
   }
   const runsArg = process.argv.indexOf('--runs');
   const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 10;
-  const h = await E2EHarness.start({ name: 'bench' });
+  const network = process.argv.includes('--network');
+  const cniBin = '/usr/lib/cni';
+  const h = await E2EHarness.start({
+    name: 'bench',
+    plugins: network ? ({ tmp }) => ({ cni: { confDir: path.join(tmp, 'cni', 'net.d'), cacheDir: path.join(tmp, 'cni', 'cache'), ipamDataDir: path.join(tmp, 'cni', 'ipam'), binDirs: [cniBin] } }) : undefined,
+  });
   try {
     const archive = await buildBusyboxOciFile(h.tmp);
     const kuke = async (args: string[], input?: string) => {
@@ -62,9 +69,18 @@ async function main(): Promise<void> {
     for (const d of ['proc', 'dev', 'sys', 'etc', 'tmp', 'run', '.kukeon']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
     fs.writeFileSync(path.join(rootfs, '.kukeon/pause'), '');
 
+    // The ctr side of --network: the bridge plugin alone, run as a runtime would, on the root's namespace.
+    const ctrIpam = path.join(h.tmp, 'ctr-ipam');
+    const bridgeConf = JSON.stringify({ cniVersion: '1.0.0', name: 'ctr-bench', type: 'bridge', bridge: 'ctrbench0', isGateway: true, ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet: '10.91.0.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: ctrIpam } });
+    const bridgeAdd = (id: string, pid: string) =>
+      execFileSync('nsenter', [`--net=/run/netns/${h.netns}`, path.join(cniBin, 'bridge')], {
+        input: bridgeConf,
+        env: { ...process.env, CNI_COMMAND: 'ADD', CNI_CONTAINERID: id, CNI_NETNS: `/proc/${pid}/ns/net`, CNI_IFNAME: 'eth0', CNI_PATH: cniBin },
+      });
     const ctrPair = (id: string) => {
       ctr(['run', '-d', '--cgroup', `/${h.cgroupRoot}/${id}-root`, '--mount', 'type=bind,src=/usr/bin/catatonit,dst=/.kukeon/pause,options=rbind:ro', '--rootfs', rootfs, `${id}-root`, '/.kukeon/pause', '-P']);
       const pid = ctr(['tasks', 'ls']).split('\n').find((l) => l.startsWith(`${id}-root `))!.trim().split(/\s+/)[1];
+      if (network) bridgeAdd(id, pid);
       ctr(['run', '-d', '--cgroup', `/${h.cgroupRoot}/${id}-w`, '--with-ns', `network:/proc/${pid}/ns/net`, IMAGE, `${id}-w`, 'sleep', '300']);
     };
     const ctrCleanup = () => {
@@ -79,6 +95,8 @@ async function main(): Promise<void> {
         }
         ctr(['containers', 'delete', line]);
       }
+      // the veths went with the roots' namespaces; the leases are dropped wholesale (a /24 would run out)
+      fs.rmSync(ctrIpam, { recursive: true, force: true });
     };
     const kukeCleanup = () => kuke(['delete', 'space', 's', '--realm', 'bench', '--cascade']);
 
@@ -111,7 +129,7 @@ async function main(): Promise<void> {
     }
     const node = median(nodeStart);
     const line = (label: string, k: number, c: number) => console.log(`${label.padEnd(40)} kukeon ${k.toFixed(0).padStart(6)} ms   ctr ${c.toFixed(0).padStart(6)} ms   ratio ${(k / c).toFixed(2)}`);
-    console.log(`\nmedians of ${runs} alternating runs (containerd ${execFileSync('containerd', ['--version'], { encoding: 'utf8' }).trim().split(' ')[2]}, runc, same private containerd)`);
+    console.log(`\nmedians of ${runs} alternating runs (containerd ${execFileSync('containerd', ['--version'], { encoding: 'utf8' }).trim().split(' ')[2]}, runc, same private containerd${network ? '; network: kukeon with the cni plugin, ctr + bridge plugin ADD' : ''})`);
     console.log(`node start (node -e 0)                   ${node.toFixed(0)} ms`);
     line('one cell to running', median(single.kuke), median(single.ctr));
     line('one cell, node start subtracted', median(single.kuke) - node, median(single.ctr));

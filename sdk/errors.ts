@@ -28,6 +28,11 @@ export const ErrorCodes = {
   KUKEON_E_SERVICE: { exit: 1, message: 'a service is registered twice or outside its plugin slot' },
   KUKEON_E_STEP: { exit: 1, message: 'a lifecycle step failed' },
   KUKEON_E_STATE: { exit: 1, message: 'the operation does not fit the resource state' },
+  KUKEON_E_CONFLICT: { exit: 1, message: 'another resource already holds this name, file or address' },
+  KUKEON_E_CNI: { exit: 1, message: 'a CNI plugin failed' },
+  KUKEON_E_PULL: { exit: 1, message: 'pulling an image from its registry failed' },
+  KUKEON_E_CGROUP_CONTROLLER: { exit: 1, message: "a limit needs a cgroup controller that this host's cgroup v2 does not offer or delegate; see kuke doctor" },
+  KUKEON_E_CGROUP_HYBRID: { exit: 1, message: 'this limit has no cgroup v1 equivalent, and on this hybrid host runc enforces container limits through v1; see kuke doctor' },
   KUKEON_E_USAGE: { exit: 2, message: 'invalid usage' },
   KUKEON_E_INTERNAL: { exit: 1, message: 'internal error' },
 } as const;
@@ -73,12 +78,24 @@ export class KukeonError extends Error {
   }
 }
 
+/** Marks a PluginSkip across copies of this module (a plugin that bundles its own kukeon/sdk still skips). */
+const PLUGIN_SKIP = Symbol.for('kukeon.PluginSkip');
+
 /** Thrown by a plugin's `apply` (or a diagnose) to say "not applicable on this host", as containerd's ErrSkipPlugin. */
 export class PluginSkip extends Error {
   constructor(readonly reason: string) {
     super(reason);
     this.name = 'PluginSkip';
+    Object.defineProperty(this, PLUGIN_SKIP, { value: true });
   }
+}
+
+/** True for a PluginSkip from any copy of kukeon/sdk (by its brand, or by name and reason), not only this one. */
+export function isPluginSkip(e: unknown): e is PluginSkip {
+  if (e instanceof PluginSkip) return true;
+  if (typeof e !== 'object' || e === null) return false;
+  const o = e as { [PLUGIN_SKIP]?: unknown; name?: unknown; reason?: unknown };
+  return (o[PLUGIN_SKIP] === true || o.name === 'PluginSkip') && typeof o.reason === 'string';
 }
 
 export function isKukeonError(e: unknown): e is KukeonError {

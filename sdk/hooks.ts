@@ -147,6 +147,11 @@ export interface StatusContext {
   readonly ref: Ref;
   readonly doc: AnyDoc;
   readonly parents: Parents;
+  /**
+   * `get` only shows the result: taps must have no side effects. `refresh` saves it: taps may also repair what
+   * drifted outside kukeon (a deleted generated file, for example). Unset means `get`.
+   */
+  readonly purpose?: 'get' | 'refresh';
 }
 
 export type AnyStatus = StatusOf[Kind] | CellWorkingStatus;

@@ -8,4 +8,5 @@ export * from './plugin';
 export * from './oci';
 export * from './failpoint';
 export * from './quantity';
+export * from './ipv4';
 export type * from './services';

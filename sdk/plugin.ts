@@ -60,4 +60,6 @@ export interface PluginStatus {
   reason?: string;
   /** Milliseconds spent in apply. */
   applyMs?: number;
+  /** The module specifier of a third-party plugin, as written in the configuration file (absent for built-ins). */
+  source?: string;
 }

@@ -61,12 +61,23 @@ export interface RealmSpec {
   /** containerd namespace; `kukeon-<realm>` when unset. */
   namespace?: string;
   resources?: Resources;
+  /** Credentials for pulling the realm's images; tried before the `kuke login` file. */
+  registryCredentials?: { username: string; password: string; serverAddress: string }[];
+}
+
+/** A space's network: its subnet (else one from the network plugin's pool) and the spaces whose cells may reach it. */
+export interface SpaceNetworkSpec {
+  /** IPv4 CIDR, for example `10.90.7.0/24`. */
+  subnet?: string;
+  /** Spaces whose cells may open connections to this space's cells: `space` (same realm) or `realm/space`. */
+  allowFrom?: string[];
 }
 
 export interface SpaceSpec {
   realmId: string;
   /** Absolute path of the space's CNI conflist; `<confDir>/<realm>-<space>.conflist` when unset. */
   cniConfigPath?: string;
+  network?: SpaceNetworkSpec;
   resources?: Resources;
 }
 
@@ -75,6 +86,16 @@ export interface StackSpec {
   realmId: string;
   spaceId: string;
   resources?: Resources;
+}
+
+/** A published port: `hostPort` on the host forwards to `containerPort` in the cell (without hostPort: not published). */
+export interface ContainerPort {
+  containerPort: number;
+  hostPort?: number;
+  /** Default `tcp`. */
+  protocol?: 'tcp' | 'udp';
+  /** Only this host address; default every address. */
+  hostIP?: string;
 }
 
 export interface ContainerSpec {
@@ -92,6 +113,9 @@ export interface ContainerSpec {
   /** `K=V` strings. */
   env?: string[];
   workingDir?: string;
+  ports?: ContainerPort[];
+  /** Run in the host's network namespace (every container of the cell must agree). */
+  hostNetwork?: boolean;
   resources?: Resources;
 }
 
@@ -150,13 +174,36 @@ export interface CellRootStatus {
   synthesized?: boolean;
 }
 
+/** Live usage of a cell's or container's cgroup, from the cgroups plugin's status tap (not a limit). */
+export interface CgroupStats {
+  cpuUsageUsec?: number;
+  memoryCurrent?: number;
+  pidsCurrent?: number;
+}
+
+/** The cell's attachment to its space's network, as the network plugin left it. */
+export interface CellNetworkStatus {
+  /** `Attached`; `Broken` when a check found it damaged; `Host` for a hostNetwork cell. */
+  state?: 'Attached' | 'Broken' | 'Host';
+  /** Interface in the cell (`eth0`) and its address with prefix. */
+  interface?: string;
+  address?: string;
+  gateway?: string;
+  mac?: string;
+  /** The host side of the link (a veth). */
+  hostInterface?: string;
+  message?: string;
+}
+
 export interface CellStatus extends Timestamps {
   state?: State;
   reason?: string;
   message?: string;
   ip?: string;
+  network?: CellNetworkStatus;
   cgroupPath?: string;
   root?: CellRootStatus;
+  stats?: CgroupStats;
 }
 
 export interface ContainerStatus extends Timestamps {
@@ -171,6 +218,9 @@ export interface ContainerStatus extends Timestamps {
   logPath?: string;
   reason?: string;
   message?: string;
+  /** Relative to the cgroup2 mount, e.g. `/kukeon/main/blog/wp/web/nginx`. */
+  cgroupPath?: string;
+  stats?: CgroupStats;
 }
 
 export interface SpecOf {

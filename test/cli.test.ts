@@ -379,7 +379,7 @@ test('get prints tables, wide tables, YAML and JSON, filters by label and reads 
   for (const row of t.slice(1)) assert.match(row[5], /^\d+[smhd]$/);
 
   const w = table(ok(wide, 'get cells -o wide').stdout);
-  assert.equal(w[0], ['NAME', 'REALM', 'SPACE', 'STACK', 'STATE', 'AGE', 'CONTAINERS', 'IP', 'REASON']);
+  assert.equal(w[0], ['NAME', 'REALM', 'SPACE', 'STACK', 'STATE', 'AGE', 'CONTAINERS', 'IP', 'REASON', 'CPU', 'MEMORY', 'PIDS']);
   assert.equal(w.slice(1).map((r) => [r[0], r[6]]), [['db', '1'], ['web', '2']]);
 
   const web = JSON.parse(ok(webJson, 'get cell web -o json').stdout);

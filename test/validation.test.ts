@@ -63,7 +63,7 @@ test('upstream fields kukeon does not implement are refused by name; unknown fie
   refused(cell([{ id: 'a', image: 'x', volumes: [] }]), 'KUKEON_E_UNSUPPORTED_FIELD', 'spec.containers[0].volumes');
   refused(cell([{ id: 'a', image: 'x', privileged: true }]), 'KUKEON_E_UNSUPPORTED_FIELD', 'spec.containers[0].privileged');
   refused(cell([{ id: 'a', image: 'x' }], { autoDelete: true }), 'KUKEON_E_UNSUPPORTED_FIELD', 'spec.autoDelete');
-  refused({ kind: 'Realm', metadata: { name: 'r' }, spec: { registryCredentials: [] } }, 'KUKEON_E_UNSUPPORTED_FIELD', 'spec.registryCredentials');
+  refused({ kind: 'Realm', metadata: { name: 'r' }, spec: { registryCredentials: [{ username: 'u' }] } }, 'KUKEON_E_INVALID', 'spec.registryCredentials[0].password');
   refused(cell([{ id: 'a', image: 'x', imagee: 'typo' }]), 'KUKEON_E_INVALID', 'spec.containers[0].imagee');
   refused({ kind: 'Realm', metadata: { name: 'r' }, spec: { namespace: 'bad ns' } }, 'KUKEON_E_INVALID', 'spec.namespace');
 });

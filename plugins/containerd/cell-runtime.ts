@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { KukeonError, formatRef } from '../../sdk';
 import type { CellContext, ContainerContext, ContainerDoc, ContainerStatus, OciSpec, PluginHost, Ref, RealmDoc, StopOptions } from '../../sdk';
+import type { ImagePullOptions, ImagePullResult } from '../../sdk/services';
 import { writeEtcFiles } from './etc-files';
 import type { ContainerdClient, Process } from './grpc/containerd-client';
 import { isAlreadyExists, isNotFound } from './grpc/status-codes';
@@ -19,6 +20,8 @@ export interface RuntimeConfig {
   snapshotter: string;
   runtime: string;
   pauseBinary?: string;
+  /** When create pulls a container's image: `missing` (default), `never` or `always`. */
+  pull?: 'missing' | 'never' | 'always';
 }
 
 const now = () => new Date().toISOString();
@@ -91,22 +94,59 @@ export class CellRuntime {
     fs.mkdirSync(path.join(cellDir(this.host, ctx.ref.path), 'logs'), { recursive: true });
   }
 
+  /**
+   * The name an image reference is stored under: as written when an image has that name (a loaded archive's
+   * own name), else its canonical form (`busybox` → `docker.io/library/busybox:latest`); undefined when neither exists.
+   */
+  async findImage(ns: string, image: string): Promise<{ name: string; target: string } | undefined> {
+    const { normalizeName } = require('./image/reference') as typeof import('./image/reference');
+    for (const name of [...new Set([image, normalizeName(image)])]) {
+      try {
+        return { name, target: (await this.client.images.get(ns, name)).target.digest };
+      } catch (err) {
+        if (!isNotFound(err)) throw this.explain(err);
+      }
+    }
+    return undefined;
+  }
+
+  /** Pulls `ref` into the realm's namespace with the given, the realm's and the `kuke login` credentials. */
+  async pull(realm: string, ref: string, opts: ImagePullOptions & { realmDoc?: RealmDoc } = {}): Promise<ImagePullResult> {
+    const realmDoc = opts.realmDoc ?? (await this.host.state.get({ kind: 'Realm', path: [realm] }));
+    const ns = await this.ensureNamespace(realm, realmDoc);
+    const { pullImage } = require('./image/pull') as typeof import('./image/pull');
+    const { parsePlatform } = require('./image/reference') as typeof import('./image/reference');
+    const { readAuthFile } = require('../../sdk/registry-auth') as typeof import('../../sdk/registry-auth');
+    const credentials = [...(opts.credentials ?? []), ...(realmDoc?.spec?.registryCredentials ?? []), ...readAuthFile()];
+    try {
+      const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
+      const r = await pullImage(this.client, ns, ref, { snapshotter: this.config.snapshotter, labels: { [LABELS.realm]: realm }, platform, insecure: opts.insecure, credentials, onProgress: opts.onProgress as never, signal: opts.signal });
+      return { name: r.name, digest: r.digest, size: r.size, platform: r.platform };
+    } catch (err) {
+      const e = err as Error & { grpcCode?: number };
+      if (e.grpcCode !== undefined) throw this.explain(err);
+      throw new KukeonError('KUKEON_E_PULL', `pulling ${ref}: ${e.message}`, { plugin: 'containerd', field: 'image' });
+    }
+  }
+
   private async imageConfig(ns: string, container: ContainerDoc): Promise<{ chainId: string; config: ImageConfig }> {
     const image = container.spec.image!;
     try {
       // The image name is looked up every time; what its target digest leads to never changes, so it is cached.
-      const target = (await this.client.images.get(ns, image)).target.digest;
+      const found = await this.findImage(ns, image);
+      if (!found) throw Object.assign(new Error(`image ${image} not found`), { grpcCode: 5 });
+      const target = found.target;
       const key = `${ns}\0${image}\0${target}`;
       let info = this.images.get(key);
       if (!info) {
         const { imageChainId } = require('./image/import-oci-archive') as typeof import('./image/import-oci-archive');
-        info = await imageChainId(this.client, ns, image);
+        info = await imageChainId(this.client, ns, found.name);
         this.images.set(key, info);
       }
       return { chainId: info.chainId, config: info.config };
     } catch (err) {
       if (isNotFound(err)) {
-        throw new KukeonError('KUKEON_E_NOT_FOUND', `image ${image} is not in namespace ${ns}; load it with kuke image load (pulling comes with the images plugin)`, {
+        throw new KukeonError('KUKEON_E_NOT_FOUND', `image ${image} is not in namespace ${ns}; pull it with kuke image pull or load it with kuke image load`, {
           plugin: 'containerd',
           field: 'image',
         });
@@ -118,6 +158,11 @@ export class CellRuntime {
   /** Checks at create that a declared container's image is there, so a bad reference fails early. */
   async checkImage(ctx: ContainerContext): Promise<void> {
     const ns = await this.namespaceOfRealm(ctx.ref.path[0], ctx.parents.realm);
+    const policy = this.config.pull ?? 'missing';
+    const image = ctx.doc.spec.image!;
+    if (policy === 'always' || (policy === 'missing' && !(await this.findImage(ns, image)))) {
+      await this.pull(ctx.ref.path[0], image, { realmDoc: ctx.parents.realm });
+    }
     await this.imageConfig(ns, ctx.doc);
   }
 
@@ -136,7 +181,9 @@ export class CellRuntime {
       for (const d of ['proc', 'dev', 'sys', 'etc', 'tmp', 'run', '.kukeon']) fs.mkdirSync(path.join(rootfsPath, d), { recursive: true });
       for (const f of ['etc/hostname', 'etc/hosts', 'etc/resolv.conf', '.kukeon/pause']) fs.closeSync(fs.openSync(path.join(rootfsPath, f), 'a'));
     }
-    const base = runtimeSpec({ role, container: doc?.spec, image: image?.config, cellPath: ctx.ref.path, etcDir: this.etcDir(ctx.ref.path), rootPid, pauseBinary, rootfsPath });
+    // Validation keeps a cell all on the host's network or all off it; a synthesized root follows its containers.
+    const hostNetwork = ctx.containers.some((c) => c.spec.hostNetwork === true);
+    const base = runtimeSpec({ role, container: doc?.spec, image: image?.config, cellPath: ctx.ref.path, etcDir: this.etcDir(ctx.ref.path), rootPid, pauseBinary, rootfsPath, hostNetwork });
     const spec: OciSpec = await this.host.hooks.ociSpec.promise(base, { cell: ctx, role, container: doc, containerdId: id, rootPid });
     const lease = await this.client.leases.create(ns, { labels: { ...labels, 'containerd.io/gc.expire': new Date(Date.now() + 3600_000).toISOString() } }).catch((e) => Promise.reject(this.explain(e)));
     try {

@@ -3,11 +3,12 @@
 // OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait and runtime.diagnose.
 
 import fs from 'node:fs';
-import { PluginSkip, definePlugin } from '../../sdk';
+import { KukeonError, PluginSkip, definePlugin } from '../../sdk';
 import type { CellContext, ContainerContext, ContainerStatus, PluginHost, RealmDoc } from '../../sdk';
 import { CellRuntime } from './cell-runtime';
 import type { RuntimeConfig } from './cell-runtime';
 import { diagnose } from './diagnose';
+import { writeEtcFiles } from './etc-files';
 import { LABELS, ROOT_LEAF, containerdId } from './naming';
 import { sweep } from './sweep';
 
@@ -33,6 +34,12 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
     if (root) Object.assign(ctx.status.containers[root.metadata.name], running(started));
     const namespace = await ns(ctx);
     return async () => void (await rt.stopTask(namespace, started.id, { signal: 'SIGKILL', timeoutMs: 0 }));
+  });
+
+  // Late in attachNetwork, after the network plugin set the cell's IP: /etc/hosts names the cell by it (rewritten in
+  // place, so the root, which already runs, sees it too).
+  hooks.cell.attachNetwork.tapPromise({ name: NAME, stage: 100 }, async (ctx) => {
+    if (ctx.status.ip) writeEtcFiles(rt.etcDir(ctx.ref.path), ctx.ref.path[3], ctx.status.ip);
   });
 
   hooks.start.for('Container').tapPromise(NAME, async (ctx) => {
@@ -131,6 +138,7 @@ export default definePlugin<RuntimeConfig>({
       snapshotter: { type: 'string', default: 'overlayfs', description: 'snapshotter images are unpacked into' },
       runtime: { type: 'string', default: 'io.containerd.runc.v2', description: 'containerd runtime (shim) name' },
       pauseBinary: { type: 'string', description: "static pause binary for synthesized roots (default: Debian's catatonit)", 'x-env': 'KUKEON_PAUSE_BINARY' },
+      pull: { type: 'string', enum: ['missing', 'never', 'always'], default: 'missing', description: "when creating a container pulls its image", 'x-flag': '--pull', 'x-env': 'KUKEON_PULL' },
     },
   },
   apply(host, config) {
@@ -149,6 +157,32 @@ export default definePlugin<RuntimeConfig>({
         const ns = await rt.namespaceOfRealm(realm);
         const images = await rt.client.images.list(ns).catch((e) => Promise.reject(rt.explain(e)));
         return images.map((i) => ({ name: i.name, digest: i.target.digest, size: Number(i.target.size) }));
+      },
+      pull: (realm, ref, opts = {}) => rt.pull(realm, ref, opts),
+      remove: async (realm, ref) => {
+        const ns = await rt.namespaceOfRealm(realm);
+        const found = await rt.findImage(ns, ref);
+        if (!found) throw new KukeonError('KUKEON_E_NOT_FOUND', `image ${ref} is not in realm ${realm}`);
+        await rt.client.images.delete(ns, found.name).catch((e) => Promise.reject(rt.explain(e)));
+      },
+      prune: async (realm) => {
+        // in use: what containerd's containers of the namespace run, and every image the realm's documents name
+        const ns = await rt.namespaceOfRealm(realm);
+        const { normalizeName } = require('./image/reference') as typeof import('./image/reference');
+        const used = new Set<string>();
+        for (const c of await rt.client.containers.list(ns).catch((e) => Promise.reject(rt.explain(e)))) if (c.image) used.add(c.image);
+        for (const space of await host.state.list('Space', [realm]))
+          for (const stack of await host.state.list('Stack', [realm, space.metadata.name]))
+            for (const cell of await host.state.list('Cell', [realm, space.metadata.name, stack.metadata.name]))
+              for (const c of cell.spec.containers ?? []) if (c.image) used.add(c.image);
+        for (const u of [...used]) used.add(normalizeName(u));
+        const removed: string[] = [];
+        for (const image of await rt.client.images.list(ns)) {
+          if (used.has(image.name)) continue;
+          await rt.client.images.delete(ns, image.name);
+          removed.push(image.name);
+        }
+        return removed;
       },
     });
     host.services.provide('runtime.logs', { path: (cellPath, id) => rt.logPath(cellPath, id) });

@@ -29,6 +29,8 @@ export interface SpecInput {
   pauseBinary?: string;
   /** Synthesized root: its empty rootfs directory. */
   rootfsPath?: string;
+  /** The cell runs on the host's network: no network namespace of its own (the root's is the host's). */
+  hostNetwork?: boolean;
 }
 
 export const PAUSE_PATH = '/.kukeon/pause';
@@ -101,10 +103,11 @@ function mounts(input: SpecInput): OciMount[] {
 }
 
 function namespaces(input: SpecInput): OciNamespace[] {
-  if (input.role === 'root') return [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }];
+  if (input.role === 'root') return [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(input.hostNetwork ? [] : [{ type: 'network' as const }])];
   if (!input.rootPid) throw new KukeonError('KUKEON_E_STEP', 'a workload needs the root container running first (no root pid)');
   const join = (type: 'network' | 'ipc' | 'uts', ns: string): OciNamespace => ({ type, path: `/proc/${input.rootPid}/ns/${ns}` });
-  return [{ type: 'pid' }, { type: 'mount' }, join('network', 'net'), join('ipc', 'ipc'), join('uts', 'uts')];
+  // hostNetwork: no network namespace at all, so the workload stays in the host's, as its root does
+  return [{ type: 'pid' }, { type: 'mount' }, ...(input.hostNetwork ? [] : [join('network', 'net')]), join('ipc', 'ipc'), join('uts', 'uts')];
 }
 
 export function runtimeSpec(input: SpecInput): OciSpec {

@@ -37,17 +37,18 @@ export class YamlStore implements StoreService {
 
   async list<K extends Kind>(kind: K, parent: readonly string[]): Promise<Doc<K>[]> {
     const dir = childrenDir(this.runPath, kind, parent);
-    const files: string[] = [];
+    const found: { name: string; file: string }[] = [];
     for (const entry of await this.readDir(dir)) {
       // Only valid names: that alone skips temp files, tombstones and anything else a human left there.
       if (kind === 'Container') {
         const id = entry.name.endsWith('.yaml') ? entry.name.slice(0, -'.yaml'.length) : '';
-        if (entry.isFile() && NAME_RE.test(id)) files.push(path.join(dir, entry.name));
+        if (entry.isFile() && NAME_RE.test(id)) found.push({ name: id, file: path.join(dir, entry.name) });
       } else if (entry.isDirectory() && NAME_RE.test(entry.name) && !(kind === 'Realm' && entry.name === RESERVED_TOP)) {
-        files.push(path.join(dir, entry.name, DOC_FILE[kind as Exclude<Kind, 'Container'>]));
+        found.push({ name: entry.name, file: path.join(dir, entry.name, DOC_FILE[kind as Exclude<Kind, 'Container'>]) });
       }
     }
-    files.sort();
+    // By name, not by file path: `a-2/realm.yaml` sorts before `a/realm.yaml`, but `a` comes before `a-2`.
+    const files = found.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((f) => f.file);
     // A directory without its document (or one removed meanwhile) is not a resource.
     const docs = await Promise.all(files.map((file) => this.read(file)));
     return docs.filter((doc): doc is AnyDoc => doc !== undefined) as Doc<K>[];

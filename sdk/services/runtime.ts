@@ -6,10 +6,39 @@ export interface ImageSummary {
   size: number;
 }
 
+export interface RegistryCredentialSpec {
+  username: string;
+  password: string;
+  /** `host[:port]` (`docker.io` for Docker Hub). */
+  serverAddress: string;
+}
+
+export interface ImagePullOptions {
+  /** `os/arch[/variant]`; default this host's. */
+  platform?: string;
+  /** Allow plain HTTP to a non-loopback registry. */
+  insecure?: boolean;
+  /** Tried before the realm's `spec.registryCredentials` and the `kuke login` file. */
+  credentials?: RegistryCredentialSpec[];
+  /** Progress events (see plugins/containerd/image/pull.ts), for rendering on a terminal. */
+  onProgress?: (event: { kind: string; [key: string]: unknown }) => void;
+  signal?: AbortSignal;
+}
+
+export interface ImagePullResult extends ImageSummary {
+  platform: string;
+}
+
 /** `runtime.images`: images in the realm's runtime namespace. */
 export interface ImageService {
   load(realm: string, archive: NodeJS.ReadableStream): Promise<ImageSummary[]>;
   list(realm: string): Promise<ImageSummary[]>;
+  /** Pulls `ref` from its registry (normalised as docker does: `busybox` = `docker.io/library/busybox:latest`). */
+  pull?(realm: string, ref: string, opts?: ImagePullOptions): Promise<ImagePullResult>;
+  /** Removes an image by name (normalised); its content goes with containerd's garbage collection. */
+  remove?(realm: string, ref: string): Promise<void>;
+  /** Removes the realm's images no container of the realm uses; returns their names. */
+  prune?(realm: string): Promise<string[]>;
 }
 
 /** `runtime.logs`: where a container's stdout and stderr are written, and a reader for them. */

@@ -60,7 +60,8 @@ export abstract class BaseCommand extends Command {
     this.hostPromise ??= createHost({
       runPath: this.runPath,
       configPath: this.config,
-      flags: { '--containerd-socket': this.containerdSocket, '--socket': this.socket },
+      // `--pull` is declared by apply, create and run; it reaches the containerd plugin's `pull` setting (x-flag)
+      flags: { '--containerd-socket': this.containerdSocket, '--socket': this.socket, '--pull': (this as { pull?: string }).pull },
     });
     return this.hostPromise;
   }

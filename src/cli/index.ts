@@ -12,7 +12,11 @@ import { DoctorCommand } from './commands/doctor';
 import { GetCommand } from './commands/get';
 import { ImageLoadCommand } from './commands/image/load';
 import { ImageLsCommand } from './commands/image/ls';
+import { ImagePruneCommand } from './commands/image/prune';
+import { ImagePullCommand } from './commands/image/pull';
+import { ImageRmCommand } from './commands/image/rm';
 import { KillCommand } from './commands/kill';
+import { LoginCommand } from './commands/login';
 import { LogCommand } from './commands/log';
 import { PluginsLsCommand } from './commands/plugins/ls';
 import { PurgeCommand } from './commands/purge';
@@ -27,7 +31,7 @@ import { VersionCommand } from './commands/version';
 export const COMMANDS = [
   ApplyCommand, GetCommand, CreateRealmCommand, CreateSpaceCommand, CreateStackCommand, CreateCellCommand,
   DeleteCommand, PurgeCommand, StartCommand, StopCommand, KillCommand, RestartCommand, RefreshCommand,
-  RunCommand, LogCommand, ImageLoadCommand, ImageLsCommand, PluginsLsCommand, DoctorCommand, SchemaCommand, VersionCommand,
+  RunCommand, LogCommand, ImageLoadCommand, ImageLsCommand, ImagePullCommand, ImageRmCommand, ImagePruneCommand, LoginCommand, PluginsLsCommand, DoctorCommand, SchemaCommand, VersionCommand,
 ];
 
 export function buildCli(): Cli {

@@ -14,7 +14,8 @@ import { FileLocks } from './file-locks';
 import { createHooks } from './hooks';
 import type { HostHooks } from './hooks';
 import { PluginLoader } from './plugin-loader';
-import type { PluginEntry } from './plugin-loader';
+import type { FailedPluginEntry, PluginEntry } from './plugin-loader';
+import { loadPluginModule } from './plugin-modules';
 import { HostServiceRegistry } from './service-registry';
 import { HostStateReader } from './state-reader';
 import { VERSION } from './version';
@@ -30,7 +31,7 @@ export interface HostOptions {
   flags?: Record<string, string | undefined>;
   env?: Record<string, string | undefined>;
   /** The plugin set, instead of the configuration file (tests and distributions). */
-  plugins?: PluginEntry[];
+  plugins?: (PluginEntry | FailedPluginEntry)[];
   /** How long a phase waits for another operation on the same resource before KUKEON_E_BUSY. */
   lockTimeoutMs?: number;
 }
@@ -50,15 +51,20 @@ export interface Host {
   close(): Promise<void>;
 }
 
-function entriesFromConfig(configPath: string, explicit: boolean): { entries: PluginEntry[]; used: string | undefined } {
+/** A key of `plugins:` is a built-in name, else a module specifier resolved from the file's directory. */
+function entriesFromConfig(configPath: string, explicit: boolean): { entries: (PluginEntry | FailedPluginEntry)[]; used: string | undefined } {
   const file = readConfigFile(configPath, explicit);
   if (!file) return { entries: BUILTIN_PLUGINS.map((plugin) => ({ plugin })), used: undefined };
-  const entries = file.plugins.map(([name, table]) => {
+  const baseDir = path.dirname(path.resolve(file.path));
+  const entries = file.plugins.map(([name, table]): PluginEntry | FailedPluginEntry => {
     const plugin = builtinByName(name);
-    if (!plugin) {
-      throw new KukeonError('KUKEON_E_CONFIG', `${file.path}: unknown plugin "${name}" (built-in: ${BUILTIN_PLUGINS.map((p) => p.name).join(', ')})`, { field: `plugins.${name}` });
+    if (plugin) return { plugin, table };
+    try {
+      return { plugin: loadPluginModule(name, baseDir), table, source: name };
+    } catch (err) {
+      const builtins = BUILTIN_PLUGINS.map((p) => p.name).join(', ');
+      return { source: name, error: `${(err as Error).message} (not a built-in plugin either: ${builtins})` };
     }
-    return { plugin, table };
   });
   return { entries, used: file.path };
 }
@@ -104,7 +110,9 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
 
   const storeStatus = loader.statuses.find((p) => p.slot === 'store');
   if (storeStatus?.state !== 'ok' || !services.get('store')) {
-    const why = storeStatus ? `plugin ${storeStatus.name} is ${storeStatus.state}${storeStatus.reason ? `: ${storeStatus.reason}` : ''}` : 'no plugin fills the store slot';
+    // A plugin module that failed to load may have been meant as the store: say so.
+    const unloaded = loader.statuses.filter((p) => p.source !== undefined && p.state === 'error' && p.slot === undefined).map((p) => `; ${p.reason}`);
+    const why = storeStatus ? `plugin ${storeStatus.name} is ${storeStatus.state}${storeStatus.reason ? `: ${storeStatus.reason}` : ''}` : `no plugin fills the store slot${unloaded.join('')}`;
     throw new KukeonError('KUKEON_E_NO_STORE', `kukeon cannot start without a store (${why})`);
   }
 

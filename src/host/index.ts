@@ -5,4 +5,5 @@ export type { ApplyItem, ApplyReport, DoctorReport, GetQuery, RemovedItem } from
 export { refOfStored } from './controller/controller';
 export { SCHEMAS } from './validation/schemas';
 export { BUILTIN_PLUGINS } from './builtins';
-export type { PluginEntry } from './plugin-loader';
+export type { FailedPluginEntry, PluginEntry } from './plugin-loader';
+export { loadPluginModule } from './plugin-modules';

@@ -3,7 +3,7 @@
 // (ok, skip with reason, error). A failing add-on never takes the host down; a missing store does.
 
 import createDebug from 'debug';
-import { KukeonError, PluginSkip, SLOTS, isKukeonError } from '../../sdk';
+import { KukeonError, SLOTS, isKukeonError, isPluginSkip } from '../../sdk';
 import type { Plugin, PluginHost, PluginStatus, Slot } from '../../sdk';
 import type { TapOwnership } from './hooks';
 import { resolvePluginConfig } from './plugin-config';
@@ -17,6 +17,15 @@ export interface PluginEntry {
   plugin: Plugin<any>;
   /** The plugin's table from the configuration file, if any. */
   table?: unknown;
+  /** The module specifier a third-party plugin was loaded from (shown in its status); absent for built-ins. */
+  source?: string;
+}
+
+/** A plugin module named in the configuration file that could not be loaded: it gets an error status, named by its specifier. */
+export interface FailedPluginEntry {
+  plugin?: undefined;
+  source: string;
+  error: string;
 }
 
 /** Checks what a plugin declares before anything of it runs (fastify checks plugin metadata at registration). */
@@ -41,6 +50,7 @@ export function checkPluginMeta(plugin: Plugin<unknown>): void {
 export class PluginLoader implements TapOwnership {
   private applying: Plugin<unknown> | undefined;
   private readonly active = new Set<string>(['kukeon']);
+  private readonly modules = new Map<Plugin<unknown>, string>();
   readonly statuses: PluginStatus[] = [];
 
   constructor(
@@ -62,9 +72,15 @@ export class PluginLoader implements TapOwnership {
   }
 
   /** Loads every entry; throws only for conflicts in the set itself (two plugins in one slot, duplicate names). */
-  async load(entries: PluginEntry[]): Promise<PluginStatus[]> {
+  async load(entries: (PluginEntry | FailedPluginEntry)[]): Promise<PluginStatus[]> {
     const valid: PluginEntry[] = [];
     for (const entry of entries) {
+      if (!entry.plugin) {
+        this.statuses.push({ name: entry.source, version: '?', state: 'error', reason: entry.error, source: entry.source });
+        log('plugin module %s: error (%s)', entry.source, entry.error);
+        continue;
+      }
+      if (entry.source !== undefined) this.modules.set(entry.plugin, entry.source);
       try {
         checkPluginMeta(entry.plugin);
         valid.push(entry);
@@ -143,7 +159,8 @@ export class PluginLoader implements TapOwnership {
     } catch (err) {
       this.active.delete(plugin.name);
       this.dropServices(plugin.name);
-      if (err instanceof PluginSkip) this.record(plugin, 'skip', err.reason, started);
+      // By brand, not instanceof: a plugin that bundles its own copy of kukeon/sdk throws that copy's PluginSkip.
+      if (isPluginSkip(err)) this.record(plugin, 'skip', err.reason, started);
       else this.record(plugin, 'error', isKukeonError(err) ? err.describe() : (err as Error).message, started);
     } finally {
       this.applying = undefined;
@@ -161,6 +178,7 @@ export class PluginLoader implements TapOwnership {
       state,
       reason,
       applyMs,
+      ...(this.modules.has(plugin) ? { source: this.modules.get(plugin) } : {}),
     });
   }
 }

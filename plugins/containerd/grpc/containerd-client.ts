@@ -518,6 +518,46 @@ export class ContentApi {
       throw e;
     }
   }
+
+  /**
+   * Like `write`, but resumes an unfinished ingest of the same `ref` (a stable one, e.g. per digest): STAT
+   * tells how many bytes containerd already has, `open(offset)` supplies the rest. A failed write keeps the
+   * ingest for the next attempt (it is collected with the lease it was made under).
+   */
+  async writeResumable(ns: string, input: { digest: string; size: number; ref: string; labels?: Labels; open: (offset: number) => AsyncIterable<Buffer | Uint8Array> }, opts: CallOptions = {}): Promise<ContentWriteResult & { resumedAt: number }> {
+    const total = input.size;
+    const timeoutMs = opts.timeoutMs ?? 0; // network-paced: the caller's deadline or none
+    const { stream, path: p } = this.c.bidi<object, WriteResponse>('content', 'Write', ns, { ...opts, timeoutMs });
+    const responses = new ResponseQueue<WriteResponse>(stream);
+    const send = (msg: object): Promise<WriteResponse> => {
+      stream.write(msg);
+      return responses.next();
+    };
+    let resumedAt = 0;
+    try {
+      const stat = await send({ action: 'STAT', ref: input.ref, total, expected: input.digest });
+      resumedAt = Number(stat.offset) > 0 && Number(stat.offset) <= total ? Number(stat.offset) : 0;
+      let written = resumedAt;
+      // offset == total: containerd has every byte (an unfinished commit, or a blob another namespace holds,
+      // which containerd shares): commit without fetching anything
+      for await (const chunk of chunksOf(resumedAt < total ? input.open(resumedAt) : [])) {
+        const r = await send({ action: 'WRITE', ref: input.ref, offset: written, data: chunk });
+        written += chunk.length;
+        if (Number(r.offset) !== written) throw new Error(`content.write ${input.digest}: containerd is at offset ${r.offset}, expected ${written}`);
+      }
+      if (written !== total) throw new Error(`content.write ${input.digest}: got ${written} bytes of data, size says ${total}`);
+      const done = await send({ action: 'COMMIT', ref: input.ref, total, expected: input.digest, offset: written, labels: input.labels ?? {} });
+      stream.end();
+      return { digest: done.digest || input.digest, size: total, existed: false, resumedAt };
+    } catch (err) {
+      stream.cancel();
+      if (isAlreadyExists(err)) return { digest: input.digest, size: total, existed: true, resumedAt };
+      const e = toContainerdError(err, p);
+      // a bad commit (digest mismatch) must not be resumed: start over next time
+      if (/digest|size/i.test(e.message) && /commit|unexpected/i.test(e.message)) await this.abort(ns, input.ref, { timeoutMs: 5000 }).catch(() => undefined);
+      throw e;
+    }
+  }
 }
 
 export class ImagesApi {

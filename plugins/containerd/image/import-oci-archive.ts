@@ -12,11 +12,15 @@
 // garbage collector never takes half-made state and collects whatever an aborted import left behind.
 
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { CallOptions, ContainerdClient, Descriptor, Labels } from '../grpc/containerd-client';
 import { isAlreadyExists, isNotFound } from '../grpc/status-codes';
 import { readTarStream } from './tar-reader';
+import type { TarStreamEntry } from './tar-reader';
 
 export const MEDIA_TYPES = {
   ociLayout: 'application/vnd.oci.layout.header.v1+json',
@@ -276,7 +280,11 @@ export async function importOciArchive(client: ContainerdClient, namespace: stri
     const present = new Set<string>();
     let layout: { imageLayoutVersion?: string } | undefined;
     let index: OciIndex | undefined;
+    let dockerManifest: DockerArchiveEntry[] | undefined;
+    const dockerFiles = new Map<string, { digest: string; size: number; gzip: boolean }>();
+    const dockerLinks = new Map<string, string>();
     for await (const entry of readTarStream(archiveBytes(archive))) {
+      if (entry.type === 'symlink' || entry.type === 'hardlink') dockerLinks.set(entry.name, entry.type === 'symlink' ? path.posix.join(path.posix.dirname(entry.name), entry.linkname) : entry.linkname);
       if (entry.type !== 'file') continue;
       if (entry.name === 'oci-layout') {
         layout = parseJson(await entry.buffer(), 'oci-layout');
@@ -286,8 +294,21 @@ export async function importOciArchive(client: ContainerdClient, namespace: stri
         index = parseJson(await entry.buffer(), 'index.json');
         continue;
       }
+      if (entry.name === 'manifest.json') {
+        dockerManifest = parseJson(await entry.buffer(), 'manifest.json');
+        continue;
+      }
       const m = /^blobs\/([a-z0-9]+(?:[+._-][a-z0-9]+)*)\/([a-zA-Z0-9=_-]+)$/.exec(entry.name);
-      if (!m) continue;
+      if (!m) {
+        // a `docker save` archive names its files by path (`<hex>.json`, `<id>/layer.tar`): store each by its digest
+        if (/\.(json|tar|tar\.gz)$/.test(entry.name) && entry.name !== 'repositories') {
+          const file = await storeUnnamed(client, ns, entry, call, small);
+          dockerFiles.set(entry.name, file);
+          present.add(file.digest);
+          progress({ kind: 'blob', digest: file.digest, size: file.size, action: file.existed ? 'present' : 'written' });
+        }
+        continue;
+      }
       const digest = `${m[1]}:${m[2]}`;
       let data: Buffer | undefined;
       if (entry.size <= SMALL_BLOB) {
@@ -305,7 +326,12 @@ export async function importOciArchive(client: ContainerdClient, namespace: stri
       }
       present.add(digest);
     }
-    if (!index) throw new Error('not an OCI image layout archive: index.json is missing');
+    if (!index && Array.isArray(dockerManifest) && dockerManifest.length > 0) {
+      index = await dockerArchiveIndex(client, ns, dockerManifest, dockerFiles, dockerLinks, small, call);
+      layout = { imageLayoutVersion: '1.0.0' };
+      for (const e of index.manifests) present.add(e.digest);
+    }
+    if (!index) throw new Error('not an OCI image layout archive (index.json is missing) nor a docker save archive (manifest.json is missing)');
     if (!layout) throw new Error('not an OCI image layout archive: oci-layout is missing');
     if (!Array.isArray(index.manifests)) throw new Error('index.json has no manifests array');
 
@@ -327,13 +353,7 @@ export async function importOciArchive(client: ContainerdClient, namespace: stri
       await client.leases.addResource(ns, lease.id, { type: 'content', id: digest }, call);
       present.add(digest);
     };
-    const labelled = new Set<string>();
-    const label = async (digest: string, labels: Labels): Promise<void> => {
-      const key = `${digest} ${JSON.stringify(labels)}`;
-      if (labelled.has(key) || Object.keys(labels).length === 0) return;
-      await client.content.update(ns, digest, labels, undefined, call);
-      labelled.add(key);
-    };
+    const label = contentLabeler(client, ns, call);
 
     // ---- 2..4. per named entry: GC labels, unpack, image ----
     const out: ImportedImage[] = [];
@@ -343,38 +363,13 @@ export async function importOciArchive(client: ContainerdClient, namespace: stri
       const what = `image ${name}`;
       await requirePresent(entry.digest, what);
       const { desc, manifest } = await resolveManifest(read, entry, platform, what, async (digest, idx) => {
-        const labels: Labels = {};
-        idx.manifests.forEach((m, i) => (labels[`containerd.io/gc.ref.content.m.${i}`] = m.digest));
-        await label(digest, labels);
+        await label(digest, indexGcLabels(idx));
       });
       await requirePresent(desc.digest, what);
       await requirePresent(manifest.config.digest, what);
       for (const l of manifest.layers) await requirePresent(l.digest, what);
-      const manifestLabels: Labels = { [LABEL_GC_REF_CONFIG]: manifest.config.digest };
-      manifest.layers.forEach((l, i) => (manifestLabels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
-      await label(desc.digest, manifestLabels);
-
       const config = parseJson<OciImageConfig>(await read(manifest.config.digest, what), `${what}: config ${manifest.config.digest}`);
-      const diffIds = config.rootfs?.diff_ids ?? [];
-      if (diffIds.length !== manifest.layers.length) throw new Error(`${what}: the config lists ${diffIds.length} diff ids for ${manifest.layers.length} layers`);
-
-      let chain = '';
-      if (options.unpack !== false) {
-        for (let i = 0; i < manifest.layers.length; i++) {
-          const layer = manifest.layers[i];
-          const parent = chain;
-          chain = chain ? sha256Digest(`${chain} ${diffIds[i]}`) : diffIds[i];
-          if (await client.snapshots.tryStat(ns, snapshotter, chain, call)) {
-            await client.leases.addResource(ns, lease.id, { type: `snapshots/${snapshotter}`, id: chain }, call);
-            progress({ kind: 'layer', digest: layer.digest, chainId: chain, action: 'present' });
-          } else {
-            await unpackLayer(client, ns, snapshotter, layer, diffIds[i], parent, chain, call, what);
-            progress({ kind: 'layer', digest: layer.digest, chainId: chain, action: 'unpacked' });
-          }
-          await label(layer.digest, { [LABEL_UNCOMPRESSED]: diffIds[i] });
-        }
-        if (chain) await label(manifest.config.digest, { [gcSnapshotLabel(snapshotter)]: chain });
-      }
+      const chain = await labelAndUnpack(client, ns, { snapshotter, leaseId: lease.id, call, label, what, manifestDigest: desc.digest, manifest, config, unpack: options.unpack !== false, progress });
 
       const target = toDescriptor({ ...entry, mediaType: entry.mediaType || desc.mediaType });
       await client.images.put(ns, { name, labels: options.labels ?? {}, target }, call);
@@ -391,6 +386,150 @@ export async function importOciArchive(client: ContainerdClient, namespace: stri
       // the lease expires by itself (containerd.io/gc.expire)
     }
   }
+}
+
+/** Sets content labels, each (digest, labels) pair once. */
+export function contentLabeler(client: ContainerdClient, ns: string, call: CallOptions): (digest: string, labels: Labels) => Promise<void> {
+  const labelled = new Set<string>();
+  return async (digest, labels) => {
+    const key = `${digest} ${JSON.stringify(labels)}`;
+    if (labelled.has(key) || Object.keys(labels).length === 0) return;
+    await client.content.update(ns, digest, labels, undefined, call);
+    labelled.add(key);
+  };
+}
+
+/** The GC labels of an index: it references each of its manifests. */
+export function indexGcLabels(idx: OciIndex): Labels {
+  const labels: Labels = {};
+  idx.manifests.forEach((m, i) => (labels[`containerd.io/gc.ref.content.m.${i}`] = m.digest));
+  return labels;
+}
+
+/** The GC labels of a manifest: it references its config and layers. */
+export function manifestGcLabels(manifest: OciManifest): Labels {
+  const labels: Labels = { [LABEL_GC_REF_CONFIG]: manifest.config.digest };
+  manifest.layers.forEach((l, i) => (labels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
+  return labels;
+}
+
+/**
+ * What import and pull do once a manifest's blobs are in the content store: the manifest's GC labels, the
+ * layers unpacked into the snapshotter (a chain already committed is only added to the lease), each layer's
+ * `containerd.io/uncompressed` label and the config's snapshot label. Returns the chain id ('' without unpack).
+ * A layer is unpacked under a random key and committed under its chain id only when complete, so an
+ * interrupted unpack leaves nothing a later one trusts.
+ */
+export async function labelAndUnpack(
+  client: ContainerdClient,
+  ns: string,
+  o: { snapshotter: string; leaseId: string; call: CallOptions; label: (digest: string, labels: Labels) => Promise<void>; what: string; manifestDigest: string; manifest: OciManifest; config: OciImageConfig; unpack: boolean; progress: (e: ImportProgress) => void },
+): Promise<string> {
+  const { snapshotter, call, label, what, manifest, config, progress } = o;
+  await label(o.manifestDigest, manifestGcLabels(manifest));
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) throw new Error(`${what}: the config lists ${diffIds.length} diff ids for ${manifest.layers.length} layers`);
+  let chain = '';
+  if (!o.unpack) return chain;
+  for (let i = 0; i < manifest.layers.length; i++) {
+    const layer = manifest.layers[i];
+    const parent = chain;
+    chain = chain ? sha256Digest(`${chain} ${diffIds[i]}`) : diffIds[i];
+    if (await client.snapshots.tryStat(ns, snapshotter, chain, call)) {
+      await client.leases.addResource(ns, o.leaseId, { type: `snapshots/${snapshotter}`, id: chain }, call);
+      progress({ kind: 'layer', digest: layer.digest, chainId: chain, action: 'present' });
+    } else {
+      await unpackLayer(client, ns, snapshotter, layer, diffIds[i], parent, chain, call, what);
+      progress({ kind: 'layer', digest: layer.digest, chainId: chain, action: 'unpacked' });
+    }
+    await label(layer.digest, { [LABEL_UNCOMPRESSED]: diffIds[i] });
+  }
+  if (chain) await label(manifest.config.digest, { [gcSnapshotLabel(snapshotter)]: chain });
+  return chain;
+}
+
+/** One image of a `docker save` archive's manifest.json. */
+interface DockerArchiveEntry {
+  Config: string;
+  RepoTags?: string[] | null;
+  Layers: string[];
+}
+
+/**
+ * Stores a file whose digest the archive does not say: small ones from memory, large ones spooled to a
+ * temporary file while hashed, then written from it.
+ */
+async function storeUnnamed(client: ContainerdClient, ns: string, entry: TarStreamEntry, call: CallOptions, small: Map<string, Buffer>): Promise<{ digest: string; size: number; gzip: boolean; existed: boolean }> {
+  if (entry.size <= SMALL_BLOB) {
+    const data = await entry.buffer();
+    const digest = sha256Digest(data);
+    small.set(digest, data);
+    const existed = !!(await client.content.stat(ns, digest, call));
+    if (existed) await client.leases.addResource(ns, call.lease!, { type: 'content', id: digest }, call);
+    else await client.content.write(ns, { digest, data }, call);
+    return { digest, size: data.length, gzip: data[0] === 0x1f && data[1] === 0x8b, existed };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kukeon-load-'));
+  try {
+    const file = path.join(dir, 'blob');
+    const hash = crypto.createHash('sha256');
+    const out = fs.createWriteStream(file);
+    let head: Buffer | undefined;
+    for await (const c of entry.body()) {
+      const b = toBuffer(c as Buffer);
+      head ??= b.subarray(0, 2);
+      hash.update(b);
+      if (!out.write(b)) await new Promise<void>((r) => out.once('drain', () => r()));
+    }
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    const digest = `sha256:${hash.digest('hex')}`;
+    const existed = !!(await client.content.stat(ns, digest, call));
+    if (existed) await client.leases.addResource(ns, call.lease!, { type: 'content', id: digest }, call);
+    else await client.content.write(ns, { digest, size: entry.size, data: fs.createReadStream(file) as AsyncIterable<Buffer> }, call);
+    return { digest, size: entry.size, gzip: !!head && head[0] === 0x1f && head[1] === 0x8b, existed };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** An index for a `docker save` archive: an OCI manifest per image (written to the store), named by its RepoTags. */
+async function dockerArchiveIndex(client: ContainerdClient, ns: string, entries: DockerArchiveEntry[], files: Map<string, { digest: string; size: number; gzip: boolean }>, links: Map<string, string>, small: Map<string, Buffer>, call: CallOptions): Promise<OciIndex> {
+  if (!Array.isArray(entries)) throw new Error('manifest.json of a docker save archive is not a list');
+  const file = (name: string, what: string) => {
+    let n = path.posix.normalize(name);
+    for (let i = 0; i < 8 && !files.has(n) && links.has(n); i++) n = path.posix.normalize(links.get(n)!);
+    const f = files.get(n);
+    if (!f) throw new Error(`docker save archive: ${what} ${name} is not in the archive`);
+    return f;
+  };
+  const manifests: OciDescriptor[] = [];
+  for (const e of entries) {
+    const config = file(e.Config, 'config');
+    const manifest: OciManifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      config: { mediaType: MEDIA_TYPES.ociConfig, digest: config.digest, size: config.size },
+      layers: (e.Layers ?? []).map((l) => {
+        const f = file(l, 'layer');
+        return { mediaType: f.gzip ? MEDIA_TYPES.ociLayerGzip : MEDIA_TYPES.ociLayer, digest: f.digest, size: f.size };
+      }),
+    };
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    const digest = sha256Digest(bytes);
+    small.set(digest, bytes);
+    if (await client.content.stat(ns, digest, call)) await client.leases.addResource(ns, call.lease!, { type: 'content', id: digest }, call);
+    else await client.content.write(ns, { digest, data: bytes }, call);
+    for (const tag of e.RepoTags ?? []) {
+      manifests.push({ mediaType: MEDIA_TYPES.ociManifest, digest, size: bytes.length, annotations: { [IMAGE_NAME_ANNOTATION]: normalizeRepoTag(tag) } });
+    }
+  }
+  return { schemaVersion: 2, manifests };
+}
+
+/** `busybox:latest` → `docker.io/library/busybox:latest`, as docker would name it. */
+function normalizeRepoTag(tag: string): string {
+  const { normalizeName } = require('./reference') as typeof import('./reference');
+  return normalizeName(tag);
 }
 
 async function unpackLayer(client: ContainerdClient, ns: string, snapshotter: string, layer: OciDescriptor, diffId: string, parent: string, chain: string, call: CallOptions, what: string): Promise<void> {

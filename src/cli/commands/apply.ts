@@ -13,6 +13,7 @@ export class ApplyCommand extends BaseCommand {
 
   file = Option.String('-f,--file', { required: true, description: 'Manifest file, or - for stdin' });
   dryRun = Option.Boolean('--dry-run', false, { description: 'Print what each plugin would change; write nothing' });
+  pull = Option.String('--pull', { description: 'missing|never|always: when to pull a container\'s image (default missing; env KUKEON_PULL)' });
   output = Option.String('-o,--output', { description: 'yaml|json: print the result as data' });
 
   protected async run(): Promise<number> {

@@ -22,6 +22,7 @@ export class RunCommand extends BaseCommand {
   detach = Option.Boolean('-d,--detach', false);
   rm = Option.Boolean('--rm', false);
   container = Option.String('--container', { description: 'Which workload to follow' });
+  pull = Option.String('--pull', { description: 'missing|never|always: when to pull a container\'s image (default missing; env KUKEON_PULL)' });
   realm = Option.String('--realm');
   space = Option.String('--space');
   stack = Option.String('--stack');

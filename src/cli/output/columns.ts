@@ -26,6 +26,21 @@ const CELL: Column = { header: 'CELL', value: (d) => str(spec(d).cellId) };
 const STATE: Column = { header: 'STATE', value: (d) => str(status(d).state ?? 'Unknown') };
 const AGE: Column = { header: 'AGE', value: (d) => age(status(d).createdAt as string | undefined) };
 
+/** `1.25s` of CPU, `12.4Mi` of memory: the cgroups plugin's live stats (`status.stats`), `-` without one. */
+const stats = (d: AnyDoc) => (status(d).stats ?? {}) as { cpuUsageUsec?: number; memoryCurrent?: number; pidsCurrent?: number };
+function bytes(n: number | undefined): string {
+  if (n === undefined) return '-';
+  const units = ['', 'Ki', 'Mi', 'Gi', 'Ti'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
+  return i === 0 ? String(n) : `${n.toFixed(1)}${units[i]}`;
+}
+const STATS: Column[] = [
+  { header: 'CPU', value: (d) => (stats(d).cpuUsageUsec === undefined ? '-' : `${(stats(d).cpuUsageUsec! / 1e6).toFixed(2)}s`) },
+  { header: 'MEMORY', value: (d) => bytes(stats(d).memoryCurrent) },
+  { header: 'PIDS', value: (d) => str(stats(d).pidsCurrent) },
+];
+
 export const COLUMNS: Record<Kind, { base: Column[]; wide: Column[] }> = {
   Realm: { base: [NAME, STATE, AGE], wide: [{ header: 'NAMESPACE', value: (d) => str(status(d).namespace ?? spec(d).namespace ?? `kukeon-${d.metadata.name}`) }] },
   Space: {
@@ -42,6 +57,7 @@ export const COLUMNS: Record<Kind, { base: Column[]; wide: Column[] }> = {
       { header: 'CONTAINERS', value: (d) => String(((spec(d).containers as unknown[]) ?? []).length) },
       { header: 'IP', value: (d) => str(status(d).ip) },
       { header: 'REASON', value: (d) => str(status(d).reason) },
+      ...STATS,
     ],
   },
   Container: {
@@ -50,6 +66,7 @@ export const COLUMNS: Record<Kind, { base: Column[]; wide: Column[] }> = {
       { header: 'IMAGE', value: (d) => str(spec(d).image) },
       { header: 'PID', value: (d) => str(status(d).pid) },
       { header: 'EXIT', value: (d) => str(status(d).exitCode) },
+      ...STATS,
     ],
   },
 };

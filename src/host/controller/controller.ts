@@ -3,7 +3,7 @@
 
 import { KINDS, KukeonError, childKind, formatRef, isKukeonError, toKukeonError } from '../../../sdk';
 import type { AnyDoc, AnyStatus, CellDoc, CellWorkingStatus, ContainerStatus, Doc, Kind, PlanItem, PluginStatus, Ref, StopOptions, StoreService } from '../../../sdk';
-import type { Diagnosis, DiagnoseService, ImageSummary, WaitResult } from '../../../sdk/services';
+import type { Diagnosis, DiagnoseService, ImagePullOptions, ImagePullResult, ImageService, ImageSummary, WaitResult } from '../../../sdk/services';
 import type { HostHooks } from '../hooks';
 import type { HostServiceRegistry } from '../service-registry';
 import type { HostStateReader } from '../state-reader';
@@ -201,17 +201,17 @@ export class Controller {
   }
 
   /** For a cell, also each container's live status (the cell's status waterfall carries them). */
-  private async liveWithContainers(doc: AnyDoc): Promise<{ doc: AnyDoc; containers: Record<string, ContainerStatus> }> {
+  private async liveWithContainers(doc: AnyDoc, purpose: 'get' | 'refresh' = 'get'): Promise<{ doc: AnyDoc; containers: Record<string, ContainerStatus> }> {
     const ref = refOfStored(doc);
     if (doc.kind === 'Cell') {
       const loaded = await this.d.lifecycle.loadCell(ref);
       if (!loaded) return { doc, containers: {} };
       const status = { ...(loaded.cell.status ?? {}), containers: Object.fromEntries(loaded.containers.map((c) => [c.metadata.name, { ...(c.status ?? {}) }])) };
-      const next = (await this.d.hooks.status.promise(status, { ref, doc: loaded.cell, parents: await this.d.state.parents(ref) })) as CellWorkingStatus;
+      const next = (await this.d.hooks.status.promise(status, { ref, doc: loaded.cell, parents: await this.d.state.parents(ref), purpose })) as CellWorkingStatus;
       const { containers, ...own } = next;
       return { doc: { ...loaded.cell, status: own }, containers: containers ?? {} };
     }
-    const status = (await this.d.hooks.status.promise({ ...(doc.status ?? {}) }, { ref, doc, parents: await this.d.state.parents(ref) })) as AnyStatus;
+    const status = (await this.d.hooks.status.promise({ ...(doc.status ?? {}) }, { ref, doc, parents: await this.d.state.parents(ref), purpose })) as AnyStatus;
     return { doc: { ...doc, status } as AnyDoc, containers: {} };
   }
 
@@ -340,7 +340,7 @@ export class Controller {
       for (const doc of await this.store.list(kind, scope)) {
         inspected += 1;
         const ref = refOfStored(doc);
-        const { doc: live, containers } = await this.liveWithContainers(doc);
+        const { doc: live, containers } = await this.liveWithContainers(doc, 'refresh');
         const changed: Ref[] = [];
         if (!sameSpec(doc.status, live.status)) changed.push(ref);
         const saved = doc.kind === 'Cell' ? await this.store.list('Container', ref.path) : [];
@@ -376,6 +376,29 @@ export class Controller {
   async listImages(realm: string): Promise<ImageSummary[]> {
     if (!(await this.store.get({ kind: 'Realm', path: [realm] }))) throw new KukeonError('KUKEON_E_NOT_FOUND', `realm/${realm} not found`);
     return this.service('runtime.images').list(realm);
+  }
+
+  /** The image service's optional verbs (pull, remove, prune), refused clearly when the runtime lacks them. */
+  private imageVerb<V extends 'pull' | 'remove' | 'prune'>(verb: V): NonNullable<ImageService[V]> {
+    const svc = this.service('runtime.images');
+    const fn = svc[verb];
+    if (!fn) throw new KukeonError('KUKEON_E_NO_RUNTIME', `the runtime plugin's runtime.images has no ${verb}`);
+    return fn.bind(svc) as NonNullable<ImageService[V]>;
+  }
+
+  async pullImage(realm: string, ref: string, opts: ImagePullOptions = {}): Promise<ImagePullResult> {
+    if (!(await this.store.get({ kind: 'Realm', path: [realm] }))) throw new KukeonError('KUKEON_E_NOT_FOUND', `realm/${realm} not found`);
+    return this.imageVerb('pull')(realm, ref, opts);
+  }
+
+  async removeImage(realm: string, ref: string): Promise<void> {
+    if (!(await this.store.get({ kind: 'Realm', path: [realm] }))) throw new KukeonError('KUKEON_E_NOT_FOUND', `realm/${realm} not found`);
+    return this.imageVerb('remove')(realm, ref);
+  }
+
+  async pruneImages(realm: string): Promise<string[]> {
+    if (!(await this.store.get({ kind: 'Realm', path: [realm] }))) throw new KukeonError('KUKEON_E_NOT_FOUND', `realm/${realm} not found`);
+    return this.imageVerb('prune')(realm);
   }
 
   /** The container a log or wait is about: the named one, else the cell's single workload. */

@@ -43,6 +43,18 @@ const metadata: Schema = {
   },
 };
 
+const port: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['containerPort'],
+  properties: {
+    containerPort: { type: 'integer', minimum: 1, maximum: 65535 },
+    hostPort: { type: 'integer', minimum: 1, maximum: 65535, description: 'published on the host; without it the port is not published' },
+    protocol: { enum: ['tcp', 'udp'], description: 'default tcp' },
+    hostIP: { type: 'string', pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$', description: 'only this host address' },
+  },
+};
+
 const containerProps: Schema = {
   id: name,
   realmId: name,
@@ -56,6 +68,8 @@ const containerProps: Schema = {
   args: { type: 'array', items: { type: 'string' }, description: "replace the image's cmd" },
   env: { type: 'array', items: { type: 'string', pattern: '^[^=]+=' }, description: 'K=V' },
   workingDir: { type: 'string', pattern: '^/' },
+  ports: { type: 'array', items: port, description: 'published ports (network plugin)' },
+  hostNetwork: { type: 'boolean', description: "the host's network namespace; every container of the cell must agree" },
   resources,
   memoryLimitBytes: { type: 'integer', minimum: 0, description: 'upstream key, mapped to resources.memory.max' },
   cpuShares: { type: 'integer', minimum: 2, maximum: 262144, description: 'upstream key, mapped to resources.cpu.weight' },
@@ -93,6 +107,20 @@ export const SCHEMAS: Record<Kind, Schema> = {
     properties: {
       namespace: { type: 'string', pattern: '^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$', maxLength: 76, description: 'containerd namespace; default kukeon-<realm>' },
       resources,
+      registryCredentials: {
+        type: 'array',
+        description: "credentials for pulling the realm's images (before the kuke login file)",
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['username', 'password', 'serverAddress'],
+          properties: {
+            username: { type: 'string', minLength: 1 },
+            password: { type: 'string' },
+            serverAddress: { type: 'string', minLength: 1, description: 'registry host[:port]; docker.io for Docker Hub' },
+          },
+        },
+      },
     },
   }),
   Space: doc('Space', {
@@ -102,6 +130,14 @@ export const SCHEMAS: Record<Kind, Schema> = {
     properties: {
       realmId: name,
       cniConfigPath: { type: 'string', pattern: '^/', description: 'absolute path of the conflist file' },
+      network: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          subnet: { type: 'string', pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$', description: 'IPv4 CIDR; default: the first free /24 of the network plugin pool' },
+          allowFrom: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$' }, description: 'spaces (name, or realm/name) whose cells may reach this space' },
+        },
+      },
       resources,
     },
   }),

@@ -3,12 +3,12 @@
 
 export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
   metadata: ['generation', 'annotations'],
-  'Realm.spec': ['registryCredentials'],
-  'Space.spec': ['network', 'defaults'],
+  'Realm.spec': [],
+  'Space.spec': ['defaults'],
   'Stack.spec': [],
   'Cell.spec': ['tty', 'autoDelete', 'nestedCgroupRuntime', 'provenance', 'runtimeEnv', 'ignoreDiskPressure'],
   container: [
-    'ports', 'networks', 'networksAliases', 'privileged', 'hostNetwork', 'hostPID', 'hostCgroup', 'user',
+    'networks', 'networksAliases', 'privileged', 'hostPID', 'hostCgroup', 'user',
     'readOnlyRootFilesystem', 'capabilities', 'securityOpts', 'devices', 'tmpfs', 'volumes', 'secrets', 'repos',
     'git', 'cniConfigPath', 'restartPolicy', 'restartBackoffSeconds', 'restartMaxRetries', 'attachable', 'tty',
     'kukeonGroupGID',

@@ -3,7 +3,7 @@
 
 import Ajv from 'ajv';
 import type { ErrorObject } from 'ajv';
-import { API_VERSION, KINDS, KukeonError, cpuSharesToWeight, parseCpuMax, parseSize, refOf } from '../../../sdk';
+import { API_VERSION, Ipv4Cidr, KINDS, KukeonError, cpuSharesToWeight, parseCpuMax, parseSize, refOf } from '../../../sdk';
 import type { AnyDoc, ContainerSpec, Kind, KukeonErrorDetails, Ref, Resources } from '../../../sdk';
 import { ROOT_CONTAINER_ID, RESERVED_REALM_NAMES, SYSTEM_REALM, checkName } from './names';
 import { SCHEMAS } from './schemas';
@@ -83,6 +83,23 @@ function mapUpstreamResources(c: ContainerSpec & Record<string, unknown>, field:
   if (Object.keys(r).length) c.resources = r;
 }
 
+/** Published ports: a valid hostIP, and no host port (with its protocol and address) published twice in the list. */
+function checkPorts(containers: ContainerSpec[], field: (i: number) => string, fail: (f: string, m: string) => never): void {
+  const published = new Map<string, string>();
+  containers.forEach((c, i) => {
+    (c.ports ?? []).forEach((p, j) => {
+      const where = `${field(i)}.ports[${j}]`;
+      if (p.hostIP !== undefined && Ipv4Cidr.parseAddress(p.hostIP) === undefined) fail(`${where}.hostIP`, `"${p.hostIP}" is not an IPv4 address`);
+      if (c.hostNetwork && p.hostPort !== undefined) fail(`${where}.hostPort`, 'cannot be published by a hostNetwork container (it listens on the host directly)');
+      if (p.hostPort === undefined) return;
+      const key = `${p.protocol ?? 'tcp'}/${p.hostIP ?? '*'}:${p.hostPort}`;
+      const other = published.get(key);
+      if (other) fail(`${where}.hostPort`, `${p.hostPort}/${p.protocol ?? 'tcp'} is already published by ${other}`);
+      published.set(key, where);
+    });
+  });
+}
+
 function checkResources(r: Resources | undefined, field: string, fail: (f: string, m: string) => never): void {
   if (!r) return;
   if (r.cpu?.max !== undefined && !parseCpuMax(r.cpu.max)) fail(`${field}.cpu.max`, 'must be "<quota> <period>" with quota >= 1000 and period 1000..1000000, or "max"');
@@ -139,6 +156,10 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
     const p = doc.spec.cniConfigPath as string;
     if (p.includes('\0') || p.split('/').includes('..') || p.endsWith('/')) invalid('spec.cniConfigPath', 'must be an absolute file path without ".."');
   }
+  if (kind === 'Space' && doc.spec.network?.subnet !== undefined) {
+    const problem = Ipv4Cidr.problem(doc.spec.network.subnet, 8, 30);
+    if (problem) invalid('spec.network.subnet', problem);
+  }
 
   if (kind === 'Cell') {
     const spec = doc.spec as { containers: (ContainerSpec & Record<string, unknown>)[]; rootContainerId?: string; realmId: string; spaceId: string; stackId: string };
@@ -162,6 +183,13 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       mapUpstreamResources(c, field, invalid);
       checkResources(c.resources, `${field}.resources`, invalid);
     });
+    // The root owns the cell's network namespace: either every container is on the host's network or none is.
+    const onHost = spec.containers.filter((c) => c.hostNetwork === true).map((c) => c.id);
+    if (onHost.length && onHost.length !== spec.containers.length) {
+      const i = spec.containers.findIndex((c) => (c.hostNetwork === true) !== (spec.containers[0].hostNetwork === true));
+      invalid(`spec.containers[${i}].hostNetwork`, `mixes host and cell networking in one cell (hostNetwork on ${onHost.join(', ')} only); set it on every container or on none`);
+    }
+    checkPorts(spec.containers, (i) => `spec.containers[${i}]`, invalid);
   }
   if (kind === 'Container') {
     const spec = doc.spec as ContainerSpec & Record<string, unknown>;
@@ -170,6 +198,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
     if (spec.id === ROOT_CONTAINER_ID && !spec.root) invalid('metadata.name', `"${ROOT_CONTAINER_ID}" is reserved for the cell's root container`);
     mapUpstreamResources(spec, 'spec', invalid);
     checkResources(spec.resources, 'spec.resources', invalid);
+    checkPorts([spec], () => 'spec', invalid);
   }
 
   const valid = doc as AnyDoc;

@@ -17,6 +17,7 @@ export class CreateCellCommand extends BaseCommand {
   args = Option.Array('--args', { description: "Replaces the image's cmd (repeatable)" });
   env = Option.Array('-e,--env', { description: 'K=V (repeatable)' });
   rest = Option.Rest();
+  pull = Option.String('--pull', { description: 'missing|never|always: when to pull a container\'s image (default missing; env KUKEON_PULL)' });
   realm = Option.String('--realm', 'default');
   space = Option.String('--space', 'default');
   stack = Option.String('--stack', 'default');

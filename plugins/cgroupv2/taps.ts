@@ -1,0 +1,135 @@
+// What the cgroups plugin does in each phase. Realm, space and stack cgroups come and go with their resource; a
+// cell's is made in its prepare step and kept across stop; containers are placed by runc from the OCI spec's
+// absolute cgroupsPath. Removal runs after the runtime's taps (stage 100), when runc has removed its leaves.
+
+import { normalizeResources } from '../../sdk';
+import type { AnyDoc, CellDoc, CellWorkingStatus, ContainerDoc, ContainerStatus, KukeonError, OciSpec, PluginHost, Resources, Undo } from '../../sdk';
+import type { LimitEntry } from './limits';
+import { limitEntries } from './limits';
+import { cgroupRel, containerLeaf } from './naming';
+import { ociResources } from './oci-resources';
+import { containerRefusal, levelRefusal } from './refusals';
+import { readStats } from './stats';
+import type { CgroupTree } from './tree';
+import { writeLimits } from './write-limits';
+
+const NAME = 'cgroupv2';
+const AFTER_RUNTIME = { name: NAME, stage: 100 };
+
+const entriesOf = (r: Resources | undefined, field: string): LimitEntry[] => limitEntries(normalizeResources(r), field);
+
+/** The validate hook's answer for one document: level limits need cgroup2 controllers, container limits runc's. */
+function refusalOf(tree: CgroupTree, doc: AnyDoc): KukeonError | undefined {
+  const { layout, v2 } = tree;
+  if (doc.kind === 'Container') return containerRefusal(layout, v2, entriesOf(doc.spec.resources, 'spec.resources'));
+  const level = levelRefusal(layout, v2, entriesOf(doc.spec.resources, 'spec.resources'));
+  if (level || doc.kind !== 'Cell') return level;
+  for (const [i, c] of doc.spec.containers.entries()) {
+    const refused = containerRefusal(layout, v2, entriesOf(c.resources, `spec.containers[${i}].resources`));
+    if (refused) return refused;
+  }
+  return undefined;
+}
+
+/** Makes a level's cgroup and writes its limits; the Undo removes only the cgroups this call created. */
+function ensureLevel(tree: CgroupTree, path: readonly string[], resources: Resources | undefined): { rel: string; undo?: Undo } {
+  const rel = cgroupRel(tree.root, path);
+  const entries = entriesOf(resources, 'spec.resources');
+  const refused = levelRefusal(tree.layout, tree.v2, entries);
+  if (refused) throw refused; // before any mkdir
+  const created = tree.v2.ensure(rel);
+  const undo = () => {
+    for (const c of [...created].reverse()) tree.v2.rmdir(c);
+  };
+  try {
+    writeLimits(tree.v2, rel, entries);
+  } catch (err) {
+    undo();
+    throw err;
+  }
+  return { rel, undo: created.length ? undo : undefined };
+}
+
+function rootIdOf(cell: CellDoc | undefined): string | undefined {
+  return cell?.spec.rootContainerId ?? cell?.spec.containers?.find((c) => c.root)?.id;
+}
+
+export function tapCgroups(host: PluginHost, tree: CgroupTree): void {
+  const { hooks } = host;
+  const levelRel = (path: readonly string[]) => cgroupRel(tree.root, path);
+
+  hooks.validate.tapPromise(NAME, async (ctx) => refusalOf(tree, ctx.doc));
+
+  for (const kind of ['Realm', 'Space', 'Stack'] as const) {
+    hooks.create.for(kind).tapPromise(NAME, async (ctx) => {
+      const { rel, undo } = ensureLevel(tree, ctx.ref.path, ctx.doc.spec.resources);
+      ctx.status.cgroupPath = `/${rel}`;
+      return undo;
+    });
+  }
+
+  // A re-apply of a running cell converges its create taps, not its steps: limits of an existing cell cgroup follow here.
+  hooks.create.for('Cell').tapPromise(NAME, async (ctx) => {
+    if (tree.v2.exists(levelRel(ctx.ref.path))) ensureLevel(tree, ctx.ref.path, ctx.doc.spec.resources);
+  });
+
+  hooks.cell.prepare.tapPromise(NAME, async (ctx) => {
+    const { rel } = ensureLevel(tree, ctx.ref.path, ctx.doc.spec.resources);
+    ctx.status.cgroupPath = `/${rel}`;
+    for (const c of ctx.containers) {
+      const leaf = containerLeaf(ctx.ref.path[3], c.metadata.name, c.metadata.name === ctx.rootId);
+      (ctx.status.containers[c.metadata.name] ??= {}).cgroupPath = `/${cgroupRel(tree.root, ctx.ref.path, leaf)}`;
+    }
+  });
+
+  hooks.ociSpec.tapPromise(NAME, async (spec: OciSpec, ctx) => {
+    const resources = ctx.container?.spec.resources;
+    const refused = containerRefusal(tree.layout, tree.v2, entriesOf(resources, `containers.${ctx.container?.metadata.name}.resources`));
+    if (refused) throw refused;
+    const leaf = containerLeaf(ctx.cell.ref.path[3], ctx.container?.metadata.name, ctx.role === 'root');
+    const oci = ociResources(normalizeResources(resources), tree.layout.kind === 'v2');
+    const linux = { ...spec.linux, cgroupsPath: `/${cgroupRel(tree.root, ctx.cell.ref.path, leaf)}` };
+    if (oci) linux.resources = { ...linux.resources, ...oci };
+    return { ...spec, linux };
+  });
+
+  for (const kind of ['Realm', 'Space', 'Stack', 'Cell'] as const) {
+    // A forced delete (and the delete that starts a purge) does not leave processes behind in a tree kukeon forgets.
+    hooks.delete.for(kind).tapPromise(AFTER_RUNTIME, async (ctx) => {
+      if (ctx.force) await tree.purge(levelRel(ctx.ref.path));
+      else tree.remove(levelRel(ctx.ref.path));
+      if (kind === 'Realm') tree.removeRootIfEmpty();
+    });
+    hooks.purge.for(kind).tapPromise(AFTER_RUNTIME, async (ctx) => {
+      await tree.purge(levelRel(ctx.ref.path));
+      if (kind === 'Realm') tree.removeRootIfEmpty();
+    });
+  }
+  // runc removes a container's leaf on task delete; this catches what it left (a container dropped from a cell).
+  hooks.delete.for('Container').tapPromise(AFTER_RUNTIME, async (ctx) => {
+    const cell = ctx.cell.ref.path;
+    const rel = cgroupRel(tree.root, cell, containerLeaf(cell[3], ctx.doc.metadata.name, ctx.doc.metadata.name === ctx.cell.rootId));
+    if (ctx.force) await tree.purge(rel);
+    else tree.remove(rel);
+  });
+
+  hooks.status.tapPromise(NAME, async (status, ctx) => {
+    const path = ctx.ref.path;
+    if (ctx.ref.kind === 'Cell') {
+      const cell = status as CellWorkingStatus;
+      const rootId = rootIdOf(ctx.doc as CellDoc);
+      const containers: Record<string, ContainerStatus> = {};
+      for (const [id, st] of Object.entries(cell.containers ?? {})) {
+        containers[id] = { ...st, stats: readStats(tree, cgroupRel(tree.root, path, containerLeaf(path[3], id, id === rootId))) };
+      }
+      return { ...cell, stats: readStats(tree, levelRel(path)), containers };
+    }
+    if (ctx.ref.kind === 'Container') {
+      const id = path[4];
+      const isRoot = !!(ctx.doc as ContainerDoc).spec.root || rootIdOf(ctx.parents.cell) === id;
+      const rel = cgroupRel(tree.root, path.slice(0, 4), containerLeaf(path[3], id, isRoot));
+      return { ...(status as ContainerStatus), stats: readStats(tree, rel) };
+    }
+    return status;
+  });
+}

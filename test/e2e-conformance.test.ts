@@ -1,0 +1,78 @@
+// The conformance kit's cell suites against the built-in runtime plugin on a real containerd (the e2e harness:
+// a private containerd in its own network namespace). The kit drives `kuke` through the harness, adds its
+// probe plugin to the configuration by module path, injects failures and crashes between the cell's start
+// steps, and judges containerd by what is left on the machine; afterwards containerd itself is asked whether
+// anything of the suite's realm is left, and the harness checks the host is as it was.
+
+import * as assert from 'uvu/assert';
+import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
+import path from 'node:path';
+import { RUNTIME_CASES, runRuntimeConformance, runtimeConformanceTests } from '../sdk/testkit';
+import type { CellConformanceOptions } from '../sdk/testkit';
+import { E2EHarness } from './e2e/harness';
+import { e2eSuite } from './e2e/requirements';
+import { BUSYBOX_IMAGE_REF, buildBusyboxOciFile } from './helpers/busybox-oci';
+
+const REALM = 'conformance';
+const OUT_OF_ORDER = path.resolve(__dirname, '../../test/fixtures/undo-out-of-order');
+
+e2eSuite('runtime conformance (containerd)', (test) => {
+  let h: E2EHarness;
+  let archive: string;
+
+  test.before(async () => {
+    h = await E2EHarness.start({ name: 'conformance' });
+    archive = await buildBusyboxOciFile(h.tmp);
+  });
+
+  test.after(async () => {
+    const diff = await h?.stop();
+    assert.equal(diff, [], `the host changed: ${diff?.join('; ')}`);
+  });
+
+  const options = (): CellConformanceOptions => ({
+    plugin: 'containerd',
+    driver: {
+      // The harness's default plugin table (store-yaml, containerd on its socket) plus the kit's probe.
+      configure: (extra) => void h.writeConfig(extra),
+      kuke: (args, o) => h.kuke(args, { ...o, timeoutMs: 120_000 }),
+    },
+    image: BUSYBOX_IMAGE_REF,
+    imageArchive: archive,
+    workDir: h.tmp,
+    realm: REALM,
+  });
+  runtimeConformanceTests(test, options, 'containerd: ');
+
+  test('the suite ran every runtime case', () => {
+    assert.is(RUNTIME_CASES.length, 16);
+  });
+
+  test('an add-on whose undo stops the root before the runtime\'s own undo fails the undo case, saying why', async () => {
+    const base = options();
+    const report = await runRuntimeConformance({
+      ...base,
+      realm: `${REALM}-bad`,
+      driver: { ...base.driver, configure: (extra) => void h.writeConfig({ ...extra, [OUT_OF_ORDER]: {} }) },
+      only: ['undo after a failure after verify'],
+    });
+    assert.equal(report.cases.map((c) => [c.name, c.ok]), [['undo after a failure after verify', false]]);
+    assert.match(report.cases[0].error!, /undo order: when the host unwound startRoot, the root \(pid \d+\) was already stopped/);
+    h.writeConfig({});
+  });
+
+  test('containerd holds nothing of the suite afterwards: no container, task, snapshot or namespace', async () => {
+    const client = new ContainerdClient(h.socket);
+    try {
+      const namespaces = (await client.namespaces.list()).map((n) => n.name);
+      for (const realm of [REALM, `${REALM}-bad`]) {
+        assert.not.ok(namespaces.includes(`kukeon-${realm}`), `namespace kukeon-${realm} is left: ${namespaces.join(', ')}`);
+        for (const ns of namespaces) {
+          assert.equal(await client.containers.list(ns, [`labels."kukeon.io/realm"==${realm}`]), [], `containers of realm ${realm} in ${ns}`);
+        }
+      }
+    } finally {
+      client.close();
+    }
+  });
+});

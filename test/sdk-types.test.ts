@@ -1,0 +1,475 @@
+// The public SDK surface as a tested surface. This file does not compile (and so `npm test`, which runs tsc
+// first, fails) when a public type of kukeon/sdk changes shape: a member added, removed, renamed, retyped, made
+// optional or readonly. A deliberate change to the plugin contract updates the expectation here in the same
+// change, which makes it visible in review; an accidental one stops here.
+//
+// The plugin contract (Plugin, PluginHost and what it holds, the hooks and their contexts, the store service, the
+// service names, the error codes, the document and ref shapes) is pinned exactly. Status and spec types grow
+// with each slot's issue, so for them the fields that exist are pinned (a removal or a retype fails) and new
+// optional fields may be added.
+//
+// The runtime tests below pin the value exports of kukeon/sdk and kukeon/sdk/testkit, and type-check the
+// out-of-tree example (plain JavaScript with JSDoc types) against the SDK.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type {
+  AnyDoc,
+  AnyStatus,
+  BailHook,
+  CellContext,
+  CellRootStatus,
+  CellSpec,
+  CellStartStep,
+  CellStatus,
+  CellStep,
+  CellStopStep,
+  CellWorkingStatus,
+  ConfigSchema,
+  ContainerContext,
+  ContainerDoc,
+  ContainerSpec,
+  ContainerStatus,
+  ContextOf,
+  Diagnosis,
+  DiagnoseService,
+  Doc,
+  DocOf,
+  ErrorCode,
+  Hooks,
+  HostPaths,
+  Kind,
+  KukeonErrorDetails,
+  LockOptions,
+  Locks,
+  Metadata,
+  OciSpec,
+  OciSpecContext,
+  Parents,
+  Phase,
+  PhaseHook,
+  PhaseHookMap,
+  PlanContext,
+  PlanItem,
+  Plugin,
+  PluginHost,
+  PluginState,
+  PluginStatus,
+  RealmDoc,
+  RealmSpec,
+  RealmStatus,
+  Ref,
+  ResourceContext,
+  ServiceMap,
+  ServiceName,
+  ServiceRegistry,
+  Slot,
+  SpaceSpec,
+  SpaceStatus,
+  StackSpec,
+  StackStatus,
+  StateReader,
+  StatusContext,
+  StatusOf,
+  StopOptions,
+  StoreService,
+  TapSpec,
+  Undo,
+  ValidateContext,
+  WaterfallHook,
+} from '../sdk';
+import { CELL_START_STEPS, CELL_STOP_STEPS, ErrorCodes, KINDS, KukeonError, PHASES, PluginSkip, SLOTS, definePlugin } from '../sdk';
+import type { ConformanceCase, ConformanceReport, StoreConformanceOptions } from '../sdk/testkit';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers: Equal is true only for identical types (modifiers included); Expect fails to compile on false.
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Expect<T extends true> = T;
+/** One object type from an intersection or a mapped type, modifiers kept (Equal tells `A & B` from its flat form). */
+type Flat<T> = { [K in keyof T]: T[K] };
+/** `T` has at least these members, with exactly these types and modifiers. */
+type Has<T, Shape> = Equal<Flat<Pick<T, keyof Shape & keyof T>>, Flat<Shape>>;
+
+// The helpers themselves catch what they must (each line below is an error that tsc must report).
+// @ts-expect-error an added member
+type _neg1 = Expect<Equal<{ a: string }, { a: string; b?: number }>>;
+// @ts-expect-error optional vs required
+type _neg2 = Expect<Equal<{ a: string }, { a?: string }>>;
+// @ts-expect-error readonly vs mutable
+type _neg3 = Expect<Equal<{ readonly a: string }, { a: string }>>;
+// @ts-expect-error a widened member type
+type _neg4 = Expect<Equal<{ a: 'x' }, { a: string }>>;
+// @ts-expect-error a pinned member removed
+type _neg5 = Expect<Has<{ a: string }, { a: string; b: number }>>;
+// @ts-expect-error a pinned member retyped
+type _neg6 = Expect<Has<{ a: string; c: 1 }, { a: number }>>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The plugin contract
+
+type _Slot = Expect<Equal<Slot, 'store' | 'runtime' | 'network' | 'cgroups' | 'api'>>;
+type _Kind = Expect<Equal<Kind, 'Realm' | 'Space' | 'Stack' | 'Cell' | 'Container'>>;
+type _Phase = Expect<Equal<Phase, 'create' | 'start' | 'stop' | 'delete' | 'purge'>>;
+type _PluginState = Expect<Equal<PluginState, 'ok' | 'skip' | 'error'>>;
+type _Kinds = Expect<Equal<typeof KINDS, readonly ['Realm', 'Space', 'Stack', 'Cell', 'Container']>>;
+type _Slots = Expect<Equal<typeof SLOTS, readonly ['store', 'runtime', 'network', 'cgroups', 'api']>>;
+type _Phases = Expect<Equal<typeof PHASES, readonly ['create', 'start', 'stop', 'delete', 'purge']>>;
+type _StartSteps = Expect<Equal<typeof CELL_START_STEPS, readonly ['prepare', 'startRoot', 'attachNetwork', 'startWorkloads', 'verify']>>;
+type _StopSteps = Expect<Equal<typeof CELL_STOP_STEPS, readonly ['stopWorkloads', 'detachNetwork', 'stopRoot', 'release']>>;
+type _CellStep = Expect<Equal<CellStep, CellStartStep | CellStopStep>>;
+
+type _Plugin = Expect<
+  Equal<
+    Plugin<{ socket: string }>,
+    {
+      name: string;
+      version: string;
+      slot?: Slot;
+      requires?: Slot[];
+      configSchema?: ConfigSchema;
+      apply(host: PluginHost, config: { socket: string }): void | Promise<void>;
+    }
+  >
+>;
+type _PluginDefault = Expect<Equal<Parameters<Plugin['apply']>[1], Record<string, unknown>>>;
+type _definePlugin = Expect<Equal<typeof definePlugin, <Config = Record<string, unknown>>(plugin: Plugin<Config>) => Plugin<Config>>>;
+type _ConfigSchema = Expect<Equal<keyof ConfigSchema, 'type' | 'properties' | 'required' | 'additionalProperties'>>;
+type _PluginStatus = Expect<
+  Equal<PluginStatus, { name: string; version: string; slot?: Slot; state: PluginState; reason?: string; applyMs?: number; source?: string }>
+>;
+
+type _PluginHost = Expect<
+  Equal<
+    PluginHost,
+    {
+      readonly hooks: Hooks;
+      readonly services: ServiceRegistry;
+      readonly state: StateReader;
+      readonly locks: Locks;
+      readonly paths: HostPaths;
+      readonly log: (format: string, ...args: unknown[]) => void;
+      readonly version: string;
+      onClose(fn: () => void | Promise<void>): void;
+    }
+  >
+>;
+type _HostPaths = Expect<Equal<HostPaths, { runPath: string; runtimeDir: string }>>;
+type _Locks = Expect<Equal<Locks, { with<T>(name: string, fn: () => Promise<T>, options?: LockOptions): Promise<T> }>>;
+type _LockOptions = Expect<Equal<LockOptions, { timeoutMs?: number }>>;
+type _ServiceRegistry = Expect<
+  Equal<
+    ServiceRegistry,
+    {
+      provide<N extends ServiceName>(name: N, service: ServiceMap[N]): void;
+      get<N extends ServiceName>(name: N): ServiceMap[N] | undefined;
+      names(): ServiceName[];
+    }
+  >
+>;
+type _StateReader = Expect<
+  Equal<
+    StateReader,
+    {
+      get<K extends Kind>(ref: Ref & { kind: K }): Promise<Doc<K> | undefined>;
+      list<K extends Kind>(kind: K, parent: readonly string[]): Promise<Doc<K>[]>;
+      parents(ref: Ref): Promise<Parents>;
+    }
+  >
+>;
+
+// Services: the names, and the store contract exactly.
+type _ServiceName = Expect<
+  Equal<ServiceName, 'store' | 'store.diagnose' | 'runtime.images' | 'runtime.logs' | 'runtime.wait' | 'runtime.diagnose' | 'network.diagnose' | 'cgroups.diagnose' | 'api'>
+>;
+type _StoreInMap = Expect<Equal<ServiceMap['store'], StoreService>>;
+type _DiagnoseInMap = Expect<Equal<ServiceMap['store.diagnose' | 'runtime.diagnose' | 'network.diagnose' | 'cgroups.diagnose'], DiagnoseService>>;
+type _StoreService = Expect<
+  Equal<
+    StoreService,
+    {
+      get<K extends Kind>(ref: Ref & { kind: K }): Promise<Doc<K> | undefined>;
+      list<K extends Kind>(kind: K, parent: readonly string[]): Promise<Doc<K>[]>;
+      put(doc: AnyDoc): Promise<void>;
+      update<K extends Kind>(ref: Ref & { kind: K }, fn: (current: Doc<K> | undefined) => Doc<K> | undefined): Promise<Doc<K> | undefined>;
+      remove(ref: Ref): Promise<void>;
+      location?(ref: Ref): string | undefined;
+    }
+  >
+>;
+type _DiagnoseService = Expect<Equal<DiagnoseService, { diagnose(): Promise<Diagnosis[]> }>>;
+type _Diagnosis = Expect<Equal<Diagnosis, { check: string; status: 'ok' | 'warn' | 'error'; detail: string; remedy?: string }>>;
+
+// Hooks: every hook, its kind and its context.
+type _Hooks = Expect<
+  Equal<
+    Hooks,
+    {
+      readonly validate: BailHook<ValidateContext, KukeonError>;
+      readonly plan: WaterfallHook<PlanItem[], PlanContext>;
+      readonly status: WaterfallHook<AnyStatus, StatusContext>;
+      readonly create: PhaseHookMap<Kind>;
+      readonly start: PhaseHookMap<'Cell' | 'Container'>;
+      readonly stop: PhaseHookMap<'Cell' | 'Container'>;
+      readonly delete: PhaseHookMap<Kind>;
+      readonly purge: PhaseHookMap<Kind>;
+      readonly cell: { readonly [S in CellStep]: PhaseHook<CellContext> };
+      readonly ociSpec: WaterfallHook<OciSpec, OciSpecContext>;
+    }
+  >
+>;
+type _TapSpec = Expect<Equal<TapSpec, { name: string; stage?: number; before?: string | string[] }>>;
+type _Undo = Expect<Equal<Undo, () => Promise<void> | void>>;
+type _PhaseHook = Expect<Equal<PhaseHook<CellContext>, { tapPromise(tap: string | TapSpec, fn: (ctx: CellContext) => Promise<Undo | void>): void; isUsed(): boolean }>>;
+type _BailHook = Expect<Equal<BailHook<ValidateContext, KukeonError>, { tapPromise(tap: string | TapSpec, fn: (ctx: ValidateContext) => Promise<KukeonError | undefined>): void; isUsed(): boolean }>>;
+type _WaterfallHook = Expect<
+  Equal<WaterfallHook<OciSpec, OciSpecContext>, { tapPromise(tap: string | TapSpec, fn: (value: OciSpec, ctx: OciSpecContext) => Promise<OciSpec>): void; promise(value: OciSpec, ctx: OciSpecContext): Promise<OciSpec>; isUsed(): boolean }>
+>;
+type _PhaseHookMap = Expect<Equal<PhaseHookMap<'Cell' | 'Container'>, { for<K extends 'Cell' | 'Container'>(kind: K): PhaseHook<ContextOf[K]> }>>;
+type _ContextOf = Expect<
+  Equal<ContextOf, { Realm: ResourceContext<'Realm'>; Space: ResourceContext<'Space'>; Stack: ResourceContext<'Stack'>; Cell: CellContext; Container: ContainerContext }>
+>;
+
+// Contexts: what a tap may read, and the one thing it writes (`status`).
+type Base<K extends Kind> = {
+  readonly phase: Phase;
+  readonly ref: Ref & { kind: K };
+  readonly doc: Doc<K>;
+  readonly parents: Parents;
+  readonly force: boolean;
+  readonly signal: AbortSignal;
+};
+type _ResourceContext = Expect<Equal<Flat<ResourceContext<'Space'>>, Flat<Base<'Space'> & { readonly status: SpaceStatus }>>>;
+type _CellContext = Expect<
+  Equal<
+    Flat<CellContext>,
+    Flat<Base<'Cell'> & { readonly containers: readonly ContainerDoc[]; readonly rootId: string | undefined; readonly status: CellWorkingStatus; readonly stop?: StopOptions }>
+  >
+>;
+type _ContainerContext = Expect<
+  Equal<Flat<ContainerContext>, Flat<Base<'Container'> & { readonly cell: CellContext; readonly status: ContainerStatus; readonly stop?: StopOptions }>>
+>;
+type _CellWorkingStatus = Expect<Equal<CellWorkingStatus['containers'], Record<string, ContainerStatus>>>;
+type _CellWorkingIsCellStatus = Expect<Equal<Flat<Omit<CellWorkingStatus, 'containers'>>, Flat<CellStatus>>>;
+type _OciSpecContext = Expect<
+  Equal<
+    OciSpecContext,
+    { readonly cell: CellContext; readonly role: 'root' | 'workload'; readonly container: ContainerDoc | undefined; readonly containerdId: string; readonly rootPid: number | undefined }
+  >
+>;
+type _ValidateContext = Expect<Equal<ValidateContext, { readonly doc: AnyDoc; readonly index: number; readonly ref: Ref }>>;
+type _PlanContext = Expect<Equal<PlanContext, { readonly docs: readonly AnyDoc[]; readonly current: readonly (AnyDoc | undefined)[] }>>;
+type _PlanItem = Expect<
+  Equal<PlanItem, { ref: Ref; by: string; action: 'create' | 'update' | 'unchanged' | 'delete' | 'start' | 'stop' | 'write' | 'remove' | 'note'; detail?: string }>
+>;
+type _StatusContext = Expect<Has<StatusContext, { readonly ref: Ref; readonly doc: AnyDoc; readonly parents: Parents }>>;
+type _Parents = Expect<Equal<Parents, { realm?: RealmDoc; space?: Doc<'Space'>; stack?: Doc<'Stack'>; cell?: Doc<'Cell'> }>>;
+type _StopOptions = Expect<Equal<StopOptions, { signal: NodeJS.Signals; timeoutMs: number }>>;
+
+// Errors: the codes, and the error classes' public members.
+type _ErrorCode = Expect<
+  Equal<
+    ErrorCode,
+    | 'KUKEON_E_INVALID'
+    | 'KUKEON_E_INVALID_NAME'
+    | 'KUKEON_E_RESERVED_NAME'
+    | 'KUKEON_E_UNSUPPORTED_FIELD'
+    | 'KUKEON_E_UNKNOWN_KIND'
+    | 'KUKEON_E_API_VERSION'
+    | 'KUKEON_E_NO_DOCUMENTS'
+    | 'KUKEON_E_YAML'
+    | 'KUKEON_E_NOT_FOUND'
+    | 'KUKEON_E_PARENT_NOT_FOUND'
+    | 'KUKEON_E_EXISTS'
+    | 'KUKEON_E_HAS_CHILDREN'
+    | 'KUKEON_E_BUSY'
+    | 'KUKEON_E_LOCK'
+    | 'KUKEON_E_STORE'
+    | 'KUKEON_E_NO_STORE'
+    | 'KUKEON_E_NO_RUNTIME'
+    | 'KUKEON_E_CONFIG'
+    | 'KUKEON_E_PLUGIN'
+    | 'KUKEON_E_PLUGIN_META'
+    | 'KUKEON_E_SLOT_CONFLICT'
+    | 'KUKEON_E_PLUGIN_REQUIRES'
+    | 'KUKEON_E_PLUGIN_CYCLE'
+    | 'KUKEON_E_SERVICE'
+    | 'KUKEON_E_STEP'
+    | 'KUKEON_E_STATE'
+    | 'KUKEON_E_CONFLICT'
+    | 'KUKEON_E_CNI'
+    | 'KUKEON_E_PULL'
+    | 'KUKEON_E_CGROUP_CONTROLLER'
+    | 'KUKEON_E_CGROUP_HYBRID'
+    | 'KUKEON_E_USAGE'
+    | 'KUKEON_E_INTERNAL'
+  >
+>;
+type _KukeonError = Expect<Has<KukeonError, { readonly code: ErrorCode; readonly details: KukeonErrorDetails; readonly exitCode: number; describe(): string }>>;
+type _KukeonErrorCtor = Expect<Equal<ConstructorParameters<typeof KukeonError>, [code: ErrorCode, message?: string, details?: KukeonErrorDetails, options?: { cause?: unknown }]>>;
+type _KukeonErrorDetails = Expect<Equal<keyof KukeonErrorDetails, 'document' | 'kind' | 'name' | 'field' | 'plugin' | 'hint'>>;
+type _PluginSkip = Expect<Has<PluginSkip, { readonly reason: string }>>;
+type _PluginSkipCtor = Expect<Equal<ConstructorParameters<typeof PluginSkip>, [reason: string]>>;
+
+// Documents and refs.
+type _Ref = Expect<Equal<Ref, { readonly kind: Kind; readonly path: readonly string[] }>>;
+type _Metadata = Expect<Equal<Metadata, { name: string; labels?: Record<string, string> }>>;
+type _DocOf = Expect<Equal<DocOf<'Cell'>, { apiVersion: 'v1beta1'; kind: 'Cell'; metadata: Metadata; spec: CellSpec; status?: CellStatus }>>;
+type _Doc = Expect<Equal<Doc<'Realm' | 'Space'>, DocOf<'Realm'> | DocOf<'Space'>>>;
+type _AnyDoc = Expect<Equal<AnyDoc, DocOf<'Realm'> | DocOf<'Space'> | DocOf<'Stack'> | DocOf<'Cell'> | DocOf<'Container'>>>;
+type _StatusOf = Expect<Equal<StatusOf, { Realm: RealmStatus; Space: SpaceStatus; Stack: StackStatus; Cell: CellStatus; Container: ContainerStatus }>>;
+
+// Specs and statuses: the fields that exist are pinned; new optional fields may come with each slot.
+type Common = { state?: 'Pending' | 'Ready' | 'Stopped' | 'Exited' | 'Failed' | 'Unknown'; reason?: string; message?: string; createdAt?: string; updatedAt?: string };
+type _RealmSpec = Expect<Has<RealmSpec, { namespace?: string; resources?: RealmSpec['resources'] }>>;
+type _SpaceSpec = Expect<Has<SpaceSpec, { realmId: string; cniConfigPath?: string }>>;
+type _StackSpec = Expect<Has<StackSpec, { id?: string; realmId: string; spaceId: string }>>;
+type _CellSpec = Expect<Has<CellSpec, { id?: string; realmId: string; spaceId: string; stackId: string; rootContainerId?: string; containers: ContainerSpec[] }>>;
+type _ContainerSpec = Expect<
+  Has<ContainerSpec, { id: string; realmId?: string; spaceId?: string; stackId?: string; cellId?: string; root?: boolean; image?: string; command?: string; args?: string[]; env?: string[]; workingDir?: string }>
+>;
+type _RealmStatus = Expect<Has<RealmStatus, Common & { namespace?: string; cgroupPath?: string }>>;
+type _SpaceStatus = Expect<Has<SpaceStatus, Common & { cgroupPath?: string }>>;
+type _StackStatus = Expect<Has<StackStatus, Common & { cgroupPath?: string }>>;
+type _CellStatus = Expect<Has<CellStatus, Common & { ip?: string; cgroupPath?: string; root?: CellRootStatus }>>;
+type _CellRootStatus = Expect<Has<CellRootStatus, { containerdId?: string; pid?: number; netns?: string; synthesized?: boolean }>>;
+type _ContainerStatus = Expect<
+  Has<ContainerStatus, Common & { pid?: number; exitCode?: number; exitSignal?: string; startTime?: string; finishTime?: string; restartCount?: number; containerdId?: string; logPath?: string }>
+>;
+
+// The kit's report, which plugin authors read.
+type _ConformanceCase = Expect<Equal<ConformanceCase, { name: string; ok: boolean; error?: string; ms: number }>>;
+type _ConformanceReport = Expect<Equal<ConformanceReport, { slot: Slot; plugin: string; cases: ConformanceCase[]; ok: boolean }>>;
+type _StoreOptions = Expect<Has<StoreConformanceOptions, { plugin: string | Plugin<any>; config?: Record<string, unknown>; makeRunPath?: () => string }>>;
+
+// What a plugin author writes compiles, and what they must not write does not.
+definePlugin({
+  name: 'typed',
+  version: '1.0.0',
+  slot: 'network',
+  requires: ['runtime'],
+  apply(host) {
+    host.hooks.cell.attachNetwork.tapPromise({ name: 'typed', stage: 0 }, async (ctx) => {
+      ctx.status.ip = '10.0.0.2';
+      // @ts-expect-error the context's own fields are read-only
+      ctx.rootId = 'x';
+      return () => undefined;
+    });
+    host.hooks.ociSpec.tapPromise('typed', async (spec, ctx) => ({ ...spec, hostname: ctx.cell.ref.path[3] }));
+    host.services.provide('network.diagnose', { diagnose: async () => [{ check: 'x', status: 'ok', detail: '' }] });
+    // @ts-expect-error a service must have its declared type
+    host.services.provide('network.diagnose', { diagnose: () => [] });
+    // @ts-expect-error an unknown service name
+    host.services.get('network.nope');
+  },
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runtime: the value exports, and the example's JSDoc types
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+
+test('kukeon/sdk exports exactly these values', () => {
+  const sdk = require(path.join(REPO_ROOT, 'dist', 'sdk', 'index.js')) as Record<string, unknown>;
+  assert.equal(Object.keys(sdk).sort(), [
+    'API_VERSION',
+    'CELL_START_STEPS',
+    'CELL_STOP_STEPS',
+    'ErrorCodes',
+    'Ipv4Cidr',
+    'KINDS',
+    'KukeonError',
+    'PHASES',
+    'PluginSkip',
+    'SLOTS',
+    'STATES',
+    'childKind',
+    'cpuSharesToWeight',
+    'definePlugin',
+    'failpoint',
+    'formatRef',
+    'isKukeonError',
+    'isPluginSkip',
+    'kindDepth',
+    'normalizeResources',
+    'parentRef',
+    'parseCpuMax',
+    'parseSize',
+    'refOf',
+    'toKukeonError',
+  ]);
+});
+
+test('kukeon/sdk/testkit exports exactly these values, and resolves through the package exports', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+  assert.is(pkg.exports['./sdk'], './dist/sdk/index.js');
+  assert.is(pkg.exports['./sdk/testkit'], './dist/sdk/testkit/index.js');
+  const kit = require(path.join(REPO_ROOT, pkg.exports['./sdk/testkit'])) as Record<string, unknown>;
+  assert.equal(Object.keys(kit).sort(), [
+    'CELL_CASES',
+    'CGROUPS_CASES',
+    'ConformanceFailure',
+    'NETWORK_CASES',
+    'PROBE_NAME',
+    'RUNTIME_CASES',
+    'STORE_CASES',
+    'assertConformance',
+    'cgroupsConformanceTests',
+    'conformanceTests',
+    'formatReport',
+    'networkConformanceTests',
+    'runCgroupsConformance',
+    'runNetworkConformance',
+    'runRuntimeConformance',
+    'runStoreConformance',
+    'runtimeConformanceTests',
+    'storeConformanceTests',
+  ]);
+  // Loading the SDK does not load the kit (or the host): plugins pay nothing for it.
+  const sdkIndex = fs.readFileSync(path.join(REPO_ROOT, 'dist', 'sdk', 'index.js'), 'utf8');
+  assert.not.match(sdkIndex, /testkit|src\/host/);
+});
+
+test('examples/store-json (JavaScript with JSDoc types) type-checks against kukeon/sdk', () => {
+  const ts = require('typescript') as typeof import('typescript');
+  const options: import('typescript').CompilerOptions = {
+    allowJs: true,
+    checkJs: true,
+    noEmit: true,
+    strict: true,
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts'],
+    types: ['node'],
+    typeRoots: [path.join(REPO_ROOT, 'node_modules', '@types')],
+    resolveJsonModule: true,
+    skipLibCheck: true,
+    baseUrl: REPO_ROOT,
+    paths: { 'kukeon/sdk': ['sdk/index.ts'] },
+  };
+  const files = ['examples/store-json/index.js', 'test/fixtures/store-json-broken/index.js'].map((f) => path.join(REPO_ROOT, f));
+  const program = ts.createProgram(files, options);
+  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file && d.start !== undefined ? `${path.relative(REPO_ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : '';
+    return `${where}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+  });
+  assert.equal(diagnostics, []);
+});
+
+test('examples/store-json is under 60 lines of code and depends only on kukeon', () => {
+  const dir = path.join(REPO_ROOT, 'examples', 'store-json');
+  const code = fs
+    .readFileSync(path.join(dir, 'index.js'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.trim().startsWith('//') && !/^\s*\/\*\*.*\*\/\s*$/.test(l));
+  assert.ok(code.length < 60, `${code.length} lines of code`);
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  assert.equal(Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.devDependencies }), ['kukeon']);
+  const requires = [...fs.readFileSync(path.join(dir, 'index.js'), 'utf8').matchAll(/require\('([^']+)'\)/g)].map((m) => m[1]);
+  assert.equal(requires.filter((r) => !r.startsWith('node:') && !r.startsWith('./')), ['kukeon/sdk']);
+});
+
+test.run();
