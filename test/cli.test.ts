@@ -8,6 +8,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import YAML from 'yaml';
+import { COMMAND_MODULES, commandsFor } from '../src/cli';
 import { MANIFEST } from './helpers/hosts';
 import { REPO_ROOT, kukeAsync, kukeEnv, listFiles, snapshot } from './helpers/kuke';
 import type { KukeEnv, KukeResult } from './helpers/kuke';
@@ -105,6 +106,17 @@ test('--help lists every verb; usage errors exit 2 on stderr; version and schema
   assert.ok(schemaCell.stdout.includes('"title": "kukeon Cell"'), schemaCell.stdout.slice(0, 300));
   assert.is(schema.title, 'kukeon Cell');
   assert.ok(schema.properties.spec.properties.containers, 'the Cell schema describes spec.containers');
+});
+
+test('each command loads only when its words are in the arguments, and the table names exactly the paths\' first words', () => {
+  for (const m of COMMAND_MODULES) {
+    const first = new Set(m.load().flatMap((c) => (c.paths ?? []).map((p) => p[0])));
+    assert.equal([...first].sort(), [...m.words].sort(), `words of ${[...first].join(', ')}`);
+  }
+  const names = (argv: string[]) => commandsFor(argv).map((c) => c.name);
+  assert.equal(names(['--config', 'x.yaml', 'get', 'realms']), ['GetCommand']);
+  assert.equal(names(['image', 'ls']).length, 5);
+  assert.is(names(['--help']).length, COMMAND_MODULES.reduce((n, m) => n + m.load().length, 0), 'help and typos see every command');
 });
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -2,7 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import Ajv from 'ajv';
 import { createHost } from '../src/host';
+import { BUILTIN_PLUGINS } from '../src/host/builtins';
+import { checkConfigSchema } from '../src/host/plugin-config';
+import { SCHEMAS } from '../src/host/validation/schemas';
 import storeYaml from '../plugins/store-yaml';
 import { PluginSkip } from '../sdk';
 import type { PluginHost } from '../sdk';
@@ -172,6 +176,17 @@ test('without a configuration file every built-in loads', async () => {
   const host = await createHost({ runPath: tmpDir(), configPath: undefined, env: { KUKEON_CONFIG: '' } });
   assert.ok(host.plugins.some((p) => p.name === 'store-yaml' && p.state === 'ok'));
   assert.is(host.configPath, undefined);
+});
+
+test('a plugin with an invalid config schema is an error; the built-ins, loaded without that check, pass it', async () => {
+  const broken = fakePlugin('broken', 'runtime', () => undefined, { configSchema: { type: 'object', properties: { n: { type: 'integr' } } } as never });
+  const host = await testHost([broken]);
+  const status = host.plugins.find((p) => p.name === 'broken')!;
+  assert.is(status.state, 'error');
+  assert.match(status.reason ?? '', /plugin broken has an invalid configSchema: .*properties\/n\/type/);
+  for (const p of BUILTIN_PLUGINS) assert.is(checkConfigSchema(p.configSchema ?? {}), undefined, p.name);
+  const meta = new Ajv({ strict: false });
+  for (const [kind, schema] of Object.entries(SCHEMAS)) assert.ok(meta.validateSchema(schema), `${kind}: ${meta.errorsText(meta.errors)}`);
 });
 
 test.run();

@@ -2,48 +2,64 @@
 
 import { Builtins, Cli } from 'clipanion';
 import { VERSION } from '../host/version';
-import { ApplyCommand } from './commands/apply';
-import { CreateCellCommand } from './commands/create/cell';
-import { CreateRealmCommand } from './commands/create/realm';
-import { CreateSpaceCommand } from './commands/create/space';
-import { CreateStackCommand } from './commands/create/stack';
-import { DeleteCommand } from './commands/delete';
-import { DoctorCommand } from './commands/doctor';
-import { GetCommand } from './commands/get';
-import { ImageLoadCommand } from './commands/image/load';
-import { ImageLsCommand } from './commands/image/ls';
-import { ImagePruneCommand } from './commands/image/prune';
-import { ImagePullCommand } from './commands/image/pull';
-import { ImageRmCommand } from './commands/image/rm';
-import { KillCommand } from './commands/kill';
-import { LoginCommand } from './commands/login';
-import { LogCommand } from './commands/log';
-import { PluginsLsCommand } from './commands/plugins/ls';
-import { PurgeCommand } from './commands/purge';
-import { RefreshCommand } from './commands/refresh';
-import { RestartCommand } from './commands/restart';
-import { RunCommand } from './commands/run';
-import { SchemaCommand } from './commands/schema';
-import { StartCommand } from './commands/start';
-import { StopCommand } from './commands/stop';
-import { VersionCommand } from './commands/version';
 
-export const COMMANDS = [
-  ApplyCommand, GetCommand, CreateRealmCommand, CreateSpaceCommand, CreateStackCommand, CreateCellCommand,
-  DeleteCommand, PurgeCommand, StartCommand, StopCommand, KillCommand, RestartCommand, RefreshCommand,
-  RunCommand, LogCommand, ImageLoadCommand, ImageLsCommand, ImagePullCommand, ImageRmCommand, ImagePruneCommand, LoginCommand, PluginsLsCommand, DoctorCommand, SchemaCommand, VersionCommand,
+type CommandClass = Parameters<Cli['register']>[0];
+
+/**
+ * Every command, by the first words of its paths. Only the modules whose words the arguments name are loaded
+ * and registered: loading every command and building clipanion's parser for all of them cost each start ~150 ms
+ * (and ~40% of a start in the emulated cgroup v2 guest). test/cli.test.ts checks the words against the paths.
+ */
+export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => CommandClass[] }[] = [
+  { words: ['apply'], load: () => [require('./commands/apply').ApplyCommand] },
+  { words: ['get', 'g'], load: () => [require('./commands/get').GetCommand] },
+  {
+    words: ['create', 'c'],
+    load: () => [
+      require('./commands/create/realm').CreateRealmCommand, require('./commands/create/space').CreateSpaceCommand,
+      require('./commands/create/stack').CreateStackCommand, require('./commands/create/cell').CreateCellCommand,
+    ],
+  },
+  { words: ['delete', 'd'], load: () => [require('./commands/delete').DeleteCommand] },
+  { words: ['purge', 'p'], load: () => [require('./commands/purge').PurgeCommand] },
+  { words: ['start'], load: () => [require('./commands/start').StartCommand] },
+  { words: ['stop'], load: () => [require('./commands/stop').StopCommand] },
+  { words: ['kill', 'k'], load: () => [require('./commands/kill').KillCommand] },
+  { words: ['restart'], load: () => [require('./commands/restart').RestartCommand] },
+  { words: ['refresh'], load: () => [require('./commands/refresh').RefreshCommand] },
+  { words: ['run'], load: () => [require('./commands/run').RunCommand] },
+  { words: ['log', 'logs'], load: () => [require('./commands/log').LogCommand] },
+  {
+    words: ['image', 'images', 'pull', 'rmi'],
+    load: () => [
+      require('./commands/image/load').ImageLoadCommand, require('./commands/image/ls').ImageLsCommand,
+      require('./commands/image/pull').ImagePullCommand, require('./commands/image/rm').ImageRmCommand,
+      require('./commands/image/prune').ImagePruneCommand,
+    ],
+  },
+  { words: ['login'], load: () => [require('./commands/login').LoginCommand] },
+  { words: ['plugins'], load: () => [require('./commands/plugins/ls').PluginsLsCommand] },
+  { words: ['doctor'], load: () => [require('./commands/doctor').DoctorCommand] },
+  { words: ['schema'], load: () => [require('./commands/schema').SchemaCommand] },
+  { words: ['version', '--version'], load: () => [require('./commands/version').VersionCommand] },
 ];
 
-export function buildCli(): Cli {
+/** The commands `argv` may name; every command when it names none (help, typos: clipanion suggests from all). */
+export function commandsFor(argv: readonly string[]): CommandClass[] {
+  const named = COMMAND_MODULES.filter((m) => m.words.some((w) => argv.includes(w)));
+  return (named.length ? named : COMMAND_MODULES).flatMap((m) => m.load());
+}
+
+export function buildCli(argv?: readonly string[]): Cli {
   const cli = new Cli({ binaryLabel: 'kukeon', binaryName: 'kuke', binaryVersion: VERSION, enableColors: false });
-  for (const c of COMMANDS) cli.register(c);
+  for (const c of argv ? commandsFor(argv) : COMMAND_MODULES.flatMap((m) => m.load())) cli.register(c);
   cli.register(Builtins.HelpCommand);
   return cli;
 }
 
 /** Runs kuke; resolves to the exit code: 0 success, 1 failure, 2 usage error. */
 export async function main(argv: string[], context = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const cli = buildCli();
+  const cli = buildCli(argv);
   let command;
   try {
     command = cli.process(argv, context);

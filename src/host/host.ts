@@ -54,11 +54,11 @@ export interface Host {
 /** A key of `plugins:` is a built-in name, else a module specifier resolved from the file's directory. */
 function entriesFromConfig(configPath: string, explicit: boolean): { entries: (PluginEntry | FailedPluginEntry)[]; used: string | undefined } {
   const file = readConfigFile(configPath, explicit);
-  if (!file) return { entries: BUILTIN_PLUGINS.map((plugin) => ({ plugin })), used: undefined };
+  if (!file) return { entries: BUILTIN_PLUGINS.map((plugin) => ({ plugin, builtin: true })), used: undefined };
   const baseDir = path.dirname(path.resolve(file.path));
   const entries = file.plugins.map(([name, table]): PluginEntry | FailedPluginEntry => {
     const plugin = builtinByName(name);
-    if (plugin) return { plugin, table };
+    if (plugin) return { plugin, table, builtin: true };
     try {
       return { plugin: loadPluginModule(name, baseDir), table, source: name };
     } catch (err) {
