@@ -3,9 +3,10 @@
 // optional or readonly. A deliberate change to the plugin contract updates the expectation here in the same
 // change, which makes it visible in review; an accidental one stops here.
 //
-// The plugin contract (Plugin, PluginHost and what it holds, the hooks and their contexts, the store service, the
-// service names, the error codes, the document and ref shapes) is pinned exactly. Status and spec types grow
-// with each slot's issue, so for them the fields that exist are pinned (a removal or a retype fails) and new
+// The plugin contract (Plugin, PluginHost and what it holds, the hooks and their contexts, the OCI spec the ociSpec
+// hook carries, every service type, config schemas, the error codes, the document and ref shapes, the SDK's
+// functions, and the kit's options, case names and report) is pinned exactly. Status and spec types grow with
+// each slot's issue, so for them every field that exists is pinned (a removal or a retype fails) and new
 // optional fields may be added.
 //
 // The runtime tests below pin the value exports of kukeon/sdk and kukeon/sdk/testkit, and type-check the
@@ -18,8 +19,10 @@ import * as assert from 'uvu/assert';
 import type {
   AnyDoc,
   AnyStatus,
+  ApiService,
   BailHook,
   CellContext,
+  CellNetworkStatus,
   CellRootStatus,
   CellSpec,
   CellStartStep,
@@ -27,9 +30,12 @@ import type {
   CellStep,
   CellStopStep,
   CellWorkingStatus,
+  CgroupStats,
+  ConfigProperty,
   ConfigSchema,
   ContainerContext,
   ContainerDoc,
+  ContainerPort,
   ContainerSpec,
   ContainerStatus,
   ContextOf,
@@ -40,11 +46,21 @@ import type {
   ErrorCode,
   Hooks,
   HostPaths,
+  ImagePullOptions,
+  ImagePullResult,
+  ImageService,
+  ImageSummary,
   Kind,
   KukeonErrorDetails,
   LockOptions,
   Locks,
+  LogService,
   Metadata,
+  NormalizedResources,
+  OciLinuxResources,
+  OciMount,
+  OciNamespace,
+  OciProcess,
   OciSpec,
   OciSpecContext,
   Parents,
@@ -61,15 +77,21 @@ import type {
   RealmSpec,
   RealmStatus,
   Ref,
+  RegistryCredentialSpec,
   ResourceContext,
+  Resources,
   ServiceMap,
   ServiceName,
   ServiceRegistry,
+  Size,
   Slot,
+  SpaceNetworkSpec,
+  SpaceNetworkStatus,
   SpaceSpec,
   SpaceStatus,
   StackSpec,
   StackStatus,
+  State,
   StateReader,
   StatusContext,
   StatusOf,
@@ -78,10 +100,28 @@ import type {
   TapSpec,
   Undo,
   ValidateContext,
+  WaitResult,
+  WaitService,
   WaterfallHook,
 } from '../sdk';
 import { CELL_START_STEPS, CELL_STOP_STEPS, ErrorCodes, KINDS, KukeonError, PHASES, PluginSkip, SLOTS, definePlugin } from '../sdk';
-import type { ConformanceCase, ConformanceReport, StoreConformanceOptions } from '../sdk/testkit';
+// Functions pinned by their signatures only (`typeof`): a type-only import loads nothing.
+import type { STATES, childKind, failpoint, formatRef, isKukeonError, isPluginSkip, kindDepth, normalizeResources, parentRef, refOf, toKukeonError } from '../sdk';
+import type { CellCase, CellConformanceOptions, CellDriver, ConformanceCase, ConformanceReport, KukeResult, StoreCase, StoreConformanceOptions, TestFn } from '../sdk/testkit';
+import type {
+  ProbeEvent,
+  assertConformance,
+  cgroupsConformanceTests,
+  conformanceTests,
+  formatReport,
+  networkConformanceTests,
+  runCgroupsConformance,
+  runNetworkConformance,
+  runRuntimeConformance,
+  runStoreConformance,
+  runtimeConformanceTests,
+  storeConformanceTests,
+} from '../sdk/testkit';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers: Equal is true only for identical types (modifiers included); Expect fails to compile on false.
@@ -323,26 +363,273 @@ type _StatusOf = Expect<Equal<StatusOf, { Realm: RealmStatus; Space: SpaceStatus
 
 // Specs and statuses: the fields that exist are pinned; new optional fields may come with each slot.
 type Common = { state?: 'Pending' | 'Ready' | 'Stopped' | 'Exited' | 'Failed' | 'Unknown'; reason?: string; message?: string; createdAt?: string; updatedAt?: string };
-type _RealmSpec = Expect<Has<RealmSpec, { namespace?: string; resources?: RealmSpec['resources'] }>>;
-type _SpaceSpec = Expect<Has<SpaceSpec, { realmId: string; cniConfigPath?: string }>>;
-type _StackSpec = Expect<Has<StackSpec, { id?: string; realmId: string; spaceId: string }>>;
-type _CellSpec = Expect<Has<CellSpec, { id?: string; realmId: string; spaceId: string; stackId: string; rootContainerId?: string; containers: ContainerSpec[] }>>;
+type _State = Expect<Equal<State, 'Pending' | 'Ready' | 'Stopped' | 'Exited' | 'Failed' | 'Unknown'>>;
+type _STATES = Expect<Equal<typeof STATES, readonly ['Pending', 'Ready', 'Stopped', 'Exited', 'Failed', 'Unknown']>>;
+type _Size = Expect<Equal<Size, number | string>>;
+type _Resources = Expect<
+  Equal<Resources, { cpu?: { max?: string; weight?: number }; memory?: { max?: Size; high?: Size }; pids?: { max?: number }; io?: { weight?: number } }>
+>;
+type _NormalizedResources = Expect<
+  Equal<NormalizedResources, { cpu?: { max?: string; weight?: number }; memory?: { max?: number; high?: number }; pids?: { max?: number }; io?: { weight?: number } }>
+>;
+type _RealmSpec = Expect<Has<RealmSpec, { namespace?: string; resources?: Resources; registryCredentials?: { username: string; password: string; serverAddress: string }[] }>>;
+type _SpaceNetworkSpec = Expect<Has<SpaceNetworkSpec, { subnet?: string; allowFrom?: string[] }>>;
+type _SpaceSpec = Expect<Has<SpaceSpec, { realmId: string; cniConfigPath?: string; network?: SpaceNetworkSpec; resources?: Resources }>>;
+type _StackSpec = Expect<Has<StackSpec, { id?: string; realmId: string; spaceId: string; resources?: Resources }>>;
+type _CellSpec = Expect<
+  Has<CellSpec, { id?: string; realmId: string; spaceId: string; stackId: string; rootContainerId?: string; containers: ContainerSpec[]; resources?: Resources }>
+>;
+type _ContainerPort = Expect<Has<ContainerPort, { containerPort: number; hostPort?: number; protocol?: 'tcp' | 'udp'; hostIP?: string }>>;
 type _ContainerSpec = Expect<
-  Has<ContainerSpec, { id: string; realmId?: string; spaceId?: string; stackId?: string; cellId?: string; root?: boolean; image?: string; command?: string; args?: string[]; env?: string[]; workingDir?: string }>
+  Has<
+    ContainerSpec,
+    {
+      id: string;
+      realmId?: string;
+      spaceId?: string;
+      stackId?: string;
+      cellId?: string;
+      root?: boolean;
+      image?: string;
+      command?: string;
+      args?: string[];
+      env?: string[];
+      workingDir?: string;
+      ports?: ContainerPort[];
+      hostNetwork?: boolean;
+      resources?: Resources;
+    }
+  >
 >;
 type _RealmStatus = Expect<Has<RealmStatus, Common & { namespace?: string; cgroupPath?: string }>>;
-type _SpaceStatus = Expect<Has<SpaceStatus, Common & { cgroupPath?: string }>>;
+type _SpaceNetworkStatus = Expect<Has<SpaceNetworkStatus, { subnet?: string; gateway?: string; bridge?: string; conflistPath?: string }>>;
+type _SpaceStatus = Expect<Has<SpaceStatus, Common & { cgroupPath?: string; network?: SpaceNetworkStatus }>>;
 type _StackStatus = Expect<Has<StackStatus, Common & { cgroupPath?: string }>>;
-type _CellStatus = Expect<Has<CellStatus, Common & { ip?: string; cgroupPath?: string; root?: CellRootStatus }>>;
+type _CgroupStats = Expect<Has<CgroupStats, { cpuUsageUsec?: number; memoryCurrent?: number; pidsCurrent?: number }>>;
+type _CellNetworkStatus = Expect<
+  Has<CellNetworkStatus, { state?: 'Attached' | 'Broken' | 'Host'; interface?: string; address?: string; gateway?: string; mac?: string; hostInterface?: string; message?: string }>
+>;
+type _CellStatus = Expect<Has<CellStatus, Common & { ip?: string; network?: CellNetworkStatus; cgroupPath?: string; root?: CellRootStatus; stats?: CgroupStats }>>;
 type _CellRootStatus = Expect<Has<CellRootStatus, { containerdId?: string; pid?: number; netns?: string; synthesized?: boolean }>>;
 type _ContainerStatus = Expect<
-  Has<ContainerStatus, Common & { pid?: number; exitCode?: number; exitSignal?: string; startTime?: string; finishTime?: string; restartCount?: number; containerdId?: string; logPath?: string }>
+  Has<
+    ContainerStatus,
+    Common & {
+      pid?: number;
+      exitCode?: number;
+      exitSignal?: string;
+      startTime?: string;
+      finishTime?: string;
+      restartCount?: number;
+      containerdId?: string;
+      logPath?: string;
+      cgroupPath?: string;
+      stats?: CgroupStats;
+    }
+  >
 >;
 
-// The kit's report, which plugin authors read.
+// The SDK's functions: their signatures.
+type _failpoint = Expect<Equal<typeof failpoint, (name: string) => void>>;
+type _formatRef = Expect<Equal<typeof formatRef, (ref: Ref) => string>>;
+type _parentRef = Expect<Equal<typeof parentRef, (ref: Ref) => Ref | undefined>>;
+type _refOf = Expect<Equal<typeof refOf, (doc: AnyDoc) => Ref>>;
+type _childKind = Expect<Equal<typeof childKind, (kind: Kind) => Kind | undefined>>;
+type _kindDepth = Expect<Equal<typeof kindDepth, (kind: Kind) => number>>;
+type _isPluginSkip = Expect<Equal<typeof isPluginSkip, (e: unknown) => e is PluginSkip>>;
+type _isKukeonError = Expect<Equal<typeof isKukeonError, (e: unknown) => e is KukeonError>>;
+type _toKukeonError = Expect<Equal<typeof toKukeonError, (e: unknown, code?: ErrorCode, details?: KukeonErrorDetails) => KukeonError>>;
+type _normalizeResources = Expect<Equal<typeof normalizeResources, (r: Resources | undefined) => NormalizedResources | undefined>>;
+
+// A config table's property, as plugins declare it.
+type _ConfigProperty = Expect<
+  Equal<
+    ConfigProperty,
+    {
+      type?: 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object';
+      description?: string;
+      default?: unknown;
+      enum?: unknown[];
+      items?: unknown;
+      minimum?: number;
+      'x-flag'?: string;
+      'x-env'?: string;
+      [keyword: string]: unknown;
+    }
+  >
+>;
+type _ConfigSchemaShape = Expect<
+  Equal<ConfigSchema, { type: 'object'; properties?: Record<string, ConfigProperty>; required?: string[]; additionalProperties?: boolean }>
+>;
+
+// The OCI spec the ociSpec hook passes along, exactly.
+type _OciMount = Expect<Equal<OciMount, { destination: string; type?: string; source?: string; options?: string[] }>>;
+type _OciNamespace = Expect<Equal<OciNamespace, { type: 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup'; path?: string }>>;
+type _OciProcess = Expect<
+  Equal<
+    OciProcess,
+    {
+      terminal?: boolean;
+      user: { uid: number; gid: number; additionalGids?: number[] };
+      args: string[];
+      env?: string[];
+      cwd: string;
+      capabilities?: Record<string, string[]>;
+      rlimits?: { type: string; hard: number; soft: number }[];
+      noNewPrivileges?: boolean;
+      oomScoreAdj?: number;
+    }
+  >
+>;
+type _OciLinuxResources = Expect<
+  Equal<
+    OciLinuxResources,
+    {
+      memory?: { limit?: number; reservation?: number; swap?: number };
+      cpu?: { shares?: number; quota?: number; period?: number };
+      pids?: { limit: number };
+      unified?: Record<string, string>;
+      devices?: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[];
+      [key: string]: unknown;
+    }
+  >
+>;
+type _OciSpec = Expect<
+  Equal<
+    OciSpec,
+    {
+      ociVersion: string;
+      process?: OciProcess;
+      root?: { path: string; readonly?: boolean };
+      hostname?: string;
+      mounts?: OciMount[];
+      annotations?: Record<string, string>;
+      linux?: {
+        namespaces?: OciNamespace[];
+        cgroupsPath?: string;
+        resources?: OciLinuxResources;
+        maskedPaths?: string[];
+        readonlyPaths?: string[];
+        [key: string]: unknown;
+      };
+      [key: string]: unknown;
+    }
+  >
+>;
+
+// The services beyond the store (sdk/services/), exactly.
+type _ApiService = Expect<Equal<ApiService, { listen(socketPath: string): Promise<{ close(): Promise<void> }> }>>;
+type _ImageSummary = Expect<Equal<ImageSummary, { name: string; digest: string; size: number }>>;
+type _RegistryCredentialSpec = Expect<Equal<RegistryCredentialSpec, { username: string; password: string; serverAddress: string }>>;
+type _ImagePullOptions = Expect<
+  Equal<
+    ImagePullOptions,
+    {
+      platform?: string;
+      insecure?: boolean;
+      credentials?: RegistryCredentialSpec[];
+      onProgress?: (event: { kind: string; [key: string]: unknown }) => void;
+      signal?: AbortSignal;
+    }
+  >
+>;
+type _ImagePullResult = Expect<Equal<Flat<ImagePullResult>, Flat<ImageSummary & { platform: string }>>>;
+type _ImageService = Expect<
+  Equal<
+    ImageService,
+    {
+      load(realm: string, archive: NodeJS.ReadableStream): Promise<ImageSummary[]>;
+      list(realm: string): Promise<ImageSummary[]>;
+      pull?(realm: string, ref: string, opts?: ImagePullOptions): Promise<ImagePullResult>;
+      remove?(realm: string, ref: string): Promise<void>;
+      prune?(realm: string): Promise<string[]>;
+    }
+  >
+>;
+type _LogService = Expect<Equal<LogService, { path(cellPath: readonly string[], containerId: string): string }>>;
+type _WaitResult = Expect<Equal<WaitResult, { exitCode: number; exitSignal?: string; finishTime?: string }>>;
+type _WaitService = Expect<Equal<WaitService, { wait(cellPath: readonly string[], containerId: string, signal?: AbortSignal): Promise<WaitResult> }>>;
+type _ServicesInMap = Expect<
+  Equal<[ServiceMap['runtime.images'], ServiceMap['runtime.logs'], ServiceMap['runtime.wait'], ServiceMap['api']], [ImageService, LogService, WaitService, ApiService]>
+>;
+
+// The kit, which plugin authors call and read.
 type _ConformanceCase = Expect<Equal<ConformanceCase, { name: string; ok: boolean; error?: string; ms: number }>>;
 type _ConformanceReport = Expect<Equal<ConformanceReport, { slot: Slot; plugin: string; cases: ConformanceCase[]; ok: boolean }>>;
-type _StoreOptions = Expect<Has<StoreConformanceOptions, { plugin: string | Plugin<any>; config?: Record<string, unknown>; makeRunPath?: () => string }>>;
+type _TestFn = Expect<Equal<TestFn, (name: string, fn: () => Promise<void>) => unknown>>;
+type _StoreOptions = Expect<
+  Equal<
+    StoreConformanceOptions,
+    {
+      plugin: string | Plugin<any>;
+      module?: string;
+      config?: Record<string, unknown>;
+      makeRunPath?: () => string;
+      baseDir?: string;
+      writers?: number;
+      updates?: number;
+      lockTimeoutMs?: number;
+      only?: readonly string[];
+    }
+  >
+>;
+type _StoreCase = Expect<
+  Equal<
+    StoreCase,
+    | 'loads and provides the store service'
+    | 'create and read at every level (Realm..Container)'
+    | 'update at every level'
+    | 'delete at every level'
+    | 'scoped reads list only the children of the given parent'
+    | 'list is sorted by name; missing refs read as undefined'
+    | 'parent required'
+    | 'remove of a missing ref succeeds'
+    | 'stray files are ignored'
+    | 'concurrent writers in separate processes lose no update'
+    | 'crash between temp write and rename keeps the old version; a re-run converges'
+    | 'kukeon runs on it (apply, get, update, delete)'
+  >
+>;
+type _CellCase = Expect<
+  Equal<
+    CellCase,
+    | 'create is idempotent'
+    | 'start is idempotent'
+    | 'delete is idempotent'
+    | 'delete when parts are already gone'
+    | `purge after a crash after ${CellStartStep}`
+    | 'a re-apply after a crash converges'
+    | `undo after a failure after ${CellStartStep}`
+    | 'purge of the realm leaves nothing'
+  >
+>;
+type _KukeResult = Expect<Equal<KukeResult, { code: number; signal?: NodeJS.Signals | null; stdout: string; stderr: string }>>;
+type _CellDriver = Expect<
+  Equal<
+    CellDriver,
+    {
+      configure(extra: Record<string, unknown>): void | Promise<void>;
+      kuke(args: readonly string[], options?: { input?: string; env?: Record<string, string | undefined> }): Promise<KukeResult>;
+    }
+  >
+>;
+type _CellOptions = Expect<
+  Equal<CellConformanceOptions, { driver: CellDriver; plugin: string; image: string; imageArchive?: string; workDir: string; realm?: string; only?: readonly string[] }>
+>;
+type _ProbeEvent = Expect<Has<ProbeEvent, { event: 'done' | 'undo'; step: CellStartStep; cell: string; root?: number; rootAlive: boolean }>>;
+type _runStore = Expect<Equal<typeof runStoreConformance, (options: StoreConformanceOptions) => Promise<ConformanceReport>>>;
+type _storeTests = Expect<Equal<typeof storeConformanceTests, (test: TestFn, options: StoreConformanceOptions, prefix?: string) => void>>;
+type RunCell = (options: CellConformanceOptions) => Promise<ConformanceReport>;
+type CellTests = (test: TestFn, options: CellConformanceOptions | (() => CellConformanceOptions), prefix?: string) => void;
+type _runRuntime = Expect<Equal<typeof runRuntimeConformance, RunCell>>;
+type _runNetwork = Expect<Equal<typeof runNetworkConformance, RunCell>>;
+type _runCgroups = Expect<Equal<typeof runCgroupsConformance, RunCell>>;
+type _runtimeTests = Expect<Equal<typeof runtimeConformanceTests, CellTests>>;
+type _networkTests = Expect<Equal<typeof networkConformanceTests, CellTests>>;
+type _cgroupsTests = Expect<Equal<typeof cgroupsConformanceTests, CellTests>>;
+type _conformanceTests = Expect<Equal<typeof conformanceTests, (test: TestFn, names: readonly string[], run: () => Promise<ConformanceReport>, prefix?: string) => void>>;
+type _assertConformance = Expect<Equal<typeof assertConformance, (report: ConformanceReport) => ConformanceReport>>;
+type _formatReport = Expect<Equal<typeof formatReport, (report: ConformanceReport) => string>>;
 
 // What a plugin author writes compiles, and what they must not write does not.
 definePlugin({

@@ -1,7 +1,7 @@
 // Third-party plugins named in the configuration file by module specifier: resolution (paths from the file's
 // directory, package names), the default export or module.exports, the host's own kukeon/sdk (never a second
-// copy), PluginSkip from a foreign copy, load failures as error statuses, and the CLI (plugins ls, doctor,
-// apply and get with the out-of-tree examples/store-json as the only store).
+// copy), PluginSkip from a foreign copy, load failures as error statuses, and the CLI (plugins ls; doctor, with a
+// third-party diagnose service too; apply and get with the out-of-tree examples/store-json as the only store).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -210,6 +210,52 @@ test('kuke with examples/store-json selected by configuration alone: apply, get,
   const del = await k(['delete', 'realm', 'demo', '--cascade']);
   assert.is(del.code, 0, del.stderr);
   assert.equal(listFiles(runPath), []);
+});
+
+test('kuke doctor prints a third-party plugin\'s diagnose findings as it prints a built-in\'s, and fails on its errors', async () => {
+  const dir = tree({
+    'netcheck/package.json': '{ "name": "kukeon-netcheck", "version": "3.1.0" }',
+    'netcheck/index.js': `
+const { definePlugin } = require('kukeon/sdk');
+module.exports = definePlugin({
+  name: 'netcheck',
+  version: require('./package.json').version,
+  slot: 'network',
+  configSchema: { type: 'object', additionalProperties: false, properties: { broken: { type: 'boolean', default: false } } },
+  apply(host, config) {
+    host.services.provide('network.diagnose', {
+      async diagnose() {
+        return [
+          { check: 'bridge-module', status: 'ok', detail: 'br_netfilter loaded' },
+          { check: 'uplink', status: config.broken ? 'error' : 'warn', detail: 'no default route', remedy: 'add one' },
+        ];
+      },
+    });
+  },
+});`,
+  });
+  const config = path.join(dir, 'kukeon.yaml');
+  const runPath = path.join(dir, 'state');
+  const k = (args: string[]) => kukeAsync(withRunPath(args, runPath), { env: { KUKEON_CONFIG: config } });
+
+  fs.writeFileSync(config, 'plugins:\n  store-yaml: {}\n  ./netcheck: {}\n');
+  const [ls, doctor, json] = await Promise.all([k(['plugins', 'ls']), k(['doctor']), k(['doctor', '-o', 'json'])]);
+  assert.match(ls.stdout, /netcheck\s+3\.1\.0\s+network\s+ok/);
+  assert.is(doctor.code, 0, doctor.stdout + doctor.stderr);
+  assert.match(doctor.stdout, /netcheck\s+network\s+ok/);
+  assert.match(doctor.stdout, /network\.diagnose\s+bridge-module\s+ok\s+br_netfilter loaded/);
+  assert.match(doctor.stdout, /network\.diagnose\s+uplink\s+warn\s+no default route \(fix: add one\)/);
+  const report = JSON.parse(json.stdout) as { findings: { service: string; check: string; status: string }[] };
+  assert.equal(
+    report.findings.filter((f) => f.service === 'network.diagnose').map((f) => [f.check, f.status]),
+    [['bridge-module', 'ok'], ['uplink', 'warn']],
+  );
+
+  fs.writeFileSync(config, 'plugins:\n  store-yaml: {}\n  ./netcheck: { broken: true }\n');
+  const failing = await k(['doctor']);
+  assert.is(failing.code, 1, failing.stdout);
+  assert.match(failing.stdout, /network\.diagnose\s+uplink\s+error\s+no default route/);
+  assert.match(failing.stdout, /problems found/);
 });
 
 function listFiles(root: string, rel = ''): string[] {
