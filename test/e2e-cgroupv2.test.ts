@@ -92,6 +92,12 @@ e2eSuite('cgroupv2 with containerd', (test) => {
     assert.match(row[cols.indexOf('CPU')], /^\d+\.\d\ds$/);
     assert.match(row[cols.indexOf('MEMORY')], /^\d+(\.\d)?(Ki|Mi|Gi)?$/);
     assert.ok(Number(row[cols.indexOf('PIDS')]) >= 2, `root and a: ${row.join(' ')}`);
+    // stats are live readings, not state: a refresh with nothing else changed writes nothing
+    await ok(['refresh']);
+    const cellFile = path.join(h.runPath, 'main/blog/wp/web/cell.yaml');
+    const before = fs.statSync(cellFile).mtimeMs;
+    assert.match(await ok(['refresh']), /Updated 0\./);
+    assert.is(fs.statSync(cellFile).mtimeMs, before);
   });
 
   test('memory.max reaches runc: the limit is in the memory cgroup and a container that exceeds it is OOM-killed (137)', async () => {

@@ -10,7 +10,7 @@ import type { HostStateReader } from '../state-reader';
 import type { ValidateOptions } from '../validation/validate-document';
 import { validateDocument } from '../validation/validate-document';
 import { applyExistingCell } from './apply-cell';
-import { changedFields, sameSpec } from './diff';
+import { changedFields, sameSpec, sameState } from './diff';
 import { foldContainers, validateInput, withParents } from './documents';
 import type { PlannedDoc } from './documents';
 import { DEFAULT_STOP, KILL, Lifecycle } from './lifecycle';
@@ -342,9 +342,9 @@ export class Controller {
         const ref = refOfStored(doc);
         const { doc: live, containers } = await this.liveWithContainers(doc, 'refresh');
         const changed: Ref[] = [];
-        if (!sameSpec(doc.status, live.status)) changed.push(ref);
+        if (!sameState(doc.status, live.status)) changed.push(ref);
         const saved = doc.kind === 'Cell' ? await this.store.list('Container', ref.path) : [];
-        for (const c of saved) if (containers[c.metadata.name] && !sameSpec(c.status, containers[c.metadata.name])) changed.push({ kind: 'Container', path: [...ref.path, c.metadata.name] });
+        for (const c of saved) if (containers[c.metadata.name] && !sameState(c.status, containers[c.metadata.name])) changed.push({ kind: 'Container', path: [...ref.path, c.metadata.name] });
         if (changed.length) {
           await this.d.lifecycle.withLock(ref, async () => {
             for (const r of changed) {
