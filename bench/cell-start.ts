@@ -98,7 +98,8 @@ async function main(): Promise<void> {
       // the veths went with the roots' namespaces; the leases are dropped wholesale (a /24 would run out)
       fs.rmSync(ctrIpam, { recursive: true, force: true });
     };
-    const kukeCleanup = () => kuke(['delete', 'space', 's', '--realm', 'bench', '--cascade']);
+    // purge kills (as the ctr cleanup does with SIGKILL): sleep as PID 1 ignores delete's SIGTERM until its timeout
+    const kukeCleanup = () => kuke(['purge', 'space', 's', '--realm', 'bench', '--cascade']);
 
     const nodeStart: number[] = [];
     const single = { kuke: [] as number[], ctr: [] as number[] };
