@@ -161,7 +161,7 @@ const registry = () => {
   const dir = tmpDir();
   return new SpaceRegistry(path.join(dir, 'spaces.json'), new FileLocks(path.join(dir, 'locks')));
 };
-const req = (owner: string, extra: Partial<ClaimRequest> = {}): ClaimRequest => ({ owner, conflistPath: `/conf/${owner.replace('/', '-')}.conflist`, pool: '10.90.0.0/16', stored: [], routes: [], ...extra });
+const req = (owner: string, extra: Partial<ClaimRequest> = {}): ClaimRequest => ({ owner, conflistPath: `/conf/${owner.replace('/', '-')}.conflist`, pool: '10.90.0.0/16', store: async () => ({ claims: [] }), routes: [], ...extra });
 
 test('subnets: first free /24 of the pool, skipping held ones and host routes; kept when re-claimed; released on delete', async () => {
   const reg = registry();
@@ -170,15 +170,15 @@ test('subnets: first free /24 of the pool, skipping held ones and host routes; k
   assert.is(await reg.claim(req('r/a')), '10.90.0.0/24', 'a re-claim by the same space does not move it');
   assert.is(await reg.claim(req('r/a', { previous: '10.90.0.0/24' })), '10.90.0.0/24');
   // held by a stored space the registry never saw (a lost registry), and a host route on another interface
-  const stored = [{ owner: 'x/y', subnet: '10.90.2.0/24' }];
+  const stored = async () => ({ claims: [{ owner: 'x/y', subnet: '10.90.2.0/24' }] });
   const routes = [{ iface: 'eth1', cidr: Ipv4Cidr.parse('10.90.3.0/24')! }, { iface: 'kk-c-abcdef', cidr: Ipv4Cidr.parse('10.90.4.0/24')! }];
-  assert.is(await reg.claim(req('r/c', { stored, routes, bridge: 'kk-c-abcdef' })), '10.90.4.0/24', "a route through the space's own bridge is its own");
-  assert.is(await reg.claim(req('r/d', { stored, routes })), '10.90.5.0/24');
+  assert.is(await reg.claim(req('r/c', { store: stored, routes, bridge: 'kk-c-abcdef' })), '10.90.4.0/24', "a route through the space's own bridge is its own");
+  assert.is(await reg.claim(req('r/d', { store: stored, routes })), '10.90.5.0/24');
   await reg.release('r/b');
   assert.is(await reg.claim(req('r/e')), '10.90.1.0/24', 'a released subnet is free again');
   assert.equal(Object.keys(await reg.entries()).sort(), ['r/a', 'r/c', 'r/d', 'r/e']);
   // entries of spaces that are no longer stored are dropped
-  assert.is(await reg.claim(req('r/f', { existing: new Set(['r/f', 'r/e']) })), '10.90.0.0/24');
+  assert.is(await reg.claim(req('r/f', { store: async () => ({ claims: [], existing: new Set(['r/f', 'r/e']) }) })), '10.90.0.0/24');
   assert.equal(Object.keys(await reg.entries()).sort(), ['r/e', 'r/f']);
 });
 
@@ -212,7 +212,7 @@ test('conflist files: a second space mapping to the same file is refused', async
   assert.is((eb as KukeonError).code, 'KUKEON_E_CONFLICT');
   assert.match(eb.message, 'bridge kk-x-123456, which space r/one already uses');
   // also when only the store knows the holder
-  const e2 = await errorOf(() => registry().claim(req('a/b-c', { conflistPath: '/conf/x.conflist', stored: [{ owner: 'q/r', conflistPath: '/conf/x.conflist' }] })));
+  const e2 = await errorOf(() => registry().claim(req('a/b-c', { conflistPath: '/conf/x.conflist', store: async () => ({ claims: [{ owner: 'q/r', conflistPath: '/conf/x.conflist' }] }) })));
   assert.is((e2 as KukeonError).code, 'KUKEON_E_CONFLICT');
 });
 
@@ -232,8 +232,10 @@ test('subnets: two OS processes claiming at the same time never get the same sub
   const helper = path.join(__dirname, 'helpers', 'claim-subnets.js');
   const file = path.join(dir, 'spaces.json');
   const locks = path.join(dir, 'locks');
+  const store = path.join(dir, 'store');
+  fs.mkdirSync(store);
   const startAt = String(Date.now() + 400);
-  const [p1, p2] = await Promise.all([runNode([helper, file, locks, 'one', '25', startAt]), runNode([helper, file, locks, 'two', '25', startAt])]);
+  const [p1, p2] = await Promise.all([runNode([helper, file, locks, store, 'one', '25', startAt]), runNode([helper, file, locks, store, 'two', '25', startAt])]);
   assert.is(p1.code, 0, p1.stderr);
   assert.is(p2.code, 0, p2.stderr);
   const all = [...JSON.parse(p1.stdout), ...JSON.parse(p2.stdout)] as string[];
@@ -332,6 +334,12 @@ test('space network: two spaces on one conflist file name, and a foreign file at
   const file = path.join(f.confDir, 'a-b-c.conflist');
   const first = fs.readFileSync(file, 'utf8');
   const second = await f.space('a', 'b-c');
+  // validation finds it before anything is written; create refuses it too (two processes may race past validation)
+  const early = await f.spaces.refusal({ kind: 'Space', path: ['a', 'b-c'] }, second);
+  assert.is(early?.code, 'KUKEON_E_CONFLICT');
+  assert.is(early?.details.field, 'spec.cniConfigPath');
+  assert.match(early!.message, /space\/a\/b-c would write .*a-b-c\.conflist, but space a-b\/c already uses it/);
+  assert.is(await f.spaces.refusal({ kind: 'Space', path: ['a-b', 'c'] }, (await f.host.state.get({ kind: 'Space', path: ['a-b', 'c'] }))!), undefined, 'the holder itself may be re-applied');
   const e = await errorOf(() => f.ensure(second));
   assert.is((e as KukeonError).code, 'KUKEON_E_CONFLICT');
   assert.match(e.message, /a-b-c\.conflist, but space a-b\/c already uses it/);
