@@ -9,12 +9,13 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Ipv4Cidr, KukeonError } from '../sdk';
-import type { SpaceDoc } from '../sdk';
+import type { Diagnosis, SpaceDoc } from '../sdk';
 import { attachmentOf, parseCniResult } from '../plugins/cni/cni-result';
 import { CniError } from '../plugins/cni/cni-error';
 import { invokeCni } from '../plugins/cni/cni-invoke';
 import { CniRunner } from '../plugins/cni/cni-runner';
 import { CNI_VERSION, buildConflist } from '../plugins/cni/conflist';
+import { diagnose } from '../plugins/cni/diagnose';
 import { HostCommand } from '../plugins/cni/host-command';
 import type { CommandResult } from '../plugins/cni/host-command';
 import { readIpv4Routes } from '../plugins/cni/host-routes';
@@ -432,6 +433,53 @@ esac
   const m = await errorOf(() => runner.add(missingOne, params));
   assert.match(m.message, `CNI plugin binary "portmap" not found in ${path.join(dir, 'missing-dir')}, ${dir}`);
   assert.is(fs.readFileSync(logFile, 'utf8'), '');
+});
+
+/** A fixed answer for every command: what `iptables` says on a host where it works, or fails. */
+class FixedCommand extends HostCommand {
+  constructor(private readonly answer: CommandResult) {
+    super();
+  }
+  override async run(): Promise<CommandResult> {
+    return this.answer;
+  }
+}
+
+test('doctor: missing plugin binaries by name, ip_forward off as a warning, iptables broken or with a DROP policy', async () => {
+  const dir = tmpDir();
+  const forward = path.join(dir, 'ip_forward');
+  const config = { confDir: path.join(dir, 'net.d'), binDirs: [path.join(dir, 'bin')], cacheDir: dir, ipamDataDir: dir, subnetPool: '10.90.0.0/16', masquerade: true };
+  const runner = new CniRunner({ binDirs: config.binDirs });
+  const find = (all: Diagnosis[], check: string): Diagnosis => {
+    const d = all.find((x) => x.check === check);
+    if (!d) throw new Error(`no ${check} finding`);
+    return d;
+  };
+  fs.writeFileSync(forward, '0\n');
+  const broken = await diagnose(config, runner, new FixedCommand({ code: 127, stdout: '', stderr: 'iptables not found' }), forward);
+  for (const type of ['bridge', 'host-local', 'portmap']) {
+    const d = find(broken, `cni.plugin.${type}`);
+    assert.is(d.status, 'error', type);
+    assert.match(d.detail, `CNI plugin binary "${type}" not found in ${config.binDirs[0]}`);
+    assert.match(d.remedy!, 'containernetworking-plugins');
+  }
+  assert.is(find(broken, 'cni.ip_forward').status, 'warn');
+  assert.match(find(broken, 'cni.ip_forward').detail, 'net.ipv4.ip_forward = 0');
+  assert.is(find(broken, 'cni.iptables').status, 'error');
+  assert.match(find(broken, 'cni.iptables').detail, 'iptables does not work here: iptables not found');
+  // a working host: the real binaries, forwarding on, iptables answering (its FORWARD policy DROP is a warning)
+  fs.mkdirSync(config.binDirs[0]);
+  for (const type of ['bridge', 'host-local', 'portmap']) if (fs.existsSync(path.join('/usr/lib/cni', type))) fs.symlinkSync(path.join('/usr/lib/cni', type), path.join(config.binDirs[0], type));
+  fs.writeFileSync(forward, '1\n');
+  const good = await diagnose(config, runner, new FixedCommand({ code: 0, stdout: '-P FORWARD DROP\n', stderr: '' }), forward);
+  if (fs.existsSync('/usr/lib/cni/bridge')) {
+    assert.is(find(good, 'cni.plugin.bridge').status, 'ok');
+    assert.match(find(good, 'cni.plugin.bridge').detail, CNI_VERSION);
+  }
+  assert.is(find(good, 'cni.ip_forward').status, 'ok');
+  assert.is(find(good, 'cni.iptables').status, 'warn');
+  assert.match(find(good, 'cni.iptables').detail, 'FORWARD policy is DROP');
+  assert.is(find(good, 'cni.conf-dir').status, 'ok');
 });
 
 test('manifests: ports, hostNetwork and a space network validate; bad values and mixed host networking are refused', async () => {
