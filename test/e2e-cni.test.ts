@@ -175,7 +175,7 @@ e2eSuite('cni network', (test) => {
     assert.not.match(await iptablesSave(), '--dport 18090', 'the mapping left with the cell');
   });
 
-  test('refresh rewrites a missing conflist and a drifted copy; it reports a deleted veth as a broken attachment; start repairs it', async () => {
+  test('refresh rewrites a missing or drifted conflist and copy; it reports a deleted veth as a broken attachment; start repairs it', async () => {
     const conflist = spaceStatus('blog').network.conflistPath;
     const copy = path.join(h.runPath, 'main', 'blog', 'network.conflist');
     const bytes = fs.readFileSync(conflist);
