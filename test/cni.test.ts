@@ -9,12 +9,13 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Ipv4Cidr, KukeonError } from '../sdk';
-import type { SpaceDoc } from '../sdk';
+import type { Diagnosis, SpaceDoc } from '../sdk';
 import { attachmentOf, parseCniResult } from '../plugins/cni/cni-result';
 import { CniError } from '../plugins/cni/cni-error';
 import { invokeCni } from '../plugins/cni/cni-invoke';
 import { CniRunner } from '../plugins/cni/cni-runner';
 import { CNI_VERSION, buildConflist } from '../plugins/cni/conflist';
+import { diagnose } from '../plugins/cni/diagnose';
 import { HostCommand } from '../plugins/cni/host-command';
 import type { CommandResult } from '../plugins/cni/host-command';
 import { readIpv4Routes } from '../plugins/cni/host-routes';
@@ -161,7 +162,7 @@ const registry = () => {
   const dir = tmpDir();
   return new SpaceRegistry(path.join(dir, 'spaces.json'), new FileLocks(path.join(dir, 'locks')));
 };
-const req = (owner: string, extra: Partial<ClaimRequest> = {}): ClaimRequest => ({ owner, conflistPath: `/conf/${owner.replace('/', '-')}.conflist`, pool: '10.90.0.0/16', stored: [], routes: [], ...extra });
+const req = (owner: string, extra: Partial<ClaimRequest> = {}): ClaimRequest => ({ owner, conflistPath: `/conf/${owner.replace('/', '-')}.conflist`, pool: '10.90.0.0/16', store: async () => ({ claims: [] }), routes: [], ...extra });
 
 test('subnets: first free /24 of the pool, skipping held ones and host routes; kept when re-claimed; released on delete', async () => {
   const reg = registry();
@@ -170,15 +171,15 @@ test('subnets: first free /24 of the pool, skipping held ones and host routes; k
   assert.is(await reg.claim(req('r/a')), '10.90.0.0/24', 'a re-claim by the same space does not move it');
   assert.is(await reg.claim(req('r/a', { previous: '10.90.0.0/24' })), '10.90.0.0/24');
   // held by a stored space the registry never saw (a lost registry), and a host route on another interface
-  const stored = [{ owner: 'x/y', subnet: '10.90.2.0/24' }];
+  const stored = async () => ({ claims: [{ owner: 'x/y', subnet: '10.90.2.0/24' }] });
   const routes = [{ iface: 'eth1', cidr: Ipv4Cidr.parse('10.90.3.0/24')! }, { iface: 'kk-c-abcdef', cidr: Ipv4Cidr.parse('10.90.4.0/24')! }];
-  assert.is(await reg.claim(req('r/c', { stored, routes, bridge: 'kk-c-abcdef' })), '10.90.4.0/24', "a route through the space's own bridge is its own");
-  assert.is(await reg.claim(req('r/d', { stored, routes })), '10.90.5.0/24');
+  assert.is(await reg.claim(req('r/c', { store: stored, routes, bridge: 'kk-c-abcdef' })), '10.90.4.0/24', "a route through the space's own bridge is its own");
+  assert.is(await reg.claim(req('r/d', { store: stored, routes })), '10.90.5.0/24');
   await reg.release('r/b');
   assert.is(await reg.claim(req('r/e')), '10.90.1.0/24', 'a released subnet is free again');
   assert.equal(Object.keys(await reg.entries()).sort(), ['r/a', 'r/c', 'r/d', 'r/e']);
   // entries of spaces that are no longer stored are dropped
-  assert.is(await reg.claim(req('r/f', { existing: new Set(['r/f', 'r/e']) })), '10.90.0.0/24');
+  assert.is(await reg.claim(req('r/f', { store: async () => ({ claims: [], existing: new Set(['r/f', 'r/e']) }) })), '10.90.0.0/24');
   assert.equal(Object.keys(await reg.entries()).sort(), ['r/e', 'r/f']);
 });
 
@@ -212,7 +213,7 @@ test('conflist files: a second space mapping to the same file is refused', async
   assert.is((eb as KukeonError).code, 'KUKEON_E_CONFLICT');
   assert.match(eb.message, 'bridge kk-x-123456, which space r/one already uses');
   // also when only the store knows the holder
-  const e2 = await errorOf(() => registry().claim(req('a/b-c', { conflistPath: '/conf/x.conflist', stored: [{ owner: 'q/r', conflistPath: '/conf/x.conflist' }] })));
+  const e2 = await errorOf(() => registry().claim(req('a/b-c', { conflistPath: '/conf/x.conflist', store: async () => ({ claims: [{ owner: 'q/r', conflistPath: '/conf/x.conflist' }] }) })));
   assert.is((e2 as KukeonError).code, 'KUKEON_E_CONFLICT');
 });
 
@@ -232,8 +233,10 @@ test('subnets: two OS processes claiming at the same time never get the same sub
   const helper = path.join(__dirname, 'helpers', 'claim-subnets.js');
   const file = path.join(dir, 'spaces.json');
   const locks = path.join(dir, 'locks');
+  const store = path.join(dir, 'store');
+  fs.mkdirSync(store);
   const startAt = String(Date.now() + 400);
-  const [p1, p2] = await Promise.all([runNode([helper, file, locks, 'one', '25', startAt]), runNode([helper, file, locks, 'two', '25', startAt])]);
+  const [p1, p2] = await Promise.all([runNode([helper, file, locks, store, 'one', '25', startAt]), runNode([helper, file, locks, store, 'two', '25', startAt])]);
   assert.is(p1.code, 0, p1.stderr);
   assert.is(p2.code, 0, p2.stderr);
   const all = [...JSON.parse(p1.stdout), ...JSON.parse(p2.stdout)] as string[];
@@ -332,6 +335,12 @@ test('space network: two spaces on one conflist file name, and a foreign file at
   const file = path.join(f.confDir, 'a-b-c.conflist');
   const first = fs.readFileSync(file, 'utf8');
   const second = await f.space('a', 'b-c');
+  // validation finds it before anything is written; create refuses it too (two processes may race past validation)
+  const early = await f.spaces.refusal({ kind: 'Space', path: ['a', 'b-c'] }, second);
+  assert.is(early?.code, 'KUKEON_E_CONFLICT');
+  assert.is(early?.details.field, 'spec.cniConfigPath');
+  assert.match(early!.message, /space\/a\/b-c would write .*a-b-c\.conflist, but space a-b\/c already uses it/);
+  assert.is(await f.spaces.refusal({ kind: 'Space', path: ['a-b', 'c'] }, (await f.host.state.get({ kind: 'Space', path: ['a-b', 'c'] }))!), undefined, 'the holder itself may be re-applied');
   const e = await errorOf(() => f.ensure(second));
   assert.is((e as KukeonError).code, 'KUKEON_E_CONFLICT');
   assert.match(e.message, /a-b-c\.conflist, but space a-b\/c already uses it/);
@@ -424,6 +433,53 @@ esac
   const m = await errorOf(() => runner.add(missingOne, params));
   assert.match(m.message, `CNI plugin binary "portmap" not found in ${path.join(dir, 'missing-dir')}, ${dir}`);
   assert.is(fs.readFileSync(logFile, 'utf8'), '');
+});
+
+/** A fixed answer for every command: what `iptables` says on a host where it works, or fails. */
+class FixedCommand extends HostCommand {
+  constructor(private readonly answer: CommandResult) {
+    super();
+  }
+  override async run(): Promise<CommandResult> {
+    return this.answer;
+  }
+}
+
+test('doctor: missing plugin binaries by name, ip_forward off as a warning, iptables broken or with a DROP policy', async () => {
+  const dir = tmpDir();
+  const forward = path.join(dir, 'ip_forward');
+  const config = { confDir: path.join(dir, 'net.d'), binDirs: [path.join(dir, 'bin')], cacheDir: dir, ipamDataDir: dir, subnetPool: '10.90.0.0/16', masquerade: true };
+  const runner = new CniRunner({ binDirs: config.binDirs });
+  const find = (all: Diagnosis[], check: string): Diagnosis => {
+    const d = all.find((x) => x.check === check);
+    if (!d) throw new Error(`no ${check} finding`);
+    return d;
+  };
+  fs.writeFileSync(forward, '0\n');
+  const broken = await diagnose(config, runner, new FixedCommand({ code: 127, stdout: '', stderr: 'iptables not found' }), forward);
+  for (const type of ['bridge', 'host-local', 'portmap']) {
+    const d = find(broken, `cni.plugin.${type}`);
+    assert.is(d.status, 'error', type);
+    assert.match(d.detail, `CNI plugin binary "${type}" not found in ${config.binDirs[0]}`);
+    assert.match(d.remedy!, 'containernetworking-plugins');
+  }
+  assert.is(find(broken, 'cni.ip_forward').status, 'warn');
+  assert.match(find(broken, 'cni.ip_forward').detail, 'net.ipv4.ip_forward = 0');
+  assert.is(find(broken, 'cni.iptables').status, 'error');
+  assert.match(find(broken, 'cni.iptables').detail, 'iptables does not work here: iptables not found');
+  // a working host: the real binaries, forwarding on, iptables answering (its FORWARD policy DROP is a warning)
+  fs.mkdirSync(config.binDirs[0]);
+  for (const type of ['bridge', 'host-local', 'portmap']) if (fs.existsSync(path.join('/usr/lib/cni', type))) fs.symlinkSync(path.join('/usr/lib/cni', type), path.join(config.binDirs[0], type));
+  fs.writeFileSync(forward, '1\n');
+  const good = await diagnose(config, runner, new FixedCommand({ code: 0, stdout: '-P FORWARD DROP\n', stderr: '' }), forward);
+  if (fs.existsSync('/usr/lib/cni/bridge')) {
+    assert.is(find(good, 'cni.plugin.bridge').status, 'ok');
+    assert.match(find(good, 'cni.plugin.bridge').detail, CNI_VERSION);
+  }
+  assert.is(find(good, 'cni.ip_forward').status, 'ok');
+  assert.is(find(good, 'cni.iptables').status, 'warn');
+  assert.match(find(good, 'cni.iptables').detail, 'FORWARD policy is DROP');
+  assert.is(find(good, 'cni.conf-dir').status, 'ok');
 });
 
 test('manifests: ports, hostNetwork and a space network validate; bad values and mixed host networking are refused', async () => {

@@ -11,6 +11,7 @@ import { Ipv4Cidr } from '../sdk';
 import { E2EHarness, runCommand } from './e2e/harness';
 import type { RunResult } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
+import { spaceNetworkNames } from '../plugins/cni/naming';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
 
 const IMAGE = 'docker.io/kukeon/busybox:test';
@@ -147,7 +148,34 @@ e2eSuite('cni network', (test) => {
     assert.match(await iptablesSave(), /DNAT --to-destination [0-9.]+:8080/);
   });
 
-  test('refresh rewrites a missing conflist and a drifted copy; it reports a deleted veth as a broken attachment; start repairs it', async () => {
+  test('hostIP publishes a port on that address only; a workload starts with its eth0 address already there', async () => {
+    const gw = spaceStatus('blog').network.gateway;
+    const otherGw = spaceStatus('other').network.gateway;
+    // the workload prints eth0's address first thing: ADD ran on the root's namespace before workloads started
+    const srv = `    - { id: srv, image: "${IMAGE}", command: sh, args: ["-c", "/bin/busybox ip -4 -o addr show eth0; trap 'exit 0' TERM; while true; do nc -l -p 9090 & wait $!; done"], ports: [{ containerPort: 9090, hostPort: 18090, protocol: tcp, hostIP: "${gw}" }] }\n`;
+    await ok(['apply', '-f', '-'], cell('blog', 'pinned', srv));
+    const st = cellStatus('blog', 'pinned');
+    const log = yamlOf('main', 'blog', 'app', 'pinned', 'containers', 'srv.yaml').status.logPath;
+    assert.match(fs.readFileSync(log, 'utf8'), `inet ${st.network.address}`, 'the workload saw its address when it started');
+    const send = async (addr: string, msg: string) => {
+      for (let i = 0; i < 20; i++) {
+        await h.exec('/bin/busybox', ['sh', '-c', `echo ${msg} | /bin/busybox nc -w 2 ${addr} 18090`], { timeoutMs: 10_000 });
+        await new Promise((r) => setTimeout(r, 200));
+        if (fs.readFileSync(log, 'utf8').includes(msg)) return true;
+      }
+      return false;
+    };
+    assert.ok(await send(gw, 'to-the-host-ip'), `the port answers on its hostIP ${gw}`);
+    // the same hostPort on another address of the harness namespace is not published (without hostIP it would be)
+    for (let i = 0; i < 3; i++) await h.exec('/bin/busybox', ['sh', '-c', `echo to-another-ip | /bin/busybox nc -w 1 ${otherGw} 18090`], { timeoutMs: 10_000 });
+    assert.ok(await send(gw, 'still-listening'), 'positive control: the listener was there all along');
+    assert.not.match(fs.readFileSync(log, 'utf8'), 'to-another-ip', `nothing arrived through ${otherGw}`);
+    assert.ok((await iptablesSave()).split('\n').some((l) => l.includes(`-d ${gw}/32`) && l.includes('--dport 18090') && l.includes('DNAT')), 'the DNAT rule is bound to the hostIP');
+    await ok(['delete', 'cell', 'pinned', '--realm', 'main', '--space', 'blog', '--stack', 'app']);
+    assert.not.match(await iptablesSave(), '--dport 18090', 'the mapping left with the cell');
+  });
+
+  test('refresh rewrites a missing or drifted conflist and copy; it reports a deleted veth as a broken attachment; start repairs it', async () => {
     const conflist = spaceStatus('blog').network.conflistPath;
     const copy = path.join(h.runPath, 'main', 'blog', 'network.conflist');
     const bytes = fs.readFileSync(conflist);
@@ -172,7 +200,12 @@ e2eSuite('cni network', (test) => {
     assert.is(fixed.state, 'Ready');
     assert.is(fixed.network.state, 'Attached');
     assert.ok(await ping('blog', 'web', fixed.ip), 'reachable again');
+    // the file in the CNI directory drifted (the one plugins are run with), and the copy is gone
+    fs.writeFileSync(conflist, bytes.toString().replace(spaceStatus('blog').network.gateway, '10.90.250.1'));
+    fs.rmSync(copy);
     await ok(['refresh']);
+    assert.equal(fs.readFileSync(conflist), bytes, 'the drifted conflist is rewritten');
+    assert.equal(fs.readFileSync(copy), bytes, 'the missing copy is rewritten');
     assert.is(cellStatus('blog', 'db').network.state, 'Attached');
   });
 
@@ -210,7 +243,9 @@ e2eSuite('cni network', (test) => {
     assert.is(r.code, 1);
     assert.match(r.stderr, /main-x-y\.conflist.*main-x\/y.*KUKEON_E_CONFLICT/s);
     assert.is(JSON.parse(fs.readFileSync(path.join(confDir(), 'main-x-y.conflist'), 'utf8')).name, 'kukeon.main-x.y', 'the first one is untouched');
-    await ok(['delete', 'space', 'x-y', '--realm', 'main']);
+    assert.not.ok(fs.existsSync(path.join(h.runPath, 'main', 'x-y')), 'the refused space is not stored');
+    assert.not.ok('main/x-y' in JSON.parse(fs.readFileSync(path.join(h.runPath, 'run', 'cni', 'spaces.json'), 'utf8')).spaces, 'nor claimed');
+    assert.not.match(await iptablesSave(), spaceNetworkNames('main', 'x-y').bridge, 'nor given rules');
     await ok(['delete', 'realm', 'main-x', '--cascade']);
     assert.not.ok(fs.existsSync(path.join(confDir(), 'main-x-y.conflist')));
   });
@@ -224,8 +259,39 @@ e2eSuite('cni network', (test) => {
     assert.is(new Set(subnets).size, 10, subnets.join(' '));
     const taken = [spaceStatus('blog'), spaceStatus('other'), spaceStatus('friends')].map((s) => s.network.subnet);
     for (const s of subnets) assert.not.ok(taken.includes(s), `${s} is not another space's`);
+    const bridges = names.map((n) => spaceStatus(n, 'par').network.bridge as string);
+    for (const b of bridges) assert.match(await iptablesSave(), `KUKEON-${b}`);
     await ok(['delete', 'realm', 'par', '--cascade']);
     assert.equal(fs.readdirSync(confDir()).filter((f) => f.startsWith('par-')), []);
+    const save = await iptablesSave();
+    for (const b of bridges) assert.not.match(save, `KUKEON-${b}`, `the rules of ${b} left with the realm`);
+    assert.equal(Object.keys(JSON.parse(fs.readFileSync(path.join(h.runPath, 'run', 'cni', 'spaces.json'), 'utf8')).spaces).filter((o) => o.startsWith('par/')), [], 'claims released');
+  });
+
+  test('a /24 the host already routes is never given to a space, nor accepted as spec.network.subnet', async () => {
+    await ok(['create', 'realm', 'rt']);
+    await ok(['create', 'space', 'probe', '--realm', 'rt']);
+    const next = spaceStatus('probe', 'rt').network.subnet as string;
+    await ok(['delete', 'space', 'probe', '--realm', 'rt']);
+    // the harness namespace now routes that /24 through a link of its own (a veth pair, not a kukeon bridge)
+    const cidr = Ipv4Cidr.parse(next)!;
+    for (const args of [['link', 'add', 'kt-route0', 'type', 'veth', 'peer', 'name', 'kt-route1'], ['addr', 'add', `${cidr.host(1)}/24`, 'dev', 'kt-route0'], ['link', 'set', 'kt-route1', 'up'], ['link', 'set', 'kt-route0', 'up']]) {
+      const r = await h.exec('ip', args);
+      assert.is(r.code, 0, `ip ${args.join(' ')}: ${r.stderr}`);
+    }
+    try {
+      assert.match((await h.exec('ip', ['-4', 'route', 'show', next])).stdout, 'kt-route0');
+      await ok(['create', 'space', 'routed', '--realm', 'rt']);
+      const got = Ipv4Cidr.parse(spaceStatus('routed', 'rt').network.subnet)!;
+      assert.not.ok(got.overlaps(cidr), `${got} must not overlap the routed ${next}`);
+      const r = await kuke(['apply', '-f', '-'], `kind: Space\nmetadata: { name: pinned }\nspec:\n  realmId: rt\n  network: { subnet: "${next}" }\n`);
+      assert.is(r.code, 1);
+      assert.match(r.stderr, new RegExp(`overlaps the host's route ${next.replace(/\./g, '\\.')} \\(dev kt-route0\\).*KUKEON_E_CONFLICT`, 's'));
+      assert.not.ok(fs.existsSync(path.join(h.runPath, 'rt', 'pinned')), 'the refused space is not stored');
+    } finally {
+      await h.exec('ip', ['link', 'del', 'kt-route0']);
+    }
+    await ok(['delete', 'realm', 'rt', '--cascade']);
   });
 
   test('doctor reports the plugin binaries, ip_forward and iptables; a missing binary by name', async () => {
@@ -269,13 +335,33 @@ e2eSuite('cni network', (test) => {
     // a whole space forgotten by the YAML: purge removes its conflist, bridge, leases and rules
     await ok(['apply', '-f', '-'], cell('lost', 'c', sleeper('l')));
     const lost = spaceStatus('lost').network;
+    const lostCell = cellStatus('lost', 'c');
+    assert.match(await links(), `${lostCell.network.hostInterface}@`);
     fs.rmSync(path.join(h.runPath, 'main', 'lost'), { recursive: true });
     await ok(['purge', 'space', 'lost', '--realm', 'main']);
     assert.not.ok(fs.existsSync(lost.conflistPath));
     assert.not.ok(fs.existsSync(path.join(ipamDir(), 'kukeon.main.lost')));
     assert.not.match(await links(), lost.bridge);
+    assert.not.match(await links(), `${lostCell.network.hostInterface}@`, "the cell's veth is gone");
+    assert.not.ok(fs.existsSync(path.join(cacheDir(), 'results', 'kukeon.main.lost-main_lost_app_c-eth0')));
     assert.not.match(await iptablesSave(), `KUKEON-${lost.bridge}`);
     assert.ok(fs.existsSync(net.conflistPath), "the other space's conflist stays");
+    // a whole realm forgotten by the YAML: purge of the realm finds its spaces by their traces on the host
+    await ok(['create', 'realm', 'gone']);
+    await ok(['image', 'load', await buildBusyboxOciFile(h.tmp), '--realm', 'gone']);
+    await ok(['apply', '-f', '-'], cell('s', 'c', sleeper('g')).replace('realmId: main', 'realmId: gone'));
+    const gone = yamlOf('gone', 's', 'space.yaml').status.network;
+    const goneCell = yamlOf('gone', 's', 'app', 'c', 'cell.yaml').status;
+    fs.rmSync(path.join(h.runPath, 'gone'), { recursive: true });
+    await ok(['purge', 'realm', 'gone']);
+    assert.not.ok(fs.existsSync(gone.conflistPath), 'conflist');
+    assert.not.ok(fs.existsSync(path.join(ipamDir(), 'kukeon.gone.s')), 'leases');
+    assert.not.ok(fs.existsSync(path.join(cacheDir(), 'results', 'kukeon.gone.s-gone_s_app_c-eth0')), 'cached result');
+    const l = await links();
+    assert.not.match(l, gone.bridge, 'bridge');
+    assert.not.match(l, `${goneCell.network.hostInterface}@`, 'veth');
+    assert.not.match(await iptablesSave(), `KUKEON-${gone.bridge}`, 'rules');
+    assert.not.ok('gone/s' in JSON.parse(fs.readFileSync(path.join(h.runPath, 'run', 'cni', 'spaces.json'), 'utf8')).spaces, 'claim');
   });
 
   test('delete space --cascade removes the conflist and its copy, the bridge, the IPAM state and the rules', async () => {
@@ -290,7 +376,7 @@ e2eSuite('cni network', (test) => {
     const l = await links();
     assert.not.match(l, /kk-/, 'no bridge left');
     assert.not.match(l, /veth/, 'no veth left');
-    assert.not.match(await iptablesSave(), /KUKEON/, 'no kukeon chain left');
+    assert.equal((await iptablesSave()).split('\n').filter((line) => line.includes('KUKEON')), [], 'no kukeon chain left');
     assert.equal(fs.readdirSync(confDir()), []);
     assert.equal(fs.existsSync(path.join(cacheDir(), 'results')) ? fs.readdirSync(path.join(cacheDir(), 'results')) : [], []);
   });

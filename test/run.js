@@ -60,7 +60,8 @@ function runFile(file) {
 (async () => {
   const filter = process.argv.slice(2);
   let files = findTests(distTest);
-  if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
+  // Match on the path under dist/test only: the checkout's own path (a worktree named `wt-cni`) must not match.
+  if (filter.length) files = files.filter((f) => filter.some((s) => path.relative(distTest, f).includes(s)));
   if (files.length === 0) {
     console.error('[run] no compiled tests under dist/test: run `npm run build` first');
     console.log('0 passed, 1 failed');

@@ -24,6 +24,8 @@ const NAME = 'cni';
 function tap(host: PluginHost, config: CniConfig, spaces: SpaceNetworks, cells: CellNetworks, sweep: SweepDeps): void {
   const { hooks } = host;
 
+  // A conflicting space (conflist file, subnet) is refused before anything is written; create decides again under the lock.
+  hooks.validate.tapPromise(NAME, async (ctx) => (ctx.doc.kind === 'Space' ? spaces.refusal(ctx.ref, ctx.doc) : undefined));
   hooks.create.for('Space').tapPromise(NAME, async (ctx) => spaces.ensure(ctx.ref, ctx.doc, ctx.status));
   const removeSpace = async (ctx: { ref: { path: readonly string[] }; doc: SpaceDoc; status: SpaceStatus }) => {
     const [realm, space] = ctx.ref.path;

@@ -14,7 +14,7 @@ import { readIpv4Routes } from './host-routes';
 import type { Isolation } from './isolation';
 import { parseNetworkName, spaceNetworkNames } from './naming';
 import type { ResultCache } from './result-cache';
-import type { SpaceClaim, SpaceRegistry } from './space-registry';
+import type { ClaimRequest, SpaceClaim, SpaceRegistry, StoreView } from './space-registry';
 
 export interface SpaceNetworkDeps {
   host: PluginHost;
@@ -63,7 +63,7 @@ export class SpaceNetworks {
   }
 
   /** Every stored space's claims, and which spaces exist. */
-  private async stored(): Promise<{ claims: SpaceClaim[]; existing: Set<string> }> {
+  private async stored(): Promise<StoreView> {
     const claims: SpaceClaim[] = [];
     const existing = new Set<string>();
     for (const realm of await this.d.host.state.list('Realm', [])) {
@@ -95,36 +95,63 @@ export class SpaceNetworks {
     return true;
   }
 
-  /** Create (and re-apply) of a space: claim, conflist and copy, isolation rules; sets status.network. */
-  async ensure(ref: Ref, doc: SpaceDoc, status: SpaceStatus): Promise<Undo | undefined> {
+  /**
+   * The claim a space's create makes, and the conflist file's current text. A file at the path that declares
+   * another network is never replaced: refused here.
+   */
+  private async claimRequest(ref: Ref, doc: SpaceDoc, previous: string | undefined): Promise<{ req: ClaimRequest; current: string | undefined }> {
     const [realm, space] = ref.path;
     const names = spaceNetworkNames(realm, space);
-    const me = owner(realm, space);
     const conflistPath = doc.spec.cniConfigPath ?? path.join(this.d.config.confDir, names.fileName);
-    const before = status.network;
-    const requested = doc.spec.network?.subnet;
-    if (before?.subnet && requested && Ipv4Cidr.parse(requested)?.toString() !== before.subnet) {
-      const cells = await this.attachedCells(realm, space);
-      if (cells.length) throw new KukeonError('KUKEON_E_STATE', `${formatRef(ref)}: the subnet cannot change from ${before.subnet} to ${requested} while cells are attached (${cells.join(', ')}); stop them first`, { field: 'spec.network.subnet', plugin: 'cni' });
-    }
     const current = readFileIfExists(conflistPath);
     if (current !== undefined && networkNameIn(current) !== names.network) {
       const other = parseNetworkName(networkNameIn(current) ?? '');
       const whose = other ? `space ${owner(other.realm, other.space)} already uses it` : `it declares network ${JSON.stringify(networkNameIn(current) ?? '?')}`;
       throw new KukeonError('KUKEON_E_CONFLICT', `${formatRef(ref)} would write ${conflistPath}, but ${whose}; kukeon does not replace it (set spec.cniConfigPath to another file)`, { field: 'spec.cniConfigPath', plugin: 'cni' });
     }
-    const { claims, existing } = await this.stored();
-    const subnet = await this.d.registry.claim({
-      owner: me,
+    const req: ClaimRequest = {
+      owner: owner(realm, space),
       conflistPath,
-      requested,
-      previous: before?.subnet,
+      requested: doc.spec.network?.subnet,
+      previous,
       pool: this.d.config.subnetPool,
       bridge: names.bridge,
-      stored: claims,
-      existing,
+      store: () => this.stored(),
       routes: readIpv4Routes(this.d.routesFile),
-    });
+    };
+    return { req, current };
+  }
+
+  /**
+   * Validation of a Space document: the conflict its create would meet (a conflist file, bridge or subnet that another
+   * space or a host route holds), found before anything is written. Undefined when there is none.
+   */
+  async refusal(ref: Ref, doc: SpaceDoc): Promise<KukeonError | undefined> {
+    try {
+      const saved = (await this.d.host.state.get(ref)) as SpaceDoc | undefined;
+      const { req } = await this.claimRequest(ref, doc, saved?.status?.network?.subnet);
+      await this.d.registry.preview(req);
+      return undefined;
+    } catch (err) {
+      if (err instanceof KukeonError && (err.code === 'KUKEON_E_CONFLICT' || err.code === 'KUKEON_E_INVALID')) return err;
+      throw err;
+    }
+  }
+
+  /** Create (and re-apply) of a space: claim, conflist and copy, isolation rules; sets status.network. */
+  async ensure(ref: Ref, doc: SpaceDoc, status: SpaceStatus): Promise<Undo | undefined> {
+    const [realm, space] = ref.path;
+    const names = spaceNetworkNames(realm, space);
+    const me = owner(realm, space);
+    const before = status.network;
+    const requested = doc.spec.network?.subnet;
+    if (before?.subnet && requested && Ipv4Cidr.parse(requested)?.toString() !== before.subnet) {
+      const cells = await this.attachedCells(realm, space);
+      if (cells.length) throw new KukeonError('KUKEON_E_STATE', `${formatRef(ref)}: the subnet cannot change from ${before.subnet} to ${requested} while cells are attached (${cells.join(', ')}); stop them first`, { field: 'spec.network.subnet', plugin: 'cni' });
+    }
+    const { req, current } = await this.claimRequest(ref, doc, before?.subnet);
+    const conflistPath = req.conflistPath;
+    const subnet = await this.d.registry.claim(req);
     const cidr = Ipv4Cidr.parse(subnet)!;
     const net: SpaceNetworkStatus = { subnet, gateway: cidr.host(1), bridge: names.bridge, conflistPath };
     const text = this.expected(realm, space, net);

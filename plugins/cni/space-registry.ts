@@ -27,11 +27,19 @@ export interface ClaimRequest {
   pool: string;
   /** The space's bridge: routes through it are the space's own. */
   bridge?: string;
+  /**
+   * The store's view, read inside the registry lock: a listing taken before it could miss a space another process
+   * recorded and claimed meanwhile, and dropping that space's entry would hand its subnet out twice.
+   */
+  store: () => Promise<StoreView>;
+  routes: HostRoute[];
+}
+
+export interface StoreView {
   /** Claims found in the store's statuses, the owner's own included or not. */
-  stored: SpaceClaim[];
+  claims: SpaceClaim[];
   /** Owners that exist in the store; registry entries of others are stale. Undefined: keep every entry. */
   existing?: ReadonlySet<string>;
-  routes: HostRoute[];
 }
 
 interface RegistryFile {
@@ -72,30 +80,44 @@ export class SpaceRegistry {
   async claim(req: ClaimRequest): Promise<string> {
     return this.locks.with(REGISTRY_LOCK, async () => {
       const reg = this.read();
-      if (req.existing) for (const owner of Object.keys(reg.spaces)) if (owner !== req.owner && !req.existing.has(owner)) delete reg.spaces[owner];
-      const others: SpaceClaim[] = [
-        ...Object.entries(reg.spaces).filter(([o]) => o !== req.owner).map(([owner, c]) => ({ owner, ...c })),
-        ...req.stored.filter((c) => c.owner !== req.owner),
-      ];
-      const fileHolder = others.find((c) => c.conflistPath === req.conflistPath);
-      if (fileHolder) {
-        throw new KukeonError('KUKEON_E_CONFLICT', `space ${req.owner} would write ${req.conflistPath}, which space ${fileHolder.owner} already uses (set spec.cniConfigPath to another file)`, { field: 'spec.cniConfigPath' });
-      }
-      const bridgeHolder = req.bridge ? others.find((c) => c.bridge === req.bridge) : undefined;
-      if (bridgeHolder) {
-        // 24 bits of hash after the same 5 letters: not expected to happen, but never two spaces on one bridge
-        throw new KukeonError('KUKEON_E_CONFLICT', `space ${req.owner} would use bridge ${req.bridge}, which space ${bridgeHolder.owner} already uses (rename one of the spaces)`);
-      }
-      const held = others.flatMap((c) => {
-        const cidr = c.subnet ? Ipv4Cidr.parse(c.subnet) : undefined;
-        return cidr ? [{ owner: c.owner, cidr }] : [];
-      });
-      const foreignRoutes = req.routes.filter((r) => r.iface !== req.bridge);
-      const subnet = this.choose(req, held, foreignRoutes);
+      const subnet = this.decide(reg, req, await req.store());
       reg.spaces[req.owner] = { subnet, conflistPath: req.conflistPath, ...(req.bridge ? { bridge: req.bridge } : {}) };
       this.write(reg);
       return subnet;
     }, LOCK_WAIT);
+  }
+
+  /**
+   * What claim() would decide, without recording it: validation refuses a conflicting space before anything is
+   * written. Two processes may still race past it; claim() decides again under the lock.
+   */
+  async preview(req: ClaimRequest): Promise<string> {
+    return this.locks.with(REGISTRY_LOCK, async () => this.decide(this.read(), req, await req.store()), LOCK_WAIT);
+  }
+
+  /** The owner's subnet, or the conflict that refuses it; drops entries of spaces no longer stored from `reg`. */
+  private decide(reg: RegistryFile, req: ClaimRequest, store: StoreView): string {
+    const { existing } = store;
+    if (existing) for (const owner of Object.keys(reg.spaces)) if (owner !== req.owner && !existing.has(owner)) delete reg.spaces[owner];
+    const others: SpaceClaim[] = [
+      ...Object.entries(reg.spaces).filter(([o]) => o !== req.owner).map(([owner, c]) => ({ owner, ...c })),
+      ...store.claims.filter((c) => c.owner !== req.owner),
+    ];
+    const fileHolder = others.find((c) => c.conflistPath === req.conflistPath);
+    if (fileHolder) {
+      throw new KukeonError('KUKEON_E_CONFLICT', `space ${req.owner} would write ${req.conflistPath}, which space ${fileHolder.owner} already uses (set spec.cniConfigPath to another file)`, { field: 'spec.cniConfigPath' });
+    }
+    const bridgeHolder = req.bridge ? others.find((c) => c.bridge === req.bridge) : undefined;
+    if (bridgeHolder) {
+      // 24 bits of hash after the same 5 letters: not expected to happen, but never two spaces on one bridge
+      throw new KukeonError('KUKEON_E_CONFLICT', `space ${req.owner} would use bridge ${req.bridge}, which space ${bridgeHolder.owner} already uses (rename one of the spaces)`);
+    }
+    const held = others.flatMap((c) => {
+      const cidr = c.subnet ? Ipv4Cidr.parse(c.subnet) : undefined;
+      return cidr ? [{ owner: c.owner, cidr }] : [];
+    });
+    const foreignRoutes = req.routes.filter((r) => r.iface !== req.bridge);
+    return this.choose(req, held, foreignRoutes);
   }
 
   private choose(req: ClaimRequest, held: { owner: string; cidr: Ipv4Cidr }[], routes: HostRoute[]): string {
