@@ -199,6 +199,17 @@ e2eSuite('containerd runtime', (test) => {
     assert.ok((await client.images.list(NS)).some((i) => i.name === IMAGE), 'image layers stay');
   });
 
+  test('purge kills without a grace period: a workload that ignores SIGTERM goes at once', async () => {
+    await ok(['apply', '-f', '-'], cell('deaf', sh('deaf', "trap '' TERM; while true; do sleep 0.1; done")));
+    const pid = containerYaml('deaf', 'deaf').status.pid;
+    const started = Date.now();
+    await ok(['purge', 'cell', 'deaf', ...SCOPE]);
+    const took = Date.now() - started;
+    assert.ok(took < 10_000, `purge took ${took} ms: it waited out the 10 s stop timeout instead of killing`);
+    assert.not.ok(fs.existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')), 'the workload is gone');
+    assert.not.ok((await tasks()).blog_wp_deaf_deaf, 'no task left');
+  });
+
   test('purge removes a labelled orphan that no YAML knows', async () => {
     const labels = { 'kukeon.io/realm': 'main', 'kukeon.io/space': 'blog', 'kukeon.io/stack': 'wp', 'kukeon.io/cell': 'ghost', 'kukeon.io/container': 'x', 'kukeon.io/role': 'workload' };
     await client.containers.create(NS, { id: 'blog_wp_ghost_x', labels, spec: { ociVersion: '1.0.2' } });

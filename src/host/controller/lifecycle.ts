@@ -288,7 +288,8 @@ export class Lifecycle {
         }
       };
       if (ref.kind === 'Cell') {
-        const ctx = await this.cellContext(ref, 'delete', DEFAULT_STOP, force);
+        // forced (purge, delete --force) kills at once, as `podman rm -f` does; a plain delete stops gracefully
+        const ctx = await this.cellContext(ref, 'delete', force ? KILL : DEFAULT_STOP, force);
         try {
           await guard(() => this.d.hooks.stop.for('Cell').promise({ ...ctx, phase: 'stop' }));
           for (const c of [...ctx.containers].reverse()) await guard(() => this.d.hooks.delete.for('Container').promise(this.containerContext(ctx, c)));
