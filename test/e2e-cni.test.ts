@@ -246,6 +246,11 @@ e2eSuite('cni network', (test) => {
     assert.not.ok(fs.existsSync(path.join(h.runPath, 'main', 'x-y')), 'the refused space is not stored');
     assert.not.ok('main/x-y' in JSON.parse(fs.readFileSync(path.join(h.runPath, 'run', 'cni', 'spaces.json'), 'utf8')).spaces, 'nor claimed');
     assert.not.match(await iptablesSave(), spaceNetworkNames('main', 'x-y').bridge, 'nor given rules');
+    // the same space as the implicit parent of a stack in an apply: refused before anything is written
+    const implicit = await kuke(['apply', '-f', '-'], 'apiVersion: v1beta1\nkind: Stack\nmetadata: { name: st }\nspec: { realmId: main, spaceId: x-y }\n');
+    assert.is(implicit.code, 1);
+    assert.match(implicit.stderr, /space\/main\/x-y, the implicit parent of stack\/main\/x-y\/st: .*main-x-y\.conflist.*KUKEON_E_CONFLICT/s);
+    assert.not.ok(fs.existsSync(path.join(h.runPath, 'main', 'x-y')), 'the implicit space is not stored');
     await ok(['delete', 'realm', 'main-x', '--cascade']);
     assert.not.ok(fs.existsSync(path.join(confDir(), 'main-x-y.conflist')));
   });

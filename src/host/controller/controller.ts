@@ -76,7 +76,7 @@ export class Controller {
   /** Applies a multi-document manifest; nothing is written when any document is invalid. */
   async apply(text: string, options: { dryRun?: boolean; source?: string } = {}): Promise<ApplyReport> {
     const validated = await validateInput(this.d.hooks, text, options.source ?? 'input');
-    const docs = await withParents(foldContainers(validated), this.store);
+    const docs = await withParents(foldContainers(validated), this.store, this.d.hooks);
     if (options.dryRun) return { items: [], plan: await this.plan(docs) };
     // Parents before children: one depth at a time; siblings of a depth are independent and run in parallel.
     const items: ApplyItem[] = [];

@@ -61,9 +61,11 @@ function implicitDoc(ref: Ref): AnyDoc {
 
 /**
  * Adds the missing parents (realm, space, stack) of every document, marked implicit; a Container's cell is never
- * made up. Returns the documents sorted parents first (stable within a kind).
+ * made up. The plugins' validate hook sees each made-up parent too, so a parent a backend would refuse (a space
+ * whose network collides) fails the input before anything is written. Returns the documents sorted parents
+ * first (stable within a kind).
  */
-export async function withParents(docs: ValidatedDoc[], store: StoreService): Promise<PlannedDoc[]> {
+export async function withParents(docs: ValidatedDoc[], store: StoreService, hooks: HostHooks): Promise<PlannedDoc[]> {
   const planned: PlannedDoc[] = [...docs];
   const known = new Set(docs.map((d) => formatRef(d.ref)));
   for (const d of docs) {
@@ -75,7 +77,14 @@ export async function withParents(docs: ValidatedDoc[], store: StoreService): Pr
       if (p.kind === 'Cell') {
         throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${key} does not exist; a Container document needs its cell`, { document: d.index, kind: d.doc.kind, name: d.doc.metadata.name, field: 'spec.cellId' });
       }
-      planned.push({ index: d.index, doc: implicitDoc(p), ref: p, implicit: true });
+      const doc = implicitDoc(p);
+      const refused = (await hooks.validate.promise({ doc, index: d.index, ref: p })) as KE | undefined;
+      if (refused) {
+        throw new KukeonError(refused.code, `${key}, the implicit parent of ${formatRef(d.ref)}: ${refused.message}`, {
+          ...refused.details, document: d.index, kind: d.doc.kind, name: d.doc.metadata.name,
+        });
+      }
+      planned.push({ index: d.index, doc, ref: p, implicit: true });
     }
   }
   return planned.sort((a, b) => kindDepth(a.doc.kind) - kindDepth(b.doc.kind) || KINDS.indexOf(a.doc.kind) - KINDS.indexOf(b.doc.kind));
