@@ -22,7 +22,8 @@ import { HostCommand } from '../plugins/cni/host-command';
 import { Isolation } from '../plugins/cni/isolation';
 import { spaceNetworkNames } from '../plugins/cni/naming';
 import { FileLocks } from '../src/host/file-locks';
-import { E2E_LOCK_DIR, runCommand } from './e2e/harness';
+import { runCommand } from './e2e/harness';
+import { acquireMachineLock } from './e2e/machine-lock';
 import { diffHostSnapshot, takeHostSnapshot } from './e2e/host-snapshot';
 import type { HostSnapshot } from './e2e/host-snapshot';
 import { e2eSuite } from './e2e/requirements';
@@ -31,23 +32,6 @@ import { tmpDir } from './helpers/tmp';
 const CNI_BIN = '/usr/lib/cni';
 const PLUGINS = ['bridge', 'host-local', 'portmap'];
 
-/** Holds the machine-wide e2e lock (as the harness does, same wait) until the returned function is called. */
-async function machineLock(): Promise<() => Promise<void>> {
-  const locks = new FileLocks(E2E_LOCK_DIR, { timeoutMs: Number(process.env.KUKEON_E2E_LOCK_TIMEOUT_MS) || 5 * 60_000 });
-  let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
-  let acquired!: () => void;
-  const got = new Promise<void>((r) => (acquired = r));
-  const done = locks.with('host', async () => {
-    acquired();
-    await held;
-  });
-  await Promise.race([got, done]);
-  return async () => {
-    release();
-    await done;
-  };
-}
 
 e2eSuite('cni plugins (real binaries)', (test) => {
   const id = randomBytes(3).toString('hex');
@@ -74,7 +58,7 @@ e2eSuite('cni plugins (real binaries)', (test) => {
   test.before(async () => {
     const missing = PLUGINS.filter((p) => !fs.existsSync(path.join(CNI_BIN, p)));
     if (missing.length) throw new Error(`CNI plugins missing in ${CNI_BIN}: ${missing.join(', ')}`);
-    releaseLock = await machineLock();
+    releaseLock = await acquireMachineLock();
     before = takeHostSnapshot();
     tmp = tmpDir('kukeon-cni-plugins-');
     for (const ns of [hostNs, ...Object.values(cellNs)]) {

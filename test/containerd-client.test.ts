@@ -23,9 +23,8 @@ import zlib from 'node:zlib';
 import { ContainerdClient, ContainerdError, GRPC_STATUS, isNotFound, type ContainerdEvent } from '../plugins/containerd/grpc/containerd-client';
 import { hostPlatform, imageChainId, importOciArchive, type ImportProgress } from '../plugins/containerd/image/import-oci-archive';
 import { writeTar, type TarWriteEntry } from '../plugins/containerd/image/tar-writer';
-import { FileLocks } from '../src/host/file-locks';
+import { acquireMachineLock } from './e2e/machine-lock';
 
-const E2E_LOCK_DIR = path.join(os.tmpdir(), 'kukeon-e2e-locks');
 const RUN_CONTAINERD = '/run/containerd';
 const RUN_NETNS = '/run/netns';
 const SNAPSHOTTER = 'overlayfs';
@@ -201,7 +200,7 @@ class PrivateContainerd {
 
   async start(): Promise<void> {
     const t0 = Date.now();
-    this.releaseLock = await acquireMachineLock(Number(process.env.KUKEON_E2E_LOCK_TIMEOUT_MS) || 5 * 60_000);
+    this.releaseLock = await acquireMachineLock();
     if (Date.now() - t0 > 1000) console.log(`(waited ${Date.now() - t0} ms for the machine-wide e2e lock: another e2e suite was running)`);
     this.before = {
       runContainerd: fs.existsSync(RUN_CONTAINERD),
@@ -344,23 +343,6 @@ class PrivateContainerd {
   }
 }
 
-/** The machine-wide e2e lock (shared with test/e2e's harness); resolves with its release. */
-async function acquireMachineLock(timeoutMs: number): Promise<() => Promise<void>> {
-  const locks = new FileLocks(E2E_LOCK_DIR, { timeoutMs });
-  let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
-  let acquired!: () => void;
-  const got = new Promise<void>((r) => (acquired = r));
-  const done = locks.with('host', async () => {
-    acquired();
-    await held;
-  });
-  await Promise.race([got, done]);
-  return async () => {
-    release();
-    await done;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 

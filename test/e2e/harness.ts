@@ -16,15 +16,14 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { FileLocks } from '../../src/host/file-locks';
 import { diffHostSnapshot, takeHostSnapshot, type HostSnapshot } from './host-snapshot';
+import { acquireMachineLock, machineLockTimeoutMs } from './machine-lock';
 import { cgroupMounts, findBinary, unescapeMountField } from './requirements';
 
 /** The repository root (this file runs from dist/test/e2e). */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const KUKE_BIN = path.join(REPO_ROOT, 'bin', 'kuke.js');
-/** Where harnesses take their machine-wide lock. */
-export const E2E_LOCK_DIR = path.join(os.tmpdir(), 'kukeon-e2e-locks');
+export { E2E_LOCK_DIR } from './machine-lock';
 const RUN_CONTAINERD = '/run/containerd';
 const RUN_NETNS = '/run/netns';
 /** PATH for containerd and the commands the harness runs: containerd needs runc and the shim, which live in sbin and bin. */
@@ -290,7 +289,7 @@ export class E2EHarness {
   /** Takes the machine lock and a host snapshot, makes the netns, starts containerd in it and writes the kukeon config. */
   static async start(opts: E2EHarnessOptions = {}): Promise<E2EHarness> {
     const name = (opts.name ?? 'e2e').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 24) || 'e2e';
-    const releaseLock = await acquireMachineLock(opts.lockTimeoutMs ?? (Number(process.env.KUKEON_E2E_LOCK_TIMEOUT_MS) || 5 * 60_000));
+    const releaseLock = await acquireMachineLock(opts.lockTimeoutMs ?? machineLockTimeoutMs());
     const cleanups: Array<() => void> = [];
     let harness: E2EHarness | undefined;
     try {
@@ -696,26 +695,4 @@ function restoreNetnsDir(): void {
   if (entries.length) return; // another namespace lives there now: leave it (the snapshot diff reports it)
   for (let i = 0; i < 4 && mountsUnder(RUN_NETNS).includes(RUN_NETNS); i++) spawnSync('umount', [RUN_NETNS]);
   if (mountsUnder(RUN_NETNS).length === 0) fs.rmdirSync(RUN_NETNS);
-}
-
-/** Waits for the machine-wide e2e lock; resolves with its release. */
-async function acquireMachineLock(timeoutMs: number): Promise<() => Promise<void>> {
-  const locks = new FileLocks(E2E_LOCK_DIR, { timeoutMs });
-  let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
-  let acquired!: () => void;
-  const got = new Promise<void>((r) => (acquired = r));
-  const done = locks.with(
-    'host',
-    async () => {
-      acquired();
-      await held;
-    },
-    { timeoutMs },
-  );
-  await Promise.race([got, done]);
-  return async () => {
-    release();
-    await done;
-  };
 }
