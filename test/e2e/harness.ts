@@ -23,7 +23,6 @@ import { cgroupMounts, findBinary, unescapeMountField } from './requirements';
 /** The repository root (this file runs from dist/test/e2e). */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const KUKE_BIN = path.join(REPO_ROOT, 'bin', 'kuke.js');
-export { E2E_LOCK_DIR } from './machine-lock';
 const RUN_CONTAINERD = '/run/containerd';
 const RUN_NETNS = '/run/netns';
 /** PATH for containerd and the commands the harness runs: containerd needs runc and the shim, which live in sbin and bin. */
