@@ -75,6 +75,12 @@ e2eSuite('runtime conformance (containerd)', (test) => {
     }).finally(() => h.writeConfig({}));
   };
 
+  test('an add-on whose create fails on an existing cell fails the create-idempotence case, saying why, and passes delete', async () => {
+    const report = await withAddOn({ [fixture('create-not-idempotent')]: {} }, ['create is idempotent', 'delete is idempotent']);
+    assert.equal(report.cases.map((c) => [c.name, c.ok]), [['create is idempotent', false], ['delete is idempotent', true]], formatReport(report));
+    assert.match(report.cases[0].error!, /a re-apply with a new label \(the create taps run again on the existing cell\): exit 1: .*EEXIST/);
+  });
+
   test('an add-on whose purge fails when its part is already gone fails the delete-idempotence case, saying why, and passes parts-gone', async () => {
     const report = await withAddOn({ [fixture('purge-not-idempotent')]: {} }, ['delete is idempotent', 'delete when parts are already gone']);
     assert.equal(report.cases.map((c) => [c.name, c.ok]), [['delete is idempotent', false], ['delete when parts are already gone', true]], formatReport(report));

@@ -278,6 +278,13 @@ spec:
       expect(/unchanged/.test(second.r.stdout), `the same apply again should report the cell unchanged: ${second.r.stdout.trim()}`);
       expectRunning(name, first.seen, 'after the same apply again (the same processes)');
       expectEqual((await state(name))?.status?.state, 'Ready', 'state after the second apply');
+      // An unchanged apply calls no plugin at all; a label change re-runs every create tap on the existing cell.
+      const relabelled = text.replace(`metadata: { name: ${name} }`, `metadata: { name: ${name}, labels: { conformance: relabelled } }`);
+      const third = await apply(name, relabelled);
+      if (third.r.code !== 0) fail(`a re-apply with a new label (the create taps run again on the existing cell): ${show(third.r)}`);
+      expect(relabelled !== text && /updated/.test(third.r.stdout), `a re-apply with a new label should report the cell updated: ${third.r.stdout.trim()}`);
+      expectRunning(name, first.seen, 'after a re-apply with a new label (the same processes)');
+      expectEqual((await state(name))?.status?.state, 'Ready', 'state after the re-apply with a new label');
       await del(name);
       await expectGone(name, first.seen, 'after delete');
     },
