@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
 import path from 'node:path';
 import { RUNTIME_CASES, formatReport, runRuntimeConformance, runtimeConformanceTests } from '../sdk/testkit';
+import { markerPids } from '../sdk/testkit/observe';
 import type { CellConformanceOptions } from '../sdk/testkit';
 import { E2EHarness } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
@@ -91,6 +92,19 @@ e2eSuite('runtime conformance (containerd)', (test) => {
     const report = await withAddOn({ [fixture('detach-needs-root')]: {} }, ['delete is idempotent', 'delete when parts are already gone']);
     assert.equal(report.cases.map((c) => [c.name, c.ok]), [['delete is idempotent', true], ['delete when parts are already gone', false]], formatReport(report));
     assert.match(report.cases[1].error!, /delete cell parts-gone \(kuke delete cell parts-gone .*\) failed, exit 1: .*detachNetwork: .*ENOENT/);
+  });
+
+  test('an add-on that leaves a helper in the cell\'s network namespace when a crash lost its status fails that crash case only', async () => {
+    const marker = `${8_000_000 + Math.floor(Math.random() * 999_999)}`;
+    let left: number[] = [];
+    const report = await withAddOn({ [fixture('sidecar-not-swept')]: { marker } }, ['purge after a crash after attachNetwork', 'purge after a crash after startWorkloads']).finally(() => {
+      // The residue is a real process: the test ends it.
+      left = markerPids(marker);
+      for (const pid of left) process.kill(pid, 'SIGKILL');
+    });
+    assert.equal(report.cases.map((c) => [c.name, c.ok]), [['purge after a crash after attachNetwork', false], ['purge after a crash after startWorkloads', true]], formatReport(report));
+    assert.match(report.cases[0].error!, new RegExp(`after a crash after attachNetwork and a purge, processes still in the cell's network namespace net:\\[\\d+\\]: got \\[ '\\d+ sleep ${marker}' \\]`));
+    assert.is(left.length, 1, 'the helper the purge left behind, killed by the test');
   });
 
   test('containerd holds nothing of the suite afterwards: no container, task, snapshot or namespace', async () => {
