@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CELL_START_STEPS } from '..';
 import type { CellDoc, CellStartStep, Slot } from '..';
-import { alive, cgroupDir, cgroupsOf, hasLocalAddress, interfacesOf, markerPids } from './observe';
+import { alive, cgroupDir, cgroupsOf, hasLocalAddress, interfacesOf, markerPids, processesInNetns } from './observe';
 import type { ProbeEvent } from './probe-plugin';
 import { conformanceTests, expect, expectEqual, fail, runCase } from './report';
 import type { ConformanceCase, ConformanceReport, TestFn } from './report';
@@ -165,6 +165,15 @@ spec:
     if (r.code !== 0) return undefined;
     return JSON.parse(r.stdout) as CellDoc;
   };
+  const waitNone = async <T>(list: () => T[], ms = 5_000): Promise<T[]> => {
+    const end = Date.now() + ms;
+    let left = list();
+    while (left.length && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = list();
+    }
+    return left;
+  };
   const waitDead = async (pids: number[], ms = 5_000) => {
     const end = Date.now() + ms;
     while (pids.some(alive) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
@@ -215,8 +224,14 @@ spec:
     const { r, from } = await apply(name, undefined, { KUKEON_FAILPOINTS: `conformance.after.${step}=kill` });
     expect(r.signal === 'SIGKILL' || r.code === 137, `apply with a kill after ${step}: want the kuke process killed, got ${show(r)}`);
     const seen = lastSeen(events(from), name);
+    // What a plugin started in the cell's network namespace and only recorded in the status the crash lost.
+    const cellNet = netns(seen?.root);
     await purge(name);
     await expectGone(name, seen, `after a crash after ${step} and a purge`);
+    if (cellNet && cellNet !== netns(process.pid)) {
+      const left = await waitNone(() => processesInNetns(cellNet));
+      expectEqual(left, [], `after a crash after ${step} and a purge, processes still in the cell's network namespace ${cellNet}`);
+    }
     expect((await state(name)) === undefined, `after the purge, cell ${name} is still stored`);
     await purge(name); // again: nothing left, still fine
   };
@@ -278,6 +293,13 @@ spec:
       expect(/unchanged/.test(second.r.stdout), `the same apply again should report the cell unchanged: ${second.r.stdout.trim()}`);
       expectRunning(name, first.seen, 'after the same apply again (the same processes)');
       expectEqual((await state(name))?.status?.state, 'Ready', 'state after the second apply');
+      // An unchanged apply calls no plugin at all; a label change re-runs every create tap on the existing cell.
+      const relabelled = text.replace(`metadata: { name: ${name} }`, `metadata: { name: ${name}, labels: { conformance: relabelled } }`);
+      const third = await apply(name, relabelled);
+      if (third.r.code !== 0) fail(`a re-apply with a new label (the create taps run again on the existing cell): ${show(third.r)}`);
+      expect(relabelled !== text && /updated/.test(third.r.stdout), `a re-apply with a new label should report the cell updated: ${third.r.stdout.trim()}`);
+      expectRunning(name, first.seen, 'after a re-apply with a new label (the same processes)');
+      expectEqual((await state(name))?.status?.state, 'Ready', 'state after the re-apply with a new label');
       await del(name);
       await expectGone(name, first.seen, 'after delete');
     },

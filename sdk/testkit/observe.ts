@@ -32,6 +32,21 @@ export function markerPids(marker: string): number[] {
   return out;
 }
 
+/** Live processes in the network namespace `netns` (a /proc/<pid>/ns/net link, `net:[inode]`), as `pid cmdline`. */
+export function processesInNetns(netns: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${entry}/ns/net`) !== netns || !alive(Number(entry))) continue;
+      out.push(`${entry} ${fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ')}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 /** Interfaces in the network namespace of `pid` (from /proc/<pid>/net/dev), or undefined when it is gone. */
 export function interfacesOf(pid: number | undefined): string[] | undefined {
   if (!pid) return undefined;
