@@ -123,7 +123,10 @@ export interface OciSpecContext {
 
 export interface ValidateContext {
   readonly doc: AnyDoc;
-  /** Index of the document in its input. */
+  /**
+   * Index of the document in its input. A parent that apply makes up (a realm, space or stack the input and
+   * the store lack) is validated too, with the index of the document that implied it.
+   */
   readonly index: number;
   readonly ref: Ref;
 }

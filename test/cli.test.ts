@@ -119,6 +119,13 @@ test('each command loads only when its words are in the arguments, and the table
   assert.is(names(['--help']).length, COMMAND_MODULES.reduce((n, m) => n + m.load().length, 0), 'help and typos see every command');
 });
 
+test('a mistyped verb next to a command word still gets suggestions from every command', async () => {
+  const e = kukeEnv();
+  const r = await e.runAsync(['gett', 'realm', 'p']);
+  fails(r, 2, undefined, ['Command not found'], 'a typo');
+  assert.ok(r.stderr.includes('kuke get') && r.stderr.includes('kuke apply'), r.stderr);
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // apply
 

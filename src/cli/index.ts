@@ -63,9 +63,16 @@ export async function main(argv: string[], context = { stdin: process.stdin, std
   let command;
   try {
     command = cli.process(argv, context);
-  } catch (err) {
-    context.stderr.write(cli.error(err as Error, { colored: false }));
-    return 2;
+  } catch {
+    // a usage error: say it as the full CLI would (its suggestions come from every command, not the subset)
+    const full = buildCli();
+    try {
+      command = full.process(argv, context);
+    } catch (err) {
+      context.stderr.write(full.error(err as Error, { colored: false }));
+      return 2;
+    }
+    return full.run(command, context);
   }
   return cli.run(command, context);
 }

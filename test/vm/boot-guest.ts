@@ -32,18 +32,19 @@ export function bootGuest(opts: GuestBoot): Promise<GuestConsole> {
   return new Promise((resolve, reject) => {
     const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
-    let partial = '';
+    const partial = { stdout: '', stderr: '' };
     let timedOut = false;
-    const take = (chunk: Buffer) => {
-      const parts = (partial + chunk.toString('utf8')).split(/\r?\n/);
-      partial = parts.pop() ?? '';
+    // one line buffer per stream, so a qemu message cannot split a console line
+    const take = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const parts = (partial[stream] + chunk.toString('utf8')).split(/\r?\n/);
+      partial[stream] = parts.pop() ?? '';
       for (const l of parts) {
         lines.push(l);
         opts.onLine?.(l);
       }
     };
-    qemu.stdout.on('data', take);
-    qemu.stderr.on('data', take);
+    qemu.stdout.on('data', take('stdout'));
+    qemu.stderr.on('data', take('stderr'));
     const timer = setTimeout(() => {
       timedOut = true;
       qemu.kill('SIGKILL');
@@ -54,7 +55,7 @@ export function bootGuest(opts: GuestBoot): Promise<GuestConsole> {
     });
     qemu.on('close', (code) => {
       clearTimeout(timer);
-      if (partial) lines.push(partial);
+      for (const rest of [partial.stdout, partial.stderr]) if (rest) lines.push(rest);
       resolve({ lines, exitCode: code, timedOut, ms: Date.now() - started });
     });
   });

@@ -3,7 +3,7 @@
 // module, the test image and the scenario from test/vm/guest/. Binaries are the host's own, with the shared
 // libraries ldd lists, at the same paths.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeCpio, type CpioEntry } from '../helpers/cpio-writer';
@@ -28,12 +28,16 @@ function sharedLibraries(binary: string): string[] {
   } catch {
     return []; // "not a dynamic executable" exits 1
   }
+  if (/not found/.test(out)) throw new Error(`${binary} needs libraries this machine lacks:\n${out}`);
   return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]);
 }
 
 /** The directories of kukeon's production dependencies (`npm ls --omit=dev`), relative to the repository. */
 function productionModules(repoRoot: string): string[] {
-  const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  // npm ls exits 1 on an extraneous package in a developer's tree, with the list still complete on stdout
+  const r = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = r.stdout ?? '';
+  if (!out.includes(path.join(repoRoot, 'node_modules'))) throw new Error(`npm ls --omit=dev listed no modules (exit ${r.status}): ${r.stderr}`);
   return out.split('\n').filter((l) => l.startsWith(path.join(repoRoot, 'node_modules'))).map((l) => path.relative(repoRoot, l));
 }
 
@@ -78,6 +82,7 @@ export function buildGuestInitramfs(input: GuestInitramfsInput): number {
   const list = new EntryList();
   for (const d of ['proc', 'sys', 'dev', 'tmp', 'run', 'root', 'var/lib', 'etc']) list.add({ type: 'dir', path: d, mode: d === 'tmp' ? 0o1777 : 0o755 });
 
+  if (sharedLibraries('/bin/busybox').length) throw new Error('/bin/busybox is dynamic: the guest needs a static one (Debian busybox-static)');
   list.copy('/bin/busybox');
   list.add({ type: 'symlink', path: 'bin/sh', target: 'busybox' });
   for (const name of GUEST_BINARIES) {

@@ -32,6 +32,11 @@ function findKernel(dir: string): GuestKernel | undefined {
   return { version, vmlinuz: path.join(boot, vmlinuz), overlayKo };
 }
 
+/** Whether `cacheDir` already holds the kernel (nothing to download). */
+export function hasGuestKernel(cacheDir: string): boolean {
+  return findKernel(path.join(cacheDir, 'kernel')) !== undefined;
+}
+
 /** The kernel in `cacheDir`, downloaded and extracted there first if it is not yet. */
 export function ensureGuestKernel(cacheDir: string): GuestKernel {
   const dir = path.join(cacheDir, 'kernel');

@@ -8,7 +8,7 @@ export class DeleteCommand extends BaseCommand {
   static override paths = [['delete'], ['d']];
   static override usage = Command.Usage({
     description: 'Delete a resource, or the documents of a manifest',
-    details: 'A realm, space or stack with children is refused unless `--cascade`. A cell takes its containers with it. `--force` goes on past backend errors but never orphans children.',
+    details: 'A realm, space or stack with children is refused unless `--cascade`. A cell takes its containers with it. `--force` kills containers at once and goes on past backend errors, but never orphans children.',
     examples: [['A realm and everything in it', '$0 delete realm main --cascade'], ['What a manifest created', '$0 delete -f cells.yaml']],
   });
 
@@ -16,7 +16,7 @@ export class DeleteCommand extends BaseCommand {
   name = Option.String({ required: false });
   file = Option.String('-f,--file', { description: 'Delete the documents of this manifest (- for stdin)' });
   cascade = Option.Boolean('--cascade', false, { description: 'Delete children too' });
-  force = Option.Boolean('--force', false, { description: 'Continue past backend errors' });
+  force = Option.Boolean('--force', false, { description: 'Kill containers at once (no grace period) and continue past backend errors' });
   realm = Option.String('--realm');
   space = Option.String('--space');
   stack = Option.String('--stack');

@@ -81,7 +81,7 @@ export async function withParents(docs: ValidatedDoc[], store: StoreService, hoo
       const refused = (await hooks.validate.promise({ doc, index: d.index, ref: p })) as KE | undefined;
       if (refused) {
         throw new KukeonError(refused.code, `${key}, the implicit parent of ${formatRef(d.ref)}: ${refused.message}`, {
-          ...refused.details, document: d.index, kind: d.doc.kind, name: d.doc.metadata.name,
+          ...refused.details, document: d.index, kind: d.doc.kind, name: d.doc.metadata.name, field: `spec.${p.kind.toLowerCase()}Id`,
         });
       }
       planned.push({ index: d.index, doc, ref: p, implicit: true });
