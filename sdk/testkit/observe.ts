@@ -16,35 +16,41 @@ export function alive(pid: number | undefined): boolean {
   }
 }
 
-/** Live processes whose command line is `sleep <marker>` (the kit's workloads), by pid. */
-export function markerPids(marker: string): number[] {
-  const out: number[] = [];
+/** Every live process with its command line (one pass over /proc; a process gone meanwhile is skipped). */
+export function liveProcesses(): { pid: number; argv: string[] }[] {
+  const out: { pid: number; argv: string[] }[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
+    const pid = Number(entry);
     try {
-      argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (path.basename(argv[0] ?? '') === 'sleep' && argv[1] === marker && alive(Number(entry))) out.push(Number(entry));
-  }
-  return out;
-}
-
-/** Live processes in the network namespace `netns` (a /proc/<pid>/ns/net link, `net:[inode]`), as `pid cmdline`. */
-export function processesInNetns(netns: string): string[] {
-  const out: string[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readlinkSync(`/proc/${entry}/ns/net`) !== netns || !alive(Number(entry))) continue;
-      out.push(`${entry} ${fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ')}`);
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (alive(pid)) out.push({ pid, argv });
     } catch {
       // gone meanwhile
     }
   }
   return out;
+}
+
+/** Live processes whose command line is `sleep <marker>` (the kit's workloads), by pid. */
+export function markerPids(marker: string): number[] {
+  return liveProcesses()
+    .filter(({ argv }) => path.basename(argv[0] ?? '') === 'sleep' && argv[1] === marker)
+    .map(({ pid }) => pid);
+}
+
+/** Live processes in the network namespace `netns` (a /proc/<pid>/ns/net link, `net:[inode]`), as `pid cmdline`. */
+export function processesInNetns(netns: string): string[] {
+  const inNetns = (pid: number) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/ns/net`) === netns;
+    } catch {
+      return false;
+    }
+  };
+  return liveProcesses()
+    .filter(({ pid }) => inNetns(pid))
+    .map(({ pid, argv }) => `${pid} ${argv.filter(Boolean).join(' ')}`);
 }
 
 /** Interfaces in the network namespace of `pid` (from /proc/<pid>/net/dev), or undefined when it is gone. */

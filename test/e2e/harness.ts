@@ -16,6 +16,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
+import { alive, liveProcesses } from '../../sdk/testkit/observe';
 import { diffHostSnapshot, takeHostSnapshot, type HostSnapshot } from './host-snapshot';
 import { acquireMachineLock, machineLockTimeoutMs } from './machine-lock';
 import { cgroupMounts, findBinary, unescapeMountField } from './requirements';
@@ -148,36 +149,13 @@ export function runCommand(cmd: string, args: readonly string[], opts: RunOption
   });
 }
 
-/** `state` field of /proc/<pid>/stat, or undefined when there is no such process. */
-function procState(pid: number): string | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 1).trim().split(/\s+/)[0];
-  } catch {
-    return undefined;
-  }
-}
-const running = (pid: number) => {
-  const s = procState(pid);
-  return s !== undefined && s !== 'Z' && s !== 'X';
-};
-
 /** Pids of containerd shims started for `socket` (their command line carries `-address <socket>`). */
 export function shimPids(socket: string): number[] {
-  const out: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (!path.basename(argv[0] ?? '').startsWith('containerd-shim')) continue;
+  const forSocket = (argv: string[]) => {
     const i = argv.indexOf('-address');
-    if (i >= 0 && argv[i + 1] === socket && running(Number(entry))) out.push(Number(entry));
-  }
-  return out;
+    return path.basename(argv[0] ?? '').startsWith('containerd-shim') && i >= 0 && argv[i + 1] === socket;
+  };
+  return liveProcesses().filter(({ argv }) => forSocket(argv)).map(({ pid }) => pid);
 }
 
 /** Mount points at or under `dir`, deepest first. */
@@ -641,8 +619,8 @@ export class E2EHarness {
         // already gone
       }
       const deadline = Date.now() + 2_000;
-      while (running(this.child.pid) && Date.now() < deadline) sleepSync(20);
-      if (running(this.child.pid)) {
+      while (alive(this.child.pid) && Date.now() < deadline) sleepSync(20);
+      if (alive(this.child.pid)) {
         try {
           process.kill(this.child.pid, 'SIGKILL');
         } catch {
