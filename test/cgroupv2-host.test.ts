@@ -18,15 +18,8 @@ import { CgroupTree } from '../plugins/cgroupv2/tree';
 import { writeLimits } from '../plugins/cgroupv2/write-limits';
 import type { KukeonError } from '../sdk';
 import { e2eSuite } from './e2e/requirements';
+import { waitFor } from './helpers/wait-for';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, fn: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 const caught = (fn: () => void): KukeonError => {
   try {
     fn();
@@ -93,9 +86,9 @@ e2eSuite('cgroupv2 on the host cgroup2 mount', (test) => {
     const stats = readStats(tree, `${root}/w/leaf`);
     assert.type(stats?.cpuUsageUsec, 'number', 'cpu.stat usage_usec from cgroup2');
     v2.write(`${root}/w`, 'cgroup.freeze', '1');
-    await until('frozen 1', () => v2.frozen(`${root}/w/leaf`) === true);
+    await waitFor('frozen 1', () => v2.frozen(`${root}/w/leaf`) === true, 5000, 10);
     v2.write(`${root}/w`, 'cgroup.freeze', '0');
-    await until('frozen 0', () => v2.frozen(`${root}/w/leaf`) === false);
+    await waitFor('frozen 0', () => v2.frozen(`${root}/w/leaf`) === false, 5000, 10);
     assert.equal(await tree.kill(`${root}/w`), [], 'nothing left after the kill');
     assert.is(await ended, 'SIGKILL');
     assert.is(v2.populated(`${root}/w`), false);

@@ -13,6 +13,7 @@ import { E2EHarness } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
 import { ociSchemaDir, ociSpecValidator } from './helpers/oci-schema';
+import { waitFor } from './helpers/wait-for';
 
 const IMAGE = 'docker.io/kukeon/busybox:test';
 const SCOPE = ['--realm', 'main', '--space', 'blog', '--stack', 'wp'];
@@ -45,13 +46,6 @@ e2eSuite('cgroupv2 with containerd', (test) => {
   /** `<mount>/<root>/<rel>` in every hierarchy that has it: cgroup2 and each v1 one. */
   const everywhere = (rel: string) => [unified, ...layout.v1.map((m) => m.mountPoint)].map((m) => path.join(m, root, rel)).filter((p) => fs.existsSync(p));
   const cgroupLines = (pid: number) => fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').filter(Boolean);
-  const waitFor = async (what: string, fn: () => boolean | Promise<boolean>, ms = 15_000) => {
-    const end = Date.now() + ms;
-    while (!(await fn())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
 
   test.before(async () => {
     h = await E2EHarness.start({ name: 'cgroupv2', plugins: (p) => ({ cgroupv2: { root: p.cgroupRoot } }) });
@@ -103,7 +97,7 @@ e2eSuite('cgroupv2 with containerd', (test) => {
   test('memory.max reaches runc: the limit is in the memory cgroup and a container that exceeds it is OOM-killed (137)', async () => {
     await ok(['apply', '-f', '-'], cell('hog', sh('hog', 'exec tail /dev/zero', ', resources: { memory: { max: 32Mi } }')));
     const exited = async () => JSON.parse(await ok(['get', 'container', 'hog', '--cell', 'hog', ...SCOPE, '-o', 'json'])).status;
-    await waitFor('hog to be killed', async () => (await exited()).state === 'Exited');
+    await waitFor('hog to be killed', async () => (await exited()).state === 'Exited', 15_000);
     assert.is((await exited()).exitCode, 137);
     // what runc was given: the absolute path and the limit, in a spec the OCI schema accepts
     const client = new ContainerdClient(h.socket);
@@ -165,7 +159,7 @@ e2eSuite('cgroupv2 with containerd', (test) => {
     assert.ok(fs.existsSync(`/proc/${pid}`));
     await ok(['purge', 'realm', 'main', '--cascade']);
     assert.equal(everywhere(''), [], `nothing of ${root} is left in any hierarchy`);
-    await waitFor('the workload to be gone', () => !fs.existsSync(`/proc/${pid}`) || /^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')));
+    await waitFor('the workload to be gone', () => !fs.existsSync(`/proc/${pid}`) || /^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')), 15_000);
     await ok(['purge', 'realm', 'main', '--cascade']);
   });
 });

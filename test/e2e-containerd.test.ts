@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
 import { E2EHarness } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
+import { waitFor } from './helpers/wait-for';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
 import { ociSchemaDir, ociSpecValidator } from './helpers/oci-schema';
 
@@ -45,13 +46,6 @@ e2eSuite('containerd runtime', (test) => {
   const containerYaml = (cellName: string, id: string) => YAML.parse(fs.readFileSync(path.join(h.runPath, 'main/blog/wp', cellName, 'containers', `${id}.yaml`), 'utf8'));
   const cellYaml = (cellName: string) => YAML.parse(fs.readFileSync(path.join(h.runPath, 'main/blog/wp', cellName, 'cell.yaml'), 'utf8'));
   const tasks = async () => Object.fromEntries((await client.tasks.list(NS)).map((t) => [t.id, t]));
-  const waitFor = async (what: string, fn: () => boolean | Promise<boolean>, ms = 10_000) => {
-    const end = Date.now() + ms;
-    while (!(await fn())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
 
   test.before(async () => {
     h = await E2EHarness.start();
