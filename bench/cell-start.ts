@@ -53,7 +53,16 @@ async function main(): Promise<void> {
   const cniBin = '/usr/lib/cni';
   const h = await E2EHarness.start({
     name: 'bench',
-    plugins: network ? ({ tmp }) => ({ cni: { confDir: path.join(tmp, 'cni', 'net.d'), cacheDir: path.join(tmp, 'cni', 'cache'), ipamDataDir: path.join(tmp, 'cni', 'ipam'), binDirs: [cniBin] } }) : undefined,
+    plugins: network
+      ? ({ tmp }) => ({
+          cni: {
+            confDir: path.join(tmp, 'cni', 'net.d'),
+            cacheDir: path.join(tmp, 'cni', 'cache'),
+            ipamDataDir: path.join(tmp, 'cni', 'ipam'),
+            binDirs: [cniBin],
+          },
+        })
+      : undefined,
   });
   try {
     const archive = await buildBusyboxOciFile(h.tmp);
@@ -61,7 +70,8 @@ async function main(): Promise<void> {
       const r = await h.kuke(args, { input, timeoutMs: 300_000 });
       if (r.code !== 0) throw new Error(`kuke ${args.join(' ')}: ${r.stderr}`);
     };
-    const ctr = (args: string[]) => execFileSync('nsenter', [`--net=/run/netns/${h.netns}`, 'ctr', '-a', h.socket, '-n', CTR_NS, ...args], { encoding: 'utf8' });
+    const ctr = (args: string[]) =>
+      execFileSync('nsenter', [`--net=/run/netns/${h.netns}`, 'ctr', '-a', h.socket, '-n', CTR_NS, ...args], { encoding: 'utf8' });
     await kuke(['apply', '-f', '-'], 'kind: Realm\nmetadata: { name: bench }\n');
     await kuke(['image', 'load', archive, '--realm', 'bench']);
     ctr(['images', 'import', archive]);
@@ -71,17 +81,59 @@ async function main(): Promise<void> {
 
     // The ctr side of --network: the bridge plugin alone, run as a runtime would, on the root's namespace.
     const ctrIpam = path.join(h.tmp, 'ctr-ipam');
-    const bridgeConf = JSON.stringify({ cniVersion: '1.0.0', name: 'ctr-bench', type: 'bridge', bridge: 'ctrbench0', isGateway: true, ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet: '10.91.0.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: ctrIpam } });
+    const bridgeConf = JSON.stringify({
+      cniVersion: '1.0.0',
+      name: 'ctr-bench',
+      type: 'bridge',
+      bridge: 'ctrbench0',
+      isGateway: true,
+      ipMasq: false,
+      ipam: { type: 'host-local', ranges: [[{ subnet: '10.91.0.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: ctrIpam },
+    });
     const bridgeAdd = (id: string, pid: string) =>
       execFileSync('nsenter', [`--net=/run/netns/${h.netns}`, path.join(cniBin, 'bridge')], {
         input: bridgeConf,
-        env: { ...process.env, CNI_COMMAND: 'ADD', CNI_CONTAINERID: id, CNI_NETNS: `/proc/${pid}/ns/net`, CNI_IFNAME: 'eth0', CNI_PATH: cniBin },
+        env: {
+          ...process.env,
+          CNI_COMMAND: 'ADD',
+          CNI_CONTAINERID: id,
+          CNI_NETNS: `/proc/${pid}/ns/net`,
+          CNI_IFNAME: 'eth0',
+          CNI_PATH: cniBin,
+        },
       });
     const ctrPair = (id: string) => {
-      ctr(['run', '-d', '--cgroup', `/${h.cgroupRoot}/${id}-root`, '--mount', 'type=bind,src=/usr/bin/catatonit,dst=/.kukeon/pause,options=rbind:ro', '--rootfs', rootfs, `${id}-root`, '/.kukeon/pause', '-P']);
-      const pid = ctr(['tasks', 'ls']).split('\n').find((l) => l.startsWith(`${id}-root `))!.trim().split(/\s+/)[1];
+      ctr([
+        'run',
+        '-d',
+        '--cgroup',
+        `/${h.cgroupRoot}/${id}-root`,
+        '--mount',
+        'type=bind,src=/usr/bin/catatonit,dst=/.kukeon/pause,options=rbind:ro',
+        '--rootfs',
+        rootfs,
+        `${id}-root`,
+        '/.kukeon/pause',
+        '-P',
+      ]);
+      const pid = ctr(['tasks', 'ls'])
+        .split('\n')
+        .find((l) => l.startsWith(`${id}-root `))!
+        .trim()
+        .split(/\s+/)[1];
       if (network) bridgeAdd(id, pid);
-      ctr(['run', '-d', '--cgroup', `/${h.cgroupRoot}/${id}-w`, '--with-ns', `network:/proc/${pid}/ns/net`, IMAGE, `${id}-w`, 'sleep', '300']);
+      ctr([
+        'run',
+        '-d',
+        '--cgroup',
+        `/${h.cgroupRoot}/${id}-w`,
+        '--with-ns',
+        `network:/proc/${pid}/ns/net`,
+        IMAGE,
+        `${id}-w`,
+        'sleep',
+        '300',
+      ]);
     };
     const ctrCleanup = () => {
       for (const line of ctr(['tasks', 'ls', '-q']).split('\n').filter(Boolean)) {
@@ -126,11 +178,18 @@ async function main(): Promise<void> {
       for (let i = 0; i < 20; i++) ctrPair(`q${run}-${i}`);
       twenty.ctr.push(ms(t0));
       ctrCleanup();
-      process.stderr.write(`run ${run + 1}/${runs}: single kuke ${single.kuke[run].toFixed(0)} ms, ctr ${single.ctr[run].toFixed(0)} ms; twenty kuke ${twenty.kuke[run].toFixed(0)} ms, ctr ${twenty.ctr[run].toFixed(0)} ms\n`);
+      process.stderr.write(
+        `run ${run + 1}/${runs}: single kuke ${single.kuke[run].toFixed(0)} ms, ctr ${single.ctr[run].toFixed(0)} ms; twenty kuke ${twenty.kuke[run].toFixed(0)} ms, ctr ${twenty.ctr[run].toFixed(0)} ms\n`,
+      );
     }
     const node = median(nodeStart);
-    const line = (label: string, k: number, c: number) => console.log(`${label.padEnd(40)} kukeon ${k.toFixed(0).padStart(6)} ms   ctr ${c.toFixed(0).padStart(6)} ms   ratio ${(k / c).toFixed(2)}`);
-    console.log(`\nmedians of ${runs} alternating runs (containerd ${execFileSync('containerd', ['--version'], { encoding: 'utf8' }).trim().split(' ')[2]}, runc, same private containerd${network ? '; network: kukeon with the cni plugin, ctr + bridge plugin ADD' : ''})`);
+    const line = (label: string, k: number, c: number) =>
+      console.log(
+        `${label.padEnd(40)} kukeon ${k.toFixed(0).padStart(6)} ms   ctr ${c.toFixed(0).padStart(6)} ms   ratio ${(k / c).toFixed(2)}`,
+      );
+    console.log(
+      `\nmedians of ${runs} alternating runs (containerd ${execFileSync('containerd', ['--version'], { encoding: 'utf8' }).trim().split(' ')[2]}, runc, same private containerd${network ? '; network: kukeon with the cni plugin, ctr + bridge plugin ADD' : ''})`,
+    );
     console.log(`node start (node -e 0)                   ${node.toFixed(0)} ms`);
     line('one cell to running', median(single.kuke), median(single.ctr));
     line('one cell, node start subtracted', median(single.kuke) - node, median(single.ctr));

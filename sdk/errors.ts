@@ -31,8 +31,14 @@ export const ErrorCodes = {
   KUKEON_E_CONFLICT: { exit: 1, message: 'another resource already holds this name, file or address' },
   KUKEON_E_CNI: { exit: 1, message: 'a CNI plugin failed' },
   KUKEON_E_PULL: { exit: 1, message: 'pulling an image from its registry failed' },
-  KUKEON_E_CGROUP_CONTROLLER: { exit: 1, message: "a limit needs a cgroup controller that this host's cgroup v2 does not offer or delegate; see kuke doctor" },
-  KUKEON_E_CGROUP_HYBRID: { exit: 1, message: 'this limit has no cgroup v1 equivalent, and on this hybrid host runc enforces container limits through v1; see kuke doctor' },
+  KUKEON_E_CGROUP_CONTROLLER: {
+    exit: 1,
+    message: "a limit needs a cgroup controller that this host's cgroup v2 does not offer or delegate; see kuke doctor",
+  },
+  KUKEON_E_CGROUP_HYBRID: {
+    exit: 1,
+    message: 'this limit has no cgroup v1 equivalent, and on this hybrid host runc enforces container limits through v1; see kuke doctor',
+  },
   KUKEON_E_USAGE: { exit: 2, message: 'invalid usage' },
   KUKEON_E_INTERNAL: { exit: 1, message: 'internal error' },
 } as const;

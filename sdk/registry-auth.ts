@@ -21,7 +21,10 @@ interface AuthFile {
 
 /** `docker.io`, `index.docker.io` and `https://index.docker.io/v1/` all mean Docker Hub: stored as `docker.io`. */
 export function normalizeServerAddress(server: string): string {
-  const h = server.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  const h = server
+    .trim()
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '');
   return h === 'index.docker.io' || h === 'registry-1.docker.io' ? 'docker.io' : h;
 }
 
@@ -42,7 +45,12 @@ export function readAuthFile(file: string = authFilePath()): StoredCredential[] 
 }
 
 /** Stores (or with `password` undefined, removes) the credential for `server`; the file is written 0600. */
-export function writeAuthFile(server: string, username: string | undefined, password: string | undefined, file: string = authFilePath()): void {
+export function writeAuthFile(
+  server: string,
+  username: string | undefined,
+  password: string | undefined,
+  file: string = authFilePath(),
+): void {
   let doc: AuthFile = {};
   try {
     doc = JSON.parse(fs.readFileSync(file, 'utf8')) as AuthFile;

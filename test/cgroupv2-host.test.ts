@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { CgroupFs } from '../plugins/cgroupv2/cgroup-fs';
 import { nodeCgroupSys } from '../plugins/cgroupv2/cgroup-sys';
@@ -43,7 +42,11 @@ e2eSuite('cgroupv2 on the host cgroup2 mount', (test) => {
     const ended = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
     return { pid: child.pid!, ended };
   };
-  const cgroupOf = (pid: number) => fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
+  const cgroupOf = (pid: number) =>
+    fs
+      .readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('0::'));
 
   test.after(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -63,8 +66,13 @@ e2eSuite('cgroupv2 on the host cgroup2 mount', (test) => {
     assert.equal(v2.ensure(`${root}/a/b/c`), [root, `${root}/a`, `${root}/a/b`, `${root}/a/b/c`]);
     assert.equal(v2.ensure(`${root}/a/b/c`), [], 'nothing new the second time');
     v2.ensure(`${root}/z`);
-    for (const f of ['cgroup.procs', 'cgroup.events', 'cgroup.subtree_control', 'cgroup.controllers']) assert.ok(v2.hasFile(`${root}/a/b/c`, f), f);
-    assert.throws(() => v2.rmdir(`${root}/a`), (e: NodeJS.ErrnoException) => e.code === 'EBUSY', 'the kernel refuses a parent first');
+    for (const f of ['cgroup.procs', 'cgroup.events', 'cgroup.subtree_control', 'cgroup.controllers'])
+      assert.ok(v2.hasFile(`${root}/a/b/c`, f), f);
+    assert.throws(
+      () => v2.rmdir(`${root}/a`),
+      (e: NodeJS.ErrnoException) => e.code === 'EBUSY',
+      'the kernel refuses a parent first',
+    );
     tree.remove(`${root}/a`);
     assert.not.ok(v2.exists(`${root}/a`));
     tree.removeRootIfEmpty();
@@ -114,7 +122,15 @@ e2eSuite('cgroupv2 on the host cgroup2 mount', (test) => {
     const offered = v2.controllers('');
     const missing = (['cpu', 'memory', 'pids', 'io'] as const).find((c) => !offered.includes(c));
     if (!missing) return; // a pure v2 host that offers them all: nothing to refuse here
-    const entries = limitEntries(missing === 'cpu' ? { cpu: { max: '50000 100000' } } : missing === 'memory' ? { memory: { max: 1 << 26 } } : missing === 'pids' ? { pids: { max: 10 } } : { io: { weight: 10 } });
+    const entries = limitEntries(
+      missing === 'cpu'
+        ? { cpu: { max: '50000 100000' } }
+        : missing === 'memory'
+          ? { memory: { max: 1 << 26 } }
+          : missing === 'pids'
+            ? { pids: { max: 10 } }
+            : { io: { weight: 10 } },
+    );
     const up = levelRefusal(layout, v2, entries)!;
     assert.is(up.code, 'KUKEON_E_CGROUP_CONTROLLER');
     assert.match(up.message, new RegExp(`needs the ${missing} controller.*layout ${layout.kind} \\(cgroup2 at ${layout.unified}`));

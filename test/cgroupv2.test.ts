@@ -39,11 +39,23 @@ function specRuntime(specs: Record<string, OciSpec>): Plugin<any> {
     const base = (): OciSpec => ({ ociVersion: '1.0.2-dev', linux: { resources: { devices: [{ allow: false, access: 'rwm' }] } } });
     host.hooks.cell.startRoot.tapPromise('spec-runtime', async (ctx) => {
       const root = ctx.containers.find((c) => c.metadata.name === ctx.rootId);
-      specs[`${ctx.ref.path[3]}/root`] = await host.hooks.ociSpec.promise(base(), { cell: ctx, role: 'root', container: root, containerdId: 'r', rootPid: undefined });
+      specs[`${ctx.ref.path[3]}/root`] = await host.hooks.ociSpec.promise(base(), {
+        cell: ctx,
+        role: 'root',
+        container: root,
+        containerdId: 'r',
+        rootPid: undefined,
+      });
       ctx.status.root = { pid: 4242 };
     });
     host.hooks.start.for('Container').tapPromise('spec-runtime', async (ctx) => {
-      specs[`${ctx.cell.ref.path[3]}/${ctx.doc.metadata.name}`] = await host.hooks.ociSpec.promise(base(), { cell: ctx.cell, role: 'workload', container: ctx.doc, containerdId: 'w', rootPid: 4242 });
+      specs[`${ctx.cell.ref.path[3]}/${ctx.doc.metadata.name}`] = await host.hooks.ociSpec.promise(base(), {
+        cell: ctx.cell,
+        role: 'workload',
+        container: ctx.doc,
+        containerdId: 'w',
+        rootPid: 4242,
+      });
       Object.assign(ctx.status, { state: 'Ready' });
     });
   });
@@ -61,7 +73,12 @@ async function setup(opts: FakeCgroupfsOptions = {}, table: Record<string, unkno
   const specs: Record<string, OciSpec> = {};
   const run = tmpDir();
   const plugin = cgroupv2Plugin({ sys: cg.sys, mountinfo: () => cg.mountinfo });
-  const full = await createHost({ runPath: run, env: {}, lockTimeoutMs: 2000, plugins: [{ plugin: storeYaml }, { plugin: specRuntime(specs) }, { plugin, table }] });
+  const full = await createHost({
+    runPath: run,
+    env: {},
+    lockTimeoutMs: 2000,
+    plugins: [{ plugin: storeYaml }, { plugin: specRuntime(specs) }, { plugin, table }],
+  });
   const st = full.plugins.find((p) => p.name === 'cgroupv2');
   assert.is(st?.state, 'ok', st?.reason);
   return { cg, host: full, run, specs };
@@ -109,10 +126,17 @@ test('layout: hybrid, pure v2 and v1-only mount tables; escaped mount points', (
   const hybrid = detectLayout(HYBRID_MOUNTINFO);
   assert.is(hybrid.kind, 'hybrid');
   assert.is(hybrid.unified, '/sys/fs/cgroup/unified');
-  assert.equal(hybrid.v1.map((h) => h.controllers.join(',')), ['cpu', 'cpuacct', 'memory', 'blkio', 'pids', 'name=systemd']);
+  assert.equal(
+    hybrid.v1.map((h) => h.controllers.join(',')),
+    ['cpu', 'cpuacct', 'memory', 'blkio', 'pids', 'name=systemd'],
+  );
   const v2 = detectLayout('30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n');
   assert.equal(v2, { kind: 'v2', unified: '/sys/fs/cgroup', v1: [] });
-  const v1 = detectLayout(HYBRID_MOUNTINFO.split('\n').filter((l) => !l.includes('cgroup2')).join('\n'));
+  const v1 = detectLayout(
+    HYBRID_MOUNTINFO.split('\n')
+      .filter((l) => !l.includes('cgroup2'))
+      .join('\n'),
+  );
   assert.is(v1.kind, 'v1');
   assert.is(v1.unified, undefined);
   assert.is(detectLayout('41 31 0:38 / /tmp/my\\040cg rw - cgroup2 cgroup2 rw\n').unified, '/tmp/my cg');
@@ -130,7 +154,11 @@ test('cpu.weight -> shares is the exact inverse of runc shares -> weight, over t
 
 test('container resources become OCI linux.resources; v2-only keys go to unified on pure v2 only', () => {
   const r = { cpu: { max: '20000 50000', weight: 100 }, memory: { max: 33554432, high: 16777216 }, pids: { max: 10 }, io: { weight: 50 } };
-  assert.equal(ociResources(r, false), { cpu: { period: 50000, quota: 20000, shares: weightToShares(100) }, memory: { limit: 33554432 }, pids: { limit: 10 } });
+  assert.equal(ociResources(r, false), {
+    cpu: { period: 50000, quota: 20000, shares: weightToShares(100) },
+    memory: { limit: 33554432 },
+    pids: { limit: 10 },
+  });
   assert.equal(ociResources(r, true)!.unified, { 'memory.high': '16777216', 'io.weight': '50' });
   assert.equal(ociResources({ cpu: { max: 'max' } }, false), { cpu: { period: 100000 } }, 'max sets no quota');
   assert.is(ociResources({}, true), undefined);
@@ -141,9 +169,17 @@ test('pure v2: the tree, status paths, limits written with controllers enabled o
   const report = await host.controller.apply(
     levels({ realm: '{ cpu: { max: "50000 100000" } }', space: '{ memory: { max: 1Gi } }', stack: '{ pids: { max: 100 } }' }) +
       '---\n' +
-      cell('web', '    - { id: app, image: busybox, command: sleep, resources: { memory: { max: 64Mi, high: 32Mi }, cpu: { weight: 200 } } }\n', '{ io: { weight: 300 }, memory: { high: 512Mi } }'),
+      cell(
+        'web',
+        '    - { id: app, image: busybox, command: sleep, resources: { memory: { max: 64Mi, high: 32Mi }, cpu: { weight: 200 } } }\n',
+        '{ io: { weight: 300 }, memory: { high: 512Mi } }',
+      ),
   );
-  assert.equal(report.items.filter((i) => i.action !== 'created'), [], JSON.stringify(report.items));
+  assert.equal(
+    report.items.filter((i) => i.action !== 'created'),
+    [],
+    JSON.stringify(report.items),
+  );
   // limits at each level, in that level's own files
   assert.is(cg.read('unified/kukeon/main/cpu.max'), '50000 100000');
   assert.is(cg.read('unified/kukeon/main/blog/memory.max'), String(1024 ** 3));
@@ -207,7 +243,14 @@ test('hybrid: a level limit whose controller cgroup2 lacks is refused before any
   assert.equal(cg.dirs('unified'), ['unified'], 'no cgroup was made');
   assert.equal(cg.writes, []);
   // create (not apply) goes through the same hook
-  const c = await refusal(host.controller.create({ apiVersion: 'v1beta1', kind: 'Realm', metadata: { name: 'r2' }, spec: { resources: { memory: { max: '1Gi' } } } } as never));
+  const c = await refusal(
+    host.controller.create({
+      apiVersion: 'v1beta1',
+      kind: 'Realm',
+      metadata: { name: 'r2' },
+      spec: { resources: { memory: { max: '1Gi' } } },
+    } as never),
+  );
   assert.is(c.code, 'KUKEON_E_CGROUP_CONTROLLER');
   assert.match(c.message, /memory controller/);
   await host.close();
@@ -216,14 +259,26 @@ test('hybrid: a level limit whose controller cgroup2 lacks is refused before any
 test('hybrid: container memory.high and io.weight are refused with a coded error; memory.max reaches runc without unified keys', async () => {
   const { host, specs } = await setup({ controllers: ['hugetlb'], v1: [['cpu'], ['cpuacct'], ['memory'], ['pids']] });
   await host.controller.apply(levels());
-  const high = await refusal(host.controller.apply(cell('web', '    - { id: app, image: busybox, resources: { memory: { high: 32Mi } } }\n')));
+  const high = await refusal(
+    host.controller.apply(cell('web', '    - { id: app, image: busybox, resources: { memory: { high: 32Mi } } }\n')),
+  );
   assert.is(high.code, 'KUKEON_E_CGROUP_HYBRID');
   assert.is(high.details.field, 'spec.containers[0].resources.memory.high');
   assert.match(high.describe(), /no cgroup v1 equivalent.*kuke doctor/);
   const io = await refusal(host.controller.apply(cell('web', '    - { id: app, image: busybox, resources: { io: { weight: 10 } } }\n')));
   assert.is(io.code, 'KUKEON_E_CGROUP_HYBRID');
-  await host.controller.apply(cell('web', '    - { id: app, image: busybox, resources: { memory: { max: 32Mi }, pids: { max: 20 }, cpu: { max: "25000 100000" } } }\n'));
-  assert.equal(specs['web/app'].linux!.resources, { devices: [{ allow: false, access: 'rwm' }], memory: { limit: 32 * 1024 ** 2 }, pids: { limit: 20 }, cpu: { period: 100000, quota: 25000 } });
+  await host.controller.apply(
+    cell(
+      'web',
+      '    - { id: app, image: busybox, resources: { memory: { max: 32Mi }, pids: { max: 20 }, cpu: { max: "25000 100000" } } }\n',
+    ),
+  );
+  assert.equal(specs['web/app'].linux!.resources, {
+    devices: [{ allow: false, access: 'rwm' }],
+    memory: { limit: 32 * 1024 ** 2 },
+    pids: { limit: 20 },
+    cpu: { period: 100000, quota: 25000 },
+  });
   await host.close();
 });
 
@@ -239,7 +294,10 @@ test('kernel refusals while writing become coded errors that name the controller
     }
   })();
   assert.is(enoent?.code, 'KUKEON_E_CGROUP_CONTROLLER');
-  assert.match(enoent!.message, /cannot enable memory in .*unified\/cgroup\.subtree_control: the memory controller is not available there \(ENOENT\)/);
+  assert.match(
+    enoent!.message,
+    /cannot enable memory in .*unified\/cgroup\.subtree_control: the memory controller is not available there \(ENOENT\)/,
+  );
   writeLimits(v2, 'kukeon/a', limitEntries({ cpu: { weight: 10 } }));
   assert.is(cg.read('unified/kukeon/a/cpu.weight'), '10');
   fs.rmSync(path.join(cg.unified, 'kukeon/a/cpu.max')); // a kernel without CFS bandwidth control has no cpu.max
@@ -269,8 +327,17 @@ test('kernel refusals while writing become coded errors that name the controller
 test('delete removes leaves first in cgroup2 and in the v1 hierarchies runc filled, the root last; purge kills what is left', async () => {
   const v1 = [['cpu'], ['memory'], ['name=systemd']];
   const { cg, host } = await setup({ controllers: ['hugetlb'], v1 });
-  await host.controller.apply(levels() + '---\n' + cell('web', '    - { id: app, image: busybox }\n') + '---\n' + cell('db', '    - { id: pg, image: busybox }\n'));
-  assert.equal(cg.dirs('unified/kukeon'), ['unified/kukeon', 'unified/kukeon/main', 'unified/kukeon/main/blog', 'unified/kukeon/main/blog/wp', 'unified/kukeon/main/blog/wp/db', 'unified/kukeon/main/blog/wp/web']);
+  await host.controller.apply(
+    `${levels()}---\n${cell('web', '    - { id: app, image: busybox }\n')}---\n${cell('db', '    - { id: pg, image: busybox }\n')}`,
+  );
+  assert.equal(cg.dirs('unified/kukeon'), [
+    'unified/kukeon',
+    'unified/kukeon/main',
+    'unified/kukeon/main/blog',
+    'unified/kukeon/main/blog/wp',
+    'unified/kukeon/main/blog/wp/db',
+    'unified/kukeon/main/blog/wp/web',
+  ]);
   // what runc's v1 driver leaves after its task is deleted: the cell's (and its parents') directories in every v1 hierarchy
   // (and a root leaf runc failed to remove, below the cell's own directory: only leaves-first removal gets through)
   for (const m of cg.v1Mounts) fs.mkdirSync(path.join(m.mountPoint, 'kukeon/main/blog/wp/web/web_root'), { recursive: true });
@@ -278,7 +345,8 @@ test('delete removes leaves first in cgroup2 and in the v1 hierarchies runc fill
   for (const m of cg.v1Mounts) fs.mkdirSync(path.join(m.mountPoint, 'kukeon/main/blog/wp/db'), { recursive: true });
   await host.controller.delete({ kind: 'Cell', path: ['main', 'blog', 'wp', 'web'] });
   assert.not.ok(cg.exists('unified/kukeon/main/blog/wp/web'));
-  for (const m of cg.v1Mounts) assert.not.ok(fs.existsSync(path.join(m.mountPoint, 'kukeon/main/blog/wp/web')), `${m.mountPoint}: web removed`);
+  for (const m of cg.v1Mounts)
+    assert.not.ok(fs.existsSync(path.join(m.mountPoint, 'kukeon/main/blog/wp/web')), `${m.mountPoint}: web removed`);
   assert.ok(cg.exists('unified/kukeon/main/blog/wp/db'), 'the other cell is untouched');
 
   // a process left in db (cgroup2) and one only in a v1 directory: delete refuses and names purge, purge kills both
@@ -290,9 +358,17 @@ test('delete removes leaves first in cgroup2 and in the v1 hierarchies runc fill
   await host.controller.purge({ kind: 'Realm', path: ['main'] }, { cascade: true });
   assert.equal(cg.killed.sort(), [501, 502]);
   assert.ok(cg.writes.includes('unified/kukeon/main/blog/wp/db/cgroup.kill <- 1'), 'cgroup.kill where the kernel has it');
-  assert.not.ok(cg.writes.some((w) => w.includes('cgroup.freeze')), 'no freeze needed');
+  assert.not.ok(
+    cg.writes.some((w) => w.includes('cgroup.freeze')),
+    'no freeze needed',
+  );
   assert.equal(cg.dirs('unified'), ['unified'], 'the whole tree is gone, the root included');
-  for (const m of cg.v1Mounts) assert.equal(fs.readdirSync(m.mountPoint).filter((f) => f !== 'cgroup.procs'), [], `${m.mountPoint} is clean`);
+  for (const m of cg.v1Mounts)
+    assert.equal(
+      fs.readdirSync(m.mountPoint).filter((f) => f !== 'cgroup.procs'),
+      [],
+      `${m.mountPoint} is clean`,
+    );
   // purge again: nothing left, still a success
   await host.controller.purge({ kind: 'Realm', path: ['main'] }, { cascade: true });
   await host.close();
@@ -317,7 +393,11 @@ test('a failed create takes back the cgroups it made', async () => {
       throw new Error('later tap broke');
     });
   });
-  const host = await createHost({ runPath: tmpDir(), env: {}, plugins: [{ plugin: storeYaml }, { plugin: cgroupv2Plugin({ sys: cg.sys, mountinfo: () => cg.mountinfo }) }, { plugin: breaker }] });
+  const host = await createHost({
+    runPath: tmpDir(),
+    env: {},
+    plugins: [{ plugin: storeYaml }, { plugin: cgroupv2Plugin({ sys: cg.sys, mountinfo: () => cg.mountinfo }) }, { plugin: breaker }],
+  });
   const report = await host.controller.apply(levels());
   assert.is(report.items.find((i) => i.ref.kind === 'Space')!.action, 'failed');
   assert.ok(cg.exists('unified/kukeon/main'), 'the realm, which was created, keeps its cgroup');
@@ -327,7 +407,7 @@ test('a failed create takes back the cgroups it made', async () => {
 
 test('stats: cgroup2 files where present, else the v1 hierarchies; none for a cgroup that does not exist', async () => {
   const { cg, host } = await setup({ controllers: ['hugetlb'], v1: [['cpuacct'], ['memory'], ['pids']] });
-  await host.controller.apply(levels() + '---\n' + cell('web', '    - { id: app, image: busybox }\n    - { id: idle, image: busybox }\n'));
+  await host.controller.apply(`${levels()}---\n${cell('web', '    - { id: app, image: busybox }\n    - { id: idle, image: busybox }\n')}`);
   fs.writeFileSync(path.join(cg.unified, 'kukeon/main/blog/wp/web/cpu.stat'), 'usage_usec 1500000\nuser_usec 1\nsystem_usec 2\n');
   const v1 = (m: number, rel: string, file: string, value: string) => {
     fs.mkdirSync(path.join(cg.v1Mounts[m].mountPoint, rel), { recursive: true });
@@ -376,12 +456,21 @@ test('config: root names the top directory; apply skips without a cgroup2 mount'
   assert.ok(cg.exists('unified/kukeon-test-abc/main/blog/wp'));
   assert.is(yamlAt(run, 'main/blog/wp/stack.yaml').status.cgroupPath, '/kukeon-test-abc/main/blog/wp');
   await host.close();
-  const v1only = cgroupv2Plugin({ mountinfo: () => HYBRID_MOUNTINFO.split('\n').filter((l) => !l.includes('cgroup2')).join('\n') });
+  const v1only = cgroupv2Plugin({
+    mountinfo: () =>
+      HYBRID_MOUNTINFO.split('\n')
+        .filter((l) => !l.includes('cgroup2'))
+        .join('\n'),
+  });
   const h2 = await createHost({ runPath: tmpDir(), env: {}, plugins: [{ plugin: storeYaml }, { plugin: v1only }] });
   const st = h2.plugins.find((p) => p.name === 'cgroupv2')!;
   assert.is(st.state, 'skip');
   assert.match(st.reason!, /no cgroup2 mount/);
-  const bad = await createHost({ runPath: tmpDir(), env: {}, plugins: [{ plugin: storeYaml }, { plugin: v1only, table: { root: '../etc' } }] });
+  const bad = await createHost({
+    runPath: tmpDir(),
+    env: {},
+    plugins: [{ plugin: storeYaml }, { plugin: v1only, table: { root: '../etc' } }],
+  });
   assert.is(bad.plugins.find((p) => p.name === 'cgroupv2')!.state, 'error', 'a root that is not one directory name is a config error');
   await h2.close();
   await bad.close();

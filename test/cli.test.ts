@@ -29,13 +29,25 @@ const MANIFEST_FILES = [
   'main/blog/wp/db/containers/pg.yaml',
 ].sort();
 
-const CREATED_LINES = ['realm/main created', 'space/main/blog created', 'stack/main/blog/wp created', 'cell/main/blog/wp/web created', 'cell/main/blog/wp/db created'];
+const CREATED_LINES = [
+  'realm/main created',
+  'space/main/blog created',
+  'stack/main/blog/wp created',
+  'cell/main/blog/wp/web created',
+  'cell/main/blog/wp/db created',
+];
 
 const lines = (text: string) => text.split('\n').filter((l) => l !== '');
 const readYaml = (e: KukeEnv, rel: string) => YAML.parse(fs.readFileSync(path.join(e.runPath, rel), 'utf8'));
 const exists = (e: KukeEnv, rel: string) => fs.existsSync(path.join(e.runPath, rel));
 /** The top-level entries of the run path other than kukeon's own `run/`. */
-const realmDirs = (e: KukeEnv) => (fs.existsSync(e.runPath) ? fs.readdirSync(e.runPath).filter((n) => n !== 'run').sort() : []);
+const realmDirs = (e: KukeEnv) =>
+  fs.existsSync(e.runPath)
+    ? fs
+        .readdirSync(e.runPath)
+        .filter((n) => n !== 'run')
+        .sort()
+    : [];
 /** Table rows split on the column gaps. */
 const table = (text: string) => lines(text).map((l) => l.trim().split(/\s{2,}/));
 
@@ -88,7 +100,25 @@ test('--help lists every verb; usage errors exit 2 on stderr; version and schema
     e.runAsync(['schema', 'cell']),
   ]);
   ok(help, '--help');
-  for (const verb of ['apply', 'get', 'create realm', 'create space', 'create stack', 'create cell', 'delete', 'purge', 'start', 'stop', 'kill', 'restart', 'refresh', 'plugins ls', 'doctor', 'schema', 'version']) {
+  for (const verb of [
+    'apply',
+    'get',
+    'create realm',
+    'create space',
+    'create stack',
+    'create cell',
+    'delete',
+    'purge',
+    'start',
+    'stop',
+    'kill',
+    'restart',
+    'refresh',
+    'plugins ls',
+    'doctor',
+    'schema',
+    'version',
+  ]) {
     assert.ok(help.stdout.includes(`kuke ${verb} `), `--help should list "kuke ${verb}"\n${help.stdout}`);
   }
   fails(unknown, 2, undefined, ['Command not found'], 'an unknown verb');
@@ -108,7 +138,7 @@ test('--help lists every verb; usage errors exit 2 on stderr; version and schema
   assert.ok(schema.properties.spec.properties.containers, 'the Cell schema describes spec.containers');
 });
 
-test('each command loads only when its words are in the arguments, and the table names exactly the paths\' first words', () => {
+test("each command loads only when its words are in the arguments, and the table names exactly the paths' first words", () => {
   for (const m of COMMAND_MODULES) {
     const first = new Set(m.load().flatMap((c) => (c.paths ?? []).map((p) => p[0])));
     assert.equal([...first].sort(), [...m.words].sort(), `words of ${[...first].join(', ')}`);
@@ -116,7 +146,11 @@ test('each command loads only when its words are in the arguments, and the table
   const names = (argv: string[]) => commandsFor(argv).map((c) => c.name);
   assert.equal(names(['--config', 'x.yaml', 'get', 'realms']), ['GetCommand']);
   assert.equal(names(['image', 'ls']).length, 5);
-  assert.is(names(['--help']).length, COMMAND_MODULES.reduce((n, m) => n + m.load().length, 0), 'help and typos see every command');
+  assert.is(
+    names(['--help']).length,
+    COMMAND_MODULES.reduce((n, m) => n + m.load().length, 0),
+    'help and typos see every command',
+  );
 });
 
 test('a mistyped verb next to a command word still gets suggestions from every command', async () => {
@@ -162,7 +196,7 @@ test('apply -f FILE writes exactly the seed layout: one YAML document with kind,
   assert.is(web.metadata.name, 'web');
   assert.equal(web.metadata.labels, { tier: 'front' });
   assert.equal([web.spec.realmId, web.spec.spaceId, web.spec.stackId], ['main', 'blog', 'wp']);
-  assert.is(web.spec.containers, undefined, 'cell.yaml holds the cell\'s own spec, not its containers');
+  assert.is(web.spec.containers, undefined, "cell.yaml holds the cell's own spec, not its containers");
   assert.is(web.status.state, 'Pending', 'no runtime: the cell is stored, not started');
   assert.is(readYaml(e, 'main/blog/wp/db/cell.yaml').spec.containers, undefined);
 
@@ -187,16 +221,27 @@ test('apply -f FILE writes exactly the seed layout: one YAML document with kind,
   // a second apply of the same manifest changes nothing, on screen or on disk
   const before = snapshot(e.runPath);
   const again = ok(e.run(['apply', '-f', file]), 're-apply');
-  assert.equal(lines(again.stdout), CREATED_LINES.map((l) => l.replace(' created', ' unchanged')));
+  assert.equal(
+    lines(again.stdout),
+    CREATED_LINES.map((l) => l.replace(' created', ' unchanged')),
+  );
   assert.equal(snapshot(e.runPath), before, 'an unchanged re-apply writes nothing');
 
   // a changed image updates that cell and its container file only
   const changed = MANIFEST.replace('image: "nginx:1.27"', 'image: "nginx:1.28"');
   const upd = ok(e.run(['apply', '-f', '-'], { input: changed }), 'apply of a changed image');
-  assert.equal(lines(upd.stdout), [...CREATED_LINES.slice(0, 3).map((l) => l.replace(' created', ' unchanged')), 'cell/main/blog/wp/web updated', 'cell/main/blog/wp/db unchanged']);
+  assert.equal(lines(upd.stdout), [
+    ...CREATED_LINES.slice(0, 3).map((l) => l.replace(' created', ' unchanged')),
+    'cell/main/blog/wp/web updated',
+    'cell/main/blog/wp/db unchanged',
+  ]);
   assert.is(readYaml(e, 'main/blog/wp/web/containers/nginx.yaml').spec.image, 'nginx:1.28');
   assert.is(readYaml(e, 'main/blog/wp/web/containers/sidecar.yaml').spec.image, 'busybox');
-  assert.is(snapshot(e.runPath)['main/blog/wp/db/containers/pg.yaml'], before['main/blog/wp/db/containers/pg.yaml'], 'an unchanged cell is not rewritten');
+  assert.is(
+    snapshot(e.runPath)['main/blog/wp/db/containers/pg.yaml'],
+    before['main/blog/wp/db/containers/pg.yaml'],
+    'an unchanged cell is not rewritten',
+  );
   assert.equal(listFiles(e.runPath), MANIFEST_FILES);
 });
 
@@ -215,7 +260,10 @@ spec:
   stackId: t9
   containers: [ { id: app, image: busybox } ]
 `;
-  const [fromStdin, implicit] = await Promise.all([a.runAsync(['apply', '-f', '-'], { input: MANIFEST }), b.runAsync(['apply', '-f', '-'], { input: lone })]);
+  const [fromStdin, implicit] = await Promise.all([
+    a.runAsync(['apply', '-f', '-'], { input: MANIFEST }),
+    b.runAsync(['apply', '-f', '-'], { input: lone }),
+  ]);
   assert.equal(lines(ok(fromStdin, 'apply -f -').stdout), CREATED_LINES);
   assert.equal(listFiles(a.runPath), MANIFEST_FILES);
   stdinEnv = a;
@@ -225,7 +273,13 @@ spec:
     'stack/r9/s9/t9 created (implicit parent)',
     'cell/r9/s9/t9/lone created',
   ]);
-  assert.equal(listFiles(b.runPath), ['r9/realm.yaml', 'r9/s9/space.yaml', 'r9/s9/t9/lone/cell.yaml', 'r9/s9/t9/lone/containers/app.yaml', 'r9/s9/t9/stack.yaml']);
+  assert.equal(listFiles(b.runPath), [
+    'r9/realm.yaml',
+    'r9/s9/space.yaml',
+    'r9/s9/t9/lone/cell.yaml',
+    'r9/s9/t9/lone/containers/app.yaml',
+    'r9/s9/t9/stack.yaml',
+  ]);
   assert.is(readYaml(b, 'r9/s9/t9/stack.yaml').kind, 'Stack');
 });
 
@@ -394,36 +448,68 @@ test('get prints tables, wide tables, YAML and JSON, filters by label and reads 
 
   const t = table(ok(cells, 'get cells').stdout);
   assert.equal(t[0], ['NAME', 'REALM', 'SPACE', 'STACK', 'STATE', 'AGE']);
-  assert.equal(t.slice(1).map((r) => r.slice(0, 5)), [['db', 'main', 'blog', 'wp', 'Pending'], ['web', 'main', 'blog', 'wp', 'Pending']]);
+  assert.equal(
+    t.slice(1).map((r) => r.slice(0, 5)),
+    [
+      ['db', 'main', 'blog', 'wp', 'Pending'],
+      ['web', 'main', 'blog', 'wp', 'Pending'],
+    ],
+  );
   for (const row of t.slice(1)) assert.match(row[5], /^\d+[smhd]$/);
 
   const w = table(ok(wide, 'get cells -o wide').stdout);
   assert.equal(w[0], ['NAME', 'REALM', 'SPACE', 'STACK', 'STATE', 'AGE', 'CONTAINERS', 'IP', 'REASON', 'CPU', 'MEMORY', 'PIDS']);
-  assert.equal(w.slice(1).map((r) => [r[0], r[6]]), [['db', '1'], ['web', '2']]);
+  assert.equal(
+    w.slice(1).map((r) => [r[0], r[6]]),
+    [
+      ['db', '1'],
+      ['web', '2'],
+    ],
+  );
 
   const web = JSON.parse(ok(webJson, 'get cell web -o json').stdout);
   assert.is(web.kind, 'Cell', 'a single name prints the document itself');
   assert.is(web.metadata.name, 'web');
   assert.equal(web.metadata.labels, { tier: 'front' });
-  assert.equal(web.spec.containers.map((c: { id: string }) => c.id), ['nginx', 'sidecar'], 'get reassembles the cell with its containers');
+  assert.equal(
+    web.spec.containers.map((c: { id: string }) => c.id),
+    ['nginx', 'sidecar'],
+    'get reassembles the cell with its containers',
+  );
   assert.equal(web.spec.containers[1], { id: 'sidecar', image: 'busybox', command: 'sleep', args: ['3600'] });
   assert.is(web.status.state, 'Pending');
   assert.equal(YAML.parse(ok(webYaml, 'get cell web -o yaml').stdout), web, 'YAML and JSON show the same document');
 
   const f = JSON.parse(ok(front, 'get ce -l tier=front -o json').stdout);
   assert.is(f.kind, 'List', 'a list is a List, even of one item');
-  assert.equal(f.items.map((i: { kind: string; metadata: { name: string } }) => `${i.kind}/${i.metadata.name}`), ['Cell/web']);
+  assert.equal(
+    f.items.map((i: { kind: string; metadata: { name: string } }) => `${i.kind}/${i.metadata.name}`),
+    ['Cell/web'],
+  );
 
   const rt = table(ok(realms, 'get realms').stdout);
   assert.equal(rt[0], ['NAME', 'STATE', 'AGE']);
-  assert.equal(rt.slice(1).map((r) => r.slice(0, 2)), [['main', 'Ready']]);
+  assert.equal(
+    rt.slice(1).map((r) => r.slice(0, 2)),
+    [['main', 'Ready']],
+  );
 
   const ct = table(ok(webContainers, 'get containers --cell web').stdout);
   assert.equal(ct[0], ['NAME', 'REALM', 'SPACE', 'STACK', 'CELL', 'STATE', 'RESTARTS', 'AGE']);
-  assert.equal(ct.slice(1).map((r) => [r[0], r[4]]), [['nginx', 'web'], ['sidecar', 'web']]);
+  assert.equal(
+    ct.slice(1).map((r) => [r[0], r[4]]),
+    [
+      ['nginx', 'web'],
+      ['sidecar', 'web'],
+    ],
+  );
   const all = YAML.parse(ok(allContainers, 'get co -o yaml').stdout);
   assert.is(all.kind, 'List');
-  assert.equal(all.items.map((i: { kind: string; metadata: { name: string } }) => `${i.kind}/${i.metadata.name}`).sort(), ['Container/nginx', 'Container/pg', 'Container/sidecar'], 'without --cell: every cell of the stack');
+  assert.equal(
+    all.items.map((i: { kind: string; metadata: { name: string } }) => `${i.kind}/${i.metadata.name}`).sort(),
+    ['Container/nginx', 'Container/pg', 'Container/sidecar'],
+    'without --cell: every cell of the stack',
+  );
   const pg = all.items.find((i: { metadata: { name: string } }) => i.metadata.name === 'pg');
   assert.equal([pg.spec.image, pg.spec.root, pg.spec.cellId], ['postgres:16', true, 'db']);
 
@@ -450,10 +536,32 @@ test('create refuses a missing parent and names it; then creates realm, space, s
   assert.is(ok(e.run(['create', 'realm', 'a']), 'create realm').stdout, 'realm/a created\n');
   assert.is(ok(e.run(['create', 'space', 's', '--realm', 'a']), 'create space').stdout, 'space/a/s created\n');
   assert.is(ok(e.run(['create', 'stack', 't', '--realm', 'a', '--space', 's']), 'create stack').stdout, 'stack/a/s/t created\n');
-  const cellArgs = ['create', 'cell', 'c1', '--image', 'busybox', '--command', 'sleep', '--realm', 'a', '--space', 's', '--stack', 't', '--', '3600'];
+  const cellArgs = [
+    'create',
+    'cell',
+    'c1',
+    '--image',
+    'busybox',
+    '--command',
+    'sleep',
+    '--realm',
+    'a',
+    '--space',
+    's',
+    '--stack',
+    't',
+    '--',
+    '3600',
+  ];
   assert.is(ok(e.run(cellArgs), 'create cell').stdout, 'cell/a/s/t/c1 created\n');
 
-  assert.equal(listFiles(e.runPath), ['a/realm.yaml', 'a/s/space.yaml', 'a/s/t/c1/cell.yaml', 'a/s/t/c1/containers/c1.yaml', 'a/s/t/stack.yaml']);
+  assert.equal(listFiles(e.runPath), [
+    'a/realm.yaml',
+    'a/s/space.yaml',
+    'a/s/t/c1/cell.yaml',
+    'a/s/t/c1/containers/c1.yaml',
+    'a/s/t/stack.yaml',
+  ]);
   const stored = readYaml(e, 'a/s/t/c1/cell.yaml');
   assert.is(stored.kind, 'Cell');
   assert.is(stored.status.state, 'Pending', 'created stopped: create never starts');
@@ -464,7 +572,23 @@ test('create refuses a missing parent and names it; then creates realm, space, s
   const before = snapshot(e.runPath);
   const [again, other, missingSpace] = await Promise.all([
     e.runAsync(cellArgs),
-    e.runAsync(['create', 'cell', 'c1', '--image', 'busybox', '--command', 'sleep', '--realm', 'a', '--space', 's', '--stack', 't', '--', '60']),
+    e.runAsync([
+      'create',
+      'cell',
+      'c1',
+      '--image',
+      'busybox',
+      '--command',
+      'sleep',
+      '--realm',
+      'a',
+      '--space',
+      's',
+      '--stack',
+      't',
+      '--',
+      '60',
+    ]),
     e.runAsync(['create', 'stack', 't2', '--realm', 'a', '--space', 'nope']),
   ]);
   assert.is(ok(again, 're-create cell').stdout, 'cell/a/s/t/c1 unchanged\n');
@@ -489,11 +613,18 @@ test('delete: children need --cascade; a cell takes its containers; cascade remo
 
   assert.is(ok(e.run(['delete', 'cell', 'web', ...WP]), 'delete cell web').stdout, 'cell/main/blog/wp/web deleted\n');
   assert.ok(!exists(e, 'main/blog/wp/web'), 'the cell directory is gone, containers included');
-  assert.equal(listFiles(e.runPath), MANIFEST_FILES.filter((f) => !f.includes('/web/')));
+  assert.equal(
+    listFiles(e.runPath),
+    MANIFEST_FILES.filter((f) => !f.includes('/web/')),
+  );
   fails(e.run(['delete', 'cell', 'web', ...WP]), 1, 'KUKEON_E_NOT_FOUND', ['cell/main/blog/wp/web'], 'delete of a deleted cell');
 
   const cascade = ok(e.run(['delete', 'realm', 'main', '--cascade']), 'delete realm --cascade');
-  assert.equal(lines(cascade.stdout), ['cell/main/blog/wp/db deleted', 'stack/main/blog/wp deleted', 'space/main/blog deleted', 'realm/main deleted'], 'children before parents');
+  assert.equal(
+    lines(cascade.stdout),
+    ['cell/main/blog/wp/db deleted', 'stack/main/blog/wp deleted', 'space/main/blog deleted', 'realm/main deleted'],
+    'children before parents',
+  );
   assert.equal(realmDirs(e), [], 'the whole subtree is gone');
   assert.equal(listFiles(e.runPath), []);
 });
@@ -502,7 +633,11 @@ test('delete -f FILE removes what the manifest created, children first', async (
   const e = stdinEnv ?? (await applied());
   const out = lines(ok(e.run(['delete', '-f', e.file('m.yaml', MANIFEST)]), 'delete -f').stdout);
   assert.equal(out.slice(0, 2).sort(), ['cell/main/blog/wp/db deleted', 'cell/main/blog/wp/web deleted']);
-  assert.equal(out.slice(2), ['stack/main/blog/wp deleted', 'space/main/blog deleted', 'realm/main deleted'], 'cells, then stack, space, realm');
+  assert.equal(
+    out.slice(2),
+    ['stack/main/blog/wp deleted', 'space/main/blog deleted', 'realm/main deleted'],
+    'cells, then stack, space, realm',
+  );
   assert.equal(realmDirs(e), []);
   assert.equal(listFiles(e.runPath), []);
 });
@@ -526,7 +661,12 @@ test('purge: succeeds when already gone, refuses children without --cascade, rem
   const all = e.run(['purge', 'realm', 'main', '--cascade']);
   assert.equal(realmDirs(e), [], `purge --cascade removes the subtree\n${show(all)}`);
   ok(all, 'purge realm main --cascade');
-  assert.equal(lines(all.stdout), ['cell/main/blog/wp/db purged', 'stack/main/blog/wp purged', 'space/main/blog purged', 'realm/main purged']);
+  assert.equal(lines(all.stdout), [
+    'cell/main/blog/wp/db purged',
+    'stack/main/blog/wp purged',
+    'space/main/blog purged',
+    'realm/main purged',
+  ]);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -570,7 +710,8 @@ test('plugins ls and doctor report store-yaml; an invalid store-yaml setting fai
   assert.equal(t.slice(1), [['store-yaml', VERSION, 'store', 'ok']], 'exactly the configured plugins load');
 
   ok(doctor, 'doctor');
-  for (const x of ['store-yaml', 'store.diagnose', 'store.run-path', 'store.stray-temps']) assert.ok(doctor.stdout.includes(x), `doctor shows ${x}\n${doctor.stdout}`);
+  for (const x of ['store-yaml', 'store.diagnose', 'store.run-path', 'store.stray-temps'])
+    assert.ok(doctor.stdout.includes(x), `doctor shows ${x}\n${doctor.stdout}`);
   assert.is(lines(doctor.stdout).pop(), 'ok');
   assert.is(broken.code, 1, `doctor with a run path that is a file exits 1\n${show(broken)}`);
   assert.match(broken.stdout, /store\.run-path\s+error/);
@@ -579,7 +720,9 @@ test('plugins ls and doctor report store-yaml; an invalid store-yaml setting fai
   assert.equal(JSON.parse(ok(verbose, 'get -v').stdout).items, [], '-v keeps stdout clean');
   assert.match(verbose.stderr, /kukeon:/, '-v traces on stderr');
 
-  failing.forEach((c, i) => fails(noStore[i], 1, 'KUKEON_E_NO_STORE', ['store-yaml', 'bogus'], `kuke ${c.join(' ')} with an invalid store setting`));
+  failing.forEach((c, i) =>
+    fails(noStore[i], 1, 'KUKEON_E_NO_STORE', ['store-yaml', 'bogus'], `kuke ${c.join(' ')} with an invalid store setting`),
+  );
   ok(override, '--config overrides KUKEON_CONFIG');
   assert.equal(realmDirs(bad), []);
   assert.equal(listFiles(bad.runPath), []);

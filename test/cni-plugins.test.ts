@@ -32,7 +32,6 @@ import { tmpDir } from './helpers/tmp';
 const CNI_BIN = '/usr/lib/cni';
 const PLUGINS = ['bridge', 'host-local', 'portmap'];
 
-
 e2eSuite('cni plugins (real binaries)', (test) => {
   const id = randomBytes(3).toString('hex');
   const hostNs = `kc-${id}`;
@@ -49,10 +48,25 @@ e2eSuite('cni plugins (real binaries)', (test) => {
   const listOf = (n: typeof netA) => {
     const names = spaceNetworkNames(n.realm, n.space);
     const cidr = Ipv4Cidr.parse(n.subnet)!;
-    return { names, cidr, text: buildConflist({ network: names.network, bridge: names.bridge, subnet: n.subnet, gateway: cidr.host(1), ipamDataDir: path.join(tmp, 'ipam') }) };
+    return {
+      names,
+      cidr,
+      text: buildConflist({
+        network: names.network,
+        bridge: names.bridge,
+        subnet: n.subnet,
+        gateway: cidr.host(1),
+        ipamDataDir: path.join(tmp, 'ipam'),
+      }),
+    };
   };
   const results: Record<string, CniResult> = {};
-  const params = (cell: keyof typeof cellNs, ports: unknown[] = []): AttachParams => ({ containerId: `t_cell_${cell}`, netns: `/run/netns/${cellNs[cell]}`, ifname: 'eth0', capabilityArgs: { portMappings: ports } });
+  const params = (cell: keyof typeof cellNs, ports: unknown[] = []): AttachParams => ({
+    containerId: `t_cell_${cell}`,
+    netns: `/run/netns/${cellNs[cell]}`,
+    ifname: 'eth0',
+    capabilityArgs: { portMappings: ports },
+  });
   const PORTS = [{ hostPort: 18081, containerPort: 80, protocol: 'tcp' }];
 
   test.before(async () => {
@@ -76,8 +90,13 @@ e2eSuite('cni plugins (real binaries)', (test) => {
       if (before) {
         const diff = diffHostSnapshot(before, takeHostSnapshot());
         // ip netns add may have created /run/netns itself (with a self bind mount): undo only that
-        if (diff.some((d) => d.startsWith('/run/netns: appeared')) && fs.existsSync('/run/netns') && fs.readdirSync('/run/netns').length === 0) {
-          for (let i = 0; i < 4 && fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(' /run/netns '); i++) spawnSync('umount', ['/run/netns']);
+        if (
+          diff.some((d) => d.startsWith('/run/netns: appeared')) &&
+          fs.existsSync('/run/netns') &&
+          fs.readdirSync('/run/netns').length === 0
+        ) {
+          for (let i = 0; i < 4 && fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(' /run/netns '); i++)
+            spawnSync('umount', ['/run/netns']);
           fs.rmdirSync('/run/netns');
         }
         const left = diffHostSnapshot(before, takeHostSnapshot());
@@ -140,7 +159,10 @@ e2eSuite('cni plugins (real binaries)', (test) => {
     await runner.check(list, params('b'), results.b);
     const veth = attachmentOf(results.b, 'eth0')!.hostInterface!;
     assert.is(ip('-n', hostNs, 'link', 'del', veth).status, 0);
-    const e = await runner.check(list, params('b'), results.b).then(() => undefined, (err: unknown) => err as CniError);
+    const e = await runner.check(list, params('b'), results.b).then(
+      () => undefined,
+      (err: unknown) => err as CniError,
+    );
     assert.instance(e, CniError);
     assert.is(e!.plugin, 'bridge');
     assert.is(e!.command, 'CHECK');
@@ -155,13 +177,31 @@ e2eSuite('cni plugins (real binaries)', (test) => {
     const ping = async () => (await inNs(cellNs.c, ['/bin/busybox', 'ping', '-c', '1', '-W', '1', ipA])).code === 0;
     assert.ok(await ping(), 'without rules, the host routes between the bridges');
     const iso = new Isolation(new HostCommand(['nsenter', `--net=/run/netns/${hostNs}`]), new FileLocks(path.join(tmp, 'locks')));
-    const rulesA = { owner: `t/${netA.space}`, bridge: a.names.bridge, chain: a.names.chain, subnet: netA.subnet, allow: [] as { bridge: string; from: string }[], masquerade: true };
-    const rulesC = { owner: `t/${netC.space}`, bridge: c.names.bridge, chain: c.names.chain, subnet: netC.subnet, allow: [], masquerade: true };
+    const rulesA = {
+      owner: `t/${netA.space}`,
+      bridge: a.names.bridge,
+      chain: a.names.chain,
+      subnet: netA.subnet,
+      allow: [] as { bridge: string; from: string }[],
+      masquerade: true,
+    };
+    const rulesC = {
+      owner: `t/${netC.space}`,
+      bridge: c.names.bridge,
+      chain: c.names.chain,
+      subnet: netC.subnet,
+      allow: [],
+      masquerade: true,
+    };
     await iso.apply(rulesA);
     await iso.apply(rulesC);
     await iso.apply(rulesA); // idempotent
     assert.not.ok(await ping(), 'isolated');
-    assert.is((await inNs(cellNs.c, ['/bin/busybox', 'ping', '-c', '1', '-W', '1', c.cidr.host(1)])).code, 0, 'positive control: c reaches its gateway');
+    assert.is(
+      (await inNs(cellNs.c, ['/bin/busybox', 'ping', '-c', '1', '-W', '1', c.cidr.host(1)])).code,
+      0,
+      'positive control: c reaches its gateway',
+    );
     await iso.apply({ ...rulesA, allow: [{ bridge: c.names.bridge, from: rulesC.owner }] });
     assert.ok(await ping(), 'allowed from c');
     const save = (await inNs(hostNs, ['iptables-save'])).stdout;
@@ -195,12 +235,24 @@ e2eSuite('cni plugins (real binaries)', (test) => {
     for (const b of ['bridge', 'host-local']) fs.symlinkSync(path.join(CNI_BIN, b), path.join(partial, b));
     const p = new CniRunner({ binDirs: [partial], prefix: ['nsenter', `--net=/run/netns/${hostNs}`] });
     const { names, text } = listOf(netA);
-    const e = (await p.add(CniRunner.parseList(text), params('a', PORTS)).then(() => undefined, (err: unknown) => err)) as KukeonError;
+    const e = (await p.add(CniRunner.parseList(text), params('a', PORTS)).then(
+      () => undefined,
+      (err: unknown) => err,
+    )) as KukeonError;
     assert.is(e.code, 'KUKEON_E_CNI');
     assert.match(e.message, `CNI plugin binary "portmap" not found in ${partial}`);
-    assert.equal(fs.existsSync(path.join(tmp, 'ipam', names.network)) ? fs.readdirSync(path.join(tmp, 'ipam', names.network)).filter((f) => /^\d/.test(f)) : [], [], 'no lease was taken');
+    assert.equal(
+      fs.existsSync(path.join(tmp, 'ipam', names.network))
+        ? fs.readdirSync(path.join(tmp, 'ipam', names.network)).filter((f) => /^\d/.test(f))
+        : [],
+      [],
+      'no lease was taken',
+    );
     const bad = CniRunner.parseList(text.replace(netA.subnet, '10.90.200.0/33'));
-    const err = (await runner.add(bad, params('a')).then(() => undefined, (x: unknown) => x)) as CniError;
+    const err = (await runner.add(bad, params('a')).then(
+      () => undefined,
+      (x: unknown) => x,
+    )) as CniError;
     assert.instance(err, CniError);
     assert.is(typeof err.cniCode, 'number');
     assert.match(err.message, /CNI plugin bridge ADD failed: .*\[code \d+/);

@@ -20,7 +20,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { ContainerdClient, ContainerdError, GRPC_STATUS, isNotFound, type ContainerdEvent } from '../plugins/containerd/grpc/containerd-client';
+import {
+  ContainerdClient,
+  ContainerdError,
+  GRPC_STATUS,
+  isNotFound,
+  type ContainerdEvent,
+} from '../plugins/containerd/grpc/containerd-client';
 import { hostPlatform, imageChainId, importOciArchive, type ImportProgress } from '../plugins/containerd/image/import-oci-archive';
 import { writeTar, type TarWriteEntry } from '../plugins/containerd/image/tar-writer';
 import { acquireMachineLock } from './e2e/machine-lock';
@@ -102,7 +108,11 @@ function buildFixture(tag: string): Fixture {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-      layers: layerBlobs.map((b, i) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigests[i], size: b.length })),
+      layers: layerBlobs.map((b, i) => ({
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        digest: layerDigests[i],
+        size: b.length,
+      })),
     }),
   );
   const manifestDigest = sha256(manifest);
@@ -112,7 +122,12 @@ function buildFixture(tag: string): Fixture {
       mediaType: 'application/vnd.oci.image.index.v1+json',
       manifests: [
         // a platform we are not: its manifest is not in the archive, and that is fine
-        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256('not here'), size: 8, platform: { os: 'linux', architecture: platform.architecture === 's390x' ? 'ppc64le' : 's390x' } },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: sha256('not here'),
+          size: 8,
+          platform: { os: 'linux', architecture: platform.architecture === 's390x' ? 'ppc64le' : 's390x' },
+        },
         { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestDigest, size: manifest.length, platform },
       ],
     }),
@@ -124,20 +139,48 @@ function buildFixture(tag: string): Fixture {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.index.v1+json',
     manifests: [
-      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestDigest, size: manifest.length, platform, annotations: { 'io.containerd.image.name': refOne, 'org.opencontainers.image.ref.name': `${tag}-one` } },
-      { mediaType: 'application/vnd.oci.image.index.v1+json', digest: nestedIndexDigest, size: nested.length, annotations: { 'io.containerd.image.name': refMulti } },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: manifestDigest,
+        size: manifest.length,
+        platform,
+        annotations: { 'io.containerd.image.name': refOne, 'org.opencontainers.image.ref.name': `${tag}-one` },
+      },
+      {
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        digest: nestedIndexDigest,
+        size: nested.length,
+        annotations: { 'io.containerd.image.name': refMulti },
+      },
     ],
   };
   const blob = (d: string, data: Buffer): TarWriteEntry => ({ name: `blobs/sha256/${d.slice(7)}`, data });
   const archive = writeTar([
     { name: 'blobs', type: 'directory' },
     { name: 'blobs/sha256', type: 'directory' },
-    ...[...layerBlobs.map((b, i) => blob(layerDigests[i], b)), blob(configDigest, config), blob(manifestDigest, manifest), blob(nestedIndexDigest, nested)].sort((a, b) => a.name.localeCompare(b.name)),
+    ...[
+      ...layerBlobs.map((b, i) => blob(layerDigests[i], b)),
+      blob(configDigest, config),
+      blob(manifestDigest, manifest),
+      blob(nestedIndexDigest, nested),
+    ].sort((a, b) => a.name.localeCompare(b.name)),
     { name: 'index.json', data: JSON.stringify(index) },
     { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
   ]);
   const chainId = sha256(`${diffIds[0]} ${diffIds[1]}`);
-  return { archive, refOne, refMulti, manifestDigest, nestedIndexDigest, configDigest, layerDigests, layerBlobs, diffIds, chainId, hasBusybox };
+  return {
+    archive,
+    refOne,
+    refMulti,
+    manifestDigest,
+    nestedIndexDigest,
+    configDigest,
+    layerDigests,
+    layerBlobs,
+    diffIds,
+    chainId,
+    hasBusybox,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -174,8 +217,15 @@ function relativeCgroupDirs(rel: string): string[] {
   }
   const out: string[] = [];
   for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n')) {
-    const [id, ctrls, p] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1, line.lastIndexOf(':')), line.slice(line.lastIndexOf(':') + 1)];
-    const m = id === '0' && ctrls === '' ? mounts.find((x) => x.fstype === 'cgroup2') : mounts.find((x) => x.fstype === 'cgroup' && ctrls.split(',').every((c) => x.opts.includes(c)));
+    const [id, ctrls, p] = [
+      line.slice(0, line.indexOf(':')),
+      line.slice(line.indexOf(':') + 1, line.lastIndexOf(':')),
+      line.slice(line.lastIndexOf(':') + 1),
+    ];
+    const m =
+      id === '0' && ctrls === ''
+        ? mounts.find((x) => x.fstype === 'cgroup2')
+        : mounts.find((x) => x.fstype === 'cgroup' && ctrls.split(',').every((c) => x.opts.includes(c)));
     if (m) out.push(path.join(m.mp, p, rel));
   }
   return out;
@@ -228,7 +278,10 @@ class PrivateContainerd {
       ].join('\n'),
     );
     const logFd = fs.openSync(this.logFile, 'a');
-    const child = spawn('nsenter', [`--net=/run/netns/${this.netns}`, 'containerd', '--config', config], { detached: true, stdio: ['ignore', logFd, logFd] });
+    const child = spawn('nsenter', [`--net=/run/netns/${this.netns}`, 'containerd', '--config', config], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+    });
     fs.closeSync(logFd);
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -284,7 +337,10 @@ class PrivateContainerd {
         if (!(before.dirs.runc ?? []).includes(ns) && fs.existsSync(d)) fs.rmSync(d, { recursive: true, force: true });
       }
       for (const c of this.containers) {
-        const name = crypto.createHash('sha256').update(path.join(this.socket, c.ns, c.id)).digest('hex');
+        const name = crypto
+          .createHash('sha256')
+          .update(path.join(this.socket, c.ns, c.id))
+          .digest('hex');
         if (!(before.dirs.s ?? []).includes(name)) fs.rmSync(path.join(RUN_CONTAINERD, 's', name), { force: true });
       }
       const newInS = (listDir(path.join(RUN_CONTAINERD, 's')) ?? []).filter((e) => !(before.dirs.s ?? []).includes(e));
@@ -343,20 +399,48 @@ class PrivateContainerd {
   }
 }
 
-
 // ---------------------------------------------------------------------------------------------------------------
 
 function ociSpec(args: string[], cgroupsPath: string, hostname: string): object {
-  const caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+  const caps = [
+    'CAP_CHOWN',
+    'CAP_DAC_OVERRIDE',
+    'CAP_FSETID',
+    'CAP_FOWNER',
+    'CAP_MKNOD',
+    'CAP_NET_RAW',
+    'CAP_SETGID',
+    'CAP_SETUID',
+    'CAP_SETFCAP',
+    'CAP_SETPCAP',
+    'CAP_NET_BIND_SERVICE',
+    'CAP_SYS_CHROOT',
+    'CAP_KILL',
+    'CAP_AUDIT_WRITE',
+  ];
   return {
     ociVersion: '1.0.2-dev',
-    process: { terminal: false, user: { uid: 0, gid: 0 }, args, env: ['PATH=/bin'], cwd: '/', capabilities: { bounding: caps, effective: caps, permitted: caps }, noNewPrivileges: true, oomScoreAdj: 0 },
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args,
+      env: ['PATH=/bin'],
+      cwd: '/',
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      noNewPrivileges: true,
+      oomScoreAdj: 0,
+    },
     root: { path: 'rootfs', readonly: false },
     hostname,
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+      },
       { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
@@ -408,7 +492,13 @@ async function expectGrpcError(p: Promise<unknown>, code: number, pattern?: RegE
     if (pattern) assert.match(e.message, pattern);
     return e;
   }
-  throw new assert.Assertion({ message: `expected a gRPC error ${code}`, operator: 'throws', expects: code, actual: 'resolved', generated: false });
+  throw new assert.Assertion({
+    message: `expected a gRPC error ${code}`,
+    operator: 'throws',
+    expects: code,
+    actual: 'resolved',
+    generated: false,
+  });
 }
 
 const reason = skipReason();
@@ -455,7 +545,10 @@ if (reason) {
     assert.is(overlay!.init_err, null);
     const cri = plugins.find((p) => p.id === 'cri');
     assert.not.ok(cri, 'CRI is disabled');
-    assert.ok(plugins.some((p) => p.init_err && p.init_err.message), 'skipped plugins carry init_err');
+    assert.ok(
+      plugins.some((p) => p.init_err?.message),
+      'skipped plugins carry init_err',
+    );
   });
 
   test('namespaces: create, get, list, update labels, delete; errors carry the gRPC code', async () => {
@@ -472,7 +565,11 @@ if (reason) {
     const e = await expectGrpcError(client.namespaces.get(nsEmpty), GRPC_STATUS.NOT_FOUND, /^NOT_FOUND: /);
     assert.ok(isNotFound(e));
     assert.is(e.codeName, 'NOT_FOUND');
-    await expectGrpcError(client.containers.get(ns, 'no-such-container'), GRPC_STATUS.NOT_FOUND, /NOT_FOUND: container "no-such-container"/);
+    await expectGrpcError(
+      client.containers.get(ns, 'no-such-container'),
+      GRPC_STATUS.NOT_FOUND,
+      /NOT_FOUND: container "no-such-container"/,
+    );
     // namespaced calls without a namespace are refused by containerd
     await expectGrpcError(client.images.list(''), GRPC_STATUS.FAILED_PRECONDITION, /namespace is required/);
   });
@@ -489,12 +586,20 @@ if (reason) {
     assert.ok((await client.content.read(ns, digest)).equals(data));
     assert.ok((await client.content.read(ns, digest, { offset: 100, size: 50 })).equals(data.subarray(100, 150)));
     // a second write of the same blob: ALREADY_EXISTS is success
-    const again = await client.content.write(ns, { digest, data: [data.subarray(0, 10), data.subarray(10)], size: data.length }, { lease: lease.id });
+    const again = await client.content.write(
+      ns,
+      { digest, data: [data.subarray(0, 10), data.subarray(10)], size: data.length },
+      { lease: lease.id },
+    );
     assert.is(again.existed, true);
     const updated = await client.content.update(ns, digest, { 'kukeon.io/t': '', other: 'y' });
     assert.equal(updated.labels, { other: 'y' });
     // a wrong expected digest fails on commit and leaves no ingest behind
-    await expectGrpcError(client.content.write(ns, { digest: sha256('something else'), data: Buffer.from('x') }, { lease: lease.id }), GRPC_STATUS.FAILED_PRECONDITION, /digest/);
+    await expectGrpcError(
+      client.content.write(ns, { digest: sha256('something else'), data: Buffer.from('x') }, { lease: lease.id }),
+      GRPC_STATUS.FAILED_PRECONDITION,
+      /digest/,
+    );
     assert.ok((await client.leases.listResources(ns, lease.id)).some((r) => r.type === 'content' && r.id === digest));
     await client.leases.delete(ns, lease.id);
     await client.content.delete(ns, digest);
@@ -526,11 +631,20 @@ if (reason) {
     );
     // the lease: created, present in containerd while blobs were written, deleted at the end
     const leaseEvents = events.filter((e): e is Extract<ImportProgress, { kind: 'lease' }> => e.kind === 'lease');
-    assert.equal(leaseEvents.map((e) => e.action), ['created', 'deleted']);
+    assert.equal(
+      leaseEvents.map((e) => e.action),
+      ['created', 'deleted'],
+    );
     assert.ok((await leaseSeen!).includes(leaseEvents[0].id), 'lease existed during the import');
-    assert.not.ok((await client.leases.list(ns)).some((l) => l.id === leaseEvents[0].id), 'lease gone after the import');
+    assert.not.ok(
+      (await client.leases.list(ns)).some((l) => l.id === leaseEvents[0].id),
+      'lease gone after the import',
+    );
     assert.is(events.filter((e) => e.kind === 'blob' && e.action === 'written').length, 5);
-    assert.equal(events.filter((e) => e.kind === 'layer').map((e) => (e as { action: string }).action), ['unpacked', 'unpacked', 'present', 'present']);
+    assert.equal(
+      events.filter((e) => e.kind === 'layer').map((e) => (e as { action: string }).action),
+      ['unpacked', 'unpacked', 'present', 'present'],
+    );
 
     const listed = await client.images.list(ns);
     assert.equal(listed.map((i) => i.name).sort(), [fixture.refOne, fixture.refMulti].sort());
@@ -551,7 +665,10 @@ if (reason) {
     assert.is(m['containerd.io/gc.ref.content.config'], fixture.configDigest);
     assert.is(m['containerd.io/gc.ref.content.l.0'], fixture.layerDigests[0]);
     assert.is(m['containerd.io/gc.ref.content.l.1'], fixture.layerDigests[1]);
-    assert.is((await client.content.info(ns, fixture.nestedIndexDigest)).labels['containerd.io/gc.ref.content.m.1'], fixture.manifestDigest);
+    assert.is(
+      (await client.content.info(ns, fixture.nestedIndexDigest)).labels['containerd.io/gc.ref.content.m.1'],
+      fixture.manifestDigest,
+    );
     assert.is((await client.content.info(ns, fixture.configDigest)).labels['containerd.io/gc.ref.snapshot.overlayfs'], fixture.chainId);
     assert.is((await client.content.info(ns, fixture.layerDigests[1])).labels['containerd.io/uncompressed'], fixture.diffIds[1]);
     // content reads back byte for byte
@@ -582,11 +699,21 @@ if (reason) {
       const t0 = Date.now();
       const images = await importOciArchive(client, ns, source(), { onProgress: (e) => events.push(e) });
       assert.ok(Date.now() - t0 < 5000, what);
-      assert.equal(images.map((i) => i.digest), [fixture.manifestDigest, fixture.nestedIndexDigest], what);
+      assert.equal(
+        images.map((i) => i.digest),
+        [fixture.manifestDigest, fixture.nestedIndexDigest],
+        what,
+      );
       const blobs = events.filter((e) => e.kind === 'blob');
       assert.is(blobs.length, 5, what);
-      assert.ok(blobs.every((e) => (e as { action: string }).action === 'present'), `${what}: no blob written again`);
-      assert.ok(events.filter((e) => e.kind === 'layer').every((e) => (e as { action: string }).action === 'present'), `${what}: no layer unpacked again`);
+      assert.ok(
+        blobs.every((e) => (e as { action: string }).action === 'present'),
+        `${what}: no blob written again`,
+      );
+      assert.ok(
+        events.filter((e) => e.kind === 'layer').every((e) => (e as { action: string }).action === 'present'),
+        `${what}: no layer unpacked again`,
+      );
     }
     assert.equal(await client.leases.list(ns), []);
   });
@@ -595,7 +722,20 @@ if (reason) {
     await rejects(importOciArchive(client, ns, writeTar([{ name: 'manifest.json', data: '[]' }])), /index\.json is missing/);
     const missing = writeTar([
       { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
-      { name: 'index.json', data: JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256('absent'), size: 6, annotations: { 'io.containerd.image.name': 'x/y:z' } }] }) },
+      {
+        name: 'index.json',
+        data: JSON.stringify({
+          schemaVersion: 2,
+          manifests: [
+            {
+              mediaType: 'application/vnd.oci.image.manifest.v1+json',
+              digest: sha256('absent'),
+              size: 6,
+              annotations: { 'io.containerd.image.name': 'x/y:z' },
+            },
+          ],
+        }),
+      },
     ]);
     await rejects(importOciArchive(client, ns, missing), /neither in the archive nor in containerd's content store/);
     await rejects(importOciArchive(client, ns, writeTar([{ name: '../evil', data: 'x' }])), /escapes the archive/);
@@ -606,7 +746,8 @@ if (reason) {
     // deleting a lease with sync=true runs the garbage collector before returning
     const l = await client.leases.create(ns);
     await client.leases.delete(ns, l.id, true);
-    for (const d of [fixture.manifestDigest, fixture.nestedIndexDigest, fixture.configDigest, ...fixture.layerDigests]) assert.ok(await client.content.stat(ns, d), `${d} kept`);
+    for (const d of [fixture.manifestDigest, fixture.nestedIndexDigest, fixture.configDigest, ...fixture.layerDigests])
+      assert.ok(await client.content.stat(ns, d), `${d} kept`);
     assert.ok(await client.snapshots.tryStat(ns, SNAPSHOTTER, fixture.chainId), 'snapshot kept');
   });
 
@@ -630,7 +771,18 @@ if (reason) {
       ctd.containers.push({ ns, id });
       const log = path.join(ctd.tmp, `${id}.log`);
       const mounts = await client.snapshots.prepare(ns, SNAPSHOTTER, id, chainId, {}, { lease: lease.id });
-      await client.containers.create(ns, { id, image: fixture.refOne, spec: ociSpec(args, `${cgParent}/${id}`, id), snapshotter: SNAPSHOTTER, snapshot_key: id, labels: { 'kukeon.io/test': 'yes' } }, { lease: lease.id });
+      await client.containers.create(
+        ns,
+        {
+          id,
+          image: fixture.refOne,
+          spec: ociSpec(args, `${cgParent}/${id}`, id),
+          snapshotter: SNAPSHOTTER,
+          snapshot_key: id,
+          labels: { 'kukeon.io/test': 'yes' },
+        },
+        { lease: lease.id },
+      );
       const created = await client.tasks.create(ns, { container_id: id, rootfs: mounts, stdout: `file://${log}`, stderr: `file://${log}` });
       assert.ok(created.pid > 0);
       assert.is((await client.tasks.get(ns, id)).status, 'CREATED');
@@ -647,7 +799,10 @@ if (reason) {
     assert.equal(c1.labels, { 'kukeon.io/test': 'yes', extra: '1' });
     assert.is(c1.runtime?.name, 'io.containerd.runc.v2');
     assert.is(JSON.parse(c1.spec!.value.toString()).hostname, id1);
-    assert.equal((await client.containers.list(ns, ['labels.extra==1'])).map((c) => c.id), [id1]);
+    assert.equal(
+      (await client.containers.list(ns, ['labels.extra==1'])).map((c) => c.id),
+      [id1],
+    );
     // without paths only the fields given are replaced: the spec stays
     await client.containers.update(ns, { id: id1, labels: { only: 'this' } });
     const c1b = await client.containers.get(ns, id1);
@@ -684,7 +839,17 @@ if (reason) {
     await pump; // ends normally after cancel()
 
     const topics = seen.map((e) => e.topic);
-    for (const t of ['/snapshot/prepare', '/containers/create', '/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete', '/containers/delete', '/snapshot/remove']) assert.ok(topics.includes(t), `event ${t} in ${topics.join(' ')}`);
+    for (const t of [
+      '/snapshot/prepare',
+      '/containers/create',
+      '/tasks/create',
+      '/tasks/start',
+      '/tasks/exit',
+      '/tasks/delete',
+      '/containers/delete',
+      '/snapshot/remove',
+    ])
+      assert.ok(topics.includes(t), `event ${t} in ${topics.join(' ')}`);
     const exit1 = seen.find((e) => e.topic === '/tasks/exit' && (e.payload as { container_id?: string } | undefined)?.container_id === id1);
     assert.ok(exit1, 'TaskExit of c1 decoded');
     assert.is(exit1!.type, 'containerd.events.TaskExit');

@@ -23,9 +23,17 @@ test('containerd ids are readable when they fit 76 characters, else k- and 16 he
 
 test('namespaces, labels and label filters', () => {
   assert.is(namespaceOf('main'), 'kukeon-main');
-  assert.is(namespaceOf('main', { apiVersion: 'v1beta1', kind: 'Realm', metadata: { name: 'main' }, spec: { namespace: 'shared' } }), 'shared');
+  assert.is(
+    namespaceOf('main', { apiVersion: 'v1beta1', kind: 'Realm', metadata: { name: 'main' }, spec: { namespace: 'shared' } }),
+    'shared',
+  );
   assert.equal(labelsFor(CELL, 'nginx', 'workload'), {
-    'kukeon.io/realm': 'main', 'kukeon.io/space': 'blog', 'kukeon.io/stack': 'wp', 'kukeon.io/cell': 'web', 'kukeon.io/container': 'nginx', 'kukeon.io/role': 'workload',
+    'kukeon.io/realm': 'main',
+    'kukeon.io/space': 'blog',
+    'kukeon.io/stack': 'wp',
+    'kukeon.io/cell': 'web',
+    'kukeon.io/container': 'nginx',
+    'kukeon.io/role': 'workload',
   });
   assert.is(labelFilter(['main', 'blog']), 'labels."kukeon.io/realm"==main,labels."kukeon.io/space"==blog');
 });
@@ -40,7 +48,15 @@ test('command replaces the entrypoint and args the cmd, as Kubernetes does', () 
 });
 
 test('the synthesized root: pause binary, own namespaces, read-only empty rootfs, no image', () => {
-  const spec = runtimeSpec({ role: 'root', container: undefined, image: undefined, cellPath: CELL, etcDir: '/x/etc', pauseBinary: '/usr/bin/catatonit', rootfsPath: '/x/rootfs' });
+  const spec = runtimeSpec({
+    role: 'root',
+    container: undefined,
+    image: undefined,
+    cellPath: CELL,
+    etcDir: '/x/etc',
+    pauseBinary: '/usr/bin/catatonit',
+    rootfsPath: '/x/rootfs',
+  });
   assert.equal(spec.process!.args, [PAUSE_PATH, '-P']);
   assert.equal(spec.root, { path: '/x/rootfs', readonly: true });
   assert.equal(spec.linux!.namespaces!.map((n) => n.type).sort(), ['ipc', 'mount', 'network', 'pid', 'uts']);
@@ -60,9 +76,15 @@ test('a workload joins the root network, IPC and UTS namespaces and keeps its ow
   });
   const ns = Object.fromEntries(spec.linux!.namespaces!.map((n) => [n.type, n.path]));
   assert.equal(ns, { pid: undefined, mount: undefined, network: '/proc/4242/ns/net', ipc: '/proc/4242/ns/ipc', uts: '/proc/4242/ns/uts' });
-  assert.is(spec.hostname, undefined, 'the UTS namespace is the root\'s');
+  assert.is(spec.hostname, undefined, "the UTS namespace is the root's");
   const env = spec.process!.env!;
-  assert.ok(env.includes('FOO=user') && env.includes('BAR=image') && env.includes('PATH=/custom') && env.includes('KUKEON_CELL_NAME=web') && env.includes('KUKEON_CONTAINER_ID=a'));
+  assert.ok(
+    env.includes('FOO=user') &&
+      env.includes('BAR=image') &&
+      env.includes('PATH=/custom') &&
+      env.includes('KUKEON_CELL_NAME=web') &&
+      env.includes('KUKEON_CONTAINER_ID=a'),
+  );
   assert.equal(spec.process!.user, { uid: 1000, gid: 1001 });
   assert.is(spec.process!.cwd, '/srv');
   assert.is(spec.process!.noNewPrivileges, true);
@@ -70,12 +92,29 @@ test('a workload joins the root network, IPC and UTS namespaces and keeps its ow
   const nofile = spec.process!.rlimits!.find((r) => r.type === 'RLIMIT_NOFILE')!;
   assert.ok(nofile.hard <= hardNofile() && nofile.soft <= nofile.hard);
   for (const dest of ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf']) {
-    assert.ok(spec.mounts!.some((m) => m.destination === dest), dest);
+    assert.ok(
+      spec.mounts!.some((m) => m.destination === dest),
+      dest,
+    );
   }
   assert.ok(spec.mounts!.find((m) => m.destination === '/sys')!.options!.includes('ro'));
   assert.is(spec.linux!.cgroupsPath, undefined, 'cgroupsPath belongs to the cgroups slot');
-  assert.throws(() => runtimeSpec({ role: 'workload', container: { id: 'a', image: 'x', command: 'true' }, image: {}, cellPath: CELL, etcDir: '/x' }), /root container running first/);
-  assert.throws(() => runtimeSpec({ role: 'workload', container: { id: 'a', image: 'x', command: 'true' }, image: { User: 'www-data' }, cellPath: CELL, etcDir: '/x', rootPid: 1 }), /not numeric/);
+  assert.throws(
+    () => runtimeSpec({ role: 'workload', container: { id: 'a', image: 'x', command: 'true' }, image: {}, cellPath: CELL, etcDir: '/x' }),
+    /root container running first/,
+  );
+  assert.throws(
+    () =>
+      runtimeSpec({
+        role: 'workload',
+        container: { id: 'a', image: 'x', command: 'true' },
+        image: { User: 'www-data' },
+        cellPath: CELL,
+        etcDir: '/x',
+        rootPid: 1,
+      }),
+    /not numeric/,
+  );
 });
 
 test('generated hosts file: localhost, and the cell IP once known', () => {

@@ -29,7 +29,8 @@ spec:
 ${containers}`;
 /** A workload that ends on SIGTERM at once (a shell as pid 1 would otherwise ignore it until stop's timeout). */
 const SLEEPER = 'trap "exit 0" TERM; sleep 300 & wait';
-const sh = (id: string, script: string, extra = '') => `    - { id: ${id}, image: "${IMAGE}", command: sh, args: ["-c", ${JSON.stringify(script)}]${extra} }\n`;
+const sh = (id: string, script: string, extra = '') =>
+  `    - { id: ${id}, image: "${IMAGE}", command: sh, args: ["-c", ${JSON.stringify(script)}]${extra} }\n`;
 
 e2eSuite('cgroupv2 with containerd', (test) => {
   const layout = detectLayout(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
@@ -44,7 +45,8 @@ e2eSuite('cgroupv2 with containerd', (test) => {
   };
   const yamlOf = (rel: string) => YAML.parse(fs.readFileSync(path.join(h.runPath, rel), 'utf8'));
   /** `<mount>/<root>/<rel>` in every hierarchy that has it: cgroup2 and each v1 one. */
-  const everywhere = (rel: string) => [unified, ...layout.v1.map((m) => m.mountPoint)].map((m) => path.join(m, root, rel)).filter((p) => fs.existsSync(p));
+  const everywhere = (rel: string) =>
+    [unified, ...layout.v1.map((m) => m.mountPoint)].map((m) => path.join(m, root, rel)).filter((p) => fs.existsSync(p));
   const cgroupLines = (pid: number) => fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').filter(Boolean);
 
   test.before(async () => {
@@ -61,7 +63,8 @@ e2eSuite('cgroupv2 with containerd', (test) => {
 
   test('realm, space, stack and cell cgroups at the tree paths, status.cgroupPath persisted, containers under <cell>_root and <container>', async () => {
     await ok(['apply', '-f', '-'], cell('web', sh('a', SLEEPER)));
-    for (const rel of ['main', 'main/blog', 'main/blog/wp', 'main/blog/wp/web']) assert.ok(fs.existsSync(path.join(unified, root, rel)), `${unified}/${root}/${rel}`);
+    for (const rel of ['main', 'main/blog', 'main/blog/wp', 'main/blog/wp/web'])
+      assert.ok(fs.existsSync(path.join(unified, root, rel)), `${unified}/${root}/${rel}`);
     assert.is(yamlOf('main/realm.yaml').status.cgroupPath, `/${root}/main`);
     assert.is(yamlOf('main/blog/space.yaml').status.cgroupPath, `/${root}/main/blog`);
     assert.is(yamlOf('main/blog/wp/stack.yaml').status.cgroupPath, `/${root}/main/blog/wp`);
@@ -74,13 +77,20 @@ e2eSuite('cgroupv2 with containerd', (test) => {
     assert.ok(rootLines.includes(`0::/${root}/main/blog/wp/web/web_root`), rootLines.join(' | '));
     const aLines = cgroupLines(a.pid);
     assert.ok(aLines.includes(`0::/${root}/main/blog/wp/web/a`), aLines.join(' | '));
-    if (layout.kind === 'hybrid') assert.ok(aLines.some((l) => /^\d+:memory:/.test(l) && l.endsWith(`:/${root}/main/blog/wp/web/a`)), aLines.join(' | '));
+    if (layout.kind === 'hybrid')
+      assert.ok(
+        aLines.some((l) => /^\d+:memory:/.test(l) && l.endsWith(`:/${root}/main/blog/wp/web/a`)),
+        aLines.join(' | '),
+      );
     // stats: live from the cgroups (memory and pids from the v1 hierarchies on a hybrid host)
     const got = JSON.parse(await ok(['get', 'container', 'a', '--cell', 'web', ...SCOPE, '-o', 'json']));
     assert.ok(got.status.stats.pidsCurrent >= 1, JSON.stringify(got.status.stats));
     assert.ok(got.status.stats.memoryCurrent > 0, JSON.stringify(got.status.stats));
     assert.type(got.status.stats.cpuUsageUsec, 'number');
-    const wide = (await ok(['get', 'cells', ...SCOPE, '-o', 'wide'])).trim().split('\n').map((l) => l.trim().split(/\s+/));
+    const wide = (await ok(['get', 'cells', ...SCOPE, '-o', 'wide']))
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/));
     const cols = wide[0];
     const row = wide.find((r) => r[0] === 'web')!;
     assert.match(row[cols.indexOf('CPU')], /^\d+\.\d\ds$/);
@@ -126,7 +136,9 @@ e2eSuite('cgroupv2 with containerd', (test) => {
 
   test('limits this host cannot honour are refused before anything is written; doctor explains the layout', async () => {
     const doctor = JSON.parse((await h.kuke(['doctor', '-o', 'json'])).stdout);
-    const f = Object.fromEntries(doctor.findings.filter((x: { service: string }) => x.service === 'cgroups.diagnose').map((x: { check: string }) => [x.check, x]));
+    const f = Object.fromEntries(
+      doctor.findings.filter((x: { service: string }) => x.service === 'cgroups.diagnose').map((x: { check: string }) => [x.check, x]),
+    );
     assert.match(f.layout.detail, new RegExp(`^${layout.kind}: cgroup2 at ${unified}`));
     assert.match(f.controllers.detail, new RegExp(`${unified} offers: `));
     const offered = fs.readFileSync(path.join(unified, 'cgroup.controllers'), 'utf8').split(/\s+/);
@@ -135,7 +147,10 @@ e2eSuite('cgroupv2 with containerd', (test) => {
     const stack = `apiVersion: v1beta1\nkind: Stack\nmetadata: { name: capped }\nspec: { realmId: main, spaceId: blog, resources: { cpu: { max: "50000 100000" } } }\n`;
     const r = await h.kuke(['apply', '-f', '-'], { input: stack });
     assert.is(r.code, 1);
-    assert.match(r.stderr, /spec\.resources\.cpu\.max needs the cpu controller.*layout (hybrid|v2) \(cgroup2 at .* offers: .*\).*\[KUKEON_E_CGROUP_CONTROLLER\]/);
+    assert.match(
+      r.stderr,
+      /spec\.resources\.cpu\.max needs the cpu controller.*layout (hybrid|v2) \(cgroup2 at .* offers: .*\).*\[KUKEON_E_CGROUP_CONTROLLER\]/,
+    );
     assert.not.ok(fs.existsSync(path.join(h.runPath, 'main/blog/capped')), 'not stored');
     assert.equal(everywhere('main/blog/capped'), [], 'no cgroup made');
     if (layout.kind !== 'hybrid') return;
@@ -159,7 +174,11 @@ e2eSuite('cgroupv2 with containerd', (test) => {
     assert.ok(fs.existsSync(`/proc/${pid}`));
     await ok(['purge', 'realm', 'main', '--cascade']);
     assert.equal(everywhere(''), [], `nothing of ${root} is left in any hierarchy`);
-    await waitFor('the workload to be gone', () => !fs.existsSync(`/proc/${pid}`) || /^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')), 15_000);
+    await waitFor(
+      'the workload to be gone',
+      () => !fs.existsSync(`/proc/${pid}`) || /^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')),
+      15_000,
+    );
     await ok(['purge', 'realm', 'main', '--cascade']);
   });
 });

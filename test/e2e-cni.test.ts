@@ -20,7 +20,8 @@ const missing = ['bridge', 'host-local', 'portmap'].filter((b) => !fs.existsSync
 if (missing.length) process.env.KUKEON_E2E_CNI_MISSING = missing.join(', ');
 
 /** A container that sleeps and exits at once on SIGTERM (a bare `sleep` as PID 1 ignores it: stop would wait 10 s). */
-const sleeper = (id: string, extra = '') => `    - { id: ${id}, image: "${IMAGE}", command: sh, args: ["-c", "trap 'exit 0' TERM; sleep 300 & wait"]${extra} }\n`;
+const sleeper = (id: string, extra = '') =>
+  `    - { id: ${id}, image: "${IMAGE}", command: sh, args: ["-c", "trap 'exit 0' TERM; sleep 300 & wait"]${extra} }\n`;
 
 function cell(space: string, name: string, containers: string): string {
   return `apiVersion: v1beta1
@@ -52,16 +53,25 @@ e2eSuite('cni network', (test) => {
   /** Runs `cmd` inside a cell's network namespace (entered through its root's pid). */
   const inCell = (space: string, name: string, cmd: string[]): Promise<RunResult> =>
     runCommand('nsenter', [`--net=/proc/${cellStatus(space, name).root.pid}/ns/net`, ...cmd], { timeoutMs: 15_000 });
-  const ping = async (space: string, name: string, ip: string) => (await inCell(space, name, ['/bin/busybox', 'ping', '-c', '1', '-W', '1', ip])).code === 0;
+  const ping = async (space: string, name: string, ip: string) =>
+    (await inCell(space, name, ['/bin/busybox', 'ping', '-c', '1', '-W', '1', ip])).code === 0;
   const links = async () => (await h.exec('ip', ['-o', 'link', 'show'])).stdout;
   const iptablesSave = async () => (await h.exec('iptables-save', [])).stdout;
 
   test.before(async () => {
-    if (process.env.KUKEON_E2E_CNI_MISSING) throw new Error(`CNI plugins missing in ${CNI_BIN}: ${process.env.KUKEON_E2E_CNI_MISSING} (apt-get install containernetworking-plugins)`);
+    if (process.env.KUKEON_E2E_CNI_MISSING)
+      throw new Error(
+        `CNI plugins missing in ${CNI_BIN}: ${process.env.KUKEON_E2E_CNI_MISSING} (apt-get install containernetworking-plugins)`,
+      );
     h = await E2EHarness.start({
       name: 'cni',
       plugins: ({ tmp }) => ({
-        cni: { confDir: path.join(tmp, 'cni', 'net.d'), cacheDir: path.join(tmp, 'cni', 'cache'), ipamDataDir: path.join(tmp, 'cni', 'ipam'), binDirs: [CNI_BIN] },
+        cni: {
+          confDir: path.join(tmp, 'cni', 'net.d'),
+          cacheDir: path.join(tmp, 'cni', 'cache'),
+          ipamDataDir: path.join(tmp, 'cni', 'ipam'),
+          binDirs: [CNI_BIN],
+        },
       }),
     });
     await ok(['create', 'realm', 'main']);
@@ -79,10 +89,18 @@ e2eSuite('cni network', (test) => {
 
   test('spaces get their own subnet, bridge and conflist (with a byte-identical copy); cells of a space reach each other and the gateway', async () => {
     const spaces = ['blog', 'other', 'friends']
-      .map((s) => `kind: Space\nmetadata: { name: ${s} }\nspec:\n  realmId: main\n${s === 'blog' ? '  network: { allowFrom: [friends] }\n' : ''}`)
+      .map(
+        (s) =>
+          `kind: Space\nmetadata: { name: ${s} }\nspec:\n  realmId: main\n${s === 'blog' ? '  network: { allowFrom: [friends] }\n' : ''}`,
+      )
       .join('---\n');
     const web = `    - { id: srv, image: "${IMAGE}", command: sh, args: ["-c", "trap 'exit 0' TERM; while true; do nc -l -p 8080 & wait $!; done"], ports: [{ containerPort: 8080, hostPort: 18080 }] }\n`;
-    const cells = [cell('blog', 'web', web), cell('blog', 'db', sleeper('pg')), cell('other', 'intruder', sleeper('x')), cell('friends', 'pal', sleeper('y'))].join('---\n');
+    const cells = [
+      cell('blog', 'web', web),
+      cell('blog', 'db', sleeper('pg')),
+      cell('other', 'intruder', sleeper('x')),
+      cell('friends', 'pal', sleeper('y')),
+    ].join('---\n');
     await ok(['apply', '-f', '-'], `${spaces}---\n${cells}`);
 
     const blog = spaceStatus('blog').network;
@@ -125,7 +143,10 @@ e2eSuite('cni network', (test) => {
     assert.not.ok(await ping('other', 'intruder', web.ip), 'a cell of "other" cannot reach blog');
     assert.ok(await ping('friends', 'pal', web.ip), 'a cell of "friends" (in blog.allowFrom) can');
     assert.not.ok(await ping('blog', 'web', cellStatus('other', 'intruder').ip), 'nor can blog reach "other", which allows nobody');
-    assert.match(await iptablesSave(), `-A KUKEON-FORWARD -o ${spaceStatus('blog').network.bridge} -j KUKEON-${spaceStatus('blog').network.bridge}`);
+    assert.match(
+      await iptablesSave(),
+      `-A KUKEON-FORWARD -o ${spaceStatus('blog').network.bridge} -j KUKEON-${spaceStatus('blog').network.bridge}`,
+    );
   });
 
   test('/etc/hosts in the container has the cell IP; /etc/hostname the cell name', async () => {
@@ -140,7 +161,9 @@ e2eSuite('cni network', (test) => {
     const log = yamlOf('main', 'blog', 'app', 'web', 'containers', 'srv.yaml').status.logPath;
     let sent = false;
     for (let i = 0; i < 20 && !sent; i++) {
-      const r = await h.exec('/bin/busybox', ['sh', '-c', `echo hello-through-portmap | /bin/busybox nc -w 2 ${gw} 18080`], { timeoutMs: 10_000 });
+      const r = await h.exec('/bin/busybox', ['sh', '-c', `echo hello-through-portmap | /bin/busybox nc -w 2 ${gw} 18080`], {
+        timeoutMs: 10_000,
+      });
       sent = r.code === 0 && fs.readFileSync(log, 'utf8').includes('hello-through-portmap');
       if (!sent) await new Promise((r2) => setTimeout(r2, 200));
     }
@@ -167,10 +190,14 @@ e2eSuite('cni network', (test) => {
     };
     assert.ok(await send(gw, 'to-the-host-ip'), `the port answers on its hostIP ${gw}`);
     // the same hostPort on another address of the harness namespace is not published (without hostIP it would be)
-    for (let i = 0; i < 3; i++) await h.exec('/bin/busybox', ['sh', '-c', `echo to-another-ip | /bin/busybox nc -w 1 ${otherGw} 18090`], { timeoutMs: 10_000 });
+    for (let i = 0; i < 3; i++)
+      await h.exec('/bin/busybox', ['sh', '-c', `echo to-another-ip | /bin/busybox nc -w 1 ${otherGw} 18090`], { timeoutMs: 10_000 });
     assert.ok(await send(gw, 'still-listening'), 'positive control: the listener was there all along');
     assert.not.match(fs.readFileSync(log, 'utf8'), 'to-another-ip', `nothing arrived through ${otherGw}`);
-    assert.ok((await iptablesSave()).split('\n').some((l) => l.includes(`-d ${gw}/32`) && l.includes('--dport 18090') && l.includes('DNAT')), 'the DNAT rule is bound to the hostIP');
+    assert.ok(
+      (await iptablesSave()).split('\n').some((l) => l.includes(`-d ${gw}/32`) && l.includes('--dport 18090') && l.includes('DNAT')),
+      'the DNAT rule is bound to the hostIP',
+    );
     await ok(['delete', 'cell', 'pinned', '--realm', 'main', '--space', 'blog', '--stack', 'app']);
     assert.not.match(await iptablesSave(), '--dport 18090', 'the mapping left with the cell');
   });
@@ -242,14 +269,27 @@ e2eSuite('cni network', (test) => {
     const r = await kuke(['create', 'space', 'x-y', '--realm', 'main']);
     assert.is(r.code, 1);
     assert.match(r.stderr, /main-x-y\.conflist.*main-x\/y.*KUKEON_E_CONFLICT/s);
-    assert.is(JSON.parse(fs.readFileSync(path.join(confDir(), 'main-x-y.conflist'), 'utf8')).name, 'kukeon.main-x.y', 'the first one is untouched');
+    assert.is(
+      JSON.parse(fs.readFileSync(path.join(confDir(), 'main-x-y.conflist'), 'utf8')).name,
+      'kukeon.main-x.y',
+      'the first one is untouched',
+    );
     assert.not.ok(fs.existsSync(path.join(h.runPath, 'main', 'x-y')), 'the refused space is not stored');
-    assert.not.ok('main/x-y' in JSON.parse(fs.readFileSync(path.join(h.runPath, 'run', 'cni', 'spaces.json'), 'utf8')).spaces, 'nor claimed');
+    assert.not.ok(
+      'main/x-y' in JSON.parse(fs.readFileSync(path.join(h.runPath, 'run', 'cni', 'spaces.json'), 'utf8')).spaces,
+      'nor claimed',
+    );
     assert.not.match(await iptablesSave(), spaceNetworkNames('main', 'x-y').bridge, 'nor given rules');
     // the same space as the implicit parent of a stack in an apply: refused before anything is written
-    const implicit = await kuke(['apply', '-f', '-'], 'apiVersion: v1beta1\nkind: Stack\nmetadata: { name: st }\nspec: { realmId: main, spaceId: x-y }\n');
+    const implicit = await kuke(
+      ['apply', '-f', '-'],
+      'apiVersion: v1beta1\nkind: Stack\nmetadata: { name: st }\nspec: { realmId: main, spaceId: x-y }\n',
+    );
     assert.is(implicit.code, 1);
-    assert.match(implicit.stderr, /space\/main\/x-y, the implicit parent of stack\/main\/x-y\/st: .*main-x-y\.conflist.*KUKEON_E_CONFLICT/s);
+    assert.match(
+      implicit.stderr,
+      /space\/main\/x-y, the implicit parent of stack\/main\/x-y\/st: .*main-x-y\.conflist.*KUKEON_E_CONFLICT/s,
+    );
     assert.not.ok(fs.existsSync(path.join(h.runPath, 'main', 'x-y')), 'the implicit space is not stored');
     await ok(['delete', 'realm', 'main-x', '--cascade']);
     assert.not.ok(fs.existsSync(path.join(confDir(), 'main-x-y.conflist')));
@@ -267,10 +307,19 @@ e2eSuite('cni network', (test) => {
     const bridges = names.map((n) => spaceStatus(n, 'par').network.bridge as string);
     for (const b of bridges) assert.match(await iptablesSave(), `KUKEON-${b}`);
     await ok(['delete', 'realm', 'par', '--cascade']);
-    assert.equal(fs.readdirSync(confDir()).filter((f) => f.startsWith('par-')), []);
+    assert.equal(
+      fs.readdirSync(confDir()).filter((f) => f.startsWith('par-')),
+      [],
+    );
     const save = await iptablesSave();
     for (const b of bridges) assert.not.match(save, `KUKEON-${b}`, `the rules of ${b} left with the realm`);
-    assert.equal(Object.keys(JSON.parse(fs.readFileSync(path.join(h.runPath, 'run', 'cni', 'spaces.json'), 'utf8')).spaces).filter((o) => o.startsWith('par/')), [], 'claims released');
+    assert.equal(
+      Object.keys(JSON.parse(fs.readFileSync(path.join(h.runPath, 'run', 'cni', 'spaces.json'), 'utf8')).spaces).filter((o) =>
+        o.startsWith('par/'),
+      ),
+      [],
+      'claims released',
+    );
   });
 
   test('a /24 the host already routes is never given to a space, nor accepted as spec.network.subnet', async () => {
@@ -280,7 +329,12 @@ e2eSuite('cni network', (test) => {
     await ok(['delete', 'space', 'probe', '--realm', 'rt']);
     // the harness namespace now routes that /24 through a link of its own (a veth pair, not a kukeon bridge)
     const cidr = Ipv4Cidr.parse(next)!;
-    for (const args of [['link', 'add', 'kt-route0', 'type', 'veth', 'peer', 'name', 'kt-route1'], ['addr', 'add', `${cidr.host(1)}/24`, 'dev', 'kt-route0'], ['link', 'set', 'kt-route1', 'up'], ['link', 'set', 'kt-route0', 'up']]) {
+    for (const args of [
+      ['link', 'add', 'kt-route0', 'type', 'veth', 'peer', 'name', 'kt-route1'],
+      ['addr', 'add', `${cidr.host(1)}/24`, 'dev', 'kt-route0'],
+      ['link', 'set', 'kt-route1', 'up'],
+      ['link', 'set', 'kt-route0', 'up'],
+    ]) {
       const r = await h.exec('ip', args);
       assert.is(r.code, 0, `ip ${args.join(' ')}: ${r.stderr}`);
     }
@@ -289,9 +343,15 @@ e2eSuite('cni network', (test) => {
       await ok(['create', 'space', 'routed', '--realm', 'rt']);
       const got = Ipv4Cidr.parse(spaceStatus('routed', 'rt').network.subnet)!;
       assert.not.ok(got.overlaps(cidr), `${got} must not overlap the routed ${next}`);
-      const r = await kuke(['apply', '-f', '-'], `kind: Space\nmetadata: { name: pinned }\nspec:\n  realmId: rt\n  network: { subnet: "${next}" }\n`);
+      const r = await kuke(
+        ['apply', '-f', '-'],
+        `kind: Space\nmetadata: { name: pinned }\nspec:\n  realmId: rt\n  network: { subnet: "${next}" }\n`,
+      );
       assert.is(r.code, 1);
-      assert.match(r.stderr, new RegExp(`overlaps the host's route ${next.replace(/\./g, '\\.')} \\(dev kt-route0\\).*KUKEON_E_CONFLICT`, 's'));
+      assert.match(
+        r.stderr,
+        new RegExp(`overlaps the host's route ${next.replace(/\./g, '\\.')} \\(dev kt-route0\\).*KUKEON_E_CONFLICT`, 's'),
+      );
       assert.not.ok(fs.existsSync(path.join(h.runPath, 'rt', 'pinned')), 'the refused space is not stored');
     } finally {
       await h.exec('ip', ['link', 'del', 'kt-route0']);
@@ -310,7 +370,14 @@ e2eSuite('cni network', (test) => {
     const partial = path.join(h.tmp, 'partial-bin');
     fs.mkdirSync(partial);
     for (const b of ['bridge', 'host-local']) fs.symlinkSync(path.join(CNI_BIN, b), path.join(partial, b));
-    h.writeConfig(({ tmp }) => ({ cni: { confDir: path.join(tmp, 'cni', 'net.d'), cacheDir: path.join(tmp, 'cni', 'cache'), ipamDataDir: path.join(tmp, 'cni', 'ipam'), binDirs: [partial] } }));
+    h.writeConfig(({ tmp }) => ({
+      cni: {
+        confDir: path.join(tmp, 'cni', 'net.d'),
+        cacheDir: path.join(tmp, 'cni', 'cache'),
+        ipamDataDir: path.join(tmp, 'cni', 'ipam'),
+        binDirs: [partial],
+      },
+    }));
     try {
       const r = await kuke(['doctor', '-o', 'json']);
       assert.is(r.code, 1);
@@ -322,7 +389,14 @@ e2eSuite('cni network', (test) => {
       assert.match(start.stderr, /CNI plugin binary "portmap" not found/);
       assert.is(cellStatus('other', 'nobin').state, 'Failed');
     } finally {
-      h.writeConfig(({ tmp }) => ({ cni: { confDir: path.join(tmp, 'cni', 'net.d'), cacheDir: path.join(tmp, 'cni', 'cache'), ipamDataDir: path.join(tmp, 'cni', 'ipam'), binDirs: [CNI_BIN] } }));
+      h.writeConfig(({ tmp }) => ({
+        cni: {
+          confDir: path.join(tmp, 'cni', 'net.d'),
+          cacheDir: path.join(tmp, 'cni', 'cache'),
+          ipamDataDir: path.join(tmp, 'cni', 'ipam'),
+          binDirs: [CNI_BIN],
+        },
+      }));
     }
     await ok(['delete', 'cell', 'nobin', '--realm', 'main', '--space', 'other', '--stack', 'app']);
   });
@@ -381,7 +455,11 @@ e2eSuite('cni network', (test) => {
     const l = await links();
     assert.not.match(l, /kk-/, 'no bridge left');
     assert.not.match(l, /veth/, 'no veth left');
-    assert.equal((await iptablesSave()).split('\n').filter((line) => line.includes('KUKEON')), [], 'no kukeon chain left');
+    assert.equal(
+      (await iptablesSave()).split('\n').filter((line) => line.includes('KUKEON')),
+      [],
+      'no kukeon chain left',
+    );
     assert.equal(fs.readdirSync(confDir()), []);
     assert.equal(fs.existsSync(path.join(cacheDir(), 'results')) ? fs.readdirSync(path.join(cacheDir(), 'results')) : [], []);
   });

@@ -12,11 +12,18 @@ const CNI_BIN = '/usr/lib/cni';
 slotSuite(
   'network conformance (cni)',
   'cni',
-  ({ tmp }) => ({ cni: { confDir: path.join(tmp, 'cni', 'net.d'), cacheDir: path.join(tmp, 'cni', 'cache'), ipamDataDir: path.join(tmp, 'cni', 'ipam'), binDirs: [CNI_BIN] } }),
+  ({ tmp }) => ({
+    cni: {
+      confDir: path.join(tmp, 'cni', 'net.d'),
+      cacheDir: path.join(tmp, 'cni', 'cache'),
+      ipamDataDir: path.join(tmp, 'cni', 'ipam'),
+      binDirs: [CNI_BIN],
+    },
+  }),
   networkConformanceTests,
   () => {
     const missing = ['bridge', 'host-local', 'portmap'].filter((b) => !fs.existsSync(path.join(CNI_BIN, b)));
-    if (missing.length) throw new Error(`CNI plugins missing in ${CNI_BIN}: ${missing.join(', ')} (apt-get install containernetworking-plugins)`);
+    if (missing.length)
+      throw new Error(`CNI plugins missing in ${CNI_BIN}: ${missing.join(', ')} (apt-get install containernetworking-plugins)`);
   },
 );
-

@@ -52,7 +52,7 @@ e2eSuite('runtime conformance (containerd)', (test) => {
     assert.is(RUNTIME_CASES.length, 16);
   });
 
-  test('an add-on whose undo stops the root before the runtime\'s own undo fails the undo case, saying why', async () => {
+  test("an add-on whose undo stops the root before the runtime's own undo fails the undo case, saying why", async () => {
     const base = options();
     const report = await runRuntimeConformance({
       ...base,
@@ -60,7 +60,10 @@ e2eSuite('runtime conformance (containerd)', (test) => {
       driver: { ...base.driver, configure: (extra) => void h.writeConfig({ ...extra, [OUT_OF_ORDER]: {} }) },
       only: ['undo after a failure after verify'],
     });
-    assert.equal(report.cases.map((c) => [c.name, c.ok]), [['undo after a failure after verify', false]]);
+    assert.equal(
+      report.cases.map((c) => [c.name, c.ok]),
+      [['undo after a failure after verify', false]],
+    );
     assert.match(report.cases[0].error!, /undo order: when the host unwound startRoot, the root \(pid \d+\) was already stopped/);
     h.writeConfig({});
   });
@@ -78,32 +81,77 @@ e2eSuite('runtime conformance (containerd)', (test) => {
 
   test('an add-on whose create fails on an existing cell fails the create-idempotence case, saying why, and passes delete', async () => {
     const report = await withAddOn({ [fixture('create-not-idempotent')]: {} }, ['create is idempotent', 'delete is idempotent']);
-    assert.equal(report.cases.map((c) => [c.name, c.ok]), [['create is idempotent', false], ['delete is idempotent', true]], formatReport(report));
-    assert.match(report.cases[0].error!, /a re-apply with a new label \(the create taps run again on the existing cell\): exit 1: .*EEXIST/);
+    assert.equal(
+      report.cases.map((c) => [c.name, c.ok]),
+      [
+        ['create is idempotent', false],
+        ['delete is idempotent', true],
+      ],
+      formatReport(report),
+    );
+    assert.match(
+      report.cases[0].error!,
+      /a re-apply with a new label \(the create taps run again on the existing cell\): exit 1: .*EEXIST/,
+    );
   });
 
   test('an add-on whose purge fails when its part is already gone fails the delete-idempotence case, saying why, and passes parts-gone', async () => {
-    const report = await withAddOn({ [fixture('purge-not-idempotent')]: {} }, ['delete is idempotent', 'delete when parts are already gone']);
-    assert.equal(report.cases.map((c) => [c.name, c.ok]), [['delete is idempotent', false], ['delete when parts are already gone', true]], formatReport(report));
+    const report = await withAddOn({ [fixture('purge-not-idempotent')]: {} }, [
+      'delete is idempotent',
+      'delete when parts are already gone',
+    ]);
+    assert.equal(
+      report.cases.map((c) => [c.name, c.ok]),
+      [
+        ['delete is idempotent', false],
+        ['delete when parts are already gone', true],
+      ],
+      formatReport(report),
+    );
     assert.match(report.cases[0].error!, /purge cell idem-delete \(kuke purge cell idem-delete .*\) failed, exit 1: .*ENOENT/);
   });
 
   test('an add-on whose stop needs the root alive fails the parts-gone case, saying why, and passes delete', async () => {
     const report = await withAddOn({ [fixture('detach-needs-root')]: {} }, ['delete is idempotent', 'delete when parts are already gone']);
-    assert.equal(report.cases.map((c) => [c.name, c.ok]), [['delete is idempotent', true], ['delete when parts are already gone', false]], formatReport(report));
-    assert.match(report.cases[1].error!, /delete cell parts-gone \(kuke delete cell parts-gone .*\) failed, exit 1: .*detachNetwork: .*ENOENT/);
+    assert.equal(
+      report.cases.map((c) => [c.name, c.ok]),
+      [
+        ['delete is idempotent', true],
+        ['delete when parts are already gone', false],
+      ],
+      formatReport(report),
+    );
+    assert.match(
+      report.cases[1].error!,
+      /delete cell parts-gone \(kuke delete cell parts-gone .*\) failed, exit 1: .*detachNetwork: .*ENOENT/,
+    );
   });
 
-  test('an add-on that leaves a helper in the cell\'s network namespace when a crash lost its status fails that crash case only', async () => {
+  test("an add-on that leaves a helper in the cell's network namespace when a crash lost its status fails that crash case only", async () => {
     const marker = `${8_000_000 + Math.floor(Math.random() * 999_999)}`;
     let left: number[] = [];
-    const report = await withAddOn({ [fixture('sidecar-not-swept')]: { marker } }, ['purge after a crash after attachNetwork', 'purge after a crash after startWorkloads']).finally(() => {
+    const report = await withAddOn({ [fixture('sidecar-not-swept')]: { marker } }, [
+      'purge after a crash after attachNetwork',
+      'purge after a crash after startWorkloads',
+    ]).finally(() => {
       // The residue is a real process: the test ends it.
       left = markerPids(marker);
       for (const pid of left) process.kill(pid, 'SIGKILL');
     });
-    assert.equal(report.cases.map((c) => [c.name, c.ok]), [['purge after a crash after attachNetwork', false], ['purge after a crash after startWorkloads', true]], formatReport(report));
-    assert.match(report.cases[0].error!, new RegExp(`after a crash after attachNetwork and a purge, processes still in the cell's network namespace net:\\[\\d+\\]: got \\[ '\\d+ sleep ${marker}' \\]`));
+    assert.equal(
+      report.cases.map((c) => [c.name, c.ok]),
+      [
+        ['purge after a crash after attachNetwork', false],
+        ['purge after a crash after startWorkloads', true],
+      ],
+      formatReport(report),
+    );
+    assert.match(
+      report.cases[0].error!,
+      new RegExp(
+        `after a crash after attachNetwork and a purge, processes still in the cell's network namespace net:\\[\\d+\\]: got \\[ '\\d+ sleep ${marker}' \\]`,
+      ),
+    );
     assert.is(left.length, 1, 'the helper the purge left behind, killed by the test');
   });
 
@@ -114,7 +162,11 @@ e2eSuite('runtime conformance (containerd)', (test) => {
       for (const realm of [REALM, `${REALM}-bad`]) {
         assert.not.ok(namespaces.includes(`kukeon-${realm}`), `namespace kukeon-${realm} is left: ${namespaces.join(', ')}`);
         for (const ns of namespaces) {
-          assert.equal(await client.containers.list(ns, [`labels."kukeon.io/realm"==${realm}`]), [], `containers of realm ${realm} in ${ns}`);
+          assert.equal(
+            await client.containers.list(ns, [`labels."kukeon.io/realm"==${realm}`]),
+            [],
+            `containers of realm ${realm} in ${ns}`,
+          );
         }
       }
     } finally {

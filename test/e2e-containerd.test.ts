@@ -43,7 +43,8 @@ e2eSuite('containerd runtime', (test) => {
     assert.is(r.code, 0, `kuke ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
     return r.stdout;
   };
-  const containerYaml = (cellName: string, id: string) => YAML.parse(fs.readFileSync(path.join(h.runPath, 'main/blog/wp', cellName, 'containers', `${id}.yaml`), 'utf8'));
+  const containerYaml = (cellName: string, id: string) =>
+    YAML.parse(fs.readFileSync(path.join(h.runPath, 'main/blog/wp', cellName, 'containers', `${id}.yaml`), 'utf8'));
   const cellYaml = (cellName: string) => YAML.parse(fs.readFileSync(path.join(h.runPath, 'main/blog/wp', cellName, 'cell.yaml'), 'utf8'));
   const tasks = async () => Object.fromEntries((await client.tasks.list(NS)).map((t) => [t.id, t]));
 
@@ -67,7 +68,10 @@ e2eSuite('containerd runtime', (test) => {
   });
 
   test('a cell with two containers runs: an image-less pause root, shared network namespace, own PID namespaces, logs', async () => {
-    await ok(['apply', '-f', '-'], cell('web', sh('a', 'echo hello-from-a; exec sleep 300') + sh('b', 'echo hello-from-b; exec sleep 300')));
+    await ok(
+      ['apply', '-f', '-'],
+      cell('web', sh('a', 'echo hello-from-a; exec sleep 300') + sh('b', 'echo hello-from-b; exec sleep 300')),
+    );
     const st = cellYaml('web').status;
     assert.is(st.state, 'Ready');
     const rootPid: number = st.root.pid;
@@ -105,7 +109,14 @@ e2eSuite('containerd runtime', (test) => {
   });
 
   test('stop gives a container that traps SIGTERM its grace period and kills one that ignores it', async () => {
-    await ok(['apply', '-f', '-'], cell('graceful', sh('polite', "trap 'echo got-term; exit 0' TERM; while true; do sleep 0.1; done") + sh('stubborn', "trap '' TERM; while true; do sleep 0.1; done")));
+    await ok(
+      ['apply', '-f', '-'],
+      cell(
+        'graceful',
+        sh('polite', "trap 'echo got-term; exit 0' TERM; while true; do sleep 0.1; done") +
+          sh('stubborn', "trap '' TERM; while true; do sleep 0.1; done"),
+      ),
+    );
     const started = Date.now();
     await ok(['stop', 'graceful', '--timeout', '2', ...SCOPE]);
     const took = Date.now() - started;
@@ -142,7 +153,8 @@ e2eSuite('containerd runtime', (test) => {
   test('every spec kukeon generated validates against the OCI runtime-spec schema', async () => {
     const dir = ociSchemaDir();
     if (!dir) {
-      if (process.env.KUKEON_E2E === 'required') assert.unreachable('KUKEON_OCI_SCHEMA_DIR is not set (.ci/run extracts Debian\'s golang-github-opencontainers-specs-dev)');
+      if (process.env.KUKEON_E2E === 'required')
+        assert.unreachable("KUKEON_OCI_SCHEMA_DIR is not set (.ci/run extracts Debian's golang-github-opencontainers-specs-dev)");
       console.log('SKIP OCI schema check: KUKEON_OCI_SCHEMA_DIR is not set');
       return;
     }
@@ -172,7 +184,10 @@ e2eSuite('containerd runtime', (test) => {
   test('applying a changed args recreates that container only', async () => {
     const before = containerYaml('web', 'b').status.pid;
     const aBefore = containerYaml('web', 'a').status.pid;
-    const out = await ok(['apply', '-f', '-'], cell('web', sh('a', 'echo hello-from-a; exec sleep 301') + sh('b', 'echo hello-from-b; exec sleep 300')));
+    const out = await ok(
+      ['apply', '-f', '-'],
+      cell('web', sh('a', 'echo hello-from-a; exec sleep 301') + sh('b', 'echo hello-from-b; exec sleep 300')),
+    );
     assert.match(out, 'cell/main/blog/wp/web updated');
     const aAfter = containerYaml('web', 'a').status.pid;
     assert.is.not(aAfter, aBefore);
@@ -190,7 +205,10 @@ e2eSuite('containerd runtime', (test) => {
     const snaps = await client.snapshots.list(NS, 'overlayfs');
     assert.not.ok(snaps.some((s) => s.name.startsWith('blog_wp_web_')));
     assert.not.ok(fs.existsSync(path.join(h.runPath, 'main/blog/wp/web')));
-    assert.ok((await client.images.list(NS)).some((i) => i.name === IMAGE), 'image layers stay');
+    assert.ok(
+      (await client.images.list(NS)).some((i) => i.name === IMAGE),
+      'image layers stay',
+    );
   });
 
   test('purge kills without a grace period: a workload that ignores SIGTERM goes at once', async () => {
@@ -211,7 +229,14 @@ e2eSuite('containerd runtime', (test) => {
   });
 
   test('purge removes a labelled orphan that no YAML knows', async () => {
-    const labels = { 'kukeon.io/realm': 'main', 'kukeon.io/space': 'blog', 'kukeon.io/stack': 'wp', 'kukeon.io/cell': 'ghost', 'kukeon.io/container': 'x', 'kukeon.io/role': 'workload' };
+    const labels = {
+      'kukeon.io/realm': 'main',
+      'kukeon.io/space': 'blog',
+      'kukeon.io/stack': 'wp',
+      'kukeon.io/cell': 'ghost',
+      'kukeon.io/container': 'x',
+      'kukeon.io/role': 'workload',
+    };
     await client.containers.create(NS, { id: 'blog_wp_ghost_x', labels, spec: { ociVersion: '1.0.2' } });
     await ok(['purge', 'cell', 'ghost', ...SCOPE]);
     assert.equal(await client.containers.list(NS, ['labels."kukeon.io/cell"==ghost']), []);
@@ -229,7 +254,19 @@ e2eSuite('containerd runtime', (test) => {
   });
 
   test('log -f follows until the container exits; image load reads stdin; run -d returns at once; refresh writes status', async () => {
-    const followed = await ok(['run', 'ticker', ...SCOPE, '--image', IMAGE, '-d', '--command', 'sh', '--', '-c', 'for i in 1 2 3; do echo tick-$i; sleep 0.3; done']);
+    const followed = await ok([
+      'run',
+      'ticker',
+      ...SCOPE,
+      '--image',
+      IMAGE,
+      '-d',
+      '--command',
+      'sh',
+      '--',
+      '-c',
+      'for i in 1 2 3; do echo tick-$i; sleep 0.3; done',
+    ]);
     assert.match(followed, 'cell/main/blog/wp/ticker started');
     const out = await ok(['log', 'ticker', '-f', ...SCOPE]);
     assert.match(out, /tick-1\ntick-2\ntick-3/);
@@ -249,9 +286,15 @@ e2eSuite('containerd runtime', (test) => {
     await ok(['apply', '-f', '-'], 'kind: Realm\nmetadata: { name: guest }\nspec: { namespace: shared-ns }\n');
     await ok(['image', 'load', await buildBusyboxOciFile(h.tmp), '--realm', 'guest']);
     await ok(['purge', 'realm', 'guest', '--cascade']);
-    assert.equal((await client.containers.list('shared-ns')).map((c) => c.id), ['not-ours']);
+    assert.equal(
+      (await client.containers.list('shared-ns')).map((c) => c.id),
+      ['not-ours'],
+    );
     assert.equal(await client.images.list('shared-ns', ['labels."kukeon.io/realm"==guest']), []);
-    assert.ok((await client.namespaces.list()).some((n) => n.name === 'shared-ns'), 'a namespace kukeon did not create stays');
+    assert.ok(
+      (await client.namespaces.list()).some((n) => n.name === 'shared-ns'),
+      'a namespace kukeon did not create stays',
+    );
     await client.containers.delete('shared-ns', 'not-ours');
     await client.namespaces.delete('shared-ns').catch(() => undefined);
   });
@@ -268,7 +311,10 @@ e2eSuite('containerd runtime', (test) => {
     assert.match(start.stderr, 'KUKEON_E_NO_RUNTIME');
     // a socket file nobody listens on
     const dead = path.join(h.tmp, 'dead.sock');
-    const child = await h.exec(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(dead)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    const child = await h.exec(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(dead)}, () => process.kill(process.pid, 'SIGKILL'))`,
+    ]);
     assert.ok(fs.existsSync(dead), `stale socket left behind (${child.code})`);
     const r = await h.kuke(['image', 'ls', '--realm', 'main'], { env: { KUKEON_CONFIG: cfg, KUKEON_CONTAINERD_SOCKET: dead } });
     assert.is(r.code, 1);
@@ -279,8 +325,14 @@ e2eSuite('containerd runtime', (test) => {
   test('delete realm --cascade removes kukeon containers; purge realm removes its images and the namespace', async () => {
     await ok(['delete', 'realm', 'main', '--cascade']);
     assert.equal(await client.containers.list(NS, ['labels."kukeon.io/realm"==main']), []);
-    assert.ok((await client.namespaces.list()).some((n) => n.name === NS), 'delete keeps images and the namespace');
+    assert.ok(
+      (await client.namespaces.list()).some((n) => n.name === NS),
+      'delete keeps images and the namespace',
+    );
     await ok(['purge', 'realm', 'main', '--cascade']);
-    assert.not.ok((await client.namespaces.list()).some((n) => n.name === NS), 'purge removed the namespace kukeon created');
+    assert.not.ok(
+      (await client.namespaces.list()).some((n) => n.name === NS),
+      'purge removed the namespace kukeon created',
+    );
   });
 });

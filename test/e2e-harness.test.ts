@@ -29,18 +29,26 @@ e2eSuite('e2e-harness', (test) => {
     const a = takeHostSnapshot();
     const b = takeHostSnapshot();
     assert.equal(diffHostSnapshot(a, b), [], 'two snapshots in a row are equal');
-    for (const key of ['links', 'routes ipv4', 'routes ipv6', 'iptables-save', '/etc/cni/net.d', '/run/containerd', '/run/netns', 'mounts']) {
+    for (const key of [
+      'links',
+      'routes ipv4',
+      'routes ipv6',
+      'iptables-save',
+      '/etc/cni/net.d',
+      '/run/containerd',
+      '/run/netns',
+      'mounts',
+    ]) {
       assert.ok(key in a.sections, `section ${key}`);
     }
-    assert.ok(Object.keys(a.sections).some((k) => k.startsWith('cgroup ')), 'cgroup sections');
+    assert.ok(
+      Object.keys(a.sections).some((k) => k.startsWith('cgroup ')),
+      'cgroup sections',
+    );
     assert.ok(a.sections.links!.includes('lo'), 'links lists lo');
     const before = { takenAt: '', sections: { links: ['eth0', 'lo'], '/run/netns': null, 'iptables-save': ['*filter', ':INPUT ACCEPT'] } };
     const after = { takenAt: '', sections: { links: ['eth0', 'lo', 'kt-br0'], '/run/netns': ['kt-1'], 'iptables-save': ['*filter'] } };
-    assert.equal(diffHostSnapshot(before, after), [
-      'links: + kt-br0',
-      '/run/netns: appeared with kt-1',
-      'iptables-save: - :INPUT ACCEPT',
-    ]);
+    assert.equal(diffHostSnapshot(before, after), ['links: + kt-br0', '/run/netns: appeared with kt-1', 'iptables-save: - :INPUT ACCEPT']);
   });
 
   test('tar writer: pax header for long names, sorted, deterministic', () => {
@@ -70,7 +78,9 @@ e2eSuite('e2e-harness', (test) => {
     const file = await buildBusyboxOciFile(work);
     assert.ok(fs.readFileSync(file).equals(a), 'file written');
     assert.is(await buildBusyboxOciFile(work), file, 'cached path');
-    console.log(`  image ${img.manifestDigest} layer ${img.layerDigest} (${a.length} bytes, ${img.layerEntries} entries) in ${Date.now() - t0} ms`);
+    console.log(
+      `  image ${img.manifestDigest} layer ${img.layerDigest} (${a.length} bytes, ${img.layerEntries} entries) in ${Date.now() - t0} ms`,
+    );
   });
 
   test('harness: containerd in its own netns runs the busybox image, stop() leaves no host differences', async () => {
@@ -103,11 +113,26 @@ e2eSuite('e2e-harness', (test) => {
     assert.is(imp.code, 0, imp.stderr);
     assert.match(imp.stdout, new RegExp(`unpacking ${BUSYBOX_IMAGE_REF.replace(/[.]/g, '\\.')}`));
     const cgroup = `/${h.cgroupRoot}/c1`;
-    const run = await h.ctr(['-n', NS, 'run', '--rm', '--cgroup', cgroup, BUSYBOX_IMAGE_REF, 'c1', 'sh', '-c', 'echo hi; cat /proc/self/cgroup; ip -o link']);
+    const run = await h.ctr([
+      '-n',
+      NS,
+      'run',
+      '--rm',
+      '--cgroup',
+      cgroup,
+      BUSYBOX_IMAGE_REF,
+      'c1',
+      'sh',
+      '-c',
+      'echo hi; cat /proc/self/cgroup; ip -o link',
+    ]);
     assert.is(run.code, 0, run.stderr);
     const lines = run.stdout.split('\n').filter(Boolean);
     assert.is(lines[0], 'hi');
-    assert.ok(lines.some((l) => l.endsWith(`:${cgroup}`)), `container in ${cgroup}:\n${run.stdout}`);
+    assert.ok(
+      lines.some((l) => l.endsWith(`:${cgroup}`)),
+      `container in ${cgroup}:\n${run.stdout}`,
+    );
     const ifaces = lines.filter((l) => /^\d+: /.test(l)).map((l) => /^\d+: ([^:]+):/.exec(l)?.[1]);
     assert.equal(ifaces, ['lo'], `only lo in the container:\n${run.stdout}`);
 
@@ -136,7 +161,8 @@ e2eSuite('e2e-harness', (test) => {
     assert.equal(await h.stop(), diffs, 'stop is idempotent');
     assert.not.ok(fs.existsSync(tmp), 'temp dir removed');
     assert.not.ok(fs.existsSync(h.netnsPath), 'netns removed');
-    for (const m of cgroupMounts()) assert.not.ok(fs.existsSync(path.join(m.mountPoint, h.cgroupRoot)), `${m.mountPoint}/${h.cgroupRoot} removed`);
+    for (const m of cgroupMounts())
+      assert.not.ok(fs.existsSync(path.join(m.mountPoint, h.cgroupRoot)), `${m.mountPoint}/${h.cgroupRoot} removed`);
     let afterStop = '';
     await h.kuke(['version']).catch((e: Error) => (afterStop = e.message));
     assert.match(afterStop, /stopped/);

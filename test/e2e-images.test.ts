@@ -14,7 +14,16 @@ import { readTar } from '../plugins/containerd/image/tar-reader';
 import { E2EHarness, KUKE_BIN } from './e2e/harness';
 import { e2eSuite, findBinary } from './e2e/requirements';
 import { buildBusyboxOciFile, cachedBusyboxOciImage, ociArchitecture } from './helpers/busybox-oci';
-import { sha256, startInNetns, startRegistry, waitListening, freePort, writeRegistryRepo, type NetnsProcess, type TestRegistry } from './helpers/registry';
+import {
+  sha256,
+  startInNetns,
+  startRegistry,
+  waitListening,
+  freePort,
+  writeRegistryRepo,
+  type NetnsProcess,
+  type TestRegistry,
+} from './helpers/registry';
 import { writeTar } from './helpers/tar-writer';
 
 const NS = 'kukeon-main';
@@ -36,7 +45,12 @@ interface Img {
 
 /** An image from a config and layer blobs (gzipped or not), as manifest + config + layers. */
 function image(arch: string, layers: { blob: Buffer; diffId: string; gzip: boolean }[], cmd = ['/bin/sh']): Img {
-  const config = json({ architecture: arch, os: 'linux', config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: cmd }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } });
+  const config = json({
+    architecture: arch,
+    os: 'linux',
+    config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: cmd },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+  });
   const manifest = json({
     schemaVersion: 2,
     mediaType: MT.manifest,
@@ -67,15 +81,24 @@ e2eSuite('image pulls from registries', (test) => {
     await ok(['create', 'stack', 'st', '--realm', name, '--space', 'img']);
   };
   const push = (r: TestRegistry, repo: string, tag: string, img: Img, extra: { manifests?: Buffer[]; blobs?: Buffer[] } = {}) =>
-    writeRegistryRepo(r.storage, repo, { blobs: [img.config, ...img.layers, ...(extra.blobs ?? [])], manifests: extra.manifests ?? [], tags: { [tag]: img.manifest } });
+    writeRegistryRepo(r.storage, repo, {
+      blobs: [img.config, ...img.layers, ...(extra.blobs ?? [])],
+      manifests: extra.manifests ?? [],
+      tags: { [tag]: img.manifest },
+    });
 
   test.before(async () => {
-    for (const b of ['docker-registry', 'openssl', 'skopeo']) if (!findBinary(b)) throw new Error(`${b} is needed (apt-get install docker-registry openssl skopeo)`);
+    for (const b of ['docker-registry', 'openssl', 'skopeo'])
+      if (!findBinary(b)) throw new Error(`${b} is needed (apt-get install docker-registry openssl skopeo)`);
     h = await E2EHarness.start();
     authFile = path.join(h.tmp, 'auth.json');
     client = new ContainerdClient(h.socket);
     const bb = await cachedBusyboxOciImage();
-    const blobs = new Map(readTar(bb.archive).filter((e) => e.type === 'file').map((e) => [`sha256:${path.basename(e.name)}`, e.data!]));
+    const blobs = new Map(
+      readTar(bb.archive)
+        .filter((e) => e.type === 'file')
+        .map((e) => [`sha256:${path.basename(e.name)}`, e.data!]),
+    );
     busyLayer = { blob: blobs.get(bb.layerDigest)!, diffId: bb.diffId, gzip: true };
     busybox = { manifest: blobs.get(bb.manifestDigest)!, config: blobs.get(bb.configDigest)!, layers: [busyLayer.blob] };
     fs.mkdirSync(path.join(h.tmp, 'reg-plain'));
@@ -143,12 +166,31 @@ e2eSuite('image pulls from registries', (test) => {
       schemaVersion: 2,
       mediaType: MT.index,
       manifests: [
-        { mediaType: MT.manifest, digest: sha256(otherImg.manifest), size: otherImg.manifest.length, platform: { os: 'linux', architecture: other } },
-        { mediaType: MT.manifest, digest: sha256(busybox.manifest), size: busybox.manifest.length, platform: { os: 'linux', architecture: host } },
-        { mediaType: MT.manifest, digest: sha256(busybox.manifest), size: busybox.manifest.length, platform: { os: 'unknown', architecture: 'unknown' } },
+        {
+          mediaType: MT.manifest,
+          digest: sha256(otherImg.manifest),
+          size: otherImg.manifest.length,
+          platform: { os: 'linux', architecture: other },
+        },
+        {
+          mediaType: MT.manifest,
+          digest: sha256(busybox.manifest),
+          size: busybox.manifest.length,
+          platform: { os: 'linux', architecture: host },
+        },
+        {
+          mediaType: MT.manifest,
+          digest: sha256(busybox.manifest),
+          size: busybox.manifest.length,
+          platform: { os: 'unknown', architecture: 'unknown' },
+        },
       ],
     });
-    writeRegistryRepo(reg.storage, 'kukeon/multi', { blobs: [busybox.config, ...busybox.layers, otherImg.config, ...otherImg.layers], manifests: [busybox.manifest, otherImg.manifest], tags: { '1': index } });
+    writeRegistryRepo(reg.storage, 'kukeon/multi', {
+      blobs: [busybox.config, ...busybox.layers, otherImg.config, ...otherImg.layers],
+      manifests: [busybox.manifest, otherImg.manifest],
+      tags: { '1': index },
+    });
     await realm('multi');
     const ref = `${reg.host}/kukeon/multi:1`;
     assert.match(await ok(['image', 'pull', ref, '--realm', 'multi']), `linux/${host}`);
@@ -157,7 +199,23 @@ e2eSuite('image pulls from registries', (test) => {
     assert.ok(await client.content.stat(ns, sha256(busyLayer.blob)), 'the host layer is there');
     assert.not.ok(await client.content.stat(ns, sha256(otherLayer.blob)), 'the other platform was not fetched');
     assert.is((await client.content.info(ns, sha256(index))).labels['containerd.io/gc.ref.content.m.1'], sha256(busybox.manifest));
-    const r = await kuke(['run', 'multi', '--realm', 'multi', '--space', 'img', '--stack', 'st', '--image', ref, '--rm', '--command', 'echo', '--', 'multi-ok']);
+    const r = await kuke([
+      'run',
+      'multi',
+      '--realm',
+      'multi',
+      '--space',
+      'img',
+      '--stack',
+      'st',
+      '--image',
+      ref,
+      '--rm',
+      '--command',
+      'echo',
+      '--',
+      'multi-ok',
+    ]);
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, 'multi-ok');
     await ok(['create', 'realm', 'other']);
@@ -173,15 +231,49 @@ e2eSuite('image pulls from registries', (test) => {
     fs.mkdirSync(dir, { recursive: true });
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
-    const ssl = await h.exec(findBinary('openssl')!, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=kukeon-test-token-issuer']);
+    const ssl = await h.exec(findBinary('openssl')!, [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=kukeon-test-token-issuer',
+    ]);
     assert.is(ssl.code, 0, ssl.stderr);
     const tokenPort = freePort();
     const issuerConfig = path.join(dir, 'issuer.json');
-    fs.writeFileSync(issuerConfig, JSON.stringify({ port: tokenPort, issuer: 'kukeon-test', service: 'kukeon-registry', keyFile: key, certFile: cert, users: { alice: 's3cret' } }));
-    const issuer = startInNetns(h, process.execPath, [path.join(__dirname, 'helpers', 'token-issuer.js'), issuerConfig], path.join(dir, 'issuer.log'));
+    fs.writeFileSync(
+      issuerConfig,
+      JSON.stringify({
+        port: tokenPort,
+        issuer: 'kukeon-test',
+        service: 'kukeon-registry',
+        keyFile: key,
+        certFile: cert,
+        users: { alice: 's3cret' },
+      }),
+    );
+    const issuer = startInNetns(
+      h,
+      process.execPath,
+      [path.join(__dirname, 'helpers', 'token-issuer.js'), issuerConfig],
+      path.join(dir, 'issuer.log'),
+    );
     started.push(issuer);
     await waitListening(h, tokenPort);
-    const treg = await startRegistry(h, dir, { realm: `http://127.0.0.1:${tokenPort}/token`, service: 'kukeon-registry', issuer: 'kukeon-test', rootCertBundle: cert });
+    const treg = await startRegistry(h, dir, {
+      realm: `http://127.0.0.1:${tokenPort}/token`,
+      service: 'kukeon-registry',
+      issuer: 'kukeon-test',
+      rootCertBundle: cert,
+    });
     started.push(treg);
     push(treg, 'private/busybox', '1', busybox);
     await ok(['create', 'realm', 'priv']);
@@ -204,7 +296,10 @@ e2eSuite('image pulls from registries', (test) => {
 
     // the realm's own credentials, with no login file
     fs.rmSync(authFile);
-    await ok(['apply', '-f', '-'], `apiVersion: v1beta1\nkind: Realm\nmetadata: { name: creds }\nspec:\n  registryCredentials:\n    - { username: alice, password: s3cret, serverAddress: "${treg.host}" }\n`);
+    await ok(
+      ['apply', '-f', '-'],
+      `apiVersion: v1beta1\nkind: Realm\nmetadata: { name: creds }\nspec:\n  registryCredentials:\n    - { username: alice, password: s3cret, serverAddress: "${treg.host}" }\n`,
+    );
     assert.match(await ok(['image', 'pull', ref, '--realm', 'creds']), `pulled ${ref}`);
   });
 
@@ -224,7 +319,8 @@ e2eSuite('image pulls from registries', (test) => {
 
   test('a pull killed half-way through a 48 MB layer resumes and fetches only what was missing', async () => {
     const big = Buffer.alloc(48 << 20);
-    for (let off = 0; off < big.length; off += 1 << 16) require('node:crypto').randomFillSync(big, off, Math.min(1 << 16, big.length - off));
+    for (let off = 0; off < big.length; off += 1 << 16)
+      require('node:crypto').randomFillSync(big, off, Math.min(1 << 16, big.length - off));
     const bigTar = writeTar([{ type: 'file', path: 'big.bin', data: big }]);
     const bigLayer = { blob: bigTar, diffId: sha256(bigTar), gzip: false };
     const img = image(ociArchitecture(), [busyLayer, bigLayer]);
@@ -243,7 +339,11 @@ e2eSuite('image pulls from registries', (test) => {
       }
       return n;
     };
-    const child = spawn(findBinary('nsenter')!, [`--net=${h.netnsPath}`, process.execPath, KUKE_BIN, 'image', 'pull', ref, '--realm', 'big'], { env: { ...process.env, ...h.env(), KUKEON_AUTH_FILE: authFile }, stdio: 'ignore', cwd: h.tmp });
+    const child = spawn(
+      findBinary('nsenter')!,
+      [`--net=${h.netnsPath}`, process.execPath, KUKE_BIN, 'image', 'pull', ref, '--realm', 'big'],
+      { env: { ...process.env, ...h.env(), KUKEON_AUTH_FILE: authFile }, stdio: 'ignore', cwd: h.tmp },
+    );
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     let killedAt = 0;
     const end = Date.now() + 60_000;
@@ -258,15 +358,43 @@ e2eSuite('image pulls from registries', (test) => {
     }
     const code = await exited;
     assert.ok(killedAt > 0 && killedAt < bigTar.length, `killed half-way (at ${killedAt} of ${bigTar.length} bytes, exit ${code})`);
-    assert.is(await client.images.get('kukeon-big', ref).then(() => 'there', () => 'absent'), 'absent', 'no image after the kill');
+    assert.is(
+      await client.images.get('kukeon-big', ref).then(
+        () => 'there',
+        () => 'absent',
+      ),
+      'absent',
+      'no image after the kill',
+    );
     const mark = reg.log().length;
     const again = await ok(['image', 'pull', ref, '--realm', 'big']);
     assert.match(again, `pulled ${ref}`);
     const gets = reg.blobGets('kukeon/big', mark);
-    assert.equal(gets.map((g) => g.digest), [sha256(bigTar)], `only the unfinished layer is fetched again: ${JSON.stringify(gets)}`);
+    assert.equal(
+      gets.map((g) => g.digest),
+      [sha256(bigTar)],
+      `only the unfinished layer is fetched again: ${JSON.stringify(gets)}`,
+    );
     assert.is(gets[0].status, 206, 'resumed with a Range request');
     assert.ok(gets[0].bytes < bigTar.length && gets[0].bytes > 0, `fetched ${gets[0].bytes} of ${bigTar.length} bytes`);
-    const run = await kuke(['run', 'bigrun', '--realm', 'big', '--space', 'img', '--stack', 'st', '--image', ref, '--rm', '--command', 'sh', '--', '-c', 'wc -c < /big.bin']);
+    const run = await kuke([
+      'run',
+      'bigrun',
+      '--realm',
+      'big',
+      '--space',
+      'img',
+      '--stack',
+      'st',
+      '--image',
+      ref,
+      '--rm',
+      '--command',
+      'sh',
+      '--',
+      '-c',
+      'wc -c < /big.bin',
+    ]);
     assert.is(run.code, 0, run.stderr);
     assert.match(run.stdout, String(big.length));
   });

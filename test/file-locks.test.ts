@@ -81,7 +81,10 @@ test('mutual exclusion in one process: a second holder waits, then fails with KU
   await locks.with('store', async () => {
     assert.ok(fs.existsSync(path.join(dir, 'store.lock')));
     const started = Date.now();
-    const err = await rejectsWith(locks.with('store', async () => 'never', { timeoutMs: 150 }), 'KUKEON_E_BUSY');
+    const err = await rejectsWith(
+      locks.with('store', async () => 'never', { timeoutMs: 150 }),
+      'KUKEON_E_BUSY',
+    );
     assert.ok(Date.now() - started >= 140, 'it waited for the timeout');
     assert.match(err.message, /"store"/);
     assert.match(err.message, new RegExp(`pid ${process.pid}\\b`));
@@ -107,7 +110,12 @@ test('a waiter gets the lock once the holder releases it, and bodies never overl
 test('fn errors propagate and the lock is released', async () => {
   const dir = lockDir();
   const locks = new FileLocks(dir);
-  await rejectsWith(locks.with('e', async () => { throw Object.assign(new Error('boom'), { code: 'X_BOOM' }); }), 'X_BOOM');
+  await rejectsWith(
+    locks.with('e', async () => {
+      throw Object.assign(new Error('boom'), { code: 'X_BOOM' });
+    }),
+    'X_BOOM',
+  );
   assert.not.ok(fs.existsSync(path.join(dir, 'e.lock')));
 });
 
@@ -176,7 +184,10 @@ test('a lock naming a live pid with another start time (a reused pid) is recover
 test('a lock held by a live process is not recovered', async () => {
   const locks = new FileLocks(lockDir());
   writeHolder(locks.lockPath('store'), processIdentity(process.ppid)!);
-  const err = await rejectsWith(locks.with('store', async () => 1, { timeoutMs: 100 }), 'KUKEON_E_BUSY');
+  const err = await rejectsWith(
+    locks.with('store', async () => 1, { timeoutMs: 100 }),
+    'KUKEON_E_BUSY',
+  );
   assert.match(err.message, new RegExp(`pid ${process.ppid}\\b`));
   assert.ok(fs.existsSync(locks.lockPath('store')));
 });
@@ -186,7 +197,10 @@ test('unparseable lock files: waited on while fresh, recovered once older than 5
   const file = locks.lockPath('store');
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, '{"pid": 12');
-  await rejectsWith(locks.with('store', async () => 1, { timeoutMs: 100 }), 'KUKEON_E_BUSY');
+  await rejectsWith(
+    locks.with('store', async () => 1, { timeoutMs: 100 }),
+    'KUKEON_E_BUSY',
+  );
   const old = new Date(Date.now() - 10_000);
   fs.utimesSync(file, old, old);
   assert.is(await locks.with('store', async () => 2, { timeoutMs: 2000 }), 2);
@@ -231,7 +245,10 @@ test('a lock directory that cannot be created fails with KUKEON_E_LOCK naming th
   const file = path.join(tmp, 'not-a-dir');
   fs.writeFileSync(file, '');
   const locks = new FileLocks(path.join(file, 'locks'));
-  const err = await rejectsWith(locks.with('store', async () => 1), 'KUKEON_E_LOCK');
+  const err = await rejectsWith(
+    locks.with('store', async () => 1),
+    'KUKEON_E_LOCK',
+  );
   assert.ok(err.message.includes(file), err.message);
 });
 

@@ -11,15 +11,28 @@ test('the hooks object is frozen and has a hook per kind and phase, the cell ste
   const host = await testHost();
   assert.ok(Object.isFrozen(host.hooks));
   assert.ok(Object.isFrozen(host.hooks.cell));
-  for (const phase of ['create', 'delete', 'purge'] as const) for (const kind of ['Realm', 'Space', 'Stack', 'Cell', 'Container'] as const) assert.ok(host.hooks[phase].for(kind));
+  for (const phase of ['create', 'delete', 'purge'] as const)
+    for (const kind of ['Realm', 'Space', 'Stack', 'Cell', 'Container'] as const) assert.ok(host.hooks[phase].for(kind));
   for (const phase of ['start', 'stop'] as const) for (const kind of ['Cell', 'Container'] as const) assert.ok(host.hooks[phase].for(kind));
   assert.throws(() => host.hooks.start.for('Realm' as never), /no start hook for kind Realm/);
-  assert.equal(Object.keys(host.hooks.cell), ['prepare', 'startRoot', 'attachNetwork', 'startWorkloads', 'verify', 'stopWorkloads', 'detachNetwork', 'stopRoot', 'release']);
+  assert.equal(Object.keys(host.hooks.cell), [
+    'prepare',
+    'startRoot',
+    'attachNetwork',
+    'startWorkloads',
+    'verify',
+    'stopWorkloads',
+    'detachNetwork',
+    'stopRoot',
+    'release',
+  ]);
 });
 
 test('every tap is named and uses tapPromise', async () => {
   const unnamed = fakePlugin('unnamed', 'network', (host) => host.hooks.create.for('Realm').tapPromise('' as never, async () => {}));
-  const sync = fakePlugin('synchronous', 'cgroups', (host) => (host.hooks.create.for('Realm') as unknown as { tap: (n: string, f: () => void) => void }).tap('synchronous', () => {}));
+  const sync = fakePlugin('synchronous', 'cgroups', (host) =>
+    (host.hooks.create.for('Realm') as unknown as { tap: (n: string, f: () => void) => void }).tap('synchronous', () => {}),
+  );
   const host = await testHost([unnamed, sync]);
   const st = Object.fromEntries(host.plugins.map((p) => [p.name, p]));
   assert.is(st.unnamed.state, 'error');
@@ -32,7 +45,11 @@ test('tap order follows stage and before, not plugin load order', async () => {
   const order: string[] = [];
   const tapper = (name: string, slot: 'network' | 'cgroups' | 'api', opts: { stage?: number; before?: string }) =>
     fakePlugin(name, slot, (host) => host.hooks.create.for('Realm').tapPromise({ name, ...opts }, async () => void order.push(name)));
-  const host = await testHost([tapper('late', 'network', { stage: 100 }), tapper('plain', 'cgroups', {}), tapper('first', 'api', { before: 'plain' })]);
+  const host = await testHost([
+    tapper('late', 'network', { stage: 100 }),
+    tapper('plain', 'cgroups', {}),
+    tapper('first', 'api', { before: 'plain' }),
+  ]);
   await host.controller.apply('kind: Realm\nmetadata: { name: r }\n');
   assert.equal(order, ['first', 'plain', 'late']);
 });
@@ -43,7 +60,11 @@ test('validate is a bail hook: the first plugin refusal stops the input and noth
   const refuser = fakePlugin('refuser', 'cgroups', (host) => {
     host.hooks.validate.tapPromise('refuser', async (ctx) => {
       calls.push(`refuser:${ctx.doc.metadata.name}`);
-      return ctx.doc.kind === 'Cell' && ctx.doc.metadata.name === 'db' ? new KukeonError('KUKEON_E_UNSUPPORTED_FIELD', 'memory.high has no v1 equivalent on this host', { field: 'spec.containers[0].resources' }) : undefined;
+      return ctx.doc.kind === 'Cell' && ctx.doc.metadata.name === 'db'
+        ? new KukeonError('KUKEON_E_UNSUPPORTED_FIELD', 'memory.high has no v1 equivalent on this host', {
+            field: 'spec.containers[0].resources',
+          })
+        : undefined;
     });
     host.hooks.validate.tapPromise({ name: 'after', stage: 10 }, async (ctx) => void calls.push(`after:${ctx.doc.metadata.name}`));
   });
@@ -58,7 +79,10 @@ test('validate is a bail hook: the first plugin refusal stops the input and noth
     assert.is(e.details.name, 'db');
   }
   assert.ok(calls.includes('refuser:db') && !calls.includes('after:db'), 'bail: later taps do not run for the refused document');
-  assert.equal(fs.readdirSync(run).filter((f) => f !== 'run'), []);
+  assert.equal(
+    fs.readdirSync(run).filter((f) => f !== 'run'),
+    [],
+  );
 });
 
 test('plan is a waterfall: each plugin adds to what apply --dry-run prints, and nothing is written', async () => {
@@ -66,7 +90,16 @@ test('plan is a waterfall: each plugin adds to what apply --dry-run prints, and 
   const planner = fakePlugin('planner', 'network', (host) =>
     host.hooks.plan.tapPromise('planner', async (items: PlanItem[], ctx) => [
       ...items,
-      ...ctx.docs.filter((d) => d.kind === 'Space').map((d): PlanItem => ({ ref: { kind: 'Space', path: ['main', d.metadata.name] }, by: 'planner', action: 'write', detail: 'conflist' })),
+      ...ctx.docs
+        .filter((d) => d.kind === 'Space')
+        .map(
+          (d): PlanItem => ({
+            ref: { kind: 'Space', path: ['main', d.metadata.name] },
+            by: 'planner',
+            action: 'write',
+            detail: 'conflist',
+          }),
+        ),
     ]),
   );
   const host = await testHost([planner], run);
@@ -74,7 +107,10 @@ test('plan is a waterfall: each plugin adds to what apply --dry-run prints, and 
   assert.equal(report.items, []);
   assert.ok(report.plan!.some((p) => p.by === 'kukeon' && p.action === 'create' && p.ref.kind === 'Cell'));
   assert.ok(report.plan!.some((p) => p.by === 'planner' && p.detail === 'conflist'));
-  assert.equal(fs.readdirSync(run).filter((f) => f !== 'run'), []);
+  assert.equal(
+    fs.readdirSync(run).filter((f) => f !== 'run'),
+    [],
+  );
   await host.controller.apply(MANIFEST);
   const again = await host.controller.apply(MANIFEST, { dryRun: true });
   assert.ok(again.plan!.filter((p) => p.by === 'kukeon').every((p) => p.action === 'unchanged'));
@@ -114,7 +150,10 @@ test('a create tap may return an undo: a later failing tap unwinds it and the re
   const host = await testHost([p], run);
   const report = await host.controller.apply(MANIFEST);
   assert.equal(events, ['mkdir', 'rmdir']);
-  assert.equal(report.items.map((i) => i.action), ['created', 'failed', 'failed', 'failed', 'failed']);
+  assert.equal(
+    report.items.map((i) => i.action),
+    ['created', 'failed', 'failed', 'failed', 'failed'],
+  );
   assert.match(report.items[2].error!, /space\/main\/blog failed/);
   const space = fs.readFileSync(path.join(run, 'main/blog/space.yaml'), 'utf8');
   assert.match(space, /state: Failed/);

@@ -7,7 +7,15 @@ import * as assert from 'uvu/assert';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isLoopbackHost, manifestAcceptHeader, normalizeName, parsePlatform, parseReference, parseWwwAuthenticate, selectPlatform } from '../plugins/containerd/image/reference';
+import {
+  isLoopbackHost,
+  manifestAcceptHeader,
+  normalizeName,
+  parsePlatform,
+  parseReference,
+  parseWwwAuthenticate,
+  selectPlatform,
+} from '../plugins/containerd/image/reference';
 import { RegistryClient, RegistryError, credentialHost } from '../plugins/containerd/image/registry-client';
 import { authFilePath, readAuthFile, writeAuthFile } from '../sdk/registry-auth';
 import { ttyProgress } from '../src/cli/output/pull-progress';
@@ -51,21 +59,32 @@ test('references normalise as docker does', () => {
 });
 
 test('loopback hosts are recognised (plain HTTP allowed there)', () => {
-  for (const h of ['localhost', 'localhost:5000', '127.0.0.1', '127.0.0.1:5000', '127.1.2.3:80', '[::1]:5000', '::1']) assert.ok(isLoopbackHost(h), h);
+  for (const h of ['localhost', 'localhost:5000', '127.0.0.1', '127.0.0.1:5000', '127.1.2.3:80', '[::1]:5000', '::1'])
+    assert.ok(isLoopbackHost(h), h);
   for (const h of ['registry-1.docker.io', '10.0.0.1:5000', 'localhost.example:5000', '128.0.0.1']) assert.not.ok(isLoopbackHost(h), h);
 });
 
 test('the manifest Accept header names OCI index/manifest and Docker list/schema 2', () => {
   const a = manifestAcceptHeader();
-  for (const mt of ['application/vnd.oci.image.index.v1+json', 'application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.docker.distribution.manifest.v2+json']) {
+  for (const mt of [
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+  ]) {
     assert.ok(a.includes(mt), mt);
   }
   assert.not.ok(a.includes('manifest.v1+prettyjws'), 'no schema 1');
 });
 
 test('WWW-Authenticate challenges parse (quoted strings, escapes, several challenges)', () => {
-  const [b] = parseWwwAuthenticate('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"');
-  assert.equal(b, { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } });
+  const [b] = parseWwwAuthenticate(
+    'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
+  );
+  assert.equal(b, {
+    scheme: 'bearer',
+    params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' },
+  });
   assert.equal(parseWwwAuthenticate('Basic realm="Registry Realm"'), [{ scheme: 'basic', params: { realm: 'Registry Realm' } }]);
   const two = parseWwwAuthenticate('Basic realm="a, b", Bearer realm="https://x/t", service=reg ,error="invalid_token"');
   assert.is(two.length, 2);
@@ -82,8 +101,20 @@ test('--platform parses; selection prefers the exact variant and skips attestati
   assert.equal(parsePlatform('linux/x86_64'), { os: 'linux', architecture: 'amd64' });
   assert.throws(() => parsePlatform('windows/amd64'), /only linux/);
   assert.throws(() => parsePlatform('linux//v7'), /invalid platform/);
-  const m = (digest: string, architecture: string, variant?: string, os = 'linux') => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 1, platform: { os, architecture, variant } });
-  const index = [m('att', 'unknown', undefined, 'unknown'), m('amd', 'amd64'), m('v6', 'arm', 'v6'), m('v7', 'arm', 'v7'), m('a64', 'arm64', 'v8'), m('s390', 's390x')];
+  const m = (digest: string, architecture: string, variant?: string, os = 'linux') => ({
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest,
+    size: 1,
+    platform: { os, architecture, variant },
+  });
+  const index = [
+    m('att', 'unknown', undefined, 'unknown'),
+    m('amd', 'amd64'),
+    m('v6', 'arm', 'v6'),
+    m('v7', 'arm', 'v7'),
+    m('a64', 'arm64', 'v8'),
+    m('s390', 's390x'),
+  ];
   assert.is(selectPlatform(index, { os: 'linux', architecture: 'amd64' })?.digest, 'amd');
   assert.is(selectPlatform(index, { os: 'linux', architecture: 'arm', variant: 'v6' })?.digest, 'v6');
   assert.is(selectPlatform(index, { os: 'linux', architecture: 'arm', variant: 'v7' })?.digest, 'v7');
@@ -94,7 +125,8 @@ test('--platform parses; selection prefers the exact variant and skips attestati
 });
 
 test('credential hosts: every Docker Hub spelling means registry-1.docker.io', () => {
-  for (const s of ['docker.io', 'index.docker.io', 'https://index.docker.io/v1/', 'registry-1.docker.io']) assert.is(credentialHost(s), 'registry-1.docker.io', s);
+  for (const s of ['docker.io', 'index.docker.io', 'https://index.docker.io/v1/', 'registry-1.docker.io'])
+    assert.is(credentialHost(s), 'registry-1.docker.io', s);
   assert.is(credentialHost('http://127.0.0.1:5000/'), '127.0.0.1:5000');
 });
 
@@ -109,29 +141,51 @@ interface Seen {
   accept?: string;
 }
 
-function fakeRegistry(opts: { mode: 'bearer' | 'basic' | 'open'; user?: string; pass?: string; blobs: Map<string, Buffer>; manifests: Map<string, { type: string; body: Buffer }> }) {
+function fakeRegistry(opts: {
+  mode: 'bearer' | 'basic' | 'open';
+  user?: string;
+  pass?: string;
+  blobs: Map<string, Buffer>;
+  manifests: Map<string, { type: string; body: Buffer }>;
+}) {
   const seen: Seen[] = [];
   const good = `Basic ${Buffer.from(`${opts.user}:${opts.pass}`).toString('base64')}`;
   const f = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(String(input));
     const h = new Headers(init?.headers);
-    seen.push({ url: url.toString(), auth: h.get('authorization') ?? undefined, range: h.get('range') ?? undefined, accept: h.get('accept') ?? undefined });
+    seen.push({
+      url: url.toString(),
+      auth: h.get('authorization') ?? undefined,
+      range: h.get('range') ?? undefined,
+      accept: h.get('accept') ?? undefined,
+    });
     if (url.pathname === '/token') {
       if (url.searchParams.get('service') !== 'test-registry') return new Response('bad service', { status: 400 });
-      if (h.get('authorization') && h.get('authorization') !== good) return new Response(JSON.stringify({ details: 'wrong password' }), { status: 401 });
+      if (h.get('authorization') && h.get('authorization') !== good)
+        return new Response(JSON.stringify({ details: 'wrong password' }), { status: 401 });
       if (!h.get('authorization') && opts.user) return new Response(JSON.stringify({ details: 'anonymous not allowed' }), { status: 401 });
       return Response.json({ token: `tok-${url.searchParams.getAll('scope').join('|')}` });
     }
-    const authorised = opts.mode === 'open' || (opts.mode === 'basic' && h.get('authorization') === good) || (opts.mode === 'bearer' && h.get('authorization')?.startsWith('Bearer tok-repository:'));
+    const authorised =
+      opts.mode === 'open' ||
+      (opts.mode === 'basic' && h.get('authorization') === good) ||
+      (opts.mode === 'bearer' && h.get('authorization')?.startsWith('Bearer tok-repository:'));
     if (!authorised) {
-      const challenge = opts.mode === 'bearer' ? 'Bearer realm="http://127.0.0.1:9/token",service="test-registry",scope="repository:x/y:pull"' : 'Basic realm="r"';
-      return new Response(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }), { status: 401, headers: { 'WWW-Authenticate': challenge } });
+      const challenge =
+        opts.mode === 'bearer'
+          ? 'Bearer realm="http://127.0.0.1:9/token",service="test-registry",scope="repository:x/y:pull"'
+          : 'Basic realm="r"';
+      return new Response(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }), {
+        status: 401,
+        headers: { 'WWW-Authenticate': challenge },
+      });
     }
     const m = /^\/v2\/(.+)\/(manifests|blobs)\/(.+)$/.exec(url.pathname);
     if (!m) return new Response('', { status: 404 });
     if (m[2] === 'manifests') {
       const man = opts.manifests.get(m[3]);
-      if (!man) return new Response(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }), { status: 404 });
+      if (!man)
+        return new Response(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }), { status: 404 });
       return new Response(man.body, { headers: { 'Content-Type': man.type, 'Docker-Content-Digest': sha(man.body) } });
     }
     const blob = opts.blobs.get(m[3]);
@@ -143,11 +197,27 @@ function fakeRegistry(opts: { mode: 'bearer' | 'basic' | 'open'; user?: string; 
   return { fetch: f as typeof fetch, seen };
 }
 
-const manifestBody = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'x', digest: 'sha256:c', size: 1 }, layers: [] }));
+const manifestBody = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'x', digest: 'sha256:c', size: 1 },
+    layers: [],
+  }),
+);
 
 test('bearer flow: the 401 challenge leads to a token for service and scope, with basic credentials; cached after', async () => {
-  const reg = fakeRegistry({ mode: 'bearer', user: 'alice', pass: 's3cret', blobs: new Map(), manifests: new Map([['v1', { type: 'application/vnd.oci.image.manifest.v1+json', body: manifestBody }]]) });
-  const c = new RegistryClient({ fetch: reg.fetch, credentials: [{ username: 'alice', password: 's3cret', serverAddress: '127.0.0.1:5000' }] });
+  const reg = fakeRegistry({
+    mode: 'bearer',
+    user: 'alice',
+    pass: 's3cret',
+    blobs: new Map(),
+    manifests: new Map([['v1', { type: 'application/vnd.oci.image.manifest.v1+json', body: manifestBody }]]),
+  });
+  const c = new RegistryClient({
+    fetch: reg.fetch,
+    credentials: [{ username: 'alice', password: 's3cret', serverAddress: '127.0.0.1:5000' }],
+  });
   const ref = parseReference('127.0.0.1:5000/x/y:v1');
   const m = await c.manifest(ref);
   assert.is(m.digest, sha(manifestBody));
@@ -165,25 +235,38 @@ test('bearer flow: the 401 challenge leads to a token for service and scope, wit
 
 test('bearer flow: wrong credentials and missing credentials fail with the reason', async () => {
   const manifests = new Map([['v1', { type: 'application/vnd.oci.image.manifest.v1+json', body: manifestBody }]]);
-  const bad = new RegistryClient({ fetch: fakeRegistry({ mode: 'bearer', user: 'alice', pass: 's3cret', blobs: new Map(), manifests }).fetch, credentials: [{ username: 'alice', password: 'nope', serverAddress: '127.0.0.1:5000' }] });
+  const bad = new RegistryClient({
+    fetch: fakeRegistry({ mode: 'bearer', user: 'alice', pass: 's3cret', blobs: new Map(), manifests }).fetch,
+    credentials: [{ username: 'alice', password: 'nope', serverAddress: '127.0.0.1:5000' }],
+  });
   const err = await bad.manifest(parseReference('127.0.0.1:5000/x/y:v1')).catch((e: Error) => e);
   assert.instance(err, RegistryError);
   assert.match((err as Error).message, /refused user alice.*wrong password/);
-  const anon = new RegistryClient({ fetch: fakeRegistry({ mode: 'bearer', user: 'alice', pass: 's3cret', blobs: new Map(), manifests }).fetch });
-  assert.match(((await anon.manifest(parseReference('127.0.0.1:5000/x/y:v1')).catch((e: Error) => e)) as Error).message, /anonymous token.*anonymous not allowed/);
+  const anon = new RegistryClient({
+    fetch: fakeRegistry({ mode: 'bearer', user: 'alice', pass: 's3cret', blobs: new Map(), manifests }).fetch,
+  });
+  assert.match(
+    ((await anon.manifest(parseReference('127.0.0.1:5000/x/y:v1')).catch((e: Error) => e)) as Error).message,
+    /anonymous token.*anonymous not allowed/,
+  );
 });
 
 test('basic auth, HTTPS for non-loopback, insecure, 404 reasons', async () => {
   const manifests = new Map([['v1', { type: 'application/vnd.oci.image.manifest.v1+json', body: manifestBody }]]);
   const reg = fakeRegistry({ mode: 'basic', user: 'bob', pass: 'pw', blobs: new Map(), manifests });
-  const c = new RegistryClient({ fetch: reg.fetch, credentials: [{ username: 'bob', password: 'pw', serverAddress: 'https://reg.example:5000' }] });
+  const c = new RegistryClient({
+    fetch: reg.fetch,
+    credentials: [{ username: 'bob', password: 'pw', serverAddress: 'https://reg.example:5000' }],
+  });
   await c.manifest(parseReference('reg.example:5000/x/y:v1'));
   assert.ok(reg.seen[0].url.startsWith('https://reg.example:5000/'), 'https off loopback');
   assert.ok(reg.seen[1].auth?.startsWith('Basic '));
   const insecure = fakeRegistry({ mode: 'open', blobs: new Map(), manifests });
   await new RegistryClient({ fetch: insecure.fetch, insecure: true }).manifest(parseReference('reg.example:5000/x/y:v1'));
   assert.ok(insecure.seen[0].url.startsWith('http://reg.example:5000/'));
-  const e = (await new RegistryClient({ fetch: insecure.fetch }).manifest(parseReference('127.0.0.1:5000/x/y:nope')).catch((x: Error) => x)) as RegistryError;
+  const e = (await new RegistryClient({ fetch: insecure.fetch })
+    .manifest(parseReference('127.0.0.1:5000/x/y:nope'))
+    .catch((x: Error) => x)) as RegistryError;
   assert.is(e.status, 404);
   assert.match(e.message, /MANIFEST_UNKNOWN: manifest unknown/);
 });
@@ -192,7 +275,14 @@ test('blobs: digests are verified, Range resumes, a manifest by digest is verifi
   const data = crypto.randomBytes(100_000);
   const digest = sha(data);
   const liar = `sha256:${'0'.repeat(64)}`;
-  const reg = fakeRegistry({ mode: 'open', blobs: new Map([[digest, data], [liar, data]]), manifests: new Map([[`sha256:${'1'.repeat(64)}`, { type: 'application/vnd.oci.image.manifest.v1+json', body: manifestBody }]]) });
+  const reg = fakeRegistry({
+    mode: 'open',
+    blobs: new Map([
+      [digest, data],
+      [liar, data],
+    ]),
+    manifests: new Map([[`sha256:${'1'.repeat(64)}`, { type: 'application/vnd.oci.image.manifest.v1+json', body: manifestBody }]]),
+  });
   const c = new RegistryClient({ fetch: reg.fetch });
   const ref = parseReference('127.0.0.1:5000/x/y:v1');
   assert.ok((await c.blobBytes(ref, digest)).equals(data));
@@ -212,7 +302,10 @@ test('the kuke login file: 0600, docker.io spellings merge, read back', () => {
   writeAuthFile('https://index.docker.io/v1/', 'me', 'p:w', file);
   writeAuthFile('127.0.0.1:5000', 'you', 'x', file);
   assert.is(fs.statSync(file).mode & 0o777, 0o600);
-  assert.equal(readAuthFile(file), [{ serverAddress: 'docker.io', username: 'me', password: 'p:w' }, { serverAddress: '127.0.0.1:5000', username: 'you', password: 'x' }]);
+  assert.equal(readAuthFile(file), [
+    { serverAddress: 'docker.io', username: 'me', password: 'p:w' },
+    { serverAddress: '127.0.0.1:5000', username: 'you', password: 'x' },
+  ]);
   writeAuthFile('127.0.0.1:5000', undefined, undefined, file);
   assert.is(readAuthFile(file).length, 1);
   assert.equal(readAuthFile(path.join(dir, 'none.json')), []);
@@ -221,7 +314,9 @@ test('the kuke login file: 0600, docker.io spellings merge, read back', () => {
 test('pull progress: per-layer lines and a total on a TTY, nothing otherwise', () => {
   assert.is(ttyProgress({ write: () => true } as unknown as NodeJS.WritableStream), undefined);
   let out = '';
-  const p = ttyProgress({ isTTY: true, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream & { isTTY: boolean })!;
+  const p = ttyProgress({ isTTY: true, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream & {
+    isTTY: boolean;
+  })!;
   const a = `sha256:${'a'.repeat(64)}`;
   const b = `sha256:${'b'.repeat(64)}`;
   p({ kind: 'resolved', name: 'docker.io/library/busybox:latest', digest: 'sha256:x' });

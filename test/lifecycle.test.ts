@@ -21,7 +21,17 @@ test('apply starts each cell through exactly its steps in order, workloads insid
   const web = rec.byCell!.web;
   // the host's own startWorkloads tap (stage 0, registered first) runs the Container hooks; the recorder's
   // startWorkloads tap (stage 0, registered later) runs after it
-  assert.equal(web.slice(0, 9), ['create:nginx', 'create:sidecar', 'prepare', 'startRoot', 'attachNetwork', 'start:nginx', 'start:sidecar', 'startWorkloads', 'verify']);
+  assert.equal(web.slice(0, 9), [
+    'create:nginx',
+    'create:sidecar',
+    'prepare',
+    'startRoot',
+    'attachNetwork',
+    'start:nginx',
+    'start:sidecar',
+    'startWorkloads',
+    'verify',
+  ]);
   // db's root is its declared container pg: it is not a workload
   assert.not.ok(rec.byCell!.db.includes('start:pg'));
   assert.equal(rec.byCell!.db, ['create:pg', 'prepare', 'startRoot', 'attachNetwork', 'startWorkloads', 'verify']);
@@ -38,7 +48,13 @@ test('step 3 fails: undos of steps 2 then 1 run, the status set so far is kept a
   const report = await host.controller.apply(MANIFEST.split('---').slice(0, 4).join('---'));
   const web = report.items.find((i) => i.ref.path.join('/') === 'main/blog/wp/web')!;
   assert.is(web.action, 'failed');
-  assert.equal(rec.events.slice(rec.events.indexOf('prepare')), ['prepare', 'startRoot', 'attachNetwork', 'undo:startRoot', 'undo:prepare']);
+  assert.equal(rec.events.slice(rec.events.indexOf('prepare')), [
+    'prepare',
+    'startRoot',
+    'attachNetwork',
+    'undo:startRoot',
+    'undo:prepare',
+  ]);
   const cell = readYaml(run, 'main/blog/wp/web/cell.yaml');
   assert.is(cell.status.state, 'Failed');
   assert.is(cell.status.reason, 'KUKEON_E_STEP');
@@ -54,7 +70,13 @@ test('an undo that throws is added to the message and the other undos still run'
   const run = tmpDir();
   const host = await testHost([recordingRuntime(rec)], run);
   await host.controller.apply(MANIFEST.split('---').slice(0, 4).join('---'));
-  assert.equal(rec.events.slice(rec.events.indexOf('verify')), ['verify', 'undo:startWorkloads', 'undo:attachNetwork', 'undo:startRoot', 'undo:prepare']);
+  assert.equal(rec.events.slice(rec.events.indexOf('verify')), [
+    'verify',
+    'undo:startWorkloads',
+    'undo:attachNetwork',
+    'undo:startRoot',
+    'undo:prepare',
+  ]);
   const cell = readYaml(run, 'main/blog/wp/web/cell.yaml');
   assert.is(cell.status.state, 'Failed');
   assert.match(cell.status.message, /verify broke; undo recorder:recorder@cell.startRoot failed: undo of startRoot broke/);
@@ -67,7 +89,14 @@ test('a new host (another process) stops what an earlier one started: the contex
   const second = recorder();
   const host = await testHost([recordingRuntime(second)], run);
   await host.controller.stop(WEB);
-  assert.equal(second.events, ['stop:sidecar:SIGTERM:10000', 'stop:nginx:SIGTERM:10000', 'stopWorkloads', 'detachNetwork', 'stopRoot', 'release']);
+  assert.equal(second.events, [
+    'stop:sidecar:SIGTERM:10000',
+    'stop:nginx:SIGTERM:10000',
+    'stopWorkloads',
+    'detachNetwork',
+    'stopRoot',
+    'release',
+  ]);
   assert.is(second.seen[0].rootPid, 4242);
   assert.is(second.seen[0].space, 'blog', 'parents are loaded too');
   assert.is(readYaml(run, 'main/blog/wp/web/cell.yaml').status.state, 'Stopped');
@@ -84,7 +113,14 @@ test('kill is stop with SIGKILL and 0; restart is stop then start; stop runs eve
   assert.ok(rec.events.includes('stop:nginx:SIGKILL:0'));
   rec.events.length = 0;
   await host.controller.restart(WEB);
-  assert.equal(rec.events.slice(0, 6), ['stop:sidecar:SIGTERM:10000', 'stop:nginx:SIGTERM:10000', 'stopWorkloads', 'detachNetwork', 'stopRoot', 'release']);
+  assert.equal(rec.events.slice(0, 6), [
+    'stop:sidecar:SIGTERM:10000',
+    'stop:nginx:SIGTERM:10000',
+    'stopWorkloads',
+    'detachNetwork',
+    'stopRoot',
+    'release',
+  ]);
   assert.equal(rec.events.slice(6, 9), ['prepare', 'startRoot', 'attachNetwork']);
   rec.events.length = 0;
   rec.failAt = 'detachNetwork';
@@ -148,14 +184,24 @@ test('applying a changed container recreates only that one; removed containers g
   const report = await host.controller.apply(changed);
   assert.is(report.items[0].action, 'updated');
   assert.equal(report.items[0].changes, ['metadata.labels', 'container sidecar removed', 'container nginx changed']);
-  assert.equal(rec.events.slice(0, 6), ['stop:sidecar:SIGTERM:10000', 'delete:sidecar', 'stop:nginx:SIGTERM:10000', 'delete:nginx', 'create:nginx', 'start:nginx']);
+  assert.equal(rec.events.slice(0, 6), [
+    'stop:sidecar:SIGTERM:10000',
+    'delete:sidecar',
+    'stop:nginx:SIGTERM:10000',
+    'delete:nginx',
+    'create:nginx',
+    'start:nginx',
+  ]);
   assert.not.ok(fs.existsSync(path.join(run, 'main/blog/wp/web/containers/sidecar.yaml')));
   assert.is(readYaml(run, 'main/blog/wp/web/containers/nginx.yaml').spec.image, 'nginx:1.28');
   assert.ok(sidecarPid > 0);
   // unchanged apply touches nothing
   rec.events.length = 0;
   assert.is((await host.controller.apply(changed)).items[0].action, 'unchanged');
-  assert.equal(rec.events.filter((e) => e.startsWith('start') || e.startsWith('stop')), []);
+  assert.equal(
+    rec.events.filter((e) => e.startsWith('start') || e.startsWith('stop')),
+    [],
+  );
 });
 
 test('delete of a cell stops it, deletes its containers, then removes its directory', async () => {

@@ -31,7 +31,8 @@ async function streamEntries(archive: Buffer, chunk: number): Promise<(Omit<TarE
   return out;
 }
 
-const plain = (entries: TarEntry[]): (Omit<TarEntry, 'data'> & { data: string })[] => entries.map((e) => ({ ...e, data: e.data.toString() }));
+const plain = (entries: TarEntry[]): (Omit<TarEntry, 'data'> & { data: string })[] =>
+  entries.map((e) => ({ ...e, data: e.data.toString() }));
 
 test('tar writer + reader round trip: files, directories, symlinks, ustar prefix, pax long names and link targets', async () => {
   const archive = writeTar([
@@ -80,11 +81,14 @@ test('GNU long names (L) and long link names (K)', async () => {
     { longNames: 'gnu' },
   );
   const entries = readTar(archive);
-  assert.equal(entries.map((e) => [e.name, e.type, e.data.toString(), e.linkname]), [
-    [LONGER_THAN_USTAR, 'file', 'gnu', ''],
-    ['l', 'symlink', '', 'y'.repeat(200)],
-    ['short', 'file', 'after', ''],
-  ]);
+  assert.equal(
+    entries.map((e) => [e.name, e.type, e.data.toString(), e.linkname]),
+    [
+      [LONGER_THAN_USTAR, 'file', 'gnu', ''],
+      ['l', 'symlink', '', 'y'.repeat(200)],
+      ['short', 'file', 'after', ''],
+    ],
+  );
   assert.equal(await streamEntries(archive, 13), plain(entries));
 });
 
@@ -96,7 +100,14 @@ test('pax global headers apply to every later entry; per-entry records override 
     { name: 'b', data: '3', pax: { uid: '7', path: 'renamed/b' } },
   ]);
   const entries = readTar(archive);
-  assert.equal(entries.map((e) => [e.name, e.uid]), [['before', 0], ['a', 4242], ['renamed/b', 7]]);
+  assert.equal(
+    entries.map((e) => [e.name, e.uid]),
+    [
+      ['before', 0],
+      ['a', 4242],
+      ['renamed/b', 7],
+    ],
+  );
   assert.is(entries[1].pax?.comment, 'x');
   assert.equal(parsePax(Buffer.from('8 a=bcd\n12 path=é/\n')), { a: 'bcd', path: 'é/' });
 });
@@ -135,7 +146,10 @@ test('reads archives written by GNU tar (pax and gnu formats)', async () => {
 
 test('rejects entries that would leave the archive: ../x, a/../../x, /abs, hard links to ../', async () => {
   for (const bad of ['../x', 'a/../../x', './..', '/etc/passwd']) {
-    const archive = writeTar([{ name: 'ok', data: 'fine' }, { name: bad, data: 'evil' }]);
+    const archive = writeTar([
+      { name: 'ok', data: 'fine' },
+      { name: bad, data: 'evil' },
+    ]);
     assert.throws(() => readTar(archive), /escapes the archive|absolute path/, bad);
     let err: unknown;
     try {
@@ -276,7 +290,9 @@ interface FieldDesc {
  * Debian's golang-github-containerd-containerd-dev with dpkg-deb -x), or that package installed.
  */
 test("kukeon's proto subset matches containerd's published API (numbers, types, labels, streaming)", () => {
-  const apiDir = [process.env.KUKEON_CONTAINERD_API_DIR, '/usr/share/gocode/src/github.com/containerd/containerd/api'].find((d) => d && fs.existsSync(path.join(d, 'services')));
+  const apiDir = [process.env.KUKEON_CONTAINERD_API_DIR, '/usr/share/gocode/src/github.com/containerd/containerd/api'].find(
+    (d) => d && fs.existsSync(path.join(d, 'services')),
+  );
   if (!apiDir) {
     console.log("SKIP: containerd's official protos not found (set KUKEON_CONTAINERD_API_DIR)");
     return;
@@ -295,7 +311,10 @@ test("kukeon's proto subset matches containerd's published API (numbers, types, 
   const stubs = tmpDir();
   fs.mkdirSync(path.join(stubs, 'google/rpc'), { recursive: true });
   fs.mkdirSync(path.join(stubs, 'gogoproto'), { recursive: true });
-  fs.writeFileSync(path.join(stubs, 'google/rpc/status.proto'), 'syntax = "proto3"; package google.rpc; import "google/protobuf/any.proto"; message Status { int32 code = 1; string message = 2; repeated google.protobuf.Any details = 3; }');
+  fs.writeFileSync(
+    path.join(stubs, 'google/rpc/status.proto'),
+    'syntax = "proto3"; package google.rpc; import "google/protobuf/any.proto"; message Status { int32 code = 1; string message = 2; repeated google.protobuf.Any details = 3; }',
+  );
   fs.writeFileSync(path.join(stubs, 'gogoproto/gogo.proto'), 'syntax = "proto2"; package gogoproto;');
   const official = protoLoader.loadSync(files, { includeDirs: [srcRoot, stubs], keepCase: true });
   const ours = containerdPackageDefinition();
@@ -311,18 +330,32 @@ test("kukeon's proto subset matches containerd's published API (numbers, types, 
       for (const f of (def as { type: { field: FieldDesc[] } }).type.field) {
         const o = offFields.get(f.name);
         assert.ok(o, `${name}.${f.name} exists`);
-        assert.equal([f.number, f.label, f.type, short(f.typeName)], [o!.number, o!.label, o!.type, short(o!.typeName)], `${name}.${f.name}`);
+        assert.equal(
+          [f.number, f.label, f.type, short(f.typeName)],
+          [o!.number, o!.label, o!.type, short(o!.typeName)],
+          `${name}.${f.name}`,
+        );
         checkedFields++;
       }
     } else if ('format' in def && def.format === 'Protocol Buffer 3 EnumDescriptorProto') {
-      const offValues = new Map(((off as { type: { value: { name: string; number: number }[] } }).type.value ?? []).map((v) => [v.name, v.number]));
-      for (const v of (def as { type: { value: { name: string; number: number }[] } }).type.value) assert.is(offValues.get(v.name), v.number, `${name}.${v.name}`);
+      const offValues = new Map(
+        ((off as { type: { value: { name: string; number: number }[] } }).type.value ?? []).map((v) => [v.name, v.number]),
+      );
+      for (const v of (def as { type: { value: { name: string; number: number }[] } }).type.value)
+        assert.is(offValues.get(v.name), v.number, `${name}.${v.name}`);
     } else {
       for (const [m, md] of Object.entries(def as protoLoader.ServiceDefinition)) {
         const om = (off as protoLoader.ServiceDefinition)[m];
         assert.ok(om, `${name}/${m} exists`);
-        const names = (x: protoLoader.MethodDefinition<object, object>): string[] => [(x.requestType.type as { name: string }).name, (x.responseType.type as { name: string }).name];
-        assert.equal([md.path, md.requestStream, md.responseStream, ...names(md)], [om.path, om.requestStream, om.responseStream, ...names(om)], `${name}/${m}`);
+        const names = (x: protoLoader.MethodDefinition<object, object>): string[] => [
+          (x.requestType.type as { name: string }).name,
+          (x.responseType.type as { name: string }).name,
+        ];
+        assert.equal(
+          [md.path, md.requestStream, md.responseStream, ...names(md)],
+          [om.path, om.requestStream, om.responseStream, ...names(om)],
+          `${name}/${m}`,
+        );
         checkedMethods++;
       }
     }

@@ -29,16 +29,29 @@ test('plugins are applied after the plugins filling the slots they require, what
   const rt = fakePlugin('rt', 'runtime', () => void order.push('rt'), { requires: ['store'] });
   const host = await testHost([net, rt]);
   assert.equal(order, ['rt', 'net']);
-  assert.equal(host.plugins.map((p) => [p.name, p.state]), [['store-yaml', 'ok'], ['rt', 'ok'], ['net', 'ok']]);
+  assert.equal(
+    host.plugins.map((p) => [p.name, p.state]),
+    [
+      ['store-yaml', 'ok'],
+      ['rt', 'ok'],
+      ['net', 'ok'],
+    ],
+  );
 });
 
 test('two plugins in one slot are refused with a coded error naming both', async () => {
-  const e = await rejects(testHost([fakePlugin('rt-a', 'runtime', () => {}), fakePlugin('rt-b', 'runtime', () => {})]), 'KUKEON_E_SLOT_CONFLICT');
+  const e = await rejects(
+    testHost([fakePlugin('rt-a', 'runtime', () => {}), fakePlugin('rt-b', 'runtime', () => {})]),
+    'KUKEON_E_SLOT_CONFLICT',
+  );
   assert.match(e.message, /rt-a and rt-b both fill slot runtime/);
 });
 
 test('the host refuses to boot without a store, and when the store plugin skips', async () => {
-  await rejects(createHost({ runPath: tmpDir(), env: {}, plugins: [{ plugin: fakePlugin('rt', 'runtime', () => {}) }] }), 'KUKEON_E_NO_STORE');
+  await rejects(
+    createHost({ runPath: tmpDir(), env: {}, plugins: [{ plugin: fakePlugin('rt', 'runtime', () => {}) }] }),
+    'KUKEON_E_NO_STORE',
+  );
   const skipping = fakePlugin('store-x', 'store', () => {
     throw new PluginSkip('disk not mounted');
   });
@@ -103,21 +116,16 @@ test('plugin metadata is checked before anything of the plugin runs', async () =
 });
 
 const schemaPlugin = (seen: Record<string, unknown>[]) =>
-  fakePlugin(
-    'sockety',
-    'runtime',
-    (_host: PluginHost, config: Record<string, unknown>) => void seen.push(config),
-    {
-      configSchema: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          socket: { type: 'string', default: '/run/default.sock', 'x-flag': '--sock', 'x-env': 'TEST_SOCK' },
-          retries: { type: 'integer', minimum: 0, default: 3 },
-        },
+  fakePlugin('sockety', 'runtime', (_host: PluginHost, config: Record<string, unknown>) => void seen.push(config), {
+    configSchema: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        socket: { type: 'string', default: '/run/default.sock', 'x-flag': '--sock', 'x-env': 'TEST_SOCK' },
+        retries: { type: 'integer', minimum: 0, default: 3 },
       },
     },
-  );
+  });
 
 test('config precedence is flag > env > file > default, with types coerced and defaults filled', async () => {
   const cases: [Record<string, string | undefined>, Record<string, string>, unknown, string][] = [
@@ -135,11 +143,19 @@ test('config precedence is flag > env > file > default, with types coerced and d
 
 test('a config error names the plugin and the field, and only that plugin fails', async () => {
   const seen: Record<string, unknown>[] = [];
-  let host = await createHost({ runPath: tmpDir(), env: {}, plugins: [{ plugin: storeYaml }, { plugin: schemaPlugin(seen), table: { sokcet: '/x' } }] });
+  let host = await createHost({
+    runPath: tmpDir(),
+    env: {},
+    plugins: [{ plugin: storeYaml }, { plugin: schemaPlugin(seen), table: { sokcet: '/x' } }],
+  });
   let st = host.plugins.find((p) => p.name === 'sockety')!;
   assert.is(st.state, 'error');
   assert.match(st.reason!, /plugins\.sockety\.sokcet: unknown setting/);
-  host = await createHost({ runPath: tmpDir(), env: {}, plugins: [{ plugin: storeYaml }, { plugin: schemaPlugin(seen), table: { retries: -1 } }] });
+  host = await createHost({
+    runPath: tmpDir(),
+    env: {},
+    plugins: [{ plugin: storeYaml }, { plugin: schemaPlugin(seen), table: { retries: -1 } }],
+  });
   st = host.plugins.find((p) => p.name === 'sockety')!;
   assert.match(st.reason!, /plugins\.sockety\.retries: must be >= 0/);
   assert.is(seen.length, 0);
@@ -159,12 +175,17 @@ test('the configuration file loads exactly the listed plugins; an unknown name i
   const file = path.join(dir, 'kukeon.yaml');
   fs.writeFileSync(file, 'plugins:\n  store-yaml: {}\n');
   const host = await createHost({ runPath: path.join(dir, 'run'), configPath: file, env: {} });
-  assert.equal(host.plugins.map((p) => p.name), ['store-yaml']);
+  assert.equal(
+    host.plugins.map((p) => p.name),
+    ['store-yaml'],
+  );
   assert.is(host.configPath, file);
   // A key that is not a built-in name is a module specifier (see third-party-plugins.test.ts): a typo is an
   // error status naming it, and the host still boots.
   fs.writeFileSync(file, 'plugins:\n  store-yaml: {}\n  contianerd: {}\n');
-  const typo = (await createHost({ runPath: path.join(dir, 'run'), configPath: file, env: {} })).plugins.find((p) => p.name === 'contianerd');
+  const typo = (await createHost({ runPath: path.join(dir, 'run'), configPath: file, env: {} })).plugins.find(
+    (p) => p.name === 'contianerd',
+  );
   assert.is(typo?.state, 'error');
   assert.match(typo?.reason ?? '', /plugin module contianerd: not found .*not a built-in plugin either: .*store-yaml/);
   await rejects(createHost({ runPath: path.join(dir, 'run'), configPath: path.join(dir, 'missing.yaml'), env: {} }), 'KUKEON_E_CONFIG');
@@ -179,7 +200,9 @@ test('without a configuration file every built-in loads', async () => {
 });
 
 test('a plugin with an invalid config schema is an error; the built-ins, loaded without that check, pass it', async () => {
-  const broken = fakePlugin('broken', 'runtime', () => undefined, { configSchema: { type: 'object', properties: { n: { type: 'integr' } } } as never });
+  const broken = fakePlugin('broken', 'runtime', () => undefined, {
+    configSchema: { type: 'object', properties: { n: { type: 'integr' } } } as never,
+  });
   const host = await testHost([broken]);
   const status = host.plugins.find((p) => p.name === 'broken')!;
   assert.is(status.state, 'error');

@@ -17,7 +17,8 @@ const DOC = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'plugins.md'), 'utf8');
 const SPANS = [...DOC.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]);
 
 /** The host's real hooks object, as plugins receive it. */
-const hooks = createHooks({ current: () => 'doc-test', isActive: () => true }).host as unknown as Record<string, unknown> & Record<(typeof PHASES)[number], { for(kind: Kind): unknown }>;
+const hooks = createHooks({ current: () => 'doc-test', isActive: () => true }).host as unknown as Record<string, unknown> &
+  Record<(typeof PHASES)[number], { for(kind: Kind): unknown }>;
 const HOOK_NAMES = Object.keys(hooks);
 const STEPS: readonly string[] = [...CELL_START_STEPS, ...CELL_STOP_STEPS];
 /** Exactly the service names of ServiceMap: tsc fails here when one is added or removed. */
@@ -42,10 +43,16 @@ test('the guide names every hook of the host', () => {
 test('every hooks.<name> and <phase>.<Kind> the guide mentions exists', () => {
   const named = [...DOC.matchAll(/hooks\.([A-Za-z]+)/g)].map((m) => m[1]);
   assert.ok(named.length > 0);
-  assert.equal(named.filter((h) => !HOOK_NAMES.includes(h)), [], 'hooks.<name> in the guide that the host does not have');
+  assert.equal(
+    named.filter((h) => !HOOK_NAMES.includes(h)),
+    [],
+    'hooks.<name> in the guide that the host does not have',
+  );
   // `hooks.create.for('Cell')`, `delete.Container`, `purge.<Kind>`, `delete.*`
   const forKind = [...DOC.matchAll(/hooks\.([a-z]+)\.for\('([A-Za-z]+)'\)/g)].map((m) => [m[1], m[2]]);
-  const dotted = SPANS.map((s) => /^(create|start|stop|delete|purge)\.([A-Za-z<>*]+)$/.exec(s)).filter((m): m is RegExpExecArray => !!m).map((m) => [m[1], m[2]]);
+  const dotted = SPANS.map((s) => /^(create|start|stop|delete|purge)\.([A-Za-z<>*]+)$/.exec(s))
+    .filter((m): m is RegExpExecArray => !!m)
+    .map((m) => [m[1], m[2]]);
   assert.ok(forKind.length > 0 && dotted.length > 0);
   const wrong: string[] = [];
   for (const [phase, kind] of [...forKind, ...dotted]) {
@@ -67,13 +74,21 @@ test('the guide names every cell step, in the order the host runs them, and no s
   const cell = hooks.cell as Record<string, unknown>;
   assert.equal(Object.keys(cell), STEPS);
   // The sequences written `a` → `b` → ...: one for start, one for stop, exactly the steps in order.
-  const sequences = [...DOC.matchAll(/`[a-zA-Z]+`(?:\s*(?:\([^)]*\))?\s*→\s*`[a-zA-Z]+`)+/g)].map((m) => [...m[0].matchAll(/`([a-zA-Z]+)`/g)].map((x) => x[1]));
+  const sequences = [...DOC.matchAll(/`[a-zA-Z]+`(?:\s*(?:\([^)]*\))?\s*→\s*`[a-zA-Z]+`)+/g)].map((m) =>
+    [...m[0].matchAll(/`([a-zA-Z]+)`/g)].map((x) => x[1]),
+  );
   assert.equal(sequences, [[...CELL_START_STEPS], [...CELL_STOP_STEPS]], 'the step sequences in the guide');
   // Any step-like name in a code span (prepare, startRoot*, stopWorkload*, attach*, detach*, release, verify) is
   // a real step: a step renamed in the code leaves its old name here.
-  const stepLike = SPANS.filter((s) => /^(prepare|release|verify|(start|stop)(Root|Workload)[A-Za-z]*|(attach|detach)[A-Z][A-Za-z]*)$/.test(s));
+  const stepLike = SPANS.filter((s) =>
+    /^(prepare|release|verify|(start|stop)(Root|Workload)[A-Za-z]*|(attach|detach)[A-Z][A-Za-z]*)$/.test(s),
+  );
   assert.ok(stepLike.length >= STEPS.length);
-  assert.equal(stepLike.filter((s) => !STEPS.includes(s)), [], 'step names in the guide that the host does not have');
+  assert.equal(
+    stepLike.filter((s) => !STEPS.includes(s)),
+    [],
+    'step names in the guide that the host does not have',
+  );
   for (const s of STEPS) assert.ok(SPANS.includes(s), `the guide never names step ${s}`);
 });
 
@@ -81,13 +96,26 @@ test('the guide names every service and no service that does not exist', () => {
   const names = Object.keys(SERVICES);
   for (const s of names) assert.ok(SPANS.includes(s), `the guide never names service ${s}`);
   const serviceLike = SPANS.filter((s) => /^(store|runtime|network|cgroups|api)\.[a-z]+$/.test(s));
-  assert.equal(serviceLike.filter((s) => !names.includes(s)), [], 'service names in the guide that ServiceMap does not have');
+  assert.equal(
+    serviceLike.filter((s) => !names.includes(s)),
+    [],
+    'service names in the guide that ServiceMap does not have',
+  );
 });
 
 test('the guide lists every case of the kit by the name its report gives it', () => {
-  const listed = (name: string) => SPANS.includes(name) || SPANS.includes(STEPS.reduce((n, s) => n.replace(new RegExp(`after ${s}$`), 'after <step>'), name));
-  assert.equal(STORE_CASES.filter((n) => !listed(n)), [], 'store cases the guide does not list');
-  assert.equal(CELL_CASES.filter((n) => !listed(n)), [], 'cell cases the guide does not list');
+  const listed = (name: string) =>
+    SPANS.includes(name) || SPANS.includes(STEPS.reduce((n, s) => n.replace(new RegExp(`after ${s}$`), 'after <step>'), name));
+  assert.equal(
+    STORE_CASES.filter((n) => !listed(n)),
+    [],
+    'store cases the guide does not list',
+  );
+  assert.equal(
+    CELL_CASES.filter((n) => !listed(n)),
+    [],
+    'cell cases the guide does not list',
+  );
 });
 
 test.run();

@@ -31,8 +31,13 @@ function runFile(file) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
-    child.stderr.on('data', (d) => { process.stderr.write(d); });
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    child.stderr.on('data', (d) => {
+      process.stderr.write(d);
+    });
     const timer = setTimeout(() => {
       process.stdout.write(`\n[run] ${path.relative(root, file)} timed out after ${FILE_TIMEOUT_MS} ms\n`);
       child.kill('SIGKILL');
@@ -51,7 +56,9 @@ function runFile(file) {
       if (total === undefined || passed === undefined) failed = 1;
       else failed = total - passed + (code !== 0 && total === passed ? 1 : 0);
       const ms = Date.now() - started;
-      process.stdout.write(`[run] ${path.relative(root, file)}: ${passed ?? 0} passed, ${failed} failed, ${skipped} skipped (${ms} ms, exit ${code ?? signal})\n`);
+      process.stdout.write(
+        `[run] ${path.relative(root, file)}: ${passed ?? 0} passed, ${failed} failed, ${skipped} skipped (${ms} ms, exit ${code ?? signal})\n`,
+      );
       resolve({ passed: passed ?? 0, failed, skipped });
     });
   });

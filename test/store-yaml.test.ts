@@ -29,7 +29,12 @@ const realm = (name = 'r1', version = '1'): RealmDoc => ({
   status: { state: 'Ready', createdAt: '2024-01-01T00:00:00.000Z' },
 });
 const space = (name = 's1', realmId = 'r1'): SpaceDoc => ({ apiVersion: 'v1beta1', kind: 'Space', metadata: { name }, spec: { realmId } });
-const stack = (name = 't1'): StackDoc => ({ apiVersion: 'v1beta1', kind: 'Stack', metadata: { name }, spec: { realmId: 'r1', spaceId: 's1' } });
+const stack = (name = 't1'): StackDoc => ({
+  apiVersion: 'v1beta1',
+  kind: 'Stack',
+  metadata: { name },
+  spec: { realmId: 'r1', spaceId: 's1' },
+});
 const cell = (name = 'c1'): CellDoc => ({
   apiVersion: 'v1beta1',
   kind: 'Cell',
@@ -62,7 +67,10 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<Error> {
   throw new Error('unreachable');
 }
 
-function runChild(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function runChild(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'store-updater.js'), ...args], {
       env,
@@ -78,7 +86,13 @@ function runChild(args: string[], env: NodeJS.ProcessEnv = process.env): Promise
 test('put/get/list at every level, at exactly the documented paths', async () => {
   const { run, store } = fresh();
   await putTree(store);
-  for (const rel of ['r1/realm.yaml', 'r1/s1/space.yaml', 'r1/s1/t1/stack.yaml', 'r1/s1/t1/c1/cell.yaml', 'r1/s1/t1/c1/containers/web.yaml']) {
+  for (const rel of [
+    'r1/realm.yaml',
+    'r1/s1/space.yaml',
+    'r1/s1/t1/stack.yaml',
+    'r1/s1/t1/c1/cell.yaml',
+    'r1/s1/t1/c1/containers/web.yaml',
+  ]) {
     assert.ok(fs.statSync(path.join(run, rel)).isFile(), rel);
   }
   // Stored exactly as given.
@@ -120,7 +134,10 @@ test('remove at every level: a container removes only its yaml, a cell its whole
   assert.not.ok(fs.existsSync(path.join(cellDir, 'containers/web.yaml')));
   assert.ok(fs.existsSync(path.join(cellDir, 'containers/api.yaml')));
   assert.ok(fs.existsSync(path.join(cellDir, 'logs/web.log')), 'a container remove leaves the cell files');
-  assert.equal((await store.list('Container', ['r1', 's1', 't1', 'c1'])).map((d) => d.metadata.name), ['api']);
+  assert.equal(
+    (await store.list('Container', ['r1', 's1', 't1', 'c1'])).map((d) => d.metadata.name),
+    ['api'],
+  );
 
   await store.remove({ kind: 'Cell', path: ['r1', 's1', 't1', 'c1'] });
   assert.not.ok(fs.existsSync(cellDir));
@@ -159,7 +176,10 @@ test('put of a child without its parent fails with KUKEON_E_PARENT_NOT_FOUND and
   assert.match(err.message, /cell\/r1\/s1\/t1\/c1/);
   assert.not.ok(fs.existsSync(path.join(run, 'r1/s1/t1/c1')));
   // update creating a document checks the parent too.
-  await rejectsWith(store.update({ kind: 'Cell', path: ['r1', 's1', 'zz', 'c1'] }, () => cell()), 'KUKEON_E_PARENT_NOT_FOUND');
+  await rejectsWith(
+    store.update({ kind: 'Cell', path: ['r1', 's1', 'zz', 'c1'] }, () => cell()),
+    'KUKEON_E_PARENT_NOT_FOUND',
+  );
 });
 
 test('list ignores the reserved run/ directory, temp files, dot files and invalid names', async () => {
@@ -176,8 +196,14 @@ test('list ignores the reserved run/ directory, temp files, dot files and invali
   fs.writeFileSync(path.join(containers, 'notes.txt'), 'hi');
   fs.writeFileSync(path.join(containers, 'Bad.yaml'), YAML.stringify(container()));
   fs.mkdirSync(path.join(containers, 'dir.yaml'));
-  assert.equal((await store.list('Realm', [])).map((d) => d.metadata.name), ['r1']);
-  assert.equal((await store.list('Container', ['r1', 's1', 't1', 'c1'])).map((d) => d.metadata.name), ['web']);
+  assert.equal(
+    (await store.list('Realm', [])).map((d) => d.metadata.name),
+    ['r1'],
+  );
+  assert.equal(
+    (await store.list('Container', ['r1', 's1', 't1', 'c1'])).map((d) => d.metadata.name),
+    ['web'],
+  );
   assert.equal(await store.get({ kind: 'Realm', path: ['r1'] }), realm());
 });
 
@@ -215,7 +241,10 @@ test('update: creates, merges, and leaves the document alone when fn returns und
   assert.is(next?.status?.state, 'Stopped');
   assert.is((await store.get(ref))?.status?.state, 'Stopped');
   assert.is((await store.update(ref, () => undefined))?.status?.state, 'Stopped');
-  await rejectsWith(store.update(ref, () => realm('other')), 'KUKEON_E_INTERNAL');
+  await rejectsWith(
+    store.update(ref, () => realm('other')),
+    'KUKEON_E_INTERNAL',
+  );
   assert.is((await store.get(ref))?.metadata.name, 'r1');
 });
 
@@ -241,7 +270,10 @@ test('a writer killed between fsync and rename leaves the old version, and the n
   assert.ok(fs.existsSync(path.join(run, 'run', 'locks', 'store.lock')));
 
   assert.is((await store.get({ kind: 'Realm', path: ['r1'] }))?.metadata.labels?.version, '1');
-  assert.equal((await store.list('Realm', [])).map((d) => d.metadata.labels?.version), ['1']);
+  assert.equal(
+    (await store.list('Realm', [])).map((d) => d.metadata.labels?.version),
+    ['1'],
+  );
   const started = Date.now();
   await store.put(realm('r1', '3'));
   assert.ok(Date.now() - started < 2000, 'the dead holder was recovered, not waited out');

@@ -40,24 +40,29 @@ const plugin = definePlugin({
 ${exportAs}
 `;
 
-const seen = (name: string) => (globalThis as { __kukeon3p?: Record<string, { host: sdk.PluginHost; config: unknown; sdk: unknown }> }).__kukeon3p?.[name];
+const seen = (name: string) =>
+  (globalThis as { __kukeon3p?: Record<string, { host: sdk.PluginHost; config: unknown; sdk: unknown }> }).__kukeon3p?.[name];
 
 async function hostWith(dir: string, config: string) {
   fs.writeFileSync(path.join(dir, 'kukeon.yaml'), config);
   return createHost({ runPath: path.join(dir, 'run'), configPath: path.join(dir, 'kukeon.yaml'), env: {} });
 }
 
-test('a relative path is resolved from the configuration file directory; the plugin gets the host\'s own kukeon/sdk', async () => {
+test("a relative path is resolved from the configuration file directory; the plugin gets the host's own kukeon/sdk", async () => {
   const dir = tree({
     'plugins/hello/package.json': '{ "name": "hello", "version": "2.0.0", "main": "main.js" }',
     'plugins/hello/main.js': pluginJs('hello'),
   });
   const host = await hostWith(dir, 'plugins:\n  store-yaml: {}\n  ./plugins/hello: {}\n');
   const st = host.plugins.find((p) => p.name === 'hello');
-  assert.equal(st && { state: st.state, version: st.version, source: st.source }, { state: 'ok', version: '2.0.0', source: './plugins/hello' });
+  assert.equal(st && { state: st.state, version: st.version, source: st.source }, {
+    state: 'ok',
+    version: '2.0.0',
+    source: './plugins/hello',
+  });
   // The very module objects of this host: no second copy of kukeon was loaded.
   assert.ok(seen('hello')!.sdk === sdk, 'require("kukeon/sdk") from the plugin is the host\'s sdk module');
-  assert.ok(seen('hello')!.host.hooks === host.hooks, 'the plugin received the host\'s hooks');
+  assert.ok(seen('hello')!.host.hooks === host.hooks, "the plugin received the host's hooks");
   assert.ok(seen('hello')!.host.locks === host.locks);
   assert.is(require.cache[HOST_MODULES['kukeon/sdk']]?.exports, sdk);
 });
@@ -65,17 +70,28 @@ test('a relative path is resolved from the configuration file directory; the plu
 test('the default export (as TypeScript compiles `export default`) and package names from node_modules', async () => {
   const dir = tree({
     'node_modules/kukeon-plugin-esm-style/package.json': '{ "name": "kukeon-plugin-esm-style", "version": "2.0.0" }',
-    'node_modules/kukeon-plugin-esm-style/index.js': pluginJs('esm-style', '', 'Object.defineProperty(exports, "__esModule", { value: true }); exports.default = plugin;'),
+    'node_modules/kukeon-plugin-esm-style/index.js': pluginJs(
+      'esm-style',
+      '',
+      'Object.defineProperty(exports, "__esModule", { value: true }); exports.default = plugin;',
+    ),
     'node_modules/@acme/kukeon-scoped/package.json': '{ "name": "@acme/kukeon-scoped", "version": "2.0.0" }',
     'node_modules/@acme/kukeon-scoped/index.js': pluginJs('scoped'),
   });
   const host = await hostWith(dir, 'plugins:\n  store-yaml: {}\n  kukeon-plugin-esm-style: {}\n  "@acme/kukeon-scoped": {}\n');
-  assert.equal(host.plugins.map((p) => [p.name, p.state, p.source]), [['store-yaml', 'ok', undefined], ['esm-style', 'ok', 'kukeon-plugin-esm-style'], ['scoped', 'ok', '@acme/kukeon-scoped']]);
+  assert.equal(
+    host.plugins.map((p) => [p.name, p.state, p.source]),
+    [
+      ['store-yaml', 'ok', undefined],
+      ['esm-style', 'ok', 'kukeon-plugin-esm-style'],
+      ['scoped', 'ok', '@acme/kukeon-scoped'],
+    ],
+  );
 });
 
-test('a plugin that bundles its own copy of kukeon still gets the host\'s, and requires it lazily after load too', async () => {
+test("a plugin that bundles its own copy of kukeon still gets the host's, and requires it lazily after load too", async () => {
   // A second "kukeon" inside the plugin's own node_modules: the host must not let the plugin load it.
-  const fake = "exports.definePlugin = (p) => p; exports.FAKE = true; exports.PluginSkip = class PluginSkip extends Error {};";
+  const fake = 'exports.definePlugin = (p) => p; exports.FAKE = true; exports.PluginSkip = class PluginSkip extends Error {};';
   const dir = tree({
     'bundled/package.json': '{ "name": "bundled", "version": "2.0.0" }',
     'bundled/node_modules/kukeon/package.json': '{ "name": "kukeon", "version": "9.9.9", "exports": { "./sdk": "./sdk.js" } }',
@@ -87,7 +103,10 @@ test('a plugin that bundles its own copy of kukeon still gets the host\'s, and r
   await hostWith(dir, 'plugins:\n  store-yaml: {}\n  ./bundled: {}\n');
   assert.ok(seen('bundled')!.sdk === sdk, 'the bundled copy was not used');
   await new Promise((r) => setTimeout(r, 10));
-  assert.ok((globalThis as { __kukeon3p?: { later?: unknown } }).__kukeon3p?.later === sdk, 'a lazy require after load resolves to the host\'s sdk');
+  assert.ok(
+    (globalThis as { __kukeon3p?: { later?: unknown } }).__kukeon3p?.later === sdk,
+    "a lazy require after load resolves to the host's sdk",
+  );
   // Outside plugin packages nothing is redirected: the bundled copy is still what Node resolves from there.
   assert.is(require(path.join(dir, 'outside.js')).FAKE, true);
 });
@@ -117,7 +136,10 @@ test('load failures are error statuses naming the specifier; the host still boot
     'crashes/index.js': "throw new Error('boom at load');",
     'bad-meta/index.js': "module.exports = { name: 'Bad Name', version: '1', apply() {} };",
   });
-  const host = await hostWith(dir, 'plugins:\n  store-yaml: {}\n  ./missing: {}\n  ./empty: {}\n  ./crashes: {}\n  not-a-package-anywhere: {}\n  contianerd: {}\n  ./bad-meta: {}\n');
+  const host = await hostWith(
+    dir,
+    'plugins:\n  store-yaml: {}\n  ./missing: {}\n  ./empty: {}\n  ./crashes: {}\n  not-a-package-anywhere: {}\n  contianerd: {}\n  ./bad-meta: {}\n',
+  );
   assert.is(host.plugins.find((p) => p.name === 'store-yaml')?.state, 'ok');
   const reason = (name: string) => host.plugins.find((p) => p.name === name)?.reason ?? '';
   for (const name of ['./missing', './empty', './crashes', 'not-a-package-anywhere', 'contianerd']) {
@@ -145,9 +167,12 @@ test('without a store, a store module that did not load is named in KUKEON_E_NO_
   }
 });
 
-test('a third-party plugin\'s config is validated against its schema, with x-env over the file', async () => {
+test("a third-party plugin's config is validated against its schema, with x-env over the file", async () => {
   const dir = tree({
-    'cfg/index.js': pluginJs('cfg').replace("version: '2.0.0',", "version: '2.0.0', configSchema: { type: 'object', additionalProperties: false, properties: { color: { type: 'string', default: 'red', 'x-env': 'CFG_COLOR' }, n: { type: 'integer' } } },"),
+    'cfg/index.js': pluginJs('cfg').replace(
+      "version: '2.0.0',",
+      "version: '2.0.0', configSchema: { type: 'object', additionalProperties: false, properties: { color: { type: 'string', default: 'red', 'x-env': 'CFG_COLOR' }, n: { type: 'integer' } } },",
+    ),
   });
   fs.writeFileSync(path.join(dir, 'kukeon.yaml'), 'plugins:\n  store-yaml: {}\n  ./cfg: { n: "3", color: blue }\n');
   await createHost({ runPath: path.join(dir, 'run'), configPath: path.join(dir, 'kukeon.yaml'), env: { CFG_COLOR: 'green' } });
@@ -183,8 +208,14 @@ test('kuke with examples/store-json selected by configuration alone: apply, get,
   assert.match(applied.stdout, /realm\/demo created/);
   const files = listFiles(runPath);
   assert.ok(files.includes('demo/realm.json'), files.join('\n'));
-  assert.ok(files.some((f) => /^demo\/web\/shop\/[^/]+\/containers\/[^/]+\.json$/.test(f)), files.join('\n'));
-  assert.not.ok(files.some((f) => f.endsWith('.yaml')), 'no YAML: store-yaml is not loaded');
+  assert.ok(
+    files.some((f) => /^demo\/web\/shop\/[^/]+\/containers\/[^/]+\.json$/.test(f)),
+    files.join('\n'),
+  );
+  assert.not.ok(
+    files.some((f) => f.endsWith('.yaml')),
+    'no YAML: store-yaml is not loaded',
+  );
   const realm = JSON.parse(fs.readFileSync(path.join(runPath, 'demo', 'realm.json'), 'utf8'));
   assert.is(realm.kind, 'Realm');
 
@@ -212,7 +243,7 @@ test('kuke with examples/store-json selected by configuration alone: apply, get,
   assert.equal(listFiles(runPath), []);
 });
 
-test('kuke doctor prints a third-party plugin\'s diagnose findings as it prints a built-in\'s, and fails on its errors', async () => {
+test("kuke doctor prints a third-party plugin's diagnose findings as it prints a built-in's, and fails on its errors", async () => {
   const dir = tree({
     'netcheck/package.json': '{ "name": "kukeon-netcheck", "version": "3.1.0" }',
     'netcheck/index.js': `
@@ -248,7 +279,10 @@ module.exports = definePlugin({
   const report = JSON.parse(json.stdout) as { findings: { service: string; check: string; status: string }[] };
   assert.equal(
     report.findings.filter((f) => f.service === 'network.diagnose').map((f) => [f.check, f.status]),
-    [['bridge-module', 'ok'], ['uplink', 'warn']],
+    [
+      ['bridge-module', 'ok'],
+      ['uplink', 'warn'],
+    ],
   );
 
   fs.writeFileSync(config, 'plugins:\n  store-yaml: {}\n  ./netcheck: { broken: true }\n');

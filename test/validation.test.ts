@@ -43,17 +43,55 @@ test('a bad name is refused before any path is built, naming document, kind and 
 test('reserved names: realm "run", the system realm, container id "root" off the root', () => {
   refused({ kind: 'Realm', metadata: { name: 'run' } }, 'KUKEON_E_RESERVED_NAME', 'metadata.name');
   refused({ kind: 'Realm', metadata: { name: 'kukeon-system' } }, 'KUKEON_E_RESERVED_NAME');
-  refused({ kind: 'Stack', metadata: { name: 's' }, spec: { realmId: 'kukeon-system', spaceId: 'x' } }, 'KUKEON_E_RESERVED_NAME', 'spec.realmId');
-  assert.is(validateDocument({ kind: 'Realm', metadata: { name: 'kukeon-system' } }, 1, { allowSystem: true }).ref.path[0], 'kukeon-system');
-  refused(cell([{ id: 'root', image: 'busybox' }, { id: 'b', image: 'busybox', root: true }]), 'KUKEON_E_INVALID', 'spec.containers[0].id');
+  refused(
+    { kind: 'Stack', metadata: { name: 's' }, spec: { realmId: 'kukeon-system', spaceId: 'x' } },
+    'KUKEON_E_RESERVED_NAME',
+    'spec.realmId',
+  );
+  assert.is(
+    validateDocument({ kind: 'Realm', metadata: { name: 'kukeon-system' } }, 1, { allowSystem: true }).ref.path[0],
+    'kukeon-system',
+  );
+  refused(
+    cell([
+      { id: 'root', image: 'busybox' },
+      { id: 'b', image: 'busybox', root: true },
+    ]),
+    'KUKEON_E_INVALID',
+    'spec.containers[0].id',
+  );
   assert.ok(validateDocument(cell([{ id: 'root', image: 'busybox', root: true }]), 1));
 });
 
 test('cells: duplicate container ids, several roots and a dangling rootContainerId are refused', () => {
-  refused(cell([{ id: 'a', image: 'x' }, { id: 'a', image: 'y' }]), 'KUKEON_E_INVALID', 'spec.containers[1].id');
-  refused(cell([{ id: 'a', image: 'x', root: true }, { id: 'b', image: 'y', root: true }]), 'KUKEON_E_INVALID', /more than one root container \(a, b\)/);
+  refused(
+    cell([
+      { id: 'a', image: 'x' },
+      { id: 'a', image: 'y' },
+    ]),
+    'KUKEON_E_INVALID',
+    'spec.containers[1].id',
+  );
+  refused(
+    cell([
+      { id: 'a', image: 'x', root: true },
+      { id: 'b', image: 'y', root: true },
+    ]),
+    'KUKEON_E_INVALID',
+    /more than one root container \(a, b\)/,
+  );
   refused(cell([{ id: 'a', image: 'x' }], { rootContainerId: 'zz' }), 'KUKEON_E_INVALID', 'spec.rootContainerId');
-  refused(cell([{ id: 'a', image: 'x', root: true }, { id: 'b', image: 'y' }], { rootContainerId: 'b' }), 'KUKEON_E_INVALID', 'spec.rootContainerId');
+  refused(
+    cell(
+      [
+        { id: 'a', image: 'x', root: true },
+        { id: 'b', image: 'y' },
+      ],
+      { rootContainerId: 'b' },
+    ),
+    'KUKEON_E_INVALID',
+    'spec.rootContainerId',
+  );
   refused(cell([]), 'KUKEON_E_INVALID', 'spec.containers');
   refused(cell([{ id: 'a' }]), 'KUKEON_E_INVALID', 'spec.containers[0].image');
   refused(cell([{ id: 'a', image: 'x', cellId: 'other' }]), 'KUKEON_E_INVALID', 'spec.containers[0].cellId');
@@ -63,7 +101,11 @@ test('upstream fields kukeon does not implement are refused by name; unknown fie
   refused(cell([{ id: 'a', image: 'x', volumes: [] }]), 'KUKEON_E_UNSUPPORTED_FIELD', 'spec.containers[0].volumes');
   refused(cell([{ id: 'a', image: 'x', privileged: true }]), 'KUKEON_E_UNSUPPORTED_FIELD', 'spec.containers[0].privileged');
   refused(cell([{ id: 'a', image: 'x' }], { autoDelete: true }), 'KUKEON_E_UNSUPPORTED_FIELD', 'spec.autoDelete');
-  refused({ kind: 'Realm', metadata: { name: 'r' }, spec: { registryCredentials: [{ username: 'u' }] } }, 'KUKEON_E_INVALID', 'spec.registryCredentials[0].password');
+  refused(
+    { kind: 'Realm', metadata: { name: 'r' }, spec: { registryCredentials: [{ username: 'u' }] } },
+    'KUKEON_E_INVALID',
+    'spec.registryCredentials[0].password',
+  );
   refused(cell([{ id: 'a', image: 'x', imagee: 'typo' }]), 'KUKEON_E_INVALID', 'spec.containers[0].imagee');
   refused({ kind: 'Realm', metadata: { name: 'r' }, spec: { namespace: 'bad ns' } }, 'KUKEON_E_INVALID', 'spec.namespace');
 });
@@ -84,10 +126,38 @@ test('resources: one shape at every level; upstream container keys are mapped', 
   assert.is(cpuSharesToWeight(1024), 39);
   assert.is(cpuSharesToWeight(2), 1);
   assert.is(cpuSharesToWeight(262144), 10000);
-  refused(cell([{ id: 'a', image: 'x', memoryLimitBytes: 1, resources: { memory: { max: '1Gi' } } }]), 'KUKEON_E_INVALID', 'spec.containers[0].resources.memory.max');
-  refused({ kind: 'Stack', metadata: { name: 's' }, spec: { realmId: 'r', spaceId: 's', resources: { cpu: { max: '10 100' } } } }, 'KUKEON_E_INVALID', 'spec.resources.cpu.max');
-  refused({ kind: 'Space', metadata: { name: 's' }, spec: { realmId: 'r', resources: { memory: { high: '12MB' } } } }, 'KUKEON_E_INVALID', /spec\.resources\.memory\.high/);
-  assert.ok(validateDocument({ kind: 'Realm', metadata: { name: 'r' }, spec: { resources: { cpu: { max: '50000 100000', weight: 100 }, memory: { max: '1Gi', high: 805306368 }, pids: { max: 100 }, io: { weight: 50 } } } }, 1));
+  refused(
+    cell([{ id: 'a', image: 'x', memoryLimitBytes: 1, resources: { memory: { max: '1Gi' } } }]),
+    'KUKEON_E_INVALID',
+    'spec.containers[0].resources.memory.max',
+  );
+  refused(
+    { kind: 'Stack', metadata: { name: 's' }, spec: { realmId: 'r', spaceId: 's', resources: { cpu: { max: '10 100' } } } },
+    'KUKEON_E_INVALID',
+    'spec.resources.cpu.max',
+  );
+  refused(
+    { kind: 'Space', metadata: { name: 's' }, spec: { realmId: 'r', resources: { memory: { high: '12MB' } } } },
+    'KUKEON_E_INVALID',
+    /spec\.resources\.memory\.high/,
+  );
+  assert.ok(
+    validateDocument(
+      {
+        kind: 'Realm',
+        metadata: { name: 'r' },
+        spec: {
+          resources: {
+            cpu: { max: '50000 100000', weight: 100 },
+            memory: { max: '1Gi', high: 805306368 },
+            pids: { max: 100 },
+            io: { weight: 50 },
+          },
+        },
+      },
+      1,
+    ),
+  );
   assert.is(parseSize('64Mi'), 67108864);
   assert.is(parseSize('12MB'), undefined);
   assert.equal(parseCpuMax('max'), { quota: undefined, period: 100000 });
@@ -97,7 +167,10 @@ test('resources: one shape at every level; upstream container keys are mapped', 
 
 test('multi-document input: empty documents are skipped, indexes count the real ones, bad YAML names its document', () => {
   const docs = parseManifest('---\nkind: Realm\nmetadata: {name: a}\n---\n---\nkind: Realm\nmetadata: {name: b}\n');
-  assert.equal(docs.map((d) => d.index), [1, 2]);
+  assert.equal(
+    docs.map((d) => d.index),
+    [1, 2],
+  );
   try {
     parseManifest('kind: Realm\nmetadata: {name: a}\n---\nkind: [unclosed\n');
     assert.unreachable();
@@ -114,8 +187,15 @@ test('multi-document input: empty documents are skipped, indexes count the real 
 });
 
 test('standalone Container documents need their cell coordinates and an image', () => {
-  refused({ kind: 'Container', metadata: { name: 'a' }, spec: { realmId: 'r', spaceId: 's', stackId: 't', image: 'x' } }, 'KUKEON_E_INVALID', 'spec.cellId');
-  const v = validateDocument({ kind: 'Container', metadata: { name: 'a' }, spec: { realmId: 'r', spaceId: 's', stackId: 't', cellId: 'c', image: 'x' } }, 1);
+  refused(
+    { kind: 'Container', metadata: { name: 'a' }, spec: { realmId: 'r', spaceId: 's', stackId: 't', image: 'x' } },
+    'KUKEON_E_INVALID',
+    'spec.cellId',
+  );
+  const v = validateDocument(
+    { kind: 'Container', metadata: { name: 'a' }, spec: { realmId: 'r', spaceId: 's', stackId: 't', cellId: 'c', image: 'x' } },
+    1,
+  );
   assert.equal(v.ref, { kind: 'Container', path: ['r', 's', 't', 'c', 'a'] });
 });
 

@@ -61,7 +61,12 @@ class GuestReport {
 
   /** `a=1 b=2` fields of a line. */
   fields(key: string): Record<string, string> {
-    return Object.fromEntries(this.get(key).split(/\s+/).filter((w) => w.includes('=')).map((w) => w.split('=', 2) as [string, string]));
+    return Object.fromEntries(
+      this.get(key)
+        .split(/\s+/)
+        .filter((w) => w.includes('='))
+        .map((w) => w.split('=', 2) as [string, string]),
+    );
   }
 
   tail(n = 60): string {
@@ -106,10 +111,16 @@ if (process.env.KUKEON_VM !== '1') {
       const built = Date.now();
       console.log(`[vm] kernel ${kernel.version}; initramfs ${(bytes / 1048576).toFixed(0)} MiB built in ${built - t0} ms; booting`);
       const out = await bootGuest({
-        kernel: kernel.vmlinuz, initrd, memoryMiB: 2048, cpus: 2, timeoutMs: GUEST_TIMEOUT_MS,
+        kernel: kernel.vmlinuz,
+        initrd,
+        memoryMiB: 2048,
+        cpus: 2,
+        timeoutMs: GUEST_TIMEOUT_MS,
         onLine: (l) => l.startsWith('KT') && console.log(`[vm] ${l}`),
       });
-      console.log(`[vm] guest ran ${out.ms} ms (exit ${out.exitCode}${out.timedOut ? ', killed at the deadline' : ''}); whole test ${Date.now() - t0} ms`);
+      console.log(
+        `[vm] guest ran ${out.ms} ms (exit ${out.exitCode}${out.timedOut ? ', killed at the deadline' : ''}); whole test ${Date.now() - t0} ms`,
+      );
       report = new GuestReport(out);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -123,7 +134,12 @@ if (process.env.KUKEON_VM !== '1') {
     assert.equal(waits, [], 'nothing the scenario waited for timed out');
     for (const c of ['cpu', 'memory', 'pids', 'io']) assert.ok(report.get('cgroup.controllers').split(' ').includes(c), c);
     for (const [key, v] of report.values) {
-      if (key.startsWith('step ')) assert.is(/rc=(\d+)/.exec(v)?.[1], '0', `${key} failed:\n${report.console.lines.filter((l) => l.startsWith(`KT-OUT ${key.slice(5)}:`)).join('\n')}`);
+      if (key.startsWith('step '))
+        assert.is(
+          /rc=(\d+)/.exec(v)?.[1],
+          '0',
+          `${key} failed:\n${report.console.lines.filter((l) => l.startsWith(`KT-OUT ${key.slice(5)}:`)).join('\n')}`,
+        );
     }
     assert.ok(report.values.has('step delete-realm'), 'every step ran');
   });

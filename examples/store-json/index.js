@@ -10,14 +10,19 @@ const { KukeonError, definePlugin, failpoint, formatRef, parentRef, refOf } = re
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const missing = (/** @type {any} */ e) => e?.code === 'ENOENT' || e?.code === 'ENOTDIR';
 /** `.<name>.tmp-<pid>-<hex>`: never a valid name, so listings skip it. */
-const temp = (/** @type {string} */ p) => path.join(path.dirname(p), `.${path.basename(p)}.tmp-${process.pid}-${Math.random().toString(16).slice(2)}`);
+const temp = (/** @type {string} */ p) =>
+  path.join(path.dirname(p), `.${path.basename(p)}.tmp-${process.pid}-${Math.random().toString(16).slice(2)}`);
 
 /** @type {import('kukeon/sdk').Plugin<{ dir?: string }>} */
 module.exports = definePlugin({
   name: 'store-json',
   version: require('./package.json').version,
   slot: 'store',
-  configSchema: { type: 'object', additionalProperties: false, properties: { dir: { type: 'string', description: 'root of the tree (default: the run path)', 'x-env': 'KUKEON_STORE_JSON_DIR' } } },
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { dir: { type: 'string', description: 'root of the tree (default: the run path)', 'x-env': 'KUKEON_STORE_JSON_DIR' } },
+  },
   apply(host, config) {
     const root = config.dir ?? host.paths.runPath;
     /** The directory of a resource (a container's: its cell's containers/). @param {import('kukeon/sdk').Ref} ref */
@@ -27,28 +32,43 @@ module.exports = definePlugin({
     };
     /** @param {import('kukeon/sdk').Ref} ref */
     const fileOf = (ref) => path.join(dirOf(ref), ref.kind === 'Container' ? `${ref.path[4]}.json` : `${ref.kind.toLowerCase()}.json`);
-    const read = (/** @type {string} */ file) => fs.readFile(file, 'utf8').then(JSON.parse, (e) => (missing(e) ? undefined : Promise.reject(e)));
+    const read = (/** @type {string} */ file) =>
+      fs.readFile(file, 'utf8').then(JSON.parse, (e) => (missing(e) ? undefined : Promise.reject(e)));
     /** @param {string} file @param {unknown} doc */
     const write = async (file, doc) => {
       await fs.mkdir(path.dirname(file), { recursive: true });
       const tmp = temp(file);
       const handle = await fs.open(tmp, 'wx');
-      await handle.writeFile(JSON.stringify(doc, null, 2)).then(() => handle.sync()).finally(() => handle.close());
+      await handle
+        .writeFile(JSON.stringify(doc, null, 2))
+        .then(() => handle.sync())
+        .finally(() => handle.close());
       failpoint('store.before-rename'); // the conformance kit kills the process here: the old document must stay
       await fs.rename(tmp, file);
       const dir = await fs.open(path.dirname(file), 'r'); // make the rename itself durable
-      await dir.sync().catch(() => undefined).finally(() => dir.close());
+      await dir
+        .sync()
+        .catch(() => undefined)
+        .finally(() => dir.close());
     };
     const requireParent = async (/** @type {import('kukeon/sdk').Ref} */ ref, parent = parentRef(ref)) => {
-      if (parent && !(await read(fileOf(parent)))) throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(parent)} does not exist`);
+      if (parent && !(await read(fileOf(parent))))
+        throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(parent)} does not exist`);
     };
     /** @type {import('kukeon/sdk').StoreService} */
     const store = {
       get: (ref) => read(fileOf(ref)),
       async list(kind, parent) {
         const dir = kind === 'Container' ? dirOf({ kind, path: [...parent, 'x'] }) : path.join(root, ...parent);
-        const names = (await fs.readdir(dir).catch((e) => (missing(e) ? [] : Promise.reject(e)))).map((n) => (kind === 'Container' ? n.replace(/\.json$/, '') : n));
-        const docs = await Promise.all(names.filter((n) => NAME.test(n)).sort().map((n) => store.get({ kind, path: [...parent, n] })));
+        const names = (await fs.readdir(dir).catch((e) => (missing(e) ? [] : Promise.reject(e)))).map((n) =>
+          kind === 'Container' ? n.replace(/\.json$/, '') : n,
+        );
+        const docs = await Promise.all(
+          names
+            .filter((n) => NAME.test(n))
+            .sort()
+            .map((n) => store.get({ kind, path: [...parent, n] })),
+        );
         return docs.filter((d) => d !== undefined);
       },
       put: (doc) => host.locks.with('store', () => requireParent(refOf(doc)).then(() => write(fileOf(refOf(doc)), doc))),
@@ -63,7 +83,13 @@ module.exports = definePlugin({
         host.locks.with('store', async () => {
           if (ref.kind === 'Container') return fs.rm(fileOf(ref), { force: true });
           const tomb = temp(dirOf(ref)); // out of sight in one rename, then deleted: never half a resource
-          if (await fs.rename(dirOf(ref), tomb).then(() => true, (e) => (missing(e) ? false : Promise.reject(e)))) await fs.rm(tomb, { recursive: true, force: true });
+          if (
+            await fs.rename(dirOf(ref), tomb).then(
+              () => true,
+              (e) => (missing(e) ? false : Promise.reject(e)),
+            )
+          )
+            await fs.rm(tomb, { recursive: true, force: true });
         }),
       location: dirOf,
     };

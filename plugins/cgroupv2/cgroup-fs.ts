@@ -99,7 +99,9 @@ export class CgroupFs {
   }
 
   procs(rel: string): number[] {
-    return words(this.read(rel, 'cgroup.procs')).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+    return words(this.read(rel, 'cgroup.procs'))
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0);
   }
 
   /** `populated` from cgroup.events (v2); undefined when the cgroup or the file is absent. */

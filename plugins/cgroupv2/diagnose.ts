@@ -32,7 +32,11 @@ export function diagnose(tree: CgroupTree): Diagnosis[] {
         },
   );
   const rootPath = v2.path(tree.root);
-  out.push({ check: 'root', status: 'ok', detail: `${rootPath} ${v2.exists(tree.root) ? 'exists' : 'is created with the first realm'}; status paths are relative to ${layout.unified}` });
+  out.push({
+    check: 'root',
+    status: 'ok',
+    detail: `${rootPath} ${v2.exists(tree.root) ? 'exists' : 'is created with the first realm'}; status paths are relative to ${layout.unified}`,
+  });
   out.push({
     check: 'controllers',
     status: 'ok',
@@ -41,8 +45,14 @@ export function diagnose(tree: CgroupTree): Diagnosis[] {
   for (const c of CONTROLLERS) {
     const bound = v1HierarchyOf(layout, c.name);
     if (offered.includes(c.name)) {
-      const note = delegated.includes(c.name) ? 'delegated' : 'not delegated yet: kukeon enables it in cgroup.subtree_control on the way down when a limit needs it';
-      out.push({ check: `controller ${c.name}`, status: 'ok', detail: `in cgroup2 (${note}): ${c.limits} work at every level and on containers` });
+      const note = delegated.includes(c.name)
+        ? 'delegated'
+        : 'not delegated yet: kukeon enables it in cgroup.subtree_control on the way down when a limit needs it';
+      out.push({
+        check: `controller ${c.name}`,
+        status: 'ok',
+        detail: `in cgroup2 (${note}): ${c.limits} work at every level and on containers`,
+      });
       continue;
     }
     const containers =
@@ -53,14 +63,17 @@ export function diagnose(tree: CgroupTree): Diagnosis[] {
       check: `controller ${c.name}`,
       status: 'warn',
       detail: `not offered by cgroup2: ${c.limits} on realms, spaces, stacks and cells are refused (KUKEON_E_CGROUP_CONTROLLER)${containers}`,
-      remedy: bound ? `free it from cgroup v1 (${bound.mountPoint} holds it): ${PURE_V2}` : `the kernel has no ${c.name} controller: build it with ${c.kconfig}`,
+      remedy: bound
+        ? `free it from cgroup v1 (${bound.mountPoint} holds it): ${PURE_V2}`
+        : `the kernel has no ${c.name} controller: build it with ${c.kconfig}`,
     });
   }
   if (layout.kind === 'hybrid') {
     out.push({
       check: 'container limits',
       status: 'warn',
-      detail: 'memory.high and io.weight on containers are refused here (KUKEON_E_CGROUP_HYBRID): runc enforces container limits through cgroup v1, which has neither; cpu.max, cpu.weight, memory.max and pids.max work',
+      detail:
+        'memory.high and io.weight on containers are refused here (KUKEON_E_CGROUP_HYBRID): runc enforces container limits through cgroup v1, which has neither; cpu.max, cpu.weight, memory.max and pids.max work',
       remedy: `use memory.max instead of memory.high, or ${PURE_V2}`,
     });
   }

@@ -47,7 +47,8 @@ export function cgroupv2Plugin(deps: CgroupDeps = {}): Plugin<CgroupConfig> {
       // Reading the mount table is all apply does: no cgroup is made until a resource needs it.
       const layout = detectLayout(deps.mountinfo ? deps.mountinfo() : fs.readFileSync('/proc/self/mountinfo', 'utf8'));
       if (!layout.unified) throw new PluginSkip('no cgroup2 mount in /proc/self/mountinfo (a cgroup v1 only host)');
-      if (!sys.writable(layout.unified)) throw new PluginSkip(`the cgroup2 mount ${layout.unified} is not writable by this user (kukeon manages cgroups as root)`);
+      if (!sys.writable(layout.unified))
+        throw new PluginSkip(`the cgroup2 mount ${layout.unified} is not writable by this user (kukeon manages cgroups as root)`);
       const tree = new CgroupTree(layout, config.root, sys);
       tapCgroups(host, tree);
       host.services.provide('cgroups.diagnose', { diagnose: async () => diagnose(tree) });

@@ -41,7 +41,11 @@ export function containerRefusal(layout: CgroupLayout, v2: CgroupFs, entries: re
     return new KukeonError(
       'KUKEON_E_CGROUP_HYBRID',
       `${noV1.field} has no cgroup v1 equivalent, and on this host (layout ${layoutSummary(layout, v2.controllers(''))}) runc enforces container limits through cgroup v1`,
-      { field: noV1.field, plugin: PLUGIN, hint: 'use memory.max or cpu.weight instead, or run kukeon on a pure cgroup v2 host; kuke doctor explains' },
+      {
+        field: noV1.field,
+        plugin: PLUGIN,
+        hint: 'use memory.max or cpu.weight instead, or run kukeon on a pure cgroup v2 host; kuke doctor explains',
+      },
     );
   }
   const missing = entries.find((e) => !v1HierarchyOf(layout, e.controller));

@@ -3,7 +3,18 @@
 // absolute cgroupsPath. Removal runs after the runtime's taps (stage 100), when runc has removed its leaves.
 
 import { normalizeResources } from '../../sdk';
-import type { AnyDoc, CellDoc, CellWorkingStatus, ContainerDoc, ContainerStatus, KukeonError, OciSpec, PluginHost, Resources, Undo } from '../../sdk';
+import type {
+  AnyDoc,
+  CellDoc,
+  CellWorkingStatus,
+  ContainerDoc,
+  ContainerStatus,
+  KukeonError,
+  OciSpec,
+  PluginHost,
+  Resources,
+  Undo,
+} from '../../sdk';
 import type { LimitEntry } from './limits';
 import { limitEntries } from './limits';
 import { cgroupRel, containerLeaf } from './naming';

@@ -50,7 +50,11 @@ export class CgroupTree {
       }
     }
     if (busy.length) {
-      throw new KukeonError('KUKEON_E_STEP', `cannot remove cgroup ${busy.join(', ')}: processes are still inside (kuke purge kills them)`, { plugin: 'cgroupv2' });
+      throw new KukeonError(
+        'KUKEON_E_STEP',
+        `cannot remove cgroup ${busy.join(', ')}: processes are still inside (kuke purge kills them)`,
+        { plugin: 'cgroupv2' },
+      );
     }
   }
 

@@ -13,12 +13,23 @@ function refusal(err: unknown, what: string, controller: string, field?: string)
   const code = (err as NodeJS.ErrnoException)?.code;
   const details = { field, plugin: PLUGIN, hint: 'kuke doctor lists the controllers this host offers' };
   if (code === 'EACCES' || code === 'ENOENT') {
-    return new KukeonError('KUKEON_E_CGROUP_CONTROLLER', `${what}: the ${controller} controller is not available there (${code})`, details, { cause: err });
+    return new KukeonError(
+      'KUKEON_E_CGROUP_CONTROLLER',
+      `${what}: the ${controller} controller is not available there (${code})`,
+      details,
+      { cause: err },
+    );
   }
   if (code === 'EBUSY') {
-    return new KukeonError('KUKEON_E_CGROUP_CONTROLLER', `${what}: the cgroup holds processes of its own, and cgroup v2 enables controllers only above leaves (EBUSY)`, details, { cause: err });
+    return new KukeonError(
+      'KUKEON_E_CGROUP_CONTROLLER',
+      `${what}: the cgroup holds processes of its own, and cgroup v2 enables controllers only above leaves (EBUSY)`,
+      details,
+      { cause: err },
+    );
   }
-  if (code === 'EINVAL' || code === 'ERANGE') return new KukeonError('KUKEON_E_INVALID', `${what}: the kernel refused the value (${code})`, details, { cause: err });
+  if (code === 'EINVAL' || code === 'ERANGE')
+    return new KukeonError('KUKEON_E_INVALID', `${what}: the kernel refused the value (${code})`, details, { cause: err });
   return new KukeonError('KUKEON_E_STEP', `${what}: ${(err as Error).message}`, details, { cause: err });
 }
 

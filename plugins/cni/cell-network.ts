@@ -36,11 +36,18 @@ export function namespaceId(file: string | undefined): string | undefined {
 }
 
 /** portmap's runtimeConfig.portMappings from the cell's published ports. */
-export function portMappings(containers: readonly ContainerDoc[]): { hostPort: number; containerPort: number; protocol: string; hostIP?: string }[] {
+export function portMappings(
+  containers: readonly ContainerDoc[],
+): { hostPort: number; containerPort: number; protocol: string; hostIP?: string }[] {
   return containers.flatMap((c) =>
     (c.spec.ports ?? [])
       .filter((p) => p.hostPort !== undefined)
-      .map((p) => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: p.protocol ?? 'tcp', ...(p.hostIP ? { hostIP: p.hostIP } : {}) })),
+      .map((p) => ({
+        hostPort: p.hostPort!,
+        containerPort: p.containerPort,
+        protocol: p.protocol ?? 'tcp',
+        ...(p.hostIP ? { hostIP: p.hostIP } : {}),
+      })),
   );
 }
 
@@ -57,7 +64,11 @@ export class CellNetworks {
   private conflist(realm: string, space: string, spaceDoc: SpaceDoc | undefined, cellRef: Ref): { text: string; list: NetworkList } {
     const net = spaceDoc?.status?.network;
     if (!net?.subnet) {
-      throw new KukeonError('KUKEON_E_STATE', `${formatRef(cellRef)}: space ${realm}/${space} has no network (it was made before the cni plugin was configured); run kuke refresh to give it one`, { plugin: 'cni' });
+      throw new KukeonError(
+        'KUKEON_E_STATE',
+        `${formatRef(cellRef)}: space ${realm}/${space} has no network (it was made before the cni plugin was configured); run kuke refresh to give it one`,
+        { plugin: 'cni' },
+      );
     }
     const file = net.conflistPath ?? this.d.spaces.conflistPath(realm, space, spaceDoc);
     let text = readFileIfExists(file);
@@ -70,14 +81,33 @@ export class CellNetworks {
 
   private static statusOf(result: CniResult): { ip?: string; network: CellNetworkStatus } {
     const a = attachmentOf(result, IFNAME);
-    return { ip: a?.ip, network: { state: 'Attached', interface: a?.interface ?? IFNAME, address: a?.address, gateway: a?.gateway, mac: a?.mac, hostInterface: a?.hostInterface } };
+    return {
+      ip: a?.ip,
+      network: {
+        state: 'Attached',
+        interface: a?.interface ?? IFNAME,
+        address: a?.address,
+        gateway: a?.gateway,
+        mac: a?.mac,
+        hostInterface: a?.hostInterface,
+      },
+    };
   }
 
   /** DEL of a cached attachment, with its own configuration; without CNI_NETNS when its namespace is gone. */
   async release(entry: CachedAttachment): Promise<void> {
     const list = CniRunner.parseList(Buffer.from(entry.config, 'base64').toString('utf8'));
     const alive = entry.netns && entry.kukeon?.netnsId && namespaceId(entry.netns) === entry.kukeon.netnsId;
-    await this.d.runner.del(list, { containerId: entry.containerId, ifname: entry.ifName, netns: alive ? entry.netns : undefined, capabilityArgs: entry.capabilityArgs }, entry.result);
+    await this.d.runner.del(
+      list,
+      {
+        containerId: entry.containerId,
+        ifname: entry.ifName,
+        netns: alive ? entry.netns : undefined,
+        capabilityArgs: entry.capabilityArgs,
+      },
+      entry.result,
+    );
     this.d.cache.remove(entry.networkName, entry.containerId, entry.ifName);
   }
 
@@ -92,15 +122,27 @@ export class CellNetworks {
     const { text, list } = this.conflist(realm, space, ctx.parents.space, ctx.ref);
     const netns = ctx.status.root?.netns;
     const netnsId = namespaceId(netns);
-    if (!netns || !netnsId) throw new KukeonError('KUKEON_E_STEP', `${formatRef(ctx.ref)}: the root container has no network namespace to attach (${netns ?? 'none recorded'})`, { plugin: 'cni' });
+    if (!netns || !netnsId)
+      throw new KukeonError(
+        'KUKEON_E_STEP',
+        `${formatRef(ctx.ref)}: the root container has no network namespace to attach (${netns ?? 'none recorded'})`,
+        { plugin: 'cni' },
+      );
     const containerId = cniContainerId(ctx.ref.path);
     const params: AttachParams = { containerId, netns, ifname: IFNAME, capabilityArgs: { portMappings: portMappings(ctx.containers) } };
     const cached = this.d.cache.load(list.name, containerId, IFNAME);
     if (cached) {
       // Started again while attached (a re-start, or a start after a crash): keep a healthy attachment, redo any other.
-      const same = cached.kukeon?.netnsId === netnsId && cached.netns === netns && sameJson(cached.capabilityArgs, params.capabilityArgs) && Buffer.from(cached.config, 'base64').toString('utf8') === text;
+      const same =
+        cached.kukeon?.netnsId === netnsId &&
+        cached.netns === netns &&
+        sameJson(cached.capabilityArgs, params.capabilityArgs) &&
+        Buffer.from(cached.config, 'base64').toString('utf8') === text;
       if (same) {
-        const healthy = await this.d.runner.check(list, params, cached.result).then(() => true, () => false);
+        const healthy = await this.d.runner.check(list, params, cached.result).then(
+          () => true,
+          () => false,
+        );
         if (healthy) {
           Object.assign(ctx.status, CellNetworks.statusOf(cached.result as CniResult));
           return undefined;
@@ -123,7 +165,9 @@ export class CellNetworks {
     const attached = CellNetworks.statusOf(result);
     if (!attached.ip) {
       await this.release(this.d.cache.load(list.name, containerId, IFNAME)!);
-      throw new KukeonError('KUKEON_E_CNI', `${formatRef(ctx.ref)}: the network ${list.name} gave the cell no IPv4 address`, { plugin: 'cni' });
+      throw new KukeonError('KUKEON_E_CNI', `${formatRef(ctx.ref)}: the network ${list.name} gave the cell no IPv4 address`, {
+        plugin: 'cni',
+      });
     }
     Object.assign(ctx.status, attached);
     return async () => {
@@ -168,12 +212,17 @@ export class CellNetworks {
     const cached = this.d.cache.load(network, containerId, IFNAME);
     let problem: string | undefined;
     if (!cached) problem = 'the cached CNI result is gone';
-    else if (!cached.kukeon?.netnsId || namespaceId(cached.netns) !== cached.kukeon.netnsId) problem = "the root's network namespace is gone";
+    else if (!cached.kukeon?.netnsId || namespaceId(cached.netns) !== cached.kukeon.netnsId)
+      problem = "the root's network namespace is gone";
     else {
       const file = spaceDoc?.status?.network?.conflistPath ?? this.d.spaces.conflistPath(realm, space, spaceDoc);
       const text = readFileIfExists(file) ?? Buffer.from(cached.config, 'base64').toString('utf8');
       try {
-        await this.d.runner.check(CniRunner.parseList(text), { containerId, netns: cached.netns, ifname: IFNAME, capabilityArgs: cached.capabilityArgs }, cached.result);
+        await this.d.runner.check(
+          CniRunner.parseList(text),
+          { containerId, netns: cached.netns, ifname: IFNAME, capabilityArgs: cached.capabilityArgs },
+          cached.result,
+        );
       } catch (err) {
         problem = (err as Error).message;
       }

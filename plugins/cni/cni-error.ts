@@ -26,6 +26,8 @@ export class CniError extends KukeonError {
   ) {
     const known = cniCode !== undefined && WELL_KNOWN[cniCode] ? ` (${WELL_KNOWN[cniCode]})` : '';
     const code = cniCode !== undefined ? ` [code ${cniCode}${known}]` : '';
-    super('KUKEON_E_CNI', `CNI plugin ${plugin} ${command} failed: ${cniMessage}${cniDetails ? `: ${cniDetails}` : ''}${code}`, { plugin: 'cni' });
+    super('KUKEON_E_CNI', `CNI plugin ${plugin} ${command} failed: ${cniMessage}${cniDetails ? `: ${cniDetails}` : ''}${code}`, {
+      plugin: 'cni',
+    });
   }
 }

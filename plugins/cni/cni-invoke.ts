@@ -67,7 +67,8 @@ export function invokeCni(inv: CniInvocation): Promise<unknown> {
           return reject(new CniError(plugin, inv.command, undefined, `printed a result that is not JSON: ${out.slice(0, 200)}`));
         }
       }
-      if (timedOut) return reject(new CniError(plugin, inv.command, undefined, `did not finish within ${inv.timeoutMs ?? 60_000} ms (killed)`));
+      if (timedOut)
+        return reject(new CniError(plugin, inv.command, undefined, `did not finish within ${inv.timeoutMs ?? 60_000} ms (killed)`));
       let error: { code?: unknown; msg?: unknown; details?: unknown } | undefined;
       try {
         error = JSON.parse(out);
@@ -75,7 +76,15 @@ export function invokeCni(inv: CniInvocation): Promise<unknown> {
         error = undefined;
       }
       if (error && typeof error === 'object' && (typeof error.code === 'number' || typeof error.msg === 'string')) {
-        return reject(new CniError(plugin, inv.command, typeof error.code === 'number' ? error.code : undefined, String(error.msg ?? 'no message'), typeof error.details === 'string' && error.details ? error.details : undefined));
+        return reject(
+          new CniError(
+            plugin,
+            inv.command,
+            typeof error.code === 'number' ? error.code : undefined,
+            String(error.msg ?? 'no message'),
+            typeof error.details === 'string' && error.details ? error.details : undefined,
+          ),
+        );
       }
       const why = stderr.trim() || out || `exited ${code ?? signal}`;
       reject(new CniError(plugin, inv.command, undefined, why.slice(0, 500)));

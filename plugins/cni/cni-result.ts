@@ -44,11 +44,17 @@ export function parseCniResult(raw: unknown): CniResult {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('not a JSON object');
   const r = raw as Record<string, unknown>;
   if (typeof r.cniVersion !== 'string') throw bad('no cniVersion');
-  if (r.interfaces !== undefined && (!Array.isArray(r.interfaces) || r.interfaces.some((i) => !i || typeof (i as CniInterface).name !== 'string'))) throw bad('interfaces must be a list of {name}');
-  if (r.ips !== undefined && (!Array.isArray(r.ips) || r.ips.some((i) => !i || typeof (i as CniIp).address !== 'string'))) throw bad('ips must be a list of {address}');
+  if (
+    r.interfaces !== undefined &&
+    (!Array.isArray(r.interfaces) || r.interfaces.some((i) => !i || typeof (i as CniInterface).name !== 'string'))
+  )
+    throw bad('interfaces must be a list of {name}');
+  if (r.ips !== undefined && (!Array.isArray(r.ips) || r.ips.some((i) => !i || typeof (i as CniIp).address !== 'string')))
+    throw bad('ips must be a list of {address}');
   const ifaces = (r.interfaces as CniInterface[] | undefined) ?? [];
   for (const ip of (r.ips as CniIp[] | undefined) ?? []) {
-    if (ip.interface !== undefined && (!Number.isInteger(ip.interface) || ip.interface < 0 || ip.interface >= ifaces.length)) throw bad(`ip ${ip.address} names interface ${ip.interface}, which is not in interfaces`);
+    if (ip.interface !== undefined && (!Number.isInteger(ip.interface) || ip.interface < 0 || ip.interface >= ifaces.length))
+      throw bad(`ip ${ip.address} names interface ${ip.interface}, which is not in interfaces`);
   }
   return r as unknown as CniResult;
 }

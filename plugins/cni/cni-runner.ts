@@ -61,10 +61,12 @@ export class CniRunner {
     const list = raw as NetworkList;
     if (!list || typeof list !== 'object') throw invalid('not an object');
     if (typeof list.cniVersion !== 'string') throw invalid('cniVersion is missing');
-    if (typeof list.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(list.name)) throw invalid('name is missing or not a valid network name');
+    if (typeof list.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(list.name))
+      throw invalid('name is missing or not a valid network name');
     if (!Array.isArray(list.plugins) || list.plugins.length === 0) throw invalid('plugins must be a non-empty list');
     list.plugins.forEach((p, i) => {
-      if (!p || typeof p.type !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(p.type)) throw invalid(`plugins[${i}].type is missing or not a file name`);
+      if (!p || typeof p.type !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(p.type))
+        throw invalid(`plugins[${i}].type is missing or not a file name`);
     });
     return list;
   }
@@ -93,7 +95,12 @@ export class CniRunner {
   }
 
   /** The configuration one plugin of the list receives. */
-  static pluginConfig(list: NetworkList, plugin: PluginConf, prevResult: unknown, capabilityArgs: Record<string, unknown> = {}): Record<string, unknown> {
+  static pluginConfig(
+    list: NetworkList,
+    plugin: PluginConf,
+    prevResult: unknown,
+    capabilityArgs: Record<string, unknown> = {},
+  ): Record<string, unknown> {
     const conf: Record<string, unknown> = { ...plugin, cniVersion: list.cniVersion, name: list.name };
     const runtimeConfig: Record<string, unknown> = {};
     for (const [cap, on] of Object.entries(plugin.capabilities ?? {})) {
@@ -159,7 +166,14 @@ export class CniRunner {
 
   /** VERSION of one plugin: the spec versions it supports. */
   async versions(type: string): Promise<string[]> {
-    const out = (await invokeCni({ binary: this.findBinary(type), command: 'VERSION', path: this.options.binDirs, config: { cniVersion: '1.0.0' }, prefix: this.options.prefix, timeoutMs: this.options.timeoutMs })) as { supportedVersions?: unknown };
+    const out = (await invokeCni({
+      binary: this.findBinary(type),
+      command: 'VERSION',
+      path: this.options.binDirs,
+      config: { cniVersion: '1.0.0' },
+      prefix: this.options.prefix,
+      timeoutMs: this.options.timeoutMs,
+    })) as { supportedVersions?: unknown };
     return Array.isArray(out?.supportedVersions) ? out.supportedVersions.map(String) : [];
   }
 }

@@ -24,7 +24,12 @@ export const CNI_CONFIG_SCHEMA: ConfigSchema = {
   additionalProperties: false,
   properties: {
     confDir: { type: 'string', default: '/etc/cni/net.d', description: "directory of the spaces' conflists" },
-    binDirs: { type: 'array', items: { type: 'string' }, default: ['/opt/cni/bin', '/usr/lib/cni'], description: 'plugin binary directories, searched in order' },
+    binDirs: {
+      type: 'array',
+      items: { type: 'string' },
+      default: ['/opt/cni/bin', '/usr/lib/cni'],
+      description: 'plugin binary directories, searched in order',
+    },
     cacheDir: { type: 'string', default: '/var/lib/cni', description: 'results of ADD, in <cacheDir>/results (as libcni)' },
     ipamDataDir: { type: 'string', default: '/var/lib/cni/networks', description: "host-local's lease directory" },
     subnetPool: { type: 'string', default: '10.90.0.0/16', description: 'pool of /24 space subnets' },

@@ -59,11 +59,24 @@ function tap(host: PluginHost, config: CniConfig, spaces: SpaceNetworks, cells: 
     ctx.docs.forEach((doc, i) => {
       const ref = refOf(doc);
       if (doc.kind === 'Space' && !ctx.current[i]) {
-        extra.push({ ref, by: NAME, action: 'write', detail: `conflist ${doc.spec.cniConfigPath ?? path.join(config.confDir, `${doc.spec.realmId}-${doc.metadata.name}.conflist`)}, subnet ${doc.spec.network?.subnet ?? `from ${config.subnetPool}`}` });
+        extra.push({
+          ref,
+          by: NAME,
+          action: 'write',
+          detail: `conflist ${doc.spec.cniConfigPath ?? path.join(config.confDir, `${doc.spec.realmId}-${doc.metadata.name}.conflist`)}, subnet ${doc.spec.network?.subnet ?? `from ${config.subnetPool}`}`,
+        });
       }
       if (doc.kind === 'Cell') {
-        const ports = portMappings(doc.spec.containers.map((c) => ({ apiVersion: 'v1beta1', kind: 'Container', metadata: { name: c.id }, spec: c })));
-        if (ports.length) extra.push({ ref, by: NAME, action: 'note', detail: `publishes ${ports.map((p) => `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}/${p.protocol} -> ${p.containerPort}`).join(', ')}` });
+        const ports = portMappings(
+          doc.spec.containers.map((c) => ({ apiVersion: 'v1beta1', kind: 'Container', metadata: { name: c.id }, spec: c })),
+        );
+        if (ports.length)
+          extra.push({
+            ref,
+            by: NAME,
+            action: 'note',
+            detail: `publishes ${ports.map((p) => `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}/${p.protocol} -> ${p.containerPort}`).join(', ')}`,
+          });
       }
     });
     return [...items, ...extra];
@@ -80,7 +93,10 @@ export default definePlugin<CniConfig>({
     if (process.platform !== 'linux') throw new PluginSkip(`CNI networks need Linux (this is ${process.platform})`);
     if (!config.binDirs.some((d) => fs.existsSync(d))) throw new PluginSkip(`no CNI plugin directory (${config.binDirs.join(', ')})`);
     if (!Ipv4Cidr.parse(config.subnetPool)) {
-      throw new KukeonError('KUKEON_E_CONFIG', `plugins.cni.subnetPool: ${Ipv4Cidr.problem(config.subnetPool)}`, { plugin: NAME, field: 'plugins.cni.subnetPool' });
+      throw new KukeonError('KUKEON_E_CONFIG', `plugins.cni.subnetPool: ${Ipv4Cidr.problem(config.subnetPool)}`, {
+        plugin: NAME,
+        field: 'plugins.cni.subnetPool',
+      });
     }
     const cmd = new HostCommand();
     const runner = new CniRunner({ binDirs: config.binDirs });

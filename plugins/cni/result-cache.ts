@@ -77,7 +77,12 @@ export class ResultCache {
       } catch {
         continue;
       }
-      if (entry?.networkName === network && entry.containerId?.startsWith(idPrefix) && name === `${network}-${entry.containerId}-${entry.ifName}`) out.push(entry);
+      if (
+        entry?.networkName === network &&
+        entry.containerId?.startsWith(idPrefix) &&
+        name === `${network}-${entry.containerId}-${entry.ifName}`
+      )
+        out.push(entry);
     }
     return out;
   }

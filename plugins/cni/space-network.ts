@@ -51,7 +51,11 @@ export class SpaceNetworks {
 
   /** Where the space's conflist is (or will be): what its status says, else its spec, else `<confDir>/<realm>-<space>.conflist`. */
   conflistPath(realm: string, space: string, doc: SpaceDoc | undefined): string {
-    return doc?.status?.network?.conflistPath ?? doc?.spec?.cniConfigPath ?? path.join(this.d.config.confDir, spaceNetworkNames(realm, space).fileName);
+    return (
+      doc?.status?.network?.conflistPath ??
+      doc?.spec?.cniConfigPath ??
+      path.join(this.d.config.confDir, spaceNetworkNames(realm, space).fileName)
+    );
   }
 
   /** The conflist text the space's saved network calls for. */
@@ -59,7 +63,13 @@ export class SpaceNetworks {
     const names = spaceNetworkNames(realm, space);
     const cidr = Ipv4Cidr.parse(net.subnet ?? '');
     if (!cidr) throw new KukeonError('KUKEON_E_STATE', `space ${owner(realm, space)} has no valid subnet in its status`, { plugin: 'cni' });
-    return buildConflist({ network: names.network, bridge: net.bridge ?? names.bridge, subnet: cidr.toString(), gateway: net.gateway ?? cidr.host(1), ipamDataDir: this.d.config.ipamDataDir });
+    return buildConflist({
+      network: names.network,
+      bridge: net.bridge ?? names.bridge,
+      subnet: cidr.toString(),
+      gateway: net.gateway ?? cidr.host(1),
+      ipamDataDir: this.d.config.ipamDataDir,
+    });
   }
 
   /** Every stored space's claims, and which spaces exist. */
@@ -71,7 +81,8 @@ export class SpaceNetworks {
         const o = owner(realm.metadata.name, sp.metadata.name);
         existing.add(o);
         const net = sp.status?.network;
-        if (net?.subnet || net?.conflistPath) claims.push({ owner: o, subnet: net.subnet, conflistPath: net.conflistPath, bridge: net.bridge });
+        if (net?.subnet || net?.conflistPath)
+          claims.push({ owner: o, subnet: net.subnet, conflistPath: net.conflistPath, bridge: net.bridge });
       }
     }
     return { claims, existing };
@@ -82,7 +93,8 @@ export class SpaceNetworks {
     const out: string[] = [];
     for (const stack of await this.d.host.state.list('Stack', [realm, space])) {
       for (const cell of await this.d.host.state.list('Cell', [realm, space, stack.metadata.name])) {
-        if (cell.status?.network?.state === 'Attached' || cell.status?.network?.state === 'Broken') out.push(`${stack.metadata.name}/${cell.metadata.name}`);
+        if (cell.status?.network?.state === 'Attached' || cell.status?.network?.state === 'Broken')
+          out.push(`${stack.metadata.name}/${cell.metadata.name}`);
       }
     }
     return out;
@@ -99,15 +111,25 @@ export class SpaceNetworks {
    * The claim a space's create makes, and the conflist file's current text. A file at the path that declares
    * another network is never replaced: refused here.
    */
-  private async claimRequest(ref: Ref, doc: SpaceDoc, previous: string | undefined): Promise<{ req: ClaimRequest; current: string | undefined }> {
+  private async claimRequest(
+    ref: Ref,
+    doc: SpaceDoc,
+    previous: string | undefined,
+  ): Promise<{ req: ClaimRequest; current: string | undefined }> {
     const [realm, space] = ref.path;
     const names = spaceNetworkNames(realm, space);
     const conflistPath = doc.spec.cniConfigPath ?? path.join(this.d.config.confDir, names.fileName);
     const current = readFileIfExists(conflistPath);
     if (current !== undefined && networkNameIn(current) !== names.network) {
       const other = parseNetworkName(networkNameIn(current) ?? '');
-      const whose = other ? `space ${owner(other.realm, other.space)} already uses it` : `it declares network ${JSON.stringify(networkNameIn(current) ?? '?')}`;
-      throw new KukeonError('KUKEON_E_CONFLICT', `${formatRef(ref)} would write ${conflistPath}, but ${whose}; kukeon does not replace it (set spec.cniConfigPath to another file)`, { field: 'spec.cniConfigPath', plugin: 'cni' });
+      const whose = other
+        ? `space ${owner(other.realm, other.space)} already uses it`
+        : `it declares network ${JSON.stringify(networkNameIn(current) ?? '?')}`;
+      throw new KukeonError(
+        'KUKEON_E_CONFLICT',
+        `${formatRef(ref)} would write ${conflistPath}, but ${whose}; kukeon does not replace it (set spec.cniConfigPath to another file)`,
+        { field: 'spec.cniConfigPath', plugin: 'cni' },
+      );
     }
     const req: ClaimRequest = {
       owner: owner(realm, space),
@@ -147,7 +169,12 @@ export class SpaceNetworks {
     const requested = doc.spec.network?.subnet;
     if (before?.subnet && requested && Ipv4Cidr.parse(requested)?.toString() !== before.subnet) {
       const cells = await this.attachedCells(realm, space);
-      if (cells.length) throw new KukeonError('KUKEON_E_STATE', `${formatRef(ref)}: the subnet cannot change from ${before.subnet} to ${requested} while cells are attached (${cells.join(', ')}); stop them first`, { field: 'spec.network.subnet', plugin: 'cni' });
+      if (cells.length)
+        throw new KukeonError(
+          'KUKEON_E_STATE',
+          `${formatRef(ref)}: the subnet cannot change from ${before.subnet} to ${requested} while cells are attached (${cells.join(', ')}); stop them first`,
+          { field: 'spec.network.subnet', plugin: 'cni' },
+        );
     }
     const { req, current } = await this.claimRequest(ref, doc, before?.subnet);
     const conflistPath = req.conflistPath;
@@ -161,7 +188,14 @@ export class SpaceNetworks {
     SpaceNetworks.writeIfDiffers(conflistPath, text);
     SpaceNetworks.writeIfDiffers(copy, text);
     if (before?.conflistPath && before.conflistPath !== conflistPath) this.removeConflist(before.conflistPath, names.network);
-    await this.d.isolation.apply({ owner: me, bridge: names.bridge, chain: names.chain, subnet, allow: this.allowed(realm, doc), masquerade: this.d.config.masquerade });
+    await this.d.isolation.apply({
+      owner: me,
+      bridge: names.bridge,
+      chain: names.chain,
+      subnet,
+      allow: this.allowed(realm, doc),
+      masquerade: this.d.config.masquerade,
+    });
     status.network = net;
     if (before?.subnet) return undefined; // converging an existing space: a later failure leaves it as it was
     return async () => {
@@ -182,7 +216,9 @@ export class SpaceNetworks {
 
   /** Files of the CNI directory that declare `network`. */
   filesDeclaring(network: string): string[] {
-    return this.conflistsInConfDir().filter((c) => c.network === network).map((c) => c.file);
+    return this.conflistsInConfDir()
+      .filter((c) => c.network === network)
+      .map((c) => c.file);
   }
 
   /** Every configuration file of the CNI directory with the network it declares. */
@@ -217,7 +253,14 @@ export class SpaceNetworks {
     const file = next.network.conflistPath ?? this.conflistPath(realm, space, doc);
     SpaceNetworks.writeIfDiffers(file, text);
     SpaceNetworks.writeIfDiffers(this.copyPath(realm, space), text);
-    await this.d.isolation.apply({ owner: owner(realm, space), bridge: names.bridge, chain: names.chain, subnet: next.network.subnet, allow: this.allowed(realm, doc), masquerade: this.d.config.masquerade });
+    await this.d.isolation.apply({
+      owner: owner(realm, space),
+      bridge: names.bridge,
+      chain: names.chain,
+      subnet: next.network.subnet,
+      allow: this.allowed(realm, doc),
+      masquerade: this.d.config.masquerade,
+    });
     return next;
   }
 
@@ -228,7 +271,11 @@ export class SpaceNetworks {
     // Where the conflist may be: the document's idea, the registry's (the document may be gone), or any file of
     // the CNI directory that declares this space's network. Only files declaring it are removed.
     const registered = (await this.d.registry.entries())[owner(realm, space)]?.conflistPath;
-    const candidates = new Set([this.conflistPath(realm, space, doc), ...(registered ? [registered] : []), ...this.filesDeclaring(names.network)]);
+    const candidates = new Set([
+      this.conflistPath(realm, space, doc),
+      ...(registered ? [registered] : []),
+      ...this.filesDeclaring(names.network),
+    ]);
     for (const file of candidates) {
       if (networkNameIn(readFileIfExists(file)) !== names.network) continue;
       fs.rmSync(file, { force: true });
@@ -242,7 +289,8 @@ export class SpaceNetworks {
     const bridge = doc?.status?.network?.bridge ?? names.bridge;
     const del = await this.d.cmd.run('ip', ['link', 'del', bridge]);
     if (del.code === 0) removed.push(`bridge ${bridge}`);
-    else if (!/Cannot find device|does not exist/i.test(del.stderr)) throw new KukeonError('KUKEON_E_CNI', `cannot delete bridge ${bridge}: ${del.stderr.trim()}`, { plugin: 'cni' });
+    else if (!/Cannot find device|does not exist/i.test(del.stderr))
+      throw new KukeonError('KUKEON_E_CNI', `cannot delete bridge ${bridge}: ${del.stderr.trim()}`, { plugin: 'cni' });
     const leases = path.join(this.d.config.ipamDataDir, names.network);
     if (fs.existsSync(leases)) {
       fs.rmSync(leases, { recursive: true, force: true });

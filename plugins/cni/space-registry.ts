@@ -78,13 +78,17 @@ export class SpaceRegistry {
 
   /** Checks the conflist file and picks (or keeps) the subnet, then records both for the owner. Returns the subnet. */
   async claim(req: ClaimRequest): Promise<string> {
-    return this.locks.with(REGISTRY_LOCK, async () => {
-      const reg = this.read();
-      const subnet = this.decide(reg, req, await req.store());
-      reg.spaces[req.owner] = { subnet, conflistPath: req.conflistPath, ...(req.bridge ? { bridge: req.bridge } : {}) };
-      this.write(reg);
-      return subnet;
-    }, LOCK_WAIT);
+    return this.locks.with(
+      REGISTRY_LOCK,
+      async () => {
+        const reg = this.read();
+        const subnet = this.decide(reg, req, await req.store());
+        reg.spaces[req.owner] = { subnet, conflistPath: req.conflistPath, ...(req.bridge ? { bridge: req.bridge } : {}) };
+        this.write(reg);
+        return subnet;
+      },
+      LOCK_WAIT,
+    );
   }
 
   /**
@@ -100,17 +104,26 @@ export class SpaceRegistry {
     const { existing } = store;
     if (existing) for (const owner of Object.keys(reg.spaces)) if (owner !== req.owner && !existing.has(owner)) delete reg.spaces[owner];
     const others: SpaceClaim[] = [
-      ...Object.entries(reg.spaces).filter(([o]) => o !== req.owner).map(([owner, c]) => ({ owner, ...c })),
+      ...Object.entries(reg.spaces)
+        .filter(([o]) => o !== req.owner)
+        .map(([owner, c]) => ({ owner, ...c })),
       ...store.claims.filter((c) => c.owner !== req.owner),
     ];
     const fileHolder = others.find((c) => c.conflistPath === req.conflistPath);
     if (fileHolder) {
-      throw new KukeonError('KUKEON_E_CONFLICT', `space ${req.owner} would write ${req.conflistPath}, which space ${fileHolder.owner} already uses (set spec.cniConfigPath to another file)`, { field: 'spec.cniConfigPath' });
+      throw new KukeonError(
+        'KUKEON_E_CONFLICT',
+        `space ${req.owner} would write ${req.conflistPath}, which space ${fileHolder.owner} already uses (set spec.cniConfigPath to another file)`,
+        { field: 'spec.cniConfigPath' },
+      );
     }
     const bridgeHolder = req.bridge ? others.find((c) => c.bridge === req.bridge) : undefined;
     if (bridgeHolder) {
       // 24 bits of hash after the same 5 letters: not expected to happen, but never two spaces on one bridge
-      throw new KukeonError('KUKEON_E_CONFLICT', `space ${req.owner} would use bridge ${req.bridge}, which space ${bridgeHolder.owner} already uses (rename one of the spaces)`);
+      throw new KukeonError(
+        'KUKEON_E_CONFLICT',
+        `space ${req.owner} would use bridge ${req.bridge}, which space ${bridgeHolder.owner} already uses (rename one of the spaces)`,
+      );
     }
     const held = others.flatMap((c) => {
       const cidr = c.subnet ? Ipv4Cidr.parse(c.subnet) : undefined;
@@ -123,32 +136,52 @@ export class SpaceRegistry {
   private choose(req: ClaimRequest, held: { owner: string; cidr: Ipv4Cidr }[], routes: HostRoute[]): string {
     if (req.requested) {
       const want = Ipv4Cidr.parse(req.requested);
-      if (!want) throw new KukeonError('KUKEON_E_INVALID', `spec.network.subnet ${req.requested} is not an IPv4 CIDR`, { field: 'spec.network.subnet' });
+      if (!want)
+        throw new KukeonError('KUKEON_E_INVALID', `spec.network.subnet ${req.requested} is not an IPv4 CIDR`, {
+          field: 'spec.network.subnet',
+        });
       const holder = held.find((h) => h.cidr.overlaps(want));
-      if (holder) throw new KukeonError('KUKEON_E_CONFLICT', `subnet ${want} overlaps ${holder.cidr} of space ${holder.owner}`, { field: 'spec.network.subnet' });
+      if (holder)
+        throw new KukeonError('KUKEON_E_CONFLICT', `subnet ${want} overlaps ${holder.cidr} of space ${holder.owner}`, {
+          field: 'spec.network.subnet',
+        });
       const route = routes.find((r) => r.cidr.overlaps(want));
-      if (route) throw new KukeonError('KUKEON_E_CONFLICT', `subnet ${want} overlaps the host's route ${route.cidr} (dev ${route.iface})`, { field: 'spec.network.subnet' });
+      if (route)
+        throw new KukeonError('KUKEON_E_CONFLICT', `subnet ${want} overlaps the host's route ${route.cidr} (dev ${route.iface})`, {
+          field: 'spec.network.subnet',
+        });
       return want.toString();
     }
     const previous = req.previous ? Ipv4Cidr.parse(req.previous) : undefined;
     if (previous && !held.some((h) => h.cidr.overlaps(previous))) return previous.toString();
     const pool = Ipv4Cidr.parse(req.pool);
-    if (!pool) throw new KukeonError('KUKEON_E_CONFIG', `plugins.cni.subnetPool ${req.pool} is not an IPv4 CIDR`, { plugin: 'cni', field: 'plugins.cni.subnetPool' });
+    if (!pool)
+      throw new KukeonError('KUKEON_E_CONFIG', `plugins.cni.subnetPool ${req.pool} is not an IPv4 CIDR`, {
+        plugin: 'cni',
+        field: 'plugins.cni.subnetPool',
+      });
     for (const candidate of pool.subnets(Math.max(24, pool.prefix))) {
       if (held.some((h) => h.cidr.overlaps(candidate))) continue;
       if (routes.some((r) => r.cidr.overlaps(candidate))) continue;
       return candidate.toString();
     }
-    throw new KukeonError('KUKEON_E_CONFLICT', `no free /24 left in the subnet pool ${pool} (${held.length} held by spaces; host routes excluded); set spec.network.subnet or widen plugins.cni.subnetPool`);
+    throw new KukeonError(
+      'KUKEON_E_CONFLICT',
+      `no free /24 left in the subnet pool ${pool} (${held.length} held by spaces; host routes excluded); set spec.network.subnet or widen plugins.cni.subnetPool`,
+    );
   }
 
   /** Forgets the owner's claims (space deleted or purged). */
   async release(owner: string): Promise<void> {
-    await this.locks.with(REGISTRY_LOCK, async () => {
-      const reg = this.read();
-      if (!(owner in reg.spaces)) return;
-      delete reg.spaces[owner];
-      this.write(reg);
-    }, LOCK_WAIT);
+    await this.locks.with(
+      REGISTRY_LOCK,
+      async () => {
+        const reg = this.read();
+        if (!(owner in reg.spaces)) return;
+        delete reg.spaces[owner];
+        this.write(reg);
+      },
+      LOCK_WAIT,
+    );
   }
 }

@@ -4,7 +4,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { KukeonError, formatRef } from '../../sdk';
-import type { CellContext, ContainerContext, ContainerDoc, ContainerStatus, OciSpec, PluginHost, Ref, RealmDoc, StopOptions } from '../../sdk';
+import type {
+  CellContext,
+  ContainerContext,
+  ContainerDoc,
+  ContainerStatus,
+  OciSpec,
+  PluginHost,
+  Ref,
+  RealmDoc,
+  StopOptions,
+} from '../../sdk';
 import type { ImagePullOptions, ImagePullResult } from '../../sdk/services';
 import { writeEtcFiles } from './etc-files';
 import type { ContainerdClient, Process } from './grpc/containerd-client';
@@ -72,7 +82,8 @@ export class CellRuntime {
   /** containerd unreachable or refusing: a message that names the socket, never a stack trace. */
   explain(err: unknown): Error {
     const e = err as Error & { grpcCode?: number };
-    if (e.grpcCode === 14) return new KukeonError('KUKEON_E_STEP', `containerd at ${this.config.socket} is unreachable: ${e.message}`, { plugin: 'containerd' });
+    if (e.grpcCode === 14)
+      return new KukeonError('KUKEON_E_STEP', `containerd at ${this.config.socket} is unreachable: ${e.message}`, { plugin: 'containerd' });
     return e;
   }
 
@@ -120,7 +131,15 @@ export class CellRuntime {
     const credentials = [...(opts.credentials ?? []), ...(realmDoc?.spec?.registryCredentials ?? []), ...readAuthFile()];
     try {
       const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
-      const r = await pullImage(this.client, ns, ref, { snapshotter: this.config.snapshotter, labels: { [LABELS.realm]: realm }, platform, insecure: opts.insecure, credentials, onProgress: opts.onProgress as never, signal: opts.signal });
+      const r = await pullImage(this.client, ns, ref, {
+        snapshotter: this.config.snapshotter,
+        labels: { [LABELS.realm]: realm },
+        platform,
+        insecure: opts.insecure,
+        credentials,
+        onProgress: opts.onProgress as never,
+        signal: opts.signal,
+      });
       return { name: r.name, digest: r.digest, size: r.size, platform: r.platform };
     } catch (err) {
       const e = err as Error & { grpcCode?: number };
@@ -146,10 +165,14 @@ export class CellRuntime {
       return { chainId: info.chainId, config: info.config };
     } catch (err) {
       if (isNotFound(err)) {
-        throw new KukeonError('KUKEON_E_NOT_FOUND', `image ${image} is not in namespace ${ns}; pull it with kuke image pull or load it with kuke image load`, {
-          plugin: 'containerd',
-          field: 'image',
-        });
+        throw new KukeonError(
+          'KUKEON_E_NOT_FOUND',
+          `image ${image} is not in namespace ${ns}; pull it with kuke image pull or load it with kuke image load`,
+          {
+            plugin: 'containerd',
+            field: 'image',
+          },
+        );
       }
       throw this.explain(err);
     }
@@ -167,7 +190,13 @@ export class CellRuntime {
   }
 
   /** Builds the spec through the ociSpec waterfall, then creates or updates the containerd container. */
-  private async ensureContainer(ctx: CellContext, ns: string, role: 'root' | 'workload', doc: ContainerDoc | undefined, rootPid: number | undefined): Promise<{ id: string; rootfs: { type: string; source: string; options: string[] }[] }> {
+  private async ensureContainer(
+    ctx: CellContext,
+    ns: string,
+    role: 'root' | 'workload',
+    doc: ContainerDoc | undefined,
+    rootPid: number | undefined,
+  ): Promise<{ id: string; rootfs: { type: string; source: string; options: string[] }[] }> {
     const leaf = doc?.metadata.name ?? ROOT_LEAF;
     const id = containerdId(ctx.ref.path, leaf);
     const labels = labelsFor(ctx.ref.path, leaf, role);
@@ -179,13 +208,26 @@ export class CellRuntime {
       pauseBinary = findPauseBinary(this.config.pauseBinary);
       rootfsPath = this.rootfsDir(ns, id);
       for (const d of ['proc', 'dev', 'sys', 'etc', 'tmp', 'run', '.kukeon']) fs.mkdirSync(path.join(rootfsPath, d), { recursive: true });
-      for (const f of ['etc/hostname', 'etc/hosts', 'etc/resolv.conf', '.kukeon/pause']) fs.closeSync(fs.openSync(path.join(rootfsPath, f), 'a'));
+      for (const f of ['etc/hostname', 'etc/hosts', 'etc/resolv.conf', '.kukeon/pause'])
+        fs.closeSync(fs.openSync(path.join(rootfsPath, f), 'a'));
     }
     // Validation keeps a cell all on the host's network or all off it; a synthesized root follows its containers.
     const hostNetwork = ctx.containers.some((c) => c.spec.hostNetwork === true);
-    const base = runtimeSpec({ role, container: doc?.spec, image: image?.config, cellPath: ctx.ref.path, etcDir: this.etcDir(ctx.ref.path), rootPid, pauseBinary, rootfsPath, hostNetwork });
+    const base = runtimeSpec({
+      role,
+      container: doc?.spec,
+      image: image?.config,
+      cellPath: ctx.ref.path,
+      etcDir: this.etcDir(ctx.ref.path),
+      rootPid,
+      pauseBinary,
+      rootfsPath,
+      hostNetwork,
+    });
     const spec: OciSpec = await this.host.hooks.ociSpec.promise(base, { cell: ctx, role, container: doc, containerdId: id, rootPid });
-    const lease = await this.client.leases.create(ns, { labels: { ...labels, 'containerd.io/gc.expire': new Date(Date.now() + 3600_000).toISOString() } }).catch((e) => Promise.reject(this.explain(e)));
+    const lease = await this.client.leases
+      .create(ns, { labels: { ...labels, 'containerd.io/gc.expire': new Date(Date.now() + 3600_000).toISOString() } })
+      .catch((e) => Promise.reject(this.explain(e)));
     try {
       let exists = true;
       try {
@@ -216,11 +258,17 @@ export class CellRuntime {
   }
 
   /** Starts (or finds running) the task of a container; stdout and stderr go to its log file, written by the shim. */
-  async startTask(ctx: CellContext, role: 'root' | 'workload', doc: ContainerDoc | undefined, rootPid: number | undefined): Promise<{ id: string; pid: number; logPath?: string }> {
+  async startTask(
+    ctx: CellContext,
+    role: 'root' | 'workload',
+    doc: ContainerDoc | undefined,
+    rootPid: number | undefined,
+  ): Promise<{ id: string; pid: number; logPath?: string }> {
     const ns = await this.ensureNamespace(ctx.ref.path[0], ctx.parents.realm);
     const { id, rootfs } = await this.ensureContainer(ctx, ns, role, doc, rootPid);
     const existing = await this.task(ns, id);
-    if (existing?.status === 'RUNNING') return { id, pid: existing.pid, logPath: doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined };
+    if (existing?.status === 'RUNNING')
+      return { id, pid: existing.pid, logPath: doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined };
     if (existing) await this.client.tasks.delete(ns, id).catch(() => undefined);
     const logPath = doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined;
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
@@ -231,7 +279,11 @@ export class CellRuntime {
       return { id, pid, logPath };
     } catch (err) {
       await this.client.tasks.delete(ns, id).catch(() => undefined);
-      throw new KukeonError('KUKEON_E_STEP', `starting ${role === 'root' ? 'the root of' : `container ${doc?.metadata.name} of`} ${formatRef(ctx.ref)} failed: ${this.explain(err).message}`, { plugin: 'containerd' });
+      throw new KukeonError(
+        'KUKEON_E_STEP',
+        `starting ${role === 'root' ? 'the root of' : `container ${doc?.metadata.name} of`} ${formatRef(ctx.ref)} failed: ${this.explain(err).message}`,
+        { plugin: 'containerd' },
+      );
     }
   }
 
@@ -254,9 +306,16 @@ export class CellRuntime {
     if (t.status === 'RUNNING' || t.status === 'PAUSED' || t.status === 'CREATED') {
       const exited = this.client.tasks.wait(ns, id);
       exited.catch(() => undefined);
-      const killed = (signal: NodeJS.Signals) => this.client.tasks.kill(ns, id, signal).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      const killed = (signal: NodeJS.Signals) =>
+        this.client.tasks.kill(ns, id, signal).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
       await killed(stop.signal);
-      const timedOut = await Promise.race([exited.then(() => false, () => false), new Promise<boolean>((r) => setTimeout(() => r(true), stop.timeoutMs).unref())]);
+      const timedOut = await Promise.race([
+        exited.then(
+          () => false,
+          () => false,
+        ),
+        new Promise<boolean>((r) => setTimeout(() => r(true), stop.timeoutMs).unref()),
+      ]);
       if (timedOut) {
         await killed('SIGKILL');
         await Promise.race([exited.catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
@@ -275,7 +334,9 @@ export class CellRuntime {
   async removeContainer(ns: string, id: string): Promise<void> {
     await this.stopTask(ns, id, { signal: 'SIGKILL', timeoutMs: 0 });
     await this.client.containers.delete(ns, id).catch((e) => (isNotFound(e) ? undefined : Promise.reject(this.explain(e))));
-    await this.client.snapshots.remove(ns, this.config.snapshotter, id).catch((e) => (isNotFound(e) ? undefined : Promise.reject(this.explain(e))));
+    await this.client.snapshots
+      .remove(ns, this.config.snapshotter, id)
+      .catch((e) => (isNotFound(e) ? undefined : Promise.reject(this.explain(e))));
     fs.rmSync(this.rootfsDir(ns, id), { recursive: true, force: true });
   }
 
@@ -286,7 +347,13 @@ export class CellRuntime {
     if (!t) return saved.state === 'Ready' ? { ...saved, state: 'Unknown', pid: undefined } : saved;
     if (t.status === 'RUNNING') return { ...saved, state: 'Ready', pid: t.pid };
     if (t.status === 'STOPPED') {
-      return { ...saved, state: 'Exited', pid: undefined, exitCode: t.exit_status, finishTime: t.exited_at ? new Date(Number(t.exited_at.seconds) * 1000).toISOString() : saved.finishTime };
+      return {
+        ...saved,
+        state: 'Exited',
+        pid: undefined,
+        exitCode: t.exit_status,
+        finishTime: t.exited_at ? new Date(Number(t.exited_at.seconds) * 1000).toISOString() : saved.finishTime,
+      };
     }
     return { ...saved, state: 'Unknown' };
   }

@@ -10,7 +10,12 @@ export async function diagnose(rt: CellRuntime, config: RuntimeConfig): Promise<
     const v = await rt.client.version({ timeoutMs: 3000 });
     out.push({ check: 'containerd', status: 'ok', detail: `${config.socket}: containerd ${v.version}` });
   } catch (err) {
-    out.push({ check: 'containerd', status: 'error', detail: `${config.socket}: ${(err as Error).message}`, remedy: 'start containerd, or point plugins.containerd.socket (--containerd-socket) at its socket' });
+    out.push({
+      check: 'containerd',
+      status: 'error',
+      detail: `${config.socket}: ${(err as Error).message}`,
+      remedy: 'start containerd, or point plugins.containerd.socket (--containerd-socket) at its socket',
+    });
     return out;
   }
   try {
@@ -19,7 +24,12 @@ export async function diagnose(rt: CellRuntime, config: RuntimeConfig): Promise<
     out.push(
       snap && !snap.init_err
         ? { check: 'snapshotter', status: 'ok', detail: `${config.snapshotter} is loaded` }
-        : { check: 'snapshotter', status: 'error', detail: `${config.snapshotter}: ${snap?.init_err?.message ?? 'not loaded'}`, remedy: 'choose a loaded snapshotter in plugins.containerd.snapshotter (overlayfs or native)' },
+        : {
+            check: 'snapshotter',
+            status: 'error',
+            detail: `${config.snapshotter}: ${snap?.init_err?.message ?? 'not loaded'}`,
+            remedy: 'choose a loaded snapshotter in plugins.containerd.snapshotter (overlayfs or native)',
+          },
     );
   } catch (err) {
     out.push({ check: 'snapshotter', status: 'warn', detail: `cannot list containerd plugins: ${(err as Error).message}` });

@@ -74,7 +74,12 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
     const id = ctx.status.root?.containerdId ?? containerdId(ctx.ref.path, ctx.rootId ?? ROOT_LEAF);
     const r = await rt.stopTask(namespace, id, ctx.stop ?? { signal: 'SIGTERM', timeoutMs: 10_000 });
     ctx.status.root = { ...ctx.status.root, pid: undefined, netns: undefined };
-    if (ctx.rootId) Object.assign(ctx.status.containers[ctx.rootId] ?? {}, { state: 'Stopped', pid: undefined }, r ? { exitCode: r.exitCode, finishTime: r.finishTime } : {});
+    if (ctx.rootId)
+      Object.assign(
+        ctx.status.containers[ctx.rootId] ?? {},
+        { state: 'Stopped', pid: undefined },
+        r ? { exitCode: r.exitCode, finishTime: r.finishTime } : {},
+      );
   });
 
   hooks.delete.for('Container').tapPromise(NAME, async (ctx) => {
@@ -89,9 +94,13 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
     await sweep(rt, await ns(ctx), ctx.ref.path, { images: false, namespace: false });
   });
   for (const kind of ['Space', 'Stack', 'Cell'] as const) {
-    hooks.purge.for(kind).tapPromise(NAME, async (ctx) => void (await sweep(rt, await ns(ctx), ctx.ref.path, { images: false, namespace: false })));
+    hooks.purge
+      .for(kind)
+      .tapPromise(NAME, async (ctx) => void (await sweep(rt, await ns(ctx), ctx.ref.path, { images: false, namespace: false })));
   }
-  hooks.purge.for('Realm').tapPromise(NAME, async (ctx) => void (await sweep(rt, await ns(ctx), ctx.ref.path, { images: true, namespace: true })));
+  hooks.purge
+    .for('Realm')
+    .tapPromise(NAME, async (ctx) => void (await sweep(rt, await ns(ctx), ctx.ref.path, { images: true, namespace: true })));
 
   hooks.status.tapPromise(NAME, async (status, ctx) => {
     if (ctx.ref.kind === 'Container') {
@@ -122,7 +131,15 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
 }
 
 function running(started: { id: string; pid: number; logPath?: string }): ContainerStatus {
-  return { state: 'Ready', pid: started.pid, containerdId: started.id, startTime: new Date().toISOString(), logPath: started.logPath, exitCode: undefined, finishTime: undefined };
+  return {
+    state: 'Ready',
+    pid: started.pid,
+    containerdId: started.id,
+    startTime: new Date().toISOString(),
+    logPath: started.logPath,
+    exitCode: undefined,
+    finishTime: undefined,
+  };
 }
 
 export default definePlugin<RuntimeConfig>({
@@ -134,11 +151,28 @@ export default definePlugin<RuntimeConfig>({
     type: 'object',
     additionalProperties: false,
     properties: {
-      socket: { type: 'string', default: '/run/containerd/containerd.sock', description: "containerd's gRPC socket", 'x-flag': '--containerd-socket', 'x-env': 'KUKEON_CONTAINERD_SOCKET' },
+      socket: {
+        type: 'string',
+        default: '/run/containerd/containerd.sock',
+        description: "containerd's gRPC socket",
+        'x-flag': '--containerd-socket',
+        'x-env': 'KUKEON_CONTAINERD_SOCKET',
+      },
       snapshotter: { type: 'string', default: 'overlayfs', description: 'snapshotter images are unpacked into' },
       runtime: { type: 'string', default: 'io.containerd.runc.v2', description: 'containerd runtime (shim) name' },
-      pauseBinary: { type: 'string', description: "static pause binary for synthesized roots (default: Debian's catatonit)", 'x-env': 'KUKEON_PAUSE_BINARY' },
-      pull: { type: 'string', enum: ['missing', 'never', 'always'], default: 'missing', description: "when creating a container pulls its image", 'x-flag': '--pull', 'x-env': 'KUKEON_PULL' },
+      pauseBinary: {
+        type: 'string',
+        description: "static pause binary for synthesized roots (default: Debian's catatonit)",
+        'x-env': 'KUKEON_PAUSE_BINARY',
+      },
+      pull: {
+        type: 'string',
+        enum: ['missing', 'never', 'always'],
+        default: 'missing',
+        description: 'when creating a container pulls its image',
+        'x-flag': '--pull',
+        'x-env': 'KUKEON_PULL',
+      },
     },
   },
   apply(host, config) {
@@ -150,7 +184,10 @@ export default definePlugin<RuntimeConfig>({
       load: async (realm, archive) => {
         const ns = await rt.ensureNamespace(realm);
         const { importOciArchive } = require('./image/import-oci-archive') as typeof import('./image/import-oci-archive');
-        const images = await importOciArchive(rt.client, ns, archive, { snapshotter: config.snapshotter, labels: { [LABELS.realm]: realm } }).catch((e) => Promise.reject(rt.explain(e)));
+        const images = await importOciArchive(rt.client, ns, archive, {
+          snapshotter: config.snapshotter,
+          labels: { [LABELS.realm]: realm },
+        }).catch((e) => Promise.reject(rt.explain(e)));
         return images.map((i) => ({ name: i.name, digest: i.digest, size: i.size }));
       },
       list: async (realm) => {
@@ -196,7 +233,8 @@ export default definePlugin<RuntimeConfig>({
           const r = await rt.client.tasks.wait(ns, cid, '', { signal });
           return { exitCode: r.exit_status, finishTime: new Date().toISOString() };
         } catch (err) {
-          if ((err as { grpcCode?: number }).grpcCode === 5 && doc?.status?.exitCode !== undefined) return { exitCode: doc.status.exitCode, finishTime: doc.status.finishTime };
+          if ((err as { grpcCode?: number }).grpcCode === 5 && doc?.status?.exitCode !== undefined)
+            return { exitCode: doc.status.exitCode, finishTime: doc.status.finishTime };
           throw rt.explain(err);
         }
       },

@@ -27,7 +27,10 @@ export function containerdId(cellPath: readonly string[], container: string): st
   const [, space, stack, cell] = cellPath;
   const readable = `${space}_${stack}_${cell}_${container}`;
   if (readable.length <= MAX_CONTAINERD_ID) return readable;
-  return `k-${createHash('sha256').update([...cellPath, container].join('/')).digest('hex').slice(0, 16)}`;
+  return `k-${createHash('sha256')
+    .update([...cellPath, container].join('/'))
+    .digest('hex')
+    .slice(0, 16)}`;
 }
 
 export function labelsFor(cellPath: readonly string[], container: string, role: 'root' | 'workload'): Record<string, string> {

@@ -39,20 +39,43 @@ const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 
 // containerd's default capability set.
 const CAPS = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ];
 
 const MASKED = [
-  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
 ];
 const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 /** The caller's hard limit for open files: runc refuses rlimits above it (no CAP_SYS_RESOURCE here). */
 export function hardNofile(): number {
   try {
-    const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = fs
+      .readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const hard = line?.trim().split(/\s{2,}/)[2];
     if (hard === 'unlimited') return 1048576;
     const n = Number(hard);
@@ -73,10 +96,14 @@ function userOf(user: string | undefined, where: string): { uid: number; gid: nu
 
 /** The process: command replaces the entrypoint and args the cmd (as Kubernetes does); image env, then kukeon's, then the user's. */
 export function processArgs(container: ContainerSpec, image: ImageConfig | undefined): string[] {
-  const args = container.command !== undefined
-    ? [container.command, ...(container.args ?? [])]
-    : [...(image?.Entrypoint ?? []), ...(container.args ?? image?.Cmd ?? [])];
-  if (args.length === 0) throw new KukeonError('KUKEON_E_INVALID', `container ${container.id}: the image has no entrypoint or cmd, and no command is set`, { field: 'command' });
+  const args =
+    container.command !== undefined
+      ? [container.command, ...(container.args ?? [])]
+      : [...(image?.Entrypoint ?? []), ...(container.args ?? image?.Cmd ?? [])];
+  if (args.length === 0)
+    throw new KukeonError('KUKEON_E_INVALID', `container ${container.id}: the image has no entrypoint or cmd, and no command is set`, {
+      field: 'command',
+    });
   return args;
 }
 
@@ -90,31 +117,60 @@ function mounts(input: SpecInput): OciMount[] {
   const m: OciMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    {
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+    },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
   ];
   for (const file of ['hostname', 'hosts', 'resolv.conf']) {
-    m.push({ destination: `/etc/${file}`, type: 'bind', source: `${input.etcDir}/${file}`, options: ['rbind', 'rprivate', input.role === 'root' && !input.container ? 'ro' : 'rw'] });
+    m.push({
+      destination: `/etc/${file}`,
+      type: 'bind',
+      source: `${input.etcDir}/${file}`,
+      options: ['rbind', 'rprivate', input.role === 'root' && !input.container ? 'ro' : 'rw'],
+    });
   }
   if (input.pauseBinary) m.push({ destination: PAUSE_PATH, type: 'bind', source: input.pauseBinary, options: ['rbind', 'rprivate', 'ro'] });
   return m;
 }
 
 function namespaces(input: SpecInput): OciNamespace[] {
-  if (input.role === 'root') return [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(input.hostNetwork ? [] : [{ type: 'network' as const }])];
+  if (input.role === 'root')
+    return [
+      { type: 'pid' },
+      { type: 'ipc' },
+      { type: 'uts' },
+      { type: 'mount' },
+      ...(input.hostNetwork ? [] : [{ type: 'network' as const }]),
+    ];
   if (!input.rootPid) throw new KukeonError('KUKEON_E_STEP', 'a workload needs the root container running first (no root pid)');
   const join = (type: 'network' | 'ipc' | 'uts', ns: string): OciNamespace => ({ type, path: `/proc/${input.rootPid}/ns/${ns}` });
   // hostNetwork: no network namespace at all, so the workload stays in the host's, as its root does
-  return [{ type: 'pid' }, { type: 'mount' }, ...(input.hostNetwork ? [] : [join('network', 'net')]), join('ipc', 'ipc'), join('uts', 'uts')];
+  return [
+    { type: 'pid' },
+    { type: 'mount' },
+    ...(input.hostNetwork ? [] : [join('network', 'net')]),
+    join('ipc', 'ipc'),
+    join('uts', 'uts'),
+  ];
 }
 
 export function runtimeSpec(input: SpecInput): OciSpec {
   const [realm, space, stack, cell] = input.cellPath;
   const synthesized = input.role === 'root' && !input.container;
   const id = input.container?.id ?? 'root';
-  const kukeonEnv = [`KUKEON_REALM=${realm}`, `KUKEON_SPACE=${space}`, `KUKEON_STACK=${stack}`, `KUKEON_CELL_NAME=${cell}`, `KUKEON_CONTAINER_ID=${id}`];
+  const kukeonEnv = [
+    `KUKEON_REALM=${realm}`,
+    `KUKEON_SPACE=${space}`,
+    `KUKEON_STACK=${stack}`,
+    `KUKEON_CELL_NAME=${cell}`,
+    `KUKEON_CONTAINER_ID=${id}`,
+  ];
   const args = synthesized ? [PAUSE_PATH, '-P'] : processArgs(input.container!, input.image);
   const env = synthesized ? [DEFAULT_PATH] : mergeEnv([DEFAULT_PATH], input.image?.Env, kukeonEnv, input.container!.env);
   const nofile = Math.min(1024, hardNofile());

@@ -3,7 +3,12 @@
 import fs from 'node:fs';
 import { KukeonError } from '../../sdk';
 
-export const PAUSE_CANDIDATES = ['/usr/bin/catatonit', '/usr/libexec/catatonit/catatonit', '/usr/libexec/podman/catatonit', '/usr/local/bin/catatonit'];
+export const PAUSE_CANDIDATES = [
+  '/usr/bin/catatonit',
+  '/usr/libexec/catatonit/catatonit',
+  '/usr/libexec/podman/catatonit',
+  '/usr/local/bin/catatonit',
+];
 
 export function findPauseBinary(configured?: string): string {
   const candidates = configured ? [configured] : PAUSE_CANDIDATES;

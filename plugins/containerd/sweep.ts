@@ -45,7 +45,10 @@ export async function sweep(rt: CellRuntime, ns: string, path: readonly string[]
       const n = await rt.client.namespaces.get(ns);
       if (n.labels?.[LABELS.managed] === 'true') {
         // Fails while anything (other software's objects included) is left in it: then it stays.
-        await rt.client.namespaces.delete(ns).then(() => removed.push(`namespace ${ns}`), () => undefined);
+        await rt.client.namespaces.delete(ns).then(
+          () => removed.push(`namespace ${ns}`),
+          () => undefined,
+        );
       }
     } catch (err) {
       if (!isNotFound(err)) throw rt.explain(err);

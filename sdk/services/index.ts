@@ -5,7 +5,16 @@ import type { ApiService } from './api';
 
 export type { StoreService } from './store';
 export type { Diagnosis, DiagnoseService } from './diagnose';
-export type { ImagePullOptions, ImagePullResult, ImageService, ImageSummary, LogService, RegistryCredentialSpec, WaitService, WaitResult } from './runtime';
+export type {
+  ImagePullOptions,
+  ImagePullResult,
+  ImageService,
+  ImageSummary,
+  LogService,
+  RegistryCredentialSpec,
+  WaitService,
+  WaitResult,
+} from './runtime';
 export type { ApiService } from './api';
 
 /** Every service a slot may provide, by name. A plugin provides only the services of its own slot. */

@@ -86,13 +86,25 @@ export function runCgroupsConformance(options: CellConformanceOptions): Promise<
   return runCellConformance('cgroups', options);
 }
 
-export function runtimeConformanceTests(test: TestFn, options: CellConformanceOptions | (() => CellConformanceOptions), prefix = 'runtime conformance: '): void {
+export function runtimeConformanceTests(
+  test: TestFn,
+  options: CellConformanceOptions | (() => CellConformanceOptions),
+  prefix = 'runtime conformance: ',
+): void {
   cellTests('runtime', test, options, prefix);
 }
-export function networkConformanceTests(test: TestFn, options: CellConformanceOptions | (() => CellConformanceOptions), prefix = 'network conformance: '): void {
+export function networkConformanceTests(
+  test: TestFn,
+  options: CellConformanceOptions | (() => CellConformanceOptions),
+  prefix = 'network conformance: ',
+): void {
   cellTests('network', test, options, prefix);
 }
-export function cgroupsConformanceTests(test: TestFn, options: CellConformanceOptions | (() => CellConformanceOptions), prefix = 'cgroups conformance: '): void {
+export function cgroupsConformanceTests(
+  test: TestFn,
+  options: CellConformanceOptions | (() => CellConformanceOptions),
+  prefix = 'cgroups conformance: ',
+): void {
   cellTests('cgroups', test, options, prefix);
 }
 
@@ -116,7 +128,8 @@ async function runCellConformance(slot: CellSlot, options: CellConformanceOption
 
   // --- driving and observing ----------------------------------------------------------------------------------
 
-  const show = (r: KukeResult) => `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
+  const show = (r: KukeResult) =>
+    `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
   const kuke = async (args: string[], env?: Record<string, string>, input?: string) => driver.kuke(args, { env, input });
   const ok = async (what: string, args: string[], env?: Record<string, string>, input?: string) => {
     const r = await kuke(args, env, input);
@@ -183,13 +196,19 @@ spec:
   const expectRunning = (name: string, seen: Seen | undefined, what: string) => {
     if (!seen) fail(`${what}: the probe saw no start step of ${cellPath(name)}`);
     expect(alive(seen.root), `${what}: the root of ${name} (pid ${seen.root}) is not running`);
-    for (const [id, pid] of Object.entries(seen.workloads)) expect(alive(pid), `${what}: workload ${id} of ${name} (pid ${pid}) is not running`);
-    for (const m of markers.get(name) ?? []) expectEqual(markerPids(m).length, 1, `${what}: processes running \`sleep ${m}\` (one workload)`);
+    for (const [id, pid] of Object.entries(seen.workloads))
+      expect(alive(pid), `${what}: workload ${id} of ${name} (pid ${pid}) is not running`);
+    for (const m of markers.get(name) ?? [])
+      expectEqual(markerPids(m).length, 1, `${what}: processes running \`sleep ${m}\` (one workload)`);
     const rootNet = netns(seen.root);
-    for (const [id, pid] of Object.entries(seen.workloads)) expectEqual(netns(pid), rootNet, `${what}: the network namespace of workload ${id} (the root's)`);
+    for (const [id, pid] of Object.entries(seen.workloads))
+      expectEqual(netns(pid), rootNet, `${what}: the network namespace of workload ${id} (the root's)`);
     if (slot === 'network') {
       expect(seen.ip, `${what}: the cell's status has no ip after start`);
-      expect((interfacesOf(seen.root) ?? []).some((i) => i !== 'lo'), `${what}: the root's network namespace has only ${show2(interfacesOf(seen.root))}: nothing was attached`);
+      expect(
+        (interfacesOf(seen.root) ?? []).some((i) => i !== 'lo'),
+        `${what}: the root's network namespace has only ${show2(interfacesOf(seen.root))}: nothing was attached`,
+      );
       expect(hasLocalAddress(seen.root, seen.ip), `${what}: ${seen.ip} is not an address in the root's network namespace`);
     }
     if (slot === 'cgroups') {
@@ -197,7 +216,10 @@ spec:
       const dir = cgroupDir(seen.cgroupPath);
       expect(dir && fs.existsSync(dir), `${what}: the cell's cgroup ${dir ?? seen.cgroupPath} does not exist`);
       for (const pid of [seen.root, ...Object.values(seen.workloads)]) {
-        expect(cgroupsOf(pid).some((p) => p === seen.cgroupPath || p.startsWith(`${seen.cgroupPath}/`)), `${what}: pid ${pid} is not inside the cell's cgroup ${seen.cgroupPath} (it is in ${show2(cgroupsOf(pid))})`);
+        expect(
+          cgroupsOf(pid).some((p) => p === seen.cgroupPath || p.startsWith(`${seen.cgroupPath}/`)),
+          `${what}: pid ${pid} is not inside the cell's cgroup ${seen.cgroupPath} (it is in ${show2(cgroupsOf(pid))})`,
+        );
       }
     }
   };
@@ -240,7 +262,10 @@ spec:
     const name = `fail-${step.toLowerCase()}`;
     const { r, from } = await apply(name, undefined, { KUKEON_FAILPOINTS: `conformance.after.${step}=error` });
     expect(r.code === 1, `apply with a failure after ${step}: want exit 1, got ${show(r)}`);
-    expect(/conformance\.after\./.test(r.stderr), `apply with a failure after ${step}: stderr does not carry the injected failure: ${show(r)}`);
+    expect(
+      /conformance\.after\./.test(r.stderr),
+      `apply with a failure after ${step}: stderr does not carry the injected failure: ${show(r)}`,
+    );
     const evs = events(from).filter((e) => e.cell === cellPath(name));
     const seen = lastSeen(evs, name);
     checkUndoOrder(evs, step);
@@ -258,22 +283,31 @@ spec:
     const done = evs.filter((e) => e.event === 'done').map((e) => e.step);
     const undone = evs.filter((e) => e.event === 'undo').map((e) => e.step);
     // The probe's own tap on the failed step threw, so it has no undo there.
-    expectEqual(undone, done.filter((s) => s !== failedAfter).reverse(), 'undo order: the probe\'s undos (every earlier step, last first)');
+    expectEqual(undone, done.filter((s) => s !== failedAfter).reverse(), "undo order: the probe's undos (every earlier step, last first)");
     for (const e of evs.filter((x) => x.event === 'undo')) {
       const at = `undo order: when the host unwound ${e.step}`;
-      const workloadsAlive = Object.entries(e.workloadsAlive).filter(([, a]) => a).map(([id]) => id);
+      const workloadsAlive = Object.entries(e.workloadsAlive)
+        .filter(([, a]) => a)
+        .map(([id]) => id);
       if (e.step === 'startWorkloads') {
         expect(e.rootAlive, `${at}, the root was already stopped: nothing may be undone before the steps after it`);
       }
       if (e.step === 'attachNetwork' || e.step === 'startRoot') {
         expectEqual(workloadsAlive, [], `${at}, workloads still running (the workloads' undos must run first)`);
-        if (e.root !== undefined) expect(e.rootAlive, `${at}, the root (pid ${e.root}) was already stopped: the root is undone last, after the network`);
+        if (e.root !== undefined)
+          expect(e.rootAlive, `${at}, the root (pid ${e.root}) was already stopped: the root is undone last, after the network`);
       }
-      if (e.step === 'prepare' && e.root !== undefined) expect(!e.rootAlive, `${at}, the root (pid ${e.root}) was still running after the root's undo`);
+      if (e.step === 'prepare' && e.root !== undefined)
+        expect(!e.rootAlive, `${at}, the root (pid ${e.root}) was still running after the root's undo`);
       if (slot === 'network' && e.root !== undefined && e.rootAlive) {
         const attached = (e.interfaces ?? []).some((i) => i !== 'lo');
-        if (e.step === 'attachNetwork') expect(attached, `${at}, the root's network namespace had no interface left: the network was detached before its turn`);
-        if (e.step === 'startRoot') expect(!attached, `${at}, the root's network namespace still had ${show2(e.interfaces)}: the network must be detached before the root stops`);
+        if (e.step === 'attachNetwork')
+          expect(attached, `${at}, the root's network namespace had no interface left: the network was detached before its turn`);
+        if (e.step === 'startRoot')
+          expect(
+            !attached,
+            `${at}, the root's network namespace still had ${show2(e.interfaces)}: the network must be detached before the root stops`,
+          );
       }
       if (slot === 'cgroups' && e.step === 'prepare' && e.cgroupPath) {
         expect(e.cgroupExists, `${at}, the cell's cgroup ${e.cgroupPath} was already gone before the root's undo had run`);
@@ -297,7 +331,10 @@ spec:
       const relabelled = text.replace(`metadata: { name: ${name} }`, `metadata: { name: ${name}, labels: { conformance: relabelled } }`);
       const third = await apply(name, relabelled);
       if (third.r.code !== 0) fail(`a re-apply with a new label (the create taps run again on the existing cell): ${show(third.r)}`);
-      expect(relabelled !== text && /updated/.test(third.r.stdout), `a re-apply with a new label should report the cell updated: ${third.r.stdout.trim()}`);
+      expect(
+        relabelled !== text && /updated/.test(third.r.stdout),
+        `a re-apply with a new label should report the cell updated: ${third.r.stdout.trim()}`,
+      );
       expectRunning(name, first.seen, 'after a re-apply with a new label (the same processes)');
       expectEqual((await state(name))?.status?.state, 'Ready', 'state after the re-apply with a new label');
       await del(name);
@@ -346,20 +383,30 @@ spec:
       await del(name);
       await expectGone(name, first.seen, 'after delete of a cell whose processes were already killed');
     },
-    ...(Object.fromEntries(STEPS.map((s) => [`purge after a crash after ${s}`, crashCase(s)])) as Record<`purge after a crash after ${CellStartStep}`, () => Promise<void>>),
+    ...(Object.fromEntries(STEPS.map((s) => [`purge after a crash after ${s}`, crashCase(s)])) as Record<
+      `purge after a crash after ${CellStartStep}`,
+      () => Promise<void>
+    >),
     'a re-apply after a crash converges': async () => {
       const name = 'crash-reapply';
       const text = manifest(name);
       const crashed = await apply(name, text, { KUKEON_FAILPOINTS: 'conformance.after.attachNetwork=kill' });
-      expect(crashed.r.signal === 'SIGKILL' || crashed.r.code === 137, `apply with a kill after attachNetwork: want the kuke process killed, got ${show(crashed.r)}`);
+      expect(
+        crashed.r.signal === 'SIGKILL' || crashed.r.code === 137,
+        `apply with a kill after attachNetwork: want the kuke process killed, got ${show(crashed.r)}`,
+      );
       const again = await apply(name, text);
       if (again.r.code !== 0) fail(`re-apply after the crash: ${show(again.r)}`);
       expectRunning(name, again.seen, 'after the re-apply');
-      if (crashed.seen?.root && crashed.seen.root !== again.seen?.root) await expectGone(name, { workloads: {}, root: crashed.seen.root }, 'the root started before the crash, once replaced', false);
+      if (crashed.seen?.root && crashed.seen.root !== again.seen?.root)
+        await expectGone(name, { workloads: {}, root: crashed.seen.root }, 'the root started before the crash, once replaced', false);
       await del(name);
       await expectGone(name, again.seen, 'after delete');
     },
-    ...(Object.fromEntries(STEPS.map((s) => [`undo after a failure after ${s}`, failureCase(s)])) as Record<`undo after a failure after ${CellStartStep}`, () => Promise<void>>),
+    ...(Object.fromEntries(STEPS.map((s) => [`undo after a failure after ${s}`, failureCase(s)])) as Record<
+      `undo after a failure after ${CellStartStep}`,
+      () => Promise<void>
+    >),
     'purge of the realm leaves nothing': async () => {
       const name = 'left-running';
       const first = await apply(name);

@@ -9,7 +9,10 @@ export function alive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 1).trim().split(/\s+/)[0];
+    const state = stat
+      .slice(stat.lastIndexOf(')') + 1)
+      .trim()
+      .split(/\s+/)[0];
     return state !== 'Z' && state !== 'X';
   } catch {
     return false;
@@ -84,7 +87,11 @@ export function cgroup2Mount(): string | undefined {
   try {
     for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
       const sep = line.indexOf(' - ');
-      if (sep > 0 && line.slice(sep + 3).startsWith('cgroup2 ')) return line.slice(0, sep).split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+      if (sep > 0 && line.slice(sep + 3).startsWith('cgroup2 '))
+        return line
+          .slice(0, sep)
+          .split(' ')[4]
+          ?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
     }
   } catch {
     // no /proc

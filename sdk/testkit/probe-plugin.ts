@@ -60,7 +60,12 @@ function observe(event: ProbeEvent['event'], step: CellStartStep, ctx: CellConte
 export default definePlugin<{ log: string }>({
   name: PROBE_NAME,
   version: '1.0.0',
-  configSchema: { type: 'object', additionalProperties: false, required: ['log'], properties: { log: { type: 'string', description: 'JSON-lines file the probe appends to' } } },
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['log'],
+    properties: { log: { type: 'string', description: 'JSON-lines file the probe appends to' } },
+  },
   apply(host, config) {
     const record = (e: ProbeEvent) => fs.appendFileSync(config.log, `${JSON.stringify(e)}\n`);
     for (const step of CELL_START_STEPS) {

@@ -66,14 +66,19 @@ export async function runCase(name: string, fn: () => Promise<void>): Promise<Co
     await fn();
     return { name, ok: true, ms: Date.now() - started };
   } catch (e) {
-    const error = e instanceof ConformanceFailure ? e.message : `threw ${e instanceof Error ? `${(e as { code?: string }).code ? `[${(e as { code?: string }).code}] ` : ''}${e.message}` : show(e)}`;
+    const error =
+      e instanceof ConformanceFailure
+        ? e.message
+        : `threw ${e instanceof Error ? `${(e as { code?: string }).code ? `[${(e as { code?: string }).code}] ` : ''}${e.message}` : show(e)}`;
     return { name, ok: false, error, ms: Date.now() - started };
   }
 }
 
 /** One line per case: `ok   <name>` or `FAIL <name>: <error>`. */
 export function formatReport(report: ConformanceReport): string {
-  const lines = report.cases.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${report.slot} conformance of ${report.plugin}: ${c.name} (${c.ms} ms)${c.ok ? '' : `: ${c.error}`}`);
+  const lines = report.cases.map(
+    (c) => `${c.ok ? 'ok  ' : 'FAIL'} ${report.slot} conformance of ${report.plugin}: ${c.name} (${c.ms} ms)${c.ok ? '' : `: ${c.error}`}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -81,7 +86,9 @@ export function formatReport(report: ConformanceReport): string {
 export function assertConformance(report: ConformanceReport): ConformanceReport {
   const failed = report.cases.filter((c) => !c.ok);
   if (failed.length) {
-    throw new ConformanceFailure(`${report.slot} conformance of ${report.plugin}: ${failed.length} case(s) failed:\n${failed.map((c) => `  ${c.name}: ${c.error}`).join('\n')}`);
+    throw new ConformanceFailure(
+      `${report.slot} conformance of ${report.plugin}: ${failed.length} case(s) failed:\n${failed.map((c) => `  ${c.name}: ${c.error}`).join('\n')}`,
+    );
   }
   return report;
 }

@@ -30,7 +30,12 @@ async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '{}') as StoreChildJob;
   const { createHost, loadPluginModule } = hostEntry();
   const plugin = loadPluginModule(job.module, job.baseDir);
-  const host = await createHost({ runPath: job.runPath, env: {}, plugins: [{ plugin, table: job.config, source: job.module }], lockTimeoutMs: job.lockTimeoutMs });
+  const host = await createHost({
+    runPath: job.runPath,
+    env: {},
+    plugins: [{ plugin, table: job.config, source: job.module }],
+    lockTimeoutMs: job.lockTimeoutMs,
+  });
   const store = host.services.get('store');
   if (!store) throw new Error(`plugin ${plugin.name} provided no store service`);
   if (job.mode === 'increment') {
@@ -44,7 +49,10 @@ async function main(): Promise<void> {
   } else if (job.mode === 'put-realm') {
     await store.put(realmWithVersion(job.version ?? ''));
   } else if (job.mode === 'update-realm') {
-    await store.update({ kind: 'Realm', path: ['r1'] }, (doc) => doc && { ...doc, metadata: { ...doc.metadata, labels: { ...doc.metadata.labels, version: job.version ?? '' } } });
+    await store.update(
+      { kind: 'Realm', path: ['r1'] },
+      (doc) => doc && { ...doc, metadata: { ...doc.metadata, labels: { ...doc.metadata.labels, version: job.version ?? '' } } },
+    );
   } else {
     throw new Error(`unknown mode ${String(job.mode)}`);
   }

@@ -64,8 +64,19 @@ const realm = (name: string, extra: Partial<RealmDoc> = {}): RealmDoc => ({
   status: { state: 'Ready', createdAt: '2024-01-01T00:00:00.000Z', message: 'ünïcödé ✓ "quoted" \'single\' : # not a comment' },
   ...extra,
 });
-const space = (r: string, name: string): SpaceDoc => ({ apiVersion: 'v1beta1', kind: 'Space', metadata: { name }, spec: { realmId: r }, status: { state: 'Ready', network: { subnet: '10.90.1.0/24' } } });
-const stack = (r: string, s: string, name: string): StackDoc => ({ apiVersion: 'v1beta1', kind: 'Stack', metadata: { name }, spec: { realmId: r, spaceId: s } });
+const space = (r: string, name: string): SpaceDoc => ({
+  apiVersion: 'v1beta1',
+  kind: 'Space',
+  metadata: { name },
+  spec: { realmId: r },
+  status: { state: 'Ready', network: { subnet: '10.90.1.0/24' } },
+});
+const stack = (r: string, s: string, name: string): StackDoc => ({
+  apiVersion: 'v1beta1',
+  kind: 'Stack',
+  metadata: { name },
+  spec: { realmId: r, spaceId: s },
+});
 const cell = (r: string, s: string, t: string, name: string): CellDoc => ({
   apiVersion: 'v1beta1',
   kind: 'Cell',
@@ -78,7 +89,16 @@ const container = (r: string, s: string, t: string, c: string, name: string): Co
   apiVersion: 'v1beta1',
   kind: 'Container',
   metadata: { name },
-  spec: { id: name, realmId: r, spaceId: s, stackId: t, cellId: c, image: 'docker.io/library/busybox:1.36', args: ['-c', 'echo "$HOME"; exit 0'], env: ['A=1', 'B=two words'] },
+  spec: {
+    id: name,
+    realmId: r,
+    spaceId: s,
+    stackId: t,
+    cellId: c,
+    image: 'docker.io/library/busybox:1.36',
+    args: ['-c', 'echo "$HOME"; exit 0'],
+    env: ['A=1', 'B=two words'],
+  },
   status: { state: 'Exited', exitCode: 3, restartCount: 0 },
 });
 
@@ -142,7 +162,12 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
   const withHost = async (fn: (store: StoreService, runPath: string, host: KitHost) => Promise<void>) => {
     if (!loaded) fail(`the plugin did not load: ${loadError}`);
     const runPath = makeRunPath();
-    const host = await hostEntry().createHost({ runPath, env: {}, plugins: [{ plugin: loaded.plugin, table: options.config, source: loaded.module }], lockTimeoutMs });
+    const host = await hostEntry().createHost({
+      runPath,
+      env: {},
+      plugins: [{ plugin: loaded.plugin, table: options.config, source: loaded.module }],
+      lockTimeoutMs,
+    });
     try {
       const store = host.services.get('store');
       if (!store) fail('the host has no store service');
@@ -166,7 +191,8 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
       await withHost(async (store, _run, host) => {
         const st = host.plugins.find((p) => p.name === loaded!.plugin.name);
         expectEqual(st?.state, 'ok', `plugin status (${st?.reason ?? ''})`);
-        for (const m of ['get', 'list', 'put', 'update', 'remove'] as const) expect(typeof store[m] === 'function', `the store service has no ${m}()`);
+        for (const m of ['get', 'list', 'put', 'update', 'remove'] as const)
+          expect(typeof store[m] === 'function', `the store service has no ${m}()`);
       });
     },
 
@@ -203,7 +229,11 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
           expectEqual(seen, doc, `update ${fmt(ref)}: fn receives the current document`);
           expectEqual(returned, next, `update ${fmt(ref)}: returns the new document`);
           expectEqual(await store.get(ref), next, `get ${fmt(ref)} after update`);
-          expectEqual(await store.update(ref, () => undefined), next, `update ${fmt(ref)} whose fn returns undefined returns the current document`);
+          expectEqual(
+            await store.update(ref, () => undefined),
+            next,
+            `update ${fmt(ref)} whose fn returns undefined returns the current document`,
+          );
           expectEqual(await store.get(ref), next, `update ${fmt(ref)} whose fn returns undefined changes nothing`);
         }
         // update creates a missing document when fn returns one and the parent exists.
@@ -215,14 +245,20 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         // A throwing fn rejects with its error, writes nothing and leaves the store usable.
         const boom = new Error('fn failed on purpose');
         let caught: unknown;
-        await store.update(at('Realm', R), () => {
-          throw boom;
-        }).catch((e: unknown) => (caught = e));
+        await store
+          .update(at('Realm', R), () => {
+            throw boom;
+          })
+          .catch((e: unknown) => (caught = e));
         expect(caught === boom, `update whose fn throws must reject with that error (got ${show(caught)})`);
         const started = Date.now();
         await store.update(at('Realm', R), (cur) => cur && { ...cur, metadata: { ...cur.metadata, labels: { after: 'throw' } } });
         expect(Date.now() - started < 2000, 'an update after a throwing fn waited: the lock was not released');
-        expectEqual((await store.get(at('Realm', R)))?.metadata.labels, { after: 'throw' }, 'labels after an update that followed a throwing fn');
+        expectEqual(
+          (await store.get(at('Realm', R)))?.metadata.labels,
+          { after: 'throw' },
+          'labels after an update that followed a throwing fn',
+        );
       }),
 
     'delete at every level': () =>
@@ -261,11 +297,26 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         expectEqual(names(await store.list('Realm', [])), ['r1', 'r2'], 'realms');
         expectEqual(names(await store.list('Space', ['r1'])), ['s1', 's2'], 'spaces of r1');
         const r2spaces = await store.list('Space', ['r2']);
-        expectEqual(r2spaces.map((d) => [d.metadata.name, d.spec.realmId]), [['s1', 'r2']], 'spaces of r2');
+        expectEqual(
+          r2spaces.map((d) => [d.metadata.name, d.spec.realmId]),
+          [['s1', 'r2']],
+          'spaces of r2',
+        );
         const s2cells = await store.list('Cell', ['r1', 's2', 't1']);
-        expectEqual(s2cells.map((d) => d.spec.spaceId), ['s2'], 'cells of r1/s2/t1 belong to s2');
+        expectEqual(
+          s2cells.map((d) => d.spec.spaceId),
+          ['s2'],
+          'cells of r1/s2/t1 belong to s2',
+        );
         const ctrs = await store.list('Container', ['r2', 's1', 't1', 'c1']);
-        expectEqual(ctrs.map((d) => [d.metadata.name, d.spec.realmId]), [['api', 'r2'], ['web', 'r2']], 'containers of r2/s1/t1/c1');
+        expectEqual(
+          ctrs.map((d) => [d.metadata.name, d.spec.realmId]),
+          [
+            ['api', 'r2'],
+            ['web', 'r2'],
+          ],
+          'containers of r2/s1/t1/c1',
+        );
         expectEqual(await store.list('Space', ['nope']), [], 'spaces of a missing realm');
         expectEqual(await store.list('Container', ['r1', 's1', 't1', 'nope']), [], 'containers of a missing cell');
         expectEqual(await store.list('Cell', ['r1', 's1', 'nope']), [], 'cells of a missing stack');
@@ -278,7 +329,14 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         await putAll(store, [space('a', 's'), stack('a', 's', 't'), cell('a', 's', 't', 'c')]);
         for (const id of ['zz', 'mm', 'aa']) await store.put(container('a', 's', 't', 'c', id));
         expectEqual(names(await store.list('Container', ['a', 's', 't', 'c'])), ['aa', 'mm', 'zz'], 'containers, sorted by name');
-        for (const ref of [at('Realm', 'x'), at('Space', 'a', 'x'), at('Stack', 'a', 's', 'x'), at('Cell', 'a', 's', 't', 'x'), at('Container', 'a', 's', 't', 'c', 'x'), at('Container', 'x', 'y', 'z', 'w', 'v')]) {
+        for (const ref of [
+          at('Realm', 'x'),
+          at('Space', 'a', 'x'),
+          at('Stack', 'a', 's', 'x'),
+          at('Cell', 'a', 's', 't', 'x'),
+          at('Container', 'a', 's', 't', 'c', 'x'),
+          at('Container', 'x', 'y', 'z', 'w', 'v'),
+        ]) {
           expectEqual(await store.get(ref), undefined, `get missing ${fmt(ref)}`);
         }
       }),
@@ -304,7 +362,13 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
 
     'remove of a missing ref succeeds': () =>
       withHost(async (store) => {
-        const refs = [at('Realm', 'gone'), at('Space', 'gone', 's'), at('Stack', 'a', 'b', 'c'), at('Cell', 'a', 'b', 'c', 'd'), at('Container', 'a', 'b', 'c', 'd', 'e')];
+        const refs = [
+          at('Realm', 'gone'),
+          at('Space', 'gone', 's'),
+          at('Stack', 'a', 'b', 'c'),
+          at('Cell', 'a', 'b', 'c', 'd'),
+          at('Container', 'a', 'b', 'c', 'd', 'e'),
+        ];
         for (const ref of refs) await store.remove(ref);
         await store.put(realm(R));
         await store.remove(at('Space', R, 'missing'));
@@ -318,7 +382,10 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
       withHost(async (store, runPath) => {
         const docs = [...tree(), realm('r2')];
         await putAll(store, docs);
-        const strays = plantStrays(runPath, docs.map(refOfDoc).map((ref) => store.location?.(ref)));
+        const strays = plantStrays(
+          runPath,
+          docs.map(refOfDoc).map((ref) => store.location?.(ref)),
+        );
         expect(strays > 0, `found no directory of the store under ${runPath} to put stray files in`);
         expectEqual(names(await store.list('Realm', [])), ['r1', 'r2'], `realms with ${strays} stray files and directories around`);
         expectEqual(names(await store.list('Space', [R])), ['s1'], 'spaces of r1 with stray files around');
@@ -340,10 +407,18 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         const writers = options.writers ?? 2;
         const updates = options.updates ?? 50;
         const results = await Promise.all(Array.from({ length: writers }, () => child({ runPath, mode: 'increment', count: updates })));
-        results.forEach((r, i) => expect(r.code === 0, `writer process ${i + 1} failed (exit ${r.code ?? r.signal}): ${r.stderr.trim().split('\n').slice(0, 3).join(' | ')}`));
+        results.forEach((r, i) =>
+          expect(
+            r.code === 0,
+            `writer process ${i + 1} failed (exit ${r.code ?? r.signal}): ${r.stderr.trim().split('\n').slice(0, 3).join(' | ')}`,
+          ),
+        );
         const doc = await store.get(at('Container', R, 's1', 't1', 'c1', 'web'));
         const got = (doc as ContainerDoc | undefined)?.status?.restartCount;
-        expect(got === writers * updates, `${writers} processes x ${updates} updates of one document: restartCount is ${got}, want ${writers * updates} (${writers * updates - (got ?? 0)} updates lost: update() must hold a lock across processes, e.g. host.locks.with())`);
+        expect(
+          got === writers * updates,
+          `${writers} processes x ${updates} updates of one document: restartCount is ${got}, want ${writers * updates} (${writers * updates - (got ?? 0)} updates lost: update() must hold a lock across processes, e.g. host.locks.with())`,
+        );
         expectEqual((doc as ContainerDoc).spec, tree()[4].spec, 'the rest of the document after the concurrent updates');
       }),
 
@@ -352,10 +427,16 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         await store.put(realmWithVersion('1'));
         await store.put(space(R, 's1'));
         const crash = { KUKEON_FAILPOINTS: 'store.before-rename=kill' };
-        for (const [mode, version] of [['put-realm', '2'], ['update-realm', '3']] as const) {
+        for (const [mode, version] of [
+          ['put-realm', '2'],
+          ['update-realm', '3'],
+        ] as const) {
           const r = await child({ runPath, mode, version }, crash);
           if (r.signal !== 'SIGKILL') {
-            if (r.code === 0) fail(`${mode}: the write finished: the store never reached failpoint store.before-rename (call failpoint('store.before-rename') from kukeon/sdk between writing the temp file and renaming it)`);
+            if (r.code === 0)
+              fail(
+                `${mode}: the write finished: the store never reached failpoint store.before-rename (call failpoint('store.before-rename') from kukeon/sdk between writing the temp file and renaming it)`,
+              );
             fail(`${mode} with the failpoint: exit ${r.code}, want death by SIGKILL: ${r.stderr.trim().split('\n')[0]}`);
           }
           let after: AnyDoc | undefined;
@@ -369,7 +450,10 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
           expectEqual(names(await store.list('Space', [R])), ['s1'], `spaces after a ${mode} killed before its rename`);
         }
         // The same writes again, without the failpoint: they must go through (a lock held by the killed process is recovered).
-        for (const [mode, version] of [['put-realm', '2'], ['update-realm', '3']] as const) {
+        for (const [mode, version] of [
+          ['put-realm', '2'],
+          ['update-realm', '3'],
+        ] as const) {
           const r = await child({ runPath, mode, version });
           expect(r.code === 0, `${mode} re-run after the crash: exit ${r.code ?? r.signal}: ${r.stderr.trim().split('\n')[0]}`);
           expectEqual((await store.get(at('Realm', R)))?.metadata.labels?.version, version, `realm r1 after the ${mode} re-run`);
@@ -384,12 +468,24 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         const failed = report.items.filter((i) => i.action !== 'created');
         expect(failed.length === 0, `apply: ${failed.map((i) => `${fmt(i.ref)} ${i.action}${i.error ? `: ${i.error}` : ''}`).join('; ')}`);
         const cells = await host.controller.get({ kind: 'Cell', scope: ['main', 'blog', 'wp'] });
-        expectEqual(cells.map((c) => [c.metadata.name, (c as CellDoc).spec.containers.map((x) => x.id)]), [['web', ['nginx', 'sidecar']]], 'get cells after apply');
-        expectEqual(names(await store.list('Container', ['main', 'blog', 'wp', 'web'])), ['nginx', 'sidecar'], 'the cell is stored as one document per container');
+        expectEqual(
+          cells.map((c) => [c.metadata.name, (c as CellDoc).spec.containers.map((x) => x.id)]),
+          [['web', ['nginx', 'sidecar']]],
+          'get cells after apply',
+        );
+        expectEqual(
+          names(await store.list('Container', ['main', 'blog', 'wp', 'web'])),
+          ['nginx', 'sidecar'],
+          'the cell is stored as one document per container',
+        );
         const again = await host.controller.apply(MANIFEST.replace('tier: front', 'tier: back'));
         const cellItem = again.items.find((i) => i.ref.kind === 'Cell');
         expectEqual(cellItem?.action, 'updated', 'apply of a changed cell');
-        expectEqual((await host.controller.get({ kind: 'Cell', scope: ['main', 'blog', 'wp'], name: 'web' }))[0]?.metadata.labels, { tier: 'back' }, 'labels after the second apply');
+        expectEqual(
+          (await host.controller.get({ kind: 'Cell', scope: ['main', 'blog', 'wp'], name: 'web' }))[0]?.metadata.labels,
+          { tier: 'back' },
+          'labels after the second apply',
+        );
         await host.controller.delete(at('Realm', 'main'), { cascade: true });
         expectEqual(await host.controller.get({ kind: 'Realm', scope: [] }), [], 'realms after delete --cascade');
       }),
@@ -447,7 +543,10 @@ function plantStrays(runPath: string, locations: (string | undefined)[]): number
   for (const loc of locations) if (loc) walk(loc, loc === runPath);
   let made = 0;
   for (const dir of dirs) {
-    const files = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+    const files = fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name);
     for (const f of files) {
       fs.writeFileSync(path.join(dir, `.${f}.tmp-${DEAD_PID}-0badc0ffee`), '{ "kind": "Realm", "metadata": { "na');
       fs.writeFileSync(path.join(dir, `${f}~`), 'an editor backup: }{ not a document');

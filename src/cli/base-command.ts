@@ -38,7 +38,11 @@ export abstract class BaseCommand extends Command {
     } catch (err) {
       return this.reportError(err);
     } finally {
-      if (this.hostPromise) await this.hostPromise.then((h) => h.close(), () => undefined);
+      if (this.hostPromise)
+        await this.hostPromise.then(
+          (h) => h.close(),
+          () => undefined,
+        );
     }
   }
 
@@ -88,4 +92,3 @@ export abstract class BaseCommand extends Command {
     this.context.stderr.write(text);
   }
 }
-

@@ -26,7 +26,10 @@ export async function followFile(file: string, out: NodeJS.WritableStream, until
   drain();
   if (!until) return;
   let done = false;
-  const settled = until.then(() => void (done = true), () => void (done = true));
+  const settled = until.then(
+    () => void (done = true),
+    () => void (done = true),
+  );
   while (!done) {
     await new Promise((r) => setTimeout(r, 200));
     drain();

@@ -16,8 +16,10 @@ export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => C
   {
     words: ['create', 'c'],
     load: () => [
-      require('./commands/create/realm').CreateRealmCommand, require('./commands/create/space').CreateSpaceCommand,
-      require('./commands/create/stack').CreateStackCommand, require('./commands/create/cell').CreateCellCommand,
+      require('./commands/create/realm').CreateRealmCommand,
+      require('./commands/create/space').CreateSpaceCommand,
+      require('./commands/create/stack').CreateStackCommand,
+      require('./commands/create/cell').CreateCellCommand,
     ],
   },
   { words: ['delete', 'd'], load: () => [require('./commands/delete').DeleteCommand] },
@@ -32,8 +34,10 @@ export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => C
   {
     words: ['image', 'images', 'pull', 'rmi'],
     load: () => [
-      require('./commands/image/load').ImageLoadCommand, require('./commands/image/ls').ImageLsCommand,
-      require('./commands/image/pull').ImagePullCommand, require('./commands/image/rm').ImageRmCommand,
+      require('./commands/image/load').ImageLoadCommand,
+      require('./commands/image/ls').ImageLsCommand,
+      require('./commands/image/pull').ImagePullCommand,
+      require('./commands/image/rm').ImageRmCommand,
       require('./commands/image/prune').ImagePruneCommand,
     ],
   },
@@ -58,7 +62,10 @@ export function buildCli(argv?: readonly string[]): Cli {
 }
 
 /** Runs kuke; resolves to the exit code: 0 success, 1 failure, 2 usage error. */
-export async function main(argv: string[], context = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  context = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const cli = buildCli(argv);
   let command;
   try {

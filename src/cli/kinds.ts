@@ -2,11 +2,21 @@ import { KukeonError } from '../../sdk';
 import type { Kind } from '../../sdk';
 
 const ALIASES: Record<string, Kind> = {
-  realm: 'Realm', realms: 'Realm', r: 'Realm',
-  space: 'Space', spaces: 'Space', sp: 'Space',
-  stack: 'Stack', stacks: 'Stack', st: 'Stack',
-  cell: 'Cell', cells: 'Cell', ce: 'Cell',
-  container: 'Container', containers: 'Container', co: 'Container',
+  realm: 'Realm',
+  realms: 'Realm',
+  r: 'Realm',
+  space: 'Space',
+  spaces: 'Space',
+  sp: 'Space',
+  stack: 'Stack',
+  stacks: 'Stack',
+  st: 'Stack',
+  cell: 'Cell',
+  cells: 'Cell',
+  ce: 'Cell',
+  container: 'Container',
+  containers: 'Container',
+  co: 'Container',
 };
 
 /** `cells`, `ce`, `Cell` -> Cell; anything else is a usage error listing the kinds. */

@@ -16,7 +16,8 @@ export interface RouteInput {
 
 export function routeCommand(input: RouteInput): Route {
   if (input.noDaemon) return { mode: 'in-process', reason: '--no-daemon' };
-  if (input.env !== undefined && ['1', 'true', 'yes'].includes(input.env.toLowerCase())) return { mode: 'in-process', reason: 'KUKEON_NO_DAEMON' };
+  if (input.env !== undefined && ['1', 'true', 'yes'].includes(input.env.toLowerCase()))
+    return { mode: 'in-process', reason: 'KUKEON_NO_DAEMON' };
   if (input.runPathExplicit) return { mode: 'in-process', reason: '--run-path' };
   if (!input.daemonAvailable) return { mode: 'in-process', reason: 'this build has no daemon client yet' };
   return { mode: 'daemon', reason: 'default' };

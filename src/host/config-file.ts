@@ -33,7 +33,8 @@ export function readConfigFile(path: string, explicit: boolean): ConfigFile | un
     throw new KukeonError('KUKEON_E_CONFIG', `${path}: the top level must be a map with a plugins: key`);
   }
   for (const key of Object.keys(data as object)) {
-    if (key !== 'plugins') throw new KukeonError('KUKEON_E_CONFIG', `${path}: unknown top-level key "${key}" (expected plugins)`, { field: key });
+    if (key !== 'plugins')
+      throw new KukeonError('KUKEON_E_CONFIG', `${path}: unknown top-level key "${key}" (expected plugins)`, { field: key });
   }
   const plugins = (data as { plugins?: unknown }).plugins ?? {};
   if (typeof plugins !== 'object' || Array.isArray(plugins) || plugins === null) {

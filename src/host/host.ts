@@ -52,7 +52,10 @@ export interface Host {
 }
 
 /** A key of `plugins:` is a built-in name, else a module specifier resolved from the file's directory. */
-function entriesFromConfig(configPath: string, explicit: boolean): { entries: (PluginEntry | FailedPluginEntry)[]; used: string | undefined } {
+function entriesFromConfig(
+  configPath: string,
+  explicit: boolean,
+): { entries: (PluginEntry | FailedPluginEntry)[]; used: string | undefined } {
   const file = readConfigFile(configPath, explicit);
   if (!file) return { entries: BUILTIN_PLUGINS.map((plugin) => ({ plugin, builtin: true })), used: undefined };
   const baseDir = path.dirname(path.resolve(file.path));
@@ -111,11 +114,27 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   const storeStatus = loader.statuses.find((p) => p.slot === 'store');
   if (storeStatus?.state !== 'ok' || !services.get('store')) {
     // A plugin module that failed to load may have been meant as the store: say so.
-    const unloaded = loader.statuses.filter((p) => p.source !== undefined && p.state === 'error' && p.slot === undefined).map((p) => `; ${p.reason}`);
-    const why = storeStatus ? `plugin ${storeStatus.name} is ${storeStatus.state}${storeStatus.reason ? `: ${storeStatus.reason}` : ''}` : `no plugin fills the store slot${unloaded.join('')}`;
+    const unloaded = loader.statuses
+      .filter((p) => p.source !== undefined && p.state === 'error' && p.slot === undefined)
+      .map((p) => `; ${p.reason}`);
+    const why = storeStatus
+      ? `plugin ${storeStatus.name} is ${storeStatus.state}${storeStatus.reason ? `: ${storeStatus.reason}` : ''}`
+      : `no plugin fills the store slot${unloaded.join('')}`;
     throw new KukeonError('KUKEON_E_NO_STORE', `kukeon cannot start without a store (${why})`);
   }
 
   const controller = new Controller({ hooks: hostHooks, store, state, services, lifecycle, plugins: statuses, hasRuntime });
-  return Object.freeze({ hooks, hostHooks, services, state, locks, paths, plugins: loader.statuses, controller, version: VERSION, configPath: used, close });
+  return Object.freeze({
+    hooks,
+    hostHooks,
+    services,
+    state,
+    locks,
+    paths,
+    plugins: loader.statuses,
+    controller,
+    version: VERSION,
+    configPath: used,
+    close,
+  });
 }

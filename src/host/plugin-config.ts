@@ -27,9 +27,17 @@ export function checkConfigSchema(schema: object): string | undefined {
   return ajv.errorsText(ajv.errors, { dataVar: 'configSchema' });
 }
 
-export function resolvePluginConfig(plugin: Plugin<unknown>, table: unknown, sources: ConfigSources, options: ResolveOptions = { checkSchema: true }): Record<string, unknown> {
+export function resolvePluginConfig(
+  plugin: Plugin<unknown>,
+  table: unknown,
+  sources: ConfigSources,
+  options: ResolveOptions = { checkSchema: true },
+): Record<string, unknown> {
   if (table !== undefined && table !== null && (typeof table !== 'object' || Array.isArray(table))) {
-    throw new KukeonError('KUKEON_E_CONFIG', `plugins.${plugin.name} must be a map of settings`, { plugin: plugin.name, field: `plugins.${plugin.name}` });
+    throw new KukeonError('KUKEON_E_CONFIG', `plugins.${plugin.name} must be a map of settings`, {
+      plugin: plugin.name,
+      field: `plugins.${plugin.name}`,
+    });
   }
   const config: Record<string, unknown> = { ...((table as Record<string, unknown>) ?? {}) };
   const schema = plugin.configSchema ?? { type: 'object' as const, additionalProperties: false, properties: {} };
@@ -40,14 +48,15 @@ export function resolvePluginConfig(plugin: Plugin<unknown>, table: unknown, sou
     if (fromFlag !== undefined) config[key] = fromFlag;
   }
   const invalid = options.checkSchema ? checkConfigSchema(schema) : undefined;
-  if (invalid) throw new KukeonError('KUKEON_E_PLUGIN_META', `plugin ${plugin.name} has an invalid configSchema: ${invalid}`, { plugin: plugin.name });
+  if (invalid)
+    throw new KukeonError('KUKEON_E_PLUGIN_META', `plugin ${plugin.name} has an invalid configSchema: ${invalid}`, { plugin: plugin.name });
   const validate = ajv.compile(schema);
   if (!validate(config)) {
     const e = validate.errors![0];
     const missing = e.keyword === 'required' ? `.${(e.params as { missingProperty: string }).missingProperty}` : '';
     const extra = e.keyword === 'additionalProperties' ? `.${(e.params as { additionalProperty: string }).additionalProperty}` : '';
     const field = `plugins.${plugin.name}${e.instancePath.replace(/\//g, '.')}${missing}${extra}`;
-    const reason = e.keyword === 'additionalProperties' ? 'unknown setting' : e.message ?? 'invalid';
+    const reason = e.keyword === 'additionalProperties' ? 'unknown setting' : (e.message ?? 'invalid');
     throw new KukeonError('KUKEON_E_CONFIG', `${field}: ${reason}`, { plugin: plugin.name, field });
   }
   return config;

@@ -99,9 +99,13 @@ export class PluginLoader implements TapOwnership {
       if (!slot) continue;
       const other = bySlot.get(slot);
       if (other) {
-        throw new KukeonError('KUKEON_E_SLOT_CONFLICT', `plugins ${other.plugin.name} and ${name} both fill slot ${slot}; configure only one`, {
-          plugin: name,
-        });
+        throw new KukeonError(
+          'KUKEON_E_SLOT_CONFLICT',
+          `plugins ${other.plugin.name} and ${name} both fill slot ${slot}; configure only one`,
+          {
+            plugin: name,
+          },
+        );
       }
       bySlot.set(slot, entry);
     }
@@ -117,7 +121,11 @@ export class PluginLoader implements TapOwnership {
       const name = entry.plugin.name;
       if (state.get(name) === 'done') return true;
       if (state.get(name) === 'visiting') {
-        this.record(entry.plugin, 'error', new KukeonError('KUKEON_E_PLUGIN_CYCLE', `plugin cycle: ${[...chain, name].join(' -> ')}`).message);
+        this.record(
+          entry.plugin,
+          'error',
+          new KukeonError('KUKEON_E_PLUGIN_CYCLE', `plugin cycle: ${[...chain, name].join(' -> ')}`).message,
+        );
         return false;
       }
       state.set(name, 'visiting');
@@ -144,7 +152,8 @@ export class PluginLoader implements TapOwnership {
         return this.record(plugin, 'error', e.message);
       }
       const depStatus = this.statuses.find((s) => s.name === dep.plugin.name);
-      if (depStatus?.state !== 'ok') return this.record(plugin, 'skip', `requires slot ${slot}, whose plugin ${dep.plugin.name} is ${depStatus?.state ?? 'not loaded'}`);
+      if (depStatus?.state !== 'ok')
+        return this.record(plugin, 'skip', `requires slot ${slot}, whose plugin ${dep.plugin.name} is ${depStatus?.state ?? 'not loaded'}`);
     }
     let config: Record<string, unknown>;
     try {

@@ -42,7 +42,7 @@ function installResolveHook(): void {
   const M = Module as unknown as { _resolveFilename: ResolveFilename };
   const original = M._resolveFilename;
   M._resolveFilename = function resolveFilename(this: unknown, request, parent, isMain, options) {
-    const own = Object.prototype.hasOwnProperty.call(HOST_MODULES, request) ? HOST_MODULES[request] : undefined;
+    const own = Object.hasOwn(HOST_MODULES, request) ? HOST_MODULES[request] : undefined;
     if (own !== undefined) {
       const from = parent?.filename;
       if (loading > 0 || (from && [...pluginRoots].some((root) => within(root, from)))) return own;
@@ -89,7 +89,9 @@ export function loadPluginModule(specifier: string, baseDir: string): Plugin<any
     new KukeonError('KUKEON_E_PLUGIN', `plugin module ${specifier}: ${why}`, { plugin: specifier, hint }, { cause });
   let file: string;
   try {
-    file = isPathSpecifier(specifier) ? require.resolve(path.resolve(baseDir, specifier)) : require.resolve(specifier, { paths: [baseDir, HOST_ROOT] });
+    file = isPathSpecifier(specifier)
+      ? require.resolve(path.resolve(baseDir, specifier))
+      : require.resolve(specifier, { paths: [baseDir, HOST_ROOT] });
   } catch (err) {
     const where = isPathSpecifier(specifier) ? path.resolve(baseDir, specifier) : `a package looked up from ${baseDir}`;
     throw fail(`not found (${where}): ${firstLine(err)}`, 'a key of plugins: that is not a built-in name is a module specifier', err);
@@ -100,12 +102,14 @@ export function loadPluginModule(specifier: string, baseDir: string): Plugin<any
   try {
     mod = require(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_REQUIRE_ESM') throw fail(`${file} is an ES module; plugins are loaded with require() and must be CommonJS`, undefined, err);
+    if ((err as NodeJS.ErrnoException).code === 'ERR_REQUIRE_ESM')
+      throw fail(`${file} is an ES module; plugins are loaded with require() and must be CommonJS`, undefined, err);
     throw fail(`failed to load ${file}: ${firstLine(err)}`, undefined, err);
   } finally {
     loading -= 1;
   }
   const plugin = pluginExport(mod);
-  if (!plugin) throw fail(`${file} exports no plugin (export the object made by definePlugin() as module.exports or as the default export)`);
+  if (!plugin)
+    throw fail(`${file} exports no plugin (export the object made by definePlugin() as module.exports or as the default export)`);
   return plugin;
 }

@@ -36,7 +36,10 @@ function readStat(pid: number): { state: string; startTime: number } | undefined
   // Field 2 (comm) is in parens and may itself hold spaces and parens: field 3 onwards follows the last ')'.
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
-  const fields = text.slice(close + 1).trim().split(/\s+/);
+  const fields = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   const state = fields[0];
   const startTime = Number(fields[22 - 3]);
   if (!state || !Number.isSafeInteger(startTime)) return undefined;

@@ -10,7 +10,9 @@ export class HostServiceRegistry implements ServiceRegistry {
   provide<N extends ServiceName>(name: N, service: ServiceMap[N]): void {
     const { name: owner, slot } = this.caller();
     if (!slot || (name !== slot && !name.startsWith(`${slot}.`))) {
-      throw new KukeonError('KUKEON_E_SERVICE', `plugin ${owner} (slot ${slot ?? 'none'}) cannot provide service ${name}`, { plugin: owner });
+      throw new KukeonError('KUKEON_E_SERVICE', `plugin ${owner} (slot ${slot ?? 'none'}) cannot provide service ${name}`, {
+        plugin: owner,
+      });
     }
     const existing = this.services.get(name);
     if (existing) {

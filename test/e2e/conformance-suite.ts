@@ -10,7 +10,13 @@ import { BUSYBOX_IMAGE_REF, buildBusyboxOciFile } from '../helpers/busybox-oci';
 
 type Register = (test: TestFn, options: () => CellConformanceOptions, prefix: string) => void;
 
-export function slotSuite(name: string, plugin: string, plugins: E2EHarnessOptions['plugins'], register: Register, before?: () => void): void {
+export function slotSuite(
+  name: string,
+  plugin: string,
+  plugins: E2EHarnessOptions['plugins'],
+  register: Register,
+  before?: () => void,
+): void {
   e2eSuite(name, (test) => {
     let h: E2EHarness;
     let archive: string;
@@ -30,7 +36,8 @@ export function slotSuite(name: string, plugin: string, plugins: E2EHarnessOptio
       plugin,
       driver: {
         // The harness's plugin table for this slot plus the kit's probe.
-        configure: (extra) => void h.writeConfig(typeof plugins === 'function' ? (p) => ({ ...plugins(p), ...extra }) : { ...plugins, ...extra }),
+        configure: (extra) =>
+          void h.writeConfig(typeof plugins === 'function' ? (p) => ({ ...plugins(p), ...extra }) : { ...plugins, ...extra }),
         kuke: (args, o) => h.kuke(args, { ...o, timeoutMs: 120_000 }),
       },
       image: BUSYBOX_IMAGE_REF,
@@ -40,4 +47,3 @@ export function slotSuite(name: string, plugin: string, plugins: E2EHarnessOptio
     register(test, options, `${plugin}: `);
   });
 }
-

@@ -27,7 +27,17 @@ export const KUKE_BIN = path.join(REPO_ROOT, 'bin', 'kuke.js');
 const RUN_CONTAINERD = '/run/containerd';
 const RUN_NETNS = '/run/netns';
 /** PATH for containerd and the commands the harness runs: containerd needs runc and the shim, which live in sbin and bin. */
-const PATH_ENV = [...new Set([...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'])].join(':');
+const PATH_ENV = [
+  ...new Set([
+    ...(process.env.PATH ?? '').split(':').filter(Boolean),
+    '/usr/local/sbin',
+    '/usr/local/bin',
+    '/usr/sbin',
+    '/usr/bin',
+    '/sbin',
+    '/bin',
+  ]),
+].join(':');
 
 export interface RunResult {
   /** Exit code; -1 when the process died of a signal, timed out or did not start. */
@@ -155,7 +165,9 @@ export function shimPids(socket: string): number[] {
     const i = argv.indexOf('-address');
     return path.basename(argv[0] ?? '').startsWith('containerd-shim') && i >= 0 && argv[i + 1] === socket;
   };
-  return liveProcesses().filter(({ argv }) => forSocket(argv)).map(({ pid }) => pid);
+  return liveProcesses()
+    .filter(({ argv }) => forSocket(argv))
+    .map(({ pid }) => pid);
 }
 
 /** Mount points at or under `dir`, deepest first. */
@@ -197,7 +209,11 @@ function installSafetyNet(): void {
   process.on('exit', () => {
     for (const h of live) h.emergencyStop();
   });
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
     process.once(sig, () => {
       process.stderr.write(`[e2e] ${sig}: stopping ${live.size} harness(es)\n`);
       process.exit(code); // runs the 'exit' handler above
@@ -260,7 +276,14 @@ export class E2EHarness {
     return this.child.pid!;
   }
   get paths(): E2EPaths {
-    return { tmp: this.tmp, socket: this.socket, runPath: this.runPath, netns: this.netns, netnsPath: this.netnsPath, cgroupRoot: this.cgroupRoot };
+    return {
+      tmp: this.tmp,
+      socket: this.socket,
+      runPath: this.runPath,
+      netns: this.netns,
+      netnsPath: this.netnsPath,
+      cgroupRoot: this.cgroupRoot,
+    };
   }
 
   /** Takes the machine lock and a host snapshot, makes the netns, starts containerd in it and writes the kukeon config. */
@@ -310,12 +333,16 @@ export class E2EHarness {
       const logFd = fs.openSync(logFile, 'a');
       let child: ChildProcess;
       try {
-        child = spawn(requireBinary('nsenter'), [`--net=${path.join(RUN_NETNS, netns)}`, requireBinary('containerd'), '--config', configFile], {
-          detached: true,
-          stdio: ['ignore', logFd, logFd],
-          env: childEnv(),
-          cwd: tmp,
-        });
+        child = spawn(
+          requireBinary('nsenter'),
+          [`--net=${path.join(RUN_NETNS, netns)}`, requireBinary('containerd'), '--config', configFile],
+          {
+            detached: true,
+            stdio: ['ignore', logFd, logFd],
+            env: childEnv(),
+            cwd: tmp,
+          },
+        );
       } finally {
         fs.closeSync(logFd);
       }
@@ -351,7 +378,9 @@ export class E2EHarness {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.containerdExited) {
-        throw new Error(`containerd exited before accepting connections (${this.child.exitCode ?? this.child.signalCode}); log ${this.containerdLog}:\n${tail(this.containerdLog)}`);
+        throw new Error(
+          `containerd exited before accepting connections (${this.child.exitCode ?? this.child.signalCode}); log ${this.containerdLog}:\n${tail(this.containerdLog)}`,
+        );
       }
       const ok = await new Promise<boolean>((resolve) => {
         const s = net.connect(this.socket);
@@ -363,7 +392,9 @@ export class E2EHarness {
       });
       if (ok) return;
       if (Date.now() >= deadline) {
-        throw new Error(`containerd did not accept connections on ${this.socket} within ${timeoutMs} ms; log ${this.containerdLog}:\n${tail(this.containerdLog)}`);
+        throw new Error(
+          `containerd did not accept connections on ${this.socket} within ${timeoutMs} ms; log ${this.containerdLog}:\n${tail(this.containerdLog)}`,
+        );
       }
       await sleep(20);
     }
@@ -420,7 +451,8 @@ export class E2EHarness {
     const env = { ...this.env(), ...opts.env };
     const refuse = (why: string) => new Error(`refusing to run kuke: ${why} (must be inside ${this.tmp})`);
     const config = env.KUKEON_CONFIG;
-    if (!config || !path.isAbsolute(config) || !within(this.tmp, config)) throw refuse(`KUKEON_CONFIG=${config ?? '<unset>'} is not a test configuration`);
+    if (!config || !path.isAbsolute(config) || !within(this.tmp, config))
+      throw refuse(`KUKEON_CONFIG=${config ?? '<unset>'} is not a test configuration`);
     if (!fs.existsSync(config)) throw refuse(`KUKEON_CONFIG=${config} does not exist`);
     for (const key of ['KUKEON_RUN_PATH', 'KUKEON_CONTAINERD_SOCKET'] as const) {
       const v = env[key];
@@ -479,10 +511,16 @@ export class E2EHarness {
     const opts = { timeoutMs: 15_000, env: childEnv() };
     const nss = await runCommand(ctr, [...a, 'namespaces', 'ls', '-q'], opts);
     if (nss.code !== 0) throw new Error(`ctr namespaces ls: ${nss.stderr.trim()}`);
-    for (const ns of nss.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
+    for (const ns of nss.stdout
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const tasks = await runCommand(ctr, [...a, '-n', ns, 'tasks', 'ls', '-q'], opts);
       if (tasks.code !== 0) throw new Error(`ctr -n ${ns} tasks ls: ${tasks.stderr.trim()}`);
-      for (const id of tasks.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
+      for (const id of tasks.stdout
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         await runCommand(ctr, [...a, '-n', ns, 'tasks', 'kill', '-a', '-s', 'SIGKILL', id], opts);
         const del = await runCommand(ctr, [...a, '-n', ns, 'tasks', 'delete', '-f', id], opts);
         if (del.code !== 0 && !/not found/i.test(del.stderr)) this.note(`task ${ns}/${id}`, del.stderr.trim());
@@ -604,9 +642,15 @@ export class E2EHarness {
     if (!this.containerdExited && ctr) {
       const a = ['-a', this.socket];
       const ns = spawnSync(ctr, [...a, 'namespaces', 'ls', '-q'], { encoding: 'utf8', timeout: 3_000 });
-      for (const n of (ns.stdout ?? '').split('\n').map((s) => s.trim()).filter(Boolean)) {
+      for (const n of (ns.stdout ?? '')
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         const t = spawnSync(ctr, [...a, '-n', n, 'tasks', 'ls', '-q'], { encoding: 'utf8', timeout: 3_000 });
-        for (const id of (t.stdout ?? '').split('\n').map((s) => s.trim()).filter(Boolean)) {
+        for (const id of (t.stdout ?? '')
+          .split('\n')
+          .map((s) => s.trim())
+          .filter(Boolean)) {
           spawnSync(ctr, [...a, '-n', n, 'tasks', 'delete', '-f', id], { timeout: 5_000 });
         }
       }

@@ -50,7 +50,14 @@ function links(): string[] | null {
 function routes(family: '-4' | '-6'): string[] | null {
   const lines = commandLines('ip', [family, 'route', 'show', 'table', 'all']);
   if (!lines) return null;
-  return lines.map((l) => l.replace(/\s+expires\s+\S+/g, '').replace(/\s+/g, ' ').trim()).sort();
+  return lines
+    .map((l) =>
+      l
+        .replace(/\s+expires\s+\S+/g, '')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    )
+    .sort();
 }
 
 /** `iptables-save` without comments and packet/byte counters; rule order is kept (it matters). */
@@ -59,7 +66,12 @@ function netfilter(cmd: 'iptables-save' | 'ip6tables-save'): string[] | null {
   if (!lines) return null;
   return lines
     .filter((l) => !l.startsWith('#'))
-    .map((l) => l.replace(/\s*\[\d+:\d+\]\s*$/, '').replace(/^\[\d+:\d+\]\s*/, '').replace(/\s-c\s+\d+\s+\d+/, ''));
+    .map((l) =>
+      l
+        .replace(/\s*\[\d+:\d+\]\s*$/, '')
+        .replace(/^\[\d+:\d+\]\s*/, '')
+        .replace(/\s-c\s+\d+\s+\d+/, ''),
+    );
 }
 
 /** Top-level directory names of every cgroup hierarchy mount, one section per mount point. */

@@ -61,7 +61,18 @@ export function cgroupMounts(mountinfo?: string): CgroupMount[] {
     seen.add(mountPoint);
     const controllers =
       fstype === 'cgroup'
-        ? superOptions.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent=') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr' && o !== 'none')
+        ? superOptions
+            .split(',')
+            .filter(
+              (o) =>
+                o !== 'rw' &&
+                o !== 'ro' &&
+                !o.startsWith('release_agent=') &&
+                o !== 'clone_children' &&
+                o !== 'noprefix' &&
+                o !== 'xattr' &&
+                o !== 'none',
+            )
         : [];
     out.push({ mountPoint, fstype, controllers });
   }

@@ -41,7 +41,15 @@ const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha256').up
 
 /** Node's process.arch as an OCI platform architecture. */
 export function ociArchitecture(arch: string = process.arch): string {
-  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  const map: Record<string, string> = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm',
+    ia32: '386',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+  };
   const out = map[arch];
   if (!out) throw new Error(`no OCI architecture known for process.arch "${arch}"`);
   return out;
@@ -63,8 +71,14 @@ function rootfsEntries(busybox: Buffer): TarEntry[] {
     .map((s) => s.trim().replace(/^\/+/, ''))
     .filter((s) => s !== '' && s !== 'bin/busybox');
   const dirs = new Map<string, number>([
-    ['bin', 0o755], ['dev', 0o755], ['etc', 0o755], ['proc', 0o755], ['root', 0o700], ['run', 0o755],
-    ['sys', 0o755], ['tmp', 0o1777],
+    ['bin', 0o755],
+    ['dev', 0o755],
+    ['etc', 0o755],
+    ['proc', 0o755],
+    ['root', 0o700],
+    ['run', 0o755],
+    ['sys', 0o755],
+    ['tmp', 0o1777],
   ]);
   const entries: TarEntry[] = [];
   const seen = new Set<string>();

@@ -18,7 +18,15 @@ async function main(): Promise<void> {
   const got: string[] = [];
   for (let i = 0; i < Number(count); i++) {
     fs.writeFileSync(path.join(storeDir, `${prefix}_s${i}`), '');
-    got.push(await registry.claim({ owner: `${prefix}/s${i}`, conflistPath: `/conf/${prefix}-s${i}.conflist`, pool: '10.90.0.0/16', store, routes: [] }));
+    got.push(
+      await registry.claim({
+        owner: `${prefix}/s${i}`,
+        conflistPath: `/conf/${prefix}-s${i}.conflist`,
+        pool: '10.90.0.0/16',
+        store,
+        routes: [],
+      }),
+    );
   }
   process.stdout.write(JSON.stringify(got));
 }

@@ -74,7 +74,9 @@ export class FakeCgroupfs {
   /** A /proc/self/mountinfo for this tree. */
   get mountinfo(): string {
     const lines = [`31 23 0:28 / ${path.dirname(this.unified)} rw,relatime - tmpfs tmpfs rw,mode=755`];
-    this.v1Mounts.forEach((m, i) => lines.push(`${32 + i} 31 0:${29 + i} / ${m.mountPoint} rw,relatime - cgroup cgroup rw,${m.controllers.join(',')}`));
+    this.v1Mounts.forEach((m, i) =>
+      lines.push(`${32 + i} 31 0:${29 + i} / ${m.mountPoint} rw,relatime - cgroup cgroup rw,${m.controllers.join(',')}`),
+    );
     lines.push(`60 31 0:60 / ${this.unified} rw,relatime - cgroup2 cgroup2 rw`);
     return `${lines.join('\n')}\n`;
   }
@@ -96,7 +98,10 @@ export class FakeCgroupfs {
   }
 
   private children(dir: string): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => path.join(dir, e.name));
   }
 
   private subtree(dir: string): string[] {
@@ -112,8 +117,10 @@ export class FakeCgroupfs {
   private setControllers(dir: string, controllers: string[]): void {
     const before = words(this.get(dir, 'cgroup.controllers'));
     this.put(dir, 'cgroup.controllers', `${controllers.join(' ')}\n`);
-    for (const c of before.filter((c) => !controllers.includes(c))) for (const f of Object.keys(FILES[c] ?? {})) fs.rmSync(path.join(dir, f), { force: true });
-    for (const c of controllers.filter((c) => !before.includes(c))) for (const [f, v] of Object.entries(FILES[c] ?? {})) this.put(dir, f, v);
+    for (const c of before.filter((c) => !controllers.includes(c)))
+      for (const f of Object.keys(FILES[c] ?? {})) fs.rmSync(path.join(dir, f), { force: true });
+    for (const c of controllers.filter((c) => !before.includes(c)))
+      for (const [f, v] of Object.entries(FILES[c] ?? {})) this.put(dir, f, v);
   }
 
   /** Removes `pid` from every cgroup.procs (the process died or moved). */
@@ -121,7 +128,15 @@ export class FakeCgroupfs {
     for (const root of [this.unified, ...this.v1Mounts.map((m) => m.mountPoint)]) {
       for (const d of this.subtree(root)) {
         const procs = this.procsOf(d);
-        if (procs.includes(pid)) this.put(d, 'cgroup.procs', procs.filter((p) => p !== pid).map((p) => `${p}\n`).join(''));
+        if (procs.includes(pid))
+          this.put(
+            d,
+            'cgroup.procs',
+            procs
+              .filter((p) => p !== pid)
+              .map((p) => `${p}\n`)
+              .join(''),
+          );
       }
     }
   }
@@ -228,6 +243,8 @@ export class FakeCgroupfs {
   dirs(rel: string): string[] {
     const root = path.join(this.dir, rel);
     if (!fs.existsSync(root)) return [];
-    return this.subtree(root).map((d) => path.relative(this.dir, d)).sort();
+    return this.subtree(root)
+      .map((d) => path.relative(this.dir, d))
+      .sort();
   }
 }

@@ -12,7 +12,12 @@ export async function testHost(plugins: Plugin<any>[] = [], runPath = tmpDir(), 
 }
 
 /** A plugin whose apply is the given function (for loader and hook tests). */
-export function fakePlugin(name: string, slot: Slot | undefined, apply: (host: PluginHost, config: any) => void | Promise<void>, extra: Partial<Plugin<any>> = {}): Plugin<any> {
+export function fakePlugin(
+  name: string,
+  slot: Slot | undefined,
+  apply: (host: PluginHost, config: any) => void | Promise<void>,
+  extra: Partial<Plugin<any>> = {},
+): Plugin<any> {
   return definePlugin<any>({ name, version: '1.0.0', slot, apply, ...extra });
 }
 

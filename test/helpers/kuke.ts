@@ -56,7 +56,11 @@ export function kuke(args: string[], opts: KukeOptions = {}): KukeResult {
 /** Runs `kuke ARGS` without blocking, so independent commands can run side by side. */
 export function kukeAsync(args: string[], opts: KukeOptions = {}): Promise<KukeResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [KUKE_BIN, ...args], { cwd: REPO_ROOT, env: childEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [KUKE_BIN, ...args], {
+      cwd: REPO_ROOT,
+      env: childEnv(opts.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -50,7 +50,11 @@ export function recordingRuntime(rec: Recorder): Plugin<any> {
       push(ctx.cell.ref.path[3], `stop:${ctx.doc.metadata.name}:${ctx.stop?.signal}:${ctx.stop?.timeoutMs}`);
       Object.assign(ctx.status, { state: 'Stopped', pid: undefined, exitCode: 0 });
     });
-    host.hooks.create.for('Container').tapPromise('recorder', async (ctx) => void push(ctx.cell.ref.path[3], `create:${ctx.doc.metadata.name}`));
-    host.hooks.delete.for('Container').tapPromise('recorder', async (ctx) => void push(ctx.cell.ref.path[3], `delete:${ctx.doc.metadata.name}`));
+    host.hooks.create
+      .for('Container')
+      .tapPromise('recorder', async (ctx) => void push(ctx.cell.ref.path[3], `create:${ctx.doc.metadata.name}`));
+    host.hooks.delete
+      .for('Container')
+      .tapPromise('recorder', async (ctx) => void push(ctx.cell.ref.path[3], `delete:${ctx.doc.metadata.name}`));
   });
 }

@@ -17,7 +17,11 @@ const hex = (digest: string) => digest.slice('sha256:'.length);
  * Writes a repository into distribution's filesystem layout under `root` (what a push leaves behind):
  * the blobs, the repository's layer links (for every blob: configs and layers), manifest revisions, and tags.
  */
-export function writeRegistryRepo(root: string, repo: string, content: { blobs: Buffer[]; manifests: Buffer[]; tags: Record<string, Buffer> }): void {
+export function writeRegistryRepo(
+  root: string,
+  repo: string,
+  content: { blobs: Buffer[]; manifests: Buffer[]; tags: Record<string, Buffer> },
+): void {
   const v2 = path.join(root, 'docker', 'registry', 'v2');
   const put = (file: string, data: Buffer | string) => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -30,7 +34,8 @@ export function writeRegistryRepo(root: string, repo: string, content: { blobs: 
   };
   const r = path.join(v2, 'repositories', repo);
   for (const b of content.blobs) put(path.join(r, '_layers', 'sha256', hex(blob(b)), 'link'), sha256(b));
-  for (const m of [...content.manifests, ...Object.values(content.tags)]) put(path.join(r, '_manifests', 'revisions', 'sha256', hex(blob(m)), 'link'), sha256(m));
+  for (const m of [...content.manifests, ...Object.values(content.tags)])
+    put(path.join(r, '_manifests', 'revisions', 'sha256', hex(blob(m)), 'link'), sha256(m));
   for (const [tag, m] of Object.entries(content.tags)) {
     put(path.join(r, '_manifests', 'tags', tag, 'current', 'link'), sha256(m));
     put(path.join(r, '_manifests', 'tags', tag, 'index', 'sha256', hex(sha256(m)), 'link'), sha256(m));
@@ -52,7 +57,12 @@ export interface NetnsProcess {
 /** Starts `cmd args` inside the harness netns as a detached child, output to `logFile`; stop() ends it by pid. */
 export function startInNetns(h: E2EHarness, cmd: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): NetnsProcess {
   const out = fs.openSync(logFile, 'a');
-  const child: ChildProcess = spawn(findBinary('nsenter')!, [`--net=${h.netnsPath}`, cmd, ...args], { detached: true, stdio: ['ignore', out, out], cwd: h.tmp, env: { ...process.env, ...env } });
+  const child: ChildProcess = spawn(findBinary('nsenter')!, [`--net=${h.netnsPath}`, cmd, ...args], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    cwd: h.tmp,
+    env: { ...process.env, ...env },
+  });
   fs.closeSync(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.unref();
@@ -110,7 +120,11 @@ export interface TestRegistry extends NetnsProcess {
 }
 
 /** Starts docker-registry with its own config: 127.0.0.1:<port>, filesystem storage in `dir`, optional token auth. */
-export async function startRegistry(h: E2EHarness, dir: string, token?: { realm: string; service: string; issuer: string; rootCertBundle: string }): Promise<TestRegistry> {
+export async function startRegistry(
+  h: E2EHarness,
+  dir: string,
+  token?: { realm: string; service: string; issuer: string; rootCertBundle: string },
+): Promise<TestRegistry> {
   const port = freePort();
   const storage = path.join(dir, 'storage');
   fs.mkdirSync(storage, { recursive: true });
@@ -128,7 +142,16 @@ export async function startRegistry(h: E2EHarness, dir: string, token?: { realm:
     'http:',
     `  addr: 127.0.0.1:${port}`,
     `  secret: ${crypto.randomBytes(16).toString('hex')}`,
-    ...(token ? ['auth:', '  token:', `    realm: ${JSON.stringify(token.realm)}`, `    service: ${JSON.stringify(token.service)}`, `    issuer: ${JSON.stringify(token.issuer)}`, `    rootcertbundle: ${JSON.stringify(token.rootCertBundle)}`] : []),
+    ...(token
+      ? [
+          'auth:',
+          '  token:',
+          `    realm: ${JSON.stringify(token.realm)}`,
+          `    service: ${JSON.stringify(token.service)}`,
+          `    issuer: ${JSON.stringify(token.issuer)}`,
+          `    rootcertbundle: ${JSON.stringify(token.rootCertBundle)}`,
+        ]
+      : []),
     '',
   ].join('\n');
   const configFile = path.join(dir, 'config.yml');
@@ -145,7 +168,10 @@ export async function startRegistry(h: E2EHarness, dir: string, token?: { realm:
     storage,
     blobGets(repo, since = 0) {
       const out: { digest: string; status: number; bytes: number }[] = [];
-      const re = new RegExp(`"GET /v2/${repo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/blobs/(sha256:[0-9a-f]{64}) HTTP/[0-9.]+" (\\d+) (\\d+)`, 'g');
+      const re = new RegExp(
+        `"GET /v2/${repo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/blobs/(sha256:[0-9a-f]{64}) HTTP/[0-9.]+" (\\d+) (\\d+)`,
+        'g',
+      );
       for (const m of p.log().slice(since).matchAll(re)) out.push({ digest: m[1], status: Number(m[2]), bytes: Number(m[3]) });
       return out;
     },

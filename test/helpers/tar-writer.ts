@@ -23,7 +23,7 @@ function normalize(p: string): string {
 function octal(value: number, width: number): string {
   const digits = value.toString(8);
   if (digits.length > width - 1) throw new Error(`tar: ${value} does not fit a ${width}-byte field`);
-  return digits.padStart(width - 1, '0') + '\0';
+  return `${digits.padStart(width - 1, '0')}\0`;
 }
 
 function put(buf: Buffer, offset: number, width: number, text: string | Buffer): void {
@@ -62,7 +62,7 @@ function header(name: string, mode: number, size: number, typeflag: string, link
   put(h, 337, 8, octal(0, 8));
   let sum = 0;
   for (const b of h) sum += b;
-  put(h, 148, 8, sum.toString(8).padStart(6, '0') + '\0 ');
+  put(h, 148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
   return h;
 }
 

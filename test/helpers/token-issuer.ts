@@ -40,7 +40,8 @@ export function serve(cfg: IssuerConfig): http.Server {
         res.end(JSON.stringify(body));
       };
       if (url.pathname !== '/token') return send(404, { details: 'not found' });
-      if (url.searchParams.get('service') !== cfg.service) return send(400, { details: `unknown service ${url.searchParams.get('service')}` });
+      if (url.searchParams.get('service') !== cfg.service)
+        return send(400, { details: `unknown service ${url.searchParams.get('service')}` });
       let user = '';
       const auth = req.headers.authorization;
       if (auth) {
@@ -60,7 +61,20 @@ export function serve(cfg: IssuerConfig): http.Server {
           })
         : [];
       const now = Math.floor(Date.now() / 1000);
-      const token = signJwt({ iss: cfg.issuer, sub: user, aud: cfg.service, exp: now + 300, nbf: now - 10, iat: now, jti: crypto.randomBytes(8).toString('hex'), access }, key, cert);
+      const token = signJwt(
+        {
+          iss: cfg.issuer,
+          sub: user,
+          aud: cfg.service,
+          exp: now + 300,
+          nbf: now - 10,
+          iat: now,
+          jti: crypto.randomBytes(8).toString('hex'),
+          access,
+        },
+        key,
+        cert,
+      );
       process.stdout.write(`token issued for ${user || 'anonymous'}: ${JSON.stringify(access)}\n`);
       send(200, { token, access_token: token, expires_in: 300 });
     })

@@ -23,10 +23,27 @@ export interface GuestConsole {
 
 export function bootGuest(opts: GuestBoot): Promise<GuestConsole> {
   const args = [
-    '-accel', 'tcg', '-m', String(opts.memoryMiB), '-smp', String(opts.cpus),
-    '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-nic', 'none', '-no-reboot',
-    '-kernel', opts.kernel, '-initrd', opts.initrd,
-    '-append', 'console=ttyS0 panic=-1 quiet rdinit=/init',
+    '-accel',
+    'tcg',
+    '-m',
+    String(opts.memoryMiB),
+    '-smp',
+    String(opts.cpus),
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'stdio',
+    '-nic',
+    'none',
+    '-no-reboot',
+    '-kernel',
+    opts.kernel,
+    '-initrd',
+    opts.initrd,
+    '-append',
+    'console=ttyS0 panic=-1 quiet rdinit=/init',
   ];
   const started = Date.now();
   return new Promise((resolve, reject) => {

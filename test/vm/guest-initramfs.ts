@@ -35,10 +35,18 @@ function sharedLibraries(binary: string): string[] {
 /** The directories of kukeon's production dependencies (`npm ls --omit=dev`), relative to the repository. */
 function productionModules(repoRoot: string): string[] {
   // npm ls exits 1 on an extraneous package in a developer's tree, with the list still complete on stdout
-  const r = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const out = r.stdout ?? '';
-  if (!out.includes(path.join(repoRoot, 'node_modules'))) throw new Error(`npm ls --omit=dev listed no modules (exit ${r.status}): ${r.stderr}`);
-  return out.split('\n').filter((l) => l.startsWith(path.join(repoRoot, 'node_modules'))).map((l) => path.relative(repoRoot, l));
+  if (!out.includes(path.join(repoRoot, 'node_modules')))
+    throw new Error(`npm ls --omit=dev listed no modules (exit ${r.status}): ${r.stderr}`);
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith(path.join(repoRoot, 'node_modules')))
+    .map((l) => path.relative(repoRoot, l));
 }
 
 /** Every regular file and symlink under `dir`, relative to it. */
@@ -80,9 +88,11 @@ export function buildGuestInitramfs(input: GuestInitramfsInput): number {
   const { repoRoot } = input;
   const guestDir = path.join(repoRoot, 'test', 'vm', 'guest');
   const list = new EntryList();
-  for (const d of ['proc', 'sys', 'dev', 'tmp', 'run', 'root', 'var/lib', 'etc']) list.add({ type: 'dir', path: d, mode: d === 'tmp' ? 0o1777 : 0o755 });
+  for (const d of ['proc', 'sys', 'dev', 'tmp', 'run', 'root', 'var/lib', 'etc'])
+    list.add({ type: 'dir', path: d, mode: d === 'tmp' ? 0o1777 : 0o755 });
 
-  if (sharedLibraries('/bin/busybox').length) throw new Error('/bin/busybox is dynamic: the guest needs a static one (Debian busybox-static)');
+  if (sharedLibraries('/bin/busybox').length)
+    throw new Error('/bin/busybox is dynamic: the guest needs a static one (Debian busybox-static)');
   list.copy('/bin/busybox');
   list.add({ type: 'symlink', path: 'bin/sh', target: 'busybox' });
   for (const name of GUEST_BINARIES) {

@@ -266,7 +266,14 @@ export class ContainerdClient {
   }
 
   /** One unary call of `<service>/<method>`. */
-  unary<Res>(service: ServiceKey, method: string, request: object, namespace: string | undefined, opts: CallOptions = {}, defaultTimeoutMs?: number): Promise<Res> {
+  unary<Res>(
+    service: ServiceKey,
+    method: string,
+    request: object,
+    namespace: string | undefined,
+    opts: CallOptions = {},
+    defaultTimeoutMs?: number,
+  ): Promise<Res> {
     const def = methodDefinition(SVC[service], method);
     return new Promise<Res>((resolve, reject) => {
       if (opts.signal?.aborted) return reject(new ContainerdError(grpc.status.CANCELLED, 'aborted before the call', def.path));
@@ -292,7 +299,14 @@ export class ContainerdClient {
   }
 
   /** A server-streaming call; the stream's errors are raw gRPC errors (see `collect`). */
-  serverStream<Res>(service: ServiceKey, method: string, request: object, namespace: string | undefined, opts: CallOptions = {}, defaultTimeoutMs?: number): { stream: grpc.ClientReadableStream<Res>; path: string } {
+  serverStream<Res>(
+    service: ServiceKey,
+    method: string,
+    request: object,
+    namespace: string | undefined,
+    opts: CallOptions = {},
+    defaultTimeoutMs?: number,
+  ): { stream: grpc.ClientReadableStream<Res>; path: string } {
     const def = methodDefinition(SVC[service], method);
     const stream = this.channel.makeServerStreamRequest<unknown, Res>(
       def.path,
@@ -313,7 +327,14 @@ export class ContainerdClient {
   }
 
   /** Every message of a server-streaming call. */
-  async collect<Res>(service: ServiceKey, method: string, request: object, namespace: string | undefined, opts: CallOptions = {}, defaultTimeoutMs?: number): Promise<Res[]> {
+  async collect<Res>(
+    service: ServiceKey,
+    method: string,
+    request: object,
+    namespace: string | undefined,
+    opts: CallOptions = {},
+    defaultTimeoutMs?: number,
+  ): Promise<Res[]> {
     const { stream, path: p } = this.serverStream<Res>(service, method, request, namespace, opts, defaultTimeoutMs);
     const out: Res[] = [];
     try {
@@ -325,7 +346,13 @@ export class ContainerdClient {
   }
 
   /** A bidi-streaming call. */
-  bidi<Req, Res>(service: ServiceKey, method: string, namespace: string | undefined, opts: CallOptions = {}, defaultTimeoutMs?: number): { stream: grpc.ClientDuplexStream<Req, Res>; path: string } {
+  bidi<Req, Res>(
+    service: ServiceKey,
+    method: string,
+    namespace: string | undefined,
+    opts: CallOptions = {},
+    defaultTimeoutMs?: number,
+  ): { stream: grpc.ClientDuplexStream<Req, Res>; path: string } {
     const def = methodDefinition(SVC[service], method);
     const stream = this.channel.makeBidiStreamRequest<Req, Res>(
       def.path,
@@ -359,7 +386,11 @@ export class NamespacesApi {
   async get(name: string, opts?: CallOptions): Promise<Namespace> {
     const ns = (await this.c.unary<{ namespace: Namespace }>('namespaces', 'Get', { name }, undefined, opts)).namespace;
     if (Object.keys(ns.labels ?? {}).length === 0 && !(await this.list('', opts)).some((n) => n.name === name)) {
-      throw new ContainerdError(grpc.status.NOT_FOUND, `namespace "${name}": not found`, '/containerd.services.namespaces.v1.Namespaces/Get');
+      throw new ContainerdError(
+        grpc.status.NOT_FOUND,
+        `namespace "${name}": not found`,
+        '/containerd.services.namespaces.v1.Namespaces/Get',
+      );
     }
     return ns;
   }
@@ -398,7 +429,13 @@ export class ContainersApi {
    * paths, the fields present in `container` are replaced (never the ones left out, which containerd would clear).
    */
   async update(ns: string, container: ContainerInput, paths?: string[], opts?: CallOptions): Promise<Container> {
-    const fields: [keyof ContainerInput, string][] = [['labels', 'labels'], ['spec', 'spec'], ['image', 'image'], ['snapshot_key', 'snapshotkey'], ['extensions', 'extensions']];
+    const fields: [keyof ContainerInput, string][] = [
+      ['labels', 'labels'],
+      ['spec', 'spec'],
+      ['image', 'image'],
+      ['snapshot_key', 'snapshotkey'],
+      ['extensions', 'extensions'],
+    ];
     const mask = paths ?? fields.filter(([k]) => container[k] !== undefined).map(([, p]) => p);
     if (mask.length === 0) throw new Error(`containers.update ${container.id}: nothing to update`);
     const req = { container: containerMessage(container), update_mask: { paths: mask } };
@@ -460,8 +497,20 @@ export class ContentApi {
     await this.c.unary('content', 'Abort', { ref }, ns, opts);
   }
   /** The blob's chunks as they arrive (size 0 = to the end). */
-  async *readChunks(ns: string, digest: string, range: { offset?: number; size?: number } = {}, opts?: CallOptions): AsyncGenerator<Buffer> {
-    const { stream, path: p } = this.c.serverStream<{ offset: string; data: Buffer }>('content', 'Read', { digest, offset: range.offset ?? 0, size: range.size ?? 0 }, ns, opts, 0);
+  async *readChunks(
+    ns: string,
+    digest: string,
+    range: { offset?: number; size?: number } = {},
+    opts?: CallOptions,
+  ): AsyncGenerator<Buffer> {
+    const { stream, path: p } = this.c.serverStream<{ offset: string; data: Buffer }>(
+      'content',
+      'Read',
+      { digest, offset: range.offset ?? 0, size: range.size ?? 0 },
+      ns,
+      opts,
+      0,
+    );
     try {
       for await (const msg of stream) yield (msg as { data: Buffer }).data;
     } catch (err) {
@@ -504,7 +553,8 @@ export class ContentApi {
       for await (const chunk of chunksOf(input.data)) {
         const r = await send({ action: 'WRITE', ref, offset: written, data: chunk });
         written += chunk.length;
-        if (Number(r.offset) !== written) throw new Error(`content.write ${input.digest}: containerd is at offset ${r.offset}, expected ${written}`);
+        if (Number(r.offset) !== written)
+          throw new Error(`content.write ${input.digest}: containerd is at offset ${r.offset}, expected ${written}`);
       }
       if (written !== total) throw new Error(`content.write ${input.digest}: got ${written} bytes of data, size says ${total}`);
       const done = await send({ action: 'COMMIT', ref, total, expected: input.digest, offset: written, labels: input.labels ?? {} });
@@ -524,7 +574,11 @@ export class ContentApi {
    * tells how many bytes containerd already has, `open(offset)` supplies the rest. A failed write keeps the
    * ingest for the next attempt (it is collected with the lease it was made under).
    */
-  async writeResumable(ns: string, input: { digest: string; size: number; ref: string; labels?: Labels; open: (offset: number) => AsyncIterable<Buffer | Uint8Array> }, opts: CallOptions = {}): Promise<ContentWriteResult & { resumedAt: number }> {
+  async writeResumable(
+    ns: string,
+    input: { digest: string; size: number; ref: string; labels?: Labels; open: (offset: number) => AsyncIterable<Buffer | Uint8Array> },
+    opts: CallOptions = {},
+  ): Promise<ContentWriteResult & { resumedAt: number }> {
     const total = input.size;
     const timeoutMs = opts.timeoutMs ?? 0; // network-paced: the caller's deadline or none
     const { stream, path: p } = this.c.bidi<object, WriteResponse>('content', 'Write', ns, { ...opts, timeoutMs });
@@ -543,10 +597,18 @@ export class ContentApi {
       for await (const chunk of chunksOf(resumedAt < total ? input.open(resumedAt) : [])) {
         const r = await send({ action: 'WRITE', ref: input.ref, offset: written, data: chunk });
         written += chunk.length;
-        if (Number(r.offset) !== written) throw new Error(`content.write ${input.digest}: containerd is at offset ${r.offset}, expected ${written}`);
+        if (Number(r.offset) !== written)
+          throw new Error(`content.write ${input.digest}: containerd is at offset ${r.offset}, expected ${written}`);
       }
       if (written !== total) throw new Error(`content.write ${input.digest}: got ${written} bytes of data, size says ${total}`);
-      const done = await send({ action: 'COMMIT', ref: input.ref, total, expected: input.digest, offset: written, labels: input.labels ?? {} });
+      const done = await send({
+        action: 'COMMIT',
+        ref: input.ref,
+        total,
+        expected: input.digest,
+        offset: written,
+        labels: input.labels ?? {},
+      });
       stream.end();
       return { digest: done.digest || input.digest, size: total, existed: false, resumedAt };
     } catch (err) {
@@ -554,7 +616,8 @@ export class ContentApi {
       if (isAlreadyExists(err)) return { digest: input.digest, size: total, existed: true, resumedAt };
       const e = toContainerdError(err, p);
       // a bad commit (digest mismatch) must not be resumed: start over next time
-      if (/digest|size/i.test(e.message) && /commit|unexpected/i.test(e.message)) await this.abort(ns, input.ref, { timeoutMs: 5000 }).catch(() => undefined);
+      if (/digest|size/i.test(e.message) && /commit|unexpected/i.test(e.message))
+        await this.abort(ns, input.ref, { timeoutMs: 5000 }).catch(() => undefined);
       throw e;
     }
   }
@@ -568,7 +631,8 @@ export class ImagesApi {
   }
   async get(ns: string, name: string, opts?: CallOptions): Promise<Image> {
     const res = await this.c.unary<{ image: Image | null }>('images', 'Get', { name }, ns, opts);
-    if (!res.image) throw new ContainerdError(grpc.status.NOT_FOUND, `image "${name}": not found`, '/containerd.services.images.v1.Images/Get');
+    if (!res.image)
+      throw new ContainerdError(grpc.status.NOT_FOUND, `image "${name}": not found`, '/containerd.services.images.v1.Images/Get');
     return res.image;
   }
   async list(ns: string, filters: string[] = [], opts?: CallOptions): Promise<Image[]> {
@@ -671,7 +735,14 @@ export class DiffApi {
   async apply(ns: string, diff: Descriptor, mounts: Mount[], opts?: CallOptions): Promise<Descriptor> {
     const req = { diff: { ...diff, annotations: diff.annotations ?? {} }, mounts, payloads: {} };
     // layers can be large: allow the default deadline four times over
-    const res = await this.c.unary<{ applied: Descriptor }>('diff', 'Apply', req, ns, opts, this.c.timeoutMs > 0 ? this.c.timeoutMs * 4 : 0);
+    const res = await this.c.unary<{ applied: Descriptor }>(
+      'diff',
+      'Apply',
+      req,
+      ns,
+      opts,
+      this.c.timeoutMs > 0 ? this.c.timeoutMs * 4 : 0,
+    );
     return res.applied;
   }
 }
@@ -702,7 +773,13 @@ export class TasksApi {
     return (await this.c.unary<{ tasks: Process[] }>('tasks', 'List', { filter }, ns, opts)).tasks;
   }
   /** Sends a signal (number or name) to the init process, to `exec_id`, or with `all` to every process of the task. */
-  async kill(ns: string, containerId: string, signal: number | NodeJS.Signals = 'SIGTERM', extra: { exec_id?: string; all?: boolean } = {}, opts?: CallOptions): Promise<void> {
+  async kill(
+    ns: string,
+    containerId: string,
+    signal: number | NodeJS.Signals = 'SIGTERM',
+    extra: { exec_id?: string; all?: boolean } = {},
+    opts?: CallOptions,
+  ): Promise<void> {
     const req = { container_id: containerId, exec_id: extra.exec_id ?? '', signal: signalNumber(signal), all: extra.all ?? false };
     await this.c.unary('tasks', 'Kill', req, ns, opts);
   }

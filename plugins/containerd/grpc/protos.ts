@@ -37,7 +37,10 @@ export function protoDir(): string {
 export function containerdPackageDefinition(): protoLoader.PackageDefinition {
   if (cachedDefinition) return cachedDefinition;
   const dir = protoDir();
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.proto')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.proto'))
+    .sort();
   cachedDefinition = protoLoader.loadSync(files, { ...PROTO_LOAD_OPTIONS, includeDirs: [dir] });
   return cachedDefinition;
 }
@@ -53,5 +56,7 @@ export function methodDefinition(service: string, method: string): protoLoader.M
 /** The message type `<package>.<Message>`, or undefined when kukeon's protos do not declare it. */
 export function messageType(fullName: string): protoLoader.MessageTypeDefinition<unknown, unknown> | undefined {
   const t = containerdPackageDefinition()[fullName] as protoLoader.AnyDefinition | undefined;
-  return t && 'format' in t && t.format === 'Protocol Buffer 3 DescriptorProto' ? (t as protoLoader.MessageTypeDefinition<unknown, unknown>) : undefined;
+  return t && 'format' in t && t.format === 'Protocol Buffer 3 DescriptorProto'
+    ? (t as protoLoader.MessageTypeDefinition<unknown, unknown>)
+    : undefined;
 }

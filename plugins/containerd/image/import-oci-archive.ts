@@ -132,7 +132,16 @@ export interface ImportedImage {
   chainId: string;
 }
 
-const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
+const GOARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  loong64: 'loong64',
+};
 
 /** This host's platform in OCI terms (Node's `x64` is `amd64`). */
 export function hostPlatform(): ImportPlatform {
@@ -154,8 +163,11 @@ function normalizeArch(arch: string, variant = ''): [string, string] {
 }
 
 /** Whether an image's platform can run on `want` (os and architecture equal; variants equal when both say one). */
-export function platformMatches(want: { os: string; architecture: string; variant?: string }, have: { os?: string; architecture?: string; variant?: string } | undefined): boolean {
-  if (!have || !have.os || !have.architecture) return false;
+export function platformMatches(
+  want: { os: string; architecture: string; variant?: string },
+  have: { os?: string; architecture?: string; variant?: string } | undefined,
+): boolean {
+  if (!have?.os || !have.architecture) return false;
   if (have.os !== want.os) return false;
   const [wa, wv] = normalizeArch(want.architecture, want.variant);
   const [ha, hv] = normalizeArch(have.architecture, have.variant);
@@ -197,7 +209,8 @@ function randomPart(): string {
 
 type ByteSource = NodeJS.ReadableStream | AsyncIterable<Buffer | Uint8Array>;
 
-const toBuffer = (v: Buffer | Uint8Array | string): Buffer => (Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v, 'latin1') : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+const toBuffer = (v: Buffer | Uint8Array | string): Buffer =>
+  Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v, 'latin1') : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 /** The archive's bytes, gunzipped when it starts with the gzip magic. Closes the source when abandoned early. */
 async function* archiveBytes(archive: Buffer | ByteSource): AsyncGenerator<Buffer> {
@@ -236,7 +249,13 @@ type BlobReader = (digest: string, what: string) => Promise<Buffer>;
  * Follows `desc` to a single manifest: an index (manifest list) is resolved to its entry for `platform`,
  * recursively. Calls `onIndex` for every index passed through.
  */
-async function resolveManifest(read: BlobReader, desc: OciDescriptor, platform: ImportPlatform, what: string, onIndex?: (digest: string, index: OciIndex) => Promise<void>): Promise<{ desc: OciDescriptor; manifest: OciManifest }> {
+async function resolveManifest(
+  read: BlobReader,
+  desc: OciDescriptor,
+  platform: ImportPlatform,
+  what: string,
+  onIndex?: (digest: string, index: OciIndex) => Promise<void>,
+): Promise<{ desc: OciDescriptor; manifest: OciManifest }> {
   let current = desc;
   for (let depth = 0; depth < 8; depth++) {
     const raw = await read(current.digest, what);
@@ -248,8 +267,14 @@ async function resolveManifest(read: BlobReader, desc: OciDescriptor, platform: 
       if (onIndex) await onIndex(current.digest, index);
       const pick = index.manifests.find((m) => platformMatches(platform, m.platform));
       if (!pick) {
-        const have = index.manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : '?')).join(', ');
-        throw new Error(`${what}: no manifest for ${platform.os}/${platform.architecture} in index ${current.digest} (has: ${have || 'none'})`);
+        const have = index.manifests
+          .map((m) =>
+            m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : '?',
+          )
+          .join(', ');
+        throw new Error(
+          `${what}: no manifest for ${platform.os}/${platform.architecture} in index ${current.digest} (has: ${have || 'none'})`,
+        );
       }
       current = pick;
       continue;
@@ -265,13 +290,22 @@ async function resolveManifest(read: BlobReader, desc: OciDescriptor, platform: 
  * Imports an OCI image-layout archive (plain or gzipped tar, in memory or as a stream) into `namespace` and
  * unpacks it; returns one entry per image created or updated.
  */
-export async function importOciArchive(client: ContainerdClient, namespace: string, archive: Buffer | NodeJS.ReadableStream | AsyncIterable<Buffer | Uint8Array>, options: ImportOciArchiveOptions = {}): Promise<ImportedImage[]> {
+export async function importOciArchive(
+  client: ContainerdClient,
+  namespace: string,
+  archive: Buffer | NodeJS.ReadableStream | AsyncIterable<Buffer | Uint8Array>,
+  options: ImportOciArchiveOptions = {},
+): Promise<ImportedImage[]> {
   const snapshotter = options.snapshotter ?? 'overlayfs';
   const platform = options.platform ?? hostPlatform();
   const progress = options.onProgress ?? (() => undefined);
   const ns = namespace;
 
-  const lease = await client.leases.create(ns, { id: `kukeon-import-${randomPart()}`, expireInMs: options.leaseExpireMs ?? 3600_000 }, { timeoutMs: options.timeoutMs });
+  const lease = await client.leases.create(
+    ns,
+    { id: `kukeon-import-${randomPart()}`, expireInMs: options.leaseExpireMs ?? 3600_000 },
+    { timeoutMs: options.timeoutMs },
+  );
   progress({ kind: 'lease', id: lease.id, action: 'created' });
   const call: CallOptions = { lease: lease.id, timeoutMs: options.timeoutMs };
   try {
@@ -284,7 +318,11 @@ export async function importOciArchive(client: ContainerdClient, namespace: stri
     const dockerFiles = new Map<string, { digest: string; size: number; gzip: boolean }>();
     const dockerLinks = new Map<string, string>();
     for await (const entry of readTarStream(archiveBytes(archive))) {
-      if (entry.type === 'symlink' || entry.type === 'hardlink') dockerLinks.set(entry.name, entry.type === 'symlink' ? path.posix.join(path.posix.dirname(entry.name), entry.linkname) : entry.linkname);
+      if (entry.type === 'symlink' || entry.type === 'hardlink')
+        dockerLinks.set(
+          entry.name,
+          entry.type === 'symlink' ? path.posix.join(path.posix.dirname(entry.name), entry.linkname) : entry.linkname,
+        );
       if (entry.type !== 'file') continue;
       if (entry.name === 'oci-layout') {
         layout = parseJson(await entry.buffer(), 'oci-layout');
@@ -321,7 +359,11 @@ export async function importOciArchive(client: ContainerdClient, namespace: stri
         await client.leases.addResource(ns, lease.id, { type: 'content', id: digest }, call);
         progress({ kind: 'blob', digest, size: entry.size, action: 'present' });
       } else {
-        const r = await client.content.write(ns, { digest, size: entry.size, data: data ?? entry.body(), ref: `kukeon-import-${m[2].slice(0, 32)}-${randomPart()}` }, call);
+        const r = await client.content.write(
+          ns,
+          { digest, size: entry.size, data: data ?? entry.body(), ref: `kukeon-import-${m[2].slice(0, 32)}-${randomPart()}` },
+          call,
+        );
         progress({ kind: 'blob', digest, size: entry.size, action: r.existed ? 'present' : 'written' });
       }
       present.add(digest);
@@ -331,7 +373,8 @@ export async function importOciArchive(client: ContainerdClient, namespace: stri
       layout = { imageLayoutVersion: '1.0.0' };
       for (const e of index.manifests) present.add(e.digest);
     }
-    if (!index) throw new Error('not an OCI image layout archive (index.json is missing) nor a docker save archive (manifest.json is missing)');
+    if (!index)
+      throw new Error('not an OCI image layout archive (index.json is missing) nor a docker save archive (manifest.json is missing)');
     if (!layout) throw new Error('not an OCI image layout archive: oci-layout is missing');
     if (!Array.isArray(index.manifests)) throw new Error('index.json has no manifests array');
 
@@ -349,7 +392,8 @@ export async function importOciArchive(client: ContainerdClient, namespace: stri
     };
     const requirePresent = async (digest: string, what: string): Promise<void> => {
       if (present.has(digest)) return;
-      if (!(await client.content.stat(ns, digest, call))) throw new Error(`${what}: blob ${digest} is neither in the archive nor in containerd's content store`);
+      if (!(await client.content.stat(ns, digest, call)))
+        throw new Error(`${what}: blob ${digest} is neither in the archive nor in containerd's content store`);
       await client.leases.addResource(ns, lease.id, { type: 'content', id: digest }, call);
       present.add(digest);
     };
@@ -369,14 +413,26 @@ export async function importOciArchive(client: ContainerdClient, namespace: stri
       await requirePresent(manifest.config.digest, what);
       for (const l of manifest.layers) await requirePresent(l.digest, what);
       const config = parseJson<OciImageConfig>(await read(manifest.config.digest, what), `${what}: config ${manifest.config.digest}`);
-      const chain = await labelAndUnpack(client, ns, { snapshotter, leaseId: lease.id, call, label, what, manifestDigest: desc.digest, manifest, config, unpack: options.unpack !== false, progress });
+      const chain = await labelAndUnpack(client, ns, {
+        snapshotter,
+        leaseId: lease.id,
+        call,
+        label,
+        what,
+        manifestDigest: desc.digest,
+        manifest,
+        config,
+        unpack: options.unpack !== false,
+        progress,
+      });
 
       const target = toDescriptor({ ...entry, mediaType: entry.mediaType || desc.mediaType });
       await client.images.put(ns, { name, labels: options.labels ?? {}, target }, call);
       progress({ kind: 'image', name, digest: entry.digest, action: 'stored' });
       out.push({ name, digest: entry.digest, size: Number(entry.size), mediaType: target.media_type, chainId: chain });
     }
-    if (out.length === 0) throw new Error(`index.json names no image (no ${IMAGE_NAME_ANNOTATION} or ${OCI_REF_NAME_ANNOTATION} annotation)`);
+    if (out.length === 0)
+      throw new Error(`index.json names no image (no ${IMAGE_NAME_ANNOTATION} or ${OCI_REF_NAME_ANNOTATION} annotation)`);
     return out;
   } finally {
     try {
@@ -423,12 +479,24 @@ export function manifestGcLabels(manifest: OciManifest): Labels {
 export async function labelAndUnpack(
   client: ContainerdClient,
   ns: string,
-  o: { snapshotter: string; leaseId: string; call: CallOptions; label: (digest: string, labels: Labels) => Promise<void>; what: string; manifestDigest: string; manifest: OciManifest; config: OciImageConfig; unpack: boolean; progress: (e: ImportProgress) => void },
+  o: {
+    snapshotter: string;
+    leaseId: string;
+    call: CallOptions;
+    label: (digest: string, labels: Labels) => Promise<void>;
+    what: string;
+    manifestDigest: string;
+    manifest: OciManifest;
+    config: OciImageConfig;
+    unpack: boolean;
+    progress: (e: ImportProgress) => void;
+  },
 ): Promise<string> {
   const { snapshotter, call, label, what, manifest, config, progress } = o;
   await label(o.manifestDigest, manifestGcLabels(manifest));
   const diffIds = config.rootfs?.diff_ids ?? [];
-  if (diffIds.length !== manifest.layers.length) throw new Error(`${what}: the config lists ${diffIds.length} diff ids for ${manifest.layers.length} layers`);
+  if (diffIds.length !== manifest.layers.length)
+    throw new Error(`${what}: the config lists ${diffIds.length} diff ids for ${manifest.layers.length} layers`);
   let chain = '';
   if (!o.unpack) return chain;
   for (let i = 0; i < manifest.layers.length; i++) {
@@ -459,7 +527,13 @@ interface DockerArchiveEntry {
  * Stores a file whose digest the archive does not say: small ones from memory, large ones spooled to a
  * temporary file while hashed, then written from it.
  */
-async function storeUnnamed(client: ContainerdClient, ns: string, entry: TarStreamEntry, call: CallOptions, small: Map<string, Buffer>): Promise<{ digest: string; size: number; gzip: boolean; existed: boolean }> {
+async function storeUnnamed(
+  client: ContainerdClient,
+  ns: string,
+  entry: TarStreamEntry,
+  call: CallOptions,
+  small: Map<string, Buffer>,
+): Promise<{ digest: string; size: number; gzip: boolean; existed: boolean }> {
   if (entry.size <= SMALL_BLOB) {
     const data = await entry.buffer();
     const digest = sha256Digest(data);
@@ -493,7 +567,15 @@ async function storeUnnamed(client: ContainerdClient, ns: string, entry: TarStre
 }
 
 /** An index for a `docker save` archive: an OCI manifest per image (written to the store), named by its RepoTags. */
-async function dockerArchiveIndex(client: ContainerdClient, ns: string, entries: DockerArchiveEntry[], files: Map<string, { digest: string; size: number; gzip: boolean }>, links: Map<string, string>, small: Map<string, Buffer>, call: CallOptions): Promise<OciIndex> {
+async function dockerArchiveIndex(
+  client: ContainerdClient,
+  ns: string,
+  entries: DockerArchiveEntry[],
+  files: Map<string, { digest: string; size: number; gzip: boolean }>,
+  links: Map<string, string>,
+  small: Map<string, Buffer>,
+  call: CallOptions,
+): Promise<OciIndex> {
   if (!Array.isArray(entries)) throw new Error('manifest.json of a docker save archive is not a list');
   const file = (name: string, what: string) => {
     let n = path.posix.normalize(name);
@@ -517,10 +599,16 @@ async function dockerArchiveIndex(client: ContainerdClient, ns: string, entries:
     const bytes = Buffer.from(JSON.stringify(manifest));
     const digest = sha256Digest(bytes);
     small.set(digest, bytes);
-    if (await client.content.stat(ns, digest, call)) await client.leases.addResource(ns, call.lease!, { type: 'content', id: digest }, call);
+    if (await client.content.stat(ns, digest, call))
+      await client.leases.addResource(ns, call.lease!, { type: 'content', id: digest }, call);
     else await client.content.write(ns, { digest, data: bytes }, call);
     for (const tag of e.RepoTags ?? []) {
-      manifests.push({ mediaType: MEDIA_TYPES.ociManifest, digest, size: bytes.length, annotations: { [IMAGE_NAME_ANNOTATION]: normalizeRepoTag(tag) } });
+      manifests.push({
+        mediaType: MEDIA_TYPES.ociManifest,
+        digest,
+        size: bytes.length,
+        annotations: { [IMAGE_NAME_ANNOTATION]: normalizeRepoTag(tag) },
+      });
     }
   }
   return { schemaVersion: 2, manifests };
@@ -532,12 +620,23 @@ function normalizeRepoTag(tag: string): string {
   return normalizeName(tag);
 }
 
-async function unpackLayer(client: ContainerdClient, ns: string, snapshotter: string, layer: OciDescriptor, diffId: string, parent: string, chain: string, call: CallOptions, what: string): Promise<void> {
+async function unpackLayer(
+  client: ContainerdClient,
+  ns: string,
+  snapshotter: string,
+  layer: OciDescriptor,
+  diffId: string,
+  parent: string,
+  chain: string,
+  call: CallOptions,
+  what: string,
+): Promise<void> {
   const key = `kukeon-extract-${randomPart()}-${chain}`;
   const mounts = await client.snapshots.prepare(ns, snapshotter, key, parent, {}, call);
   try {
     const applied = await client.diff.apply(ns, toDescriptor(layer), mounts, call);
-    if (applied.digest !== diffId) throw new Error(`${what}: layer ${layer.digest} extracts to ${applied.digest}, the config says ${diffId}`);
+    if (applied.digest !== diffId)
+      throw new Error(`${what}: layer ${layer.digest} extracts to ${applied.digest}, the config says ${diffId}`);
     try {
       await client.snapshots.commit(ns, snapshotter, chain, key, {}, call);
     } catch (err) {
@@ -568,7 +667,13 @@ export interface ImageChainInfo {
  * Reads an image's manifest (resolving a manifest list to `platform`, default this host's) and config from the
  * content store and computes the chain id its snapshots are committed under.
  */
-export async function imageChainId(client: ContainerdClient, namespace: string, imageName: string, platform: ImportPlatform = hostPlatform(), opts: CallOptions = {}): Promise<ImageChainInfo> {
+export async function imageChainId(
+  client: ContainerdClient,
+  namespace: string,
+  imageName: string,
+  platform: ImportPlatform = hostPlatform(),
+  opts: CallOptions = {},
+): Promise<ImageChainInfo> {
   const image = await client.images.get(namespace, imageName, opts);
   const what = `image ${imageName}`;
   const read: BlobReader = async (digest) => {
@@ -580,7 +685,12 @@ export async function imageChainId(client: ContainerdClient, namespace: string, 
     }
   };
   const target = image.target;
-  const { desc, manifest } = await resolveManifest(read, { mediaType: target.media_type, digest: target.digest, size: Number(target.size) }, platform, what);
+  const { desc, manifest } = await resolveManifest(
+    read,
+    { mediaType: target.media_type, digest: target.digest, size: Number(target.size) },
+    platform,
+    what,
+  );
   const imageConfig = parseJson<OciImageConfig>(await read(manifest.config.digest, what), `${what}: config ${manifest.config.digest}`);
   const diffIds = imageConfig.rootfs?.diff_ids ?? [];
   return {
@@ -593,4 +703,3 @@ export async function imageChainId(client: ContainerdClient, namespace: string, 
     configDigest: manifest.config.digest,
   };
 }
-

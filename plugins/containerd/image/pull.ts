@@ -51,14 +51,22 @@ export interface PulledImage {
 const isIndex = (mt: string) => mt === MEDIA_TYPES.ociIndex || mt === MEDIA_TYPES.dockerManifestList;
 const ingestRef = (digest: string) => `kukeon-pull-${digest.replace(/[^A-Za-z0-9]/g, '-')}`;
 
-export async function pullImage(client: ContainerdClient, ns: string, reference: string | ImageReference, opts: PullOptions = {}): Promise<PulledImage> {
+export async function pullImage(
+  client: ContainerdClient,
+  ns: string,
+  reference: string | ImageReference,
+  opts: PullOptions = {},
+): Promise<PulledImage> {
   const ref = typeof reference === 'string' ? parseReference(reference) : reference;
   const platform = opts.platform ?? hostPlatform();
   const progress = opts.onProgress ?? (() => undefined);
   const registry = opts.registry ?? new RegistryClient(opts);
   const snapshotter = opts.snapshotter ?? 'overlayfs';
 
-  const lease = await client.leases.create(ns, { id: `kukeon-pull-${crypto.randomBytes(6).toString('hex')}`, expireInMs: opts.leaseExpireMs ?? 3600_000 });
+  const lease = await client.leases.create(ns, {
+    id: `kukeon-pull-${crypto.randomBytes(6).toString('hex')}`,
+    expireInMs: opts.leaseExpireMs ?? 3600_000,
+  });
   progress({ kind: 'lease', id: lease.id, action: 'created' });
   const call: CallOptions = { lease: lease.id };
   try {
@@ -82,11 +90,16 @@ export async function pullImage(client: ContainerdClient, ns: string, reference:
     for (let depth = 0; isIndex(manifestDesc.mediaType); depth++) {
       if (depth > 4) throw new RegistryError(`${ref.name}: indexes nested too deeply`, 0);
       const index = JSON.parse(manifestBytes.toString('utf8')) as OciIndex;
-      if (!Array.isArray(index.manifests)) throw new RegistryError(`${ref.name}: index ${manifestDesc.digest} has no manifests`, 0, 'MANIFEST_INVALID');
+      if (!Array.isArray(index.manifests))
+        throw new RegistryError(`${ref.name}: index ${manifestDesc.digest} has no manifests`, 0, 'MANIFEST_INVALID');
       const pick = selectPlatform(index.manifests, platform);
       if (!pick) {
         const have = index.manifests.filter((m) => m.platform && m.platform.os !== 'unknown').map((m) => formatPlatform(m.platform!));
-        throw new RegistryError(`${ref.name}: no image for ${formatPlatform(platform)} (the registry has: ${have.join(', ') || 'none'})`, 0, 'MANIFEST_UNKNOWN');
+        throw new RegistryError(
+          `${ref.name}: no image for ${formatPlatform(platform)} (the registry has: ${have.join(', ') || 'none'})`,
+          0,
+          'MANIFEST_UNKNOWN',
+        );
       }
       const m = await registry.manifest(ref, pick.digest, opts.signal);
       await storeSmall(m.digest, m.bytes);
@@ -95,7 +108,12 @@ export async function pullImage(client: ContainerdClient, ns: string, reference:
       manifestBytes = m.bytes;
     }
     const manifest = JSON.parse(manifestBytes.toString('utf8')) as OciManifest;
-    if (!manifest.config || !Array.isArray(manifest.layers)) throw new RegistryError(`${ref.name}: ${manifestDesc.digest} (${manifestDesc.mediaType}) is not an image manifest`, 0, 'MANIFEST_INVALID');
+    if (!manifest.config || !Array.isArray(manifest.layers))
+      throw new RegistryError(
+        `${ref.name}: ${manifestDesc.digest} (${manifestDesc.mediaType}) is not an image manifest`,
+        0,
+        'MANIFEST_INVALID',
+      );
 
     // config (small, needed for the diff ids)
     let configBytes: Buffer;
@@ -155,12 +173,31 @@ export async function pullImage(client: ContainerdClient, ns: string, reference:
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
 
-    const chain = await labelAndUnpack(client, ns, { snapshotter, leaseId: lease.id, call, label, what: `image ${ref.name}`, manifestDigest: manifestDesc.digest, manifest, config, unpack: true, progress });
+    const chain = await labelAndUnpack(client, ns, {
+      snapshotter,
+      leaseId: lease.id,
+      call,
+      label,
+      what: `image ${ref.name}`,
+      manifestDigest: manifestDesc.digest,
+      manifest,
+      config,
+      unpack: true,
+      progress,
+    });
 
     const target = { media_type: root.mediaType, digest: root.digest, size: root.size };
     await client.images.put(ns, { name: ref.name, labels: { ...(opts.labels ?? {}) }, target }, call);
     progress({ kind: 'image', name: ref.name, digest: root.digest, action: 'stored' });
-    return { name: ref.name, digest: root.digest, size: root.size, mediaType: root.mediaType, manifestDigest: manifestDesc.digest, chainId: chain, platform: formatPlatform(platform) };
+    return {
+      name: ref.name,
+      digest: root.digest,
+      size: root.size,
+      mediaType: root.mediaType,
+      manifestDigest: manifestDesc.digest,
+      chainId: chain,
+      platform: formatPlatform(platform),
+    };
   } finally {
     try {
       await client.leases.delete(ns, lease.id, false, { timeoutMs: 10_000 });

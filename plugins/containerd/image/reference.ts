@@ -32,7 +32,8 @@ export interface ImageReference {
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$/;
+const DOMAIN =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$/;
 
 export class InvalidReferenceError extends Error {
   constructor(ref: string, why: string) {
@@ -52,7 +53,8 @@ export function parseReference(input: string): ImageReference {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!DIGEST.test(digest)) throw new InvalidReferenceError(input, `bad digest "${digest}"`);
-    if (digest.startsWith('sha256:') && !/^sha256:[a-f0-9]{64}$/.test(digest)) throw new InvalidReferenceError(input, 'a sha256 digest has 64 lowercase hex digits');
+    if (digest.startsWith('sha256:') && !/^sha256:[a-f0-9]{64}$/.test(digest))
+      throw new InvalidReferenceError(input, 'a sha256 digest has 64 lowercase hex digits');
   }
   let tag: string | undefined;
   const slash = rest.lastIndexOf('/');
@@ -77,7 +79,8 @@ export function parseReference(input: string): ImageReference {
   if (domain === DOCKER_HUB_DOMAIN && !path.includes('/')) path = `library/${path}`;
   if (!path) throw new InvalidReferenceError(input, 'no repository');
   for (const c of path.split('/')) {
-    if (!PATH_COMPONENT.test(c)) throw new InvalidReferenceError(input, c.toLowerCase() !== c ? 'repository names must be lowercase' : `bad path component "${c}"`);
+    if (!PATH_COMPONENT.test(c))
+      throw new InvalidReferenceError(input, c.toLowerCase() !== c ? 'repository names must be lowercase' : `bad path component "${c}"`);
   }
   if (!tag && !digest) tag = 'latest';
   const repository = `${domain}/${path}`;
@@ -100,12 +103,18 @@ export function isLoopbackHost(hostPort: string): boolean {
   let host = hostPort;
   const m = /^\[([^\]]+)\](?::\d+)?$/.exec(hostPort);
   if (m) host = m[1];
-  else if (hostPort.lastIndexOf(':') > 0 && hostPort.indexOf(':') === hostPort.lastIndexOf(':')) host = hostPort.slice(0, hostPort.indexOf(':'));
+  else if (hostPort.lastIndexOf(':') > 0 && hostPort.indexOf(':') === hostPort.lastIndexOf(':'))
+    host = hostPort.slice(0, hostPort.indexOf(':'));
   return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
 }
 
 /** Media types a manifest GET accepts, most specific first (the order containerd sends them). */
-export const MANIFEST_MEDIA_TYPES = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.dockerManifest] as const;
+export const MANIFEST_MEDIA_TYPES = [
+  MEDIA_TYPES.ociIndex,
+  MEDIA_TYPES.ociManifest,
+  MEDIA_TYPES.dockerManifestList,
+  MEDIA_TYPES.dockerManifest,
+] as const;
 
 /** The `Accept` header of a manifest request. */
 export function manifestAcceptHeader(): string {
@@ -183,13 +192,15 @@ export function parseWwwAuthenticate(header: string): AuthChallenge[] {
 export function parsePlatform(spec: string): ImportPlatform {
   const parts = spec.trim().split('/');
   if (parts.length === 1 && parts[0]) return normalizePlatform({ os: 'linux', architecture: parts[0] });
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !p)) throw new Error(`invalid platform "${spec}": want os/arch[/variant], e.g. linux/amd64 or linux/arm/v7`);
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !p))
+    throw new Error(`invalid platform "${spec}": want os/arch[/variant], e.g. linux/amd64 or linux/arm/v7`);
   if (parts[0] !== 'linux') throw new Error(`invalid platform "${spec}": only linux images run here`);
   return normalizePlatform({ os: 'linux', architecture: parts[1], variant: parts[2] });
 }
 
 function normalizePlatform(p: ImportPlatform): ImportPlatform {
-  const arch = ({ x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', i386: '386' } as Record<string, string>)[p.architecture] ?? p.architecture;
+  const arch =
+    ({ x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', i386: '386' } as Record<string, string>)[p.architecture] ?? p.architecture;
   return p.variant ? { os: 'linux', architecture: arch, variant: p.variant } : { os: 'linux', architecture: arch };
 }
 

@@ -55,7 +55,8 @@ async function errorText(res: Response): Promise<{ text: string; code?: string }
   const body = await res.text().catch(() => '');
   try {
     const j = JSON.parse(body) as { errors?: { code?: string; message?: string; detail?: unknown }[]; error?: string; details?: string };
-    if (j.errors?.length) return { text: j.errors.map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; '), code: j.errors[0].code };
+    if (j.errors?.length)
+      return { text: j.errors.map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; '), code: j.errors[0].code };
     if (j.error || j.details) return { text: String(j.details ?? j.error) };
   } catch {
     // not JSON
@@ -85,7 +86,11 @@ export class RegistryClient {
   }
 
   /** A request with the cached authorization; a 401 runs the challenge once and retries. */
-  private async request(ref: ImageReference, url: string, init: { method?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+  private async request(
+    ref: ImageReference,
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<Response> {
     const scope = `repository:${ref.path}:pull`;
     const key = `${ref.apiHost} ${scope}`;
     const send = async (): Promise<Response> => {
@@ -97,7 +102,10 @@ export class RegistryClient {
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err;
         const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-        throw new RegistryError(`${ref.apiHost}: ${cause?.code ?? ''} ${cause?.message ?? (err as Error).message}`.replace(/\s+/g, ' ').trim(), 0);
+        throw new RegistryError(
+          `${ref.apiHost}: ${cause?.code ?? ''} ${cause?.message ?? (err as Error).message}`.replace(/\s+/g, ' ').trim(),
+          0,
+        );
       }
     };
     let res = await send();
@@ -106,7 +114,12 @@ export class RegistryClient {
     await res.body?.cancel().catch(() => undefined);
     const had = this.auth.get(key);
     await this.authenticate(ref, scope, challenges, init.signal);
-    if (this.auth.get(key) === had) throw new RegistryError(`${ref.apiHost}: authentication required (no credentials for ${ref.apiHost}; use kuke login or the realm's spec.registryCredentials)`, 401, 'UNAUTHORIZED');
+    if (this.auth.get(key) === had)
+      throw new RegistryError(
+        `${ref.apiHost}: authentication required (no credentials for ${ref.apiHost}; use kuke login or the realm's spec.registryCredentials)`,
+        401,
+        'UNAUTHORIZED',
+      );
     res = await send();
     if (res.status === 401) {
       const { text, code } = await errorText(res);
@@ -123,7 +136,8 @@ export class RegistryClient {
       const realm = bearer.params.realm;
       if (!realm) throw new RegistryError(`${ref.apiHost}: bearer challenge without a realm`, 401);
       const u = new URL(realm);
-      if (u.protocol === 'http:' && !this.opts.insecure && !isLoopbackHost(u.host)) throw new RegistryError(`${ref.apiHost}: token realm ${realm} is plain HTTP (use --insecure to allow it)`, 401);
+      if (u.protocol === 'http:' && !this.opts.insecure && !isLoopbackHost(u.host))
+        throw new RegistryError(`${ref.apiHost}: token realm ${realm} is plain HTTP (use --insecure to allow it)`, 401);
       if (bearer.params.service) u.searchParams.set('service', bearer.params.service);
       // the scope the registry asked for, plus ours (a registry may ask for a broader one)
       const scopes = new Set([bearer.params.scope, scope].filter((s): s is string => !!s));
@@ -138,7 +152,11 @@ export class RegistryClient {
       }
       if (!res.ok) {
         const { text, code } = await errorText(res);
-        throw new RegistryError(`${ref.apiHost}: token server ${u.host} refused ${cred ? `user ${cred.username}` : 'an anonymous token'} (HTTP ${res.status}): ${text}`, res.status === 401 || res.status === 403 ? 401 : res.status, code ?? 'UNAUTHORIZED');
+        throw new RegistryError(
+          `${ref.apiHost}: token server ${u.host} refused ${cred ? `user ${cred.username}` : 'an anonymous token'} (HTTP ${res.status}): ${text}`,
+          res.status === 401 || res.status === 403 ? 401 : res.status,
+          code ?? 'UNAUTHORIZED',
+        );
       }
       const body = (await res.json().catch(() => ({}))) as { token?: string; access_token?: string };
       const token = body.token ?? body.access_token;
@@ -160,21 +178,37 @@ export class RegistryClient {
   }
 
   /** A manifest or index by tag or digest; with a digest (or `expectDigest`) its bytes are verified. */
-  async manifest(ref: ImageReference, reference: string = ref.digest ?? ref.tag ?? 'latest', signal?: AbortSignal): Promise<FetchedManifest> {
-    const res = await this.check(ref, await this.request(ref, `${this.baseUrl(ref)}/manifests/${reference}`, { headers: { Accept: manifestAcceptHeader() }, signal }), `manifest ${reference}`);
+  async manifest(
+    ref: ImageReference,
+    reference: string = ref.digest ?? ref.tag ?? 'latest',
+    signal?: AbortSignal,
+  ): Promise<FetchedManifest> {
+    const res = await this.check(
+      ref,
+      await this.request(ref, `${this.baseUrl(ref)}/manifests/${reference}`, { headers: { Accept: manifestAcceptHeader() }, signal }),
+      `manifest ${reference}`,
+    );
     const bytes = Buffer.from(await res.arrayBuffer());
     if (bytes.length > 4 << 20) throw new RegistryError(`${ref.name}: manifest ${reference} is larger than 4 MiB`, 0);
     const computed = `sha256:${crypto.createHash('sha256').update(bytes).digest('hex')}`;
     const expected = reference.includes(':') ? reference : undefined;
-    if (expected && expected !== computed) throw new RegistryError(`${ref.name}: manifest ${reference} does not match its digest (got ${computed})`, 0, 'DIGEST_INVALID');
+    if (expected && expected !== computed)
+      throw new RegistryError(`${ref.name}: manifest ${reference} does not match its digest (got ${computed})`, 0, 'DIGEST_INVALID');
     const header = res.headers.get('docker-content-digest');
-    if (!expected && header && header.startsWith('sha256:') && header !== computed) throw new RegistryError(`${ref.name}: manifest ${reference}: Docker-Content-Digest ${header} does not match the body (${computed})`, 0, 'DIGEST_INVALID');
+    if (!expected && header && header.startsWith('sha256:') && header !== computed)
+      throw new RegistryError(
+        `${ref.name}: manifest ${reference}: Docker-Content-Digest ${header} does not match the body (${computed})`,
+        0,
+        'DIGEST_INVALID',
+      );
     let mediaType = (res.headers.get('content-type') ?? '').split(';')[0].trim();
     try {
       const doc = JSON.parse(bytes.toString('utf8')) as { mediaType?: string; manifests?: unknown; schemaVersion?: number };
-      if (doc.schemaVersion === 1) throw new RegistryError(`${ref.name}: Docker schema 1 manifests are not supported`, 0, 'MANIFEST_UNSUPPORTED');
+      if (doc.schemaVersion === 1)
+        throw new RegistryError(`${ref.name}: Docker schema 1 manifests are not supported`, 0, 'MANIFEST_UNSUPPORTED');
       if (doc.mediaType) mediaType = doc.mediaType;
-      else if (!mediaType || mediaType === 'application/json' || mediaType === 'text/plain') mediaType = doc.manifests ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json';
+      else if (!mediaType || mediaType === 'application/json' || mediaType === 'text/plain')
+        mediaType = doc.manifests ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json';
     } catch (err) {
       if (err instanceof RegistryError) throw err;
       throw new RegistryError(`${ref.name}: manifest ${reference} is not JSON`, 0, 'MANIFEST_INVALID');
@@ -193,10 +227,18 @@ export class RegistryClient {
    * A blob's bytes as they arrive, from `offset` (with `Range`). With offset 0 the digest is verified at the end
    * (a resumed read can't be: containerd verifies the whole blob on commit). `onBytes` counts what arrives.
    */
-  async *blob(ref: ImageReference, digest: string, o: { offset?: number; size?: number; signal?: AbortSignal; onBytes?: (n: number) => void } = {}): AsyncGenerator<Buffer> {
+  async *blob(
+    ref: ImageReference,
+    digest: string,
+    o: { offset?: number; size?: number; signal?: AbortSignal; onBytes?: (n: number) => void } = {},
+  ): AsyncGenerator<Buffer> {
     const offset = o.offset ?? 0;
     const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
-    const res = await this.check(ref, await this.request(ref, `${this.baseUrl(ref)}/blobs/${digest}`, { headers, signal: o.signal }), `blob ${digest}`);
+    const res = await this.check(
+      ref,
+      await this.request(ref, `${this.baseUrl(ref)}/blobs/${digest}`, { headers, signal: o.signal }),
+      `blob ${digest}`,
+    );
     let skip = 0;
     if (offset > 0 && res.status !== 206) skip = offset; // the registry ignored Range: drop what we have
     const hash = offset === 0 && digest.startsWith('sha256:') ? crypto.createHash('sha256') : undefined;
@@ -215,10 +257,12 @@ export class RegistryClient {
       o.onBytes?.(b.length);
       yield b;
     }
-    if (o.size !== undefined && offset + got !== o.size) throw new RegistryError(`${ref.name}: blob ${digest}: got ${offset + got} bytes, the manifest says ${o.size}`, 0, 'SIZE_INVALID');
+    if (o.size !== undefined && offset + got !== o.size)
+      throw new RegistryError(`${ref.name}: blob ${digest}: got ${offset + got} bytes, the manifest says ${o.size}`, 0, 'SIZE_INVALID');
     if (hash) {
       const computed = `sha256:${hash.digest('hex')}`;
-      if (computed !== digest) throw new RegistryError(`${ref.name}: blob ${digest} does not match its digest (got ${computed})`, 0, 'DIGEST_INVALID');
+      if (computed !== digest)
+        throw new RegistryError(`${ref.name}: blob ${digest} does not match its digest (got ${computed})`, 0, 'DIGEST_INVALID');
     }
   }
 }

@@ -80,7 +80,10 @@ function numeric(block: Buffer, start: number, len: number, field: string): numb
     }
     return v;
   }
-  const s = block.toString('latin1', start, start + len).replace(/[\0 ]+$/g, '').replace(/^[ ]+/, '');
+  const s = block
+    .toString('latin1', start, start + len)
+    .replace(/[\0 ]+$/g, '')
+    .replace(/^[ ]+/, '');
   if (s === '') return 0;
   if (!/^[0-7]+$/.test(s)) throw new Error(`tar: bad ${field} field ${JSON.stringify(s)}`);
   return parseInt(s, 8);

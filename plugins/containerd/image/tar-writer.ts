@@ -25,10 +25,21 @@ const BLOCK = 512;
 
 function octal(value: number, len: number): string {
   // len-1 octal digits and a NUL
-  return value.toString(8).padStart(len - 1, '0') + '\0';
+  return `${value.toString(8).padStart(len - 1, '0')}\0`;
 }
 
-function header(fields: { name: string; mode: number; uid: number; gid: number; size: number; mtime: number; typeflag: string; linkname: string; prefix?: string; gnu?: boolean }): Buffer {
+function header(fields: {
+  name: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  typeflag: string;
+  linkname: string;
+  prefix?: string;
+  gnu?: boolean;
+}): Buffer {
   const b = Buffer.alloc(BLOCK);
   b.write(fields.name, 0, 100, 'utf8');
   b.write(octal(fields.mode, 8), 100, 8, 'latin1');
@@ -47,7 +58,7 @@ function header(fields: { name: string; mode: number; uid: number; gid: number; 
   b.fill(0x20, 148, 156);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += b[i];
-  b.write(octal(sum, 7) + ' ', 148, 8, 'latin1');
+  b.write(`${octal(sum, 7)} `, 148, 8, 'latin1');
   return b;
 }
 
@@ -80,15 +91,36 @@ export function writeTar(entries: TarWriteEntry[], options: TarWriteOptions = {}
   for (const e of entries) {
     const type = e.type ?? 'file';
     if (type === 'pax-global') {
-      const body = Buffer.from(Object.entries(e.pax ?? {}).map(([k, v]) => paxRecord(k, v)).join(''));
-      out.push(header({ mode: 0o644, uid: 0, gid: 0, mtime: e.mtime ?? 0, name: e.name || 'pax_global_header', size: body.length, typeflag: 'g', linkname: '' }), ...pad(body));
+      const body = Buffer.from(
+        Object.entries(e.pax ?? {})
+          .map(([k, v]) => paxRecord(k, v))
+          .join(''),
+      );
+      out.push(
+        header({
+          mode: 0o644,
+          uid: 0,
+          gid: 0,
+          mtime: e.mtime ?? 0,
+          name: e.name || 'pax_global_header',
+          size: body.length,
+          typeflag: 'g',
+          linkname: '',
+        }),
+        ...pad(body),
+      );
       continue;
     }
-    const data = type === 'file' ? (typeof e.data === 'string' ? Buffer.from(e.data) : e.data ?? Buffer.alloc(0)) : Buffer.alloc(0);
+    const data = type === 'file' ? (typeof e.data === 'string' ? Buffer.from(e.data) : (e.data ?? Buffer.alloc(0))) : Buffer.alloc(0);
     const name = type === 'directory' && !e.name.endsWith('/') ? `${e.name}/` : e.name;
     const linkname = e.linkname ?? '';
     const typeflag = { file: '0', hardlink: '1', symlink: '2', directory: '5' }[type];
-    const common = { mode: e.mode ?? (type === 'directory' ? 0o755 : type === 'symlink' ? 0o777 : 0o644), uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime ?? 0 };
+    const common = {
+      mode: e.mode ?? (type === 'directory' ? 0o755 : type === 'symlink' ? 0o777 : 0o644),
+      uid: e.uid ?? 0,
+      gid: e.gid ?? 0,
+      mtime: e.mtime ?? 0,
+    };
     let fitted = options.longNames === 'gnu' ? (Buffer.byteLength(name) <= 100 ? { prefix: '', name } : undefined) : splitUstar(name);
     const longLink = Buffer.byteLength(linkname) > 100;
     if (options.longNames === 'gnu') {
@@ -102,15 +134,28 @@ export function writeTar(entries: TarWriteEntry[], options: TarWriteOptions = {}
         out.push(header({ ...common, name: '././@LongLink', size: body.length, typeflag: 'K', linkname: '', gnu: true }), ...pad(body));
       }
     } else if (!fitted || longLink || e.pax) {
-      let records = Object.entries(e.pax ?? {}).map(([k, v]) => paxRecord(k, v)).join('');
+      let records = Object.entries(e.pax ?? {})
+        .map(([k, v]) => paxRecord(k, v))
+        .join('');
       if (!fitted) records += paxRecord('path', name);
       if (longLink) records += paxRecord('linkpath', linkname);
       const body = Buffer.from(records);
-      out.push(header({ ...common, name: `PaxHeaders/${name.slice(-80)}`.slice(0, 100), size: body.length, typeflag: 'x', linkname: '' }), ...pad(body));
+      out.push(
+        header({ ...common, name: `PaxHeaders/${name.slice(-80)}`.slice(0, 100), size: body.length, typeflag: 'x', linkname: '' }),
+        ...pad(body),
+      );
       fitted = fitted ?? { prefix: '', name: name.slice(0, 100) };
     }
     out.push(
-      header({ ...common, name: fitted.name, prefix: fitted.prefix, size: data.length, typeflag, linkname: linkname.slice(0, 100), gnu: options.longNames === 'gnu' }),
+      header({
+        ...common,
+        name: fitted.name,
+        prefix: fitted.prefix,
+        size: data.length,
+        typeflag,
+        linkname: linkname.slice(0, 100),
+        gnu: options.longNames === 'gnu',
+      }),
       ...pad(data),
     );
   }

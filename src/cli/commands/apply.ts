@@ -7,13 +7,19 @@ export class ApplyCommand extends BaseCommand {
   static override paths = [['apply']];
   static override usage = Command.Usage({
     description: 'Create or update resources from a multi-document YAML manifest',
-    details: 'Every document is validated before anything is written. Missing parents (realm, space, stack) are created. Prints `<kind>/<path> created|updated|unchanged|failed`.',
-    examples: [['Apply a manifest', '$0 apply -f cells.yaml'], ['Show what would change', '$0 apply -f cells.yaml --dry-run']],
+    details:
+      'Every document is validated before anything is written. Missing parents (realm, space, stack) are created. Prints `<kind>/<path> created|updated|unchanged|failed`.',
+    examples: [
+      ['Apply a manifest', '$0 apply -f cells.yaml'],
+      ['Show what would change', '$0 apply -f cells.yaml --dry-run'],
+    ],
   });
 
   file = Option.String('-f,--file', { required: true, description: 'Manifest file, or - for stdin' });
   dryRun = Option.Boolean('--dry-run', false, { description: 'Print what each plugin would change; write nothing' });
-  pull = Option.String('--pull', { description: 'missing|never|always: when to pull a container\'s image (default missing; env KUKEON_PULL)' });
+  pull = Option.String('--pull', {
+    description: "missing|never|always: when to pull a container's image (default missing; env KUKEON_PULL)",
+  });
   output = Option.String('-o,--output', { description: 'yaml|json: print the result as data' });
 
   protected async run(): Promise<number> {
@@ -21,10 +27,14 @@ export class ApplyCommand extends BaseCommand {
     const host = await this.host();
     const report = await host.controller.apply(text, { dryRun: this.dryRun, source: this.file === '-' ? 'stdin' : this.file });
     if (this.output === 'json' || this.output === 'yaml') {
-      const data = { items: report.items.map((i) => ({ ...i, ref: formatRef(i.ref) })), plan: report.plan?.map((p) => ({ ...p, ref: formatRef(p.ref) })) };
+      const data = {
+        items: report.items.map((i) => ({ ...i, ref: formatRef(i.ref) })),
+        plan: report.plan?.map((p) => ({ ...p, ref: formatRef(p.ref) })),
+      };
       this.out(this.output === 'json' ? `${JSON.stringify(data, null, 2)}\n` : YAML.stringify(data));
     } else if (report.plan) {
-      for (const p of report.plan) this.out(`${formatRef(p.ref)} ${p.action}${p.by === 'kukeon' ? '' : ` (${p.by})`}${p.detail ? `: ${p.detail}` : ''}\n`);
+      for (const p of report.plan)
+        this.out(`${formatRef(p.ref)} ${p.action}${p.by === 'kukeon' ? '' : ` (${p.by})`}${p.detail ? `: ${p.detail}` : ''}\n`);
       this.out('dry run: nothing was written\n');
     } else {
       for (const i of report.items) {

@@ -8,8 +8,12 @@ export class DeleteCommand extends BaseCommand {
   static override paths = [['delete'], ['d']];
   static override usage = Command.Usage({
     description: 'Delete a resource, or the documents of a manifest',
-    details: 'A realm, space or stack with children is refused unless `--cascade`. A cell takes its containers with it. `--force` kills containers at once and goes on past backend errors, but never orphans children.',
-    examples: [['A realm and everything in it', '$0 delete realm main --cascade'], ['What a manifest created', '$0 delete -f cells.yaml']],
+    details:
+      'A realm, space or stack with children is refused unless `--cascade`. A cell takes its containers with it. `--force` kills containers at once and goes on past backend errors, but never orphans children.',
+    examples: [
+      ['A realm and everything in it', '$0 delete realm main --cascade'],
+      ['What a manifest created', '$0 delete -f cells.yaml'],
+    ],
   });
 
   kind = Option.String({ required: false });
@@ -36,10 +40,12 @@ export class DeleteCommand extends BaseCommand {
       }
       return failed ? 1 : 0;
     }
-    if (this.kind === undefined || this.name === undefined) throw new KukeonError('KUKEON_E_USAGE', 'usage: kuke delete KIND NAME [--cascade] [--force], or kuke delete -f FILE');
+    if (this.kind === undefined || this.name === undefined)
+      throw new KukeonError('KUKEON_E_USAGE', 'usage: kuke delete KIND NAME [--cascade] [--force], or kuke delete -f FILE');
     const kind = parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']);
     const ref = refIn(kind, this.name, { realm: this.realm, space: this.space, stack: this.stack });
-    for (const i of await host.controller.delete(ref, { cascade: this.cascade, force: this.force })) this.report(formatRef(i.ref), i.warnings);
+    for (const i of await host.controller.delete(ref, { cascade: this.cascade, force: this.force }))
+      this.report(formatRef(i.ref), i.warnings);
     return 0;
   }
 

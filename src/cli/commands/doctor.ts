@@ -5,7 +5,7 @@ import { renderTable } from '../output/table';
 export class DoctorCommand extends BaseCommand {
   static override paths = [['doctor']];
   static override usage = Command.Usage({
-    description: 'Check the host: each plugin\'s status and every diagnose service\'s findings',
+    description: "Check the host: each plugin's status and every diagnose service's findings",
     details: 'Exits 1 when a plugin or a finding reports an error.',
   });
 
@@ -18,7 +18,12 @@ export class DoctorCommand extends BaseCommand {
       return report.ok ? 0 : 1;
     }
     this.out('Plugins:\n');
-    this.out(renderTable(['NAME', 'SLOT', 'STATUS', 'REASON'], report.plugins.map((p) => [p.name, p.slot ?? '-', p.state, p.reason ?? ''])));
+    this.out(
+      renderTable(
+        ['NAME', 'SLOT', 'STATUS', 'REASON'],
+        report.plugins.map((p) => [p.name, p.slot ?? '-', p.state, p.reason ?? '']),
+      ),
+    );
     this.out('\nChecks:\n');
     const rows = report.findings.map((f) => [f.service, f.check, f.status, f.detail + (f.remedy ? ` (fix: ${f.remedy})` : '')]);
     this.out(rows.length ? renderTable(['SERVICE', 'CHECK', 'STATUS', 'DETAIL'], rows) : '(no diagnose services loaded)\n');

@@ -11,7 +11,10 @@ export class GetCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: 'Show resources with their live status',
     details: 'Kinds: realm(s,r), space(s,sp), stack(s,st), cell(s,ce), container(s,co). Reads only; `refresh` writes status.',
-    examples: [['Cells of a stack', '$0 get cells --realm main --space blog --stack wp'], ['One realm as YAML', '$0 get realm main -o yaml']],
+    examples: [
+      ['Cells of a stack', '$0 get cells --realm main --space blog --stack wp'],
+      ['One realm as YAML', '$0 get realm main -o yaml'],
+    ],
   });
 
   kind = Option.String({ required: true });
@@ -31,14 +34,16 @@ export class GetCommand extends BaseCommand {
   protected async run(): Promise<number> {
     const kind = parseKind(this.kind);
     const format = checkFormat(this.output);
-    if (this.name !== undefined && this.selector !== undefined) throw new KukeonError('KUKEON_E_USAGE', 'a NAME and -l cannot be used together');
+    if (this.name !== undefined && this.selector !== undefined)
+      throw new KukeonError('KUKEON_E_USAGE', 'a NAME and -l cannot be used together');
     if (this.name !== undefined) checkName(this.name, `${kind.toLowerCase()} name`);
     const flags = { realm: this.realm, space: this.space, stack: this.stack, cell: this.cell };
     const scope = kind === 'Container' && this.cell === undefined ? scopePath('Cell', flags) : scopePath(kind, flags);
     const host = await this.host();
     const docs = await host.controller.get({ kind, scope, name: this.name, selector: this.selector });
     const text = printDocs(kind, docs, format, this.name !== undefined);
-    if (text === '' && format !== 'yaml' && format !== 'json') this.err(`No ${kind.toLowerCase()}s found in ${scope.length ? scope.join('/') : 'the run path'}.\n`);
+    if (text === '' && format !== 'yaml' && format !== 'json')
+      this.err(`No ${kind.toLowerCase()}s found in ${scope.length ? scope.join('/') : 'the run path'}.\n`);
     this.out(text);
     return 0;
   }

@@ -6,7 +6,7 @@ export class LogCommand extends CellCommand {
   static override paths = [['log'], ['logs']];
   static override usage = Command.Usage({
     description: "Print a container's stdout and stderr (written by the containerd shim to <cell>/logs/<container>.log)",
-    details: 'Without --container: the cell\'s single workload. `-f` follows until the container exits.',
+    details: "Without --container: the cell's single workload. `-f` follows until the container exits.",
   });
 
   container = Option.String('--container');

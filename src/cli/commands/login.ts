@@ -7,7 +7,8 @@ export class LoginCommand extends BaseCommand {
   static override paths = [['login']];
   static override usage = Command.Usage({
     description: 'Store registry credentials for pulls (in ~/.kuke/auth.json, mode 0600; env KUKEON_AUTH_FILE)',
-    details: 'The password is read from stdin. A realm\'s `spec.registryCredentials` take precedence over this file. Nothing is sent to the registry here: the credentials are used by the next pull.',
+    details:
+      "The password is read from stdin. A realm's `spec.registryCredentials` take precedence over this file. Nothing is sent to the registry here: the credentials are used by the next pull.",
     examples: [['Docker Hub', 'echo "$TOKEN" | $0 login docker.io -u me --password-stdin']],
   });
 
@@ -16,7 +17,8 @@ export class LoginCommand extends BaseCommand {
   passwordStdin = Option.Boolean('--password-stdin', false);
 
   protected async run(): Promise<number> {
-    if (!this.passwordStdin) throw new KukeonError('KUKEON_E_USAGE', 'pass the password on stdin with --password-stdin (never as an argument)');
+    if (!this.passwordStdin)
+      throw new KukeonError('KUKEON_E_USAGE', 'pass the password on stdin with --password-stdin (never as an argument)');
     const password = (await this.readInput('-')).replace(/\r?\n$/, '');
     if (!password) throw new KukeonError('KUKEON_E_USAGE', 'no password on stdin');
     writeAuthFile(this.server, this.username, password);

@@ -9,8 +9,12 @@ export class RunCommand extends BaseCommand {
   static override paths = [['run']];
   static override usage = Command.Usage({
     description: 'Create a cell if needed, start it, and follow its workload',
-    details: 'In the foreground, prints the workload\'s output and exits with its exit code; `-d` returns once the cell runs; `--rm` deletes the cell after the workload exits.',
-    examples: [['One-off busybox', '$0 run hello --image docker.io/kukeon/busybox:test --command echo -- hi'], ['A manifest, detached', '$0 run -f cell.yaml -d']],
+    details:
+      "In the foreground, prints the workload's output and exits with its exit code; `-d` returns once the cell runs; `--rm` deletes the cell after the workload exits.",
+    examples: [
+      ['One-off busybox', '$0 run hello --image docker.io/kukeon/busybox:test --command echo -- hi'],
+      ['A manifest, detached', '$0 run -f cell.yaml -d'],
+    ],
   });
 
   file = Option.String('-f,--file', { description: 'Apply this manifest, then run its cell' });
@@ -22,7 +26,9 @@ export class RunCommand extends BaseCommand {
   detach = Option.Boolean('-d,--detach', false);
   rm = Option.Boolean('--rm', false);
   container = Option.String('--container', { description: 'Which workload to follow' });
-  pull = Option.String('--pull', { description: 'missing|never|always: when to pull a container\'s image (default missing; env KUKEON_PULL)' });
+  pull = Option.String('--pull', {
+    description: "missing|never|always: when to pull a container's image (default missing; env KUKEON_PULL)",
+  });
   realm = Option.String('--realm');
   space = Option.String('--space');
   stack = Option.String('--stack');
@@ -39,17 +45,24 @@ export class RunCommand extends BaseCommand {
       const failed = report.items.find((i) => i.action === 'failed');
       if (failed) throw new KukeonError('KUKEON_E_STEP', `${formatRef(failed.ref)}: ${failed.error}`);
       const cells = report.items.filter((i) => i.ref.kind === 'Cell' && (this.name === undefined || i.ref.path[3] === this.name));
-      if (cells.length !== 1) throw new KukeonError('KUKEON_E_USAGE', `the manifest has ${cells.length} matching cells; name one: kuke run -f FILE NAME`);
+      if (cells.length !== 1)
+        throw new KukeonError('KUKEON_E_USAGE', `the manifest has ${cells.length} matching cells; name one: kuke run -f FILE NAME`);
       ref = cells[0].ref;
     } else {
-      if (this.name === undefined || this.image === undefined) throw new KukeonError('KUKEON_E_USAGE', 'usage: kuke run NAME --image REF [--command CMD] [-- ARGS...], or kuke run -f FILE');
+      if (this.name === undefined || this.image === undefined)
+        throw new KukeonError('KUKEON_E_USAGE', 'usage: kuke run NAME --image REF [--command CMD] [-- ARGS...], or kuke run -f FILE');
       ref = refIn('Cell', this.name, { realm: this.realm, space: this.space, stack: this.stack });
       const container: ContainerSpec = { id: this.name, image: this.image };
       if (this.command) container.command = this.command;
       if (this.rest.length > 1) container.args = this.rest.slice(1);
       if (this.env?.length) container.env = this.env;
       const [realmId, spaceId, stackId] = ref.path;
-      const doc = { apiVersion: API_VERSION, kind: 'Cell', metadata: { name: this.name }, spec: { realmId, spaceId, stackId, containers: [container] } };
+      const doc = {
+        apiVersion: API_VERSION,
+        kind: 'Cell',
+        metadata: { name: this.name },
+        spec: { realmId, spaceId, stackId, containers: [container] },
+      };
       const report = await controller.apply(JSON.stringify(doc), { source: 'run' });
       const failed = report.items.find((i) => i.action === 'failed');
       if (failed) throw new KukeonError((failed.code as never) ?? 'KUKEON_E_STEP', `${formatRef(failed.ref)}: ${failed.error}`);

@@ -5,7 +5,9 @@ import { CellCommand } from '../cell-command';
 
 export class StopCommand extends CellCommand {
   static override paths = [['stop']];
-  static override usage = Command.Usage({ description: 'Stop a cell: SIGTERM, then SIGKILL after the timeout; workloads first, root last' });
+  static override usage = Command.Usage({
+    description: 'Stop a cell: SIGTERM, then SIGKILL after the timeout; workloads first, root last',
+  });
 
   timeout = Option.String('--timeout', '10', { validator: t.isNumber(), description: 'Seconds before SIGKILL (default 10)' });
 

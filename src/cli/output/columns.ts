@@ -42,7 +42,10 @@ const STATS: Column[] = [
 ];
 
 export const COLUMNS: Record<Kind, { base: Column[]; wide: Column[] }> = {
-  Realm: { base: [NAME, STATE, AGE], wide: [{ header: 'NAMESPACE', value: (d) => str(status(d).namespace ?? spec(d).namespace ?? `kukeon-${d.metadata.name}`) }] },
+  Realm: {
+    base: [NAME, STATE, AGE],
+    wide: [{ header: 'NAMESPACE', value: (d) => str(status(d).namespace ?? spec(d).namespace ?? `kukeon-${d.metadata.name}`) }],
+  },
   Space: {
     base: [NAME, REALM, STATE, AGE],
     wide: [

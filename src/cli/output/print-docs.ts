@@ -22,5 +22,8 @@ export function printDocs(kind: Kind, docs: AnyDoc[], format: OutputFormat, sing
   }
   if (docs.length === 0) return '';
   const cols = format === 'wide' ? [...COLUMNS[kind].base, ...COLUMNS[kind].wide] : COLUMNS[kind].base;
-  return renderTable(cols.map((c) => c.header), docs.map((d) => cols.map((c) => c.value(d))));
+  return renderTable(
+    cols.map((c) => c.header),
+    docs.map((d) => cols.map((c) => c.value(d))),
+  );
 }

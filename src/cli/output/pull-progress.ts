@@ -41,7 +41,12 @@ export function ttyProgress(out: NodeJS.WritableStream & { isTTY?: boolean; colu
     out.write(s);
   };
   return (e) => {
-    if (e.kind === 'fetch' && e.what === 'layer') rows.set(e.digest, { status: e.action === 'present' ? 'Already exists' : 'Downloading', done: e.action === 'present' ? e.size : (e.offset ?? 0), size: e.size });
+    if (e.kind === 'fetch' && e.what === 'layer')
+      rows.set(e.digest, {
+        status: e.action === 'present' ? 'Already exists' : 'Downloading',
+        done: e.action === 'present' ? e.size : (e.offset ?? 0),
+        size: e.size,
+      });
     else if (e.kind === 'bytes') {
       const r = rows.get(e.digest);
       if (r) r.done = e.done;

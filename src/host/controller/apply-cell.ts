@@ -22,12 +22,17 @@ export async function applyExistingCell(lifecycle: Lifecycle, desired: CellDoc):
   return lifecycle.withLock(ref, async () => {
     const ctx = await lifecycle.cellContext(ref, 'create');
     const running = ctx.status.state === 'Ready';
-    const changes = [...changedFields('spec', ownSpec(ctx.doc), ownSpec(desired)), ...changedFields('metadata', ctx.doc.metadata as never, desired.metadata as never)];
+    const changes = [
+      ...changedFields('spec', ownSpec(ctx.doc), ownSpec(desired)),
+      ...changedFields('metadata', ctx.doc.metadata as never, desired.metadata as never),
+    ];
     const current = new Map(ctx.containers.map((c) => [c.metadata.name, c]));
     const wanted = new Map(splitCell(desired).containers.map((c) => [c.metadata.name, c]));
     const removed = [...current.values()].filter((c) => !wanted.has(c.metadata.name));
     const added = [...wanted.values()].filter((c) => !current.has(c.metadata.name));
-    const changed = [...wanted.values()].filter((c) => current.has(c.metadata.name) && !sameSpec(current.get(c.metadata.name)!.spec, c.spec));
+    const changed = [...wanted.values()].filter(
+      (c) => current.has(c.metadata.name) && !sameSpec(current.get(c.metadata.name)!.spec, c.spec),
+    );
     const rootId = rootIdOf(desired.spec);
     const rootMoved = rootId !== ctx.rootId || changed.some((c) => c.metadata.name === rootId);
     for (const c of removed) changes.push(`container ${c.metadata.name} removed`);

@@ -2,8 +2,29 @@
 // takes plain data in and returns plain data out, so the daemon can serve it unchanged.
 
 import { KINDS, KukeonError, childKind, formatRef, isKukeonError, toKukeonError } from '../../../sdk';
-import type { AnyDoc, AnyStatus, CellDoc, CellWorkingStatus, ContainerStatus, Doc, Kind, PlanItem, PluginStatus, Ref, StopOptions, StoreService } from '../../../sdk';
-import type { Diagnosis, DiagnoseService, ImagePullOptions, ImagePullResult, ImageService, ImageSummary, WaitResult } from '../../../sdk/services';
+import type {
+  AnyDoc,
+  AnyStatus,
+  CellDoc,
+  CellWorkingStatus,
+  ContainerStatus,
+  Doc,
+  Kind,
+  PlanItem,
+  PluginStatus,
+  Ref,
+  StopOptions,
+  StoreService,
+} from '../../../sdk';
+import type {
+  Diagnosis,
+  DiagnoseService,
+  ImagePullOptions,
+  ImagePullResult,
+  ImageService,
+  ImageSummary,
+  WaitResult,
+} from '../../../sdk/services';
 import type { HostHooks } from '../hooks';
 import type { HostServiceRegistry } from '../service-registry';
 import type { HostStateReader } from '../state-reader';
@@ -13,7 +34,7 @@ import { applyExistingCell } from './apply-cell';
 import { changedFields, sameSpec, sameState } from './diff';
 import { foldContainers, validateInput, withParents } from './documents';
 import type { PlannedDoc } from './documents';
-import { DEFAULT_STOP, KILL, Lifecycle } from './lifecycle';
+import { DEFAULT_STOP, KILL, type Lifecycle } from './lifecycle';
 import { mapLimit } from './map-limit';
 import { parseSelector } from './selector';
 
@@ -83,8 +104,17 @@ export class Controller {
     for (let depth = 1; depth <= 5; depth++) {
       const level = docs.filter((d) => d.ref.path.length === depth);
       const done = await mapLimit(level, APPLY_CONCURRENCY, async (d): Promise<ApplyItem> => {
-        const parentFailed = items.find((i) => i.action === 'failed' && d.ref.path.length > i.ref.path.length && i.ref.path.every((p, k) => d.ref.path[k] === p));
-        if (parentFailed) return { ref: d.ref, action: 'failed', implicit: d.implicit, error: `not applied: ${formatRef(parentFailed.ref)} failed`, code: 'KUKEON_E_PARENT_NOT_FOUND' };
+        const parentFailed = items.find(
+          (i) => i.action === 'failed' && d.ref.path.length > i.ref.path.length && i.ref.path.every((p, k) => d.ref.path[k] === p),
+        );
+        if (parentFailed)
+          return {
+            ref: d.ref,
+            action: 'failed',
+            implicit: d.implicit,
+            error: `not applied: ${formatRef(parentFailed.ref)} failed`,
+            code: 'KUKEON_E_PARENT_NOT_FOUND',
+          };
         try {
           return { ...(await this.applyOne(d)), ref: d.ref, implicit: d.implicit };
         } catch (err) {
@@ -124,7 +154,10 @@ export class Controller {
       await this.d.lifecycle.create(doc, ref);
       return { action: 'created' };
     }
-    const changes = [...changedFields('spec', current.spec as never, doc.spec as never), ...changedFields('metadata', current.metadata as never, doc.metadata as never)];
+    const changes = [
+      ...changedFields('spec', current.spec as never, doc.spec as never),
+      ...changedFields('metadata', current.metadata as never, doc.metadata as never),
+    ];
     if (d.implicit || (changes.length === 0 && current.status?.state !== 'Failed')) return { action: 'unchanged' };
     await this.d.lifecycle.create(doc, ref);
     return { action: 'updated', changes };
@@ -153,8 +186,15 @@ export class Controller {
       if (cur?.kind === 'Cell') cur = (await this.d.lifecycle.loadCell(d.ref))?.cell;
       current.push(cur);
       if (!cur) items.push({ ref: d.ref, by: 'kukeon', action: 'create', detail: d.implicit ? 'implicit parent' : undefined });
-      else if (d.implicit || (sameSpec(cur.spec, d.doc.spec) && sameSpec(cur.metadata, d.doc.metadata))) items.push({ ref: d.ref, by: 'kukeon', action: 'unchanged' });
-      else items.push({ ref: d.ref, by: 'kukeon', action: 'update', detail: changedFields('spec', cur.spec as never, d.doc.spec as never).join(', ') });
+      else if (d.implicit || (sameSpec(cur.spec, d.doc.spec) && sameSpec(cur.metadata, d.doc.metadata)))
+        items.push({ ref: d.ref, by: 'kukeon', action: 'unchanged' });
+      else
+        items.push({
+          ref: d.ref,
+          by: 'kukeon',
+          action: 'update',
+          detail: changedFields('spec', cur.spec as never, d.doc.spec as never).join(', '),
+        });
     }
     return (await this.d.hooks.plan.promise(items, { docs: docs.map((d) => d.doc), current })) as PlanItem[];
   }
@@ -166,7 +206,10 @@ export class Controller {
     if (refused) throw refused;
     const parent = ref.path.length > 1 ? { kind: KINDS[ref.path.length - 2], path: ref.path.slice(0, -1) } : undefined;
     if (parent && !(await this.store.get(parent))) {
-      throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(parent)} does not exist; create it first (or use apply, which creates parents)`);
+      throw new KukeonError(
+        'KUKEON_E_PARENT_NOT_FOUND',
+        `${formatRef(parent)} does not exist; create it first (or use apply, which creates parents)`,
+      );
     }
     const current = doc.kind === 'Cell' ? (await this.d.lifecycle.loadCell(ref))?.cell : await this.store.get(ref);
     if (current) {
@@ -182,13 +225,15 @@ export class Controller {
     let docs: AnyDoc[];
     if (query.kind === 'Container' && query.scope.length === 3) {
       docs = [];
-      for (const cell of await this.store.list('Cell', query.scope)) docs.push(...(await this.store.list('Container', [...query.scope, cell.metadata.name])));
+      for (const cell of await this.store.list('Cell', query.scope))
+        docs.push(...(await this.store.list('Container', [...query.scope, cell.metadata.name])));
     } else {
       docs = await this.store.list(query.kind, query.scope);
     }
     if (query.name !== undefined) {
       docs = docs.filter((d) => d.metadata.name === query.name);
-      if (docs.length === 0) throw new KukeonError('KUKEON_E_NOT_FOUND', `${query.kind.toLowerCase()}/${[...query.scope, query.name].join('/')} not found`);
+      if (docs.length === 0)
+        throw new KukeonError('KUKEON_E_NOT_FOUND', `${query.kind.toLowerCase()}/${[...query.scope, query.name].join('/')} not found`);
     }
     const out: AnyDoc[] = [];
     for (const doc of docs.filter((d) => match(d.metadata.labels))) out.push(await this.live(doc));
@@ -201,17 +246,31 @@ export class Controller {
   }
 
   /** For a cell, also each container's live status (the cell's status waterfall carries them). */
-  private async liveWithContainers(doc: AnyDoc, purpose: 'get' | 'refresh' = 'get'): Promise<{ doc: AnyDoc; containers: Record<string, ContainerStatus> }> {
+  private async liveWithContainers(
+    doc: AnyDoc,
+    purpose: 'get' | 'refresh' = 'get',
+  ): Promise<{ doc: AnyDoc; containers: Record<string, ContainerStatus> }> {
     const ref = refOfStored(doc);
     if (doc.kind === 'Cell') {
       const loaded = await this.d.lifecycle.loadCell(ref);
       if (!loaded) return { doc, containers: {} };
-      const status = { ...(loaded.cell.status ?? {}), containers: Object.fromEntries(loaded.containers.map((c) => [c.metadata.name, { ...(c.status ?? {}) }])) };
-      const next = (await this.d.hooks.status.promise(status, { ref, doc: loaded.cell, parents: await this.d.state.parents(ref), purpose })) as CellWorkingStatus;
+      const status = {
+        ...(loaded.cell.status ?? {}),
+        containers: Object.fromEntries(loaded.containers.map((c) => [c.metadata.name, { ...(c.status ?? {}) }])),
+      };
+      const next = (await this.d.hooks.status.promise(status, {
+        ref,
+        doc: loaded.cell,
+        parents: await this.d.state.parents(ref),
+        purpose,
+      })) as CellWorkingStatus;
       const { containers, ...own } = next;
       return { doc: { ...loaded.cell, status: own }, containers: containers ?? {} };
     }
-    const status = (await this.d.hooks.status.promise({ ...(doc.status ?? {}) }, { ref, doc, parents: await this.d.state.parents(ref), purpose })) as AnyStatus;
+    const status = (await this.d.hooks.status.promise(
+      { ...(doc.status ?? {}) },
+      { ref, doc, parents: await this.d.state.parents(ref), purpose },
+    )) as AnyStatus;
     return { doc: { ...doc, status } as AnyDoc, containers: {} };
   }
 
@@ -227,20 +286,28 @@ export class Controller {
     if (!child || cascade) return;
     const children = await this.store.list(child, ref.path);
     if (children.length) {
-      throw new KukeonError('KUKEON_E_HAS_CHILDREN', `${formatRef(ref)} has ${children.length} ${child.toLowerCase()}(s): ${children.map((c) => c.metadata.name).join(', ')}; nothing was removed (use --cascade to delete them too)`);
+      throw new KukeonError(
+        'KUKEON_E_HAS_CHILDREN',
+        `${formatRef(ref)} has ${children.length} ${child.toLowerCase()}(s): ${children.map((c) => c.metadata.name).join(', ')}; nothing was removed (use --cascade to delete them too)`,
+      );
     }
   }
 
   private async deleteTree(ref: Ref, force: boolean): Promise<RemovedItem[]> {
     const out: RemovedItem[] = [];
     const child = ref.kind === 'Cell' ? undefined : childKind(ref.kind);
-    if (child) for (const c of await this.store.list(child, ref.path)) out.push(...(await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force)));
+    if (child)
+      for (const c of await this.store.list(child, ref.path))
+        out.push(...(await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force)));
     out.push({ ref, warnings: await this.d.lifecycle.remove(ref, force) });
     return out;
   }
 
   /** `delete -f`: the documents of a manifest, children first; a missing one is reported and the rest go on. */
-  async deleteDocuments(text: string, options: { cascade?: boolean; force?: boolean; source?: string } = {}): Promise<(RemovedItem & { error?: string })[]> {
+  async deleteDocuments(
+    text: string,
+    options: { cascade?: boolean; force?: boolean; source?: string } = {},
+  ): Promise<(RemovedItem & { error?: string })[]> {
     const docs = await validateInput(this.d.hooks, text, options.source ?? 'input');
     const out: (RemovedItem & { error?: string })[] = [];
     for (const d of [...docs].sort((a, b) => b.ref.path.length - a.ref.path.length)) {
@@ -260,10 +327,13 @@ export class Controller {
   private async removeContainer(ref: Ref): Promise<{ error?: string }> {
     const loaded = await this.d.lifecycle.loadCell({ kind: 'Cell', path: ref.path.slice(0, 4) });
     const id = ref.path[4];
-    if (!loaded || !loaded.cell.spec.containers.some((c) => c.id === id)) return { error: `${formatRef(ref)} not found` };
+    if (!loaded?.cell.spec.containers.some((c) => c.id === id)) return { error: `${formatRef(ref)} not found` };
     const containers = loaded.cell.spec.containers.filter((c) => c.id !== id);
     if (containers.length === 0) return { error: `${formatRef(ref)} is the cell's last container; delete the cell instead` };
-    await applyExistingCell(this.d.lifecycle, validateDocument({ ...loaded.cell, spec: { ...loaded.cell.spec, containers } }, 1).doc as CellDoc);
+    await applyExistingCell(
+      this.d.lifecycle,
+      validateDocument({ ...loaded.cell, spec: { ...loaded.cell.spec, containers } }, 1).doc as CellDoc,
+    );
     return {};
   }
 
@@ -344,7 +414,9 @@ export class Controller {
         const changed: Ref[] = [];
         if (!sameState(doc.status, live.status)) changed.push(ref);
         const saved = doc.kind === 'Cell' ? await this.store.list('Container', ref.path) : [];
-        for (const c of saved) if (containers[c.metadata.name] && !sameState(c.status, containers[c.metadata.name])) changed.push({ kind: 'Container', path: [...ref.path, c.metadata.name] });
+        for (const c of saved)
+          if (containers[c.metadata.name] && !sameState(c.status, containers[c.metadata.name]))
+            changed.push({ kind: 'Container', path: [...ref.path, c.metadata.name] });
         if (changed.length) {
           await this.d.lifecycle.withLock(ref, async () => {
             for (const r of changed) {
@@ -364,7 +436,8 @@ export class Controller {
 
   private service<N extends 'runtime.images' | 'runtime.logs' | 'runtime.wait'>(name: N) {
     const svc = this.d.services.get(name);
-    if (!svc) throw new KukeonError('KUKEON_E_NO_RUNTIME', `no runtime plugin provides ${name} (configure containerd; see kuke plugins ls)`);
+    if (!svc)
+      throw new KukeonError('KUKEON_E_NO_RUNTIME', `no runtime plugin provides ${name} (configure containerd; see kuke plugins ls)`);
     return svc;
   }
 
@@ -407,14 +480,18 @@ export class Controller {
     if (!loaded) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
     const ids = loaded.containers.map((c) => c.metadata.name);
     if (container !== undefined) {
-      if (!ids.includes(container)) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} has no container "${container}" (it has: ${ids.join(', ')})`);
+      if (!ids.includes(container))
+        throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} has no container "${container}" (it has: ${ids.join(', ')})`);
       return container;
     }
     const rootId = loaded.cell.spec.rootContainerId ?? loaded.cell.spec.containers.find((c) => c.root)?.id;
     const workloads = ids.filter((id) => id !== rootId);
     if (workloads.length === 1) return workloads[0];
     if (workloads.length === 0 && rootId) return rootId;
-    throw new KukeonError('KUKEON_E_USAGE', `${formatRef(ref)} has ${workloads.length} workloads (${workloads.join(', ')}); choose one with --container`);
+    throw new KukeonError(
+      'KUKEON_E_USAGE',
+      `${formatRef(ref)} has ${workloads.length} workloads (${workloads.join(', ')}); choose one with --container`,
+    );
   }
 
   async logPath(ref: Ref, container?: string): Promise<{ container: string; path: string }> {
@@ -448,4 +525,3 @@ export function refOfStored(doc: AnyDoc): Ref {
   const path = [s.realmId, s.spaceId, s.stackId, s.cellId].slice(0, KINDS.indexOf(doc.kind));
   return { kind: doc.kind, path: doc.kind === 'Realm' ? [doc.metadata.name] : [...path, doc.metadata.name] };
 }
-

@@ -4,7 +4,12 @@
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().filter((k) => v[k] !== undefined).map((k) => [k, v[k]]))
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .filter((k) => v[k] !== undefined)
+            .map((k) => [k, v[k]]),
+        )
       : v,
   );
 }
@@ -31,5 +36,8 @@ export function sameState(a: object | undefined, b: object | undefined): boolean
 /** Top-level fields of two objects that differ, for plan output (`spec.image`, `metadata.labels`). */
 export function changedFields(prefix: string, a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined): string[] {
   const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
-  return [...keys].sort().filter((k) => !sameSpec(a?.[k], b?.[k])).map((k) => `${prefix}.${k}`);
+  return [...keys]
+    .sort()
+    .filter((k) => !sameSpec(a?.[k], b?.[k]))
+    .map((k) => `${prefix}.${k}`);
 }

@@ -13,14 +13,23 @@ export interface PlannedDoc extends ValidatedDoc {
   implicit?: boolean;
 }
 
-export async function validateInput(hooks: HostHooks, text: string, source: string, options: ValidateOptions = {}): Promise<ValidatedDoc[]> {
+export async function validateInput(
+  hooks: HostHooks,
+  text: string,
+  source: string,
+  options: ValidateOptions = {},
+): Promise<ValidatedDoc[]> {
   const docs = parseManifest(text, source).map(({ index, data }) => validateDocument(data, index, options));
   const seen = new Map<string, number>();
   for (const d of docs) {
     const key = formatRef(d.ref);
     const other = seen.get(key);
     if (other !== undefined) {
-      throw new KukeonError('KUKEON_E_INVALID', `${key} is also defined by document ${other}`, { document: d.index, kind: d.doc.kind, name: d.doc.metadata.name });
+      throw new KukeonError('KUKEON_E_INVALID', `${key} is also defined by document ${other}`, {
+        document: d.index,
+        kind: d.doc.kind,
+        name: d.doc.metadata.name,
+      });
     }
     seen.set(key, d.index);
   }
@@ -75,13 +84,22 @@ export async function withParents(docs: ValidatedDoc[], store: StoreService, hoo
       known.add(key);
       if (await store.get(p)) continue;
       if (p.kind === 'Cell') {
-        throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${key} does not exist; a Container document needs its cell`, { document: d.index, kind: d.doc.kind, name: d.doc.metadata.name, field: 'spec.cellId' });
+        throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${key} does not exist; a Container document needs its cell`, {
+          document: d.index,
+          kind: d.doc.kind,
+          name: d.doc.metadata.name,
+          field: 'spec.cellId',
+        });
       }
       const doc = implicitDoc(p);
       const refused = (await hooks.validate.promise({ doc, index: d.index, ref: p })) as KE | undefined;
       if (refused) {
         throw new KukeonError(refused.code, `${key}, the implicit parent of ${formatRef(d.ref)}: ${refused.message}`, {
-          ...refused.details, document: d.index, kind: d.doc.kind, name: d.doc.metadata.name, field: `spec.${p.kind.toLowerCase()}Id`,
+          ...refused.details,
+          document: d.index,
+          kind: d.doc.kind,
+          name: d.doc.metadata.name,
+          field: `spec.${p.kind.toLowerCase()}Id`,
         });
       }
       planned.push({ index: d.index, doc, ref: p, implicit: true });

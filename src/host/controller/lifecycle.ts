@@ -78,7 +78,14 @@ export class Lifecycle {
     return this.cellContextOf(ref, phase, loaded.cell, loaded.containers, stop, force);
   }
 
-  private async cellContextOf(ref: Ref, phase: Phase, cell: CellDoc, containers: ContainerDoc[], stop?: StopOptions, force = false): Promise<CellContext> {
+  private async cellContextOf(
+    ref: Ref,
+    phase: Phase,
+    cell: CellDoc,
+    containers: ContainerDoc[],
+    stop?: StopOptions,
+    force = false,
+  ): Promise<CellContext> {
     const status: CellWorkingStatus = { ...(cell.status ?? {}), containers: {} };
     for (const c of containers) status.containers[c.metadata.name] = { ...(c.status ?? {}) };
     const seen = this.written(status);
@@ -129,7 +136,9 @@ export class Lifecycle {
       return false;
     };
     if (!unchanged('', own)) {
-      await this.store.update({ kind: 'Cell', path: ctx.ref.path }, (cur) => (cur ? { ...cur, status: { ...cur.status, ...own, updatedAt: stamp } } : undefined));
+      await this.store.update({ kind: 'Cell', path: ctx.ref.path }, (cur) =>
+        cur ? { ...cur, status: { ...cur.status, ...own, updatedAt: stamp } } : undefined,
+      );
     }
     for (const [id, st] of Object.entries(containers)) {
       if (unchanged(id, st)) continue;
@@ -154,7 +163,9 @@ export class Lifecycle {
 
   private async persist(ref: Ref, status: object): Promise<void> {
     const stamp = now();
-    await this.store.update(ref, (cur) => (cur ? ({ ...cur, status: { ...cur.status, ...status, updatedAt: stamp } } as Doc<Kind>) : undefined));
+    await this.store.update(ref, (cur) =>
+      cur ? ({ ...cur, status: { ...cur.status, ...status, updatedAt: stamp } } as Doc<Kind>) : undefined,
+    );
   }
 
   /**
@@ -171,7 +182,12 @@ export class Lifecycle {
       const existing = await this.store.get(ref);
       const createdAt = existing?.status?.createdAt ?? now();
       if (doc.kind === 'Cell') return this.createCell(doc, ref, existing as CellDoc | undefined, createdAt);
-      const status = { ...(existing?.status ?? {}), state: existing?.status?.state === 'Ready' ? 'Ready' : 'Pending', createdAt, updatedAt: now() } as Record<string, unknown>;
+      const status = {
+        ...(existing?.status ?? {}),
+        state: existing?.status?.state === 'Ready' ? 'Ready' : 'Pending',
+        createdAt,
+        updatedAt: now(),
+      } as Record<string, unknown>;
       delete status.reason;
       delete status.message;
       await this.store.put({ ...doc, status } as AnyDoc);
@@ -226,7 +242,11 @@ export class Lifecycle {
    * Runs a create or start with an undo stack bound to its context: when it fails, the undos run last first
    * (their failures join the message) and `fail` records the resource Failed; the error is rethrown.
    */
-  private async undoable(ctx: object, run: (undo: UndoStack) => Promise<void>, fail: (failed: { reason: string; message: string }) => Promise<void>): Promise<void> {
+  private async undoable(
+    ctx: object,
+    run: (undo: UndoStack) => Promise<void>,
+    fail: (failed: { reason: string; message: string }) => Promise<void>,
+  ): Promise<void> {
     const undo = new UndoStack();
     undo.bind(ctx);
     try {
@@ -239,7 +259,8 @@ export class Lifecycle {
 
   /** Starts a cell: its steps run as the host's tap of `start.Cell`; a failure unwinds and records Failed. */
   async start(ref: Ref): Promise<void> {
-    if (!this.d.hasRuntime()) throw new KukeonError('KUKEON_E_NO_RUNTIME', `cannot start ${formatRef(ref)}: no runtime plugin is loaded (configure containerd)`);
+    if (!this.d.hasRuntime())
+      throw new KukeonError('KUKEON_E_NO_RUNTIME', `cannot start ${formatRef(ref)}: no runtime plugin is loaded (configure containerd)`);
     await this.withLock(ref, async () => {
       const ctx = await this.cellContext(ref, 'start');
       await this.undoable(
@@ -292,7 +313,8 @@ export class Lifecycle {
         const ctx = await this.cellContext(ref, 'delete', force ? KILL : DEFAULT_STOP, force);
         try {
           await guard(() => this.d.hooks.stop.for('Cell').promise({ ...ctx, phase: 'stop' }));
-          for (const c of [...ctx.containers].reverse()) await guard(() => this.d.hooks.delete.for('Container').promise(this.containerContext(ctx, c)));
+          for (const c of [...ctx.containers].reverse())
+            await guard(() => this.d.hooks.delete.for('Container').promise(this.containerContext(ctx, c)));
           await guard(() => this.d.hooks.delete.for('Cell').promise(ctx));
         } catch (err) {
           await this.recordCell(ctx, { state: 'Failed', ...failureOf(err) });
@@ -303,7 +325,15 @@ export class Lifecycle {
       } else {
         const doc = await this.store.get(ref);
         if (!doc) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
-        const ctx = { phase: 'delete' as const, ref, doc, parents: await this.d.state.parents(ref), force, signal: new AbortController().signal, status: { ...(doc.status ?? {}) } };
+        const ctx = {
+          phase: 'delete' as const,
+          ref,
+          doc,
+          parents: await this.d.state.parents(ref),
+          force,
+          signal: new AbortController().signal,
+          status: { ...(doc.status ?? {}) },
+        };
         try {
           await guard(() => this.d.hooks.delete.for(ref.kind).promise(ctx));
         } catch (err) {
@@ -341,7 +371,14 @@ export class Lifecycle {
     const parents = await this.d.state.parents(ref).catch(() => ({}));
     const base = { phase: 'purge' as const, ref, parents, force: true, signal: new AbortController().signal };
     if (ref.kind === 'Cell') {
-      const cellDoc = (doc as CellDoc | undefined) ?? ({ apiVersion: 'v1beta1', kind: 'Cell', metadata: { name: ref.path[3] }, spec: { realmId: ref.path[0], spaceId: ref.path[1], stackId: ref.path[2], containers: [] } } as CellDoc);
+      const cellDoc =
+        (doc as CellDoc | undefined) ??
+        ({
+          apiVersion: 'v1beta1',
+          kind: 'Cell',
+          metadata: { name: ref.path[3] },
+          spec: { realmId: ref.path[0], spaceId: ref.path[1], stackId: ref.path[2], containers: [] },
+        } as CellDoc);
       const ctx = await this.cellContextOf(ref, 'purge', cellDoc, [], KILL, true);
       await this.d.hooks.purge.for('Cell').promise(ctx);
       return;

@@ -11,7 +11,9 @@ export function parseManifest(text: string, source = 'input'): { index: number; 
   let index = 0;
   for (const d of list) {
     if (d.errors.length) {
-      throw new KukeonError('KUKEON_E_YAML', `${source}: document ${index + 1}: ${d.errors[0].message.split('\n')[0]}`, { document: index + 1 });
+      throw new KukeonError('KUKEON_E_YAML', `${source}: document ${index + 1}: ${d.errors[0].message.split('\n')[0]}`, {
+        document: index + 1,
+      });
     }
     const data = d.toJS({ maxAliasCount: 100 });
     if (data === null || data === undefined) continue;

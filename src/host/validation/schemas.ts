@@ -105,7 +105,12 @@ export const SCHEMAS: Record<Kind, Schema> = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      namespace: { type: 'string', pattern: '^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$', maxLength: 76, description: 'containerd namespace; default kukeon-<realm>' },
+      namespace: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$',
+        maxLength: 76,
+        description: 'containerd namespace; default kukeon-<realm>',
+      },
       resources,
       registryCredentials: {
         type: 'array',
@@ -134,8 +139,17 @@ export const SCHEMAS: Record<Kind, Schema> = {
         type: 'object',
         additionalProperties: false,
         properties: {
-          subnet: { type: 'string', pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$', description: 'IPv4 CIDR; default: the first free /24 of the network plugin pool' },
-          allowFrom: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$' }, description: 'spaces (name, or realm/name) whose cells may reach this space' },
+          subnet: {
+            type: 'string',
+            pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$',
+            description: 'IPv4 CIDR; default: the first free /24 of the network plugin pool',
+          },
+          allowFrom: {
+            type: 'array',
+            uniqueItems: true,
+            items: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$' },
+            description: 'spaces (name, or realm/name) whose cells may reach this space',
+          },
         },
       },
       resources,

@@ -34,11 +34,16 @@ export interface ValidateOptions {
 }
 
 function fieldOf(e: ErrorObject): string {
-  let path = e.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.').replace(/^\./, '');
+  let path = e.instancePath
+    .replace(/\/(\d+)/g, '[$1]')
+    .replace(/\//g, '.')
+    .replace(/^\./, '');
   const extra =
-    e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty
-    : e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty
-    : undefined;
+    e.keyword === 'required'
+      ? (e.params as { missingProperty: string }).missingProperty
+      : e.keyword === 'additionalProperties'
+        ? (e.params as { additionalProperty: string }).additionalProperty
+        : undefined;
   if (extra) path = path ? `${path}.${extra}` : extra;
   return path || '(document)';
 }
@@ -51,7 +56,12 @@ function messageOf(e: ErrorObject): string {
   return e.message ?? 'is invalid';
 }
 
-function checkUnsupported(obj: unknown, table: string, prefix: string, fail: (code: 'KUKEON_E_UNSUPPORTED_FIELD', field: string, msg: string) => never): void {
+function checkUnsupported(
+  obj: unknown,
+  table: string,
+  prefix: string,
+  fail: (code: 'KUKEON_E_UNSUPPORTED_FIELD', field: string, msg: string) => never,
+): void {
   if (!obj || typeof obj !== 'object') return;
   for (const field of UNSUPPORTED_FIELDS[table] ?? []) {
     if (field in (obj as object)) fail('KUKEON_E_UNSUPPORTED_FIELD', `${prefix}${field}`, 'is not supported by kukeon yet');
@@ -91,8 +101,10 @@ function checkPorts(containers: ContainerSpec[], field: (i: number) => string, f
   containers.forEach((c, i) => {
     (c.ports ?? []).forEach((p, j) => {
       const where = `${field(i)}.ports[${j}]`;
-      if (p.hostIP !== undefined && Ipv4Cidr.parseAddress(p.hostIP) === undefined) fail(`${where}.hostIP`, `"${p.hostIP}" is not an IPv4 address`);
-      if (c.hostNetwork && p.hostPort !== undefined) fail(`${where}.hostPort`, 'cannot be published by a hostNetwork container (it listens on the host directly)');
+      if (p.hostIP !== undefined && Ipv4Cidr.parseAddress(p.hostIP) === undefined)
+        fail(`${where}.hostIP`, `"${p.hostIP}" is not an IPv4 address`);
+      if (c.hostNetwork && p.hostPort !== undefined)
+        fail(`${where}.hostPort`, 'cannot be published by a hostNetwork container (it listens on the host directly)');
       if (p.hostPort === undefined) return;
       const key = `${p.protocol ?? 'tcp'}/${p.hostIP ?? '*'}:${p.hostPort}`;
       const other = published.get(key);
@@ -104,7 +116,8 @@ function checkPorts(containers: ContainerSpec[], field: (i: number) => string, f
 
 function checkResources(r: Resources | undefined, field: string, fail: (f: string, m: string) => never): void {
   if (!r) return;
-  if (r.cpu?.max !== undefined && !parseCpuMax(r.cpu.max)) fail(`${field}.cpu.max`, 'must be "<quota> <period>" with quota >= 1000 and period 1000..1000000, or "max"');
+  if (r.cpu?.max !== undefined && !parseCpuMax(r.cpu.max))
+    fail(`${field}.cpu.max`, 'must be "<quota> <period>" with quota >= 1000 and period 1000..1000000, or "max"');
   for (const key of ['max', 'high'] as const) {
     const v = r.memory?.[key];
     if (v !== undefined && parseSize(v) === undefined) fail(`${field}.memory.${key}`, 'must be bytes or a size such as 64Mi');
@@ -116,13 +129,18 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
   const kind = input?.kind as Kind;
   const name = typeof input?.metadata?.name === 'string' ? input.metadata.name : undefined;
   const details: KukeonErrorDetails = { document: index, kind: typeof kind === 'string' ? kind : undefined, name };
-  const fail = (code: 'KUKEON_E_INVALID' | 'KUKEON_E_UNSUPPORTED_FIELD' | 'KUKEON_E_API_VERSION' | 'KUKEON_E_UNKNOWN_KIND' | 'KUKEON_E_RESERVED_NAME', field: string | undefined, msg: string): never => {
+  const fail = (
+    code: 'KUKEON_E_INVALID' | 'KUKEON_E_UNSUPPORTED_FIELD' | 'KUKEON_E_API_VERSION' | 'KUKEON_E_UNKNOWN_KIND' | 'KUKEON_E_RESERVED_NAME',
+    field: string | undefined,
+    msg: string,
+  ): never => {
     throw new KukeonError(code, field ? `${field} ${msg}` : msg, { ...details, field });
   };
   const invalid = (field: string, msg: string): never => fail('KUKEON_E_INVALID', field, msg);
 
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('KUKEON_E_INVALID', undefined, 'a document must be a map');
-  if (input.apiVersion !== undefined && input.apiVersion !== API_VERSION) fail('KUKEON_E_API_VERSION', 'apiVersion', `is ${JSON.stringify(input.apiVersion)}; kukeon reads ${API_VERSION}`);
+  if (input.apiVersion !== undefined && input.apiVersion !== API_VERSION)
+    fail('KUKEON_E_API_VERSION', 'apiVersion', `is ${JSON.stringify(input.apiVersion)}; kukeon reads ${API_VERSION}`);
   if (!KINDS.includes(kind)) fail('KUKEON_E_UNKNOWN_KIND', 'kind', `${JSON.stringify(input.kind)} is not one of ${KINDS.join(', ')}`);
 
   const doc = JSON.parse(JSON.stringify(input)) as Record<string, any>;
@@ -141,22 +159,31 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
   if (!validate(doc)) {
     const e = validate.errors![0];
     const field = fieldOf(e);
-    if (e.instancePath === '/metadata/name' || field === 'metadata.name') checkName(doc.metadata?.name, `${kind} name`, { ...details, field: 'metadata.name' });
+    if (e.instancePath === '/metadata/name' || field === 'metadata.name')
+      checkName(doc.metadata?.name, `${kind} name`, { ...details, field: 'metadata.name' });
     invalid(field, messageOf(e));
   }
 
   const meta = doc.metadata as { name: string };
   checkName(meta.name, `${kind} name`, { ...details, field: 'metadata.name' });
-  if (kind === 'Realm' && RESERVED_REALM_NAMES.includes(meta.name)) fail('KUKEON_E_RESERVED_NAME', 'metadata.name', `"${meta.name}" is reserved by the run path layout`);
+  if (kind === 'Realm' && RESERVED_REALM_NAMES.includes(meta.name))
+    fail('KUKEON_E_RESERVED_NAME', 'metadata.name', `"${meta.name}" is reserved by the run path layout`);
   const realmId = kind === 'Realm' ? meta.name : doc.spec.realmId;
-  if (realmId === SYSTEM_REALM && !options.allowSystem) fail('KUKEON_E_RESERVED_NAME', kind === 'Realm' ? 'metadata.name' : 'spec.realmId', `"${SYSTEM_REALM}" is reserved for the system realm`);
-  if ((kind === 'Stack' || kind === 'Cell') && doc.spec.id !== undefined && doc.spec.id !== meta.name) invalid('spec.id', `must equal metadata.name ("${meta.name}")`);
+  if (realmId === SYSTEM_REALM && !options.allowSystem)
+    fail(
+      'KUKEON_E_RESERVED_NAME',
+      kind === 'Realm' ? 'metadata.name' : 'spec.realmId',
+      `"${SYSTEM_REALM}" is reserved for the system realm`,
+    );
+  if ((kind === 'Stack' || kind === 'Cell') && doc.spec.id !== undefined && doc.spec.id !== meta.name)
+    invalid('spec.id', `must equal metadata.name ("${meta.name}")`);
 
   if (kind === 'Space' || kind === 'Stack' || kind === 'Cell') checkResources(doc.spec.resources, 'spec.resources', invalid);
   if (kind === 'Realm') checkResources(doc.spec.resources, 'spec.resources', invalid);
   if (kind === 'Space' && doc.spec.cniConfigPath !== undefined) {
     const p = doc.spec.cniConfigPath as string;
-    if (p.includes('\0') || p.split('/').includes('..') || p.endsWith('/')) invalid('spec.cniConfigPath', 'must be an absolute file path without ".."');
+    if (p.includes('\0') || p.split('/').includes('..') || p.endsWith('/'))
+      invalid('spec.cniConfigPath', 'must be an absolute file path without ".."');
   }
   if (kind === 'Space' && doc.spec.network?.subnet !== undefined) {
     const problem = Ipv4Cidr.problem(doc.spec.network.subnet, 8, 30);
@@ -164,21 +191,35 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
   }
 
   if (kind === 'Cell') {
-    const spec = doc.spec as { containers: (ContainerSpec & Record<string, unknown>)[]; rootContainerId?: string; realmId: string; spaceId: string; stackId: string };
+    const spec = doc.spec as {
+      containers: (ContainerSpec & Record<string, unknown>)[];
+      rootContainerId?: string;
+      realmId: string;
+      spaceId: string;
+      stackId: string;
+    };
     const seen = new Set<string>();
     const roots = spec.containers.filter((c) => c.root).map((c) => c.id);
     if (roots.length > 1) invalid('spec.containers', `has more than one root container (${roots.join(', ')})`);
     if (spec.rootContainerId !== undefined) {
-      if (!spec.containers.some((c) => c.id === spec.rootContainerId)) invalid('spec.rootContainerId', `names "${spec.rootContainerId}", which is not a container of this cell`);
-      if (roots.length === 1 && roots[0] !== spec.rootContainerId) invalid('spec.rootContainerId', `is "${spec.rootContainerId}" but container "${roots[0]}" is marked root`);
+      if (!spec.containers.some((c) => c.id === spec.rootContainerId))
+        invalid('spec.rootContainerId', `names "${spec.rootContainerId}", which is not a container of this cell`);
+      if (roots.length === 1 && roots[0] !== spec.rootContainerId)
+        invalid('spec.rootContainerId', `is "${spec.rootContainerId}" but container "${roots[0]}" is marked root`);
     }
     const rootId = spec.rootContainerId ?? roots[0];
     spec.containers.forEach((c, i) => {
       const field = `spec.containers[${i}]`;
       if (seen.has(c.id)) invalid(`${field}.id`, `"${c.id}" is used by another container of this cell`);
       seen.add(c.id);
-      if (c.id === ROOT_CONTAINER_ID && rootId !== ROOT_CONTAINER_ID) invalid(`${field}.id`, `"${ROOT_CONTAINER_ID}" is reserved for the cell's root container`);
-      for (const [key, value] of [['realmId', spec.realmId], ['spaceId', spec.spaceId], ['stackId', spec.stackId], ['cellId', meta.name]] as const) {
+      if (c.id === ROOT_CONTAINER_ID && rootId !== ROOT_CONTAINER_ID)
+        invalid(`${field}.id`, `"${ROOT_CONTAINER_ID}" is reserved for the cell's root container`);
+      for (const [key, value] of [
+        ['realmId', spec.realmId],
+        ['spaceId', spec.spaceId],
+        ['stackId', spec.stackId],
+        ['cellId', meta.name],
+      ] as const) {
         if (c[key] !== undefined && c[key] !== value) invalid(`${field}.${key}`, `is "${c[key]}" but the cell's is "${value}"`);
         delete c[key]; // a cell's containers inherit them; the stored Container documents carry them
       }
@@ -189,7 +230,10 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
     const onHost = spec.containers.filter((c) => c.hostNetwork === true).map((c) => c.id);
     if (onHost.length && onHost.length !== spec.containers.length) {
       const i = spec.containers.findIndex((c) => (c.hostNetwork === true) !== (spec.containers[0].hostNetwork === true));
-      invalid(`spec.containers[${i}].hostNetwork`, `mixes host and cell networking in one cell (hostNetwork on ${onHost.join(', ')} only); set it on every container or on none`);
+      invalid(
+        `spec.containers[${i}].hostNetwork`,
+        `mixes host and cell networking in one cell (hostNetwork on ${onHost.join(', ')} only); set it on every container or on none`,
+      );
     }
     checkPorts(spec.containers, (i) => `spec.containers[${i}]`, invalid);
   }
@@ -197,7 +241,8 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
     const spec = doc.spec as ContainerSpec & Record<string, unknown>;
     if (spec.id !== undefined && spec.id !== meta.name) invalid('spec.id', `must equal metadata.name ("${meta.name}")`);
     spec.id = meta.name;
-    if (spec.id === ROOT_CONTAINER_ID && !spec.root) invalid('metadata.name', `"${ROOT_CONTAINER_ID}" is reserved for the cell's root container`);
+    if (spec.id === ROOT_CONTAINER_ID && !spec.root)
+      invalid('metadata.name', `"${ROOT_CONTAINER_ID}" is reserved for the cell's root container`);
     mapUpstreamResources(spec, 'spec', invalid);
     checkResources(spec.resources, 'spec.resources', invalid);
     checkPorts([spec], () => 'spec', invalid);

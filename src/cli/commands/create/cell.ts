@@ -4,10 +4,15 @@ import type { ContainerSpec } from '../../../../sdk';
 import { BaseCommand } from '../../base-command';
 
 export class CreateCellCommand extends BaseCommand {
-  static override paths = [['create', 'cell'], ['create', 'ce'], ['c', 'cell']];
+  static override paths = [
+    ['create', 'cell'],
+    ['create', 'ce'],
+    ['c', 'cell'],
+  ];
   static override usage = Command.Usage({
     description: 'Create a cell with one container, stopped; the stack must exist',
-    details: 'The container is named after the cell. `--command` replaces the image entrypoint; arguments after `--` (or `--args`) replace its cmd.',
+    details:
+      'The container is named after the cell. `--command` replaces the image entrypoint; arguments after `--` (or `--args`) replace its cmd.',
     examples: [['A sleeping busybox', '$0 create cell sleeper --image busybox --command sleep -- 3600']],
   });
 
@@ -17,7 +22,9 @@ export class CreateCellCommand extends BaseCommand {
   args = Option.Array('--args', { description: "Replaces the image's cmd (repeatable)" });
   env = Option.Array('-e,--env', { description: 'K=V (repeatable)' });
   rest = Option.Rest();
-  pull = Option.String('--pull', { description: 'missing|never|always: when to pull a container\'s image (default missing; env KUKEON_PULL)' });
+  pull = Option.String('--pull', {
+    description: "missing|never|always: when to pull a container's image (default missing; env KUKEON_PULL)",
+  });
   realm = Option.String('--realm', 'default');
   space = Option.String('--space', 'default');
   stack = Option.String('--stack', 'default');

@@ -3,7 +3,11 @@ import { API_VERSION, formatRef } from '../../../../sdk';
 import { BaseCommand } from '../../base-command';
 
 export class CreateRealmCommand extends BaseCommand {
-  static override paths = [['create', 'realm'], ['create', 'r'], ['c', 'realm']];
+  static override paths = [
+    ['create', 'realm'],
+    ['create', 'r'],
+    ['c', 'realm'],
+  ];
   static override usage = Command.Usage({ description: 'Create a realm (its own containerd namespace)' });
 
   name = Option.String({ required: true });

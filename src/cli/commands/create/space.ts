@@ -3,7 +3,11 @@ import { API_VERSION, formatRef } from '../../../../sdk';
 import { BaseCommand } from '../../base-command';
 
 export class CreateSpaceCommand extends BaseCommand {
-  static override paths = [['create', 'space'], ['create', 'sp'], ['c', 'space']];
+  static override paths = [
+    ['create', 'space'],
+    ['create', 'sp'],
+    ['c', 'space'],
+  ];
   static override usage = Command.Usage({ description: 'Create a space (one network) in a realm; the realm must exist' });
 
   name = Option.String({ required: true });
@@ -11,7 +15,12 @@ export class CreateSpaceCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     const host = await this.host();
-    const r = await host.controller.create({ apiVersion: API_VERSION, kind: 'Space', metadata: { name: this.name }, spec: { realmId: this.realm } });
+    const r = await host.controller.create({
+      apiVersion: API_VERSION,
+      kind: 'Space',
+      metadata: { name: this.name },
+      spec: { realmId: this.realm },
+    });
     this.out(`${formatRef(r.ref)} ${r.action}\n`);
     return 0;
   }

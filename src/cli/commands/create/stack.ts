@@ -3,7 +3,11 @@ import { API_VERSION, formatRef } from '../../../../sdk';
 import { BaseCommand } from '../../base-command';
 
 export class CreateStackCommand extends BaseCommand {
-  static override paths = [['create', 'stack'], ['create', 'st'], ['c', 'stack']];
+  static override paths = [
+    ['create', 'stack'],
+    ['create', 'st'],
+    ['c', 'stack'],
+  ];
   static override usage = Command.Usage({ description: 'Create a stack in a space; the space must exist' });
 
   name = Option.String({ required: true });
@@ -12,7 +16,12 @@ export class CreateStackCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     const host = await this.host();
-    const r = await host.controller.create({ apiVersion: API_VERSION, kind: 'Stack', metadata: { name: this.name }, spec: { realmId: this.realm, spaceId: this.space } });
+    const r = await host.controller.create({
+      apiVersion: API_VERSION,
+      kind: 'Stack',
+      metadata: { name: this.name },
+      spec: { realmId: this.realm, spaceId: this.space },
+    });
     this.out(`${formatRef(r.ref)} ${r.action}\n`);
     return 0;
   }

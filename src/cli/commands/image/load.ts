@@ -8,7 +8,10 @@ export class ImageLoadCommand extends BaseCommand {
   static override paths = [['image', 'load']];
   static override usage = Command.Usage({
     description: 'Load an OCI image-layout archive into a realm and unpack it',
-    examples: [['From a file', '$0 image load busybox-oci.tar --realm main'], ['From stdin', 'cat img.tar | $0 image load - --realm main']],
+    examples: [
+      ['From a file', '$0 image load busybox-oci.tar --realm main'],
+      ['From stdin', 'cat img.tar | $0 image load - --realm main'],
+    ],
   });
 
   file = Option.String({ required: true });

@@ -14,7 +14,13 @@ export class ImageLsCommand extends BaseCommand {
     checkName(this.realm, '--realm');
     const images = await (await this.host()).controller.listImages(this.realm);
     if (this.output === 'json') this.out(`${JSON.stringify(images, null, 2)}\n`);
-    else this.out(renderTable(['NAME', 'DIGEST', 'SIZE'], images.map((i) => [i.name, i.digest, String(i.size)])));
+    else
+      this.out(
+        renderTable(
+          ['NAME', 'DIGEST', 'SIZE'],
+          images.map((i) => [i.name, i.digest, String(i.size)]),
+        ),
+      );
     return 0;
   }
 }

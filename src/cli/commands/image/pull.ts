@@ -8,8 +8,11 @@ export class ImagePullCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Pull an image from its registry into a realm's containerd namespace and unpack it",
     details:
-      'References resolve as docker does (`busybox` is `docker.io/library/busybox:latest`). Credentials come from the realm\'s `spec.registryCredentials`, then from `kuke login`. Plain HTTP is used only for loopback registries or with `--insecure`. Progress is shown on a terminal.',
-    examples: [['From Docker Hub', '$0 image pull busybox'], ['A local registry, another platform', '$0 image pull 127.0.0.1:5000/app:1 --platform linux/arm64 --realm main']],
+      "References resolve as docker does (`busybox` is `docker.io/library/busybox:latest`). Credentials come from the realm's `spec.registryCredentials`, then from `kuke login`. Plain HTTP is used only for loopback registries or with `--insecure`. Progress is shown on a terminal.",
+    examples: [
+      ['From Docker Hub', '$0 image pull busybox'],
+      ['A local registry, another platform', '$0 image pull 127.0.0.1:5000/app:1 --platform linux/arm64 --realm main'],
+    ],
   });
 
   ref = Option.String({ required: true });
@@ -21,7 +24,11 @@ export class ImagePullCommand extends BaseCommand {
   protected async run(): Promise<number> {
     checkName(this.realm, '--realm');
     const onProgress = this.quiet ? undefined : ttyProgress(this.context.stdout as NodeJS.WritableStream & { isTTY?: boolean });
-    const r = await (await this.host()).controller.pullImage(this.realm, this.ref, { platform: this.platform, insecure: this.insecure, onProgress: onProgress as never });
+    const r = await (await this.host()).controller.pullImage(this.realm, this.ref, {
+      platform: this.platform,
+      insecure: this.insecure,
+      onProgress: onProgress as never,
+    });
     this.out(`pulled ${r.name} (${r.digest}, ${r.platform})\n`);
     return 0;
   }

@@ -4,7 +4,9 @@ import { checkName } from '../../../host/validation/names';
 
 export class ImageRmCommand extends BaseCommand {
   static override paths = [['image', 'rm'], ['image', 'remove'], ['rmi']];
-  static override usage = Command.Usage({ description: "Remove images from a realm (their content goes with containerd's garbage collection)" });
+  static override usage = Command.Usage({
+    description: "Remove images from a realm (their content goes with containerd's garbage collection)",
+  });
 
   refs = Option.Rest({ required: 1 });
   realm = Option.String('--realm', 'default');

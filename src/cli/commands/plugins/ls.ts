@@ -3,7 +3,10 @@ import { BaseCommand } from '../../base-command';
 import { renderTable } from '../../output/table';
 
 export class PluginsLsCommand extends BaseCommand {
-  static override paths = [['plugins', 'ls'], ['plugins', 'list']];
+  static override paths = [
+    ['plugins', 'ls'],
+    ['plugins', 'list'],
+  ];
   static override usage = Command.Usage({ description: 'List the loaded plugins with their slot and status (ok, skip, error)' });
 
   output = Option.String('-o,--output', { description: 'table|json' });
