@@ -15,7 +15,6 @@ import { e2eRequirements } from '../test/e2e/requirements';
 import { buildBusyboxOciFile } from '../test/helpers/busybox-oci';
 
 const IMAGE = 'docker.io/kukeon/busybox:test';
-const NS = 'kukeon-bench';
 const CTR_NS = 'ctr-bench';
 
 const median = (xs: number[]) => {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Plugin<any> is "a plugin of any config type"
 // The cgroupv2 plugin on a fake cgroupfs (test/helpers/fake-cgroupfs.ts): the tree and its status paths, limits
 // written with their controllers enabled on the way down, kernel refusals as coded errors, placement through the
 // OCI spec, leaves-first removal of the cgroup2 and runc-made v1 directories, purge, stats and doctor.

@@ -82,7 +82,7 @@ const envs = {} as Record<'gets' | 'del' | 'purge' | 'life', KukeEnv>;
 test.before(async () => {
   const names = ['gets', 'del', 'purge', 'life'] as const;
   const made = await Promise.all(names.map(() => applied()));
-  names.forEach((n, i) => (envs[n] = made[i]));
+  for (const [i, n] of names.entries()) envs[n] = made[i];
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -720,9 +720,9 @@ test('plugins ls and doctor report store-yaml; an invalid store-yaml setting fai
   assert.equal(JSON.parse(ok(verbose, 'get -v').stdout).items, [], '-v keeps stdout clean');
   assert.match(verbose.stderr, /kukeon:/, '-v traces on stderr');
 
-  failing.forEach((c, i) =>
-    fails(noStore[i], 1, 'KUKEON_E_NO_STORE', ['store-yaml', 'bogus'], `kuke ${c.join(' ')} with an invalid store setting`),
-  );
+  for (const [i, c] of failing.entries()) {
+    fails(noStore[i], 1, 'KUKEON_E_NO_STORE', ['store-yaml', 'bogus'], `kuke ${c.join(' ')} with an invalid store setting`);
+  }
   ok(override, '--config overrides KUKEON_CONFIG');
   assert.equal(realmDirs(bad), []);
   assert.equal(listFiles(bad.runPath), []);

@@ -137,7 +137,6 @@ e2eSuite('cni plugins (real binaries)', (test) => {
 
   test('traffic: the cells reach each other and the gateway; a published port answers on the gateway', async () => {
     const a = attachmentOf(results.a, 'eth0')!;
-    const b = attachmentOf(results.b, 'eth0')!;
     assert.is((await inNs(cellNs.b, ['/bin/busybox', 'ping', '-c', '1', '-W', '2', a.ip])).code, 0);
     assert.is((await inNs(cellNs.a, ['/bin/busybox', 'ping', '-c', '1', '-W', '2', a.gateway!])).code, 0);
     const out = path.join(tmp, 'received');

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: raw manifest input is walked field by field before its shape is known
 // Unit tests of the cni plugin's own logic: names, IPv4 blocks, conflist generation, subnet claims (one process and
 // two at once), conflist file collisions, result parsing, the plugin list protocol (against a scripted plugin) and
 // the manifest fields it enables. Nothing here touches a network namespace; cni-plugins.test.ts runs the real
@@ -31,14 +32,6 @@ import { validateDocument } from '../src/host/validation/validate-document';
 import { testHost } from './helpers/hosts';
 import { tmpDir } from './helpers/tmp';
 
-const code = async (fn: () => unknown): Promise<string> => {
-  try {
-    await fn();
-  } catch (err) {
-    return (err as KukeonError).code ?? (err as Error).message;
-  }
-  return 'no error';
-};
 const errorOf = async (fn: () => unknown): Promise<Error> => {
   try {
     await fn();

@@ -24,7 +24,7 @@ test('examples/store-json passes the kit, run from its own package as a plugin a
   fs.symlinkSync(REPO_ROOT, path.join(nodePath, 'kukeon'));
   const dir = path.join(REPO_ROOT, 'examples', 'store-json');
   const r = await run(process.execPath, [path.join(dir, 'test.js')], { cwd: dir, env: { ...cleanEnv(), NODE_PATH: nodePath } });
-  const passed = STORE_CASES.filter((name) => new RegExp(`^ok \\d+ - store conformance: ${escape(name)}$`, 'm').test(r.stdout));
+  const passed = STORE_CASES.filter((name) => new RegExp(`^ok \\d+ - store conformance: ${escapeRe(name)}$`, 'm').test(r.stdout));
   assert.equal(
     passed,
     [...STORE_CASES],
@@ -124,7 +124,7 @@ test('a plugin object without a module path fails the multi-process cases with w
   assert.match(report.cases[1].error!, /give the plugin as a module specifier \(or options.module\)/);
 });
 
-function escape(s: string): string {
+function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

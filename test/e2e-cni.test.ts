@@ -299,7 +299,7 @@ e2eSuite('cni network', (test) => {
     await ok(['create', 'realm', 'par']);
     const names = Array.from({ length: 10 }, (_, i) => `s${i}`);
     const runs = await Promise.all(names.map((n) => kuke(['create', 'space', n, '--realm', 'par'])));
-    runs.forEach((r, i) => assert.is(r.code, 0, `space ${names[i]}: ${r.stderr}`));
+    for (const [i, r] of runs.entries()) assert.is(r.code, 0, `space ${names[i]}: ${r.stderr}`);
     const subnets = names.map((n) => spaceStatus(n, 'par').network.subnet as string);
     assert.is(new Set(subnets).size, 10, subnets.join(' '));
     const taken = [spaceStatus('blog'), spaceStatus('other'), spaceStatus('friends')].map((s) => s.network.subnet);

@@ -314,7 +314,13 @@ test('the kuke login file: 0600, docker.io spellings merge, read back', () => {
 test('pull progress: per-layer lines and a total on a TTY, nothing otherwise', () => {
   assert.is(ttyProgress({ write: () => true } as unknown as NodeJS.WritableStream), undefined);
   let out = '';
-  const p = ttyProgress({ isTTY: true, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream & {
+  const p = ttyProgress({
+    isTTY: true,
+    write: (s: string) => {
+      out += s;
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream & {
     isTTY: boolean;
   })!;
   const a = `sha256:${'a'.repeat(64)}`;

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Plugin<any> is "a plugin of any config type" (its config is contravariant in apply)
 // The public SDK surface as a tested surface. This file does not compile (and so `npm test`, which runs tsc
 // first, fails) when a public type of kukeon/sdk changes shape: a member added, removed, renamed, retyped, made
 // optional or readonly. A deliberate change to the plugin contract updates the expectation here in the same
@@ -104,7 +105,16 @@ import type {
   WaitService,
   WaterfallHook,
 } from '../sdk';
-import { type CELL_START_STEPS, type CELL_STOP_STEPS, type KINDS, type KukeonError, type PHASES, type PluginSkip, type SLOTS, definePlugin } from '../sdk';
+import {
+  type CELL_START_STEPS,
+  type CELL_STOP_STEPS,
+  type KINDS,
+  type KukeonError,
+  type PHASES,
+  type PluginSkip,
+  type SLOTS,
+  definePlugin,
+} from '../sdk';
 // Functions pinned by their signatures only (`typeof`): a type-only import loads nothing.
 import type {
   STATES,

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the guest prints JSON whose shape each assertion reads as it needs
 // Real cgroup v2 limits, proven in a pure cgroup v2 guest. This kind of machine has hybrid cgroups, so limits on
 // realms, spaces, stacks and cells cannot be enforced on it; a qemu guest (software emulation) with Debian's
 // cloud kernel can. The guest runs containerd, runc, catatonit, Node and the built kukeon, applies the manifests

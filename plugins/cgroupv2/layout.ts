@@ -16,7 +16,7 @@ export interface CgroupLayout {
   v1: V1Hierarchy[];
 }
 
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 // Mount options that are not controllers.
 const NOT_CONTROLLERS = new Set(['rw', 'ro', 'none', 'clone_children', 'noprefix', 'xattr', 'cpuset_v2_mode']);
@@ -31,7 +31,7 @@ export function detectLayout(mountinfo: string): CgroupLayout {
     if (sep < 0) continue;
     const [fstype, , superOptions = ''] = line.slice(sep + 3).split(' ');
     if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
-    const mountPoint = unescape(line.slice(0, sep).split(' ')[4] ?? '');
+    const mountPoint = unescapeOctal(line.slice(0, sep).split(' ')[4] ?? '');
     if (!mountPoint || seen.has(mountPoint)) continue;
     seen.add(mountPoint);
     if (fstype === 'cgroup2') {

@@ -14,7 +14,7 @@ export interface SweepOptions {
 export async function sweep(rt: CellRuntime, ns: string, path: readonly string[], options: SweepOptions): Promise<string[]> {
   const removed: string[] = [];
   const filter = labelFilter(path);
-  let containers;
+  let containers: Awaited<ReturnType<typeof rt.client.containers.list>>;
   try {
     containers = await rt.client.containers.list(ns, [filter]);
   } catch (err) {

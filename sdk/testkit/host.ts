@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Plugin<any> is "a plugin of any config type" (its config is contravariant in apply)
 // The kit's one way into kukeon's host: the host's public entry (the `kukeon` package's main export,
 // dist/src/host/index.js of this same package), required at run time, so a plugin under test is loaded, checked
 // and applied exactly as the configuration file would load it, against the real lock, service registry and

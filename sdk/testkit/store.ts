@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Plugin<any> is "a plugin of any config type" (its config is contravariant in apply)
 // The store slot's conformance suite. Every case gets a fresh run path and a real host (the host's own loader,
 // locks and service registry) with the plugin under test as its only plugin; the multi-process cases spawn
 // Node children that load the same plugin by module path.
@@ -239,7 +240,10 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         // update creates a missing document when fn returns one and the parent exists.
         const extra = container(R, 's1', 't1', 'c1', 'new');
         let seenMissing: unknown = 'not called';
-        await store.update(refOfDoc(extra) as Ref & { kind: 'Container' }, (cur) => ((seenMissing = cur), extra));
+        await store.update(refOfDoc(extra) as Ref & { kind: 'Container' }, (cur) => {
+          seenMissing = cur;
+          return extra;
+        });
         expectEqual(seenMissing, undefined, 'update of a missing document: fn receives undefined');
         expectEqual(await store.get(refOfDoc(extra)), extra, 'update of a missing document creates it');
         // A throwing fn rejects with its error, writes nothing and leaves the store usable.
@@ -407,12 +411,10 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         const writers = options.writers ?? 2;
         const updates = options.updates ?? 50;
         const results = await Promise.all(Array.from({ length: writers }, () => child({ runPath, mode: 'increment', count: updates })));
-        results.forEach((r, i) =>
-          expect(
-            r.code === 0,
-            `writer process ${i + 1} failed (exit ${r.code ?? r.signal}): ${r.stderr.trim().split('\n').slice(0, 3).join(' | ')}`,
-          ),
-        );
+        for (const [i, r] of results.entries()) {
+          const head = r.stderr.trim().split('\n').slice(0, 3).join(' | ');
+          expect(r.code === 0, `writer process ${i + 1} failed (exit ${r.code ?? r.signal}): ${head}`);
+        }
         const doc = await store.get(at('Container', R, 's1', 't1', 'c1', 'web'));
         const got = (doc as ContainerDoc | undefined)?.status?.restartCount;
         expect(

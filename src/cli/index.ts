@@ -67,7 +67,7 @@ export async function main(
   context = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
   const cli = buildCli(argv);
-  let command;
+  let command: ReturnType<Cli['process']>;
   try {
     command = cli.process(argv, context);
   } catch {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Plugin<any> is "a plugin of any config type" (its config is contravariant in apply)
 // The built-in plugins, assembled in one place (as Vite's resolvePlugins): each is an ordinary plugin that only
 // taps the host's hooks and provides its slot's services, so a configuration can swap any of them out.
 

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Plugin<any> is "a plugin of any config type" (its config is contravariant in apply)
 // Loads plugins as containerd's registry does: metadata checked at registration, at most one plugin per slot,
 // dependency-sorted by the slots they require, each config validated, each applied with its status recorded
 // (ok, skip with reason, error). A failing add-on never takes the host down; a missing store does.

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Plugin<any> is "a plugin of any config type" (its config is contravariant in apply)
 // Third-party plugins, named in the configuration file by module specifier: a package name, or a path starting
 // with `./`, `../` or `/` resolved from the configuration file's directory. The module's default export (or
 // module.exports) is the plugin.

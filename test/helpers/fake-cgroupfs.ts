@@ -74,9 +74,9 @@ export class FakeCgroupfs {
   /** A /proc/self/mountinfo for this tree. */
   get mountinfo(): string {
     const lines = [`31 23 0:28 / ${path.dirname(this.unified)} rw,relatime - tmpfs tmpfs rw,mode=755`];
-    this.v1Mounts.forEach((m, i) =>
-      lines.push(`${32 + i} 31 0:${29 + i} / ${m.mountPoint} rw,relatime - cgroup cgroup rw,${m.controllers.join(',')}`),
-    );
+    for (const [i, m] of this.v1Mounts.entries()) {
+      lines.push(`${32 + i} 31 0:${29 + i} / ${m.mountPoint} rw,relatime - cgroup cgroup rw,${m.controllers.join(',')}`);
+    }
     lines.push(`60 31 0:60 / ${this.unified} rw,relatime - cgroup2 cgroup2 rw`);
     return `${lines.join('\n')}\n`;
   }

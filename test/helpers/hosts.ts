@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Plugin<any> is "a plugin of any config type" (its config is contravariant in apply)
 import { createHost } from '../../src/host';
 import type { Host, PluginEntry } from '../../src/host';
 import storeYaml from '../../plugins/store-yaml';

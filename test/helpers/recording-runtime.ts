@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Plugin<any> is "a plugin of any config type" (its config is contravariant in apply)
 import { CELL_START_STEPS, CELL_STOP_STEPS } from '../../sdk';
 import type { CellStep, Plugin } from '../../sdk';
 import { fakePlugin } from './hosts';

@@ -458,14 +458,14 @@ export function contentLabeler(client: ContainerdClient, ns: string, call: CallO
 /** The GC labels of an index: it references each of its manifests. */
 export function indexGcLabels(idx: OciIndex): Labels {
   const labels: Labels = {};
-  idx.manifests.forEach((m, i) => (labels[`containerd.io/gc.ref.content.m.${i}`] = m.digest));
+  for (const [i, m] of idx.manifests.entries()) labels[`containerd.io/gc.ref.content.m.${i}`] = m.digest;
   return labels;
 }
 
 /** The GC labels of a manifest: it references its config and layers. */
 export function manifestGcLabels(manifest: OciManifest): Labels {
   const labels: Labels = { [LABEL_GC_REF_CONFIG]: manifest.config.digest };
-  manifest.layers.forEach((l, i) => (labels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
+  for (const [i, l] of manifest.layers.entries()) labels[`containerd.io/gc.ref.content.l.${i}`] = l.digest;
   return labels;
 }
 

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { API_VERSION, KukeonError, formatRef } from '../../../sdk';
-import type { ContainerSpec } from '../../../sdk';
+import type { ContainerSpec, Ref } from '../../../sdk';
 import { BaseCommand } from '../base-command';
 import { followFile } from '../follow-file';
 import { refIn } from '../scope';
@@ -39,7 +39,7 @@ export class RunCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     const controller = (await this.host()).controller;
-    let ref;
+    let ref: Ref;
     if (this.file !== undefined) {
       const report = await controller.apply(await this.readInput(this.file), { source: this.file });
       const failed = report.items.find((i) => i.action === 'failed');

@@ -32,7 +32,10 @@ function bytes(n: number | undefined): string {
   if (n === undefined) return '-';
   const units = ['', 'Ki', 'Mi', 'Gi', 'Ti'];
   let i = 0;
-  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return i === 0 ? String(n) : `${n.toFixed(1)}${units[i]}`;
 }
 const STATS: Column[] = [

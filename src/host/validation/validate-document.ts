@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: raw manifest input is walked field by field before its shape is known
 // Checks one manifest document and returns it normalized (apiVersion filled, parent ids of a cell's containers checked and dropped,
 // upstream resource keys mapped). Every error names the document, kind, name and field.
 
@@ -151,7 +152,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
   checkUnsupported(doc.spec, `${kind}.spec`, 'spec.', fail);
   if (kind === 'Container') checkUnsupported(doc.spec, 'container', 'spec.', fail);
   if (kind === 'Cell' && Array.isArray(doc.spec?.containers)) {
-    doc.spec.containers.forEach((c: unknown, i: number) => checkUnsupported(c, 'container', `spec.containers[${i}].`, fail));
+    for (const [i, c] of (doc.spec.containers as unknown[]).entries()) checkUnsupported(c, 'container', `spec.containers[${i}].`, fail);
   }
 
   if (kind === 'Realm' && doc.spec === undefined) doc.spec = {};
