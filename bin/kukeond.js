@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// The daemon (api-socket plugin, `kukeond serve`) is not built yet; until it is, every kuke command runs in-process.
-process.stderr.write('kukeond: the daemon is not implemented in this build; run kuke commands in-process (they are by default)\n');
-process.exitCode = 1;
+require('../dist/src/daemon/kukeond.js')
+  .main(process.argv.slice(2))
+  .then((code) => {
+    process.exit(code);
+  });

@@ -39,6 +39,11 @@ export const ErrorCodes = {
     exit: 1,
     message: 'this limit has no cgroup v1 equivalent, and on this hybrid host runc enforces container limits through v1; see kuke doctor',
   },
+  KUKEON_E_DAEMON: {
+    exit: 1,
+    message: 'kukeond is not reachable; start it (kukeond, or kuke init), or run in-process with --no-daemon or KUKEON_NO_DAEMON=true',
+  },
+  KUKEON_E_CANCELLED: { exit: 130, message: 'the operation was cancelled' },
   KUKEON_E_USAGE: { exit: 2, message: 'invalid usage' },
   KUKEON_E_INTERNAL: { exit: 1, message: 'internal error' },
 } as const;

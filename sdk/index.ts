@@ -9,4 +9,5 @@ export * from './oci';
 export * from './failpoint';
 export * from './quantity';
 export * from './ipv4';
+export * from './controller-api';
 export type * from './services';

@@ -20,7 +20,9 @@ import * as assert from 'uvu/assert';
 import type {
   AnyDoc,
   AnyStatus,
+  ApiListenOptions,
   ApiService,
+  ControllerApi,
   BailHook,
   CellContext,
   CellNetworkStatus,
@@ -443,6 +445,8 @@ type _ErrorCode = Expect<
     | 'KUKEON_E_PULL'
     | 'KUKEON_E_CGROUP_CONTROLLER'
     | 'KUKEON_E_CGROUP_HYBRID'
+    | 'KUKEON_E_DAEMON'
+    | 'KUKEON_E_CANCELLED'
     | 'KUKEON_E_USAGE'
     | 'KUKEON_E_INTERNAL'
   >
@@ -670,7 +674,13 @@ type _OciSpec = Expect<
 >;
 
 // The services beyond the store (sdk/services/), exactly.
-type _ApiService = Expect<Equal<ApiService, { listen(socketPath: string): Promise<{ close(): Promise<void> }> }>>;
+type _ApiService = Expect<
+  Equal<
+    ApiService,
+    { listen(api: ControllerApi, options?: Partial<ApiListenOptions>): Promise<{ address: string; close(): Promise<void> }> }
+  >
+>;
+type _ApiListenOptions = Expect<Equal<ApiListenOptions, { socketPath: string; group?: string }>>;
 type _ImageSummary = Expect<Equal<ImageSummary, { name: string; digest: string; size: number }>>;
 type _RegistryCredentialSpec = Expect<Equal<RegistryCredentialSpec, { username: string; password: string; serverAddress: string }>>;
 type _ImagePullOptions = Expect<
@@ -693,6 +703,7 @@ type _ImageService = Expect<
       load(realm: string, archive: NodeJS.ReadableStream): Promise<ImageSummary[]>;
       list(realm: string): Promise<ImageSummary[]>;
       pull?(realm: string, ref: string, opts?: ImagePullOptions): Promise<ImagePullResult>;
+      ensure?(realm: string, ref: string, opts: ImagePullOptions & { policy: 'missing' | 'never' | 'always' }): Promise<void>;
       remove?(realm: string, ref: string): Promise<void>;
       prune?(realm: string): Promise<string[]>;
     }
@@ -828,6 +839,7 @@ test('kukeon/sdk exports exactly these values', () => {
     'API_VERSION',
     'CELL_START_STEPS',
     'CELL_STOP_STEPS',
+    'CONTROLLER_VERBS',
     'ErrorCodes',
     'Ipv4Cidr',
     'KINDS',

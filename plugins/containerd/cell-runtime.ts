@@ -30,8 +30,6 @@ export interface RuntimeConfig {
   snapshotter: string;
   runtime: string;
   pauseBinary?: string;
-  /** When create pulls a container's image: `missing` (default), `never` or `always`. */
-  pull?: 'missing' | 'never' | 'always';
 }
 
 const now = () => new Date().toISOString();
@@ -121,14 +119,16 @@ export class CellRuntime {
     return undefined;
   }
 
-  /** Pulls `ref` into the realm's namespace with the given, the realm's and the `kuke login` credentials. */
+  /**
+   * Pulls `ref` into the realm's namespace with the request's credentials (the caller's `kuke login` file, sent
+   * by the client), then the realm's. A daemon never reads a user's home, so no file is read here.
+   */
   async pull(realm: string, ref: string, opts: ImagePullOptions & { realmDoc?: RealmDoc } = {}): Promise<ImagePullResult> {
     const realmDoc = opts.realmDoc ?? (await this.host.state.get({ kind: 'Realm', path: [realm] }));
     const ns = await this.ensureNamespace(realm, realmDoc);
     const { pullImage } = require('./image/pull') as typeof import('./image/pull');
     const { parsePlatform } = require('./image/reference') as typeof import('./image/reference');
-    const { readAuthFile } = require('../../sdk/registry-auth') as typeof import('../../sdk/registry-auth');
-    const credentials = [...(opts.credentials ?? []), ...(realmDoc?.spec?.registryCredentials ?? []), ...readAuthFile()];
+    const credentials = [...(opts.credentials ?? []), ...(realmDoc?.spec?.registryCredentials ?? [])];
     try {
       const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
       const r = await pullImage(this.client, ns, ref, {
@@ -178,14 +178,17 @@ export class CellRuntime {
     }
   }
 
-  /** Checks at create that a declared container's image is there, so a bad reference fails early. */
+  /** `runtime.images.ensure`: pulls by policy; the host calls it before any phase lock is taken. */
+  async ensureImage(realm: string, image: string, opts: ImagePullOptions & { policy: 'missing' | 'never' | 'always' }): Promise<void> {
+    if (opts.policy === 'never') return;
+    const realmDoc = await this.host.state.get({ kind: 'Realm', path: [realm] });
+    if (opts.policy === 'missing' && (await this.findImage(await this.namespaceOfRealm(realm, realmDoc), image))) return;
+    await this.pull(realm, image, { ...opts, realmDoc });
+  }
+
+  /** Checks at create that a declared container's image is there (ensureImage ran before), so a bad reference fails early. */
   async checkImage(ctx: ContainerContext): Promise<void> {
     const ns = await this.namespaceOfRealm(ctx.ref.path[0], ctx.parents.realm);
-    const policy = this.config.pull ?? 'missing';
-    const image = ctx.doc.spec.image!;
-    if (policy === 'always' || (policy === 'missing' && !(await this.findImage(ns, image)))) {
-      await this.pull(ctx.ref.path[0], image, { realmDoc: ctx.parents.realm });
-    }
     await this.imageConfig(ns, ctx.doc);
   }
 

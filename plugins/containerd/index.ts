@@ -165,14 +165,6 @@ export default definePlugin<RuntimeConfig>({
         description: "static pause binary for synthesized roots (default: Debian's catatonit)",
         'x-env': 'KUKEON_PAUSE_BINARY',
       },
-      pull: {
-        type: 'string',
-        enum: ['missing', 'never', 'always'],
-        default: 'missing',
-        description: 'when creating a container pulls its image',
-        'x-flag': '--pull',
-        'x-env': 'KUKEON_PULL',
-      },
     },
   },
   apply(host, config) {
@@ -196,6 +188,7 @@ export default definePlugin<RuntimeConfig>({
         return images.map((i) => ({ name: i.name, digest: i.target.digest, size: Number(i.target.size) }));
       },
       pull: (realm, ref, opts = {}) => rt.pull(realm, ref, opts),
+      ensure: (realm, ref, opts) => rt.ensureImage(realm, ref, opts),
       remove: async (realm, ref) => {
         const ns = await rt.namespaceOfRealm(realm);
         const found = await rt.findImage(ns, ref);

@@ -15,7 +15,7 @@ export type {
   WaitService,
   WaitResult,
 } from './runtime';
-export type { ApiService } from './api';
+export type { ApiListenOptions, ApiService } from './api';
 
 /** Every service a slot may provide, by name. A plugin provides only the services of its own slot. */
 export interface ServiceMap {

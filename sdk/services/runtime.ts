@@ -35,6 +35,11 @@ export interface ImageService {
   list(realm: string): Promise<ImageSummary[]>;
   /** Pulls `ref` from its registry (normalised as docker does: `busybox` = `docker.io/library/busybox:latest`). */
   pull?(realm: string, ref: string, opts?: ImagePullOptions): Promise<ImagePullResult>;
+  /**
+   * Makes `ref` available in the realm by `policy` before a container uses it: `missing` pulls when absent,
+   * `always` pulls, `never` only checks. The host calls it before taking any phase lock.
+   */
+  ensure?(realm: string, ref: string, opts: ImagePullOptions & { policy: 'missing' | 'never' | 'always' }): Promise<void>;
   /** Removes an image by name (normalised); its content goes with containerd's garbage collection. */
   remove?(realm: string, ref: string): Promise<void>;
   /** Removes the realm's images no container of the realm uses; returns their names. */

@@ -1,21 +1,28 @@
-// What every kuke command shares: the global options, the routing decision, one host per command, and the
-// mapping of errors to exit codes (0 success, 1 failure, 2 usage) with the message on stderr.
+// What every kuke command shares: the global options, the routing decision (in-process controller or the
+// daemon's socket, behind one ControllerApi), Ctrl-C as cancellation, and the mapping of errors to exit codes
+// (0 success, 1 failure, 2 usage) with the message on stderr.
 
 import fs from 'node:fs';
 import { Command, Option } from 'clipanion';
 import createDebug from 'debug';
 import { KukeonError, isKukeonError } from '../../sdk';
+import type { CallOptions, ControllerApi, PullPolicy, RegistryCredentialSpec } from '../../sdk';
 import type { Host } from '../host';
-import { DAEMON_CLIENT_AVAILABLE, routeCommand } from './routing';
+import { routeCommand } from './routing';
+import type { Route } from './routing';
 
 export const DEFAULT_SOCKET = '/run/kukeon/kukeond.sock';
+const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'never', 'always'];
 
 export abstract class BaseCommand extends Command {
   runPath = Option.String('--run-path', { description: 'State root (default /opt/kukeon; env KUKEON_RUN_PATH). Implies in-process.' });
-  socket = Option.String('--socket', { description: `kukeond socket (default ${DEFAULT_SOCKET})` });
+  socket = Option.String('--socket', { description: `kukeond socket (default ${DEFAULT_SOCKET}; env KUKEON_SOCKET)` });
   config = Option.String('--config', { description: 'Configuration file (default /etc/kukeon/kukeon.yaml; env KUKEON_CONFIG)' });
   containerdSocket = Option.String('--containerd-socket', { description: 'containerd socket (env KUKEON_CONTAINERD_SOCKET)' });
   verbose = Option.Counter('-v,--verbose', { description: 'Trace hooks and taps with timings (same as DEBUG=kukeon:*)' });
+
+  /** Commands that never need the daemon (version, login, schema, doctor, plugins ls, ...) run in-process. */
+  protected static readonly inProcessOnly: boolean = false;
 
   /** `--no-daemon`, on the commands that declare it. */
   protected noDaemonFlag(): boolean {
@@ -24,20 +31,20 @@ export abstract class BaseCommand extends Command {
 
   protected abstract run(): Promise<number | void>;
 
+  /** Aborted on Ctrl-C: the operation is cancelled (in the daemon too) and its undo runs. */
+  private readonly interrupt = new AbortController();
+
   async execute(): Promise<number> {
     if (this.verbose) createDebug.enable(['kukeon:*', process.env.DEBUG].filter(Boolean).join(','));
+    const onSigint = () => this.interrupt.abort(new KukeonError('KUKEON_E_CANCELLED', 'interrupted'));
+    process.once('SIGINT', onSigint);
     try {
-      const route = routeCommand({
-        noDaemon: this.noDaemonFlag(),
-        env: process.env.KUKEON_NO_DAEMON,
-        runPathExplicit: this.runPath !== undefined,
-        daemonAvailable: DAEMON_CLIENT_AVAILABLE,
-      });
-      createDebug('kukeon:cli')('route %s (%s)', route.mode, route.reason);
       return (await this.run()) ?? 0;
     } catch (err) {
-      return this.reportError(err);
+      return this.reportError(this.interrupt.signal.aborted ? new KukeonError('KUKEON_E_CANCELLED', 'interrupted') : err);
     } finally {
+      process.removeListener('SIGINT', onSigint);
+      this.daemonClient?.close();
       if (this.hostPromise)
         await this.hostPromise.then(
           (h) => h.close(),
@@ -55,6 +62,52 @@ export abstract class BaseCommand extends Command {
     return 1;
   }
 
+  /** Where this command runs (the seed's rules, decided in routing.ts). */
+  protected route(): Route {
+    if ((this.constructor as typeof BaseCommand).inProcessOnly) return { mode: 'in-process', reason: 'never needs the daemon' };
+    return routeCommand({ noDaemon: this.noDaemonFlag(), env: process.env.KUKEON_NO_DAEMON, runPathExplicit: this.runPath !== undefined });
+  }
+
+  /** `--socket`, else KUKEON_SOCKET, else the default. */
+  protected socketPath(): string {
+    return this.socket ?? (process.env.KUKEON_SOCKET || DEFAULT_SOCKET);
+  }
+
+  private daemonClient: { close(): void } | undefined;
+
+  /** The controller: in this process, or kukeond's through its socket (no silent fallback from one to the other). */
+  protected async api(): Promise<ControllerApi> {
+    const route = this.route();
+    createDebug('kukeon:cli')('route %s (%s)', route.mode, route.reason);
+    if (route.mode === 'in-process') return (await this.host()).api;
+    // The daemon's client loads grpc-js and the wire module only: no plugins, no ajv, no protos.
+    const { SocketClient } = require('../../plugins/api-socket/client') as typeof import('../../plugins/api-socket/client');
+    const client = new SocketClient(this.socketPath());
+    this.daemonClient = client;
+    return client;
+  }
+
+  /** Per-call options: Ctrl-C cancels. */
+  protected call(extra: Omit<CallOptions, 'signal'> = {}): CallOptions {
+    return { ...extra, signal: this.interrupt.signal };
+  }
+
+  /** `--pull`, else KUKEON_PULL; checked here so both transports refuse a bad value alike. */
+  protected pullPolicy(flag: string | undefined): PullPolicy | undefined {
+    const value = flag ?? (process.env.KUKEON_PULL || undefined);
+    if (value !== undefined && !PULL_POLICIES.includes(value as PullPolicy)) {
+      throw new KukeonError('KUKEON_E_USAGE', `--pull must be one of ${PULL_POLICIES.join(', ')} (got "${value}")`);
+    }
+    return value as PullPolicy | undefined;
+  }
+
+  /** The caller's registry credentials (its `kuke login` file), sent with a request as docker's client does. */
+  protected credentials(): RegistryCredentialSpec[] | undefined {
+    const { readAuthFile } = require('../../sdk/registry-auth') as typeof import('../../sdk/registry-auth');
+    const found = readAuthFile();
+    return found.length ? found : undefined;
+  }
+
   private hostPromise: Promise<Host> | undefined;
 
   /** The in-process host, made once per command from the global options. */
@@ -64,8 +117,7 @@ export abstract class BaseCommand extends Command {
     this.hostPromise ??= createHost({
       runPath: this.runPath,
       configPath: this.config,
-      // `--pull` is declared by apply, create and run; it reaches the containerd plugin's `pull` setting (x-flag)
-      flags: { '--containerd-socket': this.containerdSocket, '--socket': this.socket, '--pull': (this as { pull?: string }).pull },
+      flags: { '--containerd-socket': this.containerdSocket, '--socket': this.socket },
     });
     return this.hostPromise;
   }

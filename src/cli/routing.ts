@@ -10,8 +10,6 @@ export interface RouteInput {
   env?: string;
   /** `--run-path` was given on the command line. */
   runPathExplicit?: boolean;
-  /** Whether this build has a daemon client at all. */
-  daemonAvailable: boolean;
 }
 
 export function routeCommand(input: RouteInput): Route {
@@ -19,9 +17,5 @@ export function routeCommand(input: RouteInput): Route {
   if (input.env !== undefined && ['1', 'true', 'yes'].includes(input.env.toLowerCase()))
     return { mode: 'in-process', reason: 'KUKEON_NO_DAEMON' };
   if (input.runPathExplicit) return { mode: 'in-process', reason: '--run-path' };
-  if (!input.daemonAvailable) return { mode: 'in-process', reason: 'this build has no daemon client yet' };
   return { mode: 'daemon', reason: 'default' };
 }
-
-/** No daemon client exists yet (the api-socket plugin comes later): every command runs in-process. */
-export const DAEMON_CLIENT_AVAILABLE = false;

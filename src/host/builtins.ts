@@ -3,12 +3,13 @@
 // taps the host's hooks and provides its slot's services, so a configuration can swap any of them out.
 
 import type { Plugin } from '../../sdk';
+import apiSocket from '../../plugins/api-socket';
 import cgroupv2 from '../../plugins/cgroupv2';
 import cni from '../../plugins/cni';
 import containerd from '../../plugins/containerd';
 import storeYaml from '../../plugins/store-yaml';
 
-export const BUILTIN_PLUGINS: readonly Plugin<any>[] = [storeYaml, containerd, cni, cgroupv2];
+export const BUILTIN_PLUGINS: readonly Plugin<any>[] = [storeYaml, containerd, cni, cgroupv2, apiSocket];
 
 export function builtinByName(name: string): Plugin<any> | undefined {
   return BUILTIN_PLUGINS.find((p) => p.name === name);

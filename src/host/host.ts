@@ -4,7 +4,7 @@
 import path from 'node:path';
 import createDebug from 'debug';
 import { KukeonError } from '../../sdk';
-import type { Hooks, HostPaths, Locks, Plugin, PluginHost, PluginStatus, StoreService } from '../../sdk';
+import type { ControllerApi, Hooks, HostPaths, Locks, Plugin, PluginHost, PluginStatus, StoreService } from '../../sdk';
 import { BUILTIN_PLUGINS, builtinByName } from './builtins';
 import { DEFAULT_CONFIG_PATH, readConfigFile } from './config-file';
 import { tapCellSteps } from './controller/cell-steps';
@@ -16,6 +16,8 @@ import type { HostHooks } from './hooks';
 import { PluginLoader } from './plugin-loader';
 import type { FailedPluginEntry, PluginEntry } from './plugin-loader';
 import { loadPluginModule } from './plugin-modules';
+import { HostEvents } from './host-events';
+import { LocalApi } from './local-api';
 import { HostServiceRegistry } from './service-registry';
 import { HostStateReader } from './state-reader';
 import { VERSION } from './version';
@@ -34,6 +36,8 @@ export interface HostOptions {
   plugins?: (PluginEntry | FailedPluginEntry)[];
   /** How long a phase waits for another operation on the same resource before KUKEON_E_BUSY. */
   lockTimeoutMs?: number;
+  /** kukeond's host: the built-in api-socket joins the configured plugins when none of them fills the api slot. */
+  daemon?: boolean;
 }
 
 export interface Host {
@@ -45,6 +49,10 @@ export interface Host {
   readonly paths: HostPaths;
   readonly plugins: readonly PluginStatus[];
   readonly controller: Controller;
+  /** The controller as plain data (ControllerApi): what the CLI calls in-process and the daemon serves. */
+  readonly api: ControllerApi;
+  /** Resource changes written through this host, for watch. */
+  readonly events: HostEvents;
   readonly version: string;
   readonly configPath: string | undefined;
   /** Runs every plugin's onClose, last registered first. */
@@ -85,10 +93,13 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
     current: () => loader?.current() ?? 'kukeon',
     isActive: (owner) => (loader ? loader.isActive(owner) : owner === 'kukeon'),
   });
+  const events = new HostEvents();
+  let observed: { raw: StoreService; store: StoreService } | undefined;
   const store = (): StoreService => {
     const s = services.get('store');
     if (!s) throw new KukeonError('KUKEON_E_NO_STORE');
-    return s;
+    if (observed?.raw !== s) observed = { raw: s, store: events.observe(s) };
+    return observed.store;
   };
   const state = new HostStateReader(() => services.get('store'));
   const statuses = (): PluginStatus[] => loader?.statuses ?? [];
@@ -109,7 +120,8 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   const { entries, used } = options.plugins
     ? { entries: options.plugins, used: undefined }
     : entriesFromConfig(configPath ?? DEFAULT_CONFIG_PATH, configPath !== undefined);
-  await loader.load(entries);
+  const needsApi = options.daemon && !entries.some((e) => 'plugin' in e && e.plugin?.slot === 'api');
+  await loader.load(needsApi ? [...entries, { plugin: builtinByName('api-socket')!, builtin: true }] : entries);
 
   const storeStatus = loader.statuses.find((p) => p.slot === 'store');
   if (storeStatus?.state !== 'ok' || !services.get('store')) {
@@ -124,8 +136,12 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   }
 
   const controller = new Controller({ hooks: hostHooks, store, state, services, lifecycle, plugins: statuses, hasRuntime });
-  return Object.freeze({
+  const host: Host = Object.freeze({
     hooks,
+    events,
+    get api(): ControllerApi {
+      return api;
+    },
     hostHooks,
     services,
     state,
@@ -137,4 +153,6 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
     configPath: used,
     close,
   });
+  const api: ControllerApi = new LocalApi(host);
+  return host;
 }

@@ -1,7 +1,8 @@
 // kukeon's host: the entry point for the CLI, the daemon and tests.
 export { createHost, DEFAULT_RUN_PATH } from './host';
 export type { Host, HostOptions } from './host';
-export type { ApplyItem, ApplyReport, DoctorReport, GetQuery, RemovedItem } from './controller/controller';
+export type { ApplyOptions, OperationOptions } from './controller/controller';
+export { LocalApi, API_NAME } from './local-api';
 export { refOfStored } from './controller/controller';
 export { SCHEMAS } from './validation/schemas';
 export { BUILTIN_PLUGINS } from './builtins';

@@ -24,8 +24,17 @@ export class ApplyCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     const text = await this.readInput(this.file);
-    const host = await this.host();
-    const report = await host.controller.apply(text, { dryRun: this.dryRun, source: this.file === '-' ? 'stdin' : this.file });
+    const api = await this.api();
+    const report = await api.apply(
+      {
+        text,
+        dryRun: this.dryRun,
+        source: this.file === '-' ? 'stdin' : this.file,
+        pull: this.pullPolicy(this.pull),
+        credentials: this.credentials(),
+      },
+      this.call(),
+    );
     if (this.output === 'json' || this.output === 'yaml') {
       const data = {
         items: report.items.map((i) => ({ ...i, ref: formatRef(i.ref) })),

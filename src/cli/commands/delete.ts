@@ -26,11 +26,11 @@ export class DeleteCommand extends BaseCommand {
   stack = Option.String('--stack');
 
   protected async run(): Promise<number> {
-    const host = await this.host();
+    const api = await this.api();
     if (this.file !== undefined) {
       if (this.kind !== undefined) throw new KukeonError('KUKEON_E_USAGE', 'use either -f FILE or KIND NAME');
       const text = await this.readInput(this.file);
-      const items = await host.controller.deleteDocuments(text, { cascade: this.cascade, force: this.force, source: this.file });
+      const items = await api.deleteDocuments({ text, cascade: this.cascade, force: this.force, source: this.file }, this.call());
       let failed = false;
       for (const i of items) {
         if (i.error) {
@@ -44,7 +44,7 @@ export class DeleteCommand extends BaseCommand {
       throw new KukeonError('KUKEON_E_USAGE', 'usage: kuke delete KIND NAME [--cascade] [--force], or kuke delete -f FILE');
     const kind = parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']);
     const ref = refIn(kind, this.name, { realm: this.realm, space: this.space, stack: this.stack });
-    for (const i of await host.controller.delete(ref, { cascade: this.cascade, force: this.force }))
+    for (const i of await api.delete({ ref, cascade: this.cascade, force: this.force }, this.call()))
       this.report(formatRef(i.ref), i.warnings);
     return 0;
   }

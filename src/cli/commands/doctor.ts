@@ -3,6 +3,7 @@ import { BaseCommand } from '../base-command';
 import { renderTable } from '../output/table';
 
 export class DoctorCommand extends BaseCommand {
+  protected static override readonly inProcessOnly = true;
   static override paths = [['doctor']];
   static override usage = Command.Usage({
     description: "Check the host: each plugin's status and every diagnose service's findings",
@@ -12,7 +13,7 @@ export class DoctorCommand extends BaseCommand {
   output = Option.String('-o,--output', { description: 'table|json' });
 
   protected async run(): Promise<number> {
-    const report = await (await this.host()).controller.doctor();
+    const report = await (await this.host()).api.doctor();
     if (this.output === 'json') {
       this.out(`${JSON.stringify(report, null, 2)}\n`);
       return report.ok ? 0 : 1;

@@ -25,6 +25,7 @@ export class GetCommand extends BaseCommand {
   space = Option.String('--space');
   stack = Option.String('--stack');
   cell = Option.String('--cell', { description: 'For containers: the cell (default: every cell of the stack)' });
+  allRealms = Option.Boolean('-A,--all-realms', false, { description: 'Every realm, space and stack (scope flags are ignored)' });
   noDaemon = Option.Boolean('--no-daemon', false, { description: 'Run in-process' });
 
   protected override noDaemonFlag(): boolean {
@@ -39,11 +40,15 @@ export class GetCommand extends BaseCommand {
     if (this.name !== undefined) checkName(this.name, `${kind.toLowerCase()} name`);
     const flags = { realm: this.realm, space: this.space, stack: this.stack, cell: this.cell };
     const scope = kind === 'Container' && this.cell === undefined ? scopePath('Cell', flags) : scopePath(kind, flags);
-    const host = await this.host();
-    const docs = await host.controller.get({ kind, scope, name: this.name, selector: this.selector });
+    if (this.allRealms && this.name !== undefined)
+      throw new KukeonError('KUKEON_E_USAGE', 'a NAME cannot be looked up across all realms (-A); give its scope instead');
+    const docs = await (await this.api()).get(
+      { kind, scope, name: this.name, selector: this.selector, allRealms: this.allRealms },
+      this.call(),
+    );
     const text = printDocs(kind, docs, format, this.name !== undefined);
     if (text === '' && format !== 'yaml' && format !== 'json')
-      this.err(`No ${kind.toLowerCase()}s found in ${scope.length ? scope.join('/') : 'the run path'}.\n`);
+      this.err(`No ${kind.toLowerCase()}s found in ${this.allRealms ? 'any realm' : scope.length ? scope.join('/') : 'the run path'}.\n`);
     this.out(text);
     return 0;
   }

@@ -8,7 +8,7 @@ export class KillCommand extends CellCommand {
 
   protected async run(): Promise<number> {
     const ref = this.cellRef();
-    await (await this.host()).controller.kill(ref);
+    await (await this.api()).kill({ ref }, this.call());
     this.out(`${formatRef(ref)} killed\n`);
     return 0;
   }

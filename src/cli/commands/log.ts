@@ -1,6 +1,5 @@
 import { Command, Option } from 'clipanion';
 import { CellCommand } from '../cell-command';
-import { followFile } from '../follow-file';
 
 export class LogCommand extends CellCommand {
   static override paths = [['log'], ['logs']];
@@ -14,10 +13,8 @@ export class LogCommand extends CellCommand {
 
   protected async run(): Promise<number> {
     const ref = this.cellRef();
-    const controller = (await this.host()).controller;
-    const { container, path } = await controller.logPath(ref, this.container);
-    const exited = this.follow ? controller.wait(ref, container) : undefined;
-    await followFile(path, this.context.stdout, exited);
+    const logs = (await this.api()).logs({ ref, container: this.container, follow: this.follow }, this.call());
+    for await (const chunk of logs) this.context.stdout.write(chunk);
     return 0;
   }
 }

@@ -4,6 +4,7 @@ import { authFilePath, normalizeServerAddress, writeAuthFile } from '../../../sd
 import { BaseCommand } from '../base-command';
 
 export class LoginCommand extends BaseCommand {
+  protected static override readonly inProcessOnly = true;
   static override paths = [['login']];
   static override usage = Command.Usage({
     description: 'Store registry credentials for pulls (in ~/.kuke/auth.json, mode 0600; env KUKEON_AUTH_FILE)',

@@ -27,8 +27,7 @@ export class PurgeCommand extends BaseCommand {
   protected async run(): Promise<number> {
     const kind = parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']);
     const ref = refIn(kind, this.name, { realm: this.realm, space: this.space, stack: this.stack });
-    const host = await this.host();
-    for (const i of await host.controller.purge(ref, { cascade: this.cascade })) this.out(`${formatRef(i.ref)} purged\n`);
+    for (const i of await (await this.api()).purge({ ref, cascade: this.cascade }, this.call())) this.out(`${formatRef(i.ref)} purged\n`);
     return 0;
   }
 }

@@ -6,7 +6,7 @@ export class RefreshCommand extends BaseCommand {
   static override usage = Command.Usage({ description: "Write every resource's live status from the backends into the state" });
 
   protected async run(): Promise<number> {
-    const r = await (await this.host()).controller.refresh();
+    const r = await (await this.api()).refresh(this.call());
     this.out(`Inspected ${r.inspected} resource(s). Updated ${r.updated}.\n`);
     return 0;
   }

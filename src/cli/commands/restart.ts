@@ -11,7 +11,7 @@ export class RestartCommand extends CellCommand {
 
   protected async run(): Promise<number> {
     const ref = this.cellRef();
-    await (await this.host()).controller.restart(ref, { signal: 'SIGTERM', timeoutMs: Math.round(this.timeout * 1000) });
+    await (await this.api()).restart({ ref, timeoutMs: Math.round(this.timeout * 1000) }, this.call());
     this.out(`${formatRef(ref)} restarted\n`);
     return 0;
   }

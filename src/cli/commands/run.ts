@@ -2,7 +2,6 @@ import { Command, Option } from 'clipanion';
 import { API_VERSION, KukeonError, formatRef } from '../../../sdk';
 import type { ContainerSpec, Ref } from '../../../sdk';
 import { BaseCommand } from '../base-command';
-import { followFile } from '../follow-file';
 import { refIn } from '../scope';
 
 export class RunCommand extends BaseCommand {
@@ -38,10 +37,11 @@ export class RunCommand extends BaseCommand {
   }
 
   protected async run(): Promise<number> {
-    const controller = (await this.host()).controller;
+    const api = await this.api();
+    const images = { pull: this.pullPolicy(this.pull), credentials: this.credentials() };
     let ref: Ref;
     if (this.file !== undefined) {
-      const report = await controller.apply(await this.readInput(this.file), { source: this.file });
+      const report = await api.apply({ text: await this.readInput(this.file), source: this.file, ...images }, this.call());
       const failed = report.items.find((i) => i.action === 'failed');
       if (failed) throw new KukeonError('KUKEON_E_STEP', `${formatRef(failed.ref)}: ${failed.error}`);
       const cells = report.items.filter((i) => i.ref.kind === 'Cell' && (this.name === undefined || i.ref.path[3] === this.name));
@@ -63,7 +63,7 @@ export class RunCommand extends BaseCommand {
         metadata: { name: this.name },
         spec: { realmId, spaceId, stackId, containers: [container] },
       };
-      const report = await controller.apply(JSON.stringify(doc), { source: 'run' });
+      const report = await api.apply({ text: JSON.stringify(doc), source: 'run', ...images }, this.call());
       const failed = report.items.find((i) => i.action === 'failed');
       if (failed) throw new KukeonError((failed.code as never) ?? 'KUKEON_E_STEP', `${formatRef(failed.ref)}: ${failed.error}`);
     }
@@ -71,11 +71,11 @@ export class RunCommand extends BaseCommand {
       this.out(`${formatRef(ref)} started\n`);
       return 0;
     }
-    const { container, path } = await controller.logPath(ref, this.container);
-    const exited = controller.wait(ref, container);
-    await followFile(path, this.context.stdout, exited);
-    const result = await exited;
-    if (this.rm) await controller.delete(ref, { force: true });
-    return result.exitCode;
+    // The log follows until the workload exits; then its exit code (a wait on an exited task answers at once).
+    for await (const chunk of api.logs({ ref, container: this.container, follow: true }, this.call())) this.context.stdout.write(chunk);
+    let exitCode = 1;
+    for await (const exit of api.wait({ ref, container: this.container }, this.call())) exitCode = exit.exitCode;
+    if (this.rm) await api.delete({ ref, force: true }, this.call());
+    return exitCode;
   }
 }

@@ -5,6 +5,7 @@ import { BaseCommand } from '../base-command';
 import { parseKind } from '../kinds';
 
 export class SchemaCommand extends BaseCommand {
+  protected static override readonly inProcessOnly = true;
   static override paths = [['schema']];
   static override usage = Command.Usage({
     description: 'Print the JSON Schema of a kind, for editors',

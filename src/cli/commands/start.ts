@@ -8,7 +8,7 @@ export class StartCommand extends CellCommand {
 
   protected async run(): Promise<number> {
     const ref = this.cellRef();
-    await (await this.host()).controller.start(ref);
+    await (await this.api()).start({ ref }, this.call());
     this.out(`${formatRef(ref)} started\n`);
     return 0;
   }

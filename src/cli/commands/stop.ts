@@ -13,7 +13,7 @@ export class StopCommand extends CellCommand {
 
   protected async run(): Promise<number> {
     const ref = this.cellRef();
-    await (await this.host()).controller.stop(ref, { signal: 'SIGTERM', timeoutMs: Math.round(this.timeout * 1000) });
+    await (await this.api()).stop({ ref, timeoutMs: Math.round(this.timeout * 1000) }, this.call());
     this.out(`${formatRef(ref)} stopped\n`);
     return 0;
   }

@@ -4,6 +4,12 @@
 import { KINDS, KukeonError, childKind, formatRef, isKukeonError, toKukeonError } from '../../../sdk';
 import type {
   AnyDoc,
+  ApplyItem,
+  ApplyReport,
+  DoctorReport,
+  GetRequest,
+  ImageRequestOptions,
+  RemovedItem,
   AnyStatus,
   CellDoc,
   CellWorkingStatus,
@@ -17,7 +23,6 @@ import type {
   StoreService,
 } from '../../../sdk';
 import type {
-  Diagnosis,
   DiagnoseService,
   ImagePullOptions,
   ImagePullResult,
@@ -41,40 +46,15 @@ import { parseSelector } from './selector';
 /** How many sibling resources apply creates and starts at once. */
 const APPLY_CONCURRENCY = 4;
 
-export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'failed';
-
-export interface ApplyItem {
-  ref: Ref;
-  action: ApplyAction;
-  implicit?: boolean;
-  changes?: string[];
-  error?: string;
-  code?: string;
+/** What every operation may take: an AbortSignal that cancels it (a daemon client that went away). */
+export interface OperationOptions {
+  signal?: AbortSignal;
 }
 
-export interface ApplyReport {
-  items: ApplyItem[];
-  /** Set on a dry run: what each plugin would change. Nothing was written. */
-  plan?: PlanItem[];
-}
-
-export interface RemovedItem {
-  ref: Ref;
-  warnings: string[];
-}
-
-export interface GetQuery {
-  kind: Kind;
-  /** The parent's path (the scope); for containers, the cell's path or the stack's path for every cell. */
-  scope: string[];
-  name?: string;
-  selector?: string;
-}
-
-export interface DoctorReport {
-  plugins: PluginStatus[];
-  findings: (Diagnosis & { service: string })[];
-  ok: boolean;
+/** Per-operation options of apply and create: they travel in the request, never as plugin config. */
+export interface ApplyOptions extends ImageRequestOptions, OperationOptions {
+  dryRun?: boolean;
+  source?: string;
 }
 
 export interface ControllerDeps {
@@ -95,7 +75,7 @@ export class Controller {
   }
 
   /** Applies a multi-document manifest; nothing is written when any document is invalid. */
-  async apply(text: string, options: { dryRun?: boolean; source?: string } = {}): Promise<ApplyReport> {
+  async apply(text: string, options: ApplyOptions = {}): Promise<ApplyReport> {
     const validated = await validateInput(this.d.hooks, text, options.source ?? 'input');
     const docs = await withParents(foldContainers(validated), this.store, this.d.hooks);
     if (options.dryRun) return { items: [], plan: await this.plan(docs) };
@@ -116,7 +96,7 @@ export class Controller {
             code: 'KUKEON_E_PARENT_NOT_FOUND',
           };
         try {
-          return { ...(await this.applyOne(d)), ref: d.ref, implicit: d.implicit };
+          return { ...(await this.applyOne(d, options)), ref: d.ref, implicit: d.implicit };
         } catch (err) {
           const e = toKukeonError(err);
           return { ref: d.ref, action: 'failed', implicit: d.implicit, error: e.message, code: e.code };
@@ -127,8 +107,9 @@ export class Controller {
     return { items };
   }
 
-  private async applyOne(d: PlannedDoc): Promise<Omit<ApplyItem, 'ref'>> {
+  private async applyOne(d: PlannedDoc, options: ApplyOptions): Promise<Omit<ApplyItem, 'ref'>> {
     const { doc, ref } = d;
+    if (doc.kind === 'Container' || doc.kind === 'Cell') await this.ensureImages(doc, options);
     if (doc.kind === 'Container') return this.applyContainer(doc, ref);
     if (doc.kind === 'Cell') {
       const exists = await this.store.get(ref);
@@ -200,7 +181,7 @@ export class Controller {
   }
 
   /** `create realm|space|stack|cell`: the parent must exist; an identical resource is left unchanged. */
-  async create(raw: AnyDoc, options: ValidateOptions = {}): Promise<ApplyItem> {
+  async create(raw: AnyDoc, options: ValidateOptions & ApplyOptions = {}): Promise<ApplyItem> {
     const { doc, ref } = validateDocument(raw, 1, options);
     const refused = await this.d.hooks.validate.promise({ doc, index: 1, ref });
     if (refused) throw refused;
@@ -216,11 +197,32 @@ export class Controller {
       if (sameSpec(current.spec, doc.spec)) return { ref, action: 'unchanged' };
       throw new KukeonError('KUKEON_E_EXISTS', `${formatRef(ref)} already exists with another spec; use apply to change it`);
     }
+    if (doc.kind === 'Cell') await this.ensureImages(doc, options);
     await this.d.lifecycle.create(doc, ref);
     return { ref, action: 'created' };
   }
 
-  async get(query: GetQuery): Promise<AnyDoc[]> {
+  /**
+   * Pulls or checks every image a cell (or container) document names, before any phase lock is taken: a slow
+   * pull must not hold the cell's lock. Without a runtime there is nothing to pull into.
+   */
+  private async ensureImages(doc: AnyDoc, options: ApplyOptions): Promise<void> {
+    const images = this.d.hasRuntime() ? this.d.services.get('runtime.images') : undefined;
+    if (!images?.ensure) return;
+    const specs = doc.kind === 'Cell' ? doc.spec.containers : doc.kind === 'Container' ? [doc.spec] : [];
+    const realm = (doc.spec as { realmId: string }).realmId;
+    const wanted = [...new Set(specs.map((c) => c.image).filter((i): i is string => !!i))];
+    for (const image of wanted) {
+      await images.ensure(realm, image, { policy: options.pull ?? 'missing', credentials: options.credentials, signal: options.signal });
+    }
+  }
+
+  async get(query: GetRequest): Promise<AnyDoc[]> {
+    if (query.allRealms) {
+      const out: AnyDoc[] = [];
+      for (const scope of await this.scopesOf(query.kind)) out.push(...(await this.get({ ...query, allRealms: false, scope })));
+      return out;
+    }
     const match = query.selector ? parseSelector(query.selector) : () => true;
     let docs: AnyDoc[];
     if (query.kind === 'Container' && query.scope.length === 3) {
@@ -238,6 +240,18 @@ export class Controller {
     const out: AnyDoc[] = [];
     for (const doc of docs.filter((d) => match(d.metadata.labels))) out.push(await this.live(doc));
     return out;
+  }
+
+  /** Every parent path under which `kind` lives: `[[]]` for realms; each stack's path for cells and containers. */
+  private async scopesOf(kind: Kind): Promise<string[][]> {
+    const depth = kind === 'Container' ? 3 : KINDS.indexOf(kind);
+    let scopes: string[][] = [[]];
+    for (let level = 0; level < depth; level++) {
+      const next: string[][] = [];
+      for (const scope of scopes) for (const d of await this.store.list(KINDS[level], scope)) next.push([...scope, d.metadata.name]);
+      scopes = next;
+    }
+    return scopes;
   }
 
   /** The document with its live status from the status waterfall (nothing is written). */
@@ -275,7 +289,7 @@ export class Controller {
   }
 
   /** Deletes a resource; realms, spaces and stacks with children need `cascade`. Children go before parents. */
-  async delete(ref: Ref, options: { cascade?: boolean; force?: boolean } = {}): Promise<RemovedItem[]> {
+  async delete(ref: Ref, options: { cascade?: boolean; force?: boolean; signal?: AbortSignal } = {}): Promise<RemovedItem[]> {
     if (!(await this.store.get(ref))) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
     await this.refuseChildren(ref, options.cascade);
     return this.deleteTree(ref, !!options.force);
@@ -306,10 +320,10 @@ export class Controller {
   /** `delete -f`: the documents of a manifest, children first; a missing one is reported and the rest go on. */
   async deleteDocuments(
     text: string,
-    options: { cascade?: boolean; force?: boolean; source?: string } = {},
-  ): Promise<(RemovedItem & { error?: string })[]> {
+    options: { cascade?: boolean; force?: boolean; source?: string; signal?: AbortSignal } = {},
+  ): Promise<RemovedItem[]> {
     const docs = await validateInput(this.d.hooks, text, options.source ?? 'input');
-    const out: (RemovedItem & { error?: string })[] = [];
+    const out: RemovedItem[] = [];
     for (const d of [...docs].sort((a, b) => b.ref.path.length - a.ref.path.length)) {
       try {
         if (d.doc.kind === 'Container') {
@@ -341,7 +355,7 @@ export class Controller {
    * Purge: delete, then every plugin sweeps residual state (by label, by name) even where the YAML no longer
    * knows the resource. Succeeds when parts are already gone; backend errors are collected and reported at the end.
    */
-  async purge(ref: Ref, options: { cascade?: boolean } = {}): Promise<RemovedItem[]> {
+  async purge(ref: Ref, options: { cascade?: boolean; signal?: AbortSignal } = {}): Promise<RemovedItem[]> {
     let exists = false;
     try {
       exists = !!(await this.store.get(ref));
@@ -384,26 +398,26 @@ export class Controller {
     return out;
   }
 
-  async start(ref: Ref): Promise<void> {
+  async start(ref: Ref, _op: OperationOptions = {}): Promise<void> {
     await this.d.lifecycle.start(ref);
   }
 
-  async stop(ref: Ref, options: StopOptions = DEFAULT_STOP): Promise<void> {
+  async stop(ref: Ref, options: StopOptions = DEFAULT_STOP, _op: OperationOptions = {}): Promise<void> {
     await this.d.lifecycle.stop(ref, options);
   }
 
-  async kill(ref: Ref): Promise<void> {
+  async kill(ref: Ref, _op: OperationOptions = {}): Promise<void> {
     await this.d.lifecycle.stop(ref, KILL);
   }
 
-  async restart(ref: Ref, options: StopOptions = DEFAULT_STOP): Promise<void> {
+  async restart(ref: Ref, options: StopOptions = DEFAULT_STOP, _op: OperationOptions = {}): Promise<void> {
     if (!this.d.hasRuntime()) throw new KukeonError('KUKEON_E_NO_RUNTIME', `cannot restart ${formatRef(ref)}: no runtime plugin is loaded`);
     await this.d.lifecycle.stop(ref, options);
     await this.d.lifecycle.start(ref);
   }
 
   /** Writes every resource's live status; returns how many were inspected and how many changed. */
-  async refresh(): Promise<{ inspected: number; updated: number }> {
+  async refresh(_op: OperationOptions = {}): Promise<{ inspected: number; updated: number }> {
     let inspected = 0;
     let updated = 0;
     const walk = async (kind: Kind, scope: string[]): Promise<void> => {

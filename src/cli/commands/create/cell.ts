@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { API_VERSION, formatRef } from '../../../../sdk';
-import type { ContainerSpec } from '../../../../sdk';
+import type { CellDoc, ContainerSpec } from '../../../../sdk';
 import { BaseCommand } from '../../base-command';
 
 export class CreateCellCommand extends BaseCommand {
@@ -30,18 +30,18 @@ export class CreateCellCommand extends BaseCommand {
   stack = Option.String('--stack', 'default');
 
   protected async run(): Promise<number> {
-    const host = await this.host();
     const container: ContainerSpec = { id: this.name, image: this.image };
     if (this.command) container.command = this.command;
     const args = [...(this.args ?? []), ...this.rest];
     if (args.length) container.args = args;
     if (this.env?.length) container.env = this.env;
-    const r = await host.controller.create({
+    const doc: CellDoc = {
       apiVersion: API_VERSION,
       kind: 'Cell',
       metadata: { name: this.name },
       spec: { realmId: this.realm, spaceId: this.space, stackId: this.stack, containers: [container] },
-    });
+    };
+    const r = await (await this.api()).create({ doc, pull: this.pullPolicy(this.pull), credentials: this.credentials() }, this.call());
     this.out(`${formatRef(r.ref)} ${r.action}\n`);
     return 0;
   }

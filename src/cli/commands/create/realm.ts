@@ -14,9 +14,11 @@ export class CreateRealmCommand extends BaseCommand {
   namespace = Option.String('--namespace', { description: 'containerd namespace (default kukeon-<realm>)' });
 
   protected async run(): Promise<number> {
-    const host = await this.host();
     const spec = this.namespace ? { namespace: this.namespace } : {};
-    const r = await host.controller.create({ apiVersion: API_VERSION, kind: 'Realm', metadata: { name: this.name }, spec });
+    const r = await (await this.api()).create(
+      { doc: { apiVersion: API_VERSION, kind: 'Realm', metadata: { name: this.name }, spec } },
+      this.call(),
+    );
     this.out(`${formatRef(r.ref)} ${r.action}\n`);
     return 0;
   }

@@ -14,13 +14,17 @@ export class CreateSpaceCommand extends BaseCommand {
   realm = Option.String('--realm', 'default');
 
   protected async run(): Promise<number> {
-    const host = await this.host();
-    const r = await host.controller.create({
-      apiVersion: API_VERSION,
-      kind: 'Space',
-      metadata: { name: this.name },
-      spec: { realmId: this.realm },
-    });
+    const r = await (await this.api()).create(
+      {
+        doc: {
+          apiVersion: API_VERSION,
+          kind: 'Space',
+          metadata: { name: this.name },
+          spec: { realmId: this.realm },
+        },
+      },
+      this.call(),
+    );
     this.out(`${formatRef(r.ref)} ${r.action}\n`);
     return 0;
   }

@@ -15,13 +15,17 @@ export class CreateStackCommand extends BaseCommand {
   space = Option.String('--space', 'default');
 
   protected async run(): Promise<number> {
-    const host = await this.host();
-    const r = await host.controller.create({
-      apiVersion: API_VERSION,
-      kind: 'Stack',
-      metadata: { name: this.name },
-      spec: { realmId: this.realm, spaceId: this.space },
-    });
+    const r = await (await this.api()).create(
+      {
+        doc: {
+          apiVersion: API_VERSION,
+          kind: 'Stack',
+          metadata: { name: this.name },
+          spec: { realmId: this.realm, spaceId: this.space },
+        },
+      },
+      this.call(),
+    );
     this.out(`${formatRef(r.ref)} ${r.action}\n`);
     return 0;
   }

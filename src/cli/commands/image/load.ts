@@ -19,13 +19,13 @@ export class ImageLoadCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     checkName(this.realm, '--realm');
-    let input: NodeJS.ReadableStream;
-    if (this.file === '-') input = this.context.stdin;
+    let input: AsyncIterable<Uint8Array>;
+    if (this.file === '-') input = this.context.stdin as AsyncIterable<Uint8Array>;
     else {
       if (!fs.existsSync(this.file)) throw new KukeonError('KUKEON_E_USAGE', `cannot read ${this.file}: no such file`);
       input = fs.createReadStream(this.file);
     }
-    const images = await (await this.host()).controller.loadImage(this.realm, input);
+    const images = await (await this.api()).loadImage({ realm: this.realm }, input, this.call());
     for (const i of images) this.out(`loaded ${i.name} (${i.digest})\n`);
     return 0;
   }

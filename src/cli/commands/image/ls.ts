@@ -12,7 +12,7 @@ export class ImageLsCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     checkName(this.realm, '--realm');
-    const images = await (await this.host()).controller.listImages(this.realm);
+    const images = await (await this.api()).listImages({ realm: this.realm }, this.call());
     if (this.output === 'json') this.out(`${JSON.stringify(images, null, 2)}\n`);
     else
       this.out(

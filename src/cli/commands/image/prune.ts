@@ -10,7 +10,7 @@ export class ImagePruneCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     checkName(this.realm, '--realm');
-    const removed = await (await this.host()).controller.pruneImages(this.realm);
+    const removed = await (await this.api()).pruneImages({ realm: this.realm }, this.call());
     for (const name of removed) this.out(`removed ${name}\n`);
     if (!removed.length) this.out('nothing to prune\n');
     return 0;

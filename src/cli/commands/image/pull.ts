@@ -24,12 +24,14 @@ export class ImagePullCommand extends BaseCommand {
   protected async run(): Promise<number> {
     checkName(this.realm, '--realm');
     const onProgress = this.quiet ? undefined : ttyProgress(this.context.stdout as NodeJS.WritableStream & { isTTY?: boolean });
-    const r = await (await this.host()).controller.pullImage(this.realm, this.ref, {
-      platform: this.platform,
-      insecure: this.insecure,
-      onProgress: onProgress as never,
-    });
-    this.out(`pulled ${r.name} (${r.digest}, ${r.platform})\n`);
+    const events = (await this.api()).pullImage(
+      { realm: this.realm, ref: this.ref, platform: this.platform, insecure: this.insecure, credentials: this.credentials() },
+      this.call(),
+    );
+    for await (const e of events) {
+      if (e.kind === 'progress') onProgress?.(e.progress as never);
+      else this.out(`pulled ${e.result.name} (${e.result.digest}, ${e.result.platform})\n`);
+    }
     return 0;
   }
 }

@@ -13,9 +13,9 @@ export class ImageRmCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     checkName(this.realm, '--realm');
-    const controller = (await this.host()).controller;
+    const api = await this.api();
     for (const ref of this.refs) {
-      await controller.removeImage(this.realm, ref);
+      await api.removeImage({ realm: this.realm, ref }, this.call());
       this.out(`removed ${ref}\n`);
     }
     return 0;

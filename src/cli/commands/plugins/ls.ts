@@ -3,6 +3,7 @@ import { BaseCommand } from '../../base-command';
 import { renderTable } from '../../output/table';
 
 export class PluginsLsCommand extends BaseCommand {
+  protected static override readonly inProcessOnly = true;
   static override paths = [
     ['plugins', 'ls'],
     ['plugins', 'list'],

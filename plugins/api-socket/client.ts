@@ -1,0 +1,289 @@
+// ControllerApi over kukeond's socket: what `kuke` uses when it talks to the daemon. It loads only grpc-js and
+// the wire module (no plugins, no ajv, no protos), and never falls back to in-process: an unreachable daemon is
+// KUKEON_E_DAEMON within 2 s, naming the socket and the remedies.
+
+import net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { KukeonError } from '../../sdk';
+import type {
+  ApplyItem,
+  ApplyReport,
+  ApplyRequest,
+  CallOptions,
+  CellRequest,
+  ControllerApi,
+  CreateRequest,
+  DeleteDocumentsRequest,
+  DeleteRequest,
+  DoctorReport,
+  GetRequest,
+  ImageRefRequest,
+  LogRequest,
+  PluginStatus,
+  ProgressEvent,
+  PullEvent,
+  PullRequest,
+  PurgeRequest,
+  RealmRequest,
+  RefreshReport,
+  RemovedItem,
+  StopRequest,
+  VersionInfo,
+  WaitEvent,
+  WaitRequest,
+  WatchEvent,
+  WatchRequest,
+} from '../../sdk';
+import type { AnyDoc } from '../../sdk';
+import type { ImageSummary } from '../../sdk/services';
+import { decodeBytes, decodeError, decodeJson, encodeBytes, encodeJson, ERROR_METADATA_KEY, GrpcStatus, methodPath } from './wire';
+import type { MutationFrame, Verb } from './wire';
+
+const CONNECT_TIMEOUT_MS = 2_000;
+/** A unary call's deadline, and how long a stream may stay silent, before the daemon counts as unresponsive. */
+const CALL_TIMEOUT_MS = 60_000;
+const DEFAULT_STOP_MS = 10_000;
+
+const identity = (b: Buffer) => b;
+
+export class SocketClient implements ControllerApi {
+  private client: grpc.Client | undefined;
+  private probed: Promise<void> | undefined;
+
+  constructor(
+    readonly socketPath: string,
+    private readonly group = 'kukeon',
+  ) {}
+
+  /** Fails fast and clearly when nothing serves the socket, before gRPC's own reconnect loop starts. */
+  private ready(): Promise<void> {
+    this.probed ??= new Promise<void>((resolve, reject) => {
+      const s = net.connect(this.socketPath);
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(this.unreachable(`no answer on ${this.socketPath} within ${CONNECT_TIMEOUT_MS / 1000} s`));
+      }, CONNECT_TIMEOUT_MS);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        s.destroy();
+        resolve();
+      });
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        if (err.code === 'EACCES' || err.code === 'EPERM') {
+          reject(
+            new KukeonError(
+              'KUKEON_E_DAEMON',
+              `permission denied on ${this.socketPath}: join the group ${this.group} (sudo usermod -aG ${this.group} $USER, then log in again), or run as root`,
+            ),
+          );
+        } else if (err.code === 'ENOENT') reject(this.unreachable(`no kukeond socket at ${this.socketPath}`));
+        else if (err.code === 'ECONNREFUSED') reject(this.unreachable(`kukeond is not running (nothing accepts on ${this.socketPath})`));
+        else reject(this.unreachable(`cannot connect to ${this.socketPath}: ${err.message}`));
+      });
+    });
+    return this.probed;
+  }
+
+  private unreachable(what: string): KukeonError {
+    return new KukeonError(
+      'KUKEON_E_DAEMON',
+      `${what}; start it (kukeond, or kuke init), or run in-process with --no-daemon or KUKEON_NO_DAEMON=true`,
+    );
+  }
+
+  private channel(): grpc.Client {
+    this.client ??= new grpc.Client(`unix://${this.socketPath}`, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      'grpc.max_send_message_length': 64 * 1024 * 1024,
+      'grpc.enable_retries': 0,
+    });
+    return this.client;
+  }
+
+  close(): void {
+    this.client?.close();
+  }
+
+  /** A gRPC error as the KukeonError the daemon sent, or as what the transport says. */
+  private errorOf(err: grpc.ServiceError): KukeonError {
+    const sent = decodeError(err.metadata?.get(ERROR_METADATA_KEY)?.[0]);
+    if (sent) return sent;
+    if (err.code === GrpcStatus.CANCELLED) return new KukeonError('KUKEON_E_CANCELLED');
+    if (err.code === GrpcStatus.DEADLINE_EXCEEDED) {
+      return new KukeonError('KUKEON_E_DAEMON', `kukeond at ${this.socketPath} did not answer in time`);
+    }
+    if (err.code === GrpcStatus.UNAVAILABLE) return this.unreachable(`kukeond at ${this.socketPath} went away (${err.details})`);
+    return new KukeonError('KUKEON_E_DAEMON', `kukeond at ${this.socketPath}: ${err.details || err.message}`);
+  }
+
+  private async unary<T>(verb: Verb, req: unknown, opts: CallOptions = {}, extraMs = 0): Promise<T> {
+    await this.ready();
+    return new Promise<T>((resolve, reject) => {
+      const call = this.channel().makeUnaryRequest(
+        methodPath(verb),
+        identity,
+        identity,
+        encodeJson(req ?? {}),
+        new grpc.Metadata(),
+        { deadline: Date.now() + CALL_TIMEOUT_MS + extraMs },
+        (err, value) => (err ? reject(this.errorOf(err)) : resolve(decodeJson(value as Buffer) as T)),
+      );
+      cancelOn(opts.signal, () => call.cancel());
+    });
+  }
+
+  /** A server stream of Buffers, with an idle limit: silence for longer than `idleMs` cancels it. */
+  private async *serverStream(verb: Verb, req: unknown, opts: CallOptions, idleMs: number | undefined): AsyncIterable<Buffer> {
+    await this.ready();
+    const call = this.channel().makeServerStreamRequest(
+      methodPath(verb),
+      identity,
+      identity,
+      encodeJson(req ?? {}),
+      new grpc.Metadata(),
+      {},
+    );
+    let idle: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const arm = () => {
+      if (idleMs === undefined) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        timedOut = true;
+        call.cancel();
+      }, idleMs);
+    };
+    const off = cancelOn(opts.signal, () => call.cancel());
+    arm();
+    try {
+      for await (const msg of call) {
+        arm();
+        yield msg as Buffer;
+      }
+    } catch (err) {
+      if (timedOut) throw new KukeonError('KUKEON_E_DAEMON', `kukeond at ${this.socketPath} sent nothing for ${idleMs! / 1000} s`);
+      if (opts.signal?.aborted) throw new KukeonError('KUKEON_E_CANCELLED');
+      throw this.errorOf(err as grpc.ServiceError);
+    } finally {
+      clearTimeout(idle);
+      off();
+      call.cancel(); // a consumer that stops early ends the call (a no-op once it has ended)
+    }
+  }
+
+  /** A mutation: progress frames go to `onProgress`, the result frame is returned. */
+  private async mutation<T>(verb: Verb, req: unknown, opts: CallOptions = {}, extraMs = 0): Promise<T> {
+    let result: unknown;
+    for await (const msg of this.serverStream(verb, req, opts, CALL_TIMEOUT_MS + extraMs)) {
+      const frame = decodeJson(msg) as MutationFrame;
+      if (frame.result !== undefined) result = frame.result;
+      else if (frame.progress && (frame.progress as ProgressEvent).kind !== 'heartbeat') opts.onProgress?.(frame.progress as ProgressEvent);
+    }
+    return result as T;
+  }
+
+  private async *items<T>(verb: Verb, req: unknown, opts: CallOptions = {}): AsyncIterable<T> {
+    for await (const msg of this.serverStream(verb, req, opts, undefined)) yield decodeJson(msg) as T;
+  }
+
+  version(opts?: CallOptions): Promise<VersionInfo> {
+    return this.unary('version', {}, opts);
+  }
+  apply(req: ApplyRequest, opts?: CallOptions): Promise<ApplyReport> {
+    return this.mutation('apply', req, opts);
+  }
+  create(req: CreateRequest, opts?: CallOptions): Promise<ApplyItem> {
+    return this.mutation('create', req, opts);
+  }
+  get(req: GetRequest, opts?: CallOptions): Promise<AnyDoc[]> {
+    return this.unary('get', req, opts);
+  }
+  delete(req: DeleteRequest, opts?: CallOptions): Promise<RemovedItem[]> {
+    return this.mutation('delete', req, opts);
+  }
+  deleteDocuments(req: DeleteDocumentsRequest, opts?: CallOptions): Promise<RemovedItem[]> {
+    return this.mutation('deleteDocuments', req, opts);
+  }
+  purge(req: PurgeRequest, opts?: CallOptions): Promise<RemovedItem[]> {
+    return this.mutation('purge', req, opts);
+  }
+  async start(req: CellRequest, opts?: CallOptions): Promise<void> {
+    await this.unary('start', req, opts);
+  }
+  async stop(req: StopRequest, opts?: CallOptions): Promise<void> {
+    await this.unary('stop', req, opts, req.timeoutMs ?? DEFAULT_STOP_MS);
+  }
+  async kill(req: CellRequest, opts?: CallOptions): Promise<void> {
+    await this.unary('kill', req, opts);
+  }
+  async restart(req: StopRequest, opts?: CallOptions): Promise<void> {
+    await this.unary('restart', req, opts, req.timeoutMs ?? DEFAULT_STOP_MS);
+  }
+  refresh(opts?: CallOptions): Promise<RefreshReport> {
+    return this.mutation('refresh', {}, opts);
+  }
+  async loadImage(req: RealmRequest, archive: AsyncIterable<Uint8Array>, opts: CallOptions = {}): Promise<ImageSummary[]> {
+    await this.ready();
+    return new Promise<ImageSummary[]>((resolve, reject) => {
+      const call = this.channel().makeClientStreamRequest(
+        methodPath('loadImage'),
+        identity,
+        identity,
+        new grpc.Metadata(),
+        {},
+        (err, value) => (err ? reject(this.errorOf(err)) : resolve(decodeJson(value as Buffer) as ImageSummary[])),
+      );
+      const off = cancelOn(opts.signal, () => call.cancel());
+      (async () => {
+        call.write(encodeBytes(Buffer.from(JSON.stringify(req))));
+        for await (const chunk of archive) {
+          if (!call.write(encodeBytes(chunk))) await new Promise((r) => call.once('drain', r));
+        }
+        call.end();
+      })().catch((err) => {
+        off();
+        call.cancel();
+        reject(err);
+      });
+    });
+  }
+  listImages(req: RealmRequest, opts?: CallOptions): Promise<ImageSummary[]> {
+    return this.unary('listImages', req, opts);
+  }
+  pullImage(req: PullRequest, opts?: CallOptions): AsyncIterable<PullEvent> {
+    return this.items<PullEvent>('pullImage', req, opts);
+  }
+  async removeImage(req: ImageRefRequest, opts?: CallOptions): Promise<void> {
+    await this.unary('removeImage', req, opts);
+  }
+  pruneImages(req: RealmRequest, opts?: CallOptions): Promise<string[]> {
+    return this.unary('pruneImages', req, opts);
+  }
+  async *logs(req: LogRequest, opts: CallOptions = {}): AsyncIterable<Uint8Array> {
+    for await (const msg of this.serverStream('logs', req, opts, undefined)) yield decodeBytes(msg);
+  }
+  wait(req: WaitRequest, opts?: CallOptions): AsyncIterable<WaitEvent> {
+    return this.items<WaitEvent>('wait', req, opts);
+  }
+  watch(req: WatchRequest, opts?: CallOptions): AsyncIterable<WatchEvent> {
+    return this.items<WatchEvent>('watch', req, opts);
+  }
+  doctor(opts?: CallOptions): Promise<DoctorReport> {
+    return this.unary('doctor', {}, opts);
+  }
+  plugins(opts?: CallOptions): Promise<PluginStatus[]> {
+    return this.unary('plugins', {}, opts);
+  }
+}
+
+/** Runs `fn` once when `signal` aborts; returns the unsubscribe. */
+function cancelOn(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal) return () => undefined;
+  if (signal.aborted) {
+    fn();
+    return () => undefined;
+  }
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
+}

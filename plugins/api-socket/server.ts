@@ -1,0 +1,170 @@
+// Serves a ControllerApi as kukeon.v1 over gRPC on a unix socket. One request's failure fails that request only;
+// a cancelled call (client gone, Ctrl-C) aborts its operation through the AbortSignal the controller runs with.
+
+import * as grpc from '@grpc/grpc-js';
+import { KukeonError, toKukeonError } from '../../sdk';
+import type { ControllerApi, ProgressEvent } from '../../sdk';
+import {
+  encodeBytes,
+  encodeError,
+  encodeJson,
+  decodeBytes,
+  decodeJson,
+  ERROR_METADATA_KEY,
+  grpcStatusOf,
+  METHODS,
+  methodPath,
+} from './wire';
+import type { Verb } from './wire';
+
+/** How often a running mutation tells its client it is still working (a client gives up after 60 s of silence). */
+const HEARTBEAT_MS = 15_000;
+
+type Log = (format: string, ...args: unknown[]) => void;
+
+/** The error as a gRPC status with kukeon's code in the trailing metadata. */
+function statusOf(err: unknown): Partial<grpc.StatusObject> {
+  const e = toKukeonError(err);
+  const metadata = new grpc.Metadata();
+  metadata.set(ERROR_METADATA_KEY, encodeError(e));
+  return { code: grpcStatusOf(e.code), details: e.message, metadata };
+}
+
+const identity = (b: Buffer) => b;
+
+/** The service definition for grpc-js: every method's path, streaming shape and codec. */
+function serviceDefinition(): grpc.ServiceDefinition {
+  const def: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+  for (const verb of Object.keys(METHODS) as Verb[]) {
+    const shape = METHODS[verb].shape;
+    def[METHODS[verb].rpc] = {
+      path: methodPath(verb),
+      requestStream: shape === 'bytesIn',
+      responseStream: shape === 'mutation' || shape === 'items' || shape === 'bytesOut',
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+      originalName: verb,
+    };
+  }
+  return def;
+}
+
+/** An AbortSignal that fires when the call is cancelled (client gone, deadline, Ctrl-C). */
+function callSignal(call: { on(event: 'cancelled', fn: () => void): unknown }): AbortController {
+  const ac = new AbortController();
+  call.on('cancelled', () => ac.abort(new KukeonError('KUKEON_E_CANCELLED', 'the client cancelled the call')));
+  return ac;
+}
+
+type Api = Record<Verb, (...args: unknown[]) => unknown>;
+
+export function kukeonHandlers(api: ControllerApi, log: Log, inflight: Set<AbortController>): grpc.UntypedServiceImplementation {
+  const call = api as unknown as Api;
+  const track = (ac: AbortController) => {
+    inflight.add(ac);
+    return () => inflight.delete(ac);
+  };
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const verb of Object.keys(METHODS) as Verb[]) {
+    const shape = METHODS[verb].shape;
+    const argsOf = (req: unknown): unknown[] =>
+      verb === 'version' || verb === 'refresh' || verb === 'doctor' || verb === 'plugins' ? [] : [req ?? {}];
+    if (shape === 'unary') {
+      handlers[METHODS[verb].rpc] = (c: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
+        const ac = callSignal(c);
+        const untrack = track(ac);
+        Promise.resolve()
+          .then(() => call[verb](...argsOf(decodeJson(c.request)), { signal: ac.signal }))
+          .then(
+            (result) => done(null, encodeJson(result ?? null)),
+            (err) => {
+              log('%s failed: %s', verb, (err as Error)?.message);
+              done(statusOf(err));
+            },
+          )
+          .finally(untrack);
+      };
+    } else if (shape === 'mutation') {
+      handlers[METHODS[verb].rpc] = (c: grpc.ServerWritableStream<Buffer, Buffer>) => {
+        const ac = callSignal(c);
+        const untrack = track(ac);
+        const send = (frame: unknown) => {
+          if (!c.cancelled) c.write(encodeJson(frame));
+        };
+        const beat = setInterval(() => send({ progress: { kind: 'heartbeat' } satisfies ProgressEvent }), HEARTBEAT_MS);
+        const onProgress = (progress: ProgressEvent) => send({ progress });
+        Promise.resolve()
+          .then(() => call[verb](...argsOf(decodeJson(c.request)), { signal: ac.signal, onProgress }))
+          .then(
+            (result) => {
+              send({ result: result ?? null });
+              c.end();
+            },
+            (err) => {
+              log('%s failed: %s', verb, (err as Error)?.message);
+              c.emit('error', statusOf(err));
+            },
+          )
+          .finally(() => {
+            clearInterval(beat);
+            untrack();
+          });
+      };
+    } else if (shape === 'items' || shape === 'bytesOut') {
+      handlers[METHODS[verb].rpc] = (c: grpc.ServerWritableStream<Buffer, Buffer>) => {
+        const ac = callSignal(c);
+        const untrack = track(ac);
+        (async () => {
+          const items = call[verb](decodeJson(c.request) ?? {}, { signal: ac.signal }) as AsyncIterable<unknown>;
+          for await (const item of items) {
+            if (c.cancelled) break;
+            c.write(shape === 'bytesOut' ? encodeBytes(item as Uint8Array) : encodeJson(item));
+          }
+        })()
+          .then(
+            () => c.end(),
+            (err) => {
+              if (!c.cancelled) c.emit('error', statusOf(err));
+            },
+          )
+          .finally(untrack);
+      };
+    } else {
+      handlers[METHODS[verb].rpc] = (c: grpc.ServerReadableStream<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
+        const ac = callSignal(c);
+        const untrack = track(ac);
+        // The first chunk is the JSON request; the rest is the archive's bytes.
+        const chunks = c[Symbol.asyncIterator]();
+        (async () => {
+          const first = await chunks.next();
+          if (first.done) throw new KukeonError('KUKEON_E_USAGE', `${verb}: no request`);
+          const req = JSON.parse(decodeBytes(first.value as Buffer).toString('utf8'));
+          const body = (async function* () {
+            for (let n = await chunks.next(); !n.done; n = await chunks.next()) yield decodeBytes(n.value as Buffer);
+          })();
+          return call[verb](req, body, { signal: ac.signal });
+        })()
+          .then(
+            (result) => done(null, encodeJson(result ?? null)),
+            (err) => done(statusOf(err)),
+          )
+          .finally(untrack);
+      };
+    }
+  }
+  return handlers;
+}
+
+export function createKukeonServer(api: ControllerApi, log: Log): { server: grpc.Server; inflight: Set<AbortController> } {
+  const server = new grpc.Server({
+    'grpc.max_concurrent_streams': 1000,
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    'grpc.max_send_message_length': 64 * 1024 * 1024,
+  });
+  const inflight = new Set<AbortController>();
+  server.addService(serviceDefinition(), kukeonHandlers(api, log, inflight));
+  return { server, inflight };
+}

@@ -1,0 +1,107 @@
+// kukeond: builds the host once and serves its ControllerApi through the `api` plugin (api-socket by default)
+// until SIGTERM or SIGINT; then it stops accepting, lets in-flight calls finish (cancelling what is left), closes
+// the host and exits 0. Containers are never stopped when the daemon exits or dies: they belong to containerd.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import createDebug from 'debug';
+import { KukeonError, isKukeonError } from '../../sdk';
+import { atomicWriteFile } from './pid-file';
+
+const USAGE = `Usage: kukeond [--socket PATH] [--run-path PATH] [--config FILE] [--containerd-socket PATH] [-v]
+
+Serves kukeon's controller on a unix socket (default /run/kukeon/kukeond.sock; env KUKEON_SOCKET) for kuke.
+  --socket PATH             the socket; its pid file kukeond.pid goes beside it
+  --run-path PATH           state root (default /opt/kukeon; env KUKEON_RUN_PATH)
+  --config FILE             configuration (default /etc/kukeon/kukeon.yaml; env KUKEON_CONFIG)
+  --containerd-socket PATH  containerd's socket (env KUKEON_CONTAINERD_SOCKET)
+  -v, --verbose             trace requests, hooks and taps on stderr (DEBUG=kukeon:*)
+`;
+
+export async function main(argv: string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        socket: { type: 'string' },
+        'run-path': { type: 'string' },
+        config: { type: 'string' },
+        'containerd-socket': { type: 'string' },
+        verbose: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    stderr.write(`kukeond: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    stderr.write(USAGE);
+    return 0;
+  }
+  const { VERSION } = require('../host/version') as typeof import('../host/version');
+  if (values.version) {
+    process.stdout.write(`kukeond v${VERSION}\n`);
+    return 0;
+  }
+  if (values.verbose) createDebug.enable(['kukeon:*', process.env.DEBUG].filter(Boolean).join(','));
+  const log = createDebug('kukeon:daemon');
+
+  const { createHost } = require('../host') as typeof import('../host');
+  let host: Awaited<ReturnType<typeof createHost>>;
+  let server: { address: string; close(): Promise<void> };
+  try {
+    host = await createHost({
+      runPath: values['run-path'] as string | undefined,
+      configPath: values.config as string | undefined,
+      flags: { '--containerd-socket': values['containerd-socket'] as string | undefined, '--socket': values.socket as string | undefined },
+      daemon: true,
+    });
+    const api = host.services.get('api');
+    if (!api) {
+      const status = host.plugins.find((p) => p.slot === 'api');
+      const why = status
+        ? `plugin ${status.name} is ${status.state}${status.reason ? `: ${status.reason}` : ''}`
+        : 'no plugin fills the api slot';
+      await host.close();
+      throw new KukeonError('KUKEON_E_CONFIG', `kukeond cannot serve without an api plugin (${why})`);
+    }
+    server = await api.listen(host.api);
+  } catch (err) {
+    stderr.write(`kukeond: ${isKukeonError(err) ? err.describe() : (err as Error).message}\n`);
+    return 1;
+  }
+  const pidFile = path.join(path.dirname(server.address), 'kukeond.pid');
+  atomicWriteFile(pidFile, `${process.pid}\n`);
+
+  // One request's failure must not take the daemon down: a stray rejection is logged, the daemon keeps serving.
+  process.on('unhandledRejection', (reason) =>
+    stderr.write(`kukeond: unhandled rejection (the daemon keeps serving): ${String((reason as Error)?.stack ?? reason)}\n`),
+  );
+
+  stderr.write(`kukeond v${VERSION} serving ${server.address} (pid ${process.pid}, run path ${host.paths.runPath})\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log('%s: shutting down', signal);
+  await server.close();
+  await host.close();
+  removeIfOurs(pidFile);
+  fs.rmSync(server.address, { force: true });
+  stderr.write(`kukeond: ${signal}: stopped\n`);
+  return 0;
+}
+
+/** Removes the pid file only when it still names this process (a second daemon may have taken over). */
+function removeIfOurs(pidFile: string): void {
+  try {
+    if (fs.readFileSync(pidFile, 'utf8').trim() === String(process.pid)) fs.rmSync(pidFile, { force: true });
+  } catch {
+    // already gone
+  }
+}
