@@ -2,7 +2,9 @@
 // the wire module (no plugins, no ajv, no protos), and never falls back to in-process: an unreachable daemon is
 // KUKEON_E_DAEMON within 2 s, naming the socket and the remedies.
 
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { KukeonError } from '../../sdk';
 import type {
@@ -50,10 +52,7 @@ export class SocketClient implements ControllerApi {
   private client: grpc.Client | undefined;
   private probed: Promise<void> | undefined;
 
-  constructor(
-    readonly socketPath: string,
-    private readonly group = 'kukeon',
-  ) {}
+  constructor(readonly socketPath: string) {}
 
   /** Fails fast and clearly when nothing serves the socket, before gRPC's own reconnect loop starts. */
   private ready(): Promise<void> {
@@ -71,10 +70,11 @@ export class SocketClient implements ControllerApi {
       s.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         if (err.code === 'EACCES' || err.code === 'EPERM') {
+          const group = socketGroup(this.socketPath);
           reject(
             new KukeonError(
               'KUKEON_E_DAEMON',
-              `permission denied on ${this.socketPath}: join the group ${this.group} (sudo usermod -aG ${this.group} $USER, then log in again), or run as root`,
+              `permission denied on ${this.socketPath}: join the group ${group} (sudo usermod -aG ${group} $USER, then log in again), or run as root`,
             ),
           );
         } else if (err.code === 'ENOENT') reject(this.unreachable(`no kukeond socket at ${this.socketPath}`));
@@ -275,6 +275,22 @@ export class SocketClient implements ControllerApi {
   plugins(opts?: CallOptions): Promise<PluginStatus[]> {
     return this.unary('plugins', {}, opts);
   }
+}
+
+/** The group that may use the socket: its directory's group (the daemon set it), else kukeon's default. */
+function socketGroup(socketPath: string): string {
+  try {
+    const gid = fs.statSync(path.dirname(socketPath)).gid;
+    const line = fs
+      .readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[2] === String(gid));
+    const name = line?.split(':')[0];
+    if (name && gid !== 0) return name;
+  } catch {
+    // unreadable: say the default
+  }
+  return 'kukeon';
 }
 
 /** Runs `fn` once when `signal` aborts; returns the unsubscribe. */

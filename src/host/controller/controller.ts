@@ -22,14 +22,7 @@ import type {
   StopOptions,
   StoreService,
 } from '../../../sdk';
-import type {
-  DiagnoseService,
-  ImagePullOptions,
-  ImagePullResult,
-  ImageService,
-  ImageSummary,
-  WaitResult,
-} from '../../../sdk/services';
+import type { DiagnoseService, ImagePullOptions, ImagePullResult, ImageService, ImageSummary, WaitResult } from '../../../sdk/services';
 import type { HostHooks } from '../hooks';
 import type { HostServiceRegistry } from '../service-registry';
 import type { HostStateReader } from '../state-reader';
