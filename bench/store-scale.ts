@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { AnyDoc, StoreService } from '../sdk';
+import type { StoreService } from '../sdk';
 import { createHost } from '../src/host';
 
 const root = path.resolve(__dirname, '..', '..');
