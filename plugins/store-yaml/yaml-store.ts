@@ -20,6 +20,7 @@ import {
   type StoreService,
 } from '../../sdk';
 import { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write';
+import { fastParse, fastStringify } from './fast-yaml';
 import { DOC_FILE, NAME_RE, RESERVED_TOP, childrenDir, docPath, resourceDir } from './layout';
 
 /** The one lock every store write takes (`<run-path>/run/locks/store.lock` with the host's FileLocks). */
@@ -145,7 +146,7 @@ export class YamlStore implements StoreService {
 
   private async write(file: string, doc: Doc): Promise<void> {
     try {
-      await writeFileAtomic(file, YAML.stringify(doc));
+      await writeFileAtomic(file, fastStringify(doc) ?? YAML.stringify(doc));
     } catch (e) {
       throw storeError(e, `cannot write ${file}`);
     }
@@ -161,7 +162,7 @@ export class YamlStore implements StoreService {
     }
     let value: unknown;
     try {
-      value = YAML.parse(text);
+      value = fastParse(text) ?? YAML.parse(text);
     } catch (e) {
       throw storeError(e, `cannot parse ${file}`);
     }
