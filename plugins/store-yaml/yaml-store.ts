@@ -9,7 +9,7 @@
 // write by any process gives it a new inode. A reader stats it before it serves from the cache (one stat per get
 // or list); while this process holds the current file open, its inode cannot be reused, so a changed inode
 // means a write happened and the whole cache is dropped. Writes of this process update the cache in place.
-// With no generation file (nothing written by this store version yet) nothing is cached.
+// A tree without a generation file (written by an older version) gets one at the first read, when writable.
 
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -50,10 +50,10 @@ export class YamlStore implements StoreService {
   private gen: string | undefined;
   /** The generation file held open, so its inode is not reused while the cache trusts it. */
   private genFd: number | undefined;
-  /** Parsed documents by file (null: known to be absent), of generation `gen`. */
-  private readonly docs = new Map<string, AnyDoc | null>();
-  /** Sorted listings by directory, of generation `gen`. */
-  private readonly lists = new Map<string, Listed[]>();
+  /** Parsed documents by file (null: known to be absent) with the file's stat signature, of generation `gen`. */
+  private readonly docs = new Map<string, { doc: AnyDoc | null; sig: string }>();
+  /** Sorted listings by directory with the directory's stat signature, of generation `gen`. */
+  private readonly lists = new Map<string, { listed: Listed[]; sig: string }>();
 
   constructor(
     private readonly runPath: string,
@@ -70,10 +70,12 @@ export class YamlStore implements StoreService {
   async list<K extends Kind>(kind: K, parent: readonly string[]): Promise<Doc<K>[]> {
     const dir = childrenDir(this.runPath, kind, parent);
     const gen = this.sync();
-    let listed = gen === undefined ? undefined : this.lists.get(dir);
+    const cached = gen === undefined ? undefined : this.lists.get(dir);
+    let listed = cached && cached.sig === statSig(dir) ? cached.listed : undefined;
     if (!listed) {
+      const sig = statSig(dir);
       listed = await this.listDir(kind, dir);
-      if (gen !== undefined && this.gen === gen) this.lists.set(dir, listed);
+      if (gen !== undefined && this.gen === gen) this.lists.set(dir, { listed, sig });
     }
     const files = listed.map((f) => f.file);
     // A directory without its document (or one removed meanwhile) is not a resource.
@@ -203,7 +205,8 @@ export class YamlStore implements StoreService {
     const parent = parentRef(ref);
     if (!parent) return;
     const file = docPath(this.runPath, parent);
-    if (this.gen !== undefined && this.docs.get(file)) return;
+    const known = this.gen !== undefined ? this.docs.get(file) : undefined;
+    if (known?.doc && known.sig === statSig(file)) return;
     try {
       await fs.access(file);
     } catch (e) {
@@ -224,13 +227,33 @@ export class YamlStore implements StoreService {
     try {
       const st = fsSync.statSync(this.genFile);
       key = `${st.dev}:${st.ino}`;
-    } catch {
+    } catch (e) {
       this.drop();
+      // A tree no write of this store version has touched yet: start a generation (a new file is always a
+      // move, never a stale one), when the run path is there and writable; else read without a cache.
+      if (isMissing(e) && fsSync.existsSync(this.runPath) && this.startGeneration()) return this.adopt();
       return undefined;
     }
     if (key === this.gen) return key;
     this.drop();
     return this.adopt();
+  }
+
+  private startGeneration(): boolean {
+    const temp = tempPathFor(this.genFile);
+    try {
+      fsSync.mkdirSync(path.dirname(this.genFile), { recursive: true });
+      fsSync.writeFileSync(temp, `${process.pid} ${Date.now()}\n`, { flag: 'wx' });
+      fsSync.renameSync(temp, this.genFile);
+      return true;
+    } catch {
+      try {
+        fsSync.unlinkSync(temp);
+      } catch {
+        // never created
+      }
+      return false;
+    }
   }
 
   /**
@@ -320,39 +343,39 @@ export class YamlStore implements StoreService {
 
   /** After this process wrote `doc` to `file`: the cached document and its directory's listing. */
   private remember(ref: Ref, file: string, doc: AnyDoc): void {
-    this.docs.set(file, structuredClone(doc));
+    this.docs.set(file, { doc: structuredClone(doc), sig: statSig(file) });
     const dir = ref.kind === 'Container' ? path.dirname(file) : path.dirname(path.dirname(file));
-    const listed = this.lists.get(dir);
+    const cached = this.lists.get(dir);
     const name = ref.path[ref.path.length - 1];
-    if (listed && !listed.some((l) => l.name === name)) {
-      this.lists.set(dir, [...listed, { name, file }].sort(byName));
+    if (cached) {
+      const listed = cached.listed.some((l) => l.name === name) ? cached.listed : [...cached.listed, { name, file }].sort(byName);
+      this.lists.set(dir, { listed, sig: statSig(dir) });
     }
   }
 
   /** After this process removed `target` (a container's file, or a resource's directory): everything under it. */
   private forget(target: string): void {
     const under = target + path.sep;
-    for (const k of [...this.docs.keys()]) if (k === target || k.startsWith(under)) this.docs.set(k, null);
+    for (const k of [...this.docs.keys()]) if (k === target || k.startsWith(under)) this.docs.delete(k);
     for (const k of [...this.lists.keys()]) if (k === target || k.startsWith(under)) this.lists.delete(k);
     const dir = path.dirname(target);
-    const listed = this.lists.get(dir);
-    if (listed) {
-      this.lists.set(
-        dir,
-        listed.filter((l) => l.file !== target && !l.file.startsWith(under)),
-      );
+    const cached = this.lists.get(dir);
+    if (cached) {
+      const listed = cached.listed.filter((l) => l.file !== target && !l.file.startsWith(under));
+      this.lists.set(dir, { listed, sig: statSig(dir) });
     }
   }
 
   /** A document from the cache of generation `gen`, else from disk (and cached if `gen` is still current). */
   private async cachedRead(file: string, gen: string | undefined): Promise<AnyDoc | undefined> {
+    // Each hit is also checked against the file's own stat, so an edit by hand (which moves no generation) is seen.
+    const sig = gen === undefined ? '' : statSig(file);
     if (gen !== undefined && this.gen === gen) {
       const hit = this.docs.get(file);
-      if (hit === null) return undefined;
-      if (hit !== undefined) return structuredClone(hit);
+      if (hit !== undefined && hit.sig === sig) return hit.doc === null ? undefined : structuredClone(hit.doc);
     }
     const doc = await this.read(file);
-    if (gen !== undefined && this.gen === gen) this.docs.set(file, doc === undefined ? null : structuredClone(doc));
+    if (gen !== undefined && this.gen === gen) this.docs.set(file, { doc: doc === undefined ? null : structuredClone(doc), sig });
     return doc;
   }
 
@@ -391,6 +414,16 @@ export class YamlStore implements StoreService {
       if (isMissing(e)) return [];
       throw storeError(e, `cannot list ${dir}`);
     }
+  }
+}
+
+/** What identifies a version of a file or directory without reading it: inode, size, change and modify times. */
+function statSig(file: string): string {
+  try {
+    const st = fsSync.statSync(file, { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return 'absent';
   }
 }
 
