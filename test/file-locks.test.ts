@@ -107,6 +107,70 @@ test('a waiter gets the lock once the holder releases it, and bodies never overl
   }
 });
 
+test('in-process waiters queue on a mutex: no overlap, first come first served, no polling delay', async () => {
+  const dir = lockDir();
+  const locks = new FileLocks(dir);
+  const order: number[] = [];
+  let inside = 0;
+  let most = 0;
+  const body = (i: number) => async () => {
+    most = Math.max(most, ++inside);
+    // the file lock is still taken (other processes on the run path rely on it)
+    assert.ok(fs.existsSync(path.join(dir, 'q.lock')));
+    order.push(i);
+    await new Promise((r) => setImmediate(r));
+    inside--;
+    return i;
+  };
+  await locks.with('q', async () => undefined); // create the lock directory first
+  const started = Date.now();
+  const n = 200;
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => locks.with('q', body(i))));
+  const took = Date.now() - started;
+  assert.equal(
+    results,
+    Array.from({ length: n }, (_, i) => i),
+  );
+  assert.is(most, 1);
+  assert.equal(
+    order,
+    Array.from({ length: n }, (_, i) => i),
+    'granted in arrival order',
+  );
+  // Polling would cost 2-50 ms per handoff (seconds here); the queue hands over as soon as the holder releases.
+  assert.ok(took < 2000, `${n} handoffs took ${took} ms`);
+  assert.not.ok(fs.existsSync(path.join(dir, 'q.lock')), 'released');
+});
+
+test('an in-process waiter that times out leaves the queue; the rest still get the lock in order', async () => {
+  const locks = new FileLocks(lockDir());
+  const order: string[] = [];
+  let release!: () => void;
+  const held = locks.with('t', () => new Promise<void>((r) => (release = r)));
+  await new Promise((r) => setTimeout(r, 10));
+  const late = rejectsWith(
+    locks.with('t', async () => order.push('never'), { timeoutMs: 50 }),
+    'KUKEON_E_BUSY',
+  );
+  const b = locks.with('t', async () => order.push('b'));
+  const err = await late;
+  assert.match(err.message, new RegExp(`"t".*pid ${process.pid}\\b`));
+  const c = locks.with('t', async () => order.push('c'));
+  release();
+  await Promise.all([held, b, c]);
+  assert.equal(order, ['b', 'c']);
+});
+
+test('different names do not wait for each other in-process', async () => {
+  const locks = new FileLocks(lockDir());
+  let release!: () => void;
+  const held = locks.with('one', () => new Promise<void>((r) => (release = r)));
+  await new Promise((r) => setTimeout(r, 10));
+  assert.is(await locks.with('two', async () => 2, { timeoutMs: 500 }), 2);
+  release();
+  await held;
+});
+
 test('fn errors propagate and the lock is released', async () => {
   const dir = lockDir();
   const locks = new FileLocks(dir);

@@ -341,4 +341,79 @@ test('plugin: provides store and store.diagnose; diagnose reports the run path a
   assert.is(status(ds, 'store.run-path'), 'error');
 });
 
+test('the read cache: writes of another process are seen by the next read, never a stale document', async () => {
+  const { run, store } = fresh();
+  await putTree(store);
+  const gen = path.join(run, 'run', 'store.generation');
+  assert.ok(fs.existsSync(gen), 'every write moves the generation file');
+  const realmRef = { kind: 'Realm' as const, path: ['r1'] };
+  const cellsOf = async () => (await store.list('Cell', ['r1', 's1', 't1'])).map((c) => c.metadata.name);
+  // Fill the cache (twice: the second read is served from memory).
+  for (let i = 0; i < 2; i++) {
+    assert.is((await store.get(realmRef))?.metadata.labels?.version, '1');
+    assert.equal(await cellsOf(), ['c1']);
+  }
+  let r = await runChild([run, 'put-realm', '7']);
+  assert.is(r.code, 0, r.stderr);
+  assert.is((await store.get(realmRef))?.metadata.labels?.version, '7');
+  r = await runChild([run, 'put-cell', 'c0']);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(await cellsOf(), ['c0', 'c1']);
+  r = await runChild([run, 'increment', '3']);
+  assert.is(r.code, 0, r.stderr);
+  const web = { kind: 'Container' as const, path: ['r1', 's1', 't1', 'c1', 'web'] };
+  assert.is((await store.get(web))?.status?.restartCount, 3);
+  // Our own update reads the other process's latest value under the lock.
+  await store.update(web, (d) => (d ? { ...d, status: { ...d.status, restartCount: (d.status?.restartCount ?? 0) + 1 } } : d));
+  assert.is((await store.get(web))?.status?.restartCount, 4);
+  r = await runChild([run, 'remove-cell', 'c1']);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(await cellsOf(), ['c0']);
+  assert.is(await store.get(web), undefined);
+  assert.equal(await store.list('Container', ['r1', 's1', 't1', 'c1']), []);
+});
+
+test('the read cache: own writes are seen at once, and callers get copies they may change', async () => {
+  const { store } = fresh();
+  await putTree(store);
+  const ref = { kind: 'Cell' as const, path: ['r1', 's1', 't1', 'c1'] };
+  const a = (await store.get(ref))!;
+  a.metadata.name = 'changed';
+  a.spec.containers.push({ id: 'x', image: 'y' } as never);
+  assert.equal(await store.get(ref), cell());
+  const listed = await store.list('Cell', ['r1', 's1', 't1']);
+  listed[0].metadata.labels = { mutated: 'yes' };
+  assert.equal(await store.list('Cell', ['r1', 's1', 't1']), [cell()]);
+  const doc = cell('c2');
+  await store.put(doc);
+  doc.metadata.labels = { after: 'put' };
+  assert.equal(await store.get({ kind: 'Cell', path: ['r1', 's1', 't1', 'c2'] }), cell('c2'));
+  assert.equal(
+    (await store.list('Cell', ['r1', 's1', 't1'])).map((c) => c.metadata.name),
+    ['c1', 'c2'],
+  );
+  await store.remove({ kind: 'Stack', path: ['r1', 's1', 't1'] });
+  assert.equal(await store.list('Cell', ['r1', 's1', 't1']), []);
+  assert.equal(await store.list('Stack', ['r1', 's1']), []);
+  assert.is(await store.get(ref), undefined);
+  assert.is(await store.get({ kind: 'Container', path: ['r1', 's1', 't1', 'c1', 'web'] }), undefined);
+});
+
+test("the read cache: a second in-process store on the same run path sees the first one's writes", async () => {
+  const { run, store } = fresh();
+  await putTree(store);
+  const other = new YamlStore(run, new FileLocks(path.join(run, 'run', 'locks')));
+  assert.equal((await other.list('Cell', ['r1', 's1', 't1'])).length, 1);
+  await store.put(cell('c9'));
+  assert.equal(
+    (await other.list('Cell', ['r1', 's1', 't1'])).map((c) => c.metadata.name),
+    ['c1', 'c9'],
+  );
+  await other.remove({ kind: 'Cell', path: ['r1', 's1', 't1', 'c1'] });
+  assert.equal(
+    (await store.list('Cell', ['r1', 's1', 't1'])).map((c) => c.metadata.name),
+    ['c9'],
+  );
+});
+
 test.run();

@@ -2,7 +2,16 @@
 // Reads take no lock: every write is a rename, so a reader sees a whole old or whole new document.
 // Writes take the host's `store` lock, which makes update's read-merge-write safe across processes and keeps
 // a put from recreating a directory that a concurrent remove is deleting.
+//
+// Read cache (for a long-lived process): documents and directory listings are kept after a read and served
+// from memory while the store's generation has not moved. The generation is `<run-path>/run/store.generation`:
+// every write replaces it (a new file renamed over it, under the store lock) after the document itself, so any
+// write by any process gives it a new inode. A reader stats it before it serves from the cache (one stat per get
+// or list); while this process holds the current file open, its inode cannot be reused, so a changed inode
+// means a write happened and the whole cache is dropped. Writes of this process update the cache in place.
+// A tree without a generation file (written by an older version) gets one at the first read, when writable.
 
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import YAML from 'yaml';
@@ -20,24 +29,71 @@ import {
   type StoreService,
 } from '../../sdk';
 import { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write';
+import { fastParse, fastStringify } from './fast-yaml';
 import { DOC_FILE, NAME_RE, RESERVED_TOP, childrenDir, docPath, resourceDir } from './layout';
 
 /** The one lock every store write takes (`<run-path>/run/locks/store.lock` with the host's FileLocks). */
 export const STORE_LOCK = 'store';
+/** The generation file's name under `<run-path>/run/`. */
+export const GENERATION_FILE = 'store.generation';
+/** How many documents one list reads at once. */
+const READ_CONCURRENCY = 32;
+
+interface Listed {
+  name: string;
+  file: string;
+}
 
 export class YamlStore implements StoreService {
+  private readonly genFile: string;
+  /** The generation the cache belongs to (`dev:ino` of the generation file), undefined while nothing is cached. */
+  private gen: string | undefined;
+  /** The generation file held open, so its inode is not reused while the cache trusts it. */
+  private genFd: number | undefined;
+  /** Parsed documents by file (null: known to be absent) with the file's stat signature, of generation `gen`. */
+  private readonly docs = new Map<string, { doc: AnyDoc | null; sig: string }>();
+  /** Sorted listings by directory with the directory's stat signature, of generation `gen`. */
+  private readonly lists = new Map<string, { listed: Listed[]; sig: string }>();
+
   constructor(
     private readonly runPath: string,
     private readonly locks: Locks,
-  ) {}
+  ) {
+    this.genFile = path.join(runPath, RESERVED_TOP, GENERATION_FILE);
+  }
 
   async get<K extends Kind>(ref: Ref & { kind: K }): Promise<Doc<K> | undefined> {
-    return (await this.read(docPath(this.runPath, ref))) as Doc<K> | undefined;
+    const file = docPath(this.runPath, ref);
+    return (await this.cachedRead(file, this.sync())) as Doc<K> | undefined;
   }
 
   async list<K extends Kind>(kind: K, parent: readonly string[]): Promise<Doc<K>[]> {
     const dir = childrenDir(this.runPath, kind, parent);
-    const found: { name: string; file: string }[] = [];
+    const gen = this.sync();
+    const cached = gen === undefined ? undefined : this.lists.get(dir);
+    let listed = cached && cached.sig === statSig(dir) ? cached.listed : undefined;
+    if (!listed) {
+      const sig = statSig(dir);
+      listed = await this.listDir(kind, dir);
+      if (gen !== undefined && this.gen === gen) this.lists.set(dir, { listed, sig });
+    }
+    const files = listed.map((f) => f.file);
+    // A directory without its document (or one removed meanwhile) is not a resource.
+    const docs = new Array<AnyDoc | undefined>(files.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) {
+        const i = next++;
+        docs[i] = await this.cachedRead(files[i], gen);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker));
+    return docs.filter((doc): doc is AnyDoc => doc !== undefined) as Doc<K>[];
+  }
+
+  /** The sorted document files of a children directory, read from disk. */
+  private async listDir(kind: Kind, dir: string): Promise<Listed[]> {
+    const found: Listed[] = [];
     for (const entry of await this.readDir(dir)) {
       // Only valid names: that alone skips temp files, tombstones and anything else a human left there.
       if (kind === 'Container') {
@@ -48,10 +104,7 @@ export class YamlStore implements StoreService {
       }
     }
     // By name, not by file path: `a-2/realm.yaml` sorts before `a/realm.yaml`, but `a` comes before `a-2`.
-    const files = found.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((f) => f.file);
-    // A directory without its document (or one removed meanwhile) is not a resource.
-    const docs = await Promise.all(files.map((file) => this.read(file)));
-    return docs.filter((doc): doc is AnyDoc => doc !== undefined) as Doc<K>[];
+    return found.sort(byName);
   }
 
   async put(doc: AnyDoc): Promise<void> {
@@ -60,10 +113,15 @@ export class YamlStore implements StoreService {
     }
     const ref = refOf(doc);
     const file = docPath(this.runPath, ref);
-    await this.locks.with(STORE_LOCK, async () => {
-      await this.requireParent(ref);
-      await this.write(file, doc);
-    });
+    await this.locks.with(STORE_LOCK, () =>
+      this.mutate(
+        async () => {
+          await this.requireParent(ref);
+          await this.write(file, doc);
+        },
+        () => this.remember(ref, file, doc),
+      ),
+    );
   }
 
   async update<K extends Kind>(
@@ -72,14 +130,19 @@ export class YamlStore implements StoreService {
   ): Promise<Doc<K> | undefined> {
     const file = docPath(this.runPath, ref);
     return this.locks.with(STORE_LOCK, async () => {
-      const current = (await this.read(file)) as Doc<K> | undefined;
+      const current = (await this.cachedRead(file, this.sync())) as Doc<K> | undefined;
       const next = fn(current);
       if (next === undefined) return current;
       if (next.kind !== ref.kind || next.metadata?.name !== ref.path[ref.path.length - 1]) {
         throw new KukeonError('KUKEON_E_INTERNAL', `update of ${formatRef(ref)} returned a ${next.kind} named "${next.metadata?.name}"`);
       }
-      await this.requireParent(ref);
-      await this.write(file, next);
+      await this.mutate(
+        async () => {
+          await this.requireParent(ref);
+          await this.write(file, next);
+        },
+        () => this.remember(ref, file, next),
+      );
       return next;
     });
   }
@@ -88,17 +151,22 @@ export class YamlStore implements StoreService {
     const file = docPath(this.runPath, ref);
     if (ref.kind === 'Container') {
       // A container owns only its document; its logs and files belong to the cell.
-      await this.locks.with(STORE_LOCK, async () => {
-        try {
-          await fs.unlink(file);
-        } catch (e) {
-          if (isMissing(e)) return;
-          throw storeError(e, `cannot remove ${file}`);
-        }
-        await fsyncDir(path.dirname(file)).catch((e: unknown) => {
-          throw storeError(e, `cannot sync ${path.dirname(file)}`);
-        });
-      });
+      await this.locks.with(STORE_LOCK, () =>
+        this.mutate(
+          async () => {
+            try {
+              await fs.unlink(file);
+            } catch (e) {
+              if (isMissing(e)) return;
+              throw storeError(e, `cannot remove ${file}`);
+            }
+            await fsyncDir(path.dirname(file)).catch((e: unknown) => {
+              throw storeError(e, `cannot sync ${path.dirname(file)}`);
+            });
+          },
+          () => this.forget(file),
+        ),
+      );
       return;
     }
     // Rename the whole directory out of sight first (one atomic step), then delete it at leisure: a crash
@@ -106,18 +174,23 @@ export class YamlStore implements StoreService {
     const dir = resourceDir(this.runPath, ref);
     const parent = path.dirname(dir);
     const tombstone = tempPathFor(dir);
-    const moved = await this.locks.with(STORE_LOCK, async () => {
-      try {
-        await fs.rename(dir, tombstone);
-      } catch (e) {
-        if (isMissing(e)) return false;
-        throw storeError(e, `cannot remove ${dir}`);
-      }
-      await fsyncDir(parent).catch((e: unknown) => {
-        throw storeError(e, `cannot sync ${parent}`);
-      });
-      return true;
-    });
+    const moved = await this.locks.with(STORE_LOCK, () =>
+      this.mutate(
+        async () => {
+          try {
+            await fs.rename(dir, tombstone);
+          } catch (e) {
+            if (isMissing(e)) return false;
+            throw storeError(e, `cannot remove ${dir}`);
+          }
+          await fsyncDir(parent).catch((e: unknown) => {
+            throw storeError(e, `cannot sync ${parent}`);
+          });
+          return true;
+        },
+        () => this.forget(dir),
+      ),
+    );
     if (!moved) return;
     await fs.rm(tombstone, { recursive: true, force: true }).catch((e: unknown) => {
       throw storeError(e, `removed ${formatRef(ref)} but could not delete ${tombstone}`);
@@ -132,6 +205,8 @@ export class YamlStore implements StoreService {
     const parent = parentRef(ref);
     if (!parent) return;
     const file = docPath(this.runPath, parent);
+    const known = this.gen !== undefined ? this.docs.get(file) : undefined;
+    if (known?.doc && known.sig === statSig(file)) return;
     try {
       await fs.access(file);
     } catch (e) {
@@ -143,9 +218,170 @@ export class YamlStore implements StoreService {
     }
   }
 
+  /**
+   * The generation to read with: the cache is dropped first when the generation file changed since it was filled.
+   * Undefined when nothing may be cached (no generation file yet, or it cannot be read).
+   */
+  private sync(): string | undefined {
+    let key: string;
+    try {
+      const st = fsSync.statSync(this.genFile);
+      key = `${st.dev}:${st.ino}`;
+    } catch (e) {
+      this.drop();
+      // A tree no write of this store version has touched yet: start a generation (a new file is always a
+      // move, never a stale one), when the run path is there and writable; else read without a cache.
+      if (isMissing(e) && fsSync.existsSync(this.runPath) && this.startGeneration()) return this.adopt();
+      return undefined;
+    }
+    if (key === this.gen) return key;
+    this.drop();
+    return this.adopt();
+  }
+
+  private startGeneration(): boolean {
+    const temp = tempPathFor(this.genFile);
+    try {
+      fsSync.mkdirSync(path.dirname(this.genFile), { recursive: true });
+      fsSync.writeFileSync(temp, `${process.pid} ${Date.now()}\n`, { flag: 'wx' });
+      fsSync.renameSync(temp, this.genFile);
+      return true;
+    } catch {
+      try {
+        fsSync.unlinkSync(temp);
+      } catch {
+        // never created
+      }
+      return false;
+    }
+  }
+
+  /**
+   * Opens and holds the current generation file and moves the cache onto it: emptied, unless `keep` (a write of
+   * this process under the store lock, when nothing else changed since the cache was filled).
+   */
+  private adopt(keep = false): string | undefined {
+    let fd: number | undefined;
+    try {
+      fd = fsSync.openSync(this.genFile, 'r');
+      const st = fsSync.fstatSync(fd);
+      const old = this.genFd;
+      this.genFd = fd;
+      if (old !== undefined) fsSync.closeSync(old);
+      if (!keep) {
+        this.docs.clear();
+        this.lists.clear();
+      }
+      this.gen = `${st.dev}:${st.ino}`;
+      return this.gen;
+    } catch {
+      if (fd !== undefined && fd !== this.genFd) fsSync.closeSync(fd);
+      this.drop();
+      return undefined;
+    }
+  }
+
+  private drop(): void {
+    this.docs.clear();
+    this.lists.clear();
+    this.gen = undefined;
+    if (this.genFd !== undefined) {
+      const fd = this.genFd;
+      this.genFd = undefined;
+      try {
+        fsSync.closeSync(fd);
+      } catch {
+        // already closed: nothing held
+      }
+    }
+  }
+
+  /**
+   * Runs a write (the caller holds the store lock), then moves the generation, so every process drops what it
+   * cached. When no other process wrote since this cache was filled, the cache survives, updated by `after`.
+   */
+  private async mutate<T>(fn: () => Promise<T>, after: (result: T) => void): Promise<T> {
+    const before = this.sync();
+    let result: T;
+    try {
+      result = await fn();
+    } catch (e) {
+      this.drop();
+      await this.bump().catch(() => undefined);
+      throw e;
+    }
+    try {
+      await this.bump();
+    } catch (e) {
+      this.drop();
+      throw storeError(e, `cannot move the store generation ${this.genFile}`);
+    }
+    // Held under the store lock: no other writer can replace the file between the rename and this open.
+    const keep = before !== undefined && this.gen === before;
+    if (this.adopt(keep) !== undefined && keep) after(result);
+    return result;
+  }
+
+  /** Replaces the generation file with a new one (a rename: readers see the old file or the new one). */
+  private async bump(): Promise<void> {
+    const temp = tempPathFor(this.genFile);
+    const text = `${process.pid} ${Date.now()}\n`;
+    try {
+      await fs.writeFile(temp, text, { flag: 'wx' });
+    } catch (e) {
+      if (!isMissing(e)) throw e;
+      await fs.mkdir(path.dirname(this.genFile), { recursive: true });
+      await fs.writeFile(temp, text, { flag: 'wx' });
+    }
+    try {
+      await fs.rename(temp, this.genFile);
+    } catch (e) {
+      await fs.unlink(temp).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** After this process wrote `doc` to `file`: the cached document and its directory's listing. */
+  private remember(ref: Ref, file: string, doc: AnyDoc): void {
+    this.docs.set(file, { doc: structuredClone(doc), sig: statSig(file) });
+    const dir = ref.kind === 'Container' ? path.dirname(file) : path.dirname(path.dirname(file));
+    const cached = this.lists.get(dir);
+    const name = ref.path[ref.path.length - 1];
+    if (cached) {
+      const listed = cached.listed.some((l) => l.name === name) ? cached.listed : [...cached.listed, { name, file }].sort(byName);
+      this.lists.set(dir, { listed, sig: statSig(dir) });
+    }
+  }
+
+  /** After this process removed `target` (a container's file, or a resource's directory): everything under it. */
+  private forget(target: string): void {
+    const under = target + path.sep;
+    for (const k of [...this.docs.keys()]) if (k === target || k.startsWith(under)) this.docs.delete(k);
+    for (const k of [...this.lists.keys()]) if (k === target || k.startsWith(under)) this.lists.delete(k);
+    const dir = path.dirname(target);
+    const cached = this.lists.get(dir);
+    if (cached) {
+      const listed = cached.listed.filter((l) => l.file !== target && !l.file.startsWith(under));
+      this.lists.set(dir, { listed, sig: statSig(dir) });
+    }
+  }
+
+  /** A document from the cache of generation `gen`, else from disk (and cached if `gen` is still current). */
+  private async cachedRead(file: string, gen: string | undefined): Promise<AnyDoc | undefined> {
+    // Each hit is also checked against the file's own stat, so an edit by hand (which moves no generation) is seen.
+    const sig = gen === undefined ? '' : statSig(file);
+    if (gen !== undefined && this.gen === gen) {
+      const hit = this.docs.get(file);
+      if (hit !== undefined && hit.sig === sig) return hit.doc === null ? undefined : structuredClone(hit.doc);
+    }
+    const doc = await this.read(file);
+    if (gen !== undefined && this.gen === gen) this.docs.set(file, { doc: doc === undefined ? null : structuredClone(doc), sig });
+    return doc;
+  }
+
   private async write(file: string, doc: Doc): Promise<void> {
     try {
-      await writeFileAtomic(file, YAML.stringify(doc));
+      await writeFileAtomic(file, fastStringify(doc) ?? YAML.stringify(doc));
     } catch (e) {
       throw storeError(e, `cannot write ${file}`);
     }
@@ -161,7 +397,7 @@ export class YamlStore implements StoreService {
     }
     let value: unknown;
     try {
-      value = YAML.parse(text);
+      value = fastParse(text) ?? YAML.parse(text);
     } catch (e) {
       throw storeError(e, `cannot parse ${file}`);
     }
@@ -179,6 +415,20 @@ export class YamlStore implements StoreService {
       throw storeError(e, `cannot list ${dir}`);
     }
   }
+}
+
+/** What identifies a version of a file or directory without reading it: inode, size, change and modify times. */
+function statSig(file: string): string {
+  try {
+    const st = fsSync.statSync(file, { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return 'absent';
+  }
+}
+
+function byName(x: Listed, y: Listed): number {
+  return x.name < y.name ? -1 : x.name > y.name ? 1 : 0;
 }
 
 /** ENOENT, or ENOTDIR when a path element is a file: either way there is no document there. */

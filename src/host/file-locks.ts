@@ -2,6 +2,9 @@
 // link(2): linking a fully written temp file onto the lock name is atomic and fails with EEXIST while someone
 // holds it, so a lock file never exists half written. The file names its holder (pid, start time, boot id),
 // which lets a waiter recover a lock whose holder died, was replaced by a reused pid, or predates a reboot.
+// In front of the files sits an in-process mutex per name: callers in one process queue on it (first come,
+// first served, woken the moment the holder releases), so only one of them at a time touches the file lock,
+// which then only ever waits (polling) for other processes.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs/promises';
@@ -30,9 +33,16 @@ interface Seen {
   mtimeMs: number;
 }
 
+/** One name's in-process queue: whether someone in this process holds it, and who waits, in arrival order. */
+interface LocalQueue {
+  held: boolean;
+  waiters: { grant: () => void }[];
+}
+
 export class FileLocks implements Locks {
   private readonly timeoutMs: number;
   private ready?: Promise<void>;
+  private readonly local = new Map<string, LocalQueue>();
 
   constructor(
     private readonly lockDir: string,
@@ -42,17 +52,62 @@ export class FileLocks implements Locks {
   }
 
   async with<T>(name: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-    const release = await this.acquire(name, options.timeoutMs ?? this.timeoutMs);
-    let result: T;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    await this.acquireLocal(name, timeoutMs);
     try {
-      result = await fn();
-    } catch (e) {
-      // fn's error is the one the caller needs; a failing release must not replace it.
-      await release().catch(() => undefined);
-      throw e;
+      const release = await this.acquire(name, Math.max(0, deadline - Date.now()));
+      let result: T;
+      try {
+        result = await fn();
+      } catch (e) {
+        // fn's error is the one the caller needs; a failing release must not replace it.
+        await release().catch(() => undefined);
+        throw e;
+      }
+      await release();
+      return result;
+    } finally {
+      this.releaseLocal(name);
     }
-    await release();
-    return result;
+  }
+
+  /** Waits (without polling) until no one else in this process holds `name`; KUKEON_E_BUSY after `timeoutMs`. */
+  private acquireLocal(name: string, timeoutMs: number): Promise<void> {
+    let q = this.local.get(name);
+    if (!q) this.local.set(name, (q = { held: false, waiters: [] }));
+    if (!q.held) {
+      q.held = true;
+      return Promise.resolve();
+    }
+    const queue = q;
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        grant: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        const i = queue.waiters.indexOf(waiter);
+        if (i >= 0) queue.waiters.splice(i, 1);
+        reject(
+          new KukeonError('KUKEON_E_BUSY', `lock "${name}" is held by pid ${process.pid} (this process) (waited ${timeoutMs} ms)`, {
+            hint: `lock file ${this.lockPath(name)}`,
+          }),
+        );
+      }, timeoutMs);
+      queue.waiters.push(waiter);
+    });
+  }
+
+  /** Hands `name` to the next waiter of this process (it stays held), or frees it. */
+  private releaseLocal(name: string): void {
+    const q = this.local.get(name);
+    if (!q) return;
+    const next = q.waiters.shift();
+    if (next) next.grant();
+    else this.local.delete(name);
   }
 
   /** `<lockDir>/<name>.lock`; names with other characters (or too long) are hashed so any string is safe. */
