@@ -38,6 +38,8 @@ import { parseSelector } from './selector';
 
 /** How many sibling resources apply creates and starts at once. */
 const APPLY_CONCURRENCY = 4;
+/** How many documents get reads the live status of at once. */
+const GET_CONCURRENCY = 16;
 
 /** What every operation may take: an AbortSignal that cancels it (a daemon client that went away). */
 export interface OperationOptions {
@@ -212,9 +214,8 @@ export class Controller {
 
   async get(query: GetRequest): Promise<AnyDoc[]> {
     if (query.allRealms) {
-      const out: AnyDoc[] = [];
-      for (const scope of await this.scopesOf(query.kind)) out.push(...(await this.get({ ...query, allRealms: false, scope })));
-      return out;
+      const scopes = await this.scopesOf(query.kind);
+      return (await mapLimit(scopes, 4, (scope) => this.get({ ...query, allRealms: false, scope }))).flat();
     }
     const match = query.selector ? parseSelector(query.selector) : () => true;
     let docs: AnyDoc[];
@@ -230,9 +231,12 @@ export class Controller {
       if (docs.length === 0)
         throw new KukeonError('KUKEON_E_NOT_FOUND', `${query.kind.toLowerCase()}/${[...query.scope, query.name].join('/')} not found`);
     }
-    const out: AnyDoc[] = [];
-    for (const doc of docs.filter((d) => match(d.metadata.labels))) out.push(await this.live(doc));
-    return out;
+    // Live status per document, several at a time: each one is a few store reads and the backends' status taps.
+    return mapLimit(
+      docs.filter((d) => match(d.metadata.labels)),
+      GET_CONCURRENCY,
+      (doc) => this.live(doc),
+    );
   }
 
   /** Every parent path under which `kind` lives: `[[]]` for realms; each stack's path for cells and containers. */
