@@ -9,4 +9,13 @@ export * from './oci';
 export * from './failpoint';
 export * from './quantity';
 export * from './ipv4';
+export {
+  type AtomicWriteOptions,
+  cleanStrayTemps,
+  ensureDirDurable,
+  fsyncDir,
+  tempPathFor,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from './atomic-write';
 export type * from './services';

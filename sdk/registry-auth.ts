@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileAtomicSync } from './atomic-write';
 
 export interface StoredCredential {
   username: string;
@@ -62,8 +63,5 @@ export function writeAuthFile(
   if (username === undefined || password === undefined) delete doc.auths[key];
   else doc.auths[key] = { auth: Buffer.from(`${username}:${password}`).toString('base64') };
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  fs.chmodSync(tmp, 0o600);
-  fs.renameSync(tmp, file);
+  writeFileAtomicSync(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
 }

@@ -21,6 +21,7 @@ import type {
   AnyDoc,
   AnyStatus,
   ApiService,
+  AtomicWriteOptions,
   BailHook,
   CellContext,
   CellNetworkStatus,
@@ -119,6 +120,12 @@ import {
 import type {
   STATES,
   childKind,
+  cleanStrayTemps,
+  ensureDirDurable,
+  fsyncDir,
+  tempPathFor,
+  writeFileAtomic,
+  writeFileAtomicSync,
   failpoint,
   formatRef,
   isKukeonError,
@@ -592,6 +599,17 @@ type _isPluginSkip = Expect<Equal<typeof isPluginSkip, (e: unknown) => e is Plug
 type _isKukeonError = Expect<Equal<typeof isKukeonError, (e: unknown) => e is KukeonError>>;
 type _toKukeonError = Expect<Equal<typeof toKukeonError, (e: unknown, code?: ErrorCode, details?: KukeonErrorDetails) => KukeonError>>;
 type _normalizeResources = Expect<Equal<typeof normalizeResources, (r: Resources | undefined) => NormalizedResources | undefined>>;
+type _AtomicWriteOptions = Expect<Equal<AtomicWriteOptions, { mode?: number; failpoint?: string }>>;
+type _writeFileAtomic = Expect<
+  Equal<typeof writeFileAtomic, (file: string, data: string | Uint8Array, options?: AtomicWriteOptions) => Promise<void>>
+>;
+type _writeFileAtomicSync = Expect<
+  Equal<typeof writeFileAtomicSync, (file: string, data: string | Uint8Array, options?: AtomicWriteOptions) => void>
+>;
+type _tempPathFor = Expect<Equal<typeof tempPathFor, (target: string) => string>>;
+type _fsyncDir = Expect<Equal<typeof fsyncDir, (dir: string) => Promise<void>>>;
+type _ensureDirDurable = Expect<Equal<typeof ensureDirDurable, (dir: string) => Promise<void>>>;
+type _cleanStrayTemps = Expect<Equal<typeof cleanStrayTemps, (dir: string, options?: { recursive?: boolean }) => Promise<string[]>>>;
 
 // A config table's property, as plugins declare it.
 type _ConfigProperty = Expect<
@@ -837,10 +855,13 @@ test('kukeon/sdk exports exactly these values', () => {
     'SLOTS',
     'STATES',
     'childKind',
+    'cleanStrayTemps',
     'cpuSharesToWeight',
     'definePlugin',
+    'ensureDirDurable',
     'failpoint',
     'formatRef',
+    'fsyncDir',
     'isKukeonError',
     'isPluginSkip',
     'kindDepth',
@@ -849,7 +870,10 @@ test('kukeon/sdk exports exactly these values', () => {
     'parseCpuMax',
     'parseSize',
     'refOf',
+    'tempPathFor',
     'toKukeonError',
+    'writeFileAtomic',
+    'writeFileAtomicSync',
   ]);
 });
 
