@@ -18,4 +18,5 @@ export {
   writeFileAtomic,
   writeFileAtomicSync,
 } from './atomic-write';
+export { type StoredCredential, authFilePath, readAuthFile } from './registry-auth';
 export type * from './services';

@@ -1,9 +1,10 @@
 // The `kuke login` credentials file: `~/.kuke/auth.json` (or `$KUKEON_AUTH_FILE`), mode 0600, in the shape of
 // docker's config.json `auths` section: `{ "auths": { "<host[:port]>": { "auth": base64("user:password") } } }`.
+// The SDK index exports the reading side (a runtime plugin pulls with these credentials); writing is `kuke login`'s.
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { writeFileAtomicSync } from './atomic-write';
 
 export interface StoredCredential {

@@ -99,6 +99,7 @@ import type {
   StatusOf,
   StopOptions,
   StoreService,
+  StoredCredential,
   TapSpec,
   Undo,
   ValidateContext,
@@ -119,6 +120,7 @@ import {
 // Functions pinned by their signatures only (`typeof`): a type-only import loads nothing.
 import type {
   STATES,
+  authFilePath,
   childKind,
   cleanStrayTemps,
   ensureDirDurable,
@@ -133,7 +135,9 @@ import type {
   kindDepth,
   normalizeResources,
   parentRef,
+  readAuthFile,
   refOf,
+  rootContainerId,
   toKukeonError,
 } from '../sdk';
 import type {
@@ -258,6 +262,7 @@ type _StateReader = Expect<
       get<K extends Kind>(ref: Ref & { kind: K }): Promise<Doc<K> | undefined>;
       list<K extends Kind>(kind: K, parent: readonly string[]): Promise<Doc<K>[]>;
       parents(ref: Ref): Promise<Parents>;
+      location(ref: Ref): string | undefined;
     }
   >
 >;
@@ -593,6 +598,12 @@ type _failpoint = Expect<Equal<typeof failpoint, (name: string) => void>>;
 type _formatRef = Expect<Equal<typeof formatRef, (ref: Ref) => string>>;
 type _parentRef = Expect<Equal<typeof parentRef, (ref: Ref) => Ref | undefined>>;
 type _refOf = Expect<Equal<typeof refOf, (doc: AnyDoc) => Ref>>;
+type _rootContainerId = Expect<
+  Equal<
+    typeof rootContainerId,
+    (spec: (Pick<CellSpec, 'rootContainerId'> & { containers?: readonly ContainerSpec[] }) | undefined) => string | undefined
+  >
+>;
 type _childKind = Expect<Equal<typeof childKind, (kind: Kind) => Kind | undefined>>;
 type _kindDepth = Expect<Equal<typeof kindDepth, (kind: Kind) => number>>;
 type _isPluginSkip = Expect<Equal<typeof isPluginSkip, (e: unknown) => e is PluginSkip>>;
@@ -609,6 +620,9 @@ type _writeFileAtomicSync = Expect<
 type _tempPathFor = Expect<Equal<typeof tempPathFor, (target: string) => string>>;
 type _fsyncDir = Expect<Equal<typeof fsyncDir, (dir: string) => Promise<void>>>;
 type _ensureDirDurable = Expect<Equal<typeof ensureDirDurable, (dir: string) => Promise<void>>>;
+type _StoredCredential = Expect<Equal<StoredCredential, { username: string; password: string; serverAddress: string }>>;
+type _authFilePath = Expect<Equal<typeof authFilePath, (env?: NodeJS.ProcessEnv) => string>>;
+type _readAuthFile = Expect<Equal<typeof readAuthFile, (file?: string) => StoredCredential[]>>;
 type _cleanStrayTemps = Expect<Equal<typeof cleanStrayTemps, (dir: string, options?: { recursive?: boolean }) => Promise<string[]>>>;
 
 // A config table's property, as plugins declare it.
@@ -854,6 +868,7 @@ test('kukeon/sdk exports exactly these values', () => {
     'PluginSkip',
     'SLOTS',
     'STATES',
+    'authFilePath',
     'childKind',
     'cleanStrayTemps',
     'cpuSharesToWeight',
@@ -869,7 +884,9 @@ test('kukeon/sdk exports exactly these values', () => {
     'parentRef',
     'parseCpuMax',
     'parseSize',
+    'readAuthFile',
     'refOf',
+    'rootContainerId',
     'tempPathFor',
     'toKukeonError',
     'writeFileAtomic',
@@ -905,6 +922,27 @@ test('kukeon/sdk/testkit exports exactly these values, and resolves through the 
   // Loading the SDK does not load the kit (or the host): plugins pay nothing for it.
   const sdkIndex = fs.readFileSync(path.join(REPO_ROOT, 'dist', 'sdk', 'index.js'), 'utf8');
   assert.not.match(sdkIndex, /testkit|src\/host/);
+});
+
+test('plugins import kukeon/sdk through its index only (and never src/ or another plugin)', () => {
+  const bad: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) {
+        const text = fs.readFileSync(p, 'utf8');
+        for (const m of text.matchAll(/(?:from |require\(|import\()'((?:\.\.\/)+[^']*)'/g)) {
+          const target = path.relative(REPO_ROOT, path.resolve(path.dirname(p), m[1]));
+          const own = path.relative(REPO_ROOT, path.dirname(p)).split(path.sep).slice(0, 2).join('/');
+          if (target === 'sdk' || target.startsWith(`${own}/`)) continue;
+          bad.push(`${path.relative(REPO_ROOT, p)}: ${m[1]}`);
+        }
+      }
+    }
+  };
+  walk(path.join(REPO_ROOT, 'plugins'));
+  assert.equal(bad, []);
 });
 
 test('examples/store-json (JavaScript with JSDoc types) type-checks against kukeon/sdk', () => {

@@ -45,7 +45,7 @@ export class SpaceNetworks {
 
   /** `<run-path>/<realm>/<space>/network.conflist` (the store's directory of the space when it has one). */
   copyPath(realm: string, space: string): string {
-    const dir = this.d.host.services.get('store')?.location?.({ kind: 'Space', path: [realm, space] });
+    const dir = this.d.host.state.location({ kind: 'Space', path: [realm, space] });
     return path.join(dir ?? path.join(this.d.host.paths.runtimeDir, 'cni', 'spaces', realm, space), 'network.conflist');
   }
 

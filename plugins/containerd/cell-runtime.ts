@@ -3,19 +3,19 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { KukeonError, formatRef } from '../../sdk';
+import { KukeonError, formatRef, readAuthFile } from '../../sdk';
 import type {
   CellContext,
   ContainerContext,
   ContainerDoc,
   ContainerStatus,
+  ImagePullOptions,
+  ImagePullResult,
   OciSpec,
   PluginHost,
-  Ref,
   RealmDoc,
   StopOptions,
 } from '../../sdk';
-import type { ImagePullOptions, ImagePullResult } from '../../sdk/services';
 import { writeEtcFiles } from './etc-files';
 import type { ContainerdClient, Process } from './grpc/containerd-client';
 import { isAlreadyExists, isNotFound } from './grpc/status-codes';
@@ -38,8 +38,7 @@ const now = () => new Date().toISOString();
 
 /** Where a cell keeps its logs and generated /etc files: beside its state when the store is file-based. */
 export function cellDir(host: PluginHost, cellPath: readonly string[]): string {
-  const ref: Ref = { kind: 'Cell', path: cellPath };
-  return host.services.get('store')?.location?.(ref) ?? path.join(host.paths.runtimeDir, 'cells', ...cellPath);
+  return host.state.location({ kind: 'Cell', path: cellPath }) ?? path.join(host.paths.runtimeDir, 'cells', ...cellPath);
 }
 
 export class CellRuntime {
@@ -52,6 +51,11 @@ export class CellRuntime {
     private readonly config: RuntimeConfig,
   ) {
     host.onClose(() => this.clientInstance?.close());
+  }
+
+  /** The snapshotter images are unpacked into (what a sweep lists and removes snapshots of). */
+  get snapshotter(): string {
+    return this.config.snapshotter;
   }
 
   /** Connects on first use: a plugin's apply opens no connection. */
@@ -127,7 +131,6 @@ export class CellRuntime {
     const ns = await this.ensureNamespace(realm, realmDoc);
     const { pullImage } = require('./image/pull') as typeof import('./image/pull');
     const { parsePlatform } = require('./image/reference') as typeof import('./image/reference');
-    const { readAuthFile } = require('../../sdk/registry-auth') as typeof import('../../sdk/registry-auth');
     const credentials = [...(opts.credentials ?? []), ...(realmDoc?.spec?.registryCredentials ?? []), ...readAuthFile()];
     try {
       const platform = opts.platform ? parsePlatform(opts.platform) : undefined;

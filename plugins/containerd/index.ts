@@ -3,7 +3,7 @@
 // OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait and runtime.diagnose.
 
 import fs from 'node:fs';
-import { KukeonError, PluginSkip, definePlugin } from '../../sdk';
+import { KukeonError, PluginSkip, definePlugin, rootContainerId } from '../../sdk';
 import type { CellContext, ContainerContext, ContainerStatus, PluginHost, RealmDoc } from '../../sdk';
 import { CellRuntime } from './cell-runtime';
 import type { RuntimeConfig } from './cell-runtime';
@@ -120,8 +120,7 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
       const root = rootId ? await rt.task(namespace, rootId).catch(() => undefined) : undefined;
       if (root?.status !== 'RUNNING') state = 'Unknown';
       else {
-        const spec = (ctx.doc as CellContext['doc']).spec;
-        const rootName = spec.rootContainerId ?? spec.containers?.find((c) => c.root)?.id;
+        const rootName = rootContainerId((ctx.doc as CellContext['doc']).spec);
         const workloads = Object.entries(containers).filter(([id]) => id !== rootName);
         if (workloads.length && workloads.every(([, c]) => c.state === 'Exited')) state = 'Exited';
       }

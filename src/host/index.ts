@@ -2,7 +2,8 @@
 export { createHost, DEFAULT_RUN_PATH } from './host';
 export type { Host, HostOptions } from './host';
 export type { ApplyItem, ApplyReport, DoctorReport, GetQuery, RemovedItem } from './controller/controller';
-export { refOfStored } from './controller/controller';
+/** @deprecated `refOf` from kukeon/sdk: the one ref of a document (kept for existing callers). */
+export { refOf as refOfStored } from '../../sdk';
 export { SCHEMAS } from './validation/schemas';
 export { BUILTIN_PLUGINS } from './builtins';
 export type { FailedPluginEntry, PluginEntry } from './plugin-loader';
