@@ -449,6 +449,7 @@ type _ErrorCode = Expect<
     | 'KUKEON_E_PLUGIN_CYCLE'
     | 'KUKEON_E_SERVICE'
     | 'KUKEON_E_STEP'
+    | 'KUKEON_E_UNAVAILABLE'
     | 'KUKEON_E_STATE'
     | 'KUKEON_E_CONFLICT'
     | 'KUKEON_E_CNI'

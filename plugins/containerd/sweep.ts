@@ -39,6 +39,7 @@ export async function sweep(rt: CellRuntime, ns: string, path: readonly string[]
       await rt.client.images.delete(ns, i.name, true).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
       removed.push(`image ${i.name}`);
     }
+    rt.forgetImages(ns);
   }
   if (options.namespace) {
     try {
