@@ -27,6 +27,7 @@ export const ErrorCodes = {
   KUKEON_E_PLUGIN_CYCLE: { exit: 1, message: 'plugins require each other in a cycle' },
   KUKEON_E_SERVICE: { exit: 1, message: 'a service is registered twice or outside its plugin slot' },
   KUKEON_E_STEP: { exit: 1, message: 'a lifecycle step failed' },
+  KUKEON_E_UNAVAILABLE: { exit: 1, message: 'a backend kukeon needs (containerd, ...) is not reachable; is it running?' },
   KUKEON_E_STATE: { exit: 1, message: 'the operation does not fit the resource state' },
   KUKEON_E_CONFLICT: { exit: 1, message: 'another resource already holds this name, file or address' },
   KUKEON_E_CNI: { exit: 1, message: 'a CNI plugin failed' },

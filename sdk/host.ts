@@ -9,6 +9,11 @@ export interface StateReader {
   list<K extends Kind>(kind: K, parent: readonly string[]): Promise<Doc<K>[]>;
   /** The saved documents of every parent of `ref`. */
   parents(ref: Ref): Promise<Parents>;
+  /**
+   * The directory where the store keeps `ref` (a container's: its cell's `containers/`), for plugins that put their
+   * own files beside a resource's state; undefined when the store keeps no files (or there is no store).
+   */
+  location(ref: Ref): string | undefined;
 }
 
 export interface LockOptions {

@@ -10,4 +10,13 @@ export * from './failpoint';
 export * from './quantity';
 export * from './ipv4';
 export * from './controller-api';
+export {
+  type AtomicWriteOptions,
+  cleanStrayTemps,
+  ensureDirDurable,
+  fsyncDir,
+  tempPathFor,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from './atomic-write';
 export type * from './services';

@@ -1,9 +1,11 @@
 // The `kuke login` credentials file: `~/.kuke/auth.json` (or `$KUKEON_AUTH_FILE`), mode 0600, in the shape of
 // docker's config.json `auths` section: `{ "auths": { "<host[:port]>": { "auth": base64("user:password") } } }`.
+// The SDK index exports the reading side (a runtime plugin pulls with these credentials); writing is `kuke login`'s.
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeFileAtomicSync } from './atomic-write';
 
 export interface StoredCredential {
   username: string;
@@ -62,8 +64,5 @@ export function writeAuthFile(
   if (username === undefined || password === undefined) delete doc.auths[key];
   else doc.auths[key] = { auth: Buffer.from(`${username}:${password}`).toString('base64') };
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  fs.chmodSync(tmp, 0o600);
-  fs.renameSync(tmp, file);
+  writeFileAtomicSync(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
 }

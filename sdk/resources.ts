@@ -258,6 +258,17 @@ export type CellDoc = Doc<'Cell'>;
 export type ContainerDoc = Doc<'Container'>;
 export type AnyDoc = Doc<Kind>;
 
+/**
+ * Which container of a cell is its root: `spec.rootContainerId`, else the container marked `root: true`; undefined
+ * when the cell has neither (the runtime synthesizes a root) or there is no spec. A stored cell document without its containers
+ * answers only from `rootContainerId`.
+ */
+export function rootContainerId(
+  spec: (Pick<CellSpec, 'rootContainerId'> & { containers?: readonly ContainerSpec[] }) | undefined,
+): string | undefined {
+  return spec?.rootContainerId ?? spec?.containers?.find((c) => c.root)?.id;
+}
+
 /** The ref of a document: its kind and the names from its spec's parent ids and its own name. */
 export function refOf(doc: AnyDoc): Ref {
   const name = doc.metadata.name;

@@ -23,6 +23,7 @@ import type {
   ApiListenOptions,
   ApiService,
   ControllerApi,
+  AtomicWriteOptions,
   BailHook,
   CellContext,
   CellNetworkStatus,
@@ -121,6 +122,12 @@ import {
 import type {
   STATES,
   childKind,
+  cleanStrayTemps,
+  ensureDirDurable,
+  fsyncDir,
+  tempPathFor,
+  writeFileAtomic,
+  writeFileAtomicSync,
   failpoint,
   formatRef,
   isKukeonError,
@@ -129,6 +136,7 @@ import type {
   normalizeResources,
   parentRef,
   refOf,
+  rootContainerId,
   toKukeonError,
 } from '../sdk';
 import type {
@@ -253,6 +261,7 @@ type _StateReader = Expect<
       get<K extends Kind>(ref: Ref & { kind: K }): Promise<Doc<K> | undefined>;
       list<K extends Kind>(kind: K, parent: readonly string[]): Promise<Doc<K>[]>;
       parents(ref: Ref): Promise<Parents>;
+      location(ref: Ref): string | undefined;
     }
   >
 >;
@@ -439,6 +448,7 @@ type _ErrorCode = Expect<
     | 'KUKEON_E_PLUGIN_CYCLE'
     | 'KUKEON_E_SERVICE'
     | 'KUKEON_E_STEP'
+    | 'KUKEON_E_UNAVAILABLE'
     | 'KUKEON_E_STATE'
     | 'KUKEON_E_CONFLICT'
     | 'KUKEON_E_CNI'
@@ -590,12 +600,29 @@ type _failpoint = Expect<Equal<typeof failpoint, (name: string) => void>>;
 type _formatRef = Expect<Equal<typeof formatRef, (ref: Ref) => string>>;
 type _parentRef = Expect<Equal<typeof parentRef, (ref: Ref) => Ref | undefined>>;
 type _refOf = Expect<Equal<typeof refOf, (doc: AnyDoc) => Ref>>;
+type _rootContainerId = Expect<
+  Equal<
+    typeof rootContainerId,
+    (spec: (Pick<CellSpec, 'rootContainerId'> & { containers?: readonly ContainerSpec[] }) | undefined) => string | undefined
+  >
+>;
 type _childKind = Expect<Equal<typeof childKind, (kind: Kind) => Kind | undefined>>;
 type _kindDepth = Expect<Equal<typeof kindDepth, (kind: Kind) => number>>;
 type _isPluginSkip = Expect<Equal<typeof isPluginSkip, (e: unknown) => e is PluginSkip>>;
 type _isKukeonError = Expect<Equal<typeof isKukeonError, (e: unknown) => e is KukeonError>>;
 type _toKukeonError = Expect<Equal<typeof toKukeonError, (e: unknown, code?: ErrorCode, details?: KukeonErrorDetails) => KukeonError>>;
 type _normalizeResources = Expect<Equal<typeof normalizeResources, (r: Resources | undefined) => NormalizedResources | undefined>>;
+type _AtomicWriteOptions = Expect<Equal<AtomicWriteOptions, { mode?: number; failpoint?: string }>>;
+type _writeFileAtomic = Expect<
+  Equal<typeof writeFileAtomic, (file: string, data: string | Uint8Array, options?: AtomicWriteOptions) => Promise<void>>
+>;
+type _writeFileAtomicSync = Expect<
+  Equal<typeof writeFileAtomicSync, (file: string, data: string | Uint8Array, options?: AtomicWriteOptions) => void>
+>;
+type _tempPathFor = Expect<Equal<typeof tempPathFor, (target: string) => string>>;
+type _fsyncDir = Expect<Equal<typeof fsyncDir, (dir: string) => Promise<void>>>;
+type _ensureDirDurable = Expect<Equal<typeof ensureDirDurable, (dir: string) => Promise<void>>>;
+type _cleanStrayTemps = Expect<Equal<typeof cleanStrayTemps, (dir: string, options?: { recursive?: boolean }) => Promise<string[]>>>;
 
 // A config table's property, as plugins declare it.
 type _ConfigProperty = Expect<
@@ -849,10 +876,13 @@ test('kukeon/sdk exports exactly these values', () => {
     'SLOTS',
     'STATES',
     'childKind',
+    'cleanStrayTemps',
     'cpuSharesToWeight',
     'definePlugin',
+    'ensureDirDurable',
     'failpoint',
     'formatRef',
+    'fsyncDir',
     'isKukeonError',
     'isPluginSkip',
     'kindDepth',
@@ -861,7 +891,11 @@ test('kukeon/sdk exports exactly these values', () => {
     'parseCpuMax',
     'parseSize',
     'refOf',
+    'rootContainerId',
+    'tempPathFor',
     'toKukeonError',
+    'writeFileAtomic',
+    'writeFileAtomicSync',
   ]);
 });
 
@@ -893,6 +927,27 @@ test('kukeon/sdk/testkit exports exactly these values, and resolves through the 
   // Loading the SDK does not load the kit (or the host): plugins pay nothing for it.
   const sdkIndex = fs.readFileSync(path.join(REPO_ROOT, 'dist', 'sdk', 'index.js'), 'utf8');
   assert.not.match(sdkIndex, /testkit|src\/host/);
+});
+
+test('plugins import kukeon/sdk through its index only (and never src/ or another plugin)', () => {
+  const bad: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) {
+        const text = fs.readFileSync(p, 'utf8');
+        for (const m of text.matchAll(/(?:from |require\(|import\()'((?:\.\.\/)+[^']*)'/g)) {
+          const target = path.relative(REPO_ROOT, path.resolve(path.dirname(p), m[1]));
+          const own = path.relative(REPO_ROOT, path.dirname(p)).split(path.sep).slice(0, 2).join('/');
+          if (target === 'sdk' || target.startsWith(`${own}/`)) continue;
+          bad.push(`${path.relative(REPO_ROOT, p)}: ${m[1]}`);
+        }
+      }
+    }
+  };
+  walk(path.join(REPO_ROOT, 'plugins'));
+  assert.equal(bad, []);
 });
 
 test('examples/store-json (JavaScript with JSDoc types) type-checks against kukeon/sdk', () => {

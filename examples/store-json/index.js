@@ -2,16 +2,14 @@
 // store-json: an out-of-tree store plugin for kukeon. It keeps the same tree as store-yaml, as JSON files:
 //   <dir>/<realm>/realm.json, <realm>/<space>/space.json, .../<stack>/stack.json, .../<cell>/cell.json,
 //   .../<cell>/containers/<id>.json
-// Writes go to a temp file that is fsynced and renamed over the target; writers serialize on the host's lock.
+// Writes use the SDK's crash-safe writer (temp file, fsync, rename, fsync of the directory); writers serialize on
+// the host's lock. Temps and tombstones are named so the kit's stray-temp cleaner recognises them.
 const fs = require('node:fs/promises');
 const path = require('node:path');
-const { KukeonError, definePlugin, failpoint, formatRef, parentRef, refOf } = require('kukeon/sdk');
+const { KukeonError, definePlugin, formatRef, parentRef, refOf, tempPathFor, writeFileAtomic } = require('kukeon/sdk');
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const missing = (/** @type {any} */ e) => e?.code === 'ENOENT' || e?.code === 'ENOTDIR';
-/** `.<name>.tmp-<pid>-<hex>`: never a valid name, so listings skip it. */
-const temp = (/** @type {string} */ p) =>
-  path.join(path.dirname(p), `.${path.basename(p)}.tmp-${process.pid}-${Math.random().toString(16).slice(2)}`);
 
 /** @type {import('kukeon/sdk').Plugin<{ dir?: string }>} */
 module.exports = definePlugin({
@@ -34,23 +32,9 @@ module.exports = definePlugin({
     const fileOf = (ref) => path.join(dirOf(ref), ref.kind === 'Container' ? `${ref.path[4]}.json` : `${ref.kind.toLowerCase()}.json`);
     const read = (/** @type {string} */ file) =>
       fs.readFile(file, 'utf8').then(JSON.parse, (e) => (missing(e) ? undefined : Promise.reject(e)));
-    /** @param {string} file @param {unknown} doc */
-    const write = async (file, doc) => {
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      const tmp = temp(file);
-      const handle = await fs.open(tmp, 'wx');
-      await handle
-        .writeFile(JSON.stringify(doc, null, 2))
-        .then(() => handle.sync())
-        .finally(() => handle.close());
-      failpoint('store.before-rename'); // the conformance kit kills the process here: the old document must stay
-      await fs.rename(tmp, file);
-      const dir = await fs.open(path.dirname(file), 'r'); // make the rename itself durable
-      await dir
-        .sync()
-        .catch(() => undefined)
-        .finally(() => dir.close());
-    };
+    /** Temp file, fsync, rename, fsync of the directory; the conformance kit kills the process before the rename. */
+    const write = (/** @type {string} */ file, /** @type {unknown} */ doc) =>
+      writeFileAtomic(file, JSON.stringify(doc, null, 2), { failpoint: 'store.before-rename' });
     const requireParent = async (/** @type {import('kukeon/sdk').Ref} */ ref, parent = parentRef(ref)) => {
       if (parent && !(await read(fileOf(parent))))
         throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(parent)} does not exist`);
@@ -82,7 +66,7 @@ module.exports = definePlugin({
       remove: (ref) =>
         host.locks.with('store', async () => {
           if (ref.kind === 'Container') return fs.rm(fileOf(ref), { force: true });
-          const tomb = temp(dirOf(ref)); // out of sight in one rename, then deleted: never half a resource
+          const tomb = tempPathFor(dirOf(ref)); // out of sight in one rename, then deleted: never half a resource
           if (
             await fs.rename(dirOf(ref), tomb).then(
               () => true,

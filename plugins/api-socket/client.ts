@@ -37,7 +37,7 @@ import type {
   WatchRequest,
 } from '../../sdk';
 import type { AnyDoc } from '../../sdk';
-import type { ImageSummary } from '../../sdk/services';
+import type { ImageSummary } from '../../sdk';
 import { decodeBytes, decodeError, decodeJson, encodeBytes, encodeJson, ERROR_METADATA_KEY, GrpcStatus, methodPath } from './wire';
 import type { MutationFrame, Verb } from './wire';
 

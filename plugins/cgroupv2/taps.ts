@@ -2,7 +2,7 @@
 // cell's is made in its prepare step and kept across stop; containers are placed by runc from the OCI spec's
 // absolute cgroupsPath. Removal runs after the runtime's taps (stage 100), when runc has removed its leaves.
 
-import { normalizeResources } from '../../sdk';
+import { normalizeResources, rootContainerId } from '../../sdk';
 import type {
   AnyDoc,
   CellDoc,
@@ -59,10 +59,6 @@ function ensureLevel(tree: CgroupTree, path: readonly string[], resources: Resou
     throw err;
   }
   return { rel, undo: created.length ? undo : undefined };
-}
-
-function rootIdOf(cell: CellDoc | undefined): string | undefined {
-  return cell?.spec.rootContainerId ?? cell?.spec.containers?.find((c) => c.root)?.id;
 }
 
 export function tapCgroups(host: PluginHost, tree: CgroupTree): void {
@@ -128,7 +124,7 @@ export function tapCgroups(host: PluginHost, tree: CgroupTree): void {
     const path = ctx.ref.path;
     if (ctx.ref.kind === 'Cell') {
       const cell = status as CellWorkingStatus;
-      const rootId = rootIdOf(ctx.doc as CellDoc);
+      const rootId = rootContainerId((ctx.doc as CellDoc | undefined)?.spec);
       const containers: Record<string, ContainerStatus> = {};
       for (const [id, st] of Object.entries(cell.containers ?? {})) {
         containers[id] = { ...st, stats: readStats(tree, cgroupRel(tree.root, path, containerLeaf(path[3], id, id === rootId))) };
@@ -137,7 +133,7 @@ export function tapCgroups(host: PluginHost, tree: CgroupTree): void {
     }
     if (ctx.ref.kind === 'Container') {
       const id = path[4];
-      const isRoot = !!(ctx.doc as ContainerDoc).spec.root || rootIdOf(ctx.parents.cell) === id;
+      const isRoot = !!(ctx.doc as ContainerDoc).spec.root || rootContainerId(ctx.parents.cell?.spec) === id;
       const rel = cgroupRel(tree.root, path.slice(0, 4), containerLeaf(path[3], id, isRoot));
       return { ...(status as ContainerStatus), stats: readStats(tree, rel) };
     }

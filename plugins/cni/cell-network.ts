@@ -3,7 +3,7 @@
 // so a DEL after the root died never enters another process's namespace: it runs without CNI_NETNS instead.
 
 import fs from 'node:fs';
-import { KukeonError, formatRef } from '../../sdk';
+import { KukeonError, formatRef, writeFileAtomicSync } from '../../sdk';
 import type { CellContext, CellNetworkStatus, CellWorkingStatus, ContainerDoc, Ref, SpaceDoc, Undo } from '../../sdk';
 import { attachmentOf } from './cni-result';
 import type { CniResult } from './cni-result';
@@ -12,7 +12,7 @@ import type { AttachParams, NetworkList } from './cni-runner';
 import { cniContainerId, spaceNetworkNames } from './naming';
 import type { CachedAttachment, ResultCache } from './result-cache';
 import type { SpaceNetworks } from './space-network';
-import { readFileIfExists, writeFileAtomic } from './atomic-file';
+import { readFileIfExists } from './read-file';
 
 export const IFNAME = 'eth0';
 /** The reason a refresh sets on a cell whose attachment is broken. */
@@ -74,7 +74,7 @@ export class CellNetworks {
     let text = readFileIfExists(file);
     if (text === undefined) {
       text = this.d.spaces.expected(realm, space, net);
-      writeFileAtomic(file, text);
+      writeFileAtomicSync(file, text);
     }
     return { text, list: CniRunner.parseList(text) };
   }

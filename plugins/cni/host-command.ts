@@ -14,14 +14,18 @@ export interface CommandResult {
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/local/bin', '/usr/bin', '/bin'];
 
 export class HostCommand {
-  private readonly found = new Map<string, string | undefined>();
+  private readonly found = new Map<string, string>();
 
   /** `prefix`: a command line to run under (tests: `nsenter --net=/run/netns/NAME`). */
   constructor(private readonly prefix: readonly string[] = []) {}
 
-  /** The absolute path of `name` on PATH or in the sbin directories, or undefined. */
+  /**
+   * The absolute path of `name` on PATH or in the sbin directories, or undefined. Only hits are remembered: a
+   * long-lived process sees a tool installed after it started.
+   */
   which(name: string): string | undefined {
-    if (this.found.has(name)) return this.found.get(name);
+    const known = this.found.get(name);
+    if (known) return known;
     let hit: string | undefined;
     for (const dir of [...(process.env.PATH ?? '').split(':').filter(Boolean), ...SBIN]) {
       const p = path.join(dir, name);
@@ -33,7 +37,7 @@ export class HostCommand {
         // not here
       }
     }
-    this.found.set(name, hit);
+    if (hit) this.found.set(name, hit);
     return hit;
   }
 

@@ -5,7 +5,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { readFileIfExists, writeFileAtomic } from './atomic-file';
+import { writeFileAtomicSync } from '../../sdk';
+import { readFileIfExists } from './read-file';
 
 export interface CachedAttachment {
   kind: 'cniCacheV1';
@@ -51,7 +52,7 @@ export class ResultCache {
   }
 
   save(entry: CachedAttachment): void {
-    writeFileAtomic(this.file(entry.networkName, entry.containerId, entry.ifName), JSON.stringify(entry), 0o600);
+    writeFileAtomicSync(this.file(entry.networkName, entry.containerId, entry.ifName), JSON.stringify(entry), { mode: 0o600 });
   }
 
   remove(network: string, containerId: string, ifname: string): void {

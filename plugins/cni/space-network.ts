@@ -4,9 +4,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { Ipv4Cidr, KukeonError, formatRef } from '../../sdk';
+import { Ipv4Cidr, KukeonError, formatRef, writeFileAtomicSync } from '../../sdk';
 import type { PluginHost, Ref, SpaceDoc, SpaceNetworkStatus, SpaceStatus, Undo } from '../../sdk';
-import { readFileIfExists, writeFileAtomic } from './atomic-file';
+import { readFileIfExists } from './read-file';
 import type { CniConfig } from './config';
 import { buildConflist } from './conflist';
 import type { HostCommand } from './host-command';
@@ -45,7 +45,7 @@ export class SpaceNetworks {
 
   /** `<run-path>/<realm>/<space>/network.conflist` (the store's directory of the space when it has one). */
   copyPath(realm: string, space: string): string {
-    const dir = this.d.host.services.get('store')?.location?.({ kind: 'Space', path: [realm, space] });
+    const dir = this.d.host.state.location({ kind: 'Space', path: [realm, space] });
     return path.join(dir ?? path.join(this.d.host.paths.runtimeDir, 'cni', 'spaces', realm, space), 'network.conflist');
   }
 
@@ -103,7 +103,7 @@ export class SpaceNetworks {
   /** Writes `text` to `file` unless it already holds exactly that; true when it wrote. */
   private static writeIfDiffers(file: string, text: string): boolean {
     if (readFileIfExists(file) === text) return false;
-    writeFileAtomic(file, text);
+    writeFileAtomicSync(file, text);
     return true;
   }
 

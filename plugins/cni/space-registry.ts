@@ -4,9 +4,9 @@
 // before the lock is released. The store's statuses are merged in (they survive a lost registry), and entries
 // of spaces that are no longer stored are dropped.
 
-import { Ipv4Cidr, KukeonError } from '../../sdk';
+import { Ipv4Cidr, KukeonError, writeFileAtomicSync } from '../../sdk';
 import type { Locks } from '../../sdk';
-import { readFileIfExists, writeFileAtomic } from './atomic-file';
+import { readFileIfExists } from './read-file';
 import type { HostRoute } from './host-routes';
 
 export interface SpaceClaim {
@@ -68,7 +68,7 @@ export class SpaceRegistry {
   }
 
   private write(reg: RegistryFile): void {
-    writeFileAtomic(this.file, `${JSON.stringify(reg, null, 2)}\n`);
+    writeFileAtomicSync(this.file, `${JSON.stringify(reg, null, 2)}\n`);
   }
 
   /** Every entry, by owner. */

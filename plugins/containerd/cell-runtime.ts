@@ -3,19 +3,19 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { KukeonError, formatRef } from '../../sdk';
+import { KukeonError, formatRef, isKukeonError } from '../../sdk';
 import type {
   CellContext,
   ContainerContext,
   ContainerDoc,
   ContainerStatus,
+  ImagePullOptions,
+  ImagePullResult,
   OciSpec,
   PluginHost,
-  Ref,
   RealmDoc,
   StopOptions,
 } from '../../sdk';
-import type { ImagePullOptions, ImagePullResult } from '../../sdk/services';
 import { writeEtcFiles } from './etc-files';
 import type { ContainerdClient, Process } from './grpc/containerd-client';
 import { isAlreadyExists, isNotFound } from './grpc/status-codes';
@@ -34,22 +34,39 @@ export interface RuntimeConfig {
 
 const now = () => new Date().toISOString();
 
+const notInNamespace = (image: string, ns: string) =>
+  new KukeonError(
+    'KUKEON_E_NOT_FOUND',
+    `image ${image} is not in namespace ${ns}; pull it with kuke image pull or load it with kuke image load`,
+    { plugin: 'containerd', field: 'image' },
+  );
+
 /** Where a cell keeps its logs and generated /etc files: beside its state when the store is file-based. */
 export function cellDir(host: PluginHost, cellPath: readonly string[]): string {
-  const ref: Ref = { kind: 'Cell', path: cellPath };
-  return host.services.get('store')?.location?.(ref) ?? path.join(host.paths.runtimeDir, 'cells', ...cellPath);
+  return host.state.location({ kind: 'Cell', path: cellPath }) ?? path.join(host.paths.runtimeDir, 'cells', ...cellPath);
 }
 
 export class CellRuntime {
   private clientInstance: ContainerdClient | undefined;
-  private readonly images = new Map<string, ImageChainInfo>();
-  private readonly namespaces = new Set<string>();
+  /**
+   * What an image's target digest leads to (chain id and config), per namespace. The key is content-addressed, so
+   * an entry is never wrong; it is dropped when its image is removed or its namespace swept, so a long-lived
+   * process (the daemon) neither grows it without bound nor keeps what a purge took away.
+   * Namespaces are not cached at all: another process (or a purge) may delete one at any time, and asking
+   * containerd to create it again costs one local call.
+   */
+  private readonly images = new Map<string, Map<string, ImageChainInfo>>();
 
   constructor(
     private readonly host: PluginHost,
     private readonly config: RuntimeConfig,
   ) {
     host.onClose(() => this.clientInstance?.close());
+  }
+
+  /** The snapshotter images are unpacked into (what a sweep lists and removes snapshots of). */
+  get snapshotter(): string {
+    return this.config.snapshotter;
   }
 
   /** Connects on first use: a plugin's apply opens no connection. */
@@ -67,21 +84,30 @@ export class CellRuntime {
   /** Creates the realm's namespace, labelled as kukeon's only when kukeon made it (a shared one stays foreign). */
   async ensureNamespace(realm: string, doc?: RealmDoc): Promise<string> {
     const ns = await this.namespaceOfRealm(realm, doc);
-    if (this.namespaces.has(ns)) return ns;
     try {
       await this.client.namespaces.create(ns, { [LABELS.managed]: 'true', [LABELS.realm]: realm });
     } catch (err) {
       if (!isAlreadyExists(err)) throw this.explain(err);
     }
-    this.namespaces.add(ns);
     return ns;
   }
 
-  /** containerd unreachable or refusing: a message that names the socket, never a stack trace. */
+  /** Drops cached image facts of `ns`: of the images with these target digests, or all of them. */
+  forgetImages(ns: string, targets?: readonly string[]): void {
+    if (!targets) this.images.delete(ns);
+    else for (const t of targets) this.images.get(ns)?.delete(t);
+  }
+
+  /** containerd unreachable (gRPC UNAVAILABLE): KUKEON_E_UNAVAILABLE naming the socket, never a stack trace. */
   explain(err: unknown): Error {
     const e = err as Error & { grpcCode?: number };
     if (e.grpcCode === 14)
-      return new KukeonError('KUKEON_E_STEP', `containerd at ${this.config.socket} is unreachable: ${e.message}`, { plugin: 'containerd' });
+      return new KukeonError(
+        'KUKEON_E_UNAVAILABLE',
+        `containerd at ${this.config.socket} is unreachable: ${e.message}`,
+        { plugin: 'containerd', hint: `start containerd, or point --containerd-socket / KUKEON_CONTAINERD_SOCKET at its socket` },
+        { cause: err },
+      );
     return e;
   }
 
@@ -151,29 +177,22 @@ export class CellRuntime {
   private async imageConfig(ns: string, container: ContainerDoc): Promise<{ chainId: string; config: ImageConfig }> {
     const image = container.spec.image!;
     try {
-      // The image name is looked up every time; what its target digest leads to never changes, so it is cached.
+      // The image name is looked up every time (it may have been re-pulled or removed); what its target digest
+      // leads to never changes, so that is cached.
       const found = await this.findImage(ns, image);
-      if (!found) throw Object.assign(new Error(`image ${image} not found`), { grpcCode: 5 });
-      const target = found.target;
-      const key = `${ns}\0${image}\0${target}`;
-      let info = this.images.get(key);
+      if (!found) throw notInNamespace(image, ns);
+      let cache = this.images.get(ns);
+      if (!cache) this.images.set(ns, (cache = new Map()));
+      let info = cache.get(found.target);
       if (!info) {
         const { imageChainId } = require('./image/import-oci-archive') as typeof import('./image/import-oci-archive');
         info = await imageChainId(this.client, ns, found.name);
-        this.images.set(key, info);
+        cache.set(found.target, info);
       }
       return { chainId: info.chainId, config: info.config };
     } catch (err) {
-      if (isNotFound(err)) {
-        throw new KukeonError(
-          'KUKEON_E_NOT_FOUND',
-          `image ${image} is not in namespace ${ns}; pull it with kuke image pull or load it with kuke image load`,
-          {
-            plugin: 'containerd',
-            field: 'image',
-          },
-        );
-      }
+      // A NOT_FOUND here: the image's manifest or config left the content store after the name was found.
+      if (isNotFound(err)) throw notInNamespace(image, ns);
       throw this.explain(err);
     }
   }
@@ -282,9 +301,11 @@ export class CellRuntime {
       return { id, pid, logPath };
     } catch (err) {
       await this.client.tasks.delete(ns, id).catch(() => undefined);
+      const explained = this.explain(err);
+      if (isKukeonError(explained) && explained.code === 'KUKEON_E_UNAVAILABLE') throw explained;
       throw new KukeonError(
         'KUKEON_E_STEP',
-        `starting ${role === 'root' ? 'the root of' : `container ${doc?.metadata.name} of`} ${formatRef(ctx.ref)} failed: ${this.explain(err).message}`,
+        `starting ${role === 'root' ? 'the root of' : `container ${doc?.metadata.name} of`} ${formatRef(ctx.ref)} failed: ${explained.message}`,
         { plugin: 'containerd' },
       );
     }

@@ -4,6 +4,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomicSync } from '../../sdk';
 
 export function hostsFile(cell: string, ip?: string): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
@@ -45,8 +46,6 @@ export function writeEtcFiles(dir: string, cell: string, ip?: string): void {
       fs.writeFileSync(file, content);
       continue;
     }
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, content);
-    fs.renameSync(tmp, file);
+    writeFileAtomicSync(file, content);
   }
 }

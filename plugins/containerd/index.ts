@@ -3,7 +3,7 @@
 // OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait and runtime.diagnose.
 
 import fs from 'node:fs';
-import { KukeonError, PluginSkip, definePlugin } from '../../sdk';
+import { KukeonError, PluginSkip, definePlugin, rootContainerId } from '../../sdk';
 import type { CellContext, ContainerContext, ContainerStatus, PluginHost, RealmDoc } from '../../sdk';
 import { CellRuntime } from './cell-runtime';
 import type { RuntimeConfig } from './cell-runtime';
@@ -53,7 +53,10 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
     const namespace = await ns(ctx);
     const rootId = ctx.status.root?.containerdId ?? containerdId(ctx.ref.path, ctx.rootId ?? ROOT_LEAF);
     const t = await rt.task(namespace, rootId);
-    if (t?.status !== 'RUNNING') throw new Error(`the root container exited right after it started${t ? ` (exit ${t.exit_status})` : ''}`);
+    if (t?.status !== 'RUNNING')
+      throw new KukeonError('KUKEON_E_STEP', `the root container exited right after it started${t ? ` (exit ${t.exit_status})` : ''}`, {
+        plugin: NAME,
+      });
     // Workloads may already have run to completion: that is their state, not a failed start.
     for (const c of ctx.containers) {
       const st = ctx.status.containers[c.metadata.name];
@@ -120,8 +123,7 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
       const root = rootId ? await rt.task(namespace, rootId).catch(() => undefined) : undefined;
       if (root?.status !== 'RUNNING') state = 'Unknown';
       else {
-        const spec = (ctx.doc as CellContext['doc']).spec;
-        const rootName = spec.rootContainerId ?? spec.containers?.find((c) => c.root)?.id;
+        const rootName = rootContainerId((ctx.doc as CellContext['doc']).spec);
         const workloads = Object.entries(containers).filter(([id]) => id !== rootName);
         if (workloads.length && workloads.every(([, c]) => c.state === 'Exited')) state = 'Exited';
       }
@@ -194,6 +196,7 @@ export default definePlugin<RuntimeConfig>({
         const found = await rt.findImage(ns, ref);
         if (!found) throw new KukeonError('KUKEON_E_NOT_FOUND', `image ${ref} is not in realm ${realm}`);
         await rt.client.images.delete(ns, found.name).catch((e) => Promise.reject(rt.explain(e)));
+        rt.forgetImages(ns, [found.target]);
       },
       prune: async (realm) => {
         // in use: what containerd's containers of the namespace run, and every image the realm's documents name
@@ -210,6 +213,7 @@ export default definePlugin<RuntimeConfig>({
         for (const image of await rt.client.images.list(ns)) {
           if (used.has(image.name)) continue;
           await rt.client.images.delete(ns, image.name);
+          rt.forgetImages(ns, [image.target.digest]);
           removed.push(image.name);
         }
         return removed;

@@ -25,7 +25,7 @@ export async function sweep(rt: CellRuntime, ns: string, path: readonly string[]
     await rt.removeContainer(ns, c.id);
     removed.push(`container ${c.id}`);
   }
-  const snapshotter = (rt as unknown as { config: { snapshotter: string } }).config.snapshotter;
+  const snapshotter = rt.snapshotter;
   for (const s of await rt.client.snapshots.list(ns, snapshotter, [filter]).catch(() => [])) {
     await rt.client.snapshots.remove(ns, snapshotter, s.name).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
     removed.push(`snapshot ${s.name}`);
@@ -39,6 +39,7 @@ export async function sweep(rt: CellRuntime, ns: string, path: readonly string[]
       await rt.client.images.delete(ns, i.name, true).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
       removed.push(`image ${i.name}`);
     }
+    rt.forgetImages(ns);
   }
   if (options.namespace) {
     try {

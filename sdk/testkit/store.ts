@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { refOf } from '..';
 import type { AnyDoc, CellDoc, ContainerDoc, Kind, Plugin, RealmDoc, Ref, SpaceDoc, StackDoc, StoreService } from '..';
 import { hostEntry } from './host';
 import type { KitHost } from './host';
@@ -108,11 +109,6 @@ function tree(r = R, s = 's1', t = 't1', c = 'c1'): AnyDoc[] {
   return [realm(r), space(r, s), stack(r, s, t), cell(r, s, t, c), container(r, s, t, c, 'web'), container(r, s, t, c, 'api')];
 }
 
-const refOfDoc = (doc: AnyDoc): Ref => {
-  const s = doc.spec as unknown as Record<string, string>;
-  const parents = [s.realmId, s.spaceId, s.stackId, s.cellId].slice(0, ['Realm', 'Space', 'Stack', 'Cell', 'Container'].indexOf(doc.kind));
-  return { kind: doc.kind, path: doc.kind === 'Realm' ? [doc.metadata.name] : [...parents, doc.metadata.name] };
-};
 const at = (kind: Kind, ...p: string[]) => ({ kind, path: p }) as Ref & { kind: typeof kind };
 const names = (docs: AnyDoc[]) => docs.map((d) => d.metadata.name);
 const fmt = (ref: Ref) => `${ref.kind.toLowerCase()}/${ref.path.join('/')}`;
@@ -201,7 +197,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
       withHost(async (store) => {
         const docs = tree();
         await putAll(store, docs);
-        for (const doc of docs) expectEqual(await store.get(refOfDoc(doc)), doc, `get ${fmt(refOfDoc(doc))} after put`);
+        for (const doc of docs) expectEqual(await store.get(refOf(doc)), doc, `get ${fmt(refOf(doc))} after put`);
         expectEqual(await store.list('Realm', []), [docs[0]], 'list realms');
         expectEqual(await store.list('Space', [R]), [docs[1]], 'list spaces of r1');
         expectEqual(await store.list('Stack', [R, 's1']), [docs[2]], 'list stacks of r1/s1');
@@ -220,7 +216,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         const docs = tree();
         await putAll(store, docs);
         for (const doc of docs) {
-          const ref = refOfDoc(doc);
+          const ref = refOf(doc);
           let seen: unknown;
           const next = { ...doc, status: { ...doc.status, state: 'Failed', message: `updated ${fmt(ref)}` } } as AnyDoc;
           const returned = await store.update(ref, (cur) => {
@@ -240,12 +236,12 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         // update creates a missing document when fn returns one and the parent exists.
         const extra = container(R, 's1', 't1', 'c1', 'new');
         let seenMissing: unknown = 'not called';
-        await store.update(refOfDoc(extra) as Ref & { kind: 'Container' }, (cur) => {
+        await store.update(refOf(extra) as Ref & { kind: 'Container' }, (cur) => {
           seenMissing = cur;
           return extra;
         });
         expectEqual(seenMissing, undefined, 'update of a missing document: fn receives undefined');
-        expectEqual(await store.get(refOfDoc(extra)), extra, 'update of a missing document creates it');
+        expectEqual(await store.get(refOf(extra)), extra, 'update of a missing document creates it');
         // A throwing fn rejects with its error, writes nothing and leaves the store usable.
         const boom = new Error('fn failed on purpose');
         let caught: unknown;
@@ -349,7 +345,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
       withHost(async (store) => {
         const [r, s, t, , web] = tree();
         await expectRejects(store.put(s), 'KUKEON_E_PARENT_NOT_FOUND', 'put of a space without its realm');
-        expectEqual(await store.get(refOfDoc(s)), undefined, 'a refused space is not stored');
+        expectEqual(await store.get(refOf(s)), undefined, 'a refused space is not stored');
         await store.put(r);
         await expectRejects(store.put(t), 'KUKEON_E_PARENT_NOT_FOUND', 'put of a stack without its space');
         await store.put(s);
@@ -388,7 +384,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         await putAll(store, docs);
         const strays = plantStrays(
           runPath,
-          docs.map(refOfDoc).map((ref) => store.location?.(ref)),
+          docs.map(refOf).map((ref) => store.location?.(ref)),
         );
         expect(strays > 0, `found no directory of the store under ${runPath} to put stray files in`);
         expectEqual(names(await store.list('Realm', [])), ['r1', 'r2'], `realms with ${strays} stray files and directories around`);
@@ -396,11 +392,11 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         expectEqual(names(await store.list('Stack', [R, 's1'])), ['t1'], 'stacks with stray files around');
         expectEqual(names(await store.list('Cell', [R, 's1', 't1'])), ['c1'], 'cells with stray files around');
         expectEqual(names(await store.list('Container', [R, 's1', 't1', 'c1'])), ['api', 'web'], 'containers with stray files around');
-        for (const doc of docs) expectEqual(await store.get(refOfDoc(doc)), doc, `get ${fmt(refOfDoc(doc))} with stray files around`);
+        for (const doc of docs) expectEqual(await store.get(refOf(doc)), doc, `get ${fmt(refOf(doc))} with stray files around`);
         // Writes and removes still work among them.
         const next = { ...docs[4], status: { state: 'Ready' } } as AnyDoc;
         await store.put(next);
-        expectEqual(await store.get(refOfDoc(next)), next, 'put among stray files');
+        expectEqual(await store.get(refOf(next)), next, 'put among stray files');
         await store.remove(at('Cell', R, 's1', 't1', 'c1'));
         expectEqual(await store.list('Cell', [R, 's1', 't1']), [], 'remove of a cell among stray files');
       }),

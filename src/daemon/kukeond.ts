@@ -6,8 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import createDebug from 'debug';
-import { KukeonError, isKukeonError } from '../../sdk';
-import { atomicWriteFile } from './pid-file';
+import { KukeonError, isKukeonError, writeFileAtomicSync } from '../../sdk';
 
 const USAGE = `Usage: kukeond [--socket PATH] [--run-path PATH] [--config FILE] [--containerd-socket PATH] [-v]
 
@@ -76,7 +75,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
     return 1;
   }
   const pidFile = path.join(path.dirname(server.address), 'kukeond.pid');
-  atomicWriteFile(pidFile, `${process.pid}\n`);
+  writeFileAtomicSync(pidFile, `${process.pid}\n`, { mode: 0o644 });
 
   // One request's failure must not take the daemon down: a stray rejection is logged, the daemon keeps serving.
   process.on('unhandledRejection', (reason) =>

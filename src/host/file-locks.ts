@@ -9,6 +9,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { pidRunning, tempOwner, tempPathFor } from '../../sdk/atomic-write';
 import { KukeonError, isKukeonError } from '../../sdk/errors';
 import type { LockOptions, Locks } from '../../sdk/host';
 import { isAlive, processIdentity, type ProcessIdentity } from './process-identity';
@@ -17,8 +18,6 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** A lock file we cannot parse is only treated as abandoned once it is this old (its writer may be odd, not dead). */
 const UNPARSEABLE_GRACE_MS = 5_000;
 const MAX_PLAIN_NAME = 180;
-/** Our own temp files: `.<target>.tmp-<pid>-<hex>` (the same shape as the store's, so one cleaner fits both). */
-const TEMP_RE = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
 
 interface Holder extends ProcessIdentity {
   acquiredAt: string;
@@ -180,7 +179,8 @@ export class FileLocks implements Locks {
    * puts it in place atomically (EEXIST while held), so a lock file is never seen half written.
    */
   private async tryCreate(file: string, text: string): Promise<boolean> {
-    const temp = path.join(this.lockDir, `.${path.basename(file)}.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+    // Named like every atomic writer's temp (`.<target>.tmp-<pid>-<hex>`), so one cleaner fits all.
+    const temp = tempPathFor(file);
     try {
       await fs.writeFile(temp, text, { flag: 'wx' });
     } catch (e) {
@@ -205,8 +205,8 @@ export class FileLocks implements Locks {
     this.ready ??= (async () => {
       await fs.mkdir(this.lockDir, { recursive: true });
       for (const entry of await fs.readdir(this.lockDir)) {
-        const m = TEMP_RE.exec(entry);
-        if (m && !pidRunning(Number(m[1]))) await fs.unlink(path.join(this.lockDir, entry)).catch(() => undefined);
+        const owner = tempOwner(entry);
+        if (owner !== undefined && !pidRunning(owner)) await fs.unlink(path.join(this.lockDir, entry)).catch(() => undefined);
       }
     })().catch((e: unknown) => {
       this.ready = undefined; // let a later call try again
@@ -275,15 +275,6 @@ function backoff(attempt: number): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function pidRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errno(e) !== 'ESRCH';
-  }
 }
 
 function errno(e: unknown): string | undefined {

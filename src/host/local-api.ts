@@ -33,7 +33,7 @@ import type {
   WatchRequest,
 } from '../../sdk';
 import type { AnyDoc } from '../../sdk';
-import type { ImageSummary } from '../../sdk/services';
+import type { ImageSummary } from '../../sdk';
 import { AsyncQueue } from './async-queue';
 import type { Host } from './host';
 

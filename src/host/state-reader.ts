@@ -19,6 +19,10 @@ export class HostStateReader implements StateReader {
     return this.s.list(kind, parent);
   }
 
+  location(ref: Ref): string | undefined {
+    return this.store()?.location?.(ref);
+  }
+
   async parents(ref: Ref): Promise<Parents> {
     const out: Parents = {};
     for (let p = parentRef(ref); p; p = parentRef(p)) {

@@ -1,12 +1,11 @@
 // A Cell is stored as its own document (spec without containers) plus one Container document per container;
 // these helpers split a manifest cell for the store and reassemble it for get, diff and phase contexts.
 
-import { API_VERSION } from '../../../sdk';
+import { API_VERSION, rootContainerId } from '../../../sdk';
 import type { CellDoc, CellSpec, ContainerDoc, ContainerSpec } from '../../../sdk';
 
-export function rootIdOf(spec: Pick<CellSpec, 'rootContainerId' | 'containers'>): string | undefined {
-  return spec.rootContainerId ?? spec.containers.find((c) => c.root)?.id;
-}
+/** The cell's root container id: the SDK's `rootContainerId`, under the name the controller's modules use. */
+export const rootIdOf: (spec: Pick<CellSpec, 'rootContainerId' | 'containers'>) => string | undefined = rootContainerId;
 
 export function containerDoc(cell: CellDoc, spec: ContainerSpec, status?: ContainerDoc['status']): ContainerDoc {
   const { realmId, spaceId, stackId } = cell.spec;

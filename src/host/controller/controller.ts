@@ -1,7 +1,7 @@
 // The controller: apply, get, create, delete, purge, start, stop, refresh. It only calls hooks and services,
 // takes plain data in and returns plain data out, so the daemon can serve it unchanged.
 
-import { KINDS, KukeonError, childKind, formatRef, isKukeonError, toKukeonError } from '../../../sdk';
+import { KINDS, KukeonError, childKind, formatRef, isKukeonError, refOf, toKukeonError } from '../../../sdk';
 import type {
   AnyDoc,
   ApplyItem,
@@ -261,7 +261,7 @@ export class Controller {
     doc: AnyDoc,
     purpose: 'get' | 'refresh' = 'get',
   ): Promise<{ doc: AnyDoc; containers: Record<string, ContainerStatus> }> {
-    const ref = refOfStored(doc);
+    const ref = refOf(doc);
     if (doc.kind === 'Cell') {
       const loaded = await this.d.lifecycle.loadCell(ref);
       if (!loaded) return { doc, containers: {} };
@@ -420,7 +420,7 @@ export class Controller {
     const walk = async (kind: Kind, scope: string[]): Promise<void> => {
       for (const doc of await this.store.list(kind, scope)) {
         inspected += 1;
-        const ref = refOfStored(doc);
+        const ref = refOf(doc);
         const { doc: live, containers } = await this.liveWithContainers(doc, 'refresh');
         const changed: Ref[] = [];
         if (!sameState(doc.status, live.status)) changed.push(ref);
@@ -528,11 +528,4 @@ export class Controller {
     const ok = !plugins.some((p) => p.state === 'error') && !findings.some((f) => f.status === 'error');
     return { plugins, findings, ok };
   }
-}
-
-/** The ref of a stored document (containers carry their cell's path in their spec). */
-export function refOfStored(doc: AnyDoc): Ref {
-  const s = doc.spec as unknown as Record<string, string>;
-  const path = [s.realmId, s.spaceId, s.stackId, s.cellId].slice(0, KINDS.indexOf(doc.kind));
-  return { kind: doc.kind, path: doc.kind === 'Realm' ? [doc.metadata.name] : [...path, doc.metadata.name] };
 }

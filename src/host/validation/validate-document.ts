@@ -4,7 +4,7 @@
 
 import Ajv from 'ajv';
 import type { ErrorObject } from 'ajv';
-import { API_VERSION, Ipv4Cidr, KINDS, KukeonError, cpuSharesToWeight, parseCpuMax, parseSize, refOf } from '../../../sdk';
+import { API_VERSION, Ipv4Cidr, KINDS, KukeonError, cpuSharesToWeight, parseCpuMax, parseSize, refOf, rootContainerId } from '../../../sdk';
 import type { AnyDoc, ContainerSpec, Kind, KukeonErrorDetails, Ref, Resources } from '../../../sdk';
 import { ROOT_CONTAINER_ID, RESERVED_REALM_NAMES, SYSTEM_REALM, checkName } from './names';
 import { SCHEMAS } from './schemas';
@@ -208,7 +208,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       if (roots.length === 1 && roots[0] !== spec.rootContainerId)
         invalid('spec.rootContainerId', `is "${spec.rootContainerId}" but container "${roots[0]}" is marked root`);
     }
-    const rootId = spec.rootContainerId ?? roots[0];
+    const rootId = rootContainerId(spec);
     spec.containers.forEach((c, i) => {
       const field = `spec.containers[${i}]`;
       if (seen.has(c.id)) invalid(`${field}.id`, `"${c.id}" is used by another container of this cell`);
