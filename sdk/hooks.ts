@@ -63,6 +63,17 @@ export interface StopOptions {
   timeoutMs: number;
 }
 
+/**
+ * The operation a context belongs to: one per controller call (apply, delete, start, ...), shared by every context
+ * of that call, copies included. The host keeps the operation's undo stack and locks behind it.
+ */
+export interface OperationScope {
+  /** Names the operation (and the locks it holds) in logs and errors. */
+  readonly id: string;
+  /** Aborted when the caller gives up on the operation (a daemon client that went away); the same as `ctx.signal`. */
+  readonly signal: AbortSignal;
+}
+
 interface BaseContext<K extends Kind> {
   readonly phase: Phase;
   readonly ref: Ref & { kind: K };
@@ -71,7 +82,9 @@ interface BaseContext<K extends Kind> {
   readonly parents: Parents;
   /** `--force`: delete and purge go on past backend errors. */
   readonly force: boolean;
+  /** The operation's signal: pass it to long backend calls; the host stops between taps once it is aborted. */
   readonly signal: AbortSignal;
+  readonly scope: OperationScope;
 }
 
 /** Context of Realm, Space and Stack phases. Taps set their own fields on `status`; the host persists them. */

@@ -64,6 +64,7 @@ import type {
   OciProcess,
   OciSpec,
   OciSpecContext,
+  OperationScope,
   Parents,
   Phase,
   PhaseHook,
@@ -356,7 +357,9 @@ type Base<K extends Kind> = {
   readonly parents: Parents;
   readonly force: boolean;
   readonly signal: AbortSignal;
+  readonly scope: OperationScope;
 };
+type _OperationScope = Expect<Equal<OperationScope, { readonly id: string; readonly signal: AbortSignal }>>;
 type _ResourceContext = Expect<Equal<Flat<ResourceContext<'Space'>>, Flat<Base<'Space'> & { readonly status: SpaceStatus }>>>;
 type _CellContext = Expect<
   Equal<

@@ -1,12 +1,13 @@
 // The host's hooks: one frozen object of tapable hooks, typed for plugins by kukeon/sdk's Hooks.
 // An interceptor wraps every tap once, at registration: it names the owner plugin, skips taps of plugins
-// that failed to apply, traces timings under DEBUG=kukeon:hooks, and collects the Undo a tap returns.
+// that failed to apply, traces timings under DEBUG=kukeon:hooks, stops before a tap once the operation is aborted,
+// and pushes the Undo a tap returns onto the undo stack of the context's operation scope (`ctx.scope`).
 
 import createDebug from 'debug';
 import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap } from 'tapable';
 import { CELL_START_STEPS, CELL_STOP_STEPS, KINDS, KukeonError } from '../../sdk';
 import type { CellStep, Hooks, Kind, Undo } from '../../sdk';
-import { undoScopeOf } from './undo-stack';
+import { scopeOf } from './operation-scope';
 
 const trace = createDebug('kukeon:hooks');
 
@@ -45,11 +46,13 @@ function intercept(hook: AnyHook, hookName: string, shape: Shape, ownership: Tap
       const fn = tap.fn as (...args: unknown[]) => Promise<unknown>;
       tap.fn = async (...args: unknown[]) => {
         if (!ownership.isActive(owner)) return shape === 'waterfall' ? args[0] : undefined;
+        const scope = scopeOf(shape === 'waterfall' ? args[1] : args[0]);
+        scope?.throwIfAborted();
         const started = process.hrtime.bigint();
         try {
           const result = await fn(...args);
           if (shape === 'series' && typeof result === 'function') {
-            undoScopeOf(args[0])?.push(`${owner}:${tap.name}@${hookName}`, result as Undo);
+            scope?.undo.push(`${owner}:${tap.name}@${hookName}`, result as Undo);
           }
           return shape === 'series' ? undefined : result;
         } catch (err) {
