@@ -23,6 +23,7 @@ import type {
   ApiService,
   BailHook,
   CellContext,
+  CellDoc,
   CellNetworkStatus,
   CellRootStatus,
   CellSpec,
@@ -53,6 +54,7 @@ import type {
   ImageSummary,
   Kind,
   KukeonErrorDetails,
+  LiveStatusOf,
   LockOptions,
   Locks,
   LogService,
@@ -96,6 +98,7 @@ import type {
   State,
   StateReader,
   StatusContext,
+  StatusHookMap,
   StatusOf,
   StopOptions,
   StoreService,
@@ -298,7 +301,7 @@ type _Hooks = Expect<
     {
       readonly validate: BailHook<ValidateContext, KukeonError>;
       readonly plan: WaterfallHook<PlanItem[], PlanContext>;
-      readonly status: WaterfallHook<AnyStatus, StatusContext>;
+      readonly status: StatusHookMap;
       readonly create: PhaseHookMap<Kind>;
       readonly start: PhaseHookMap<'Cell' | 'Container'>;
       readonly stop: PhaseHookMap<'Cell' | 'Container'>;
@@ -407,7 +410,38 @@ type _PlanItem = Expect<
     }
   >
 >;
-type _StatusContext = Expect<Has<StatusContext, { readonly ref: Ref; readonly doc: AnyDoc; readonly parents: Parents }>>;
+// StatusContext without a kind is the context of any kind's status waterfall.
+type _StatusContext = Expect<
+  Has<
+    StatusContext,
+    { readonly ref: Ref & { kind: Kind }; readonly doc: AnyDoc; readonly parents: Parents; readonly purpose?: 'get' | 'refresh' }
+  >
+>;
+type _CellStatusContext = Expect<
+  Equal<
+    Flat<StatusContext<'Cell'>>,
+    {
+      readonly ref: Ref & { kind: 'Cell' };
+      readonly doc: CellDoc;
+      readonly parents: Parents;
+      readonly purpose?: 'get' | 'refresh';
+    }
+  >
+>;
+type _StatusHookMap = Expect<Equal<StatusHookMap, { for<K extends Kind>(kind: K): WaterfallHook<LiveStatusOf[K], StatusContext<K>> }>>;
+type _LiveStatusOf = Expect<
+  Equal<
+    LiveStatusOf,
+    {
+      Realm: RealmStatus;
+      Space: SpaceStatus;
+      Stack: StackStatus;
+      Cell: CellWorkingStatus;
+      Container: ContainerStatus;
+    }
+  >
+>;
+type _AnyStatus = Expect<Equal<AnyStatus, StatusOf[Kind] | CellWorkingStatus>>;
 type _Parents = Expect<Equal<Parents, { realm?: RealmDoc; space?: Doc<'Space'>; stack?: Doc<'Stack'>; cell?: Doc<'Cell'> }>>;
 type _StopOptions = Expect<Equal<StopOptions, { signal: NodeJS.Signals; timeoutMs: number }>>;
 

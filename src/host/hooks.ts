@@ -24,7 +24,7 @@ export interface TapOwnership {
 export interface HostHooks {
   validate: AsyncSeriesBailHook<[unknown], unknown>;
   plan: AsyncSeriesWaterfallHook<[unknown, unknown]>;
-  status: AsyncSeriesWaterfallHook<[unknown, unknown]>;
+  status: HookMap<AsyncSeriesWaterfallHook<[unknown, unknown]>>;
   create: HookMap<AsyncSeriesHook<[unknown]>>;
   start: HookMap<AsyncSeriesHook<[unknown]>>;
   stop: HookMap<AsyncSeriesHook<[unknown]>>;
@@ -77,6 +77,15 @@ function phaseMap(phase: string, ownership: TapOwnership, kinds: readonly Kind[]
   }, phase);
 }
 
+function statusMap(ownership: TapOwnership): HookMap<AsyncSeriesWaterfallHook<[unknown, unknown]>> {
+  return new HookMap((kind: Kind) => {
+    if (!KINDS.includes(kind)) throw new KukeonError('KUKEON_E_INTERNAL', `no status hook for kind ${kind}`);
+    const hook = new AsyncSeriesWaterfallHook<[unknown, unknown]>(['value', 'ctx'], `status.${kind}`);
+    intercept(hook, `status.${kind}`, 'waterfall', ownership);
+    return hook;
+  }, 'status');
+}
+
 export function createHooks(ownership: TapOwnership): { host: HostHooks; sdk: Hooks } {
   const series = (name: string) => {
     const h = new AsyncSeriesHook<[unknown]>(['ctx'], name);
@@ -98,7 +107,7 @@ export function createHooks(ownership: TapOwnership): { host: HostHooks; sdk: Ho
   const host: HostHooks = Object.freeze({
     validate,
     plan: waterfall('plan'),
-    status: waterfall('status'),
+    status: statusMap(ownership),
     create: phaseMap('create', ownership, KINDS),
     start: phaseMap('start', ownership, runnable),
     stop: phaseMap('stop', ownership, runnable),

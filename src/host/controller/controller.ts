@@ -266,7 +266,7 @@ export class Controller {
         ...(loaded.cell.status ?? {}),
         containers: Object.fromEntries(loaded.containers.map((c) => [c.metadata.name, { ...(c.status ?? {}) }])),
       };
-      const next = (await this.d.hooks.status.promise(status, {
+      const next = (await this.d.hooks.status.for('Cell').promise(status, {
         ref,
         doc: loaded.cell,
         parents: await this.d.state.parents(ref),
@@ -275,10 +275,9 @@ export class Controller {
       const { containers, ...own } = next;
       return { doc: { ...loaded.cell, status: own }, containers: containers ?? {} };
     }
-    const status = (await this.d.hooks.status.promise(
-      { ...(doc.status ?? {}) },
-      { ref, doc, parents: await this.d.state.parents(ref), purpose },
-    )) as AnyStatus;
+    const status = (await this.d.hooks.status
+      .for(doc.kind)
+      .promise({ ...(doc.status ?? {}) }, { ref, doc, parents: await this.d.state.parents(ref), purpose })) as AnyStatus;
     return { doc: { ...doc, status } as AnyDoc, containers: {} };
   }
 
