@@ -119,4 +119,19 @@ test('an operation whose signal is already aborted changes nothing', async () =>
   assert.not.ok(fs.existsSync(path.join(run, 'r')));
 });
 
+test('delete --force goes on past backend errors, not past an abort: the record stays', async () => {
+  const ac = new AbortController();
+  const aborter = fakePlugin('aborter', 'cgroups', (host) =>
+    host.hooks.delete.for('Realm').tapPromise('aborter', async () => void ac.abort(new Error('client went away'))),
+  );
+  const host = await testHost([aborter]);
+  await host.controller.apply('kind: Realm\nmetadata: { name: r }\n');
+  const err = await host.controller.delete({ kind: 'Realm', path: ['r'] }, { force: true, signal: ac.signal }).catch((e) => e);
+  assert.match(err.message, /aborted: client went away/);
+  assert.equal(
+    (await host.controller.get({ kind: 'Realm', scope: [] })).map((d) => d.metadata.name),
+    ['r'],
+  );
+});
+
 test.run();

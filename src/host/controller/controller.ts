@@ -391,6 +391,7 @@ export class Controller {
       } catch (err) {
         note(err);
       }
+      scope.throwIfAborted(); // the sweep's errors are reported, an abort keeps the record for the next purge
       await this.store.remove(ref);
       return errors;
     });

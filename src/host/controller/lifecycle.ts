@@ -13,7 +13,6 @@ import type {
   ContainerDoc,
   ContainerStatus,
   Doc,
-  ErrorCode,
   Kind,
   Locks,
   Parents,
@@ -320,9 +319,10 @@ export class Lifecycle {
     if (!this.d.hasRuntime())
       throw new KukeonError('KUKEON_E_NO_RUNTIME', `cannot start ${formatRef(ref)}: no runtime plugin is loaded (configure containerd)`);
     await this.locked(ref, options, async () => {
-      const ctx = await this.cellContext(ref, 'start', { scope: options.scope.child() });
+      const scope = options.scope.child();
+      const ctx = await this.cellContext(ref, 'start', { scope });
       await this.undoable(
-        ctx.scope as HostOperationScope,
+        scope,
         async () => {
           await this.d.hooks.start.for('Cell').promise(ctx);
           await this.recordCell(ctx, { state: 'Ready', reason: undefined, message: undefined });
@@ -387,6 +387,8 @@ export class Lifecycle {
           throw err;
         }
       }
+      // --force goes on past backend errors, never past an abort: the record stays for a later delete or purge.
+      scope.throwIfAborted();
       await this.store.remove(ref);
       return warnings;
     });
@@ -417,8 +419,8 @@ export class Lifecycle {
     } catch (err) {
       const undoFailures = await scope.undo.unwind();
       if (!undoFailures.length) throw err;
-      const { reason, message } = failureOf(err, undoFailures);
-      throw new KukeonError(reason as ErrorCode, message, {}, { cause: err });
+      const e = toKukeonError(err, 'KUKEON_E_STEP');
+      throw new KukeonError(e.code, [e.message, ...undoFailures].join('; '), e.details, { cause: err });
     }
   }
 
