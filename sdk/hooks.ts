@@ -63,6 +63,17 @@ export interface StopOptions {
   timeoutMs: number;
 }
 
+/**
+ * The operation a context belongs to: one per controller call (apply, delete, start, ...), shared by every context
+ * of that call, copies included. The host keeps the operation's undo stack and locks behind it.
+ */
+export interface OperationScope {
+  /** Names the operation (and the locks it holds) in logs and errors. */
+  readonly id: string;
+  /** Aborted when the caller gives up on the operation (a daemon client that went away); the same as `ctx.signal`. */
+  readonly signal: AbortSignal;
+}
+
 interface BaseContext<K extends Kind> {
   readonly phase: Phase;
   readonly ref: Ref & { kind: K };
@@ -71,7 +82,9 @@ interface BaseContext<K extends Kind> {
   readonly parents: Parents;
   /** `--force`: delete and purge go on past backend errors. */
   readonly force: boolean;
+  /** The operation's signal: pass it to long backend calls; the host stops between taps once it is aborted. */
   readonly signal: AbortSignal;
+  readonly scope: OperationScope;
 }
 
 /** Context of Realm, Space and Stack phases. Taps set their own fields on `status`; the host persists them. */
@@ -146,9 +159,10 @@ export interface PlanContext {
   readonly current: readonly (AnyDoc | undefined)[];
 }
 
-export interface StatusContext {
-  readonly ref: Ref;
-  readonly doc: AnyDoc;
+/** The context of `status.for(kind)`: for a Cell, `doc` is the CellDoc with its containers. */
+export interface StatusContext<K extends Kind = Kind> {
+  readonly ref: Ref & { kind: K };
+  readonly doc: Doc<K>;
   readonly parents: Parents;
   /**
    * `get` only shows the result: taps must have no side effects. `refresh` saves it: taps may also repair what
@@ -158,6 +172,20 @@ export interface StatusContext {
 }
 
 export type AnyStatus = StatusOf[Kind] | CellWorkingStatus;
+
+/** What the status waterfall of each kind carries: a cell's status carries its containers' too. */
+export interface LiveStatusOf {
+  Realm: StatusOf['Realm'];
+  Space: StatusOf['Space'];
+  Stack: StatusOf['Stack'];
+  Cell: CellWorkingStatus;
+  Container: ContainerStatus;
+}
+
+/** A kind-keyed map of status waterfalls, as tapable's HookMap: `hooks.status.for('Cell')`. */
+export interface StatusHookMap {
+  for<K extends Kind>(kind: K): WaterfallHook<LiveStatusOf[K], StatusContext<K>>;
+}
 
 export type PhaseHooks<Kinds extends Kind> = { readonly [K in Kinds]: PhaseHook<ContextOf[K]> };
 
@@ -178,8 +206,12 @@ export interface Hooks {
   readonly validate: BailHook<ValidateContext, KukeonError>;
   /** Waterfall: each plugin adds what it would change; `apply --dry-run` prints the result. */
   readonly plan: WaterfallHook<PlanItem[], PlanContext>;
-  /** Waterfall: live status from the backends, starting from the saved one. `get` shows it; `refresh` saves it. */
-  readonly status: WaterfallHook<AnyStatus, StatusContext>;
+  /**
+   * Waterfalls by kind: live status from the backends, starting from the saved one. `get` shows it; `refresh`
+   * saves it. A cell's containers come inside the cell's status (`status.for('Cell')`); `status.for('Container')`
+   * runs when containers are listed on their own.
+   */
+  readonly status: StatusHookMap;
   readonly create: PhaseHookMap<Kind>;
   /** Start and stop of a Cell run the cell steps below; Container hooks run inside startWorkloads and stopWorkloads. */
   readonly start: PhaseHookMap<'Cell' | 'Container'>;

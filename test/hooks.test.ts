@@ -119,7 +119,7 @@ test('plan is a waterfall: each plugin adds to what apply --dry-run prints, and 
 test('status is a waterfall: get shows live status without writing; refresh writes it', async () => {
   const run = tmpDir();
   const live = fakePlugin('live', 'runtime', (host) =>
-    host.hooks.status.tapPromise('live', async (status, ctx) => (ctx.ref.kind === 'Cell' ? { ...status, state: 'Exited' } : status)),
+    host.hooks.status.for('Cell').tapPromise('live', async (status) => ({ ...status, state: 'Exited' })),
   );
   const host = await testHost([live], run);
   await host.controller.apply(MANIFEST.split('---').slice(0, 4).join('---'));

@@ -18,8 +18,11 @@ const SPANS = [...DOC.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]);
 
 /** The host's real hooks object, as plugins receive it. */
 const hooks = createHooks({ current: () => 'doc-test', isActive: () => true }).host as unknown as Record<string, unknown> &
-  Record<(typeof PHASES)[number], { for(kind: Kind): unknown }>;
+  Record<Keyed, { for(kind: Kind): unknown }>;
 const HOOK_NAMES = Object.keys(hooks);
+/** The hooks keyed by kind: the phases and the status waterfalls. */
+const KEYED = [...PHASES, 'status'] as const;
+type Keyed = (typeof KEYED)[number];
 const STEPS: readonly string[] = [...CELL_START_STEPS, ...CELL_STOP_STEPS];
 /** Exactly the service names of ServiceMap: tsc fails here when one is added or removed. */
 const SERVICES: Record<ServiceName, true> = {
@@ -48,20 +51,20 @@ test('every hooks.<name> and <phase>.<Kind> the guide mentions exists', () => {
     [],
     'hooks.<name> in the guide that the host does not have',
   );
-  // `hooks.create.for('Cell')`, `delete.Container`, `purge.<Kind>`, `delete.*`
+  // `hooks.create.for('Cell')`, `delete.Container`, `purge.<Kind>`, `delete.*`, `status.Cell`
   const forKind = [...DOC.matchAll(/hooks\.([a-z]+)\.for\('([A-Za-z]+)'\)/g)].map((m) => [m[1], m[2]]);
-  const dotted = SPANS.map((s) => /^(create|start|stop|delete|purge)\.([A-Za-z<>*]+)$/.exec(s))
+  const dotted = SPANS.map((s) => /^(create|start|stop|delete|purge)\.([A-Za-z<>*]+)$|^(status)\.([A-Z][A-Za-z]*)$/.exec(s))
     .filter((m): m is RegExpExecArray => !!m)
-    .map((m) => [m[1], m[2]]);
+    .map((m) => [m[1] ?? m[3], m[2] ?? m[4]]);
   assert.ok(forKind.length > 0 && dotted.length > 0);
   const wrong: string[] = [];
   for (const [phase, kind] of [...forKind, ...dotted]) {
-    if (!(PHASES as readonly string[]).includes(phase)) wrong.push(`${phase}.${kind}: no such phase`);
+    if (!(KEYED as readonly string[]).includes(phase)) wrong.push(`${phase}.${kind}: no such phase`);
     else if (kind === '<Kind>' || kind === '*') continue;
     else if (!(KINDS as readonly string[]).includes(kind)) wrong.push(`${phase}.${kind}: no such kind`);
     else {
       try {
-        hooks[phase as (typeof PHASES)[number]].for(kind as Kind);
+        hooks[phase as Keyed].for(kind as Kind);
       } catch (e) {
         wrong.push(`${phase}.${kind}: ${(e as Error).message}`);
       }

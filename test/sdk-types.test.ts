@@ -26,6 +26,7 @@ import type {
   AtomicWriteOptions,
   BailHook,
   CellContext,
+  CellDoc,
   CellNetworkStatus,
   CellRootStatus,
   CellSpec,
@@ -56,6 +57,7 @@ import type {
   ImageSummary,
   Kind,
   KukeonErrorDetails,
+  LiveStatusOf,
   LockOptions,
   Locks,
   LogService,
@@ -67,6 +69,7 @@ import type {
   OciProcess,
   OciSpec,
   OciSpecContext,
+  OperationScope,
   Parents,
   Phase,
   PhaseHook,
@@ -98,6 +101,7 @@ import type {
   State,
   StateReader,
   StatusContext,
+  StatusHookMap,
   StatusOf,
   StopOptions,
   StoreService,
@@ -308,7 +312,7 @@ type _Hooks = Expect<
     {
       readonly validate: BailHook<ValidateContext, KukeonError>;
       readonly plan: WaterfallHook<PlanItem[], PlanContext>;
-      readonly status: WaterfallHook<AnyStatus, StatusContext>;
+      readonly status: StatusHookMap;
       readonly create: PhaseHookMap<Kind>;
       readonly start: PhaseHookMap<'Cell' | 'Container'>;
       readonly stop: PhaseHookMap<'Cell' | 'Container'>;
@@ -367,7 +371,9 @@ type Base<K extends Kind> = {
   readonly parents: Parents;
   readonly force: boolean;
   readonly signal: AbortSignal;
+  readonly scope: OperationScope;
 };
+type _OperationScope = Expect<Equal<OperationScope, { readonly id: string; readonly signal: AbortSignal }>>;
 type _ResourceContext = Expect<Equal<Flat<ResourceContext<'Space'>>, Flat<Base<'Space'> & { readonly status: SpaceStatus }>>>;
 type _CellContext = Expect<
   Equal<
@@ -415,7 +421,38 @@ type _PlanItem = Expect<
     }
   >
 >;
-type _StatusContext = Expect<Has<StatusContext, { readonly ref: Ref; readonly doc: AnyDoc; readonly parents: Parents }>>;
+// StatusContext without a kind is the context of any kind's status waterfall.
+type _StatusContext = Expect<
+  Has<
+    StatusContext,
+    { readonly ref: Ref & { kind: Kind }; readonly doc: AnyDoc; readonly parents: Parents; readonly purpose?: 'get' | 'refresh' }
+  >
+>;
+type _CellStatusContext = Expect<
+  Equal<
+    Flat<StatusContext<'Cell'>>,
+    {
+      readonly ref: Ref & { kind: 'Cell' };
+      readonly doc: CellDoc;
+      readonly parents: Parents;
+      readonly purpose?: 'get' | 'refresh';
+    }
+  >
+>;
+type _StatusHookMap = Expect<Equal<StatusHookMap, { for<K extends Kind>(kind: K): WaterfallHook<LiveStatusOf[K], StatusContext<K>> }>>;
+type _LiveStatusOf = Expect<
+  Equal<
+    LiveStatusOf,
+    {
+      Realm: RealmStatus;
+      Space: SpaceStatus;
+      Stack: StackStatus;
+      Cell: CellWorkingStatus;
+      Container: ContainerStatus;
+    }
+  >
+>;
+type _AnyStatus = Expect<Equal<AnyStatus, StatusOf[Kind] | CellWorkingStatus>>;
 type _Parents = Expect<Equal<Parents, { realm?: RealmDoc; space?: Doc<'Space'>; stack?: Doc<'Stack'>; cell?: Doc<'Cell'> }>>;
 type _StopOptions = Expect<Equal<StopOptions, { signal: NodeJS.Signals; timeoutMs: number }>>;
 

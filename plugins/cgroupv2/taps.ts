@@ -3,18 +3,7 @@
 // absolute cgroupsPath. Removal runs after the runtime's taps (stage 100), when runc has removed its leaves.
 
 import { normalizeResources, rootContainerId } from '../../sdk';
-import type {
-  AnyDoc,
-  CellDoc,
-  CellWorkingStatus,
-  ContainerDoc,
-  ContainerStatus,
-  KukeonError,
-  OciSpec,
-  PluginHost,
-  Resources,
-  Undo,
-} from '../../sdk';
+import type { AnyDoc, CellDoc, ContainerStatus, KukeonError, OciSpec, PluginHost, Resources, Undo } from '../../sdk';
 import type { LimitEntry } from './limits';
 import { limitEntries } from './limits';
 import { cgroupRel, containerLeaf } from './naming';
@@ -120,23 +109,20 @@ export function tapCgroups(host: PluginHost, tree: CgroupTree): void {
     else tree.remove(rel);
   });
 
-  hooks.status.tapPromise(NAME, async (status, ctx) => {
+  hooks.status.for('Cell').tapPromise(NAME, async (cell, ctx) => {
     const path = ctx.ref.path;
-    if (ctx.ref.kind === 'Cell') {
-      const cell = status as CellWorkingStatus;
-      const rootId = rootContainerId((ctx.doc as CellDoc | undefined)?.spec);
-      const containers: Record<string, ContainerStatus> = {};
-      for (const [id, st] of Object.entries(cell.containers ?? {})) {
-        containers[id] = { ...st, stats: readStats(tree, cgroupRel(tree.root, path, containerLeaf(path[3], id, id === rootId))) };
-      }
-      return { ...cell, stats: readStats(tree, levelRel(path)), containers };
+    const rootId = rootContainerId(ctx.doc.spec);
+    const containers: Record<string, ContainerStatus> = {};
+    for (const [id, st] of Object.entries(cell.containers ?? {})) {
+      containers[id] = { ...st, stats: readStats(tree, cgroupRel(tree.root, path, containerLeaf(path[3], id, id === rootId))) };
     }
-    if (ctx.ref.kind === 'Container') {
-      const id = path[4];
-      const isRoot = !!(ctx.doc as ContainerDoc).spec.root || rootContainerId(ctx.parents.cell?.spec) === id;
-      const rel = cgroupRel(tree.root, path.slice(0, 4), containerLeaf(path[3], id, isRoot));
-      return { ...(status as ContainerStatus), stats: readStats(tree, rel) };
-    }
-    return status;
+    return { ...cell, stats: readStats(tree, levelRel(path)), containers };
+  });
+  hooks.status.for('Container').tapPromise(NAME, async (status, ctx) => {
+    const path = ctx.ref.path;
+    const id = path[4];
+    const isRoot = !!ctx.doc.spec.root || rootContainerId(ctx.parents.cell?.spec) === id;
+    const rel = cgroupRel(tree.root, path.slice(0, 4), containerLeaf(path[3], id, isRoot));
+    return { ...status, stats: readStats(tree, rel) };
   });
 }

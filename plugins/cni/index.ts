@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Ipv4Cidr, KukeonError, PluginSkip, definePlugin, refOf } from '../../sdk';
-import type { CellWorkingStatus, PlanItem, PluginHost, SpaceDoc, SpaceStatus } from '../../sdk';
+import type { PlanItem, PluginHost, SpaceDoc, SpaceStatus } from '../../sdk';
 import { CellNetworks, portMappings } from './cell-network';
 import { CniRunner } from './cni-runner';
 import { CNI_CONFIG_SCHEMA } from './config';
@@ -47,12 +47,16 @@ function tap(host: PluginHost, config: CniConfig, spaces: SpaceNetworks, cells: 
   });
 
   // After the runtime's status tap: refresh checks attachments and repairs a space's files; get is left untouched.
-  hooks.status.tapPromise({ name: NAME, stage: 10 }, async (status, ctx) => {
-    if (ctx.purpose !== 'refresh') return status;
-    if (ctx.ref.kind === 'Space') return spaces.repair(ctx.ref, ctx.doc as SpaceDoc, status as SpaceStatus);
-    if (ctx.ref.kind === 'Cell') return cells.check(ctx.ref, status as CellWorkingStatus, ctx.parents.space);
-    return status;
-  });
+  hooks.status
+    .for('Space')
+    .tapPromise({ name: NAME, stage: 10 }, async (status, ctx) =>
+      ctx.purpose === 'refresh' ? spaces.repair(ctx.ref, ctx.doc, status) : status,
+    );
+  hooks.status
+    .for('Cell')
+    .tapPromise({ name: NAME, stage: 10 }, async (status, ctx) =>
+      ctx.purpose === 'refresh' ? cells.check(ctx.ref, status, ctx.parents.space) : status,
+    );
 
   hooks.plan.tapPromise(NAME, async (items, ctx) => {
     const extra: PlanItem[] = [];

@@ -105,14 +105,11 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
     .for('Realm')
     .tapPromise(NAME, async (ctx) => void (await sweep(rt, await ns(ctx), ctx.ref.path, { images: true, namespace: true })));
 
-  hooks.status.tapPromise(NAME, async (status, ctx) => {
-    if (ctx.ref.kind === 'Container') {
-      const st = status as ContainerStatus;
-      return st.containerdId ? rt.liveStatus(await ns(ctx as never), st.containerdId, st) : st;
-    }
-    if (ctx.ref.kind !== 'Cell') return status;
-    const cell = status as CellContext['status'];
-    const namespace = await ns(ctx as never);
+  hooks.status
+    .for('Container')
+    .tapPromise(NAME, async (st, ctx) => (st.containerdId ? rt.liveStatus(await ns(ctx), st.containerdId, st) : st));
+  hooks.status.for('Cell').tapPromise(NAME, async (cell, ctx) => {
+    const namespace = await ns(ctx);
     const containers: Record<string, ContainerStatus> = {};
     for (const [id, st] of Object.entries(cell.containers ?? {})) {
       containers[id] = st.containerdId ? await rt.liveStatus(namespace, st.containerdId, st) : st;
@@ -123,7 +120,7 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
       const root = rootId ? await rt.task(namespace, rootId).catch(() => undefined) : undefined;
       if (root?.status !== 'RUNNING') state = 'Unknown';
       else {
-        const rootName = rootContainerId((ctx.doc as CellContext['doc']).spec);
+        const rootName = rootContainerId(ctx.doc.spec);
         const workloads = Object.entries(containers).filter(([id]) => id !== rootName);
         if (workloads.length && workloads.every(([, c]) => c.state === 'Exited')) state = 'Exited';
       }

@@ -1,12 +1,13 @@
 // The host's hooks: one frozen object of tapable hooks, typed for plugins by kukeon/sdk's Hooks.
 // An interceptor wraps every tap once, at registration: it names the owner plugin, skips taps of plugins
-// that failed to apply, traces timings under DEBUG=kukeon:hooks, and collects the Undo a tap returns.
+// that failed to apply, traces timings under DEBUG=kukeon:hooks, stops before a tap once the operation is aborted,
+// and pushes the Undo a tap returns onto the undo stack of the context's operation scope (`ctx.scope`).
 
 import createDebug from 'debug';
 import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap } from 'tapable';
 import { CELL_START_STEPS, CELL_STOP_STEPS, KINDS, KukeonError } from '../../sdk';
 import type { CellStep, Hooks, Kind, Undo } from '../../sdk';
-import { undoScopeOf } from './undo-stack';
+import { scopeOf } from './operation-scope';
 
 const trace = createDebug('kukeon:hooks');
 
@@ -23,7 +24,7 @@ export interface TapOwnership {
 export interface HostHooks {
   validate: AsyncSeriesBailHook<[unknown], unknown>;
   plan: AsyncSeriesWaterfallHook<[unknown, unknown]>;
-  status: AsyncSeriesWaterfallHook<[unknown, unknown]>;
+  status: HookMap<AsyncSeriesWaterfallHook<[unknown, unknown]>>;
   create: HookMap<AsyncSeriesHook<[unknown]>>;
   start: HookMap<AsyncSeriesHook<[unknown]>>;
   stop: HookMap<AsyncSeriesHook<[unknown]>>;
@@ -45,11 +46,13 @@ function intercept(hook: AnyHook, hookName: string, shape: Shape, ownership: Tap
       const fn = tap.fn as (...args: unknown[]) => Promise<unknown>;
       tap.fn = async (...args: unknown[]) => {
         if (!ownership.isActive(owner)) return shape === 'waterfall' ? args[0] : undefined;
+        const scope = scopeOf(shape === 'waterfall' ? args[1] : args[0]);
+        scope?.throwIfAborted();
         const started = process.hrtime.bigint();
         try {
           const result = await fn(...args);
           if (shape === 'series' && typeof result === 'function') {
-            undoScopeOf(args[0])?.push(`${owner}:${tap.name}@${hookName}`, result as Undo);
+            scope?.undo.push(`${owner}:${tap.name}@${hookName}`, result as Undo);
           }
           return shape === 'series' ? undefined : result;
         } catch (err) {
@@ -74,6 +77,15 @@ function phaseMap(phase: string, ownership: TapOwnership, kinds: readonly Kind[]
   }, phase);
 }
 
+function statusMap(ownership: TapOwnership): HookMap<AsyncSeriesWaterfallHook<[unknown, unknown]>> {
+  return new HookMap((kind: Kind) => {
+    if (!KINDS.includes(kind)) throw new KukeonError('KUKEON_E_INTERNAL', `no status hook for kind ${kind}`);
+    const hook = new AsyncSeriesWaterfallHook<[unknown, unknown]>(['value', 'ctx'], `status.${kind}`);
+    intercept(hook, `status.${kind}`, 'waterfall', ownership);
+    return hook;
+  }, 'status');
+}
+
 export function createHooks(ownership: TapOwnership): { host: HostHooks; sdk: Hooks } {
   const series = (name: string) => {
     const h = new AsyncSeriesHook<[unknown]>(['ctx'], name);
@@ -95,7 +107,7 @@ export function createHooks(ownership: TapOwnership): { host: HostHooks; sdk: Ho
   const host: HostHooks = Object.freeze({
     validate,
     plan: waterfall('plan'),
-    status: waterfall('status'),
+    status: statusMap(ownership),
     create: phaseMap('create', ownership, KINDS),
     start: phaseMap('start', ownership, runnable),
     stop: phaseMap('stop', ownership, runnable),

@@ -3,6 +3,7 @@
 // A change of the root container, or of which container is root, recreates them all.
 
 import type { CellDoc, ContainerDoc } from '../../../sdk';
+import type { HostOperationScope } from '../operation-scope';
 import { containerDoc, rootIdOf, splitCell } from './cell-documents';
 import { changedFields, sameSpec } from './diff';
 import type { Lifecycle } from './lifecycle';
@@ -17,10 +18,10 @@ function ownSpec(cell: CellDoc): Record<string, unknown> {
   return own;
 }
 
-export async function applyExistingCell(lifecycle: Lifecycle, desired: CellDoc): Promise<CellChange> {
+export async function applyExistingCell(lifecycle: Lifecycle, desired: CellDoc, scope: HostOperationScope): Promise<CellChange> {
   const ref = { kind: 'Cell' as const, path: [desired.spec.realmId, desired.spec.spaceId, desired.spec.stackId, desired.metadata.name] };
-  return lifecycle.withLock(ref, async () => {
-    const ctx = await lifecycle.cellContext(ref, 'create');
+  return lifecycle.withLock(ref, scope, async () => {
+    const ctx = await lifecycle.cellContext(ref, 'create', { scope });
     const running = ctx.status.state === 'Ready';
     const changes = [
       ...changedFields('spec', ownSpec(ctx.doc), ownSpec(desired)),
@@ -43,8 +44,8 @@ export async function applyExistingCell(lifecycle: Lifecycle, desired: CellDoc):
     const keepStatus = (doc: ContainerDoc) => containerDoc(ctx.doc, doc.spec, current.get(doc.metadata.name)?.status);
     if (rootMoved) {
       // The root owns the namespaces: every container goes, and the cell starts again from its root.
-      if (running) await lifecycle.stop(ref, undefined, true);
-      const stopped = await lifecycle.cellContext(ref, 'delete');
+      if (running) await lifecycle.stop(ref, { scope, locked: true });
+      const stopped = await lifecycle.cellContext(ref, 'delete', { scope });
       for (const c of [...stopped.containers].reverse()) await lifecycle.removeContainer(stopped, c, false);
     } else {
       for (const c of removed) await lifecycle.removeContainer(ctx, c, running);
@@ -56,7 +57,7 @@ export async function applyExistingCell(lifecycle: Lifecycle, desired: CellDoc):
       await lifecycle.persistCell(ctx);
     }
     // Writes the cell's own spec and converges every create tap (they are idempotent).
-    await lifecycle.createLocked(desired, ref);
+    await lifecycle.create(desired, ref, { scope, locked: true });
     return { action: 'updated', changes };
   });
 }

@@ -4,7 +4,6 @@
 import { CELL_START_STEPS, CELL_STOP_STEPS, KukeonError } from '../../../sdk';
 import type { CellContext, CellStep } from '../../../sdk';
 import type { HostHooks } from '../hooks';
-import { undoScopeOf } from '../undo-stack';
 import type { Lifecycle } from './lifecycle';
 
 const TAP = 'kukeon:cell-steps';
@@ -20,14 +19,7 @@ export function tapCellSteps(hooks: HostHooks, lifecycle: Lifecycle): void {
 
   hooks.start.for('Cell').tapPromise(TAP, async (c) => {
     const ctx = c as CellContext;
-    for (const name of CELL_START_STEPS) {
-      try {
-        await step(name, ctx);
-      } catch (err) {
-        (err as { step?: string }).step ??= name;
-        throw err;
-      }
-    }
+    for (const name of CELL_START_STEPS) await step(name, ctx);
   });
 
   hooks.stop.for('Cell').tapPromise(TAP, async (c) => {
@@ -48,9 +40,7 @@ export function tapCellSteps(hooks: HostHooks, lifecycle: Lifecycle): void {
   hooks.cell.startWorkloads.tapPromise('kukeon:containers', async (c) => {
     const ctx = c as CellContext;
     for (const doc of workloads(ctx)) {
-      const cctx = lifecycle.containerContext(ctx, doc);
-      undoScopeOf(ctx)?.bind(cctx);
-      await hooks.start.for('Container').promise(cctx);
+      await hooks.start.for('Container').promise(lifecycle.containerContext(ctx, doc));
     }
   });
 

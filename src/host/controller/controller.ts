@@ -24,6 +24,7 @@ import type {
 } from '../../../sdk';
 import type { DiagnoseService, ImagePullOptions, ImagePullResult, ImageService, ImageSummary, WaitResult } from '../../../sdk/services';
 import type { HostHooks } from '../hooks';
+import { HostOperationScope } from '../operation-scope';
 import type { HostServiceRegistry } from '../service-registry';
 import type { HostStateReader } from '../state-reader';
 import type { ValidateOptions } from '../validation/validate-document';
@@ -71,6 +72,7 @@ export class Controller {
 
   /** Applies a multi-document manifest; nothing is written when any document is invalid. */
   async apply(text: string, options: ApplyOptions = {}): Promise<ApplyReport> {
+    const scope = HostOperationScope.start(options.signal);
     const validated = await validateInput(this.d.hooks, text, options.source ?? 'input');
     const docs = await withParents(foldContainers(validated), this.store, this.d.hooks);
     if (options.dryRun) return { items: [], plan: await this.plan(docs) };
@@ -91,7 +93,7 @@ export class Controller {
             code: 'KUKEON_E_PARENT_NOT_FOUND',
           };
         try {
-          return { ...(await this.applyOne(d, options)), ref: d.ref, implicit: d.implicit };
+          return { ...(await this.applyOne(d, options, scope)), ref: d.ref, implicit: d.implicit };
         } catch (err) {
           const e = toKukeonError(err);
           return { ref: d.ref, action: 'failed', implicit: d.implicit, error: e.message, code: e.code };
@@ -102,24 +104,24 @@ export class Controller {
     return { items };
   }
 
-  private async applyOne(d: PlannedDoc, options: ApplyOptions): Promise<Omit<ApplyItem, 'ref'>> {
+  private async applyOne(d: PlannedDoc, options: ApplyOptions, scope: HostOperationScope): Promise<Omit<ApplyItem, 'ref'>> {
     const { doc, ref } = d;
     if (doc.kind === 'Container' || doc.kind === 'Cell') await this.ensureImages(doc, options);
-    if (doc.kind === 'Container') return this.applyContainer(doc, ref);
+    if (doc.kind === 'Container') return this.applyContainer(doc, ref, scope);
     if (doc.kind === 'Cell') {
       const exists = await this.store.get(ref);
       let result: Omit<ApplyItem, 'ref'>;
       if (!exists) {
-        await this.d.lifecycle.create(doc, ref);
+        await this.d.lifecycle.create(doc, ref, { scope });
         result = { action: 'created' };
       } else {
-        const change = await applyExistingCell(this.d.lifecycle, doc);
+        const change = await applyExistingCell(this.d.lifecycle, doc, scope);
         result = { action: change.action, changes: change.changes };
       }
       if (this.d.hasRuntime()) {
         const now = await this.store.get(ref);
         if (now?.status?.state !== 'Ready') {
-          await this.d.lifecycle.start(ref);
+          await this.d.lifecycle.start(ref, { scope });
           if (result.action === 'unchanged') result = { action: 'updated', changes: ['started'] };
         }
       }
@@ -127,7 +129,7 @@ export class Controller {
     }
     const current = await this.store.get(ref);
     if (!current) {
-      await this.d.lifecycle.create(doc, ref);
+      await this.d.lifecycle.create(doc, ref, { scope });
       return { action: 'created' };
     }
     const changes = [
@@ -135,12 +137,12 @@ export class Controller {
       ...changedFields('metadata', current.metadata as never, doc.metadata as never),
     ];
     if (d.implicit || (changes.length === 0 && current.status?.state !== 'Failed')) return { action: 'unchanged' };
-    await this.d.lifecycle.create(doc, ref);
+    await this.d.lifecycle.create(doc, ref, { scope });
     return { action: 'updated', changes };
   }
 
   /** A standalone Container document: adds or replaces that container in its (stored) cell. */
-  private async applyContainer(doc: Doc<'Container'>, ref: Ref): Promise<Omit<ApplyItem, 'ref'>> {
+  private async applyContainer(doc: Doc<'Container'>, ref: Ref, scope: HostOperationScope): Promise<Omit<ApplyItem, 'ref'>> {
     const cellRef: Ref = { kind: 'Cell', path: ref.path.slice(0, 4) };
     const loaded = await this.d.lifecycle.loadCell(cellRef);
     if (!loaded) throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(cellRef)} does not exist`);
@@ -149,7 +151,7 @@ export class Controller {
     const existed = containers.length !== loaded.cell.spec.containers.length;
     const desired: CellDoc = { ...loaded.cell, spec: { ...loaded.cell.spec, containers: [...containers, own] } };
     const checked = validateDocument(desired, 1).doc as CellDoc;
-    const change = await applyExistingCell(this.d.lifecycle, checked);
+    const change = await applyExistingCell(this.d.lifecycle, checked, scope);
     return { action: change.action === 'unchanged' ? 'unchanged' : existed ? 'updated' : 'created', changes: change.changes };
   }
 
@@ -177,6 +179,7 @@ export class Controller {
 
   /** `create realm|space|stack|cell`: the parent must exist; an identical resource is left unchanged. */
   async create(raw: AnyDoc, options: ValidateOptions & ApplyOptions = {}): Promise<ApplyItem> {
+    const scope = HostOperationScope.start(options.signal);
     const { doc, ref } = validateDocument(raw, 1, options);
     const refused = await this.d.hooks.validate.promise({ doc, index: 1, ref });
     if (refused) throw refused;
@@ -193,7 +196,7 @@ export class Controller {
       throw new KukeonError('KUKEON_E_EXISTS', `${formatRef(ref)} already exists with another spec; use apply to change it`);
     }
     if (doc.kind === 'Cell') await this.ensureImages(doc, options);
-    await this.d.lifecycle.create(doc, ref);
+    await this.d.lifecycle.create(doc, ref, { scope });
     return { ref, action: 'created' };
   }
 
@@ -269,7 +272,7 @@ export class Controller {
         ...(loaded.cell.status ?? {}),
         containers: Object.fromEntries(loaded.containers.map((c) => [c.metadata.name, { ...(c.status ?? {}) }])),
       };
-      const next = (await this.d.hooks.status.promise(status, {
+      const next = (await this.d.hooks.status.for('Cell').promise(status, {
         ref,
         doc: loaded.cell,
         parents: await this.d.state.parents(ref),
@@ -278,18 +281,21 @@ export class Controller {
       const { containers, ...own } = next;
       return { doc: { ...loaded.cell, status: own }, containers: containers ?? {} };
     }
-    const status = (await this.d.hooks.status.promise(
-      { ...(doc.status ?? {}) },
-      { ref, doc, parents: await this.d.state.parents(ref), purpose },
-    )) as AnyStatus;
+    const status = (await this.d.hooks.status
+      .for(doc.kind)
+      .promise({ ...(doc.status ?? {}) }, { ref, doc, parents: await this.d.state.parents(ref), purpose })) as AnyStatus;
     return { doc: { ...doc, status } as AnyDoc, containers: {} };
   }
 
   /** Deletes a resource; realms, spaces and stacks with children need `cascade`. Children go before parents. */
-  async delete(ref: Ref, options: { cascade?: boolean; force?: boolean; signal?: AbortSignal } = {}): Promise<RemovedItem[]> {
+  async delete(ref: Ref, options: { cascade?: boolean; force?: boolean } & OperationOptions = {}): Promise<RemovedItem[]> {
+    return this.deleteIn(HostOperationScope.start(options.signal), ref, options);
+  }
+
+  private async deleteIn(scope: HostOperationScope, ref: Ref, options: { cascade?: boolean; force?: boolean }): Promise<RemovedItem[]> {
     if (!(await this.store.get(ref))) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
     await this.refuseChildren(ref, options.cascade);
-    return this.deleteTree(ref, !!options.force);
+    return this.deleteTree(ref, !!options.force, scope);
   }
 
   private async refuseChildren(ref: Ref, cascade: boolean | undefined): Promise<void> {
@@ -304,30 +310,31 @@ export class Controller {
     }
   }
 
-  private async deleteTree(ref: Ref, force: boolean): Promise<RemovedItem[]> {
+  private async deleteTree(ref: Ref, force: boolean, scope: HostOperationScope): Promise<RemovedItem[]> {
     const out: RemovedItem[] = [];
     const child = ref.kind === 'Cell' ? undefined : childKind(ref.kind);
     if (child)
       for (const c of await this.store.list(child, ref.path))
-        out.push(...(await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force)));
-    out.push({ ref, warnings: await this.d.lifecycle.remove(ref, force) });
+        out.push(...(await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force, scope)));
+    out.push({ ref, warnings: await this.d.lifecycle.remove(ref, { force, scope }) });
     return out;
   }
 
   /** `delete -f`: the documents of a manifest, children first; a missing one is reported and the rest go on. */
   async deleteDocuments(
     text: string,
-    options: { cascade?: boolean; force?: boolean; source?: string; signal?: AbortSignal } = {},
-  ): Promise<RemovedItem[]> {
+    options: { cascade?: boolean; force?: boolean; source?: string } & OperationOptions = {},
+  ): Promise<(RemovedItem & { error?: string })[]> {
+    const scope = HostOperationScope.start(options.signal);
     const docs = await validateInput(this.d.hooks, text, options.source ?? 'input');
     const out: RemovedItem[] = [];
     for (const d of [...docs].sort((a, b) => b.ref.path.length - a.ref.path.length)) {
       try {
         if (d.doc.kind === 'Container') {
-          out.push({ ref: d.ref, warnings: [], ...(await this.removeContainer(d.ref)) });
+          out.push({ ref: d.ref, warnings: [], ...(await this.removeContainer(d.ref, scope)) });
           continue;
         }
-        out.push(...(await this.delete(d.ref, options)));
+        out.push(...(await this.deleteIn(scope, d.ref, options)));
       } catch (err) {
         out.push({ ref: d.ref, warnings: [], error: toKukeonError(err).describe() });
       }
@@ -335,7 +342,7 @@ export class Controller {
     return out;
   }
 
-  private async removeContainer(ref: Ref): Promise<{ error?: string }> {
+  private async removeContainer(ref: Ref, scope: HostOperationScope): Promise<{ error?: string }> {
     const loaded = await this.d.lifecycle.loadCell({ kind: 'Cell', path: ref.path.slice(0, 4) });
     const id = ref.path[4];
     if (!loaded?.cell.spec.containers.some((c) => c.id === id)) return { error: `${formatRef(ref)} not found` };
@@ -344,6 +351,7 @@ export class Controller {
     await applyExistingCell(
       this.d.lifecycle,
       validateDocument({ ...loaded.cell, spec: { ...loaded.cell.spec, containers } }, 1).doc as CellDoc,
+      scope,
     );
     return {};
   }
@@ -352,7 +360,8 @@ export class Controller {
    * Purge: delete, then every plugin sweeps residual state (by label, by name) even where the YAML no longer
    * knows the resource. Succeeds when parts are already gone; backend errors are collected and reported at the end.
    */
-  async purge(ref: Ref, options: { cascade?: boolean; signal?: AbortSignal } = {}): Promise<RemovedItem[]> {
+  async purge(ref: Ref, options: { cascade?: boolean } & OperationOptions = {}): Promise<RemovedItem[]> {
+    const scope = HostOperationScope.start(options.signal);
     let exists = false;
     try {
       exists = !!(await this.store.get(ref));
@@ -360,34 +369,35 @@ export class Controller {
       exists = true; // an unreadable record is still something to purge
     }
     if (exists) await this.refuseChildren(ref, options.cascade);
-    const out = await this.purgeTree(ref);
+    const out = await this.purgeTree(ref, scope);
     const errors = out.flatMap((i) => i.warnings);
     if (errors.length) throw new KukeonError('KUKEON_E_STEP', `purge finished with errors: ${errors.join('; ')}`);
     return out;
   }
 
-  private async purgeTree(ref: Ref): Promise<RemovedItem[]> {
+  private async purgeTree(ref: Ref, scope: HostOperationScope): Promise<RemovedItem[]> {
     const out: RemovedItem[] = [];
     const child = ref.kind === 'Cell' ? undefined : childKind(ref.kind);
     if (child) {
       const children = await this.store.list(child, ref.path).catch(() => []);
-      for (const c of children) out.push(...(await this.purgeTree({ kind: child, path: [...ref.path, c.metadata.name] })));
+      for (const c of children) out.push(...(await this.purgeTree({ kind: child, path: [...ref.path, c.metadata.name] }, scope)));
     }
-    const warnings = await this.d.lifecycle.withLock(ref, async () => {
+    const warnings = await this.d.lifecycle.withLock(ref, scope, async () => {
       const errors: string[] = [];
       const note = (err: unknown) => errors.push(`${formatRef(ref)}: ${isKukeonError(err) ? err.message : (err as Error).message}`);
       let doc: AnyDoc | undefined;
       try {
         doc = ref.kind === 'Cell' ? (await this.d.lifecycle.loadCell(ref))?.cell : await this.store.get(ref);
-        if (doc) errors.push(...(await this.d.lifecycle.remove(ref, true, true)));
+        if (doc) errors.push(...(await this.d.lifecycle.remove(ref, { force: true, locked: true, scope })));
       } catch (err) {
         note(err);
       }
       try {
-        await this.d.lifecycle.sweep(ref, doc);
+        await this.d.lifecycle.sweep(ref, doc, { scope });
       } catch (err) {
         note(err);
       }
+      scope.throwIfAborted(); // the sweep's errors are reported, an abort keeps the record for the next purge
       await this.store.remove(ref);
       return errors;
     });
@@ -395,30 +405,33 @@ export class Controller {
     return out;
   }
 
-  async start(ref: Ref, _op: OperationOptions = {}): Promise<void> {
-    await this.d.lifecycle.start(ref);
+  async start(ref: Ref, options: OperationOptions = {}): Promise<void> {
+    await this.d.lifecycle.start(ref, { scope: HostOperationScope.start(options.signal) });
   }
 
-  async stop(ref: Ref, options: StopOptions = DEFAULT_STOP, _op: OperationOptions = {}): Promise<void> {
-    await this.d.lifecycle.stop(ref, options);
+  async stop(ref: Ref, options: StopOptions = DEFAULT_STOP, op: OperationOptions = {}): Promise<void> {
+    await this.d.lifecycle.stop(ref, { stop: options, scope: HostOperationScope.start(op.signal) });
   }
 
-  async kill(ref: Ref, _op: OperationOptions = {}): Promise<void> {
-    await this.d.lifecycle.stop(ref, KILL);
+  async kill(ref: Ref, op: OperationOptions = {}): Promise<void> {
+    await this.d.lifecycle.stop(ref, { stop: KILL, scope: HostOperationScope.start(op.signal) });
   }
 
-  async restart(ref: Ref, options: StopOptions = DEFAULT_STOP, _op: OperationOptions = {}): Promise<void> {
+  async restart(ref: Ref, options: StopOptions = DEFAULT_STOP, op: OperationOptions = {}): Promise<void> {
     if (!this.d.hasRuntime()) throw new KukeonError('KUKEON_E_NO_RUNTIME', `cannot restart ${formatRef(ref)}: no runtime plugin is loaded`);
-    await this.d.lifecycle.stop(ref, options);
-    await this.d.lifecycle.start(ref);
+    const scope = HostOperationScope.start(op.signal);
+    await this.d.lifecycle.stop(ref, { stop: options, scope });
+    await this.d.lifecycle.start(ref, { scope });
   }
 
   /** Writes every resource's live status; returns how many were inspected and how many changed. */
-  async refresh(_op: OperationOptions = {}): Promise<{ inspected: number; updated: number }> {
+  async refresh(options: OperationOptions = {}): Promise<{ inspected: number; updated: number }> {
+    const operation = HostOperationScope.start(options.signal);
     let inspected = 0;
     let updated = 0;
     const walk = async (kind: Kind, scope: string[]): Promise<void> => {
       for (const doc of await this.store.list(kind, scope)) {
+        operation.throwIfAborted();
         inspected += 1;
         const ref = refOf(doc);
         const { doc: live, containers } = await this.liveWithContainers(doc, 'refresh');
@@ -429,7 +442,7 @@ export class Controller {
           if (containers[c.metadata.name] && !sameState(c.status, containers[c.metadata.name]))
             changed.push({ kind: 'Container', path: [...ref.path, c.metadata.name] });
         if (changed.length) {
-          await this.d.lifecycle.withLock(ref, async () => {
+          await this.d.lifecycle.withLock(ref, operation, async () => {
             for (const r of changed) {
               const status = r.kind === 'Container' ? containers[r.path[4]] : live.status;
               await this.store.update(r, (cur) => (cur ? ({ ...cur, status: { ...cur.status, ...status } } as AnyDoc) : undefined));

@@ -1,6 +1,7 @@
 // Runs one phase for one resource: takes the resource's lock for the whole phase, loads the context from the
 // saved status of the resource and its parents, calls the hooks, and persists the status the taps set
 // (after each cell step, failures included). Create and start unwind their undos when a later step fails.
+// Every phase runs inside the caller's operation scope: its contexts carry it, and its signal aborts the phase.
 
 import { KukeonError, formatRef, isKukeonError, toKukeonError } from '../../../sdk';
 import type {
@@ -14,15 +15,17 @@ import type {
   Doc,
   Kind,
   Locks,
+  Parents,
   Phase,
   Ref,
   ResourceContext,
+  StatusOf,
   StopOptions,
   StoreService,
 } from '../../../sdk';
 import type { HostHooks } from '../hooks';
 import type { HostStateReader } from '../state-reader';
-import { UndoStack } from '../undo-stack';
+import type { HostOperationScope } from '../operation-scope';
 import { assembleCell, containerDoc, rootIdOf, sortContainers, splitCell } from './cell-documents';
 import { canonical } from './diff';
 
@@ -38,6 +41,29 @@ export interface LifecycleDeps {
 
 export const DEFAULT_STOP: StopOptions = { signal: 'SIGTERM', timeoutMs: 10_000 };
 export const KILL: StopOptions = { signal: 'SIGKILL', timeoutMs: 0 };
+
+/** What every phase takes: the operation it belongs to, and whether that operation already holds the resource's lock. */
+export interface PhaseOptions {
+  scope: HostOperationScope;
+  /** The caller holds the resource's lock (checked against the scope). */
+  locked?: boolean;
+}
+
+export interface StopPhaseOptions extends PhaseOptions {
+  /** How the processes end; `DEFAULT_STOP` when unset. */
+  stop?: StopOptions;
+}
+
+export interface RemoveOptions extends PhaseOptions {
+  /** Go on past backend errors (reported as warnings) and kill rather than stop gracefully. */
+  force?: boolean;
+}
+
+export interface CellContextOptions {
+  scope: HostOperationScope;
+  stop?: StopOptions;
+  force?: boolean;
+}
 
 const now = () => new Date().toISOString();
 
@@ -60,8 +86,27 @@ export class Lifecycle {
     return this.d.store();
   }
 
-  withLock<T>(ref: Ref, fn: () => Promise<T>): Promise<T> {
-    return this.d.locks.with(lockName(ref), fn, { timeoutMs: this.d.lockTimeoutMs });
+  /** Runs `fn` holding the resource's lock on behalf of `scope`; an aborted operation stops once the lock is taken. */
+  withLock<T>(ref: Ref, scope: HostOperationScope, fn: () => Promise<T>): Promise<T> {
+    const name = lockName(ref);
+    return this.d.locks.with(
+      name,
+      () =>
+        scope.holding(name, async () => {
+          scope.throwIfAborted();
+          return fn();
+        }),
+      { timeoutMs: this.d.lockTimeoutMs },
+    );
+  }
+
+  /** `fn` under the resource's lock, taken here unless the caller says its operation holds it already. */
+  private locked<T>(ref: Ref, options: PhaseOptions, fn: () => Promise<T>): Promise<T> {
+    if (!options.locked) return this.withLock(ref, options.scope, fn);
+    if (!options.scope.holds(lockName(ref)))
+      throw new KukeonError('KUKEON_E_INTERNAL', `${formatRef(ref)}: called as locked by an operation that does not hold its lock`);
+    options.scope.throwIfAborted();
+    return fn();
   }
 
   /** The stored cell with its containers. */
@@ -72,10 +117,10 @@ export class Lifecycle {
     return { cell: assembleCell(cell, containers), containers: sortContainers(containers, rootIdOf(assembleCell(cell, containers).spec)) };
   }
 
-  async cellContext(ref: Ref, phase: Phase, stop?: StopOptions, force = false): Promise<CellContext> {
+  async cellContext(ref: Ref, phase: Phase, options: CellContextOptions): Promise<CellContext> {
     const loaded = await this.loadCell(ref);
     if (!loaded) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
-    return this.cellContextOf(ref, phase, loaded.cell, loaded.containers, stop, force);
+    return this.cellContextOf(ref, phase, loaded.cell, loaded.containers, options);
   }
 
   private async cellContextOf(
@@ -83,8 +128,7 @@ export class Lifecycle {
     phase: Phase,
     cell: CellDoc,
     containers: ContainerDoc[],
-    stop?: StopOptions,
-    force = false,
+    { scope, stop, force = false }: CellContextOptions,
   ): Promise<CellContext> {
     const status: CellWorkingStatus = { ...(cell.status ?? {}), containers: {} };
     for (const c of containers) status.containers[c.metadata.name] = { ...(c.status ?? {}) };
@@ -97,7 +141,8 @@ export class Lifecycle {
       doc: cell,
       parents: await this.d.state.parents(ref),
       force,
-      signal: new AbortController().signal,
+      signal: scope.signal,
+      scope,
       containers,
       rootId: rootIdOf(cell.spec),
       status,
@@ -115,6 +160,7 @@ export class Lifecycle {
       parents: { ...cell.parents, cell: cell.doc },
       force: cell.force,
       signal: cell.signal,
+      scope: cell.scope,
       cell,
       status: cell.status.containers[id],
       stop: cell.stop,
@@ -172,46 +218,62 @@ export class Lifecycle {
    * Creates (or converges) a resource: the record is written first, so a crash leaves something `purge` finds;
    * then the create taps run. Create taps must be idempotent: a re-apply runs them again.
    */
-  create(doc: AnyDoc, ref: Ref): Promise<void> {
-    return this.withLock(ref, () => this.createLocked(doc, ref));
+  create(doc: AnyDoc, ref: Ref, options: PhaseOptions): Promise<void> {
+    return this.locked(ref, options, () => this.createLocked(doc, ref, options.scope.child()));
   }
 
-  /** create() for a caller that already holds the resource's lock. */
-  async createLocked(doc: AnyDoc, ref: Ref): Promise<void> {
-    {
-      const existing = await this.store.get(ref);
-      const createdAt = existing?.status?.createdAt ?? now();
-      if (doc.kind === 'Cell') return this.createCell(doc, ref, existing as CellDoc | undefined, createdAt);
-      const status = {
-        ...(existing?.status ?? {}),
-        state: existing?.status?.state === 'Ready' ? 'Ready' : 'Pending',
-        createdAt,
-        updatedAt: now(),
-      } as Record<string, unknown>;
-      delete status.reason;
-      delete status.message;
-      await this.store.put({ ...doc, status } as AnyDoc);
-      const ctx: ResourceContext<'Realm'> = {
-        phase: 'create',
-        ref: ref as Ref & { kind: 'Realm' },
-        doc: doc as Doc<'Realm'>,
-        parents: await this.d.state.parents(ref),
-        force: false,
-        signal: new AbortController().signal,
-        status: status as ResourceContext<'Realm'>['status'],
-      };
-      await this.undoable(
-        ctx,
-        async () => {
-          await this.d.hooks.create.for(doc.kind).promise(ctx);
-          await this.persist(ref, { ...ctx.status, state: 'Ready', reason: undefined, message: undefined });
-        },
-        (failed) => this.persist(ref, { ...ctx.status, state: 'Failed', ...failed }),
-      );
-    }
+  private async createLocked(doc: AnyDoc, ref: Ref, scope: HostOperationScope): Promise<void> {
+    const existing = await this.store.get(ref);
+    const createdAt = existing?.status?.createdAt ?? now();
+    if (doc.kind === 'Cell') return this.createCell(doc, ref, existing as CellDoc | undefined, createdAt, scope);
+    if (doc.kind === 'Container') throw new KukeonError('KUKEON_E_USAGE', 'containers are created by applying their cell');
+    const status = {
+      ...(existing?.status ?? {}),
+      state: existing?.status?.state === 'Ready' ? 'Ready' : 'Pending',
+      createdAt,
+      updatedAt: now(),
+    } as StatusOf[ResourceKind];
+    delete status.reason;
+    delete status.message;
+    await this.store.put({ ...doc, status } as AnyDoc);
+    const ctx = await this.resourceContext('create', ref, doc, status, { scope });
+    await this.undoable(
+      scope,
+      async () => {
+        await this.d.hooks.create.for(doc.kind).promise(ctx);
+        await this.persist(ref, { ...ctx.status, state: 'Ready', reason: undefined, message: undefined });
+      },
+      (failed) => this.persist(ref, { ...ctx.status, state: 'Failed', ...failed }),
+    );
   }
 
-  private async createCell(doc: CellDoc, ref: Ref, existing: CellDoc | undefined, createdAt: string): Promise<void> {
+  /** The context of a Realm, Space or Stack phase. */
+  private async resourceContext<K extends ResourceKind>(
+    phase: Phase,
+    ref: Ref,
+    doc: Doc<K>,
+    status: StatusOf[K],
+    { scope, force = false, parents }: { scope: HostOperationScope; force?: boolean; parents?: Parents },
+  ): Promise<ResourceContext<K>> {
+    return {
+      phase,
+      ref: ref as Ref & { kind: K },
+      doc,
+      parents: parents ?? (await this.d.state.parents(ref)),
+      force,
+      signal: scope.signal,
+      scope,
+      status,
+    };
+  }
+
+  private async createCell(
+    doc: CellDoc,
+    ref: Ref,
+    existing: CellDoc | undefined,
+    createdAt: string,
+    scope: HostOperationScope,
+  ): Promise<void> {
     const { cell, containers } = splitCell(doc);
     const keepState = existing?.status?.state && existing.status.state !== 'Failed' ? existing.status.state : 'Pending';
     const cellStatus = { ...(existing?.status ?? {}), state: keepState, createdAt, updatedAt: now() };
@@ -222,16 +284,12 @@ export class Lifecycle {
       const cur = await this.store.get({ kind: 'Container', path: [...ref.path, c.metadata.name] });
       await this.store.put({ ...c, status: cur?.status ?? { state: 'Pending', createdAt: now() } });
     }
-    const ctx = await this.cellContext(ref, 'create');
+    const ctx = await this.cellContext(ref, 'create', { scope });
     await this.undoable(
-      ctx,
-      async (undo) => {
+      scope,
+      async () => {
         await this.d.hooks.create.for('Cell').promise(ctx);
-        for (const c of ctx.containers) {
-          const cctx = this.containerContext(ctx, c);
-          undo.bind(cctx);
-          await this.d.hooks.create.for('Container').promise(cctx);
-        }
+        for (const c of ctx.containers) await this.d.hooks.create.for('Container').promise(this.containerContext(ctx, c));
         await this.persistCell(ctx);
       },
       (failed) => this.recordCell(ctx, { state: 'Failed', ...failed }),
@@ -239,32 +297,32 @@ export class Lifecycle {
   }
 
   /**
-   * Runs a create or start with an undo stack bound to its context: when it fails, the undos run last first
-   * (their failures join the message) and `fail` records the resource Failed; the error is rethrown.
+   * Runs a create or start whose contexts carry `scope`: when it fails (an abort of the operation included), the
+   * undos its taps returned run last first (their failures join the message) and `fail` records the resource
+   * Failed; the error is rethrown.
    */
   private async undoable(
-    ctx: object,
-    run: (undo: UndoStack) => Promise<void>,
+    scope: HostOperationScope,
+    run: () => Promise<void>,
     fail: (failed: { reason: string; message: string }) => Promise<void>,
   ): Promise<void> {
-    const undo = new UndoStack();
-    undo.bind(ctx);
     try {
-      await run(undo);
+      await run();
     } catch (err) {
-      await fail(failureOf(err, await undo.unwind()));
+      await fail(failureOf(err, await scope.undo.unwind()));
       throw err;
     }
   }
 
   /** Starts a cell: its steps run as the host's tap of `start.Cell`; a failure unwinds and records Failed. */
-  async start(ref: Ref): Promise<void> {
+  async start(ref: Ref, options: PhaseOptions): Promise<void> {
     if (!this.d.hasRuntime())
       throw new KukeonError('KUKEON_E_NO_RUNTIME', `cannot start ${formatRef(ref)}: no runtime plugin is loaded (configure containerd)`);
-    await this.withLock(ref, async () => {
-      const ctx = await this.cellContext(ref, 'start');
+    await this.locked(ref, options, async () => {
+      const scope = options.scope.child();
+      const ctx = await this.cellContext(ref, 'start', { scope });
       await this.undoable(
-        ctx,
+        scope,
         async () => {
           await this.d.hooks.start.for('Cell').promise(ctx);
           await this.recordCell(ctx, { state: 'Ready', reason: undefined, message: undefined });
@@ -275,30 +333,26 @@ export class Lifecycle {
   }
 
   /** Stops a cell: every stop step runs even when an earlier one fails (nothing to undo); errors are reported after. */
-  async stop(ref: Ref, options: StopOptions = DEFAULT_STOP, locked = false): Promise<void> {
-    const run = async () => {
-      const ctx = await this.cellContext(ref, 'stop', options);
-      await this.stopContext(ctx);
-    };
-    await (locked ? run() : this.withLock(ref, run));
-  }
-
-  private async stopContext(ctx: CellContext): Promise<void> {
-    try {
-      await this.d.hooks.stop.for('Cell').promise(ctx);
-      await this.recordCell(ctx, { state: 'Stopped', reason: undefined, message: undefined });
-    } catch (err) {
-      await this.recordCell(ctx, { state: 'Failed', ...failureOf(err) });
-      throw err;
-    }
+  async stop(ref: Ref, options: StopPhaseOptions): Promise<void> {
+    await this.locked(ref, options, async () => {
+      const ctx = await this.cellContext(ref, 'stop', { scope: options.scope, stop: options.stop ?? DEFAULT_STOP });
+      try {
+        await this.d.hooks.stop.for('Cell').promise(ctx);
+        await this.recordCell(ctx, { state: 'Stopped', reason: undefined, message: undefined });
+      } catch (err) {
+        await this.recordCell(ctx, { state: 'Failed', ...failureOf(err) });
+        throw err;
+      }
+    });
   }
 
   /**
    * Deletes one resource whose children are already gone (a cell's containers belong to it and go with it).
    * With `force`, backend errors are reported but the record is removed anyway; without, the record stays Failed.
    */
-  async remove(ref: Ref, force: boolean, locked = false): Promise<string[]> {
-    const run = async (): Promise<string[]> => {
+  remove(ref: Ref, options: RemoveOptions): Promise<string[]> {
+    const { scope, force = false } = options;
+    return this.locked(ref, options, async () => {
       const warnings: string[] = [];
       const guard = async (fn: () => Promise<unknown>) => {
         try {
@@ -310,7 +364,7 @@ export class Lifecycle {
       };
       if (ref.kind === 'Cell') {
         // forced (purge, delete --force) kills at once, as `podman rm -f` does; a plain delete stops gracefully
-        const ctx = await this.cellContext(ref, 'delete', force ? KILL : DEFAULT_STOP, force);
+        const ctx = await this.cellContext(ref, 'delete', { scope, stop: force ? KILL : DEFAULT_STOP, force });
         try {
           await guard(() => this.d.hooks.stop.for('Cell').promise({ ...ctx, phase: 'stop' }));
           for (const c of [...ctx.containers].reverse())
@@ -323,17 +377,9 @@ export class Lifecycle {
       } else if (ref.kind === 'Container') {
         throw new KukeonError('KUKEON_E_USAGE', 'containers are deleted with their cell, or by applying the cell without them');
       } else {
-        const doc = await this.store.get(ref);
+        const doc = (await this.store.get(ref)) as Doc<ResourceKind> | undefined;
         if (!doc) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
-        const ctx = {
-          phase: 'delete' as const,
-          ref,
-          doc,
-          parents: await this.d.state.parents(ref),
-          force,
-          signal: new AbortController().signal,
-          status: { ...(doc.status ?? {}) },
-        };
+        const ctx = await this.resourceContext('delete', ref, doc, { ...(doc.status ?? {}) }, { scope, force });
         try {
           await guard(() => this.d.hooks.delete.for(ref.kind).promise(ctx));
         } catch (err) {
@@ -341,10 +387,11 @@ export class Lifecycle {
           throw err;
         }
       }
+      // --force goes on past backend errors, never past an abort: the record stays for a later delete or purge.
+      scope.throwIfAborted();
       await this.store.remove(ref);
       return warnings;
-    };
-    return locked ? run() : this.withLock(ref, run);
+    });
   }
 
   /** Removes a container of a cell while the cell's lock is held (apply of a cell without it). */
@@ -356,20 +403,29 @@ export class Lifecycle {
     delete cell.status.containers[doc.metadata.name];
   }
 
-  /** Adds or recreates a container of a cell while the cell's lock is held; starts it when the cell runs. */
+  /**
+   * Adds or recreates a container of a cell while the cell's lock is held; starts it when the cell runs. When its
+   * create or start fails, the undos its taps returned run (the cell itself is left as it was).
+   */
   async addContainer(cell: CellContext, doc: ContainerDoc, running: boolean): Promise<void> {
     const stored = containerDoc(cell.doc, doc.spec, { state: 'Pending', createdAt: now() });
     await this.store.put(stored);
-    const cctx = this.containerContext(cell, stored);
+    const scope = (cell.scope as HostOperationScope).child();
+    const cctx = this.containerContext({ ...cell, scope }, stored);
     Object.assign(cctx.status, stored.status);
-    await this.d.hooks.create.for('Container').promise({ ...cctx, phase: 'create' });
-    if (running) await this.d.hooks.start.for('Container').promise({ ...cctx, phase: 'start' });
+    try {
+      await this.d.hooks.create.for('Container').promise({ ...cctx, phase: 'create' });
+      if (running) await this.d.hooks.start.for('Container').promise({ ...cctx, phase: 'start' });
+    } catch (err) {
+      const undoFailures = await scope.undo.unwind();
+      if (!undoFailures.length) throw err;
+      const e = toKukeonError(err, 'KUKEON_E_STEP');
+      throw new KukeonError(e.code, [e.message, ...undoFailures].join('; '), e.details, { cause: err });
+    }
   }
 
   /** Runs the purge taps for a ref, with whatever is stored (or a bare document when nothing is). */
-  async sweep(ref: Ref, doc: AnyDoc | undefined): Promise<void> {
-    const parents = await this.d.state.parents(ref).catch(() => ({}));
-    const base = { phase: 'purge' as const, ref, parents, force: true, signal: new AbortController().signal };
+  async sweep(ref: Ref, doc: AnyDoc | undefined, { scope }: { scope: HostOperationScope }): Promise<void> {
     if (ref.kind === 'Cell') {
       const cellDoc =
         (doc as CellDoc | undefined) ??
@@ -379,16 +435,22 @@ export class Lifecycle {
           metadata: { name: ref.path[3] },
           spec: { realmId: ref.path[0], spaceId: ref.path[1], stackId: ref.path[2], containers: [] },
         } as CellDoc);
-      const ctx = await this.cellContextOf(ref, 'purge', cellDoc, [], KILL, true);
+      const ctx = await this.cellContextOf(ref, 'purge', cellDoc, [], { scope, stop: KILL, force: true });
       await this.d.hooks.purge.for('Cell').promise(ctx);
       return;
     }
-    const bare = doc ?? ({ apiVersion: 'v1beta1', kind: ref.kind, metadata: { name: ref.path[ref.path.length - 1] }, spec: {} } as AnyDoc);
-    await this.d.hooks.purge.for(ref.kind).promise({ ...base, doc: bare, status: { ...(bare.status ?? {}) } });
-  }
-
-  /** Used by the host's own cell-step taps. */
-  stopCellContext(ctx: CellContext): Promise<void> {
-    return this.stopContext(ctx);
+    if (ref.kind === 'Container') throw new KukeonError('KUKEON_E_USAGE', 'containers are purged with their cell');
+    const bare = (doc ??
+      ({
+        apiVersion: 'v1beta1',
+        kind: ref.kind,
+        metadata: { name: ref.path[ref.path.length - 1] },
+        spec: {},
+      } as AnyDoc)) as Doc<ResourceKind>;
+    const parents = await this.d.state.parents(ref).catch(() => ({}));
+    const ctx = await this.resourceContext('purge', ref, bare, { ...(bare.status ?? {}) }, { scope, force: true, parents });
+    await this.d.hooks.purge.for(ref.kind).promise(ctx);
   }
 }
+
+type ResourceKind = 'Realm' | 'Space' | 'Stack';
