@@ -17,6 +17,7 @@ import { PluginLoader } from './plugin-loader';
 import type { FailedPluginEntry, PluginEntry } from './plugin-loader';
 import { loadPluginModule } from './plugin-modules';
 import { HostEvents } from './host-events';
+import { IntentLocks } from './intent-locks';
 import { LocalApi } from './local-api';
 import { HostServiceRegistry } from './service-registry';
 import { HostStateReader } from './state-reader';
@@ -135,7 +136,8 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
     throw new KukeonError('KUKEON_E_NO_STORE', `kukeon cannot start without a store (${why})`);
   }
 
-  const controller = new Controller({ hooks: hostHooks, store, state, services, lifecycle, plugins: statuses, hasRuntime });
+  const intents = new IntentLocks();
+  const controller = new Controller({ hooks: hostHooks, store, state, services, lifecycle, plugins: statuses, hasRuntime, intents });
   const host: Host = Object.freeze({
     hooks,
     events,

@@ -71,12 +71,12 @@ export class HostOperationScope implements OperationScope {
     }
   }
 
-  /** Throws KUKEON_E_STEP when the caller aborted the operation; the lifecycle then unwinds and records Failed. */
+  /** Throws KUKEON_E_CANCELLED when the caller aborted the operation; the lifecycle then unwinds and records Failed. */
   throwIfAborted(): void {
     if (!this.signal.aborted) return;
     const reason = this.signal.reason;
     const why = reason instanceof Error ? reason.message : reason === undefined ? '' : String(reason);
-    throw new KukeonError('KUKEON_E_STEP', `operation ${this.id} aborted${why ? `: ${why}` : ''}`, {}, { cause: reason });
+    throw new KukeonError('KUKEON_E_CANCELLED', `operation ${this.id} aborted${why ? `: ${why}` : ''}`, {}, { cause: reason });
   }
 }
 

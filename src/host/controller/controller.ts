@@ -24,6 +24,7 @@ import type {
 } from '../../../sdk';
 import type { DiagnoseService, ImagePullOptions, ImagePullResult, ImageService, ImageSummary, WaitResult } from '../../../sdk/services';
 import type { HostHooks } from '../hooks';
+import type { IntentLocks } from '../intent-locks';
 import { HostOperationScope } from '../operation-scope';
 import type { HostServiceRegistry } from '../service-registry';
 import type { HostStateReader } from '../state-reader';
@@ -61,6 +62,8 @@ export interface ControllerDeps {
   lifecycle: Lifecycle;
   plugins: () => PluginStatus[];
   hasRuntime: () => boolean;
+  /** Subtree intent locks: cascade deletes exclusive, applies under them shared. */
+  intents: IntentLocks;
 }
 
 export class Controller {
@@ -93,7 +96,10 @@ export class Controller {
             code: 'KUKEON_E_PARENT_NOT_FOUND',
           };
         try {
-          return { ...(await this.applyOne(d, options, scope)), ref: d.ref, implicit: d.implicit };
+          // Images first, with no lock held; then the resource, its ancestors held against a cascade delete.
+          await this.ensureImages(d.doc, options);
+          const done = await this.d.intents.shared(d.ref.path, () => this.applyOne(d, scope));
+          return { ...done, ref: d.ref, implicit: d.implicit };
         } catch (err) {
           const e = toKukeonError(err);
           return { ref: d.ref, action: 'failed', implicit: d.implicit, error: e.message, code: e.code };
@@ -104,9 +110,8 @@ export class Controller {
     return { items };
   }
 
-  private async applyOne(d: PlannedDoc, options: ApplyOptions, scope: HostOperationScope): Promise<Omit<ApplyItem, 'ref'>> {
+  private async applyOne(d: PlannedDoc, scope: HostOperationScope): Promise<Omit<ApplyItem, 'ref'>> {
     const { doc, ref } = d;
-    if (doc.kind === 'Container' || doc.kind === 'Cell') await this.ensureImages(doc, options);
     if (doc.kind === 'Container') return this.applyContainer(doc, ref, scope);
     if (doc.kind === 'Cell') {
       const exists = await this.store.get(ref);
@@ -196,7 +201,7 @@ export class Controller {
       throw new KukeonError('KUKEON_E_EXISTS', `${formatRef(ref)} already exists with another spec; use apply to change it`);
     }
     if (doc.kind === 'Cell') await this.ensureImages(doc, options);
-    await this.d.lifecycle.create(doc, ref, { scope });
+    await this.d.intents.shared(ref.path, () => this.d.lifecycle.create(doc, ref, { scope }));
     return { ref, action: 'created' };
   }
 
@@ -289,7 +294,8 @@ export class Controller {
 
   /** Deletes a resource; realms, spaces and stacks with children need `cascade`. Children go before parents. */
   async delete(ref: Ref, options: { cascade?: boolean; force?: boolean } & OperationOptions = {}): Promise<RemovedItem[]> {
-    return this.deleteIn(HostOperationScope.start(options.signal), ref, options);
+    // Held against applies under it for the whole delete, so none of them vanishes half-made (intent-locks.ts).
+    return this.d.intents.exclusive(ref.path, () => this.deleteIn(HostOperationScope.start(options.signal), ref, options));
   }
 
   private async deleteIn(scope: HostOperationScope, ref: Ref, options: { cascade?: boolean; force?: boolean }): Promise<RemovedItem[]> {
@@ -361,6 +367,10 @@ export class Controller {
    * knows the resource. Succeeds when parts are already gone; backend errors are collected and reported at the end.
    */
   async purge(ref: Ref, options: { cascade?: boolean } & OperationOptions = {}): Promise<RemovedItem[]> {
+    return this.d.intents.exclusive(ref.path, () => this.purgeIn(ref, options));
+  }
+
+  private async purgeIn(ref: Ref, options: { cascade?: boolean } & OperationOptions): Promise<RemovedItem[]> {
     const scope = HostOperationScope.start(options.signal);
     let exists = false;
     try {
@@ -398,6 +408,7 @@ export class Controller {
         note(err);
       }
       scope.throwIfAborted(); // the sweep's errors are reported, an abort keeps the record for the next purge
+      await this.d.lifecycle.refuseNewChildren(ref);
       await this.store.remove(ref);
       return errors;
     });

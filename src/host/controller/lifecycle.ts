@@ -3,7 +3,7 @@
 // (after each cell step, failures included). Create and start unwind their undos when a later step fails.
 // Every phase runs inside the caller's operation scope: its contexts carry it, and its signal aborts the phase.
 
-import { KukeonError, formatRef, isKukeonError, toKukeonError } from '../../../sdk';
+import { KukeonError, childKind, formatRef, isKukeonError, toKukeonError } from '../../../sdk';
 import type {
   AnyDoc,
   CellContext,
@@ -389,9 +389,26 @@ export class Lifecycle {
       }
       // --force goes on past backend errors, never past an abort: the record stays for a later delete or purge.
       scope.throwIfAborted();
+      await this.refuseNewChildren(ref);
       await this.store.remove(ref);
       return warnings;
     });
+  }
+
+  /**
+   * The store removes a record with everything under it: a child that another process created after the cascade
+   * listed the children must not go with it while its containers run. (Inside one process, intent locks keep
+   * applies out of a subtree being deleted; this covers the others.)
+   */
+  async refuseNewChildren(ref: Ref): Promise<void> {
+    const child = ref.kind === 'Cell' || ref.kind === 'Container' ? undefined : childKind(ref.kind);
+    const left = child ? await this.store.list(child, ref.path).catch(() => []) : []; // unreadable: purge's sweep decides
+    if (left.length) {
+      throw new KukeonError(
+        'KUKEON_E_HAS_CHILDREN',
+        `${formatRef(ref)} got ${left.length} new ${child!.toLowerCase()}(s) while it was being deleted (${left.map((c) => c.metadata.name).join(', ')}); it was kept`,
+      );
+    }
   }
 
   /** Removes a container of a cell while the cell's lock is held (apply of a cell without it). */
