@@ -2,7 +2,7 @@
 // owner, stale and live sockets, a request that fails alone, a thin client, parity of output and state with
 // in-process runs, and 100 concurrent clients. e2e-daemon.test.ts does the same on a private containerd.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -13,6 +13,7 @@ import type { Daemon } from './helpers/daemon';
 import { startDaemon } from './helpers/daemon';
 import { KUKE_BIN, REPO_ROOT, STORE_ONLY_CONFIG, kukeAsync, listTree } from './helpers/kuke';
 import { tmpDir } from './helpers/tmp';
+import { waitFor } from './helpers/wait-for';
 
 const QUICKSTART = fs.readFileSync(path.join(REPO_ROOT, 'examples', 'quickstart.yaml'), 'utf8');
 
@@ -245,6 +246,46 @@ test('parity (store only): the same commands in-process and through the daemon g
       assert.equal(specParts(s.runPath), specParts(local), `${what}: spec parts byte-identical`);
       assert.equal(normalizedTree(s.runPath), normalizedTree(local), `${what}: files (status without times and ids)`);
     }
+  } finally {
+    await s.daemon.kill();
+  }
+});
+
+test('kuke events and get -w stream changes made through the daemon, in order; Ctrl-C ends them with 0', async () => {
+  const s = await setup();
+  try {
+    const env = { ...process.env, KUKEON_SOCKET: s.socket, KUKEON_NO_DAEMON: '' };
+    const watch = (args: string[]) => {
+      const child = spawn(process.execPath, [KUKE_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      return { child, out: () => out, exited };
+    };
+    const events = watch(['events', '-o', 'json', '--realm', 'demo']);
+    const cells = watch(['get', 'cells', '-w', '--realm', 'demo', '--space', 'web', '--stack', 'shop']);
+    await new Promise((r) => setTimeout(r, 1500)); // both subscribed
+    assert.is((await s.viaDaemon(['apply', '-f', '-'], QUICKSTART)).code, 0);
+    assert.is((await s.viaDaemon(['delete', 'cell', 'worker', '--realm', 'demo', '--space', 'web', '--stack', 'shop'])).code, 0);
+    await waitFor('the delete to be seen', () => events.out().includes('"DELETED"') && cells.out().includes('Deleted'));
+    events.child.kill('SIGINT');
+    cells.child.kill('SIGINT');
+    assert.is(await events.exited, 0, 'Ctrl-C ends kuke events with 0');
+    assert.is(await cells.exited, 0, 'and get -w');
+    const seen = events
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; ref: { kind: string; path: string[] } });
+    const of = (kind: string, name: string) => seen.filter((e) => e.ref.kind === kind && e.ref.path.at(-1) === name).map((e) => e.type);
+    assert.equal(of('Realm', 'demo'), ['ADDED', 'MODIFIED'], 'the realm is written Pending, then Ready');
+    assert.equal(of('Cell', 'worker'), ['ADDED', 'DELETED']);
+    assert.ok(seen.every((e) => e.ref.path[0] === 'demo'), '--realm scopes the stream');
+    assert.match(cells.out(), /^frontend\s+demo\s+web\s+shop\s+Pending/m);
+    assert.match(cells.out(), /^worker\s+Deleted/m);
+    assert.not.match(cells.out(), /realm|space|stack/, 'get -w cells shows cells only');
+    const inProcess = await kukeAsync(['events', '--no-daemon', '--run-path', s.runPath]);
+    assert.is(inProcess.code, 2, 'events refuses in-process mode');
   } finally {
     await s.daemon.kill();
   }

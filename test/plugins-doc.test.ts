@@ -31,6 +31,7 @@ const SERVICES: Record<ServiceName, true> = {
   'runtime.images': true,
   'runtime.logs': true,
   'runtime.wait': true,
+  'runtime.events': true,
   'runtime.diagnose': true,
   'network.diagnose': true,
   'cgroups.diagnose': true,

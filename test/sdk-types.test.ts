@@ -23,6 +23,7 @@ import type {
   ApiListenOptions,
   ApiService,
   ControllerApi,
+  ExitEvent,
   AtomicWriteOptions,
   BailHook,
   CellContext,
@@ -279,6 +280,7 @@ type _ServiceName = Expect<
     | 'runtime.images'
     | 'runtime.logs'
     | 'runtime.wait'
+    | 'runtime.events'
     | 'runtime.diagnose'
     | 'network.diagnose'
     | 'cgroups.diagnose'
@@ -286,6 +288,8 @@ type _ServiceName = Expect<
   >
 >;
 type _StoreInMap = Expect<Equal<ServiceMap['store'], StoreService>>;
+type _ExitEventService = Expect<Equal<ServiceMap['runtime.events'], { subscribe(fn: (e: ExitEvent) => void): () => void }>>;
+type _ExitEvent = Expect<Equal<ExitEvent, { cellPath: string[]; container: string; exitCode: number; time: string }>>;
 type _DiagnoseInMap = Expect<
   Equal<ServiceMap['store.diagnose' | 'runtime.diagnose' | 'network.diagnose' | 'cgroups.diagnose'], DiagnoseService>
 >;

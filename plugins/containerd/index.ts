@@ -2,6 +2,7 @@
 // workloads joining the root's network, IPC and UTS namespaces, logs written by the shim, images loaded from
 // OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait and runtime.diagnose.
 
+import { exitEvents } from './exit-events';
 import fs from 'node:fs';
 import { KukeonError, PluginSkip, definePlugin, rootContainerId } from '../../sdk';
 import type { CellContext, ContainerContext, ContainerStatus, PluginHost, RealmDoc } from '../../sdk';
@@ -216,6 +217,10 @@ export default definePlugin<RuntimeConfig>({
         return removed;
       },
     });
+    host.services.provide(
+      'runtime.events',
+      exitEvents(() => rt.client, host.log),
+    );
     host.services.provide('runtime.logs', { path: (cellPath, id) => rt.logPath(cellPath, id) });
     host.services.provide('runtime.wait', {
       wait: async (cellPath, id, signal) => {

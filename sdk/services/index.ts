@@ -1,11 +1,13 @@
 import type { StoreService } from './store';
 import type { DiagnoseService } from './diagnose';
-import type { ImageService, LogService, WaitService } from './runtime';
+import type { ExitEventService, ImageService, LogService, WaitService } from './runtime';
 import type { ApiService } from './api';
 
 export type { StoreService } from './store';
 export type { Diagnosis, DiagnoseService } from './diagnose';
 export type {
+  ExitEvent,
+  ExitEventService,
   ImagePullOptions,
   ImagePullResult,
   ImageService,
@@ -24,6 +26,7 @@ export interface ServiceMap {
   'runtime.images': ImageService;
   'runtime.logs': LogService;
   'runtime.wait': WaitService;
+  'runtime.events': ExitEventService;
   'runtime.diagnose': DiagnoseService;
   'network.diagnose': DiagnoseService;
   'cgroups.diagnose': DiagnoseService;

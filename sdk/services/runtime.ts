@@ -63,3 +63,18 @@ export interface WaitService {
 }
 
 export type RuntimeDiagnose = DiagnoseService;
+
+/** A container's task exited (its process ended), as the runtime saw it. */
+export interface ExitEvent {
+  cellPath: string[];
+  /** The container's id in the cell (`root` for a synthesized root). */
+  container: string;
+  exitCode: number;
+  time: string;
+}
+
+/** `runtime.events`: task exits as they happen, for `kuke events` and `kuke get -w`. */
+export interface ExitEventService {
+  /** Calls `fn` for every exit from now on; returns the unsubscribe. */
+  subscribe(fn: (e: ExitEvent) => void): () => void;
+}

@@ -30,6 +30,7 @@ export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => C
   { words: ['restart'], load: () => [require('./commands/restart').RestartCommand] },
   { words: ['refresh'], load: () => [require('./commands/refresh').RefreshCommand] },
   { words: ['run'], load: () => [require('./commands/run').RunCommand] },
+  { words: ['events'], load: () => [require('./commands/events').EventsCommand] },
   { words: ['log', 'logs'], load: () => [require('./commands/log').LogCommand] },
   {
     words: ['image', 'images', 'pull', 'rmi'],

@@ -171,10 +171,22 @@ export class LocalApi implements ControllerApi {
   async *watch(req: WatchRequest, opts: CallOptions = {}): AsyncIterable<WatchEvent> {
     const queue = new AsyncQueue<WatchEvent>();
     const under = (path: readonly string[]) => !req.scope || req.scope.every((p, i) => path[i] === p);
-    const off = this.host.events.subscribe((e) => {
+    const forward = (e: WatchEvent) => {
       if ((req.kinds && !req.kinds.includes(e.ref.kind)) || !under(e.ref.path)) return;
       queue.push(e);
-    });
+    };
+    const offStore = this.host.events.subscribe(forward);
+    // container exits, from the runtime (when one is loaded)
+    const offExits =
+      this.host.services
+        .get('runtime.events')
+        ?.subscribe((x) =>
+          forward({ type: 'EXIT', ref: { kind: 'Container', path: [...x.cellPath, x.container] }, exitCode: x.exitCode, time: x.time }),
+        ) ?? (() => undefined);
+    const off = () => {
+      offStore();
+      offExits();
+    };
     const stop = () => queue.end();
     opts.signal?.addEventListener('abort', stop, { once: true });
     try {

@@ -1,7 +1,9 @@
 import { Command, Option } from 'clipanion';
 import { KukeonError } from '../../../sdk';
+import type { Kind, WatchEvent } from '../../../sdk';
 import { parseKind } from '../kinds';
 import { checkFormat, printDocs } from '../output/print-docs';
+import type { OutputFormat } from '../output/print-docs';
 import { BaseCommand } from '../base-command';
 import { scopePath } from '../scope';
 import { checkName } from '../../host/validation/names';
@@ -26,6 +28,9 @@ export class GetCommand extends BaseCommand {
   stack = Option.String('--stack');
   cell = Option.String('--cell', { description: 'For containers: the cell (default: every cell of the stack)' });
   allRealms = Option.Boolean('-A,--all-realms', false, { description: 'Every realm, space and stack (scope flags are ignored)' });
+  watch = Option.Boolean('-w,--watch', false, {
+    description: 'After the list, print each change as it happens (needs kukeond), until Ctrl-C',
+  });
   noDaemon = Option.Boolean('--no-daemon', false, { description: 'Run in-process' });
 
   protected override noDaemonFlag(): boolean {
@@ -42,6 +47,8 @@ export class GetCommand extends BaseCommand {
     const scope = kind === 'Container' && this.cell === undefined ? scopePath('Cell', flags) : scopePath(kind, flags);
     if (this.allRealms && this.name !== undefined)
       throw new KukeonError('KUKEON_E_USAGE', 'a NAME cannot be looked up across all realms (-A); give its scope instead');
+    // -w subscribes before listing, so no change falls between the list and the first event
+    const changes = this.watch ? this.changes(kind, scope) : undefined;
     const docs = await (await this.api()).get(
       { kind, scope, name: this.name, selector: this.selector, allRealms: this.allRealms },
       this.call(),
@@ -50,6 +57,39 @@ export class GetCommand extends BaseCommand {
     if (text === '' && format !== 'yaml' && format !== 'json')
       this.err(`No ${kind.toLowerCase()}s found in ${this.allRealms ? 'any realm' : scope.length ? scope.join('/') : 'the run path'}.\n`);
     this.out(text);
+    if (changes) return this.follow(kind, format, changes);
+    return 0;
+  }
+
+  private changes(kind: Kind, scope: string[]): { events: AsyncIterator<WatchEvent>; first: Promise<IteratorResult<WatchEvent>> } {
+    if (this.route().mode === 'in-process') throw new KukeonError('KUKEON_E_USAGE', 'get -w needs kukeond (drop --no-daemon/--run-path)');
+    const events = (async function* (cmd: GetCommand) {
+      yield* (await cmd.api()).watch({ kinds: [kind], scope: cmd.allRealms ? undefined : scope }, cmd.call());
+    })(this);
+    const first = events.next();
+    first.catch(() => undefined); // awaited by follow(); a failure is reported there, or by the get itself
+    return { events, first };
+  }
+
+  /** `-w`: one row per change of this kind in the scope (kubectl's -w); JSON or YAML prints each event. */
+  private async follow(
+    kind: Kind,
+    format: OutputFormat,
+    changes: { events: AsyncIterator<WatchEvent>; first: Promise<IteratorResult<WatchEvent>> },
+  ): Promise<number> {
+    const call = this.call();
+    try {
+      for (let r = await changes.first; !r.done; r = await changes.events.next()) {
+        const e = r.value;
+        if (e.type === 'EXIT' || (this.name !== undefined && e.ref.path[e.ref.path.length - 1] !== this.name)) continue;
+        if (format === 'json' || format === 'yaml') this.out(`${JSON.stringify(e)}\n`);
+        else if (e.doc) this.out(printDocs(kind, [e.doc], format, false).split('\n').slice(1).join('\n'));
+        else this.out(`${e.ref.path[e.ref.path.length - 1]}\tDeleted\n`);
+      }
+    } catch (err) {
+      if (call.signal?.aborted) return 0;
+      throw err;
+    }
     return 0;
   }
 }
