@@ -6,8 +6,10 @@
 //
 //   node scripts/gen-api-doc.js [OUT]     (default docs/api.md; `npm run docs:api`)
 //
-// test/api-proto.test.ts runs it into a temporary file and fails when docs/api.md differs.
+// The page is passed through Biome, so `npm run format` leaves it as it is. test/api-proto.test.ts runs this
+// into a temporary file and fails when docs/api.md differs.
 'use strict';
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const protoLoader = require('@grpc/proto-loader');
@@ -329,11 +331,22 @@ function render() {
   return `${out.join('\n').replace(/\n+$/, '')}\n`;
 }
 
-module.exports = { render };
+/** The page as `npm run format` leaves it (Biome aligns the tables and formats the code blocks). */
+function formatted(markdown) {
+  const biome = require.resolve('@biomejs/biome/bin/biome');
+  return execFileSync(process.execPath, [biome, 'format', '--stdin-file-path=docs/api.md'], {
+    cwd: ROOT,
+    input: markdown,
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
+
+module.exports = { render, formatted };
 
 if (require.main === module) {
   const target = path.resolve(process.argv[2] || path.join(ROOT, 'docs', 'api.md'));
   fs.mkdirSync(path.dirname(target), { recursive: true });
-  fs.writeFileSync(target, render());
+  fs.writeFileSync(target, formatted(render()));
   console.log(`wrote ${path.relative(process.cwd(), target) || target}`);
 }
