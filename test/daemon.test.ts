@@ -280,7 +280,10 @@ test('kuke events and get -w stream changes made through the daemon, in order; C
     const of = (kind: string, name: string) => seen.filter((e) => e.ref.kind === kind && e.ref.path.at(-1) === name).map((e) => e.type);
     assert.equal(of('Realm', 'demo'), ['ADDED', 'MODIFIED'], 'the realm is written Pending, then Ready');
     assert.equal(of('Cell', 'worker'), ['ADDED', 'DELETED']);
-    assert.ok(seen.every((e) => e.ref.path[0] === 'demo'), '--realm scopes the stream');
+    assert.ok(
+      seen.every((e) => e.ref.path[0] === 'demo'),
+      '--realm scopes the stream',
+    );
     assert.match(cells.out(), /^frontend\s+demo\s+web\s+shop\s+Pending/m);
     assert.match(cells.out(), /^worker\s+Deleted/m);
     assert.not.match(cells.out(), /realm|space|stack/, 'get -w cells shows cells only');

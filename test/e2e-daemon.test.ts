@@ -96,7 +96,7 @@ e2eSuite('kukeond on containerd', (test) => {
     const steps: { args: string[]; input?: string }[] = [
       { args: ['create', 'realm', 'main'] },
       { args: ['image', 'load', archive, '--realm', 'main'] },
-      { args: ['apply', '-f', '-'], input: cell('one', ['a']) + '---\n' + cell('two', ['a', 'b']) },
+      { args: ['apply', '-f', '-'], input: `${cell('one', ['a'])}---\n${cell('two', ['a', 'b'])}` },
       { args: ['apply', '-f', '-'], input: cell('one', ['a']) },
       { args: ['get', 'cells', '--realm', 'main', '--space', 'blog', '--stack', 'wp'] },
       { args: ['get', 'containers', '-A'] },

@@ -3,7 +3,7 @@
 // absolute cgroupsPath. Removal runs after the runtime's taps (stage 100), when runc has removed its leaves.
 
 import { normalizeResources, rootContainerId } from '../../sdk';
-import type { AnyDoc, CellDoc, ContainerStatus, KukeonError, OciSpec, PluginHost, Resources, Undo } from '../../sdk';
+import type { AnyDoc, ContainerStatus, KukeonError, OciSpec, PluginHost, Resources, Undo } from '../../sdk';
 import type { LimitEntry } from './limits';
 import { limitEntries } from './limits';
 import { cgroupRel, containerLeaf } from './naming';

@@ -54,6 +54,7 @@ export class LocalApi implements ControllerApi {
 
   apply(req: ApplyRequest, opts: CallOptions = {}): Promise<ApplyReport> {
     return this.c.apply(req.text, {
+      onProgress: opts.onProgress,
       dryRun: req.dryRun,
       source: req.source,
       pull: req.pull,
@@ -63,7 +64,7 @@ export class LocalApi implements ControllerApi {
   }
 
   create(req: CreateRequest, opts: CallOptions = {}): Promise<ApplyItem> {
-    return this.c.create(req.doc, { pull: req.pull, credentials: req.credentials, signal: opts.signal });
+    return this.c.create(req.doc, { pull: req.pull, credentials: req.credentials, signal: opts.signal, onProgress: opts.onProgress });
   }
 
   get(req: GetRequest): Promise<AnyDoc[]> {

@@ -9,6 +9,7 @@ import type {
   DoctorReport,
   GetRequest,
   ImageRequestOptions,
+  ProgressEvent,
   RemovedItem,
   AnyStatus,
   CellDoc,
@@ -52,6 +53,8 @@ export interface OperationOptions {
 export interface ApplyOptions extends ImageRequestOptions, OperationOptions {
   dryRun?: boolean;
   source?: string;
+  /** Pull progress of the images the documents need, for display (the daemon streams it to its client). */
+  onProgress?: (event: ProgressEvent) => void;
 }
 
 export interface ControllerDeps {
@@ -216,7 +219,12 @@ export class Controller {
     const realm = (doc.spec as { realmId: string }).realmId;
     const wanted = [...new Set(specs.map((c) => c.image).filter((i): i is string => !!i))];
     for (const image of wanted) {
-      await images.ensure(realm, image, { policy: options.pull ?? 'missing', credentials: options.credentials, signal: options.signal });
+      await images.ensure(realm, image, {
+        policy: options.pull ?? 'missing',
+        credentials: options.credentials,
+        signal: options.signal,
+        onProgress: options.onProgress && ((event) => options.onProgress?.({ kind: 'pull', image, event })),
+      });
     }
   }
 
