@@ -322,7 +322,7 @@ module.exports = definePlugin({ name: 'boom', version: '1.0.0', apply(host) {
   }
 });
 
-test('the client path is thin: through the daemon, kuke loads no plugin, no ajv, no tapable and no protos', async () => {
+test('the client path is thin: through the daemon, kuke loads no plugin, no ajv, tapable, yaml or grpc-js, and no protos', async () => {
   const s = await setup();
   try {
     const probe = `
@@ -342,7 +342,7 @@ require(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'cli', 'index.js'))
     assert.is(code, 0, r.stderr);
     const rel = modules.map((m) => path.relative(REPO_ROOT, m));
     const forbidden = rel.filter((m) =>
-      /(^|\/)(ajv|ajv-formats|tapable|@grpc\/proto-loader|protobufjs)\/|dist\/plugins\/(?!api-socket\/(client|wire))|dist\/src\/host\/(?!version|validation\/names)/.test(
+      /(^|\/)(ajv|ajv-formats|tapable|yaml|@grpc\/grpc-js|@grpc\/proto-loader|protobufjs)\/|dist\/plugins\/(?!api-socket\/(client|wire|h2-channel))|dist\/src\/host\/(?!version|validation\/names)/.test(
         m,
       ),
     );

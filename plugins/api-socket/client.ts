@@ -1,11 +1,10 @@
-// ControllerApi over kukeond's socket: what `kuke` uses when it talks to the daemon. It loads only grpc-js and
-// the wire module (no plugins, no ajv, no protos), and never falls back to in-process: an unreachable daemon is
+// ControllerApi over kukeond's socket: what `kuke` uses when it talks to the daemon. It loads only Node's http2
+// (h2-channel.ts) and the wire module (no plugins, no ajv, no protos, not even grpc-js), and never falls back to in-process: an unreachable daemon is
 // KUKEON_E_DAEMON within 2 s, naming the socket and the remedies.
 
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { KukeonError } from '../../sdk';
 import type {
   ApplyItem,
@@ -38,6 +37,8 @@ import type {
 } from '../../sdk';
 import type { AnyDoc } from '../../sdk';
 import type { ImageSummary } from '../../sdk';
+import { H2Channel } from './h2-channel';
+import type { GrpcError } from './h2-channel';
 import { decodeBytes, decodeError, decodeJson, encodeBytes, encodeJson, ERROR_METADATA_KEY, GrpcStatus, methodPath } from './wire';
 import type { MutationFrame, Verb } from './wire';
 
@@ -46,10 +47,8 @@ const CONNECT_TIMEOUT_MS = 2_000;
 const CALL_TIMEOUT_MS = 60_000;
 const DEFAULT_STOP_MS = 10_000;
 
-const identity = (b: Buffer) => b;
-
 export class SocketClient implements ControllerApi {
-  private client: grpc.Client | undefined;
+  private client: H2Channel | undefined;
   private probed: Promise<void> | undefined;
 
   constructor(readonly socketPath: string) {}
@@ -92,12 +91,8 @@ export class SocketClient implements ControllerApi {
     );
   }
 
-  private channel(): grpc.Client {
-    this.client ??= new grpc.Client(`unix://${this.socketPath}`, grpc.credentials.createInsecure(), {
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-      'grpc.max_send_message_length': 64 * 1024 * 1024,
-      'grpc.enable_retries': 0,
-    });
+  private channel(): H2Channel {
+    this.client ??= new H2Channel(this.socketPath);
     return this.client;
   }
 
@@ -106,8 +101,9 @@ export class SocketClient implements ControllerApi {
   }
 
   /** A gRPC error as the KukeonError the daemon sent, or as what the transport says. */
-  private errorOf(err: grpc.ServiceError): KukeonError {
-    const sent = decodeError(err.metadata?.get(ERROR_METADATA_KEY)?.[0]);
+  private errorOf(err: GrpcError): KukeonError {
+    if (typeof err?.code !== 'number') return err as unknown as KukeonError; // not from the transport
+    const sent = decodeError(err.metadata?.get(ERROR_METADATA_KEY));
     if (sent) return sent;
     if (err.code === GrpcStatus.CANCELLED) return new KukeonError('KUKEON_E_CANCELLED');
     if (err.code === GrpcStatus.DEADLINE_EXCEEDED) {
@@ -119,31 +115,24 @@ export class SocketClient implements ControllerApi {
 
   private async unary<T>(verb: Verb, req: unknown, opts: CallOptions = {}, extraMs = 0): Promise<T> {
     await this.ready();
-    return new Promise<T>((resolve, reject) => {
-      const call = this.channel().makeUnaryRequest(
-        methodPath(verb),
-        identity,
-        identity,
-        encodeJson(req ?? {}),
-        new grpc.Metadata(),
-        { deadline: Date.now() + CALL_TIMEOUT_MS + extraMs },
-        (err, value) => (err ? reject(this.errorOf(err)) : resolve(decodeJson(value as Buffer) as T)),
-      );
-      cancelOn(opts.signal, () => call.cancel());
-    });
+    try {
+      const reply = await this.channel().unary(methodPath(verb), encodeJson(req ?? {}), {
+        deadline: Date.now() + CALL_TIMEOUT_MS + extraMs,
+        signal: opts.signal,
+      });
+      return decodeJson(reply) as T;
+    } catch (err) {
+      throw this.errorOf(err as GrpcError);
+    }
   }
 
   /** A server stream of Buffers, with an idle limit: silence for longer than `idleMs` cancels it. */
   private async *serverStream(verb: Verb, req: unknown, opts: CallOptions, idleMs: number | undefined): AsyncIterable<Buffer> {
     await this.ready();
-    const call = this.channel().makeServerStreamRequest(
-      methodPath(verb),
-      identity,
-      identity,
-      encodeJson(req ?? {}),
-      new grpc.Metadata(),
-      {},
-    );
+    const ac = new AbortController();
+    const forward = () => ac.abort();
+    opts.signal?.addEventListener('abort', forward, { once: true });
+    if (opts.signal?.aborted) ac.abort();
     let idle: NodeJS.Timeout | undefined;
     let timedOut = false;
     const arm = () => {
@@ -151,24 +140,22 @@ export class SocketClient implements ControllerApi {
       clearTimeout(idle);
       idle = setTimeout(() => {
         timedOut = true;
-        call.cancel();
+        ac.abort();
       }, idleMs);
     };
-    const off = cancelOn(opts.signal, () => call.cancel());
     arm();
     try {
-      for await (const msg of call) {
+      for await (const msg of this.channel().serverStream(methodPath(verb), encodeJson(req ?? {}), { signal: ac.signal })) {
         arm();
-        yield msg as Buffer;
+        yield msg;
       }
     } catch (err) {
       if (timedOut) throw new KukeonError('KUKEON_E_DAEMON', `kukeond at ${this.socketPath} sent nothing for ${idleMs! / 1000} s`);
       if (opts.signal?.aborted) throw new KukeonError('KUKEON_E_CANCELLED');
-      throw this.errorOf(err as grpc.ServiceError);
+      throw this.errorOf(err as GrpcError);
     } finally {
       clearTimeout(idle);
-      off();
-      call.cancel(); // a consumer that stops early ends the call (a no-op once it has ended)
+      opts.signal?.removeEventListener('abort', forward);
     }
   }
 
@@ -225,28 +212,16 @@ export class SocketClient implements ControllerApi {
   }
   async loadImage(req: RealmRequest, archive: AsyncIterable<Uint8Array>, opts: CallOptions = {}): Promise<ImageSummary[]> {
     await this.ready();
-    return new Promise<ImageSummary[]>((resolve, reject) => {
-      const call = this.channel().makeClientStreamRequest(
-        methodPath('loadImage'),
-        identity,
-        identity,
-        new grpc.Metadata(),
-        {},
-        (err, value) => (err ? reject(this.errorOf(err)) : resolve(decodeJson(value as Buffer) as ImageSummary[])),
-      );
-      const off = cancelOn(opts.signal, () => call.cancel());
-      (async () => {
-        call.write(encodeBytes(Buffer.from(JSON.stringify(req))));
-        for await (const chunk of archive) {
-          if (!call.write(encodeBytes(chunk))) await new Promise((r) => call.once('drain', r));
-        }
-        call.end();
-      })().catch((err) => {
-        off();
-        call.cancel();
-        reject(err);
-      });
-    });
+    // the first message is the JSON request, the rest the archive's bytes
+    const messages = (async function* () {
+      yield encodeBytes(Buffer.from(JSON.stringify(req)));
+      for await (const chunk of archive) yield encodeBytes(chunk);
+    })();
+    try {
+      return decodeJson(await this.channel().clientStream(methodPath('loadImage'), messages, { signal: opts.signal })) as ImageSummary[];
+    } catch (err) {
+      throw this.errorOf(err as GrpcError);
+    }
   }
   listImages(req: RealmRequest, opts?: CallOptions): Promise<ImageSummary[]> {
     return this.unary('listImages', req, opts);
@@ -291,15 +266,4 @@ function socketGroup(socketPath: string): string {
     // unreadable: say the default
   }
   return 'kukeon';
-}
-
-/** Runs `fn` once when `signal` aborts; returns the unsubscribe. */
-function cancelOn(signal: AbortSignal | undefined, fn: () => void): () => void {
-  if (!signal) return () => undefined;
-  if (signal.aborted) {
-    fn();
-    return () => undefined;
-  }
-  signal.addEventListener('abort', fn, { once: true });
-  return () => signal.removeEventListener('abort', fn);
 }

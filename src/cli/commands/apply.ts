@@ -1,5 +1,4 @@
 import { Command, Option } from 'clipanion';
-import YAML from 'yaml';
 import { formatRef } from '../../../sdk';
 import { BaseCommand } from '../base-command';
 
@@ -40,7 +39,7 @@ export class ApplyCommand extends BaseCommand {
         items: report.items.map((i) => ({ ...i, ref: formatRef(i.ref) })),
         plan: report.plan?.map((p) => ({ ...p, ref: formatRef(p.ref) })),
       };
-      this.out(this.output === 'json' ? `${JSON.stringify(data, null, 2)}\n` : YAML.stringify(data));
+      this.out(this.output === 'json' ? `${JSON.stringify(data, null, 2)}\n` : (require('yaml') as typeof import('yaml')).stringify(data));
     } else if (report.plan) {
       for (const p of report.plan)
         this.out(`${formatRef(p.ref)} ${p.action}${p.by === 'kukeon' ? '' : ` (${p.by})`}${p.detail ? `: ${p.detail}` : ''}\n`);

@@ -1,6 +1,5 @@
 // `-o table|wide|yaml|json`: one document as itself, several as `{ kind: List, items }`.
 
-import YAML from 'yaml';
 import { KukeonError } from '../../../sdk';
 import type { AnyDoc, Kind } from '../../../sdk';
 import { COLUMNS } from './columns';
@@ -18,7 +17,9 @@ export function checkFormat(value: string | undefined): OutputFormat {
 export function printDocs(kind: Kind, docs: AnyDoc[], format: OutputFormat, single: boolean): string {
   if (format === 'yaml' || format === 'json') {
     const value = single && docs.length === 1 ? docs[0] : { apiVersion: 'v1beta1', kind: 'List', items: docs };
-    return format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : YAML.stringify(value);
+    if (format === 'json') return `${JSON.stringify(value, null, 2)}\n`;
+    // loaded only for YAML output: it is a large share of a `kuke get`'s start-up
+    return (require('yaml') as typeof import('yaml')).stringify(value);
   }
   if (docs.length === 0) return '';
   const cols = format === 'wide' ? [...COLUMNS[kind].base, ...COLUMNS[kind].wide] : COLUMNS[kind].base;

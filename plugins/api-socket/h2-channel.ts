@@ -1,0 +1,230 @@
+// The client side of gRPC over HTTP/2 on a unix socket, on Node's built-in http2: unary, server-streaming and
+// client-streaming calls, deadlines, cancellation (RST_STREAM CANCEL), statuses and `-bin` metadata.
+// Why not @grpc/grpc-js here (the server uses it): loading it costs ~30-90 ms, most of a `kuke get` through the
+// daemon; this file is what kukeon.v1 needs of a client and loads nothing but http2 (see test/daemon.test.ts's
+// module check, and bench/daemon.ts for the start-up ratio).
+
+import http2 from 'node:http2';
+import net from 'node:net';
+
+export interface GrpcError extends Error {
+  code: number;
+  details: string;
+  /** Trailing metadata; `-bin` values decoded to Buffers. */
+  metadata: Map<string, string | Buffer>;
+}
+
+export interface CallOptions {
+  /** Absolute time in ms (Date.now() based). */
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
+const CANCELLED = 1;
+const DEADLINE_EXCEEDED = 4;
+const UNAVAILABLE = 14;
+const INTERNAL = 13;
+
+function grpcError(code: number, details: string, metadata = new Map<string, string | Buffer>()): GrpcError {
+  return Object.assign(new Error(`${code} ${details}`), { code, details, metadata });
+}
+
+/** One length-prefixed gRPC message: flag 0 (uncompressed), 4-byte big-endian length, the bytes. */
+function frame(message: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(message.length, 1);
+  return Buffer.concat([head, message]);
+}
+
+/** The status a set of headers or trailers carries, or undefined when they carry none. */
+function statusOf(headers: http2.IncomingHttpHeaders): GrpcError | { ok: true } | undefined {
+  const raw = headers['grpc-status'];
+  if (raw === undefined) return undefined;
+  const code = Number(raw);
+  if (code === 0) return { ok: true };
+  const metadata = new Map<string, string | Buffer>();
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.startsWith(':') || v === undefined) continue;
+    const value = Array.isArray(v) ? v[0] : String(v);
+    metadata.set(k, k.endsWith('-bin') ? Buffer.from(value, 'base64') : value);
+  }
+  let details = String(headers['grpc-message'] ?? '');
+  try {
+    details = decodeURIComponent(details);
+  } catch {
+    // not percent-encoded after all
+  }
+  return grpcError(code, details, metadata);
+}
+
+export class H2Channel {
+  private session: http2.ClientHttp2Session | undefined;
+
+  constructor(private readonly socketPath: string) {}
+
+  private connect(): http2.ClientHttp2Session {
+    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    const session = http2.connect('http://localhost', { createConnection: () => net.connect(this.socketPath) });
+    session.on('error', () => undefined); // each stream reports its own failure
+    session.unref(); // an idle connection never keeps the process alive
+    this.session = session;
+    return session;
+  }
+
+  close(): void {
+    this.session?.close();
+    this.session = undefined;
+  }
+
+  /**
+   * Starts a call; `onMessage` gets each response message, `done` the final status. Returns the request stream
+   * (for client streaming) and a cancel function.
+   */
+  private start(
+    path: string,
+    opts: CallOptions,
+    onMessage: (m: Buffer) => void,
+    done: (err: GrpcError | undefined) => void,
+  ): { req: http2.ClientHttp2Stream; cancel: () => void } {
+    const headers: http2.OutgoingHttpHeaders = {
+      ':method': 'POST',
+      ':path': path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    };
+    if (opts.deadline !== undefined) headers['grpc-timeout'] = `${Math.max(1, Math.ceil(opts.deadline - Date.now()))}m`;
+    const session = this.connect();
+    session.ref();
+    const req = session.request(headers);
+    let settled = false;
+    const finish = (err: GrpcError | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (!req.closed) req.close(http2.constants.NGHTTP2_CANCEL);
+      session.unref();
+      done(err);
+    };
+    const onAbort = () => finish(grpcError(CANCELLED, 'cancelled by the client'));
+    const timer =
+      opts.deadline !== undefined
+        ? setTimeout(() => finish(grpcError(DEADLINE_EXCEEDED, 'deadline exceeded')), opts.deadline - Date.now())
+        : undefined;
+    if (opts.signal?.aborted) queueMicrotask(onAbort);
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    let buf: Buffer = Buffer.alloc(0);
+    req.on('response', (h) => {
+      const s = statusOf(h); // a trailers-only response: the status comes with the headers
+      if (s && 'code' in s) finish(s);
+    });
+    req.on('data', (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= 5) {
+        const len = buf.readUInt32BE(1);
+        if (buf.length < 5 + len) break;
+        if (buf[0] !== 0) return finish(grpcError(INTERNAL, 'a compressed message, which kukeon never asks for'));
+        const msg = buf.subarray(5, 5 + len);
+        buf = buf.subarray(5 + len);
+        if (!settled) onMessage(msg);
+      }
+    });
+    req.on('trailers', (t) => {
+      const s = statusOf(t);
+      finish(s && 'code' in s ? s : undefined);
+    });
+    req.on('end', () => finish(undefined));
+    req.on('error', (err: Error) => finish(grpcError(UNAVAILABLE, err.message)));
+    req.on('close', () => finish(req.rstCode && req.rstCode !== 0 ? grpcError(UNAVAILABLE, `stream reset (${req.rstCode})`) : undefined));
+    return { req, cancel: onAbort };
+  }
+
+  unary(path: string, message: Buffer, opts: CallOptions = {}): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      let reply: Buffer | undefined;
+      const { req } = this.start(
+        path,
+        opts,
+        (m) => {
+          reply = m;
+        },
+        (err) => (err ? reject(err) : reply === undefined ? reject(grpcError(INTERNAL, 'no response message')) : resolve(reply)),
+      );
+      req.end(frame(message));
+    });
+  }
+
+  /** A server stream: messages as they come; the iterator throws the final error status. */
+  async *serverStream(path: string, message: Buffer, opts: CallOptions = {}): AsyncIterable<Buffer> {
+    const queue: Buffer[] = [];
+    let end: { err: GrpcError | undefined } | undefined;
+    let wake: (() => void) | undefined;
+    const poke = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const { req, cancel } = this.start(
+      path,
+      opts,
+      (m) => {
+        queue.push(m);
+        poke();
+      },
+      (err) => {
+        end = { err };
+        poke();
+      },
+    );
+    req.end(frame(message));
+    try {
+      for (;;) {
+        if (queue.length) {
+          yield queue.shift() as Buffer;
+          continue;
+        }
+        if (end) {
+          if (end.err) throw end.err;
+          return;
+        }
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+      }
+    } finally {
+      if (!end) cancel(); // the consumer stopped early
+    }
+  }
+
+  /** A client stream: writes each message of `messages` (with backpressure), then returns the one reply. */
+  clientStream(path: string, messages: AsyncIterable<Buffer>, opts: CallOptions = {}): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      let reply: Buffer | undefined;
+      let finished = false;
+      const { req, cancel } = this.start(
+        path,
+        opts,
+        (m) => {
+          reply = m;
+        },
+        (err) => {
+          finished = true;
+          if (err) reject(err);
+          else if (reply === undefined) reject(grpcError(INTERNAL, 'no response message'));
+          else resolve(reply);
+        },
+      );
+      (async () => {
+        for await (const m of messages) {
+          if (finished) return;
+          if (!req.write(frame(m))) await new Promise((r) => req.once('drain', r));
+        }
+        req.end();
+      })().catch((err) => {
+        cancel();
+        reject(err);
+      });
+    });
+  }
+}
