@@ -11,9 +11,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import type { StoreService } from '../sdk';
 import { createHost } from '../src/host';
+import { buildTree } from './store-tree';
 
 const root = path.resolve(__dirname, '..', '..');
 const config = path.join(root, 'examples', 'kukeon.yaml');
@@ -23,76 +23,6 @@ const arg = (name: string, dflt: number) => {
 };
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const fmt = (x: number) => `${x.toFixed(0).padStart(7)} ms`;
-
-const stamp = '2024-01-01T00:00:00.000Z';
-function write(file: string, doc: object): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, YAML.stringify(doc));
-}
-
-/** Writes realms/spaces/stacks/cells (each cell with one container) as the store lays them out. */
-function buildTree(run: string, realms: number, spaces: number, stacks: number, cells: number): void {
-  for (let r = 0; r < realms; r++) {
-    const realmId = `r${r}`;
-    const rdir = path.join(run, realmId);
-    write(path.join(rdir, 'realm.yaml'), {
-      apiVersion: 'v1beta1',
-      kind: 'Realm',
-      metadata: { name: realmId },
-      spec: { namespace: `kukeon-${realmId}` },
-      status: { state: 'Ready', createdAt: stamp },
-    });
-    for (let s = 0; s < spaces; s++) {
-      const spaceId = `s${s}`;
-      const sdir = path.join(rdir, spaceId);
-      write(path.join(sdir, 'space.yaml'), {
-        apiVersion: 'v1beta1',
-        kind: 'Space',
-        metadata: { name: spaceId },
-        spec: { realmId },
-        status: { state: 'Ready', createdAt: stamp },
-      });
-      for (let t = 0; t < stacks; t++) {
-        const stackId = `t${t}`;
-        const tdir = path.join(sdir, stackId);
-        write(path.join(tdir, 'stack.yaml'), {
-          apiVersion: 'v1beta1',
-          kind: 'Stack',
-          metadata: { name: stackId },
-          spec: { realmId, spaceId },
-          status: { state: 'Ready', createdAt: stamp },
-        });
-        for (let c = 0; c < cells; c++) {
-          const cellId = `c${c}`;
-          const cdir = path.join(tdir, cellId);
-          write(path.join(cdir, 'cell.yaml'), {
-            apiVersion: 'v1beta1',
-            kind: 'Cell',
-            metadata: { name: cellId, labels: { tier: c % 2 ? 'back' : 'front' } },
-            spec: { realmId, spaceId, stackId },
-            status: { state: 'Pending', createdAt: stamp, updatedAt: stamp },
-          });
-          write(path.join(cdir, 'containers', 'w.yaml'), {
-            apiVersion: 'v1beta1',
-            kind: 'Container',
-            metadata: { name: 'w' },
-            spec: {
-              id: 'w',
-              image: 'docker.io/library/busybox:latest',
-              command: 'sleep',
-              args: ['300'],
-              realmId,
-              spaceId,
-              stackId,
-              cellId,
-            },
-            status: { state: 'Pending', createdAt: stamp },
-          });
-        }
-      }
-    }
-  }
-}
 
 async function listAll(store: StoreService): Promise<number> {
   let cells = 0;
