@@ -294,6 +294,23 @@ test('kuke events and get -w stream changes made through the daemon, in order; C
   }
 });
 
+test('get through the daemon is never stale: writes by an in-process kuke on the same run path show at once', async () => {
+  const s = await setup();
+  try {
+    assert.is((await s.viaDaemon(['apply', '-f', '-'], QUICKSTART)).code, 0);
+    const scope = ['--realm', 'demo', '--space', 'web', '--stack', 'shop'];
+    assert.match((await s.viaDaemon(['get', 'cells', ...scope])).stdout, /^worker\s/m, 'the daemon has read the tree');
+    const local = (args: string[]) => kukeAsync([...args, '--run-path', s.runPath, '--config', s.config]);
+    assert.is((await local(['delete', 'cell', 'worker', ...scope])).code, 0);
+    assert.is((await local(['create', 'cell', 'late', '--image', 'busybox', ...scope])).code, 0);
+    const got = (await s.viaDaemon(['get', 'cells', ...scope])).stdout;
+    assert.not.match(got, /^worker\s/m, 'a cell deleted by another process is gone');
+    assert.match(got, /^late\s/m, 'a cell created by another process is there');
+  } finally {
+    await s.daemon.kill();
+  }
+});
+
 test('one failing request fails alone (a throwing tap, a stray rejection); the daemon keeps serving', async () => {
   const dir = tmpDir('kukeon-daemon-fail-');
   const plugin = path.join(dir, 'boom.js');

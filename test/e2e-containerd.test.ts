@@ -243,10 +243,17 @@ e2eSuite('containerd runtime', (test) => {
     await ok(['purge', 'cell', 'ghost', ...SCOPE]); // again: nothing left, still fine
   });
 
-  test('an image that cannot be resolved fails clearly and the cell reads Failed with the reason', async () => {
+  test('an image that cannot be resolved fails the apply clearly and writes no cell; --pull never leaves the cell Failed with the reason', async () => {
     const r = await kuke(['apply', '-f', '-'], cell('broken', '    - { id: x, image: "127.0.0.1:1/nope:latest" }\n'));
     assert.is(r.code, 1);
-    assert.match(r.stderr, /127\.0\.0\.1:1\/nope:latest/);
+    assert.match(r.stderr, /127\.0\.0\.1:1\/nope:latest.*KUKEON_E_PULL/);
+    assert.not.ok(fs.existsSync(path.join(h.runPath, 'main/blog/wp/broken')), 'the pull failed before anything of the cell was written');
+    // with --pull never nothing is pulled: the cell is written and its create finds no image
+    const never = await kuke(
+      ['apply', '-f', '-', '--pull', 'never'],
+      cell('broken', '    - { id: x, image: "127.0.0.1:1/nope:latest" }\n'),
+    );
+    assert.is(never.code, 1);
     const st = cellYaml('broken').status;
     assert.is(st.state, 'Failed');
     assert.match(st.message, /127\.0\.0\.1:1\/nope:latest/);

@@ -17,6 +17,7 @@ import type {
   ContainerStatus,
   Doc,
   Kind,
+  Parents,
   PlanItem,
   PluginStatus,
   Ref,
@@ -248,10 +249,18 @@ export class Controller {
         throw new KukeonError('KUKEON_E_NOT_FOUND', `${query.kind.toLowerCase()}/${[...query.scope, query.name].join('/')} not found`);
     }
     // Live status per document, several at a time: each one is a few store reads and the backends' status taps.
+    // The documents of one scope share their parents: read once per call.
+    const parents = new Map<string, Promise<Parents>>();
+    const parentsOf = (ref: Ref) => {
+      const key = ref.path.slice(0, -1).join('/');
+      let p = parents.get(key);
+      if (!p) parents.set(key, (p = this.d.state.parents(ref)));
+      return p;
+    };
     return mapLimit(
       docs.filter((d) => match(d.metadata.labels)),
       GET_CONCURRENCY,
-      (doc) => this.live(doc),
+      async (doc) => (await this.liveWithContainers(doc, 'get', parentsOf, doc.kind === 'Cell' ? doc : undefined)).doc,
     );
   }
 
@@ -267,19 +276,17 @@ export class Controller {
     return scopes;
   }
 
-  /** The document with its live status from the status waterfall (nothing is written). */
-  private async live(doc: AnyDoc): Promise<AnyDoc> {
-    return (await this.liveWithContainers(doc)).doc;
-  }
-
   /** For a cell, also each container's live status (the cell's status waterfall carries them). */
   private async liveWithContainers(
     doc: AnyDoc,
     purpose: 'get' | 'refresh' = 'get',
+    parentsOf: (ref: Ref) => Promise<Parents> = (ref) => this.d.state.parents(ref),
+    /** The cell's own document as just listed, so it is not read again. */
+    listedCell?: CellDoc,
   ): Promise<{ doc: AnyDoc; containers: Record<string, ContainerStatus> }> {
     const ref = refOf(doc);
     if (doc.kind === 'Cell') {
-      const loaded = await this.d.lifecycle.loadCell(ref);
+      const loaded = await this.d.lifecycle.loadCell(ref, listedCell);
       if (!loaded) return { doc, containers: {} };
       const status = {
         ...(loaded.cell.status ?? {}),
@@ -288,7 +295,7 @@ export class Controller {
       const next = (await this.d.hooks.status.for('Cell').promise(status, {
         ref,
         doc: loaded.cell,
-        parents: await this.d.state.parents(ref),
+        parents: await parentsOf(ref),
         purpose,
       })) as CellWorkingStatus;
       const { containers, ...own } = next;
@@ -296,7 +303,7 @@ export class Controller {
     }
     const status = (await this.d.hooks.status
       .for(doc.kind)
-      .promise({ ...(doc.status ?? {}) }, { ref, doc, parents: await this.d.state.parents(ref), purpose })) as AnyStatus;
+      .promise({ ...(doc.status ?? {}) }, { ref, doc, parents: await parentsOf(ref), purpose })) as AnyStatus;
     return { doc: { ...doc, status } as AnyDoc, containers: {} };
   }
 

@@ -110,11 +110,12 @@ export class Lifecycle {
   }
 
   /** The stored cell with its containers. */
-  async loadCell(ref: Ref): Promise<{ cell: CellDoc; containers: ContainerDoc[] } | undefined> {
-    const cell = await this.store.get({ kind: 'Cell', path: ref.path });
+  async loadCell(ref: Ref, stored?: CellDoc): Promise<{ cell: CellDoc; containers: ContainerDoc[] } | undefined> {
+    const cell = stored ?? (await this.store.get({ kind: 'Cell', path: ref.path }));
     if (!cell) return undefined;
     const containers = await this.store.list('Container', ref.path);
-    return { cell: assembleCell(cell, containers), containers: sortContainers(containers, rootIdOf(assembleCell(cell, containers).spec)) };
+    const assembled = assembleCell(cell, containers);
+    return { cell: assembled, containers: sortContainers(containers, rootIdOf(assembled.spec)) };
   }
 
   async cellContext(ref: Ref, phase: Phase, options: CellContextOptions): Promise<CellContext> {
