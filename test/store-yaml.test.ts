@@ -18,7 +18,8 @@ test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 /** A fresh run path (not created yet) and a store on it, with the host's lock layout. */
 function fresh(): { run: string; store: YamlStore } {
   const run = path.join(tmp, `run${++n}`);
-  return { run, store: new YamlStore(run, new FileLocks(path.join(run, 'run', 'locks'))) };
+  // every read re-checks its file here; the default (a second) is tested on its own below
+  return { run, store: new YamlStore(run, new FileLocks(path.join(run, 'run', 'locks')), { handEditRecheckMs: 0 }) };
 }
 
 const realm = (name = 'r1', version = '1'): RealmDoc => ({
@@ -231,6 +232,22 @@ test('a file that does not parse fails with KUKEON_E_STORE naming the file', asy
   await rejectsWith(store.list('Realm', []), 'KUKEON_E_STORE');
   fs.writeFileSync(file, '- a list\n');
   await rejectsWith(store.get({ kind: 'Realm', path: ['r1'] }), 'KUKEON_E_STORE');
+});
+
+test('a long-lived store sees an edit by hand within a second, and a write by another kukeon process at once', async () => {
+  const run = path.join(tmp, `run${++n}`);
+  const store = new YamlStore(run, new FileLocks(path.join(run, 'run', 'locks')));
+  await store.put(realm('r1', '1'));
+  assert.is((await store.get({ kind: 'Realm', path: ['r1'] }))?.metadata.labels?.version, '1');
+  const other = new YamlStore(run, new FileLocks(path.join(run, 'run', 'locks')));
+  await other.put(realm('r1', '2'));
+  assert.is((await store.get({ kind: 'Realm', path: ['r1'] }))?.metadata.labels?.version, '2', 'another process: at once');
+  const file = path.join(run, 'r1', 'realm.yaml');
+  const text = fs.readFileSync(file, 'utf8');
+  fs.writeFileSync(file, text.replace(/version: (["']?)2\1/, 'version: "3"'));
+  assert.not.equal(fs.readFileSync(file, 'utf8'), text, 'the file was edited');
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.is((await store.get({ kind: 'Realm', path: ['r1'] }))?.metadata.labels?.version, '3', 'by hand: within a second');
 });
 
 test('update: creates, merges, and leaves the document alone when fn returns undefined', async () => {

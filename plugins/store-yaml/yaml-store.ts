@@ -38,6 +38,8 @@ export const STORE_LOCK = 'store';
 export const GENERATION_FILE = 'store.generation';
 /** How many documents one list reads at once. */
 const READ_CONCURRENCY = 32;
+/** How long a file's stat (for the hand-edit check) is trusted; kukeon's own writes never wait for it. */
+const HAND_EDIT_RECHECK_MS = 1000;
 
 interface Listed {
   name: string;
@@ -52,12 +54,15 @@ export class YamlStore implements StoreService {
   private genFd: number | undefined;
   /** Parsed documents by file (null: known to be absent) with the file's stat signature, of generation `gen`. */
   private readonly docs = new Map<string, { doc: AnyDoc | null; sig: string }>();
+  private readonly sigs = new Map<string, { sig: string; at: number }>();
   /** Sorted listings by directory with the directory's stat signature, of generation `gen`. */
   private readonly lists = new Map<string, { listed: Listed[]; sig: string }>();
 
   constructor(
     private readonly runPath: string,
     private readonly locks: Locks,
+    /** How long a stat for the hand-edit check is trusted (0: every read stats its file). */
+    private readonly options: { handEditRecheckMs?: number } = {},
   ) {
     this.genFile = path.join(runPath, RESERVED_TOP, GENERATION_FILE);
   }
@@ -71,9 +76,9 @@ export class YamlStore implements StoreService {
     const dir = childrenDir(this.runPath, kind, parent);
     const gen = this.sync();
     const cached = gen === undefined ? undefined : this.lists.get(dir);
-    let listed = cached && cached.sig === statSig(dir) ? cached.listed : undefined;
+    let listed = cached && cached.sig === this.sigOf(dir) ? cached.listed : undefined;
     if (!listed) {
-      const sig = statSig(dir);
+      const sig = this.sigOf(dir);
       listed = await this.listDir(kind, dir);
       if (gen !== undefined && this.gen === gen) this.lists.set(dir, { listed, sig });
     }
@@ -281,9 +286,24 @@ export class YamlStore implements StoreService {
     }
   }
 
+  /**
+   * A file's or directory's signature for the hand-edit check, stat'ed at most once a second: kukeon's own writes,
+   * from any process, move the generation and are seen at once; an edit by hand (which moves nothing) is seen
+   * within a second. Without the memo, the stats were most of a daemon's scoped get.
+   */
+  private sigOf(file: string, fresh = false): string {
+    const now = Date.now();
+    const memo = this.sigs.get(file);
+    if (!fresh && memo && now - memo.at < (this.options.handEditRecheckMs ?? HAND_EDIT_RECHECK_MS)) return memo.sig;
+    const sig = statSig(file);
+    this.sigs.set(file, { sig, at: now });
+    return sig;
+  }
+
   private drop(): void {
     this.docs.clear();
     this.lists.clear();
+    this.sigs.clear();
     this.gen = undefined;
     if (this.genFd !== undefined) {
       const fd = this.genFd;
@@ -343,13 +363,13 @@ export class YamlStore implements StoreService {
 
   /** After this process wrote `doc` to `file`: the cached document and its directory's listing. */
   private remember(ref: Ref, file: string, doc: AnyDoc): void {
-    this.docs.set(file, { doc: structuredClone(doc), sig: statSig(file) });
+    this.docs.set(file, { doc: structuredClone(doc), sig: this.sigOf(file, true) });
     const dir = ref.kind === 'Container' ? path.dirname(file) : path.dirname(path.dirname(file));
     const cached = this.lists.get(dir);
     const name = ref.path[ref.path.length - 1];
     if (cached) {
       const listed = cached.listed.some((l) => l.name === name) ? cached.listed : [...cached.listed, { name, file }].sort(byName);
-      this.lists.set(dir, { listed, sig: statSig(dir) });
+      this.lists.set(dir, { listed, sig: this.sigOf(dir, true) });
     }
   }
 
@@ -362,14 +382,14 @@ export class YamlStore implements StoreService {
     const cached = this.lists.get(dir);
     if (cached) {
       const listed = cached.listed.filter((l) => l.file !== target && !l.file.startsWith(under));
-      this.lists.set(dir, { listed, sig: statSig(dir) });
+      this.lists.set(dir, { listed, sig: this.sigOf(dir, true) });
     }
   }
 
   /** A document from the cache of generation `gen`, else from disk (and cached if `gen` is still current). */
   private async cachedRead(file: string, gen: string | undefined): Promise<AnyDoc | undefined> {
     // Each hit is also checked against the file's own stat, so an edit by hand (which moves no generation) is seen.
-    const sig = gen === undefined ? '' : statSig(file);
+    const sig = gen === undefined ? '' : this.sigOf(file);
     if (gen !== undefined && this.gen === gen) {
       const hit = this.docs.get(file);
       if (hit !== undefined && hit.sig === sig) return hit.doc === null ? undefined : structuredClone(hit.doc);
