@@ -311,6 +311,49 @@ test('get through the daemon is never stale: writes by an in-process kuke on the
   }
 });
 
+test('a daemon that dies under a stream is an error for its client, never a clean end', async () => {
+  const s = await setup();
+  const child = spawn(process.execPath, [KUKE_BIN, 'events'], {
+    env: { ...process.env, KUKEON_SOCKET: s.socket, KUKEON_NO_DAEMON: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  await new Promise((r) => setTimeout(r, 1500));
+  await s.daemon.kill();
+  assert.is(await exited, 1, `kuke events exits 1 when the daemon dies: ${stderr}`);
+  assert.match(stderr, 'KUKEON_E_DAEMON');
+});
+
+test('kukeond never removes a file that is not a socket, nor binds in a directory others can write', async () => {
+  const dir = tmpDir('kukeon-daemon-notsock-');
+  const precious = path.join(dir, 'precious.yaml');
+  fs.writeFileSync(precious, 'keep: me\n');
+  const cfg = path.join(dir, 'kukeon.yaml');
+  fs.writeFileSync(cfg, STORE_ONLY_CONFIG);
+  const run = (socket: string) =>
+    spawnSync(
+      process.execPath,
+      [path.join(REPO_ROOT, 'bin', 'kukeond.js'), '--socket', socket, '--run-path', path.join(dir, 'state'), '--config', cfg],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+  const notSocket = run(precious);
+  assert.is(notSocket.status, 1, notSocket.stderr);
+  assert.match(notSocket.stderr, 'is not a socket');
+  assert.is(fs.readFileSync(precious, 'utf8'), 'keep: me\n', 'the file is untouched');
+  const shared = path.join(dir, 'shared');
+  fs.mkdirSync(shared, { mode: 0o777 });
+  fs.chmodSync(shared, 0o777);
+  const open = run(path.join(shared, 'k.sock'));
+  assert.is(open.status, 1, open.stderr);
+  assert.match(open.stderr, 'writable by no one else');
+  assert.not.ok(fs.existsSync(path.join(shared, 'k.sock')));
+});
+
 test('one failing request fails alone (a throwing tap, a stray rejection); the daemon keeps serving', async () => {
   const dir = tmpDir('kukeon-daemon-fail-');
   const plugin = path.join(dir, 'boom.js');

@@ -161,13 +161,14 @@ export class SocketClient implements ControllerApi {
 
   /** A mutation: progress frames go to `onProgress`, the result frame is returned. */
   private async mutation<T>(verb: Verb, req: unknown, opts: CallOptions = {}, extraMs = 0): Promise<T> {
-    let result: unknown;
+    let result: { value: unknown } | undefined;
     for await (const msg of this.serverStream(verb, req, opts, CALL_TIMEOUT_MS + extraMs)) {
       const frame = decodeJson(msg) as MutationFrame;
-      if (frame.result !== undefined) result = frame.result;
+      if (frame.result !== undefined) result = { value: frame.result };
       else if (frame.progress && (frame.progress as ProgressEvent).kind !== 'heartbeat') opts.onProgress?.(frame.progress as ProgressEvent);
     }
-    return result as T;
+    if (!result) throw new KukeonError('KUKEON_E_DAEMON', `kukeond at ${this.socketPath} ended ${verb} without a result`);
+    return result.value as T;
   }
 
   private async *items<T>(verb: Verb, req: unknown, opts: CallOptions = {}): AsyncIterable<T> {

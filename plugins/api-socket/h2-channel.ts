@@ -29,6 +29,14 @@ function grpcError(code: number, details: string, metadata = new Map<string, str
   return Object.assign(new Error(`${code} ${details}`), { code, details, metadata });
 }
 
+/** gRPC's `grpc-timeout`: at most 8 digits, so long ones go in seconds or hours. */
+function grpcTimeout(ms: number): string {
+  const v = Math.max(1, Math.ceil(ms));
+  if (v < 1e8) return `${v}m`;
+  if (v < 1e11) return `${Math.ceil(v / 1000)}S`;
+  return `${Math.min(99_999_999, Math.ceil(v / 3_600_000))}H`;
+}
+
 /** One length-prefixed gRPC message: flag 0 (uncompressed), 4-byte big-endian length, the bytes. */
 function frame(message: Buffer): Buffer {
   const head = Buffer.alloc(5);
@@ -59,6 +67,8 @@ function statusOf(headers: http2.IncomingHttpHeaders): GrpcError | { ok: true } 
 
 export class H2Channel {
   private session: http2.ClientHttp2Session | undefined;
+  /** Calls in flight: the connection keeps the process alive only while there is one (ref/unref do not count). */
+  private active = 0;
 
   constructor(private readonly socketPath: string) {}
 
@@ -92,9 +102,9 @@ export class H2Channel {
       'content-type': 'application/grpc',
       te: 'trailers',
     };
-    if (opts.deadline !== undefined) headers['grpc-timeout'] = `${Math.max(1, Math.ceil(opts.deadline - Date.now()))}m`;
+    if (opts.deadline !== undefined) headers['grpc-timeout'] = grpcTimeout(opts.deadline - Date.now());
     const session = this.connect();
-    session.ref();
+    if (this.active++ === 0) session.ref();
     const req = session.request(headers);
     let settled = false;
     const finish = (err: GrpcError | undefined) => {
@@ -103,13 +113,13 @@ export class H2Channel {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (!req.closed) req.close(http2.constants.NGHTTP2_CANCEL);
-      session.unref();
+      if (--this.active === 0) session.unref();
       done(err);
     };
     const onAbort = () => finish(grpcError(CANCELLED, 'cancelled by the client'));
     const timer =
       opts.deadline !== undefined
-        ? setTimeout(() => finish(grpcError(DEADLINE_EXCEEDED, 'deadline exceeded')), opts.deadline - Date.now())
+        ? setTimeout(() => finish(grpcError(DEADLINE_EXCEEDED, 'deadline exceeded')), Math.min(opts.deadline - Date.now(), 2 ** 31 - 1))
         : undefined;
     if (opts.signal?.aborted) queueMicrotask(onAbort);
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -117,6 +127,7 @@ export class H2Channel {
     let buf: Buffer = Buffer.alloc(0);
     req.on('response', (h) => {
       const s = statusOf(h); // a trailers-only response: the status comes with the headers
+      if (s) status = s;
       if (s && 'code' in s) finish(s);
     });
     req.on('data', (chunk: Buffer) => {
@@ -130,13 +141,25 @@ export class H2Channel {
         if (!settled) onMessage(msg);
       }
     });
+    // Success only with a status: a server that dies mid-stream ends the stream without one, and that is an error.
+    let status: GrpcError | { ok: true } | undefined;
     req.on('trailers', (t) => {
-      const s = statusOf(t);
-      finish(s && 'code' in s ? s : undefined);
+      status = statusOf(t);
     });
-    req.on('end', () => finish(undefined));
+    const ended = () =>
+      finish(
+        status === undefined
+          ? grpcError(
+              UNAVAILABLE,
+              req.rstCode ? `stream reset (${req.rstCode})` : 'the stream ended without a status (the daemon went away)',
+            )
+          : 'code' in status
+            ? status
+            : undefined,
+      );
+    req.on('end', ended);
     req.on('error', (err: Error) => finish(grpcError(UNAVAILABLE, err.message)));
-    req.on('close', () => finish(req.rstCode && req.rstCode !== 0 ? grpcError(UNAVAILABLE, `stream reset (${req.rstCode})`) : undefined));
+    req.on('close', ended);
     return { req, cancel: onAbort };
   }
 
@@ -217,13 +240,23 @@ export class H2Channel {
       );
       (async () => {
         for await (const m of messages) {
-          if (finished) return;
-          if (!req.write(frame(m))) await new Promise((r) => req.once('drain', r));
+          if (finished) return; // the server answered early: stop reading the input
+          if (!req.write(frame(m))) {
+            await new Promise<void>((r) => {
+              const done = () => {
+                req.off('drain', done);
+                req.off('close', done);
+                r();
+              };
+              req.on('drain', done);
+              req.on('close', done);
+            });
+          }
         }
         req.end();
       })().catch((err) => {
+        reject(err); // the input's own error (first: cancel() would settle the call as cancelled)
         cancel();
-        reject(err);
       });
     });
   }

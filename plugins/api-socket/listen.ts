@@ -17,9 +17,15 @@ export async function serveOnSocket(
   prepareSocketDir(options.socketPath, gid);
   await claimSocket(options.socketPath);
   const { server, inflight } = createKukeonServer(api, log);
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix://${options.socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-  );
+  // Bound with no group or other bits at all; chmod then opens it to the group (the directory already guards it).
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(`unix://${options.socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    );
+  } finally {
+    process.umask(umask);
+  }
   setSocketMode(options.socketPath, gid);
   log('serving kukeon.v1 on %s', options.socketPath);
   let closed: Promise<void> | undefined;

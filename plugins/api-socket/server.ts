@@ -120,7 +120,18 @@ export function kukeonHandlers(api: ControllerApi, log: Log, inflight: Set<Abort
           const items = call[verb](decodeJson(c.request) ?? {}, { signal: ac.signal }) as AsyncIterable<unknown>;
           for await (const item of items) {
             if (c.cancelled) break;
-            c.write(shape === 'bytesOut' ? encodeBytes(item as Uint8Array) : encodeJson(item));
+            // backpressure: a slow reader (kuke log | less) must not make the daemon buffer a whole log
+            if (!c.write(shape === 'bytesOut' ? encodeBytes(item as Uint8Array) : encodeJson(item))) {
+              await new Promise<void>((resolve) => {
+                const done = () => {
+                  c.off('drain', done);
+                  c.off('cancelled', done);
+                  resolve();
+                };
+                c.on('drain', done);
+                c.on('cancelled', done);
+              });
+            }
           }
         })()
           .then(

@@ -23,10 +23,23 @@ export function groupId(group: string, groupFile = '/etc/group'): number | undef
   return undefined;
 }
 
-/** Creates the socket's directory when missing: `2750 root:<gid>`, or `0700` without a group. */
+/**
+ * Creates the socket's directory when missing: `2750 root:<gid>`, or `0700` without a group. An existing one must
+ * be ours and writable by no one else, or another user could swap the socket for a link between bind and chmod.
+ */
 export function prepareSocketDir(socketPath: string, gid: number | undefined): void {
   const dir = path.dirname(socketPath);
-  if (fs.existsSync(dir)) return;
+  if (fs.existsSync(dir)) {
+    const st = fs.statSync(dir);
+    const uid = process.getuid?.() ?? 0;
+    if (st.uid !== uid || (st.mode & 0o022) !== 0) {
+      throw new KukeonError(
+        'KUKEON_E_CONFIG',
+        `the socket's directory ${dir} must belong to uid ${uid} and be writable by no one else (it is uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)})`,
+      );
+    }
+    return;
+  }
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (gid !== undefined) {
     fs.chownSync(dir, process.getuid?.() ?? 0, gid);
@@ -55,8 +68,15 @@ export function probeSocket(socketPath: string, timeoutMs = 1000): Promise<'live
   });
 }
 
-/** Makes the socket path free to bind: refuses a live socket, removes a stale one. */
+/** Makes the socket path free to bind: refuses a live socket or anything that is not a socket, removes a stale one. */
 export async function claimSocket(socketPath: string): Promise<void> {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(socketPath);
+  } catch {
+    return; // nothing there
+  }
+  if (!st.isSocket()) throw new KukeonError('KUKEON_E_CONFIG', `${socketPath} exists and is not a socket; kukeond never removes it`);
   const state = await probeSocket(socketPath);
   if (state === 'live') {
     throw new KukeonError(

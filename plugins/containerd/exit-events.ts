@@ -16,6 +16,13 @@ export function exitEvents(client: () => ContainerdClient, log: (format: string,
   const open = (): void => {
     const s = client().events.subscribe(['topic=="/tasks/exit"']);
     sub = s;
+    const reopen = () => {
+      if (sub !== s) return; // closed on purpose
+      sub = undefined;
+      setTimeout(() => {
+        if (listeners.size && !sub) open();
+      }, RESUBSCRIBE_MS).unref();
+    };
     (async () => {
       for await (const ev of s) {
         const p = ev.payload as { container_id?: string; id?: string; exit_status?: number; exited_at?: unknown } | undefined;
@@ -33,14 +40,13 @@ export function exitEvents(client: () => ContainerdClient, log: (format: string,
         const e: ExitEvent = { cellPath, container, exitCode: p.exit_status ?? 0, time: (ev.timestamp ?? new Date()).toISOString() };
         for (const fn of listeners) fn(e);
       }
-    })().catch((err) => {
-      if (sub !== s) return; // closed on purpose
-      log('event stream broke (%s); re-subscribing', (err as Error).message);
-      sub = undefined;
-      setTimeout(() => {
-        if (listeners.size && !sub) open();
-      }, RESUBSCRIBE_MS).unref();
-    });
+    })().then(
+      () => reopen(), // ended by containerd (a restart): subscribe again
+      (err) => {
+        if (sub === s) log('event stream broke (%s); re-subscribing', (err as Error).message);
+        reopen();
+      },
+    );
   };
 
   return {

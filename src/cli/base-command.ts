@@ -73,7 +73,7 @@ export abstract class BaseCommand extends Command {
     return this.socket ?? (process.env.KUKEON_SOCKET || DEFAULT_SOCKET);
   }
 
-  private daemonClient: { close(): void } | undefined;
+  private daemonClient: (ControllerApi & { close(): void }) | undefined;
 
   /** The controller: in this process, or kukeond's through its socket (no silent fallback from one to the other). */
   protected async api(): Promise<ControllerApi> {
@@ -81,10 +81,12 @@ export abstract class BaseCommand extends Command {
     createDebug('kukeon:cli')('route %s (%s)', route.mode, route.reason);
     if (route.mode === 'in-process') return (await this.host()).api;
     // The daemon's client loads grpc-js and the wire module only: no plugins, no ajv, no protos.
-    const { SocketClient } = require('../../plugins/api-socket/client') as typeof import('../../plugins/api-socket/client');
-    const client = new SocketClient(this.socketPath());
-    this.daemonClient = client;
-    return client;
+    // One client (one connection) per command: a watch and a get of `get -w` share it, in order.
+    if (!this.daemonClient) {
+      const { SocketClient } = require('../../plugins/api-socket/client') as typeof import('../../plugins/api-socket/client');
+      this.daemonClient = new SocketClient(this.socketPath());
+    }
+    return this.daemonClient;
   }
 
   /** Per-call options: Ctrl-C cancels. */

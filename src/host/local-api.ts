@@ -189,6 +189,7 @@ export class LocalApi implements ControllerApi {
       offExits();
     };
     const stop = () => queue.end();
+    if (opts.signal?.aborted) stop();
     opts.signal?.addEventListener('abort', stop, { once: true });
     try {
       yield* queue;
