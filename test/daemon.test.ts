@@ -354,6 +354,31 @@ test('kukeond never removes a file that is not a socket, nor binds in a director
   assert.not.ok(fs.existsSync(path.join(shared, 'k.sock')));
 });
 
+test('kukeond refuses to start when the configured api plugin cannot serve', async () => {
+  const dir = tmpDir('kukeon-daemon-noapi-');
+  const plugin = path.join(dir, 'no-api.js');
+  fs.writeFileSync(
+    plugin,
+    `const { definePlugin, PluginSkip } = require(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'sdk'))});
+module.exports = definePlugin({ name: 'no-api', version: '1.0.0', slot: 'api', apply() { throw new PluginSkip('not on this host'); } });\n`,
+  );
+  const cfg = path.join(dir, 'kukeon.yaml');
+  fs.writeFileSync(cfg, `${STORE_ONLY_CONFIG}  ${plugin}: {}\n`);
+  const socket = path.join(dir, 'sock', 'k.sock');
+  const r = spawnSync(
+    process.execPath,
+    [path.join(REPO_ROOT, 'bin', 'kukeond.js'), '--socket', socket, '--run-path', path.join(dir, 'state'), '--config', cfg],
+    {
+      encoding: 'utf8',
+      timeout: 20_000,
+    },
+  );
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, 'cannot serve without an api plugin');
+  assert.match(r.stderr, 'no-api is skip: not on this host');
+  assert.not.ok(fs.existsSync(socket), 'nothing was bound');
+});
+
 test('one failing request fails alone (a throwing tap, a stray rejection); the daemon keeps serving', async () => {
   const dir = tmpDir('kukeon-daemon-fail-');
   const plugin = path.join(dir, 'boom.js');

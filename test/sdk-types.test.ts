@@ -22,7 +22,14 @@ import type {
   AnyStatus,
   ApiListenOptions,
   ApiService,
+  ApplyReport,
+  ApplyRequest,
+  CallOptions,
   ControllerApi,
+  GetRequest,
+  ProgressEvent,
+  PullPolicy,
+  WatchEvent,
   ExitEvent,
   AtomicWriteOptions,
   BailHook,
@@ -748,6 +755,45 @@ type _ApiService = Expect<
     { listen(api: ControllerApi, options?: Partial<ApiListenOptions>): Promise<{ address: string; close(): Promise<void> }> }
   >
 >;
+// The controller API the CLI and kukeond's clients call (sdk/controller-api.ts): its verbs, its call options and
+// the requests with options that travel on the wire, exactly.
+type _ControllerVerbs = Expect<
+  Equal<
+    keyof ControllerApi,
+    | 'version'
+    | 'apply'
+    | 'create'
+    | 'get'
+    | 'delete'
+    | 'deleteDocuments'
+    | 'purge'
+    | 'start'
+    | 'stop'
+    | 'kill'
+    | 'restart'
+    | 'refresh'
+    | 'loadImage'
+    | 'listImages'
+    | 'pullImage'
+    | 'removeImage'
+    | 'pruneImages'
+    | 'logs'
+    | 'wait'
+    | 'watch'
+    | 'doctor'
+    | 'plugins'
+  >
+>;
+type _CallOptions = Expect<Equal<CallOptions, { signal?: AbortSignal; onProgress?: (event: ProgressEvent) => void }>>;
+type _PullPolicy = Expect<Equal<PullPolicy, 'missing' | 'never' | 'always'>>;
+type _ApplyRequest = Expect<
+  Equal<Flat<ApplyRequest>, { text: string; source?: string; dryRun?: boolean; pull?: PullPolicy; credentials?: RegistryCredentialSpec[] }>
+>;
+type _GetRequest = Expect<Equal<GetRequest, { kind: Kind; scope: string[]; name?: string; selector?: string; allRealms?: boolean }>>;
+type _WatchEventTypes = Expect<Equal<WatchEvent['type'], 'ADDED' | 'MODIFIED' | 'DELETED' | 'EXIT'>>;
+type _ApplyMethod = Expect<Equal<ControllerApi['apply'], (req: ApplyRequest, opts?: CallOptions) => Promise<ApplyReport>>>;
+type _LogsMethod = Expect<Equal<ReturnType<ControllerApi['logs']>, AsyncIterable<Uint8Array>>>;
+
 type _ApiListenOptions = Expect<Equal<ApiListenOptions, { socketPath: string; group?: string }>>;
 type _ImageSummary = Expect<Equal<ImageSummary, { name: string; digest: string; size: number }>>;
 type _RegistryCredentialSpec = Expect<Equal<RegistryCredentialSpec, { username: string; password: string; serverAddress: string }>>;
