@@ -38,6 +38,7 @@ import type {
 import type { AnyDoc } from '../../sdk';
 import type { ImageSummary } from '../../sdk';
 import { H2Channel } from './h2-channel';
+import { groupName } from './socket-file';
 import type { GrpcError } from './h2-channel';
 import { decodeBytes, decodeError, decodeJson, encodeBytes, encodeJson, ERROR_METADATA_KEY, GrpcStatus, methodPath } from './wire';
 import type { MutationFrame, Verb } from './wire';
@@ -257,12 +258,7 @@ export class SocketClient implements ControllerApi {
 function socketGroup(socketPath: string): string {
   try {
     const gid = fs.statSync(path.dirname(socketPath)).gid;
-    const line = fs
-      .readFileSync('/etc/group', 'utf8')
-      .split('\n')
-      .find((l) => l.split(':')[2] === String(gid));
-    const name = line?.split(':')[0];
-    if (name && gid !== 0) return name;
+    if (gid !== 0) return groupName(gid) ?? 'kukeon';
   } catch {
     // unreadable: say the default
   }

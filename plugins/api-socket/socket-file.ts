@@ -10,17 +10,27 @@ import { KukeonError } from '../../sdk';
 
 /** The gid of `group` from /etc/group, or undefined when there is no such group. */
 export function groupId(group: string, groupFile = '/etc/group'): number | undefined {
+  return groupEntries(groupFile).find((g) => g.name === group)?.gid;
+}
+
+/** The name of group `gid` from /etc/group, or undefined. */
+export function groupName(gid: number, groupFile = '/etc/group'): string | undefined {
+  return groupEntries(groupFile).find((g) => g.gid === gid)?.name;
+}
+
+function groupEntries(groupFile: string): { name: string; gid: number }[] {
   let text: string;
   try {
     text = fs.readFileSync(groupFile, 'utf8');
   } catch {
-    return undefined;
+    return [];
   }
+  const out: { name: string; gid: number }[] = [];
   for (const line of text.split('\n')) {
     const [name, , gid] = line.split(':');
-    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+    if (name && gid !== undefined && /^\d+$/.test(gid)) out.push({ name, gid: Number(gid) });
   }
-  return undefined;
+  return out;
 }
 
 /**

@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { REPO_ROOT } from './kuke';
+import { REPO_ROOT, childEnv } from './kuke';
 
 export const KUKEOND_BIN = path.join(REPO_ROOT, 'bin', 'kukeond.js');
 
@@ -29,21 +29,11 @@ export interface Daemon {
   kill(): Promise<void>;
 }
 
-function scrubbedEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KUKEON_') && k !== 'DEBUG') env[k] = v;
-  for (const [k, v] of Object.entries(extra)) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  return env;
-}
-
 /** Starts kukeond and resolves once it serves (its "serving" line), or rejects with its output. */
 export function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const args = [KUKEOND_BIN, '--socket', opts.socket, '--run-path', opts.runPath, '--config', opts.config];
   const [cmd, ...rest] = opts.prefix?.length ? [...opts.prefix, process.execPath, ...args] : [process.execPath, ...args];
-  const child = spawn(cmd, rest, { cwd: REPO_ROOT, env: scrubbedEnv(opts.env), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(cmd, rest, { cwd: REPO_ROOT, env: childEnv(opts.env), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),

@@ -28,7 +28,7 @@ export interface KukeOptions {
 }
 
 /** The parent's environment without anything that would steer kukeon (KUKEON_*, DEBUG), plus `extra`. */
-function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KUKEON_') && k !== 'DEBUG') env[k] = v;
   env.NO_COLOR = '1';
