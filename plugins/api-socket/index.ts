@@ -4,13 +4,12 @@
 
 import { definePlugin } from '../../sdk';
 import type { ApiListenOptions, ControllerApi, Plugin } from '../../sdk';
+import { DEFAULT_SOCKET } from './wire';
 
 export interface ApiSocketConfig {
   socket: string;
   group: string;
 }
-
-export const DEFAULT_SOCKET = '/run/kukeon/kukeond.sock';
 
 export function apiSocketPlugin(): Plugin<ApiSocketConfig> {
   return definePlugin<ApiSocketConfig>({

@@ -6,6 +6,8 @@ import { ErrorCodes, KukeonError } from '../../sdk';
 import type { ControllerApi, ErrorCode, KukeonErrorDetails } from '../../sdk';
 
 export const SERVICE = 'kukeon.v1.Kukeon';
+/** Where kukeond serves unless told otherwise (on tmpfs, beside its pid file; the seed's socket path). */
+export const DEFAULT_SOCKET = '/run/kukeon/kukeond.sock';
 export const ERROR_METADATA_KEY = 'kukeon-error-bin';
 
 /**

@@ -8,10 +8,10 @@ import createDebug from 'debug';
 import { KukeonError, isKukeonError } from '../../sdk';
 import type { CallOptions, ControllerApi, PullPolicy, RegistryCredentialSpec } from '../../sdk';
 import type { Host } from '../host';
+import { DEFAULT_SOCKET } from '../../plugins/api-socket/wire';
 import { routeCommand } from './routing';
 import type { Route } from './routing';
 
-export const DEFAULT_SOCKET = '/run/kukeon/kukeond.sock';
 const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'never', 'always'];
 
 export abstract class BaseCommand extends Command {
