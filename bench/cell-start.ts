@@ -7,12 +7,13 @@
 // attached to its space's network, and each ctr pair gets a direct bridge plugin ADD on its root's namespace.
 // Runs alternate kukeon and ctr; cleanup between runs is not timed.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { E2EHarness } from '../test/e2e/harness';
 import { e2eRequirements } from '../test/e2e/requirements';
 import { buildBusyboxOciFile } from '../test/helpers/busybox-oci';
+import { ctrPeer } from './ctr-peer';
 
 const IMAGE = 'docker.io/kukeon/busybox:test';
 const CTR_NS = 'ctr-bench';
@@ -69,14 +70,11 @@ async function main(): Promise<void> {
       const r = await h.kuke(args, { input, timeoutMs: 300_000 });
       if (r.code !== 0) throw new Error(`kuke ${args.join(' ')}: ${r.stderr}`);
     };
-    const ctr = (args: string[]) =>
-      execFileSync('nsenter', [`--net=/run/netns/${h.netns}`, 'ctr', '-a', h.socket, '-n', CTR_NS, ...args], { encoding: 'utf8' });
+    const peer = ctrPeer(h, CTR_NS, IMAGE);
+    const ctr = peer.ctr;
     await kuke(['apply', '-f', '-'], 'kind: Realm\nmetadata: { name: bench }\n');
     await kuke(['image', 'load', archive, '--realm', 'bench']);
     ctr(['images', 'import', archive]);
-    const rootfs = path.join(h.tmp, 'ctr-rootfs');
-    for (const d of ['proc', 'dev', 'sys', 'etc', 'tmp', 'run', '.kukeon']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
-    fs.writeFileSync(path.join(rootfs, '.kukeon/pause'), '');
 
     // The ctr side of --network: the bridge plugin alone, run as a runtime would, on the root's namespace.
     const ctrIpam = path.join(h.tmp, 'ctr-ipam');
@@ -101,51 +99,9 @@ async function main(): Promise<void> {
           CNI_PATH: cniBin,
         },
       });
-    const ctrPair = (id: string) => {
-      ctr([
-        'run',
-        '-d',
-        '--cgroup',
-        `/${h.cgroupRoot}/${id}-root`,
-        '--mount',
-        'type=bind,src=/usr/bin/catatonit,dst=/.kukeon/pause,options=rbind:ro',
-        '--rootfs',
-        rootfs,
-        `${id}-root`,
-        '/.kukeon/pause',
-        '-P',
-      ]);
-      const pid = ctr(['tasks', 'ls'])
-        .split('\n')
-        .find((l) => l.startsWith(`${id}-root `))!
-        .trim()
-        .split(/\s+/)[1];
-      if (network) bridgeAdd(id, pid);
-      ctr([
-        'run',
-        '-d',
-        '--cgroup',
-        `/${h.cgroupRoot}/${id}-w`,
-        '--with-ns',
-        `network:/proc/${pid}/ns/net`,
-        IMAGE,
-        `${id}-w`,
-        'sleep',
-        '300',
-      ]);
-    };
+    const ctrPair = (id: string) => peer.pair(id, network ? (pid) => bridgeAdd(id, pid) : undefined);
     const ctrCleanup = () => {
-      for (const line of ctr(['tasks', 'ls', '-q']).split('\n').filter(Boolean)) {
-        spawnSync('nsenter', [`--net=/run/netns/${h.netns}`, 'ctr', '-a', h.socket, '-n', CTR_NS, 'tasks', 'kill', '-s', 'SIGKILL', line]);
-      }
-      for (const line of ctr(['containers', 'ls', '-q']).split('\n').filter(Boolean)) {
-        for (let i = 0; i < 50; i++) {
-          const r = spawnSync('nsenter', [`--net=/run/netns/${h.netns}`, 'ctr', '-a', h.socket, '-n', CTR_NS, 'tasks', 'delete', line]);
-          if (r.status === 0 || /not found/.test(String(r.stderr))) break;
-          execFileSync('sleep', ['0.05']);
-        }
-        ctr(['containers', 'delete', line]);
-      }
+      peer.cleanup();
       // the veths went with the roots' namespaces; the leases are dropped wholesale (a /24 would run out)
       fs.rmSync(ctrIpam, { recursive: true, force: true });
     };

@@ -26,6 +26,7 @@ import { buildBusyboxOciFile } from '../test/helpers/busybox-oci';
 import type { Daemon } from '../test/helpers/daemon';
 import { startDaemon } from '../test/helpers/daemon';
 import { KUKE_BIN } from '../test/helpers/kuke';
+import { ctrPeer } from './ctr-peer';
 import { buildTree } from './store-tree';
 
 const IMAGE = 'docker.io/kukeon/busybox:test';
@@ -133,8 +134,8 @@ async function containerdBenches(): Promise<void> {
   try {
     const archive = await buildBusyboxOciFile(h.tmp);
     const inNetns = ['nsenter', `--net=${h.netnsPath}`];
-    const ctr = (args: string[]) =>
-      execFileSync('nsenter', [`--net=${h.netnsPath}`, 'ctr', '-a', h.socket, '-n', CTR_NS, ...args], { encoding: 'utf8' });
+    const peer = ctrPeer(h, CTR_NS, IMAGE);
+    const ctr = peer.ctr;
 
     // kukeond A: the harness configuration (store-yaml + containerd), in the harness netns.
     const sockA = path.join(h.tmp, 'a', 'kukeond.sock');
@@ -147,54 +148,9 @@ async function containerdBenches(): Promise<void> {
     viaDaemon(sockA, ['image', 'load', archive, '--realm', 'bench']);
     ctr(['images', 'import', archive]);
 
-    // The ctr pair, as bench/cell-start.ts runs it (no network).
-    const rootfs = path.join(h.tmp, 'ctr-rootfs');
-    for (const d of ['proc', 'dev', 'sys', 'etc', 'tmp', 'run', '.kukeon']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
-    fs.writeFileSync(path.join(rootfs, '.kukeon/pause'), '');
-    const ctrPair = (id: string) => {
-      ctr([
-        'run',
-        '-d',
-        '--cgroup',
-        `/${h.cgroupRoot}/${id}-root`,
-        '--mount',
-        'type=bind,src=/usr/bin/catatonit,dst=/.kukeon/pause,options=rbind:ro',
-        '--rootfs',
-        rootfs,
-        `${id}-root`,
-        '/.kukeon/pause',
-        '-P',
-      ]);
-      const pid = ctr(['tasks', 'ls'])
-        .split('\n')
-        .find((l) => l.startsWith(`${id}-root `))!
-        .trim()
-        .split(/\s+/)[1];
-      ctr([
-        'run',
-        '-d',
-        '--cgroup',
-        `/${h.cgroupRoot}/${id}-w`,
-        '--with-ns',
-        `network:/proc/${pid}/ns/net`,
-        IMAGE,
-        `${id}-w`,
-        'sleep',
-        '300',
-      ]);
-    };
-    const ctrCleanup = () => {
-      const raw = (args: string[]) => spawnSync('nsenter', [`--net=${h.netnsPath}`, 'ctr', '-a', h.socket, '-n', CTR_NS, ...args]);
-      for (const id of ctr(['tasks', 'ls', '-q']).split('\n').filter(Boolean)) raw(['tasks', 'kill', '-s', 'SIGKILL', id]);
-      for (const id of ctr(['containers', 'ls', '-q']).split('\n').filter(Boolean)) {
-        for (let i = 0; i < 50; i++) {
-          const r = raw(['tasks', 'delete', id]);
-          if (r.status === 0 || /not found/.test(String(r.stderr))) break;
-          execFileSync('sleep', ['0.05']);
-        }
-        ctr(['containers', 'delete', id]);
-      }
-    };
+    // The ctr pair (bench/ctr-peer.ts), without a network.
+    const ctrPair = (id: string) => peer.pair(id);
+    const ctrCleanup = () => peer.cleanup();
     const kukeCleanup = () => viaDaemon(sockA, ['purge', 'space', 's', '--realm', 'bench', '--cascade']);
 
     // 1. one cell to running
@@ -370,8 +326,8 @@ async function podmanBenches(h: E2EHarness, archive: string, cniBin: string, inN
       life.podman.push(pu + pd);
       progress(`5: run ${run + 1}/${RUNS}: up kuke ${f(ku)} ms, podman ${f(pu)} ms; remove kuke ${f(kd)} ms, podman ${f(pd)} ms`);
     }
-    line('5 bridged cell up (create+start) via daemon vs podman pod create + run -d --pod', median(up.kuke), median(up.podman), '<= 1x');
-    line('5 bridged cell lifecycle (create, start, remove) vs podman pod', median(life.kuke), median(life.podman), '<= 1x');
+    line('5 bridged cell up (create+start) via daemon vs podman pod create + run -d --pod', median(up.kuke), median(up.podman), '<= 0.6x');
+    line('5 bridged cell lifecycle (create, start, remove) vs podman pod', median(life.kuke), median(life.podman), '<= 0.6x');
 
     // listing: 5 running cells vs 5 running pods (10 containers each side, infra/root included)
     const listed = ['l0', 'l1', 'l2', 'l3', 'l4'];
@@ -382,7 +338,7 @@ async function podmanBenches(h: E2EHarness, archive: string, cniBin: string, inN
       list.kuke.push(viaDaemon(sockB, ['get', 'cells', ...scope]).ms);
       list.podman.push(pm(['ps', '-a']).ms);
     }
-    line('5 kuke get cells (5 cells) via daemon vs podman ps -a (5 pods)', median(list.kuke), median(list.podman), '<= 1x');
+    line('5 kuke get cells (5 cells) via daemon vs podman ps -a (5 pods)', median(list.kuke), median(list.podman), '<= 0.6x');
     viaDaemon(sockB, ['purge', 'realm', 'pod', '--cascade']);
     await b.stop();
   } finally {
