@@ -3,9 +3,9 @@
 // the host and exits 0. Containers are never stopped when the daemon exits or dies: they belong to containerd.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import createDebug from 'debug';
+import { pidFileOf } from '../../plugins/api-socket/socket-file';
 import { KukeonError, isKukeonError, writeFileAtomicSync } from '../../sdk';
 
 const USAGE = `Usage: kukeond [--socket PATH] [--run-path PATH] [--config FILE] [--containerd-socket PATH] [-v]
@@ -74,7 +74,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
     stderr.write(`kukeond: ${isKukeonError(err) ? err.describe() : (err as Error).message}\n`);
     return 1;
   }
-  const pidFile = path.join(path.dirname(server.address), 'kukeond.pid');
+  const pidFile = pidFileOf(server.address);
   writeFileAtomicSync(pidFile, `${process.pid}\n`, { mode: 0o644 });
 
   // One request's failure must not take the daemon down: a stray rejection is logged, the daemon keeps serving.

@@ -2,7 +2,6 @@
 export { createHost, DEFAULT_RUN_PATH } from './host';
 export type { Host, HostOptions } from './host';
 export type { ApplyOptions, OperationOptions } from './controller/controller';
-export { LocalApi, API_NAME } from './local-api';
 export { SCHEMAS } from './validation/schemas';
 export { BUILTIN_PLUGINS } from './builtins';
 export type { FailedPluginEntry, PluginEntry } from './plugin-loader';
