@@ -135,6 +135,31 @@ e2eSuite('kukeond on containerd', (test) => {
     assert.is(local[14].r.code, 1, 'delete of a realm with children fails');
   });
 
+  test('through the daemon, run streams the workload output (log -f) and exits with its code (wait); --rm removes it', async () => {
+    daemon ??= await start();
+    await viaDaemon(['create', 'realm', 'main']);
+    assert.is((await viaDaemon(['image', 'load', archive, '--realm', 'main'])).code, 0);
+    const scope = ['--realm', 'main', '--space', 'blog', '--stack', 'wp'];
+    const r = await viaDaemon([
+      'run',
+      'once',
+      ...scope,
+      '--image',
+      IMAGE,
+      '--rm',
+      '--command',
+      'sh',
+      '--',
+      '-c',
+      'echo out-1; sleep 1; echo out-2; exit 3',
+    ]);
+    assert.is(r.code, 3, `the workload's exit code: ${r.stderr}`);
+    assert.is(r.stdout, 'out-1\nout-2\n', 'its output, followed to the end');
+    const gone = await viaDaemon(['get', 'cell', 'once', ...scope]);
+    assert.is(gone.code, 1, '--rm removed the cell');
+    assert.is((await viaDaemon(['purge', 'realm', 'main', '--cascade'])).code, 0);
+  });
+
   test('SIGKILL of the daemon with 5 cells running: every container keeps running; a new daemon serves them Ready', async () => {
     daemon ??= await start();
     await viaDaemon(['create', 'realm', 'main']);
