@@ -9,7 +9,8 @@ export type Kind = (typeof KINDS)[number];
 export const PHASES = ['create', 'start', 'stop', 'delete', 'purge'] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const STATES = ['Pending', 'Ready', 'Stopped', 'Exited', 'Failed', 'Unknown'] as const;
+/** `Degraded`: a cell with a restart pending (a container exited and its policy will start it again). */
+export const STATES = ['Pending', 'Ready', 'Degraded', 'Stopped', 'Exited', 'Failed', 'Unknown'] as const;
 export type State = (typeof STATES)[number];
 
 /** Depth of a kind in the hierarchy: Realm 1 ... Container 5 (the length of its path). */
@@ -117,7 +118,31 @@ export interface ContainerSpec {
   /** Run in the host's network namespace (every container of the cell must agree). */
   hostNetwork?: boolean;
   resources?: Resources;
+  /** What the daemon does when the container exits (Docker's semantics); default `never`. */
+  restartPolicy?: RestartPolicy;
+  /** `on-failure`: how many restarts before the container is left `Failed`; default 5. */
+  restartMaxRetries?: number;
+  /** The first restart's delay in seconds (fractions allowed); it doubles up to 60 s; default 0.1. */
+  restartBackoffSeconds?: number;
 }
+
+export const RESTART_POLICIES = ['never', 'always', 'on-failure', 'unless-stopped'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+
+/**
+ * Why a container is in its state, as Kubernetes' container status reasons: `Completed` (exit 0), `Error` (non-zero
+ * exit), `Killed` (a signal), `OOMKilled` (the kernel's OOM killer), `CrashLoopBackOff` (a restart is pending),
+ * `ImagePullFailed`, `Stopped` (by the user), `Reboot` (the host restarted under it).
+ */
+export type ContainerReason =
+  | 'Completed'
+  | 'Error'
+  | 'Killed'
+  | 'OOMKilled'
+  | 'CrashLoopBackOff'
+  | 'ImagePullFailed'
+  | 'Stopped'
+  | 'Reboot';
 
 export interface CellSpec {
   id?: string;
@@ -213,7 +238,14 @@ export interface ContainerStatus extends Timestamps {
   exitSignal?: string;
   startTime?: string;
   finishTime?: string;
+  /** Restarts by its restart policy since the cell was last started by a user. */
   restartCount?: number;
+  /** When the policy last restarted it. */
+  restartTime?: string;
+  /** While a restart is pending: when it is due. */
+  nextRestartAt?: string;
+  /** Set by `kuke stop`/`kill` (and cleared by a start): `unless-stopped` keeps it stopped across daemon restarts. */
+  stoppedByUser?: boolean;
   containerdId?: string;
   logPath?: string;
   reason?: string;

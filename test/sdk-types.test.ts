@@ -49,6 +49,9 @@ import type {
   ContainerContext,
   ContainerDoc,
   ContainerPort,
+  ContainerReason,
+  RestartPolicy,
+  RESTART_POLICIES,
   ContainerSpec,
   ContainerStatus,
   ContextOf,
@@ -504,6 +507,7 @@ type _ErrorCode = Expect<
     | 'KUKEON_E_CGROUP_CONTROLLER'
     | 'KUKEON_E_CGROUP_HYBRID'
     | 'KUKEON_E_DAEMON'
+    | 'KUKEON_E_SYSTEM'
     | 'KUKEON_E_CANCELLED'
     | 'KUKEON_E_USAGE'
     | 'KUKEON_E_INTERNAL'
@@ -536,14 +540,19 @@ type _StatusOf = Expect<
 
 // Specs and statuses: the fields that exist are pinned; new optional fields may come with each slot.
 type Common = {
-  state?: 'Pending' | 'Ready' | 'Stopped' | 'Exited' | 'Failed' | 'Unknown';
+  state?: 'Pending' | 'Ready' | 'Degraded' | 'Stopped' | 'Exited' | 'Failed' | 'Unknown';
   reason?: string;
   message?: string;
   createdAt?: string;
   updatedAt?: string;
 };
-type _State = Expect<Equal<State, 'Pending' | 'Ready' | 'Stopped' | 'Exited' | 'Failed' | 'Unknown'>>;
-type _STATES = Expect<Equal<typeof STATES, readonly ['Pending', 'Ready', 'Stopped', 'Exited', 'Failed', 'Unknown']>>;
+type _State = Expect<Equal<State, 'Pending' | 'Ready' | 'Degraded' | 'Stopped' | 'Exited' | 'Failed' | 'Unknown'>>;
+type _STATES = Expect<Equal<typeof STATES, readonly ['Pending', 'Ready', 'Degraded', 'Stopped', 'Exited', 'Failed', 'Unknown']>>;
+type _RestartPolicy = Expect<Equal<RestartPolicy, 'never' | 'always' | 'on-failure' | 'unless-stopped'>>;
+type _RESTART_POLICIES = Expect<Equal<typeof RESTART_POLICIES, readonly ['never', 'always', 'on-failure', 'unless-stopped']>>;
+type _ContainerReason = Expect<
+  Equal<ContainerReason, 'Completed' | 'Error' | 'Killed' | 'OOMKilled' | 'CrashLoopBackOff' | 'ImagePullFailed' | 'Stopped' | 'Reboot'>
+>;
 type _Size = Expect<Equal<Size, number | string>>;
 type _Resources = Expect<
   Equal<
@@ -599,6 +608,9 @@ type _ContainerSpec = Expect<
       ports?: ContainerPort[];
       hostNetwork?: boolean;
       resources?: Resources;
+      restartPolicy?: RestartPolicy;
+      restartMaxRetries?: number;
+      restartBackoffSeconds?: number;
     }
   >
 >;
@@ -635,6 +647,9 @@ type _ContainerStatus = Expect<
       startTime?: string;
       finishTime?: string;
       restartCount?: number;
+      restartTime?: string;
+      nextRestartAt?: string;
+      stoppedByUser?: boolean;
       containerdId?: string;
       logPath?: string;
       cgroupPath?: string;
@@ -960,6 +975,7 @@ test('kukeon/sdk exports exactly these values', () => {
     'KukeonError',
     'PHASES',
     'PluginSkip',
+    'RESTART_POLICIES',
     'SLOTS',
     'STATES',
     'childKind',

@@ -1,6 +1,6 @@
 // One JSON Schema per kind: what ajv checks on apply, and what `kuke schema KIND` prints for editors.
 
-import { API_VERSION } from '../../../sdk';
+import { API_VERSION, RESTART_POLICIES } from '../../../sdk';
 import type { Kind } from '../../../sdk';
 import { NAME_PATTERN } from './names';
 
@@ -74,6 +74,9 @@ const containerProps: Schema = {
   memoryLimitBytes: { type: 'integer', minimum: 0, description: 'upstream key, mapped to resources.memory.max' },
   cpuShares: { type: 'integer', minimum: 2, maximum: 262144, description: 'upstream key, mapped to resources.cpu.weight' },
   pidsLimit: { type: 'integer', minimum: 1, description: 'upstream key, mapped to resources.pids.max' },
+  restartPolicy: { enum: [...RESTART_POLICIES], description: 'what the daemon does when the container exits; default never' },
+  restartMaxRetries: { type: 'integer', minimum: 1, description: 'on-failure: restarts before Failed; default 5' },
+  restartBackoffSeconds: { type: 'number', minimum: 0, maximum: 3600, description: 'first restart delay, doubling to 60 s; default 0.1' },
 };
 
 const container: Schema = {
