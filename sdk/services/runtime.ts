@@ -78,3 +78,22 @@ export interface ExitEventService {
   /** Calls `fn` for every exit from now on; returns the unsubscribe. */
   subscribe(fn: (e: ExitEvent) => void): () => void;
 }
+
+/** One task (or task-less container) of a namespace kukeon runs cells in, as the runtime sees it. */
+export interface RuntimeTask {
+  namespace: string;
+  /** The runtime's container id. */
+  id: string;
+  /** The task's state (`RUNNING`, `STOPPED`, ...), or undefined when the container has no task. */
+  status?: string;
+  pid?: number;
+  /** From the container's kukeon labels; undefined when the container carries none (not made by kukeon). */
+  cellPath?: string[];
+  container?: string;
+  role?: string;
+}
+
+/** `runtime.tasks`: every container and task in kukeon's namespaces, with what its labels say it belongs to (`kuke status`). */
+export interface TaskListService {
+  list(): Promise<RuntimeTask[]>;
+}

@@ -45,6 +45,16 @@ export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => C
   { words: ['login'], load: () => [require('./commands/login').LoginCommand] },
   { words: ['plugins'], load: () => [require('./commands/plugins/ls').PluginsLsCommand] },
   { words: ['doctor'], load: () => [require('./commands/doctor').DoctorCommand] },
+  { words: ['status'], load: () => [require('./commands/status').StatusCommand] },
+  {
+    words: ['daemon'],
+    load: () => [
+      require('./commands/daemon/start').DaemonStartCommand,
+      require('./commands/daemon/stop').DaemonStopCommand,
+      require('./commands/daemon/restart').DaemonRestartCommand,
+      require('./commands/daemon/logs').DaemonLogsCommand,
+    ],
+  },
   { words: ['schema'], load: () => [require('./commands/schema').SchemaCommand] },
   { words: ['version', '--version'], load: () => [require('./commands/version').VersionCommand] },
 ];

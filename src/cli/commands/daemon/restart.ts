@@ -1,0 +1,29 @@
+import { Command, Option } from 'clipanion';
+import * as t from 'typanion';
+import { DaemonCell } from '../../../host/system/daemon-cell';
+import { BaseCommand } from '../../base-command';
+import { waitForDaemon } from '../../daemon-ping';
+
+export class DaemonRestartCommand extends BaseCommand {
+  protected static override readonly inProcessOnly = true;
+  static override paths = [['daemon', 'restart']];
+  static override usage = Command.Usage({
+    description: 'Stop the kukeond cell, start it again and wait until the daemon answers',
+    details: "Runs in-process with the host configuration; `--timeout` is the stop's grace period.",
+  });
+
+  timeout = Option.String('--timeout', '10', { validator: t.isNumber(), description: 'Seconds before SIGKILL (default 10)' });
+  noWait = Option.Boolean('--no-wait', false, { description: 'Do not wait for the daemon to answer' });
+  waitTimeout = Option.String('--wait-timeout', '30', { validator: t.isNumber(), description: 'Seconds to wait for it (default 30)' });
+
+  protected async run(): Promise<number> {
+    const cell = new DaemonCell(await this.host());
+    await cell.stop(Math.round(this.timeout * 1000), this.call());
+    const { state } = await cell.start(this.call());
+    this.out(`kukeond restarted${state.pid ? ` (pid ${state.pid})` : ''}\n`);
+    if (this.noWait) return 0;
+    const probe = await waitForDaemon(this.socketPath(), Math.round(this.waitTimeout * 1000), this.call().signal);
+    this.out(`kukeond answers on ${probe.socket} (v${probe.version})\n`);
+    return 0;
+  }
+}
