@@ -291,7 +291,7 @@ type _ServiceName = Expect<
     | 'runtime.logs'
     | 'runtime.wait'
     | 'runtime.events'
-    | 'runtime.tasks'
+    | 'runtime.inventory'
     | 'runtime.diagnose'
     | 'network.diagnose'
     | 'cgroups.diagnose'

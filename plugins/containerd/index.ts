@@ -1,7 +1,7 @@
 // The containerd plugin (slot `runtime`): one namespace per realm, a cell's root started first and stopped last,
 // workloads joining the root's network, IPC and UTS namespaces, logs written by the shim, images loaded from
-// OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait, runtime.events, runtime.tasks
-// and runtime.diagnose.
+// OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait, runtime.events,
+// runtime.inventory and runtime.diagnose.
 
 import { exitEvents } from './exit-events';
 import fs from 'node:fs';
@@ -13,7 +13,7 @@ import { diagnose } from './diagnose';
 import { writeEtcFiles } from './etc-files';
 import { LABELS, ROOT_LEAF, containerdId } from './naming';
 import { sweep } from './sweep';
-import { listTasks } from './task-list';
+import { inventory } from './inventory';
 
 const NAME = 'containerd';
 
@@ -240,7 +240,7 @@ export default definePlugin<RuntimeConfig>({
         }
       },
     });
-    host.services.provide('runtime.tasks', { list: () => listTasks(host, rt) });
+    host.services.provide('runtime.inventory', { list: () => inventory(host, rt) });
     host.services.provide('runtime.diagnose', { diagnose: () => diagnose(rt, config) });
   },
 });

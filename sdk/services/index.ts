@@ -1,6 +1,6 @@
 import type { StoreService } from './store';
 import type { DiagnoseService } from './diagnose';
-import type { ExitEventService, ImageService, LogService, TaskListService, WaitService } from './runtime';
+import type { ExitEventService, ImageService, InventoryService, LogService, WaitService } from './runtime';
 import type { ApiService } from './api';
 
 export type { StoreService } from './store';
@@ -14,8 +14,8 @@ export type {
   ImageSummary,
   LogService,
   RegistryCredentialSpec,
+  InventoryService,
   RuntimeTask,
-  TaskListService,
   WaitService,
   WaitResult,
 } from './runtime';
@@ -29,7 +29,7 @@ export interface ServiceMap {
   'runtime.logs': LogService;
   'runtime.wait': WaitService;
   'runtime.events': ExitEventService;
-  'runtime.tasks': TaskListService;
+  'runtime.inventory': InventoryService;
   'runtime.diagnose': DiagnoseService;
   'network.diagnose': DiagnoseService;
   'cgroups.diagnose': DiagnoseService;

@@ -93,7 +93,7 @@ export interface RuntimeTask {
   role?: string;
 }
 
-/** `runtime.tasks`: every container and task in kukeon's namespaces, with what its labels say it belongs to (`kuke status`). */
-export interface TaskListService {
+/** `runtime.inventory`: every container and task in kukeon's namespaces, with what its labels say it belongs to (`kuke status`). */
+export interface InventoryService {
   list(): Promise<RuntimeTask[]>;
 }

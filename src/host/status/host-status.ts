@@ -99,7 +99,7 @@ function backendLines(
 }
 
 async function parityLines(host: Host): Promise<StatusLine[]> {
-  const tasks = host.services.get('runtime.tasks');
+  const tasks = host.services.get('runtime.inventory');
   if (!tasks)
     return [
       { section: 'parity', check: 'tasks', status: 'WARN', detail: 'not checked: no runtime plugin lists tasks (see containerd above)' },

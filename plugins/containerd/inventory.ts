@@ -1,4 +1,4 @@
-// `runtime.tasks`: every container and task in the namespaces kukeon runs cells in (the ones it made, labelled,
+// `runtime.inventory`: every container and task in the namespaces kukeon runs cells in (the ones it made, labelled,
 // and those its realms name), with the cell and container their labels point at, for `kuke status`'s parity check.
 
 import type { PluginHost, RuntimeTask } from '../../sdk';
@@ -6,7 +6,7 @@ import type { CellRuntime } from './cell-runtime';
 import { isNotFound } from './grpc/status-codes';
 import { LABELS } from './naming';
 
-export async function listTasks(host: PluginHost, rt: CellRuntime): Promise<RuntimeTask[]> {
+export async function inventory(host: PluginHost, rt: CellRuntime): Promise<RuntimeTask[]> {
   const namespaces = new Set<string>();
   const all = await rt.client.namespaces.list().catch((e) => Promise.reject(rt.explain(e)));
   for (const n of all) if (n.labels?.[LABELS.managed] === 'true') namespaces.add(n.name);
