@@ -184,17 +184,6 @@ e2eSuite('kuke daemon and kuke status on containerd', (test) => {
     assert.match(answered.stdout, new RegExp(`^kukeond restarted \\(pid \\d+\\)\\nkukeond answers on ${socket()} \\(v[0-9.]+\\)\\n$`));
   });
 
-  test('daemon logs -f follows kukeond until it exits', async () => {
-    const following = kuke(['daemon', 'logs', '-f']);
-    await new Promise((r) => setTimeout(r, 1000));
-    const stop = await kuke(['daemon', 'stop', '--timeout', '5']);
-    assert.is(stop.code, 0, stop.stderr);
-    const r = await following;
-    assert.is(r.code, 0, r.stderr);
-    assert.ok(r.stdout.endsWith('kukeond up\nkukeond got TERM\n'), `followed to the end:\n${r.stdout}`);
-    await ok(['daemon', 'start', '--no-wait']);
-  });
-
   test('kuke status with a running daemon and containerd: no FAIL, every section reported, parity OK; exit 0', async () => {
     assert.ok(daemon, 'the daemon of the wait test runs');
     const { code, report, stderr } = await status();
@@ -217,10 +206,29 @@ e2eSuite('kuke daemon and kuke status on containerd', (test) => {
     assert.match(text.stdout, /^OK\s+parity\s+tasks\s+2 Ready cell/m);
   });
 
-  test("parity FAILs when a Ready cell's root task is killed behind kukeon's back, and for a stray task in a kukeon namespace", async () => {
-    // The daemon goes first: nothing may notice the kill and fix the YAML before status looks.
+  test('daemon logs -f follows kukeond until it exits; start refuses while a kukeond outside the cell holds the socket', async () => {
+    const following = kuke(['daemon', 'logs', '-f']);
+    await new Promise((r) => setTimeout(r, 1000));
+    const stop = await kuke(['daemon', 'stop', '--timeout', '5']);
+    assert.is(stop.code, 0, stop.stderr);
+    const r = await following;
+    assert.is(r.code, 0, r.stderr);
+    assert.ok(r.stdout.endsWith('kukeond up\nkukeond got TERM\n'), `followed to the end:\n${r.stdout}`);
+    const refused = await kuke(['daemon', 'start', '--no-wait']);
+    assert.is(refused.code, 1);
+    assert.is(
+      refused.stderr,
+      `Error: a kukeond outside the system cell already answers on ${socket()} (pid ${daemon?.pid}); stop it first (systemctl stop kukeond, or end that process) [KUKEON_E_STATE]\n`,
+    );
+    assert.is(await task(SYSTEM_NS, KUKEOND_ID), undefined, 'nothing was started');
     await daemon?.stop();
     daemon = undefined;
+    await ok(['daemon', 'start', '--no-wait']);
+  });
+
+  test("parity FAILs when a Ready cell's root task is killed behind kukeon's back, and for a stray task in a kukeon namespace", async () => {
+    // No daemon runs (the test before stopped it): nothing may notice the kill and fix the YAML before status looks.
+    assert.is(daemon, undefined);
     const rootId = 'blog_wp_web_root';
     const root = await task(MAIN_NS, rootId);
     assert.is(root?.status, 'RUNNING');

@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { DaemonCell } from '../../../host/system/daemon-cell';
 import { BaseCommand } from '../../base-command';
-import { waitForDaemon } from '../../daemon-ping';
+import { refuseOtherDaemon, waitForDaemon } from '../../daemon-ping';
 
 export class DaemonRestartCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
@@ -19,6 +19,7 @@ export class DaemonRestartCommand extends BaseCommand {
   protected async run(): Promise<number> {
     const cell = new DaemonCell(await this.host());
     await cell.stop(Math.round(this.timeout * 1000), this.call());
+    await refuseOtherDaemon(this.socketPath());
     const { state } = await cell.start(this.call());
     this.out(`kukeond restarted${state.pid ? ` (pid ${state.pid})` : ''}\n`);
     if (this.noWait) return 0;

@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { DaemonCell } from '../../../host/system/daemon-cell';
 import { BaseCommand } from '../../base-command';
-import { waitForDaemon } from '../../daemon-ping';
+import { refuseOtherDaemon, waitForDaemon } from '../../daemon-ping';
 
 export class DaemonStartCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
@@ -17,7 +17,9 @@ export class DaemonStartCommand extends BaseCommand {
   waitTimeout = Option.String('--wait-timeout', '30', { validator: t.isNumber(), description: 'Seconds to wait for it (default 30)' });
 
   protected async run(): Promise<number> {
-    const { started, state } = await new DaemonCell(await this.host()).start(this.call());
+    const cell = new DaemonCell(await this.host());
+    if (!cell.running(await cell.state())) await refuseOtherDaemon(this.socketPath());
+    const { started, state } = await cell.start(this.call());
     this.out(
       started ? `kukeond started${state.pid ? ` (pid ${state.pid})` : ''}\n` : `kukeond is already running (pid ${state.pid ?? '?'})\n`,
     );
