@@ -84,6 +84,16 @@ e2eSuite('kuke daemon and kuke status on containerd', (test) => {
   };
 
   test.before(async () => {
+    // uvu reports nothing when a before hook throws: say why here
+    try {
+      await setUp();
+    } catch (err) {
+      console.error(`set-up failed: ${(err as Error).stack}`);
+      throw err;
+    }
+  });
+
+  const setUp = async () => {
     h = await E2EHarness.start({
       name: 'ops',
       plugins: ({ tmp, cgroupRoot }) => ({
@@ -104,7 +114,7 @@ e2eSuite('kuke daemon and kuke status on containerd', (test) => {
     await ok(['create', 'realm', 'main']);
     await ok(['image', 'load', archive, '--realm', 'main']);
     await ok(['apply', '-f', '-'], WEB_CELL);
-  });
+  };
 
   test.after(async () => {
     await daemon?.kill();

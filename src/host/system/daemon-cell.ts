@@ -17,6 +17,8 @@ export interface DaemonCellState {
 
 /** How a stop ends kukeond: SIGTERM, then SIGKILL after `timeoutMs`. */
 const CLEAR_MS = 10_000;
+/** Starts tried when each finds a task that something else (the restart monitor) started meanwhile. */
+const START_ATTEMPTS = 3;
 
 export class DaemonCell {
   constructor(private readonly host: Host) {}
@@ -41,10 +43,18 @@ export class DaemonCell {
   async start(opts: CallOptions = {}): Promise<{ started: boolean; state: DaemonCellState }> {
     const before = await this.state();
     if (this.running(before)) return { started: false, state: before };
-    // What a crash left (the root, a stopped kukeond task) is stopped first: the start then begins from nothing.
-    await this.host.controller.stop(SYSTEM_CELL, { signal: 'SIGTERM', timeoutMs: CLEAR_MS }, { signal: opts.signal });
-    await this.host.controller.start(SYSTEM_CELL, { signal: opts.signal });
-    return { started: true, state: await this.state() };
+    for (let attempt = 1; ; attempt++) {
+      // What a crash left (the root, a stopped kukeond task) is stopped first: the start then begins from nothing.
+      await this.host.controller.stop(SYSTEM_CELL, { signal: 'SIGTERM', timeoutMs: CLEAR_MS }, { signal: opts.signal });
+      try {
+        await this.host.controller.start(SYSTEM_CELL, { signal: opts.signal });
+        return { started: true, state: await this.state() };
+      } catch (err) {
+        // containerd's restart monitor watches kukeond's container too: right after a crash it may start a task
+        // between the clear and the start, which then finds it existing. Clear that one and start again.
+        if (attempt >= START_ATTEMPTS || !/already exists/i.test((err as Error).message)) throw err;
+      }
+    }
   }
 
   /** Stops the cell (kukeond gets SIGTERM, then SIGKILL after `timeoutMs`); returns whether anything ran. */
