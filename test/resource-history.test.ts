@@ -121,6 +121,12 @@ test('status transitions: created, started, exited with its code, restarted, bac
   assert.equal(change(NGINX, running, container({ state: 'Failed', reason: 'Error', message: 'on-failure: 2 restarts, gave up' })), [
     'Warning Failed: Error: on-failure: 2 restarts, gave up',
   ]);
+  const updated = container({ state: 'Ready', pid: 42, restartCount: 0 });
+  updated.spec = { ...updated.spec, image: 'nginx:2' };
+  assert.equal(change(NGINX, running, updated), ['Normal Updated: spec changed (applied)']);
+  const reordered = container({ state: 'Ready', pid: 42, restartCount: 0 });
+  reordered.spec = Object.fromEntries(Object.entries(reordered.spec).reverse()) as ContainerDoc['spec'];
+  assert.equal(change(NGINX, running, reordered), [], 'key order is not a change');
   assert.equal(change(CELL, cell({ state: 'Ready' }), cell({ state: 'Stopped', reason: 'Reboot' })), [
     'Normal Stopped: stopped: the host restarted under it',
   ]);
@@ -192,6 +198,12 @@ test('through HostEvents: each write with the document before it; one exit when 
     'Warning Exited: exited with code 143 (SIGTERM)',
     'Normal Stopped: stopped (exited with code 143 (SIGTERM))',
   ]);
+
+  // a status exit and a runtime exit with different codes are two exits
+  await r.setStatus(NGINX, { state: 'Exited', exitCode: 2, finishTime: '2026-12-06T10:00:10.000Z' });
+  r.exit(5);
+  assert.equal(brief(r.history.eventsOf(NGINX)).slice(-2), ['Warning Exited: exited with code 2', 'Warning Exited: exited with code 5']);
+  r.tick(10_000);
 
   // two real exits of a crash-looping container, reported by the runtime only: both kept
   r.exit(1);

@@ -3,6 +3,7 @@
 // from the difference, so none of them calls into the history. Pure: no I/O, no clock.
 
 import { constants } from 'node:os';
+import { sameSpec } from '../controller/diff';
 import type { AnyDoc, CellStatus, ContainerStatus, Ref, ResourceEvent } from '../../../sdk';
 
 type AnyStatusFields = ContainerStatus & CellStatus;
@@ -42,6 +43,8 @@ export function eventsOfChange(ref: Ref, previous: AnyDoc | undefined, next: Any
   const n = (next.status ?? {}) as AnyStatusFields;
   const out: ResourceEvent[] = [];
   const changed = n.state !== p.state;
+  // status writes keep the spec object: compared only when it is another one
+  if (previous.spec !== next.spec && !sameSpec(previous.spec, next.spec)) out.push(ev('Updated', 'spec changed (applied)'));
 
   // Exits first: they happened before whatever the same write says came next (a restart, a back-off).
   const exitedNow = (n.finishTime !== undefined && n.finishTime !== p.finishTime) || (changed && n.state === 'Exited');
