@@ -48,6 +48,7 @@ const VERBS: string[][] = [
   ['apply', '-f', '-'],
   ['get', 'cells'],
   ['get', 'realms', '-A'],
+  ['describe', 'cell', 'c1'],
   ['create', 'realm', 'r1'],
   ['create', 'cell', 'c1', '--image', 'busybox'],
   ['delete', 'realm', 'r1'],
