@@ -26,6 +26,7 @@ interface Workload {
   policy?: string;
   retries?: number;
   backoff?: number;
+  memoryMax?: string;
 }
 
 const cell = (name: string, ...workloads: Workload[]) => `apiVersion: v1beta1
@@ -43,7 +44,7 @@ ${workloads
       image: "${IMAGE}"
       command: sh
       args: ["-c", ${JSON.stringify(w.script)}]
-${w.policy ? `      restartPolicy: ${w.policy}\n` : ''}${w.retries !== undefined ? `      restartMaxRetries: ${w.retries}\n` : ''}${w.backoff !== undefined ? `      restartBackoffSeconds: ${w.backoff}\n` : ''}`,
+${w.policy ? `      restartPolicy: ${w.policy}\n` : ''}${w.retries !== undefined ? `      restartMaxRetries: ${w.retries}\n` : ''}${w.backoff !== undefined ? `      restartBackoffSeconds: ${w.backoff}\n` : ''}${w.memoryMax ? `      resources: { memory: { max: ${w.memoryMax} } }\n` : ''}`,
   )
   .join('')}`;
 
@@ -91,7 +92,7 @@ e2eSuite('supervision: restart policies in kukeond', (test) => {
   const diag = () => `\ndaemon stderr (tail):\n${daemon?.stderr().split('\n').slice(-30).join('\n')}`;
 
   test.before(async () => {
-    h = await E2EHarness.start({ name: 'supervision' });
+    h = await E2EHarness.start({ name: 'supervision', plugins: (p) => ({ cgroupv2: { root: p.cgroupRoot } }) });
     client = new ContainerdClient(h.socket);
     const archive = await buildBusyboxOciFile(h.tmp);
     daemon = await startDaemon({
@@ -168,9 +169,12 @@ e2eSuite('supervision: restart policies in kukeond', (test) => {
 
   test('on-failure with restartMaxRetries 2 on a command that exits 3: two restarts, then Failed', async () => {
     await apply(cell('of', { script: 'exit 3', policy: 'on-failure', retries: 2, backoff: 0.1 }));
-    await waitFor('the cell Failed', () => cellStatus('of').state === 'Failed', 10_000, 20).catch((e) => {
-      throw new Error(`${(e as Error).message}: ${JSON.stringify({ cell: cellStatus('of'), w: status('of') })}${diag()}`);
-    });
+    // the cell's document is written just before its containers'
+    await waitFor('the cell Failed', () => cellStatus('of').state === 'Failed' && status('of').state === 'Failed', 10_000, 20).catch(
+      (e) => {
+        throw new Error(`${(e as Error).message}: ${JSON.stringify({ cell: cellStatus('of'), w: status('of') })}${diag()}`);
+      },
+    );
     const st = status('of');
     assert.is(st.state, 'Failed');
     assert.is(st.restartCount, 2);
@@ -244,6 +248,26 @@ e2eSuite('supervision: restart policies in kukeond', (test) => {
     assert.is(fs.existsSync(`/proc/${w}`), false, 'the old workload is gone');
   });
 
+  test('a root that dies under never: the cell is Stopped with the root exit as its reason, its workload gone', async () => {
+    await apply(cell('rn', { script: 'exec sleep 600' }));
+    await runningPid('rn');
+    process.kill(await runningPid('rn', 'root'), 'SIGKILL');
+    await waitFor('the cell Stopped', () => cellStatus('rn').state === 'Stopped', 5000, 20);
+    assert.is(cellStatus('rn').reason, 'Killed');
+    assert.match(cellStatus('rn').message ?? '', 'the root killed by SIGKILL');
+    assert.is(await task('rn'), undefined, 'the workload went with its root');
+  });
+
+  test('a container the OOM killer ends: reason OOMKilled', async () => {
+    // sh keeps 64 MiB of output in a variable under a 16 MiB limit
+    await apply(cell('oom', { script: 'x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo survived', memoryMax: '16Mi' }));
+    await waitFor('the exit recorded', () => !!status('oom').reason, 10_000, 20).catch((e) => {
+      throw new Error(`${(e as Error).message}: ${JSON.stringify(status('oom'))}${diag()}`);
+    });
+    assert.is(status('oom').reason, 'OOMKilled', JSON.stringify(status('oom')));
+    assert.is(cellStatus('oom').state, 'Exited');
+  });
+
   test('containerd restarted: cells keep running with the right status, and an exit after the reconnect is handled', async () => {
     await apply(cell('cr', { script: 'exec sleep 600', policy: 'always', backoff: 0.1 }));
     const pid = await runningPid('cr');
@@ -256,9 +280,19 @@ e2eSuite('supervision: restart policies in kukeond', (test) => {
     });
     assert.is((await task('cr'))?.pid, pid, 'the shim kept the container');
     assert.is((await task('al'))?.status, 'RUNNING');
-    const got = await kuke(['get', 'cells', ...SCOPE]);
-    for (const n of ['al', 'cr', 'rt', 'm1'])
-      assert.match(got.stdout, new RegExp(`^${n}\\s.*Ready`, 'm'), `${n} Ready after containerd restarted`);
+    // the daemon's channel reconnects on its own backoff (at most 1 s): live status may say Unknown until then
+    let got = '';
+    await waitFor(
+      'every cell Ready through the daemon',
+      async () => {
+        got = (await kuke(['get', 'cells', ...SCOPE])).stdout;
+        return ['al', 'cr', 'rt', 'm1'].every((n) => new RegExp(`^${n}\\s.*Ready`, 'm').test(got));
+      },
+      5000,
+      200,
+    ).catch((e) => {
+      throw new Error(`${(e as Error).message}:\n${got}`);
+    });
     // an exit while containerd is down: no event reaches the daemon while it is away, the resync finds it
     await h.restartContainerd('SIGKILL', async () => void process.kill(pid, 'SIGKILL'));
     const again = await runningPid('cr', 'w', pid, 15_000).catch((e) => {

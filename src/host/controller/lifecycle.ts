@@ -54,6 +54,8 @@ export interface StopPhaseOptions extends PhaseOptions {
   stop?: StopOptions;
   /** A user's stop or kill: recorded on the containers (`stoppedByUser`) so the supervisor leaves them stopped. */
   byUser?: boolean;
+  /** What the cell records once stopped (the supervisor's state and reason after its root died); `Stopped` when unset. */
+  outcome?: Pick<CellWorkingStatus, 'state' | 'reason' | 'message'>;
 }
 
 export interface StartPhaseOptions extends PhaseOptions {
@@ -359,7 +361,7 @@ export class Lifecycle {
       if (options.byUser) for (const st of Object.values(ctx.status.containers)) st.stoppedByUser = true;
       try {
         await this.d.hooks.stop.for('Cell').promise(ctx);
-        await this.recordCell(ctx, { state: 'Stopped', reason: undefined, message: undefined });
+        await this.recordCell(ctx, options.outcome ?? { state: 'Stopped', reason: undefined, message: undefined });
       } catch (err) {
         await this.recordCell(ctx, { state: 'Failed', ...failureOf(err) });
         throw err;

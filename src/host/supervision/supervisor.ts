@@ -323,9 +323,17 @@ export class Supervisor {
     const restart = asks.find((a) => a.restarts);
     this.log('%s: the root %s; %s', formatRef(ref), exit.text, restart ? 'restarting the cell' : 'stopping the cell');
 
-    await this.o.lifecycle.stop(ref, { scope: ctx.scope as HostOperationScope, locked: true, stop: KILL });
-    const down = await this.o.lifecycle.cellContext(ref, 'stop', { scope: ctx.scope as HostOperationScope, stop: KILL });
+    const rootSt = ctx.rootId ? ctx.status.containers[ctx.rootId] : undefined;
     const finishTime = t?.exitedAt ?? now();
+    const message = `the root ${exit.text}`;
+    const delay = restart ? this.delayFor(`${key(cellPath)}#cell`, restart.policy, rootSt?.startTime, finishTime) : 0;
+    const due = new Date(Date.now() + delay).toISOString();
+    const outcome = restart
+      ? { state: 'Degraded' as const, reason: 'CrashLoopBackOff', message: `${message}; the cell restarts at ${due}` }
+      : { state: asks.some((a) => a.gaveUp) ? ('Failed' as const) : ('Stopped' as const), reason: exit.reason, message };
+    const scope = ctx.scope as HostOperationScope;
+    await this.o.lifecycle.stop(ref, { scope, locked: true, stop: KILL, outcome });
+    const down = await this.o.lifecycle.cellContext(ref, 'stop', { scope, stop: KILL });
     if (ctx.rootId)
       Object.assign(down.status.containers[ctx.rootId], {
         state: 'Exited',
@@ -335,20 +343,9 @@ export class Supervisor {
         reason: exit.reason,
         message: exit.text,
       } satisfies ContainerStatus);
-    const message = `the root ${exit.text}`;
-    if (restart) {
-      const rootSt = ctx.rootId ? ctx.status.containers[ctx.rootId] : undefined;
-      const delay = this.delayFor(`${key(cellPath)}#cell`, restart.policy, rootSt?.startTime, finishTime);
-      const due = new Date(Date.now() + delay).toISOString();
-      for (const c of ctx.containers) down.status.containers[c.metadata.name].nextRestartAt = due;
-      Object.assign(down.status, { state: 'Degraded', reason: 'CrashLoopBackOff', message: `${message}; the cell restarts at ${due}` });
-      await this.o.lifecycle.persistCell(down);
-      this.scheduleCellRestart(down);
-    } else {
-      const gaveUp = asks.some((a) => a.gaveUp);
-      Object.assign(down.status, { state: gaveUp ? 'Failed' : 'Stopped', reason: exit.reason, message });
-      await this.o.lifecycle.persistCell(down);
-    }
+    if (restart) for (const c of ctx.containers) down.status.containers[c.metadata.name].nextRestartAt = due;
+    await this.o.lifecycle.persistCell(down);
+    if (restart) this.scheduleCellRestart(down);
   }
 
   private scheduleCellRestart(ctx: CellContext): void {
