@@ -132,8 +132,8 @@ test('on-failure with a cap of 2: exit 3 restarts twice (count 1, 2), then the c
   await supervisor.stop();
 });
 
-test('always: the delay doubles; the pending restart shows as CrashLoopBackOff on a Degraded cell', async () => {
-  const { rt, supervisor, status, cellStatus } = await setup(
+test('always: the delay doubles, and starts over after a user restart; a pending restart shows as CrashLoopBackOff on a Degraded cell', async () => {
+  const { rt, host, supervisor, status, cellStatus } = await setup(
     cellManifest('b', workload('w', 'restartPolicy: always, restartBackoffSeconds: 0.2')),
   );
   const delays: number[] = [];
@@ -147,6 +147,13 @@ test('always: the delay doubles; the pending restart shows as CrashLoopBackOff o
   }
   assert.ok(delays[0] >= 190 && delays[0] < 400, `first delay ${delays[0]} ms`);
   assert.ok(delays[1] >= 390 && delays[1] < 600, `second delay ${delays[1]} ms (doubled)`);
+  // a user's restart starts the count and the backoff over
+  await host.controller.restart(ref('b'));
+  assert.is(status('b', 'w').restartCount, undefined);
+  rt.exit('b', 'w', 137);
+  await waitFor('pending', () => !!status('b', 'w').nextRestartAt, 1000, 5);
+  const after = Date.parse(status('b', 'w').nextRestartAt!) - Date.parse(status('b', 'w').finishTime!);
+  assert.ok(after >= 190 && after < 400, `delay after a user restart ${after} ms`);
   await supervisor.stop();
 });
 

@@ -168,12 +168,20 @@ export class Supervisor {
     if (count !== undefined) this.oomSeen.set(key(cellPath, id), count);
   }
 
+  /** Drops what is remembered about a cell that is gone. */
+  private forget(cellPath: readonly string[]): void {
+    const prefix = key(cellPath);
+    for (const m of [this.delays, this.oomSeen])
+      for (const k of m.keys()) if (k === `${prefix}#cell` || k.startsWith(`${prefix}/`)) m.delete(k);
+  }
+
   /** Under the cell's lock: with its context, when the cell is one the supervisor looks after. */
   private withCell(cellPath: readonly string[], fn: (ctx: CellContext, ref: Ref) => Promise<void>): Promise<void> {
     const ref: Ref = { kind: 'Cell', path: cellPath };
     const scope = HostOperationScope.start();
     return this.o.lifecycle.withLock(ref, scope, async () => {
       const stored = await this.o.state.get({ kind: 'Cell', path: cellPath });
+      if (!stored) this.forget(cellPath);
       if (!stored || !WATCHED.has(stored.status?.state)) return;
       await fn(await this.o.lifecycle.cellContext(ref, 'start', { scope, stop: KILL }), ref);
     });
@@ -247,7 +255,7 @@ export class Supervisor {
       facts.restartCount,
     );
     if (restartsAfterExit(policy, facts)) {
-      const delay = this.delayFor(key(cellPath, id), policy, st.startTime, finishTime);
+      const delay = this.delayFor(key(cellPath, id), policy, facts.restartCount, st.startTime, finishTime);
       const due = new Date(Date.now() + delay).toISOString();
       Object.assign(st, { reason: 'CrashLoopBackOff', message: `${exit.text}; restarting in ${delay / 1000}s`, nextRestartAt: due });
       this.scheduleRestart(ctx, id, due);
@@ -259,9 +267,11 @@ export class Supervisor {
     }
   }
 
-  private delayFor(k: string, policy: Policy, startTime: string | undefined, finishTime: string): number {
+  /** The next delay for `k`; after a user's start (no restarts counted) it starts over from the policy's. */
+  private delayFor(k: string, policy: Policy, restartCount: number, startTime: string | undefined, finishTime: string): number {
     const ran = startTime ? Date.parse(finishTime) - Date.parse(startTime) : 0;
-    const delay = nextDelayMs(policy, this.delays.get(k), Number.isFinite(ran) ? ran : 0);
+    const previous = restartCount > 0 ? this.delays.get(k) : undefined;
+    const delay = nextDelayMs(policy, previous, Number.isFinite(ran) ? ran : 0);
     this.delays.set(k, delay);
     return delay;
   }
@@ -326,7 +336,8 @@ export class Supervisor {
     const rootSt = ctx.rootId ? ctx.status.containers[ctx.rootId] : undefined;
     const finishTime = t?.exitedAt ?? now();
     const message = `the root ${exit.text}`;
-    const delay = restart ? this.delayFor(`${key(cellPath)}#cell`, restart.policy, rootSt?.startTime, finishTime) : 0;
+    const restarts = Math.max(0, ...Object.values(ctx.status.containers).map((c) => c.restartCount ?? 0));
+    const delay = restart ? this.delayFor(`${key(cellPath)}#cell`, restart.policy, restarts, rootSt?.startTime, finishTime) : 0;
     const due = new Date(Date.now() + delay).toISOString();
     const outcome = restart
       ? { state: 'Degraded' as const, reason: 'CrashLoopBackOff', message: `${message}; the cell restarts at ${due}` }
