@@ -226,8 +226,8 @@ e2eSuite('supervision: restart policies in kukeond', (test) => {
     await new Promise((r) => setTimeout(r, 1500));
     assert.is(cellStatus('st').state, 'Stopped');
     assert.is(await task('st'), undefined, 'no task: not restarted');
-    const killed = await kuke(['start', 'st', ...SCOPE]);
-    assert.is(killed.code, 0, killed.stderr);
+    const started = await kuke(['start', 'st', ...SCOPE]);
+    assert.is(started.code, 0, started.stderr);
     assert.is(status('st').stoppedByUser, undefined, 'a user start clears it');
     const k = await kuke(['kill', 'st', ...SCOPE]);
     assert.is(k.code, 0, k.stderr);
