@@ -32,6 +32,7 @@ const SERVICES: Record<ServiceName, true> = {
   'runtime.logs': true,
   'runtime.wait': true,
   'runtime.events': true,
+  'runtime.tasks': true,
   'runtime.diagnose': true,
   'network.diagnose': true,
   'cgroups.diagnose': true,

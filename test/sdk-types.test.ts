@@ -282,6 +282,12 @@ type _StateReader = Expect<
 >;
 
 // Services: the names, and the store contract exactly.
+type _TaskListService = Expect<
+  Equal<
+    ServiceMap['runtime.tasks'],
+    { list(realm: string): Promise<{ containerdId: string; running: boolean; pid?: number; exitCode?: number }[]> }
+  >
+>;
 type _ServiceName = Expect<
   Equal<
     ServiceName,
@@ -291,6 +297,7 @@ type _ServiceName = Expect<
     | 'runtime.logs'
     | 'runtime.wait'
     | 'runtime.events'
+    | 'runtime.tasks'
     | 'runtime.diagnose'
     | 'network.diagnose'
     | 'cgroups.diagnose'
@@ -767,7 +774,10 @@ type _OciSpec = Expect<
 type _ApiService = Expect<
   Equal<
     ApiService,
-    { listen(api: ControllerApi, options?: Partial<ApiListenOptions>): Promise<{ address: string; close(): Promise<void> }> }
+    {
+      prepare?(options?: Partial<ApiListenOptions>): string;
+      listen(api: ControllerApi, options?: Partial<ApiListenOptions>): Promise<{ address: string; close(): Promise<void> }>;
+    }
   >
 >;
 // The controller API the CLI and kukeond's clients call (sdk/controller-api.ts): its verbs, its call options and

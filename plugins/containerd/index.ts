@@ -1,6 +1,7 @@
 // The containerd plugin (slot `runtime`): one namespace per realm, a cell's root started first and stopped last,
 // workloads joining the root's network, IPC and UTS namespaces, logs written by the shim, images loaded from
-// OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait and runtime.diagnose.
+// OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait, runtime.events,
+// runtime.tasks and runtime.diagnose.
 
 import { exitEvents } from './exit-events';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import { diagnose } from './diagnose';
 import { writeEtcFiles } from './etc-files';
 import { LABELS, ROOT_LEAF, containerdId } from './naming';
 import { sweep } from './sweep';
+import { taskList } from './task-list';
 
 const NAME = 'containerd';
 
@@ -221,6 +223,7 @@ export default definePlugin<RuntimeConfig>({
       'runtime.events',
       exitEvents(() => rt.client, host.log),
     );
+    host.services.provide('runtime.tasks', taskList(rt, config.socket));
     host.services.provide('runtime.logs', { path: (cellPath, id) => rt.logPath(cellPath, id) });
     host.services.provide('runtime.wait', {
       wait: async (cellPath, id, signal) => {

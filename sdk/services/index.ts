@@ -1,6 +1,6 @@
 import type { StoreService } from './store';
 import type { DiagnoseService } from './diagnose';
-import type { ExitEventService, ImageService, LogService, WaitService } from './runtime';
+import type { ExitEventService, ImageService, LogService, TaskListService, WaitService } from './runtime';
 import type { ApiService } from './api';
 
 export type { StoreService } from './store';
@@ -14,6 +14,8 @@ export type {
   ImageSummary,
   LogService,
   RegistryCredentialSpec,
+  TaskListService,
+  TaskSummary,
   WaitService,
   WaitResult,
 } from './runtime';
@@ -27,6 +29,7 @@ export interface ServiceMap {
   'runtime.logs': LogService;
   'runtime.wait': WaitService;
   'runtime.events': ExitEventService;
+  'runtime.tasks': TaskListService;
   'runtime.diagnose': DiagnoseService;
   'network.diagnose': DiagnoseService;
   'cgroups.diagnose': DiagnoseService;

@@ -78,3 +78,19 @@ export interface ExitEventService {
   /** Calls `fn` for every exit from now on; returns the unsubscribe. */
   subscribe(fn: (e: ExitEvent) => void): () => void;
 }
+
+/** One task of a realm's namespace, as the runtime reports it. */
+export interface TaskSummary {
+  /** The runtime's id of the container (a cell's `status.root.containerdId`, a container's `status.containerdId`). */
+  containerdId: string;
+  running: boolean;
+  pid?: number;
+  /** Set once the task has exited. */
+  exitCode?: number;
+}
+
+/** `runtime.tasks`: which tasks exist, for the daemon's start-up pass (a cell without a running root has no tasks). */
+export interface TaskListService {
+  /** The tasks of the realm's namespace; rejects with KUKEON_E_UNAVAILABLE when the runtime does not answer. */
+  list(realm: string): Promise<TaskSummary[]>;
+}

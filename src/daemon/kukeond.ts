@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import createDebug from 'debug';
 import { pidFileOf } from '../../plugins/api-socket/socket-file';
+import { DEFAULT_SOCKET } from '../../plugins/api-socket/wire';
+import type { StartUpPass } from '../host/supervision/start-up-pass';
 import { KukeonError, isKukeonError, writeFileAtomicSync } from '../../sdk';
 
 const USAGE = `Usage: kukeond [--socket PATH] [--run-path PATH] [--config FILE] [--containerd-socket PATH] [-v]
@@ -51,8 +53,10 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   const log = createDebug('kukeon:daemon');
 
   const { createHost } = require('../host') as typeof import('../host');
+  const { runStartUpPass } = require('../host/supervision/start-up-pass') as typeof import('../host/supervision/start-up-pass');
   let host: Awaited<ReturnType<typeof createHost>>;
   let server: { address: string; close(): Promise<void> };
+  let startUp: StartUpPass;
   try {
     host = await createHost({
       runPath: values['run-path'] as string | undefined,
@@ -69,6 +73,8 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
       await host.close();
       throw new KukeonError('KUKEON_E_CONFIG', `kukeond cannot serve without an api plugin (${why})`);
     }
+    // Before serving (and before anything supervises): reboot recovery and policy starts (supervision/start-up-pass.ts).
+    startUp = await runStartUpPass(host, api, (values.socket as string) || process.env.KUKEON_SOCKET || DEFAULT_SOCKET, stderr);
     server = await api.listen(host.api);
   } catch (err) {
     stderr.write(`kukeond: ${isKukeonError(err) ? err.describe() : (err as Error).message}\n`);
@@ -83,11 +89,13 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   );
 
   stderr.write(`kukeond v${VERSION} serving ${server.address} (pid ${process.pid}, run path ${host.paths.runPath})\n`);
+  const stopRetry = startUp.retryInBackground();
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   log('%s: shutting down', signal);
+  stopRetry();
   await server.close();
   await host.close();
   removeIfOurs(pidFile);

@@ -50,6 +50,8 @@ export interface Host {
   readonly paths: HostPaths;
   readonly plugins: readonly PluginStatus[];
   readonly controller: Controller;
+  /** The phases under the controller, for the daemon's start-up pass (it converges and starts without a request). */
+  readonly lifecycle: Lifecycle;
   /** The controller as plain data (ControllerApi): what the CLI calls in-process and the daemon serves. */
   readonly api: ControllerApi;
   /** Resource changes written through this host, for watch. */
@@ -151,6 +153,7 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
     paths,
     plugins: loader.statuses,
     controller,
+    lifecycle,
     version: VERSION,
     configPath: used,
     close,
