@@ -3,9 +3,10 @@
 // the host and exits 0. Containers are never stopped when the daemon exits or dies: they belong to containerd.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import createDebug from 'debug';
-import { pidFileOf } from '../../plugins/api-socket/socket-file';
+import { claimSocket, pidFileOf } from '../../plugins/api-socket/socket-file';
 import { DEFAULT_SOCKET } from '../../plugins/api-socket/wire';
 import type { StartUpPass } from '../host/supervision/start-up-pass';
 import { KukeonError, isKukeonError, writeFileAtomicSync } from '../../sdk';
@@ -74,7 +75,10 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
       throw new KukeonError('KUKEON_E_CONFIG', `kukeond cannot serve without an api plugin (${why})`);
     }
     // Before serving (and before anything supervises): reboot recovery and policy starts (supervision/start-up-pass.ts).
-    startUp = await runStartUpPass(host, api, (values.socket as string) || process.env.KUKEON_SOCKET || DEFAULT_SOCKET, stderr);
+    // A live daemon on the socket is refused before the pass touches any cell.
+    const socketPath = api.prepare?.() ?? ((values.socket as string) || process.env.KUKEON_SOCKET || DEFAULT_SOCKET);
+    await claimSocket(socketPath);
+    startUp = await runStartUpPass(host, path.dirname(socketPath), stderr);
     server = await api.listen(host.api);
   } catch (err) {
     stderr.write(`kukeond: ${isKukeonError(err) ? err.describe() : (err as Error).message}\n`);

@@ -3,9 +3,7 @@
 // containerd does not answer runs again: in the background while the daemon serves, and at the next start).
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { toKukeonError } from '../../../sdk';
-import type { ApiService } from '../../../sdk';
 import type { Host } from '../host';
 import { BootMarker } from './boot-marker';
 import { describeRecovery, recoverAtStart } from './boot-recovery';
@@ -20,23 +18,12 @@ export interface StartUpPass {
   retryInBackground(): () => void;
 }
 
-/** Makes the socket's directory (as the api plugin makes it) and returns it. */
-function socketDirOf(api: ApiService, fallbackSocket: string): string {
-  if (api.prepare) return path.dirname(api.prepare());
-  const dir = path.dirname(fallbackSocket);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
-}
-
-export async function runStartUpPass(
-  host: Host,
-  api: ApiService,
-  fallbackSocket: string,
-  stderr: NodeJS.WritableStream,
-): Promise<StartUpPass> {
+/** `socketDir`: where the alive file goes (the api plugin made it; made here `0700` when it did not). */
+export async function runStartUpPass(host: Host, socketDir: string, stderr: NodeJS.WritableStream): Promise<StartUpPass> {
   let marker: BootMarker;
   try {
-    marker = new BootMarker(socketDirOf(api, fallbackSocket));
+    fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+    marker = new BootMarker(socketDir);
   } catch (err) {
     stderr.write(`kukeond: start-up pass skipped: ${toKukeonError(err).describe()}\n`);
     return { report: undefined, retryInBackground: () => () => undefined };
