@@ -433,14 +433,26 @@ export class Controller {
 
   async start(ref: Ref, options: OperationOptions = {}): Promise<void> {
     await this.d.lifecycle.start(ref, { scope: HostOperationScope.start(options.signal) });
+    await this.markStoppedByUser(ref, undefined);
   }
 
   async stop(ref: Ref, options: StopOptions = DEFAULT_STOP, op: OperationOptions = {}): Promise<void> {
     await this.d.lifecycle.stop(ref, { stop: options, scope: HostOperationScope.start(op.signal) });
+    await this.markStoppedByUser(ref, true);
   }
 
   async kill(ref: Ref, op: OperationOptions = {}): Promise<void> {
     await this.d.lifecycle.stop(ref, { stop: KILL, scope: HostOperationScope.start(op.signal) });
+    await this.markStoppedByUser(ref, true);
+  }
+
+  /** `status.stoppedByUser` on every container of the cell: `unless-stopped` keeps a user's stop across daemon restarts. */
+  private async markStoppedByUser(ref: Ref, value: true | undefined): Promise<void> {
+    for (const c of await this.store.list('Container', ref.path))
+      if (c.status?.stoppedByUser !== value)
+        await this.store.update({ kind: 'Container', path: [...ref.path, c.metadata.name] }, (cur) =>
+          cur ? { ...cur, status: { ...cur.status, stoppedByUser: value } } : undefined,
+        );
   }
 
   async restart(ref: Ref, options: StopOptions = DEFAULT_STOP, op: OperationOptions = {}): Promise<void> {
