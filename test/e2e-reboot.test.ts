@@ -178,6 +178,35 @@ e2eSuite('kukeond start-up pass: reboot recovery and policy starts', (test) => {
     await ok(['delete', 'cell', 'steady', ...SCOPE]);
   });
 
+  test('containerd down at start-up: kukeond serves, marks nothing, keeps the old boot recorded; the pass runs once containerd is back', async () => {
+    await ok(['apply', '-f', '-'], cell('calm', 'never'));
+    const pid = (await runningTasks()).get('blog_wp_calm_w');
+    assert.ok(pid);
+    const oldBoot = fs.readFileSync(bootIdFile(), 'utf8').trim();
+    await daemon!.stop();
+    await h.killContainerd(); // its shims keep the tasks running
+    fs.writeFileSync(bootIdFile(), `${randomUUID()}\n`);
+    const record = fs.readFileSync(path.join(runPath(), 'main', 'blog', 'wp', 'calm', 'cell.yaml'), 'utf8');
+    await start();
+    assert.match(daemon!.stderr(), /start-up pass after a reboot skipped: containerd at .* does not answer/);
+    assert.is((await viaDaemon(['get', 'realms'])).code, 0, 'the daemon serves');
+    assert.is(fs.readFileSync(path.join(runPath(), 'main', 'blog', 'wp', 'calm', 'cell.yaml'), 'utf8'), record, 'nothing was marked');
+    assert.is(fs.readFileSync(path.join(socketDir(), 'alive'), 'utf8').trim(), oldBoot, 'this boot is not recorded yet');
+
+    await h.startContainerd();
+    const newBoot = fs.readFileSync(bootIdFile(), 'utf8').trim();
+    await waitFor('the pass to run again', () => /start-up pass after a reboot: converged/.test(daemon!.stderr()), 60_000);
+    assert.match(
+      daemon!.stderr(),
+      /start-up pass after a reboot: converged 3 .*0 cell\(s\) without tasks marked Stopped/,
+      daemon!.stderr(),
+    );
+    assert.is(fs.readFileSync(path.join(socketDir(), 'alive'), 'utf8').trim(), newBoot, 'this boot is recorded');
+    assert.is((await runningTasks()).get('blog_wp_calm_w'), pid, 'the running cell was left alone');
+    assert.is(cellStatus('calm').state, 'Ready');
+    await ok(['delete', 'cell', 'calm', ...SCOPE]);
+  });
+
   test('a simulated reboot: policy cells run again with network and cgroups, the others are Stopped (Reboot)', async () => {
     const policies = { alw: 'always', uls: 'unless-stopped', onf: 'on-failure', nev: 'never' } as const;
     await ok(
