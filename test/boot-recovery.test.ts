@@ -98,11 +98,16 @@ test('after a reboot: task-less cells are Stopped (Reboot), then always, unless-
     nev: 'never',
     held: 'unless-stopped',
     spent: 'on-failure',
+    done: 'on-failure',
   });
   await host.controller.stop(ref('held'));
   const store = host.services.get('store')!;
   await store.update({ kind: 'Container', path: [...ref('spent').path, 'w'] }, (cur) =>
     cur ? { ...cur, status: { ...cur.status, restartCount: 5 } } : undefined,
+  );
+  // done's workload had completed before the reboot (its root still ran).
+  await store.update({ kind: 'Container', path: [...ref('done').path, 'w'] }, (cur) =>
+    cur ? { ...cur, status: { ...cur.status, state: 'Exited', exitCode: 0, reason: 'Completed' } } : undefined,
   );
   rt.running.clear(); // the reboot
   rt.starts.length = 0;
@@ -114,7 +119,7 @@ test('after a reboot: task-less cells are Stopped (Reboot), then always, unless-
   assert.is(rt.realmCreates, 1);
   assert.equal(
     report.stopped.sort(),
-    ['alw', 'nev', 'onf', 'spent', 'uls'].map((n) => `main/blog/wp/${n}`),
+    ['alw', 'done', 'nev', 'onf', 'spent', 'uls'].map((n) => `main/blog/wp/${n}`),
   );
   assert.equal(
     report.started,
@@ -134,7 +139,10 @@ test('after a reboot: task-less cells are Stopped (Reboot), then always, unless-
   }
   assert.is(read(run, 'held', 'cell.yaml').state, 'Stopped');
   assert.is(read(run, 'held', 'cell.yaml').reason, undefined, "the user's stop is kept as it was");
-  assert.match(describeRecovery(report), /after a reboot: converged 3 .* 5 cell\(s\) without tasks marked Stopped \(Reboot\).* 3 started/);
+  assert.is(read(run, 'done', 'cell.yaml').reason, 'Reboot');
+  assert.is(read(run, 'done', 'containers', 'w.yaml').reason, 'Completed', 'a container that had ended keeps its own reason');
+  assert.is(read(run, 'done', 'containers', 'w.yaml').exitCode, 0);
+  assert.match(describeRecovery(report), /after a reboot: converged 3 .* 6 cell\(s\) without tasks marked Stopped \(Reboot\).* 3 started/);
   await host.close();
 });
 

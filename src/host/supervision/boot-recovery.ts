@@ -15,8 +15,10 @@ import { policyOf, startsWithDaemon } from './restart-policy';
 
 /** How many cells are started at once. */
 const START_CONCURRENCY = 4;
-/** States that say a cell (or container) runs: with its tasks gone, the record is wrong. */
+/** States that say a cell runs (an `Exited` cell's root still ran): with its tasks gone, the record is wrong. */
 const CLAIMS_RUNNING = new Set(['Ready', 'Degraded', 'Unknown', 'Exited', 'Pending']);
+/** States of a container that ran until its task vanished (an `Exited` one had ended before, with its own reason). */
+const WAS_RUNNING = new Set(['Ready', 'Degraded', 'Unknown', 'Pending']);
 /** The exit code a container whose task vanished unseen counts as (Docker's 255): `on-failure` brings it back. */
 const VANISHED_EXIT = 255;
 
@@ -128,7 +130,7 @@ async function findCells(d: BootRecoveryDeps, tasks: TaskListService, report: Bo
  * Returns the ids of those containers (their tasks vanished without an exit anyone saw).
  */
 async function markStopped(d: BootRecoveryDeps, c: FoundCell, rebooted: boolean, report: BootRecoveryReport): Promise<Set<string>> {
-  const wasRunning = new Set(c.containers.filter((k) => CLAIMS_RUNNING.has(k.status?.state ?? 'Pending')).map((k) => k.metadata.name));
+  const wasRunning = new Set(c.containers.filter((k) => WAS_RUNNING.has(k.status?.state ?? 'Pending')).map((k) => k.metadata.name));
   const mark = rebooted
     ? { reason: 'Reboot', message: 'the host restarted; its tasks are gone' }
     : { reason: undefined, message: 'its tasks were gone when kukeond started' };
