@@ -303,6 +303,13 @@ e2eSuite('kukeond start-up pass: reboot recovery and policy starts', (test) => {
     const got = await ok(['get', 'cells', ...SCOPE]);
     assert.match(got, /^nev\s+main\s+blog\s+wp\s+Stopped/m);
     assert.match(got, /^alw\s+main\s+blog\s+wp\s+Ready/m);
+    // A cell left Stopped by the reboot starts as any stopped cell does, with a working network.
+    await ok(['start', 'nev', ...SCOPE]);
+    assert.ok(await runs('nev'));
+    const nevIp = cellStatus('nev').ip!;
+    assert.is((await h.exec('/bin/busybox', ['ping', '-c', '1', '-W', '2', nevIp])).code, 0, `nev answers at ${nevIp}`);
+    assert.is(cellStatus('nev').reason, undefined, 'started: the Reboot reason is gone');
+    assert.is(containerStatus('nev').reason, undefined, "and its container's too");
     assert.is((await viaDaemon(['purge', 'realm', 'main', '--cascade'])).code, 0);
   });
 });

@@ -141,6 +141,9 @@ function running(started: { id: string; pid: number; logPath?: string }): Contai
     logPath: started.logPath,
     exitCode: undefined,
     finishTime: undefined,
+    // why it last ended (Reboot, Error, ...) belongs to that run, not to this one
+    reason: undefined,
+    message: undefined,
   };
 }
 
