@@ -286,6 +286,18 @@ type _StateReader = Expect<
 >;
 
 // Services: the names, and the store contract exactly.
+type _TaskService = Expect<
+  Equal<
+    ServiceMap['runtime.tasks'],
+    {
+      get(
+        cellPath: readonly string[],
+        container: string,
+      ): Promise<{ status: 'running' | 'stopped' | 'other'; pid?: number; exitCode?: number; exitedAt?: string } | undefined>;
+      list(realm: string): Promise<{ containerdId: string; running: boolean; pid?: number; exitCode?: number }[]>;
+    }
+  >
+>;
 type _ServiceName = Expect<
   Equal<
     ServiceName,
@@ -295,15 +307,19 @@ type _ServiceName = Expect<
     | 'runtime.logs'
     | 'runtime.wait'
     | 'runtime.events'
+    | 'runtime.tasks'
     | 'runtime.inventory'
     | 'runtime.diagnose'
     | 'network.diagnose'
     | 'cgroups.diagnose'
+    | 'cgroups.oom'
     | 'api'
   >
 >;
 type _StoreInMap = Expect<Equal<ServiceMap['store'], StoreService>>;
-type _ExitEventService = Expect<Equal<ServiceMap['runtime.events'], { subscribe(fn: (e: ExitEvent) => void): () => void }>>;
+type _ExitEventService = Expect<
+  Equal<ServiceMap['runtime.events'], { subscribe(fn: (e: ExitEvent) => void, onSubscribed?: () => void): () => void }>
+>;
 type _ExitEvent = Expect<Equal<ExitEvent, { cellPath: string[]; container: string; exitCode: number; time: string }>>;
 type _DiagnoseInMap = Expect<
   Equal<ServiceMap['store.diagnose' | 'runtime.diagnose' | 'network.diagnose' | 'cgroups.diagnose'], DiagnoseService>
@@ -801,7 +817,10 @@ type _OciSpec = Expect<
 type _ApiService = Expect<
   Equal<
     ApiService,
-    { listen(api: ControllerApi, options?: Partial<ApiListenOptions>): Promise<{ address: string; close(): Promise<void> }> }
+    {
+      prepare?(options?: Partial<ApiListenOptions>): string;
+      listen(api: ControllerApi, options?: Partial<ApiListenOptions>): Promise<{ address: string; close(): Promise<void> }>;
+    }
   >
 >;
 // The controller API the CLI and kukeond's clients call (sdk/controller-api.ts): its verbs, its call options and

@@ -1,7 +1,7 @@
 // The containerd plugin (slot `runtime`): one namespace per realm, a cell's root started first and stopped last,
 // workloads joining the root's network, IPC and UTS namespaces, logs written by the shim, images loaded from
 // OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait, runtime.events,
-// runtime.inventory and runtime.diagnose.
+// runtime.tasks, runtime.inventory and runtime.diagnose.
 
 import { exitEvents } from './exit-events';
 import fs from 'node:fs';
@@ -14,6 +14,7 @@ import { writeEtcFiles } from './etc-files';
 import { LABELS, ROOT_LEAF, containerdId } from './naming';
 import { sweep } from './sweep';
 import { inventory } from './inventory';
+import { tasks } from './tasks';
 
 const NAME = 'containerd';
 
@@ -141,6 +142,9 @@ function running(started: { id: string; pid: number; logPath?: string }): Contai
     logPath: started.logPath,
     exitCode: undefined,
     finishTime: undefined,
+    // why it last ended (Reboot, Error, ...) belongs to that run, not to this one
+    reason: undefined,
+    message: undefined,
   };
 }
 
@@ -223,6 +227,7 @@ export default definePlugin<RuntimeConfig>({
       'runtime.events',
       exitEvents(() => rt.client, host.log),
     );
+    host.services.provide('runtime.tasks', tasks(rt, config.socket));
     host.services.provide('runtime.logs', { path: (cellPath, id) => rt.logPath(cellPath, id) });
     host.services.provide('runtime.wait', {
       wait: async (cellPath, id, signal) => {

@@ -73,10 +73,42 @@ export interface ExitEvent {
   time: string;
 }
 
-/** `runtime.events`: task exits as they happen, for `kuke events` and `kuke get -w`. */
+/**
+ * `runtime.events`: task exits as they happen, for `kuke events`, `kuke get -w` and the daemon's supervisor. The
+ * runtime does not replay exits sent while nobody was subscribed (its restart breaks the stream): the service
+ * subscribes again with backoff and calls `onSubscribed` each time its stream is (re)established, so a
+ * listener that must not miss an exit reads the tasks' state then.
+ */
 export interface ExitEventService {
   /** Calls `fn` for every exit from now on; returns the unsubscribe. */
-  subscribe(fn: (e: ExitEvent) => void): () => void;
+  subscribe(fn: (e: ExitEvent) => void, onSubscribed?: () => void): () => void;
+}
+
+/** A container's task as the runtime has it now. */
+export interface TaskState {
+  status: 'running' | 'stopped' | 'other';
+  pid?: number;
+  /** Set once it stopped. */
+  exitCode?: number;
+  exitedAt?: string;
+}
+
+/** One task of a realm's namespace, as the runtime reports it. */
+export interface TaskSummary {
+  /** The runtime's id of the container (a cell's `status.root.containerdId`, a container's `status.containerdId`). */
+  containerdId: string;
+  running: boolean;
+  pid?: number;
+  /** Set once the task has exited. */
+  exitCode?: number;
+}
+
+/** `runtime.tasks`: live tasks, for the supervisor (one container's) and the daemon's start-up pass (a realm's). */
+export interface TaskService {
+  /** The live task of one container (`root` for a synthesized root); undefined when it has none. */
+  get(cellPath: readonly string[], container: string): Promise<TaskState | undefined>;
+  /** The tasks of the realm's namespace; rejects with KUKEON_E_UNAVAILABLE when the runtime does not answer. */
+  list(realm: string): Promise<TaskSummary[]>;
 }
 
 /** One task (or task-less container) of a namespace kukeon runs cells in, as the runtime sees it. */

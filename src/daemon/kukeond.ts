@@ -3,18 +3,24 @@
 // the host and exits 0. Containers are never stopped when the daemon exits or dies: they belong to containerd.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import createDebug from 'debug';
-import { pidFileOf } from '../../plugins/api-socket/socket-file';
+import { claimSocket, pidFileOf } from '../../plugins/api-socket/socket-file';
+import { DEFAULT_SOCKET } from '../../plugins/api-socket/wire';
+import type { StartUpPass } from '../host/supervision/start-up-pass';
 import { KukeonError, isKukeonError, writeFileAtomicSync } from '../../sdk';
 
-const USAGE = `Usage: kukeond [--socket PATH] [--run-path PATH] [--config FILE] [--containerd-socket PATH] [-v]
+const USAGE = `Usage: kukeond [--socket PATH] [--run-path PATH] [--config FILE] [--containerd-socket PATH]
+               [--reconcile-interval SECONDS] [-v]
 
 Serves kukeon's controller on a unix socket (default /run/kukeon/kukeond.sock; env KUKEON_SOCKET) for kuke.
   --socket PATH             the socket; its pid file kukeond.pid goes beside it
   --run-path PATH           state root (default /opt/kukeon; env KUKEON_RUN_PATH)
   --config FILE             configuration (default /etc/kukeon/kukeon.yaml; env KUKEON_CONFIG)
   --containerd-socket PATH  containerd's socket (env KUKEON_CONTAINERD_SOCKET)
+  --reconcile-interval S    how often the supervisor compares every cell with its tasks besides following exits
+                            (default 30; 0 disables; env KUKEON_RECONCILE_INTERVAL)
   -v, --verbose             trace requests, hooks and taps on stderr (DEBUG=kukeon:*)
 `;
 
@@ -28,6 +34,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
         'run-path': { type: 'string' },
         config: { type: 'string' },
         'containerd-socket': { type: 'string' },
+        'reconcile-interval': { type: 'string' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -47,12 +54,20 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
     process.stdout.write(`kukeond v${VERSION}\n`);
     return 0;
   }
+  const interval = (values['reconcile-interval'] as string | undefined) ?? process.env.KUKEON_RECONCILE_INTERVAL;
+  const reconcileSeconds = interval === undefined || interval === '' ? 30 : Number(interval);
+  if (!Number.isFinite(reconcileSeconds) || reconcileSeconds < 0) {
+    stderr.write(`kukeond: --reconcile-interval must be a number of seconds >= 0 (got ${JSON.stringify(interval)})\n${USAGE}`);
+    return 2;
+  }
   if (values.verbose) createDebug.enable(['kukeon:*', process.env.DEBUG].filter(Boolean).join(','));
   const log = createDebug('kukeon:daemon');
 
   const { createHost } = require('../host') as typeof import('../host');
+  const { runStartUpPass } = require('../host/supervision/start-up-pass') as typeof import('../host/supervision/start-up-pass');
   let host: Awaited<ReturnType<typeof createHost>>;
   let server: { address: string; close(): Promise<void> };
+  let startUp: StartUpPass;
   try {
     host = await createHost({
       runPath: values['run-path'] as string | undefined,
@@ -69,11 +84,25 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
       await host.close();
       throw new KukeonError('KUKEON_E_CONFIG', `kukeond cannot serve without an api plugin (${why})`);
     }
+    // Before serving (and before anything supervises): reboot recovery and policy starts (supervision/start-up-pass.ts).
+    // A live daemon on the socket is refused before the pass touches any cell.
+    const socketPath = api.prepare?.() ?? ((values.socket as string) || process.env.KUKEON_SOCKET || DEFAULT_SOCKET);
+    await claimSocket(socketPath);
+    startUp = await runStartUpPass(host, path.dirname(socketPath), stderr);
     server = await api.listen(host.api);
   } catch (err) {
     stderr.write(`kukeond: ${isKukeonError(err) ? err.describe() : (err as Error).message}\n`);
     return 1;
   }
+  // Follows container exits and applies restart policies while the daemon runs.
+  const { Supervisor } = require('../host/supervision/supervisor') as typeof import('../host/supervision/supervisor');
+  const supervisor = new Supervisor({
+    lifecycle: host.lifecycle,
+    state: host.state,
+    services: host.services,
+    reconcileIntervalMs: Math.round(reconcileSeconds * 1000),
+  });
+  supervisor.start();
   const pidFile = pidFileOf(server.address);
   writeFileAtomicSync(pidFile, `${process.pid}\n`, { mode: 0o644 });
 
@@ -83,11 +112,14 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   );
 
   stderr.write(`kukeond v${VERSION} serving ${server.address} (pid ${process.pid}, run path ${host.paths.runPath})\n`);
+  const stopRetry = startUp.retryInBackground();
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   log('%s: shutting down', signal);
+  stopRetry();
+  await supervisor.stop();
   await server.close();
   await host.close();
   removeIfOurs(pidFile);

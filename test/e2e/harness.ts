@@ -227,7 +227,7 @@ export class E2EHarness {
   private stopPromise?: Promise<string[]>;
   private stopped = false;
   private containerdExited = false;
-  private readonly containerdExit: Promise<void>;
+  private containerdExit: Promise<void>;
 
   private constructor(
     readonly name: string,
@@ -240,16 +240,56 @@ export class E2EHarness {
     private readonly before: HostSnapshot,
     private readonly netnsDirExisted: boolean,
     private readonly releaseLock: () => Promise<void>,
-    private readonly child: ChildProcess,
+    private child: ChildProcess,
   ) {
-    this.containerdExit = new Promise((resolve) => {
+    this.containerdExit = this.watch(child);
+  }
+
+  /** Resolves when `child` (this harness's containerd) exits, and notes it. */
+  private watch(child: ChildProcess): Promise<void> {
+    this.containerdExited = false;
+    return new Promise((resolve) => {
       const done = () => {
-        this.containerdExited = true;
+        if (this.child === child) this.containerdExited = true;
         resolve();
       };
       if (child.exitCode !== null || child.signalCode !== null) done();
       else child.once('exit', done);
     });
+  }
+
+  /**
+   * SIGKILL of containerd by its pid, as a crash or a power cut would end it: its shims and tasks are left as they
+   * are (the reboot test kills them itself). Resolves once it has exited.
+   */
+  async killContainerd(): Promise<void> {
+    if (this.containerdExited) return;
+    this.child.kill('SIGKILL');
+    if (!(await settlesWithin(this.containerdExit, 5_000))) throw new Error(`containerd (pid ${this.child.pid}) survived SIGKILL`);
+  }
+
+  /** Starts containerd again after killContainerd (same config, netns and state); resolves once it accepts connections. */
+  async startContainerd(timeoutMs = 10_000): Promise<void> {
+    if (this.stopped) throw new Error(`harness ${this.name} is stopped`);
+    if (!this.containerdExited) throw new Error('containerd is still running');
+    this.child = spawnContainerd(this.netns, this.containerdConfig, this.containerdLog, this.tmp);
+    this.containerdExit = this.watch(this.child);
+    await this.waitReady(timeoutMs);
+  }
+
+  /**
+   * Kills containerd by its pid (`signal`, SIGKILL by default: a crash) and starts it again with the same config
+   * in the same netns; its shims, and so the containers, keep running. `whileDown` runs between the two. Resolves
+   * once it accepts connections.
+   */
+  async restartContainerd(signal: NodeJS.Signals = 'SIGKILL', whileDown?: () => Promise<void>): Promise<void> {
+    if (signal === 'SIGKILL') await this.killContainerd();
+    else {
+      this.child.kill(signal);
+      await this.containerdExit;
+    }
+    await whileDown?.();
+    await this.startContainerd();
   }
 
   get netnsPath(): string {
@@ -329,25 +369,7 @@ export class E2EHarness {
       const configFile = path.join(tmp, 'containerd.toml');
       fs.writeFileSync(configFile, config);
 
-      const logFile = path.join(tmp, 'containerd.log');
-      const logFd = fs.openSync(logFile, 'a');
-      let child: ChildProcess;
-      try {
-        child = spawn(
-          requireBinary('nsenter'),
-          [`--net=${path.join(RUN_NETNS, netns)}`, requireBinary('containerd'), '--config', configFile],
-          {
-            detached: true,
-            stdio: ['ignore', logFd, logFd],
-            env: childEnv(),
-            cwd: tmp,
-          },
-        );
-      } finally {
-        fs.closeSync(logFd);
-      }
-      child.on('error', () => undefined); // reported through the readiness wait
-      child.unref(); // a forgotten stop() must not keep the test process alive; the exit net kills containerd
+      const child = spawnContainerd(netns, configFile, path.join(tmp, 'containerd.log'), tmp);
       harness = new E2EHarness(name, tmp, netns, `kukeon-test-${hex(3)}`, before, netnsDirExisted, releaseLock, child);
       cleanups.length = 0; // the harness owns the netns, temp dir and lock now: stop() undoes them
       live.add(harness);
@@ -685,6 +707,25 @@ export class E2EHarness {
     if (this.problems.length) process.stderr.write(`[e2e] emergency stop of ${this.name}:\n  ${this.problems.join('\n  ')}\n`);
     // The lock file names this process, which is exiting: the next harness recovers it.
   }
+}
+
+/** containerd inside the netns (`nsenter --net`), logging to `logFile`; detached and unref'd. */
+function spawnContainerd(netns: string, configFile: string, logFile: string, cwd: string): ChildProcess {
+  const logFd = fs.openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(requireBinary('nsenter'), [`--net=${path.join(RUN_NETNS, netns)}`, requireBinary('containerd'), '--config', configFile], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: childEnv(),
+      cwd,
+    });
+  } finally {
+    fs.closeSync(logFd);
+  }
+  child.on('error', () => undefined); // reported through the readiness wait
+  child.unref(); // a forgotten stop() must not keep the test process alive; the exit net kills containerd
+  return child;
 }
 
 function requireBinary(name: string): string {
