@@ -20,7 +20,7 @@ import { writeEtcFiles } from './etc-files';
 import type { ContainerdClient, Process } from './grpc/containerd-client';
 import { isAlreadyExists, isNotFound } from './grpc/status-codes';
 import type { ImageChainInfo } from './image/import-oci-archive';
-import { LABELS, ROOT_LEAF, containerdId, labelsFor, namespaceOf } from './naming';
+import { LABELS, RESTART_LABELS, ROOT_LEAF, SYSTEM_REALM, containerdId, labelsFor, namespaceOf } from './naming';
 import { runtimeSpec } from './oci-spec';
 import type { ImageConfig } from './oci-spec';
 import { findPauseBinary } from './pause-binary';
@@ -207,6 +207,7 @@ export class CellRuntime {
 
   /** Checks at create that a declared container's image is there (ensureImage ran before), so a bad reference fails early. */
   async checkImage(ctx: ContainerContext): Promise<void> {
+    if (ctx.doc.spec.image === undefined) return; // runs on an empty rootfs (validation allows it in the system realm only)
     const ns = await this.namespaceOfRealm(ctx.ref.path[0], ctx.parents.realm);
     await this.imageConfig(ns, ctx.doc);
   }
@@ -221,16 +222,17 @@ export class CellRuntime {
   ): Promise<{ id: string; rootfs: { type: string; source: string; options: string[] }[] }> {
     const leaf = doc?.metadata.name ?? ROOT_LEAF;
     const id = containerdId(ctx.ref.path, leaf);
-    const labels = labelsFor(ctx.ref.path, leaf, role);
+    const labels: Record<string, string> = { ...labelsFor(ctx.ref.path, leaf, role), ...this.restartMonitorLabels(ctx, doc) };
     let image: { chainId: string; config: ImageConfig } | undefined;
     let rootfsPath: string | undefined;
     let pauseBinary: string | undefined;
-    if (doc) image = await this.imageConfig(ns, doc);
+    if (doc?.spec.image) image = await this.imageConfig(ns, doc);
     else {
-      pauseBinary = findPauseBinary(this.config.pauseBinary);
+      // A synthesized root, or a container without an image (the system realm's kukeond): an empty rootfs
+      if (!doc) pauseBinary = findPauseBinary(this.config.pauseBinary);
       rootfsPath = this.rootfsDir(ns, id);
       for (const d of ['proc', 'dev', 'sys', 'etc', 'tmp', 'run', '.kukeon']) fs.mkdirSync(path.join(rootfsPath, d), { recursive: true });
-      for (const f of ['etc/hostname', 'etc/hosts', 'etc/resolv.conf', '.kukeon/pause'])
+      for (const f of ['etc/hostname', 'etc/hosts', 'etc/resolv.conf', ...(doc ? [] : ['.kukeon/pause'])])
         fs.closeSync(fs.openSync(path.join(rootfsPath, f), 'a'));
     }
     // Validation keeps a cell all on the host's network or all off it; a synthesized root follows its containers.
@@ -279,6 +281,28 @@ export class CellRuntime {
     }
   }
 
+  /**
+   * A system-realm container with `restartPolicy: always` (kukeond) is supervised by containerd's restart monitor:
+   * the daemon cannot watch over itself. The monitor restarts its task when it is not running, logging to its log file.
+   */
+  private restartMonitorLabels(ctx: CellContext, doc: ContainerDoc | undefined): Record<string, string> {
+    if (ctx.ref.path[0] !== SYSTEM_REALM || doc?.spec.restartPolicy !== 'always') return {};
+    return { [RESTART_LABELS.status]: 'running', [RESTART_LABELS.logUri]: `file://${this.logPath(ctx.ref.path, doc.metadata.name)}` };
+  }
+
+  /** Tells containerd's restart monitor not to bring a container back that kukeon is stopping (no-op without its label). */
+  private async holdRestartMonitor(ns: string, id: string): Promise<void> {
+    let labels: Record<string, string>;
+    try {
+      labels = (await this.client.containers.get(ns, id)).labels ?? {};
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw this.explain(err);
+    }
+    if (labels[RESTART_LABELS.status] !== 'running') return;
+    await this.client.containers.update(ns, { id, labels: { [RESTART_LABELS.status]: 'stopped' } }, [`labels.${RESTART_LABELS.status}`]);
+  }
+
   /** Starts (or finds running) the task of a container; stdout and stderr go to its log file, written by the shim. */
   async startTask(
     ctx: CellContext,
@@ -325,6 +349,7 @@ export class CellRuntime {
    * and its snapshot are kept. Returns the exit status, or undefined when there was no task.
    */
   async stopTask(ns: string, id: string, stop: StopOptions): Promise<{ exitCode: number; finishTime: string } | undefined> {
+    await this.holdRestartMonitor(ns, id);
     const t = await this.task(ns, id);
     if (!t) return undefined;
     if (t.status === 'RUNNING' || t.status === 'PAUSED' || t.status === 'CREATED') {

@@ -56,6 +56,8 @@ export interface ApplyOptions extends ImageRequestOptions, OperationOptions {
   source?: string;
   /** Pull progress of the images the documents need, for display (the daemon streams it to its client). */
   onProgress?: (event: ProgressEvent) => void;
+  /** Lets the documents write the system realm kukeon-system (kuke init). */
+  forceSystem?: boolean;
 }
 
 export interface ControllerDeps {
@@ -80,7 +82,7 @@ export class Controller {
   /** Applies a multi-document manifest; nothing is written when any document is invalid. */
   async apply(text: string, options: ApplyOptions = {}): Promise<ApplyReport> {
     const scope = HostOperationScope.start(options.signal);
-    const validated = await validateInput(this.d.hooks, text, options.source ?? 'input');
+    const validated = await validateInput(this.d.hooks, text, options.source ?? 'input', { allowSystem: options.forceSystem });
     const docs = await withParents(foldContainers(validated), this.store, this.d.hooks);
     if (options.dryRun) return { items: [], plan: await this.plan(docs) };
     // Parents before children: one depth at a time; siblings of a depth are independent and run in parallel.
@@ -381,7 +383,7 @@ export class Controller {
    * Purge: delete, then every plugin sweeps residual state (by label, by name) even where the YAML no longer
    * knows the resource. Succeeds when parts are already gone; backend errors are collected and reported at the end.
    */
-  async purge(ref: Ref, options: { cascade?: boolean } & OperationOptions = {}): Promise<RemovedItem[]> {
+  async purge(ref: Ref, options: { cascade?: boolean; forceSystem?: boolean } & OperationOptions = {}): Promise<RemovedItem[]> {
     return this.d.intents.exclusive(ref.path, () => this.purgeIn(ref, options));
   }
 

@@ -1,0 +1,94 @@
+// A kukeon-managed containerd, for a machine where containerd is installed but not running (no service manager, or
+// its service disabled), as k3s runs its own: its own config file in kukeon's config directory (CRI disabled, the
+// standard root and state), started detached with its pid recorded beside kukeond's socket, stopped and its config
+// removed by uninstall.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomicSync } from '../../../sdk';
+
+export const DEFAULT_CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
+
+export type ContainerdChoice =
+  | { use: 'existing'; socket: string }
+  | { use: 'managed'; socket: string; binary: string }
+  | { use: 'none'; socket: string; reason: string };
+
+/** Which containerd init uses: the one answering on the socket, else a managed one when the binary is there and allowed. */
+export function chooseContainerd(input: {
+  socket: string;
+  answers: boolean;
+  binary: string | undefined;
+  noContainerd: boolean;
+}): ContainerdChoice {
+  if (input.answers) return { use: 'existing', socket: input.socket };
+  if (input.noContainerd) return { use: 'none', socket: input.socket, reason: 'nothing answers there and --no-containerd was given' };
+  if (!input.binary) return { use: 'none', socket: input.socket, reason: 'nothing answers there and no containerd binary is installed' };
+  return { use: 'managed', socket: input.socket, binary: input.binary };
+}
+
+export interface ManagedContainerdFiles {
+  config: string;
+  pidFile: string;
+  logFile: string;
+}
+
+/** Where the managed containerd's files go: config in the config directory, pid beside kukeond's, log under the run path. */
+export function managedContainerdFiles(configDir: string, socketDir: string, runPath: string): ManagedContainerdFiles {
+  return {
+    config: path.join(configDir, 'containerd.toml'),
+    pidFile: path.join(socketDir, 'containerd.pid'),
+    logFile: path.join(runPath, 'run', 'containerd.log'),
+  };
+}
+
+/** containerd's config: the standard root and state for the standard socket, else beside the socket (a test host). */
+export function renderContainerdConfig(socket: string, restartInterval?: string): string {
+  const standard = socket === DEFAULT_CONTAINERD_SOCKET;
+  const dir = path.dirname(socket);
+  const q = (s: string) => JSON.stringify(s);
+  return [
+    '# Written by kuke init: a kukeon-managed containerd (kuke uninstall stops it and removes this file).',
+    'version = 2',
+    `root = ${q(standard ? '/var/lib/containerd' : path.join(dir, 'root'))}`,
+    `state = ${q(standard ? '/run/containerd' : path.join(dir, 'state'))}`,
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '',
+    '[grpc]',
+    `  address = ${q(socket)}`,
+    '',
+    ...(restartInterval ? ['[plugins."io.containerd.internal.v1.restart"]', `  interval = ${q(restartInterval)}`, ''] : []),
+  ].join('\n');
+}
+
+/** Starts containerd detached (its own session, output to the log file) and records its pid. */
+export function startManagedContainerd(binary: string, files: ManagedContainerdFiles): number {
+  fs.mkdirSync(path.dirname(files.logFile), { recursive: true });
+  const log = fs.openSync(files.logFile, 'a');
+  try {
+    const child = spawn(binary, ['--config', files.config], { detached: true, stdio: ['ignore', log, log] });
+    child.unref();
+    if (!child.pid) throw new Error(`${binary} did not start`);
+    writeFileAtomicSync(files.pidFile, `${child.pid}\n`, { mode: 0o644 });
+    return child.pid;
+  } finally {
+    fs.closeSync(log);
+  }
+}
+
+/** The managed containerd's pid, when its pid file names a live containerd. */
+export function managedContainerdPid(files: ManagedContainerdFiles): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(files.pidFile, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  try {
+    const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return comm === 'containerd' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}

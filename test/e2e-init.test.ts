@@ -1,0 +1,178 @@
+// `kuke init` and `kuke uninstall` of a whole kukeon host on temporary paths beside the machine's own: the seed's
+// system realm files, kukeond running as the container kukeond (no image: the host's Node and kukeon's files
+// bind-mounted into an empty rootfs) and serving a bridged cell through its socket (CNI, iptables and cgroups from
+// inside the container), a second init that changes nothing, kukeond killed with SIGKILL and brought back by
+// containerd's restart monitor while its cells keep running, and an uninstall that leaves the host as it was.
+
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as assert from 'uvu/assert';
+import YAML from 'yaml';
+import { groupId } from '../plugins/api-socket/socket-file';
+import { E2EHarness } from './e2e/harness';
+import type { RunResult } from './e2e/harness';
+import { diffHostSnapshot, takeHostSnapshot } from './e2e/host-snapshot';
+import type { HostSnapshot } from './e2e/host-snapshot';
+import { e2eSuite } from './e2e/requirements';
+import { buildBusyboxOciFile } from './helpers/busybox-oci';
+import { waitFor } from './helpers/wait-for';
+
+const CNI_BIN = '/usr/lib/cni';
+const IMAGE = 'docker.io/kukeon/busybox:test';
+const SYSTEM_FILES = [
+  'kukeon-system/realm.yaml',
+  'kukeon-system/kukeon/space.yaml',
+  'kukeon-system/kukeon/kukeon/stack.yaml',
+  'kukeon-system/kukeon/kukeon/kukeond/cell.yaml',
+  'kukeon-system/kukeon/kukeon/kukeond/containers/kukeond.yaml',
+];
+const DEFAULT_FILES = ['default/realm.yaml', 'default/default/space.yaml', 'default/default/default/stack.yaml'];
+
+e2eSuite('kuke init and uninstall', (test) => {
+  let h: E2EHarness;
+  let before: HostSnapshot;
+  const group = `kt-${randomBytes(3).toString('hex')}`;
+  const socket = () => path.join(h.tmp, 'sock', 'kukeond.sock');
+  const pidFile = () => path.join(h.tmp, 'sock', 'kukeond.pid');
+  const flags = () => [
+    '--run-path',
+    h.runPath,
+    '--socket',
+    socket(),
+    '--config',
+    h.configFile,
+    '--containerd-socket',
+    h.socket,
+    '--group',
+    group,
+  ];
+  const install = (verb: string[], input?: string): Promise<RunResult> => h.kuke([...verb, ...flags()], { input, timeoutMs: 120_000 });
+  const viaDaemon = (args: string[], input?: string): Promise<RunResult> =>
+    h.kuke(args, { input, timeoutMs: 60_000, env: { KUKEON_NO_DAEMON: undefined, KUKEON_RUN_PATH: undefined, KUKEON_SOCKET: socket() } });
+  const ok = async (r: Promise<RunResult>) => {
+    const res = await r;
+    assert.is(res.code, 0, `exit ${res.code}\nstdout: ${res.stdout}\nstderr: ${res.stderr}`);
+    return res;
+  };
+  const daemonPid = () => {
+    try {
+      return Number(fs.readFileSync(pidFile(), 'utf8').trim());
+    } catch {
+      return 0;
+    }
+  };
+  const kukeondLog = () => path.join(h.runPath, 'kukeon-system/kukeon/kukeon/kukeond/logs/kukeond.log');
+
+  test.before(async () => {
+    assert.is(groupId(group), undefined, `group ${group} exists before the test`);
+    h = await E2EHarness.start({
+      name: 'init',
+      // containerd's restart monitor checks every 10 s by default; 1 s keeps the crash test short
+      containerdConfig: '[plugins."io.containerd.internal.v1.restart"]\n  interval = "1s"\n',
+      plugins: ({ tmp, cgroupRoot }) => ({
+        cgroupv2: { root: cgroupRoot },
+        cni: {
+          confDir: path.join(tmp, 'cni', 'net.d'),
+          cacheDir: path.join(tmp, 'cni', 'cache'),
+          ipamDataDir: path.join(tmp, 'cni', 'ipam'),
+          binDirs: [CNI_BIN],
+        },
+      }),
+    });
+    before = takeHostSnapshot();
+  });
+
+  test.after(async () => {
+    // a failed test may leave kukeond running: uninstall is the cleanup too (the harness kills whatever is left)
+    if (h && fs.existsSync(h.runPath)) await install(['uninstall', '-y']).catch(() => undefined);
+    const diff = await h?.stop();
+    const leftGroup = groupId(group) !== undefined;
+    if (leftGroup) await import('node:child_process').then((cp) => cp.spawnSync('groupdel', [group]));
+    assert.equal(diff ?? [], [], `the host changed: ${diff?.join('; ')}`);
+    assert.not.ok(leftGroup, `group ${group} was left behind`);
+  });
+
+  test('init creates the group, the directories, the realms and the seed system realm, and kukeond answers on the socket', async () => {
+    const t0 = Date.now();
+    const r = await ok(install(['init']));
+    const ms = Date.now() - t0;
+    console.log(`  init: ${ms} ms`);
+    assert.match(r.stdout, `group ${group}: created`);
+    assert.match(r.stdout, `socket directory ${path.dirname(socket())}: created`);
+    assert.match(r.stdout, /cell\/kukeon-system\/kukeon\/kukeon\/kukeond: created/);
+    assert.match(r.stdout, /kukeond v\S+ answers on /);
+    assert.match(r.stdout, /kukeon is initialized/);
+    for (const rel of [...SYSTEM_FILES, ...DEFAULT_FILES]) assert.ok(fs.existsSync(path.join(h.runPath, rel)), `${rel} exists`);
+    const container = YAML.parse(fs.readFileSync(path.join(h.runPath, SYSTEM_FILES[4]), 'utf8'));
+    assert.is(container.kind, 'Container');
+    assert.is(container.spec.image, undefined, 'kukeond has no image');
+    assert.ok(container.spec.privileged && container.spec.hostPID && container.spec.hostNetwork);
+    const st = fs.statSync(path.dirname(socket()));
+    assert.is((st.mode & 0o7777).toString(8), '2750');
+    assert.is(st.gid, groupId(group));
+    assert.is((fs.statSync(socket()).mode & 0o777).toString(8), '660');
+    // kukeond runs in the container: its pid is the container's task
+    const tasks = await h.ctr(['-n', 'kukeon-kukeon-system', 'tasks', 'ls']);
+    assert.match(tasks.stdout, new RegExp(`kukeon_kukeon_kukeond_kukeond\\s+${daemonPid()}\\s+RUNNING`));
+    const v = await ok(viaDaemon(['version']));
+    assert.match(v.stdout, /Daemon: v/);
+  });
+
+  test('a second init changes nothing and says so', async () => {
+    const r = await ok(install(['init']));
+    const lines = r.stdout.split('\n').filter((l) => /: \w+/.test(l) && !/answers on|already initialized/.test(l));
+    const changed = lines.filter((l) => !/: unchanged\b/.test(l));
+    assert.equal(changed, [], `everything unchanged:\n${r.stdout}`);
+    assert.match(r.stdout, /nothing changed/);
+  });
+
+  test('kukeond in its container runs a bridged cell: CNI, iptables and cgroups work from inside', async () => {
+    await ok(viaDaemon(['create', 'realm', 'main']));
+    await ok(viaDaemon(['image', 'load', await buildBusyboxOciFile(h.tmp), '--realm', 'main']));
+    const manifest = `kind: Space\nmetadata: { name: web }\nspec: { realmId: main }\n---\nkind: Cell\nmetadata: { name: app }\nspec:\n  realmId: main\n  spaceId: web\n  stackId: default\n  containers:\n    - { id: srv, image: "${IMAGE}", command: sh, args: ["-c", "exec sleep 600"] }\n`;
+    await ok(viaDaemon(['apply', '-f', '-'], manifest));
+    const cell = YAML.parse(fs.readFileSync(path.join(h.runPath, 'main/web/default/app/cell.yaml'), 'utf8'));
+    assert.is(cell.status.state, 'Ready');
+    assert.match(cell.status.ip ?? '', /^10\.90\./, `the cell got an address on its space's bridge: ${JSON.stringify(cell.status)}`);
+    const rules = await h.exec('iptables', ['-S', 'KUKEON-FORWARD']);
+    assert.is(rules.code, 0, `kukeond wrote the isolation chain: ${rules.stderr}`);
+  });
+
+  test('kukeond killed with SIGKILL comes back by itself (containerd restart monitor) and its cells keep running', async () => {
+    const first = daemonPid();
+    assert.ok(first > 0);
+    const t0 = Date.now();
+    process.kill(first, 'SIGKILL');
+    await waitFor('a new kukeond', () => daemonPid() !== first && daemonPid() > 0, 20_000, 50);
+    await waitFor('kukeond to answer', async () => (await viaDaemon(['version'])).stdout.includes('Daemon: v'), 20_000, 100);
+    console.log(`  kukeond back after SIGKILL: ${Date.now() - t0} ms (restart monitor interval 1 s)`);
+    const tasks = await h.ctr(['-n', 'kukeon-main', 'tasks', 'ls']);
+    assert.match(tasks.stdout, /web_default_app_srv\s+\d+\s+RUNNING/);
+    const got = await ok(viaDaemon(['get', 'cells', '--realm', 'main', '--space', 'web', '--stack', 'default']));
+    assert.match(got.stdout, /\bapp\b.*\bReady\b/, got.stdout);
+    // the restarted task logs to the cell's log file, as the first did
+    const log = fs.readFileSync(kukeondLog(), 'utf8');
+    assert.is((log.match(/ serving /g) ?? []).length, 2, log);
+  });
+
+  test('uninstall removes everything init made and the host is as before', async () => {
+    const refused = await install(['uninstall'], 'n\n');
+    assert.is(refused.code, 1);
+    assert.ok(fs.existsSync(h.runPath), 'answering no removes nothing');
+    const r = await ok(install(['uninstall', '-y']));
+    assert.match(r.stdout, /kukeon is uninstalled/);
+    assert.not.ok(fs.existsSync(h.runPath));
+    assert.not.ok(fs.existsSync(path.dirname(socket())));
+    assert.is(groupId(group), undefined);
+    const tasks = await h.ctr(['namespaces', 'ls', '-q']);
+    assert.not.match(tasks.stdout, /kukeon-/);
+    // containerd's own per-namespace runc root and shim socket directory stay until containerd goes (the harness's
+    // teardown removes them and checks the whole snapshot again); everything else is as before init
+    const containerdOwn = /^\/run\/containerd: (appeared with |[+] )(runc\/|s\/)/;
+    assert.equal(
+      diffHostSnapshot(before, takeHostSnapshot()).filter((l) => !containerdOwn.test(l)),
+      [],
+    );
+  });
+});
