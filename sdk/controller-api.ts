@@ -51,10 +51,13 @@ export interface ApplyRequest extends ImageRequestOptions {
   /** How errors name the input (`cells.yaml`, `stdin`). */
   source?: string;
   dryRun?: boolean;
+  /** Allows documents of the system realm `kukeon-system` (refused with KUKEON_E_SYSTEM otherwise). */
+  forceSystem?: boolean;
 }
 
 export interface CreateRequest extends ImageRequestOptions {
   doc: AnyDoc;
+  forceSystem?: boolean;
 }
 
 export interface GetRequest {
@@ -63,7 +66,7 @@ export interface GetRequest {
   scope: string[];
   name?: string;
   selector?: string;
-  /** Every realm, space and stack (kubectl's `-A`); `scope` is ignored. */
+  /** Every realm, space and stack (kubectl's `-A`); `scope` is ignored. The system realm is listed only with it. */
   allRealms?: boolean;
 }
 
@@ -78,6 +81,7 @@ export interface DeleteRequest {
   ref: Ref;
   cascade?: boolean;
   force?: boolean;
+  forceSystem?: boolean;
 }
 
 export interface DeleteDocumentsRequest {
@@ -85,11 +89,13 @@ export interface DeleteDocumentsRequest {
   source?: string;
   cascade?: boolean;
   force?: boolean;
+  forceSystem?: boolean;
 }
 
 export interface PurgeRequest {
   ref: Ref;
   cascade?: boolean;
+  forceSystem?: boolean;
 }
 
 export interface CellRequest {

@@ -385,7 +385,7 @@ const BAD_CASES: BadCase[] = [
   {
     what: 'the system realm kukeon-system',
     input: withBad('kind: Realm\nmetadata: { name: kukeon-system }\n'),
-    code: 'KUKEON_E_RESERVED_NAME',
+    code: 'KUKEON_E_SYSTEM',
     mentions: ['document 6', 'Realm', '"kukeon-system"', 'metadata.name'],
   },
   {
@@ -671,6 +671,63 @@ test('purge: succeeds when already gone, refuses children without --cascade, rem
     'space/main/blog purged',
     'realm/main purged',
   ]);
+});
+
+test('the system realm: apply, create, delete and purge need --force-system; get realms lists it only with -A', async () => {
+  const e = kukeEnv();
+  const system =
+    'kind: Realm\nmetadata: { name: kukeon-system }\n---\nkind: Stack\nmetadata: { name: kukeon }\nspec: { realmId: kukeon-system, spaceId: kukeon }\n';
+  const refusedApply = e.run(['apply', '-f', '-'], { input: system });
+  fails(refusedApply, 1, 'KUKEON_E_SYSTEM', ['document 1', 'metadata.name', '--force-system'], 'apply of the system realm');
+  fails(e.run(['create', 'realm', 'kukeon-system']), 1, 'KUKEON_E_SYSTEM', ['--force-system'], 'create realm kukeon-system');
+  assert.equal(realmDirs(e), [], 'nothing written by the refused apply and create');
+
+  ok(e.run(['apply', '-f', '-', '--force-system'], { input: system }), 'apply --force-system');
+  ok(e.run(['create', 'realm', 'main']), 'a user realm');
+  assert.equal(realmDirs(e), ['kukeon-system', 'main']);
+  assert.equal(
+    table(ok(e.run(['get', 'realms'])).stdout)
+      .slice(1)
+      .map((r) => r[0]),
+    ['main'],
+    'get realms hides the system realm',
+  );
+  assert.equal(
+    table(ok(e.run(['get', 'realms', '-A'])).stdout)
+      .slice(1)
+      .map((r) => r[0])
+      .sort(),
+    ['kukeon-system', 'main'],
+    'get realms -A lists it',
+  );
+  assert.equal(
+    table(ok(e.run(['get', 'stacks', '--realm', 'kukeon-system', '--space', 'kukeon'])).stdout)
+      .slice(1)
+      .map((r) => r[0]),
+    ['kukeon'],
+  );
+
+  const before = snapshot(e.runPath);
+  fails(
+    e.run(['delete', 'realm', 'kukeon-system', '--cascade']),
+    1,
+    'KUKEON_E_SYSTEM',
+    ['realm/kukeon-system', '--force-system'],
+    'delete',
+  );
+  fails(
+    e.run(['delete', 'stack', 'kukeon', '--realm', 'kukeon-system', '--space', 'kukeon']),
+    1,
+    'KUKEON_E_SYSTEM',
+    ['stack/kukeon-system/kukeon/kukeon'],
+    'delete of a stack in the system realm',
+  );
+  fails(e.run(['purge', 'realm', 'kukeon-system', '--cascade']), 1, 'KUKEON_E_SYSTEM', [], 'purge');
+  fails(e.run(['delete', '-f', '-'], { input: system }), 1, 'KUKEON_E_SYSTEM', [], 'delete -f of system documents');
+  assert.equal(snapshot(e.runPath), before, 'nothing removed by the refused deletes');
+
+  ok(e.run(['purge', 'realm', 'kukeon-system', '--cascade', '--force-system']), 'purge --force-system');
+  assert.equal(realmDirs(e), ['main']);
 });
 
 // ---------------------------------------------------------------------------------------------------------------

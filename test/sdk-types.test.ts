@@ -807,7 +807,10 @@ type _ControllerVerbs = Expect<
 type _CallOptions = Expect<Equal<CallOptions, { signal?: AbortSignal; onProgress?: (event: ProgressEvent) => void }>>;
 type _PullPolicy = Expect<Equal<PullPolicy, 'missing' | 'never' | 'always'>>;
 type _ApplyRequest = Expect<
-  Equal<Flat<ApplyRequest>, { text: string; source?: string; dryRun?: boolean; pull?: PullPolicy; credentials?: RegistryCredentialSpec[] }>
+  Equal<
+    Flat<ApplyRequest>,
+    { text: string; source?: string; dryRun?: boolean; forceSystem?: boolean; pull?: PullPolicy; credentials?: RegistryCredentialSpec[] }
+  >
 >;
 type _GetRequest = Expect<Equal<GetRequest, { kind: Kind; scope: string[]; name?: string; selector?: string; allRealms?: boolean }>>;
 type _WatchEventTypes = Expect<Equal<WatchEvent['type'], 'ADDED' | 'MODIFIED' | 'DELETED' | 'EXIT'>>;

@@ -60,11 +60,18 @@ export class LocalApi implements ControllerApi {
       pull: req.pull,
       credentials: req.credentials,
       signal: opts.signal,
+      forceSystem: req.forceSystem,
     });
   }
 
   create(req: CreateRequest, opts: CallOptions = {}): Promise<ApplyItem> {
-    return this.c.create(req.doc, { pull: req.pull, credentials: req.credentials, signal: opts.signal, onProgress: opts.onProgress });
+    return this.c.create(req.doc, {
+      pull: req.pull,
+      credentials: req.credentials,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      allowSystem: req.forceSystem,
+    });
   }
 
   get(req: GetRequest): Promise<AnyDoc[]> {
@@ -72,15 +79,21 @@ export class LocalApi implements ControllerApi {
   }
 
   delete(req: DeleteRequest, opts: CallOptions = {}): Promise<RemovedItem[]> {
-    return this.c.delete(req.ref, { cascade: req.cascade, force: req.force, signal: opts.signal });
+    return this.c.delete(req.ref, { cascade: req.cascade, force: req.force, forceSystem: req.forceSystem, signal: opts.signal });
   }
 
   deleteDocuments(req: DeleteDocumentsRequest, opts: CallOptions = {}): Promise<RemovedItem[]> {
-    return this.c.deleteDocuments(req.text, { cascade: req.cascade, force: req.force, source: req.source, signal: opts.signal });
+    return this.c.deleteDocuments(req.text, {
+      cascade: req.cascade,
+      force: req.force,
+      source: req.source,
+      forceSystem: req.forceSystem,
+      signal: opts.signal,
+    });
   }
 
   purge(req: PurgeRequest, opts: CallOptions = {}): Promise<RemovedItem[]> {
-    return this.c.purge(req.ref, { cascade: req.cascade, signal: opts.signal });
+    return this.c.purge(req.ref, { cascade: req.cascade, forceSystem: req.forceSystem, signal: opts.signal });
   }
 
   start(req: CellRequest, opts: CallOptions = {}): Promise<void> {

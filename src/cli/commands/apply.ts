@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { formatRef } from '../../../sdk';
 import { BaseCommand } from '../base-command';
+import { forceSystemOption } from '../force-system';
 
 export class ApplyCommand extends BaseCommand {
   static override paths = [['apply']];
@@ -20,6 +21,7 @@ export class ApplyCommand extends BaseCommand {
     description: "missing|never|always: when to pull a container's image (default missing; env KUKEON_PULL)",
   });
   output = Option.String('-o,--output', { description: 'yaml|json: print the result as data' });
+  forceSystem = forceSystemOption();
 
   protected async run(): Promise<number> {
     const text = await this.readInput(this.file);
@@ -31,6 +33,7 @@ export class ApplyCommand extends BaseCommand {
         source: this.file === '-' ? 'stdin' : this.file,
         pull: this.pullPolicy(this.pull),
         credentials: this.credentials(),
+        forceSystem: this.forceSystem,
       },
       this.call(),
     );

@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { KukeonError, formatRef } from '../../../sdk';
 import { BaseCommand } from '../base-command';
+import { forceSystemOption } from '../force-system';
 import { parseKind } from '../kinds';
 import { refIn } from '../scope';
 
@@ -24,13 +25,17 @@ export class DeleteCommand extends BaseCommand {
   realm = Option.String('--realm');
   space = Option.String('--space');
   stack = Option.String('--stack');
+  forceSystem = forceSystemOption();
 
   protected async run(): Promise<number> {
     const api = await this.api();
     if (this.file !== undefined) {
       if (this.kind !== undefined) throw new KukeonError('KUKEON_E_USAGE', 'use either -f FILE or KIND NAME');
       const text = await this.readInput(this.file);
-      const items = await api.deleteDocuments({ text, cascade: this.cascade, force: this.force, source: this.file }, this.call());
+      const items = await api.deleteDocuments(
+        { text, cascade: this.cascade, force: this.force, source: this.file, forceSystem: this.forceSystem },
+        this.call(),
+      );
       let failed = false;
       for (const i of items) {
         if (i.error) {
@@ -44,7 +49,7 @@ export class DeleteCommand extends BaseCommand {
       throw new KukeonError('KUKEON_E_USAGE', 'usage: kuke delete KIND NAME [--cascade] [--force], or kuke delete -f FILE');
     const kind = parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']);
     const ref = refIn(kind, this.name, { realm: this.realm, space: this.space, stack: this.stack });
-    for (const i of await api.delete({ ref, cascade: this.cascade, force: this.force }, this.call()))
+    for (const i of await api.delete({ ref, cascade: this.cascade, force: this.force, forceSystem: this.forceSystem }, this.call()))
       this.report(formatRef(i.ref), i.warnings);
     return 0;
   }

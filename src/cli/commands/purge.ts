@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { formatRef } from '../../../sdk';
 import { BaseCommand } from '../base-command';
+import { forceSystemOption } from '../force-system';
 import { parseKind } from '../kinds';
 import { refIn } from '../scope';
 
@@ -19,6 +20,7 @@ export class PurgeCommand extends BaseCommand {
   realm = Option.String('--realm');
   space = Option.String('--space');
   stack = Option.String('--stack');
+  forceSystem = forceSystemOption();
 
   protected override noDaemonFlag(): boolean {
     return this.noDaemon;
@@ -27,7 +29,8 @@ export class PurgeCommand extends BaseCommand {
   protected async run(): Promise<number> {
     const kind = parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']);
     const ref = refIn(kind, this.name, { realm: this.realm, space: this.space, stack: this.stack });
-    for (const i of await (await this.api()).purge({ ref, cascade: this.cascade }, this.call())) this.out(`${formatRef(i.ref)} purged\n`);
+    for (const i of await (await this.api()).purge({ ref, cascade: this.cascade, forceSystem: this.forceSystem }, this.call()))
+      this.out(`${formatRef(i.ref)} purged\n`);
     return 0;
   }
 }

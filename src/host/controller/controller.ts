@@ -31,6 +31,7 @@ import { HostOperationScope } from '../operation-scope';
 import type { HostServiceRegistry } from '../service-registry';
 import type { HostStateReader } from '../state-reader';
 import type { ValidateOptions } from '../validation/validate-document';
+import { SYSTEM_REALM } from '../validation/names';
 import { validateDocument } from '../validation/validate-document';
 import { applyExistingCell } from './apply-cell';
 import { changedFields, sameSpec, sameState } from './diff';
@@ -54,10 +55,23 @@ export interface OperationOptions {
 export interface ApplyOptions extends ImageRequestOptions, OperationOptions {
   dryRun?: boolean;
   source?: string;
+  /** Allows documents of the system realm (`--force-system`; `kuke init`). */
+  forceSystem?: boolean;
   /** Pull progress of the images the documents need, for display (the daemon streams it to its client). */
   onProgress?: (event: ProgressEvent) => void;
-  /** Lets the documents write the system realm kukeon-system (kuke init). */
+}
+
+/** Delete and purge of the system realm (or anything in it) need `--force-system`. */
+export interface SystemOptions extends OperationOptions {
   forceSystem?: boolean;
+}
+
+function refuseSystem(ref: Ref, options: SystemOptions): void {
+  if (ref.path[0] === SYSTEM_REALM && !options.forceSystem)
+    throw new KukeonError(
+      'KUKEON_E_SYSTEM',
+      `${formatRef(ref)} is in the system realm ${SYSTEM_REALM}, managed by kuke init; nothing was removed (use --force-system, or kuke uninstall)`,
+    );
 }
 
 export interface ControllerDeps {
@@ -234,8 +248,14 @@ export class Controller {
   async get(query: GetRequest): Promise<AnyDoc[]> {
     if (query.allRealms) {
       const scopes = await this.scopesOf(query.kind);
-      return (await mapLimit(scopes, 4, (scope) => this.get({ ...query, allRealms: false, scope }))).flat();
+      return (await mapLimit(scopes, 4, (scope) => this.getIn({ ...query, allRealms: false, scope }))).flat();
     }
+    const docs = await this.getIn(query);
+    // The system realm is kukeon's own: listed with -A, or when asked for by name.
+    return query.kind === 'Realm' && query.name === undefined ? docs.filter((d) => d.metadata.name !== SYSTEM_REALM) : docs;
+  }
+
+  private async getIn(query: GetRequest): Promise<AnyDoc[]> {
     const match = query.selector ? parseSelector(query.selector) : () => true;
     let docs: AnyDoc[];
     if (query.kind === 'Container' && query.scope.length === 3) {
@@ -310,7 +330,8 @@ export class Controller {
   }
 
   /** Deletes a resource; realms, spaces and stacks with children need `cascade`. Children go before parents. */
-  async delete(ref: Ref, options: { cascade?: boolean; force?: boolean } & OperationOptions = {}): Promise<RemovedItem[]> {
+  async delete(ref: Ref, options: { cascade?: boolean; force?: boolean } & SystemOptions = {}): Promise<RemovedItem[]> {
+    refuseSystem(ref, options);
     // Held against applies under it for the whole delete, so none of them vanishes half-made (intent-locks.ts).
     return this.d.intents.exclusive(ref.path, () => this.deleteIn(HostOperationScope.start(options.signal), ref, options));
   }
@@ -346,10 +367,10 @@ export class Controller {
   /** `delete -f`: the documents of a manifest, children first; a missing one is reported and the rest go on. */
   async deleteDocuments(
     text: string,
-    options: { cascade?: boolean; force?: boolean; source?: string } & OperationOptions = {},
+    options: { cascade?: boolean; force?: boolean; source?: string } & SystemOptions = {},
   ): Promise<(RemovedItem & { error?: string })[]> {
     const scope = HostOperationScope.start(options.signal);
-    const docs = await validateInput(this.d.hooks, text, options.source ?? 'input');
+    const docs = await validateInput(this.d.hooks, text, options.source ?? 'input', { allowSystem: options.forceSystem });
     const out: RemovedItem[] = [];
     for (const d of [...docs].sort((a, b) => b.ref.path.length - a.ref.path.length)) {
       try {
@@ -383,7 +404,8 @@ export class Controller {
    * Purge: delete, then every plugin sweeps residual state (by label, by name) even where the YAML no longer
    * knows the resource. Succeeds when parts are already gone; backend errors are collected and reported at the end.
    */
-  async purge(ref: Ref, options: { cascade?: boolean; forceSystem?: boolean } & OperationOptions = {}): Promise<RemovedItem[]> {
+  async purge(ref: Ref, options: { cascade?: boolean } & SystemOptions = {}): Promise<RemovedItem[]> {
+    refuseSystem(ref, options);
     return this.d.intents.exclusive(ref.path, () => this.purgeIn(ref, options));
   }
 

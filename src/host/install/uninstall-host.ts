@@ -71,7 +71,7 @@ async function purgeRealms(
       if (!(await host.controller.get({ kind: 'Cell', scope: KUKEOND_CELL.path.slice(0, 3), name: SYSTEM.cell })).length) return false;
       await host.controller.stop(KUKEOND_CELL, { signal: 'SIGTERM', timeoutMs: 10_000 });
     });
-    const realms = (await host.controller.get({ kind: 'Realm', scope: [] })).map((r) => r.metadata.name);
+    const realms = (await host.controller.get({ kind: 'Realm', scope: [], allRealms: true })).map((r) => r.metadata.name);
     const ordered = [...realms.filter((r) => r !== SYSTEM.realm), ...realms.filter((r) => r === SYSTEM.realm)];
     for (const realm of ordered) {
       const ref: Ref = { kind: 'Realm', path: [realm] };

@@ -30,7 +30,7 @@ export interface ValidatedDoc {
 }
 
 export interface ValidateOptions {
-  /** Allows the system realm `kukeon-system` (only kukeon's own bootstrap sets this). */
+  /** Allows the system realm `kukeon-system` (`--force-system`; `kuke init` sets it). */
   allowSystem?: boolean;
 }
 
@@ -133,7 +133,13 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
   const name = typeof input?.metadata?.name === 'string' ? input.metadata.name : undefined;
   const details: KukeonErrorDetails = { document: index, kind: typeof kind === 'string' ? kind : undefined, name };
   const fail = (
-    code: 'KUKEON_E_INVALID' | 'KUKEON_E_UNSUPPORTED_FIELD' | 'KUKEON_E_API_VERSION' | 'KUKEON_E_UNKNOWN_KIND' | 'KUKEON_E_RESERVED_NAME',
+    code:
+      | 'KUKEON_E_INVALID'
+      | 'KUKEON_E_UNSUPPORTED_FIELD'
+      | 'KUKEON_E_API_VERSION'
+      | 'KUKEON_E_UNKNOWN_KIND'
+      | 'KUKEON_E_RESERVED_NAME'
+      | 'KUKEON_E_SYSTEM',
     field: string | undefined,
     msg: string,
   ): never => {
@@ -184,9 +190,9 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
   const realmId = kind === 'Realm' ? meta.name : doc.spec.realmId;
   if (realmId === SYSTEM_REALM && !options.allowSystem)
     fail(
-      'KUKEON_E_RESERVED_NAME',
+      'KUKEON_E_SYSTEM',
       kind === 'Realm' ? 'metadata.name' : 'spec.realmId',
-      `"${SYSTEM_REALM}" is reserved for the system realm`,
+      `"${SYSTEM_REALM}" is the system realm, managed by kuke init; use --force-system to change it`,
     );
   if ((kind === 'Stack' || kind === 'Cell') && doc.spec.id !== undefined && doc.spec.id !== meta.name)
     invalid('spec.id', `must equal metadata.name ("${meta.name}")`);

@@ -2,6 +2,7 @@ import { Command, Option } from 'clipanion';
 import { API_VERSION, formatRef } from '../../../../sdk';
 import type { CellDoc, ContainerSpec } from '../../../../sdk';
 import { BaseCommand } from '../../base-command';
+import { forceSystemOption } from '../../force-system';
 
 export class CreateCellCommand extends BaseCommand {
   static override paths = [
@@ -17,6 +18,7 @@ export class CreateCellCommand extends BaseCommand {
   });
 
   name = Option.String({ required: true });
+  forceSystem = forceSystemOption();
   image = Option.String('--image', { required: true, description: 'Image reference' });
   command = Option.String('--command', { description: "Replaces the image's entrypoint" });
   args = Option.Array('--args', { description: "Replaces the image's cmd (repeatable)" });
@@ -41,7 +43,10 @@ export class CreateCellCommand extends BaseCommand {
       metadata: { name: this.name },
       spec: { realmId: this.realm, spaceId: this.space, stackId: this.stack, containers: [container] },
     };
-    const r = await (await this.api()).create({ doc, pull: this.pullPolicy(this.pull), credentials: this.credentials() }, this.call());
+    const r = await (await this.api()).create(
+      { doc, pull: this.pullPolicy(this.pull), credentials: this.credentials(), forceSystem: this.forceSystem },
+      this.call(),
+    );
     this.out(`${formatRef(r.ref)} ${r.action}\n`);
     return 0;
   }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { API_VERSION, formatRef } from '../../../../sdk';
 import { BaseCommand } from '../../base-command';
+import { forceSystemOption } from '../../force-system';
 
 export class CreateSpaceCommand extends BaseCommand {
   static override paths = [
@@ -11,6 +12,7 @@ export class CreateSpaceCommand extends BaseCommand {
   static override usage = Command.Usage({ description: 'Create a space (one network) in a realm; the realm must exist' });
 
   name = Option.String({ required: true });
+  forceSystem = forceSystemOption();
   realm = Option.String('--realm', 'default');
 
   protected async run(): Promise<number> {
@@ -22,6 +24,7 @@ export class CreateSpaceCommand extends BaseCommand {
           metadata: { name: this.name },
           spec: { realmId: this.realm },
         },
+        forceSystem: this.forceSystem,
       },
       this.call(),
     );

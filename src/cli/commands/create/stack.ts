@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { API_VERSION, formatRef } from '../../../../sdk';
 import { BaseCommand } from '../../base-command';
+import { forceSystemOption } from '../../force-system';
 
 export class CreateStackCommand extends BaseCommand {
   static override paths = [
@@ -11,6 +12,7 @@ export class CreateStackCommand extends BaseCommand {
   static override usage = Command.Usage({ description: 'Create a stack in a space; the space must exist' });
 
   name = Option.String({ required: true });
+  forceSystem = forceSystemOption();
   realm = Option.String('--realm', 'default');
   space = Option.String('--space', 'default');
 
@@ -23,6 +25,7 @@ export class CreateStackCommand extends BaseCommand {
           metadata: { name: this.name },
           spec: { realmId: this.realm, spaceId: this.space },
         },
+        forceSystem: this.forceSystem,
       },
       this.call(),
     );
