@@ -83,9 +83,33 @@ e2eSuite('kuke init and uninstall', (test) => {
     before = takeHostSnapshot();
   });
 
+  // A second kukeon host beside the first, on a containerd socket where nothing answers: init runs its own containerd.
+  const second = () => path.join(h.tmp, 'second');
+  const secondGroup = `${group}-2`;
+  const secondFlags = () => [
+    '--run-path',
+    path.join(second(), 'run'),
+    '--socket',
+    path.join(second(), 'sock', 'kukeond.sock'),
+    '--config',
+    path.join(second(), 'kukeon.yaml'),
+    '--containerd-socket',
+    path.join(second(), 'ctd', 'containerd.sock'),
+    '--group',
+    secondGroup,
+  ];
+  const managedPidFile = () => path.join(second(), 'sock', 'containerd.pid');
+
   test.after(async () => {
     // a failed test may leave kukeond running: uninstall is the cleanup too (the harness kills whatever is left)
     if (h && fs.existsSync(h.runPath)) await install(['uninstall', '-y']).catch(() => undefined);
+    if (h && fs.existsSync(path.join(second(), 'run')))
+      await h.kuke(['uninstall', '-y', ...secondFlags()], { timeoutMs: 120_000 }).catch(() => undefined);
+    if (h && fs.existsSync(managedPidFile())) {
+      const pid = Number(fs.readFileSync(managedPidFile(), 'utf8'));
+      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'containerd') process.kill(pid, 'SIGKILL');
+    }
+    if (groupId(secondGroup) !== undefined) await import('node:child_process').then((cp) => cp.spawnSync('groupdel', [secondGroup]));
     const diff = await h?.stop();
     const leftGroup = groupId(group) !== undefined;
     if (leftGroup) await import('node:child_process').then((cp) => cp.spawnSync('groupdel', [group]));
@@ -172,6 +196,35 @@ e2eSuite('kuke init and uninstall', (test) => {
     const containerdOwn = /^\/run\/containerd: (appeared with |[+] )(runc\/|s\/)/;
     assert.equal(
       diffHostSnapshot(before, takeHostSnapshot()).filter((l) => !containerdOwn.test(l)),
+      [],
+    );
+  });
+
+  test('with no containerd answering, init runs a kukeon-managed one (its own config) and kukeond on it; uninstall stops it and removes the config', async () => {
+    const before2 = takeHostSnapshot();
+    fs.mkdirSync(second(), { recursive: true });
+    fs.writeFileSync(path.join(second(), 'kukeon.yaml'), `plugins:\n  store-yaml: {}\n  containerd: {}\n`);
+    const config = path.join(second(), 'containerd.toml');
+    const r = await ok(h.kuke(['init', ...secondFlags()], { timeoutMs: 120_000 }));
+    assert.match(r.stdout, /containerd \S+\/ctd\/containerd.sock: started \(kukeon-managed, pid \d+, config /);
+    assert.match(fs.readFileSync(config, 'utf8'), /disabled_plugins = \["io.containerd.grpc.v1.cri"\]/);
+    const pid = Number(fs.readFileSync(managedPidFile(), 'utf8'));
+    assert.is(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'containerd');
+    const socket2 = path.join(second(), 'sock', 'kukeond.sock');
+    const v = await ok(h.kuke(['version'], { env: { KUKEON_NO_DAEMON: undefined, KUKEON_RUN_PATH: undefined, KUKEON_SOCKET: socket2 } }));
+    assert.match(v.stdout, /Daemon: v/);
+    const again = await ok(h.kuke(['init', ...secondFlags()], { timeoutMs: 120_000 }));
+    assert.match(again.stdout, /containerd \S+: unchanged \(kukeon-managed, pid \d+\)/);
+    assert.match(again.stdout, /nothing changed/);
+    const u = await ok(h.kuke(['uninstall', '-y', ...secondFlags()], { timeoutMs: 120_000 }));
+    assert.match(u.stdout, /kukeon-managed containerd: removed/);
+    await waitFor('the managed containerd to exit', () => !fs.existsSync(`/proc/${pid}`), 10_000);
+    assert.not.ok(fs.existsSync(config));
+    assert.not.ok(fs.existsSync(path.join(second(), 'run')));
+    assert.is(groupId(secondGroup), undefined);
+    const containerdOwn = /^\/run\/containerd: (appeared with |[+] )(runc\/|s\/)/;
+    assert.equal(
+      diffHostSnapshot(before2, takeHostSnapshot()).filter((l) => !containerdOwn.test(l)),
       [],
     );
   });

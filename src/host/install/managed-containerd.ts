@@ -44,7 +44,7 @@ export function managedContainerdFiles(configDir: string, socketDir: string, run
 }
 
 /** containerd's config: the standard root and state for the standard socket, else beside the socket (a test host). */
-export function renderContainerdConfig(socket: string, restartInterval?: string): string {
+export function renderContainerdConfig(socket: string): string {
   const standard = socket === DEFAULT_CONTAINERD_SOCKET;
   const dir = path.dirname(socket);
   const q = (s: string) => JSON.stringify(s);
@@ -58,7 +58,17 @@ export function renderContainerdConfig(socket: string, restartInterval?: string)
     '[grpc]',
     `  address = ${q(socket)}`,
     '',
-    ...(restartInterval ? ['[plugins."io.containerd.internal.v1.restart"]', `  interval = ${q(restartInterval)}`, ''] : []),
+    // beside another containerd (a test host), nothing of it may land in the standard places
+    ...(standard
+      ? []
+      : [
+          '[ttrpc]',
+          `  address = ${q(`${socket}.ttrpc`)}`,
+          '',
+          '[plugins."io.containerd.internal.v1.opt"]',
+          `  path = ${q(path.join(dir, 'opt'))}`,
+          '',
+        ]),
   ].join('\n');
 }
 
