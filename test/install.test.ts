@@ -124,8 +124,8 @@ test('volumes become bind mounts at their target, read-only when asked; plain co
   });
   const binds = spec.mounts!.filter((m) => m.source === '/srv/data' || m.source === '/etc/group');
   assert.equal(binds, [
-    { destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'rprivate', 'rw'] },
-    { destination: '/etc/group', type: 'bind', source: '/etc/group', options: ['rbind', 'rprivate', 'ro'] },
+    { destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'rslave', 'rw'] },
+    { destination: '/etc/group', type: 'bind', source: '/etc/group', options: ['rbind', 'rslave', 'ro'] },
   ]);
   assert.is(spec.process!.noNewPrivileges, true);
   assert.ok(spec.linux!.maskedPaths!.length > 0);

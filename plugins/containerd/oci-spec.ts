@@ -205,9 +205,10 @@ function mounts(input: SpecInput): OciMount[] {
     });
   }
   if (input.pauseBinary) m.push({ destination: PAUSE_PATH, type: 'bind', source: input.pauseBinary, options: ['rbind', 'rprivate', 'ro'] });
-  // volumes (bind only): the source at the same place in the container, read-only when asked
+  // volumes (bind only), read-only when asked. rslave: a mount the host removes later under the source (a cell's
+  // rootfs under /run/containerd) goes from the container too, instead of staying busy in its mount namespace
   for (const v of input.container?.volumes ?? []) {
-    m.push({ destination: v.target, type: 'bind', source: v.source, options: ['rbind', 'rprivate', v.readOnly ? 'ro' : 'rw'] });
+    m.push({ destination: v.target, type: 'bind', source: v.source, options: ['rbind', 'rslave', v.readOnly ? 'ro' : 'rw'] });
   }
   return m;
 }
