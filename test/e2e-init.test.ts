@@ -10,7 +10,8 @@ import path from 'node:path';
 import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { groupId } from '../plugins/api-socket/socket-file';
-import { E2EHarness } from './e2e/harness';
+import { spawn } from 'node:child_process';
+import { E2EHarness, shimPids } from './e2e/harness';
 import type { RunResult } from './e2e/harness';
 import { diffHostSnapshot, takeHostSnapshot } from './e2e/host-snapshot';
 import type { HostSnapshot } from './e2e/host-snapshot';
@@ -27,6 +28,17 @@ const SYSTEM_FILES = [
   'kukeon-system/kukeon/kukeon/kukeond/cell.yaml',
   'kukeon-system/kukeon/kukeon/kukeond/containers/kukeond.yaml',
 ];
+const KUKEOND_ID = 'kukeon_kukeon_kukeond_kukeond';
+
+/** Alive and not a zombie waiting for its parent. */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 const DEFAULT_FILES = ['default/realm.yaml', 'default/default/space.yaml', 'default/default/default/stack.yaml'];
 
 e2eSuite('kuke init and uninstall', (test) => {
@@ -216,9 +228,48 @@ e2eSuite('kuke init and uninstall', (test) => {
     const again = await ok(h.kuke(['init', ...secondFlags()], { timeoutMs: 120_000 }));
     assert.match(again.stdout, /containerd \S+: unchanged \(kukeon-managed, pid \d+\)/);
     assert.match(again.stdout, /nothing changed/);
+
+    // A simulated reboot of this host: its containerd, shims and kukeond die, the tmpfs state goes (the socket
+    // directory, containerd's state, runc's state of kukeond), then containerd starts again as a service manager would
+    // start it. Its restart monitor brings kukeond back alone: every bind source is still there, and kukeond makes its
+    // socket directory again before it serves.
+    const ctdSock = path.join(second(), 'ctd', 'containerd.sock');
+    const victims = [pid, ...shimPids(ctdSock), Number(fs.readFileSync(path.join(second(), 'sock', 'kukeond.pid'), 'utf8'))];
+    for (const p of victims) process.kill(p, 'SIGKILL');
+    await waitFor('every process of the host to die', () => victims.every((p) => !running(p)), 10_000, 20);
+    for (const dir of [
+      path.join(second(), 'sock'),
+      path.join(second(), 'ctd', 'state'),
+      `/run/containerd/runc/kukeon-kukeon-system/${KUKEOND_ID}`,
+    ])
+      fs.rmSync(dir, { recursive: true, force: true });
+    fs.appendFileSync(config, '\n[plugins."io.containerd.internal.v1.restart"]\n  interval = "1s"\n');
+    const t0 = Date.now();
+    const log = fs.openSync(path.join(second(), 'containerd-after-reboot.log'), 'a');
+    const restarted = spawn('nsenter', [`--net=${h.netnsPath}`, 'containerd', '--config', config], {
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
+    fs.closeSync(log);
+    restarted.unref();
+    const socket2Dir = path.join(second(), 'sock');
+    await waitFor(
+      'kukeond back after the reboot',
+      async () =>
+        (
+          await h.kuke(['version'], { env: { KUKEON_NO_DAEMON: undefined, KUKEON_RUN_PATH: undefined, KUKEON_SOCKET: socket2 } })
+        ).stdout.includes('Daemon: v'),
+      30_000,
+      200,
+    );
+    console.log(`  kukeond back after a simulated reboot: ${Date.now() - t0} ms from containerd's start (restart monitor interval 1 s)`);
+    const st = fs.statSync(socket2Dir);
+    assert.is((st.mode & 0o7777).toString(8), '2750', 'kukeond made its socket directory again');
+    assert.is(st.gid, groupId(secondGroup));
+
     const u = await ok(h.kuke(['uninstall', '-y', ...secondFlags()], { timeoutMs: 120_000 }));
     assert.match(u.stdout, /kukeon-managed containerd: removed/);
-    await waitFor('the managed containerd to exit', () => !fs.existsSync(`/proc/${pid}`), 10_000);
+    await waitFor('the managed containerd to exit', () => !running(restarted.pid!), 10_000);
     assert.not.ok(fs.existsSync(config));
     assert.not.ok(fs.existsSync(path.join(second(), 'run')));
     assert.is(groupId(secondGroup), undefined);

@@ -87,18 +87,35 @@ export function startManagedContainerd(binary: string, files: ManagedContainerdF
   }
 }
 
-/** The managed containerd's pid, when its pid file names a live containerd. */
+/** The command line of `pid`, or undefined when it is gone. */
+function cmdline(pid: number): string[] | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/** containerd started with our config file: never another containerd that reuses a stale pid. */
+function isManaged(pid: number, config: string): boolean {
+  const argv = cmdline(pid);
+  return !!argv && path.basename(argv[0] ?? '') === 'containerd' && argv[argv.indexOf('--config') + 1] === config;
+}
+
+/**
+ * The managed containerd's pid: the one its pid file names when that is still our containerd, else any containerd
+ * running with our config file (started again by hand or by a service manager after a reboot wiped the pid file).
+ */
 export function managedContainerdPid(files: ManagedContainerdFiles): number | undefined {
-  let pid: number;
   try {
-    pid = Number(fs.readFileSync(files.pidFile, 'utf8').trim());
+    const pid = Number(fs.readFileSync(files.pidFile, 'utf8').trim());
+    if (pid > 0 && isManaged(pid, files.config)) return pid;
   } catch {
-    return undefined;
+    // no pid file
   }
-  try {
-    const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    return comm === 'containerd' ? pid : undefined;
-  } catch {
-    return undefined;
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (Number.isInteger(pid) && pid > 0 && isManaged(pid, files.config)) return pid;
   }
+  return undefined;
 }
