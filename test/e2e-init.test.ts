@@ -10,6 +10,7 @@ import path from 'node:path';
 import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { groupId } from '../plugins/api-socket/socket-file';
+import { detectLayout } from '../plugins/cgroupv2/layout';
 import { spawn } from 'node:child_process';
 import { E2EHarness, shimPids } from './e2e/harness';
 import type { RunResult } from './e2e/harness';
@@ -196,6 +197,22 @@ e2eSuite('kuke init and uninstall', (test) => {
     const refused = await install(['uninstall'], 'n\n');
     assert.is(refused.code, 1);
     assert.ok(fs.existsSync(h.runPath), 'answering no removes nothing');
+    // something uninstall cannot remove (a process in a cgroup under the root): listed, exit 1, never "uninstalled"
+    const unified = detectLayout(fs.readFileSync('/proc/self/mountinfo', 'utf8')).unified!;
+    const stray = path.join(unified, h.paths.cgroupRoot, 'stray');
+    fs.mkdirSync(stray, { recursive: true });
+    const sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(path.join(stray, 'cgroup.procs'), String(sleeper.pid));
+      const failed = await install(['uninstall', '-y']);
+      assert.is(failed.code, 1, failed.stdout);
+      assert.match(failed.stderr, /kuke uninstall could not remove:\n.*cgroup root .*stray \(EBUSY\)/);
+      assert.not.match(failed.stdout, /kukeon is uninstalled/);
+    } finally {
+      sleeper.kill('SIGKILL');
+      await new Promise((r) => sleeper.once('exit', r));
+    }
+    // run again once the cause is gone: what is already removed is fine
     const r = await ok(install(['uninstall', '-y']));
     assert.match(r.stdout, /kukeon is uninstalled/);
     assert.not.ok(fs.existsSync(h.runPath));
