@@ -193,6 +193,23 @@ e2eSuite('kuke init and uninstall', (test) => {
     assert.is((log.match(/ serving /g) ?? []).length, 2, log);
   });
 
+  test('kukeon stopping kukeond tells the restart monitor first (it stays stopped); a start brings it back', async () => {
+    const scope = ['--realm', 'kukeon-system', '--space', 'kukeon', '--stack', 'kukeon'];
+    const labels = async () => {
+      const info = await h.ctr(['-n', 'kukeon-kukeon-system', 'containers', 'info', KUKEOND_ID]);
+      return (JSON.parse(info.stdout) as { Labels: Record<string, string> }).Labels;
+    };
+    assert.is((await labels())['containerd.io/restart.status'], 'running');
+    await ok(h.kuke(['stop', 'kukeond', ...scope, '--timeout', '5'], { timeoutMs: 60_000 }));
+    assert.is((await labels())['containerd.io/restart.status'], 'stopped');
+    await new Promise((r) => setTimeout(r, 3_000)); // three restart monitor intervals
+    const tasks = await h.ctr(['-n', 'kukeon-kukeon-system', 'tasks', 'ls']);
+    assert.not.match(tasks.stdout, new RegExp(`${KUKEOND_ID}\\s+\\d+\\s+RUNNING`), 'not restarted behind kukeon');
+    await ok(h.kuke(['start', 'kukeond', ...scope], { timeoutMs: 60_000 }));
+    assert.is((await labels())['containerd.io/restart.status'], 'running');
+    await waitFor('kukeond to answer', async () => (await viaDaemon(['version'])).stdout.includes('Daemon: v'), 20_000, 100);
+  });
+
   test('uninstall removes everything init made and the host is as before', async () => {
     const refused = await install(['uninstall'], 'n\n');
     assert.is(refused.code, 1);
