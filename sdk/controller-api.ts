@@ -164,6 +164,34 @@ export type WatchEvent =
   | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; ref: Ref; doc?: AnyDoc; time: string }
   | { type: 'EXIT'; ref: Ref; exitCode: number; exitSignal?: string; time: string };
 
+export interface DescribeRequest {
+  ref: Ref;
+}
+
+/**
+ * Something that happened to a resource, as the daemon saw it (Kubernetes' events): `Created`, `Started`,
+ * `Stopped`, `Exited`, `Restarted`, `BackOff`, `OOMKilled`, `Failed`, `NetworkAttached`, `Deleted`, ...
+ */
+export interface ResourceEvent {
+  time: string;
+  /** The resource it happened to: the described one, or (for a cell) one of its containers. */
+  ref: Ref;
+  /** `Warning` for exits with an error, kills, OOM kills and failures; else `Normal`. */
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/** A resource with its live status (as `get` returns it) and the last events that touched it. */
+export interface DescribeResult {
+  doc: AnyDoc;
+  /**
+   * Oldest first: the resource's own events and, for a cell, its containers'. Undefined when no history is kept
+   * (in-process: only the daemon keeps history); empty when the daemon saw nothing happen to it.
+   */
+  events?: ResourceEvent[];
+}
+
 export interface DoctorReport {
   plugins: PluginStatus[];
   findings: (Diagnosis & { service: string })[];
@@ -184,6 +212,8 @@ export interface ControllerApi {
   apply(req: ApplyRequest, opts?: CallOptions): Promise<ApplyReport>;
   create(req: CreateRequest, opts?: CallOptions): Promise<ApplyItem>;
   get(req: GetRequest, opts?: CallOptions): Promise<AnyDoc[]>;
+  /** One resource's live document and the events the daemon kept for it. */
+  describe(req: DescribeRequest, opts?: CallOptions): Promise<DescribeResult>;
   delete(req: DeleteRequest, opts?: CallOptions): Promise<RemovedItem[]>;
   deleteDocuments(req: DeleteDocumentsRequest, opts?: CallOptions): Promise<RemovedItem[]>;
   purge(req: PurgeRequest, opts?: CallOptions): Promise<RemovedItem[]>;
@@ -213,6 +243,7 @@ export const CONTROLLER_VERBS = [
   'apply',
   'create',
   'get',
+  'describe',
   'delete',
   'deleteDocuments',
   'purge',

@@ -246,6 +246,30 @@ export interface CellStatus extends Timestamps {
   cgroupPath?: string;
   root?: CellRootStatus;
   stats?: CgroupStats;
+  /**
+   * Each declared container's live status, in `spec.containers` order (Kubernetes' `containerStatuses`). Only in
+   * what `get` and `describe` return: a container's status is stored in its own document, never in the cell's.
+   */
+  containerStatuses?: CellContainerStatus[];
+}
+
+/** One container's status as a cell's `get` shows it: what a user reads to tell why it is in its state. */
+export interface CellContainerStatus {
+  /** The container's id in the cell. */
+  name: string;
+  /** Set on the cell's declared root container. */
+  root?: boolean;
+  state?: State;
+  /** A ContainerReason (`Completed`, `Error`, `Killed`, `OOMKilled`, `CrashLoopBackOff`, ...) or a failure's code. */
+  reason?: string;
+  message?: string;
+  exitCode?: number;
+  exitSignal?: string;
+  restartCount: number;
+  startTime?: string;
+  finishTime?: string;
+  restartTime?: string;
+  nextRestartAt?: string;
 }
 
 export interface ContainerStatus extends Timestamps {

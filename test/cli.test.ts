@@ -103,6 +103,7 @@ test('--help lists every verb; usage errors exit 2 on stderr; version and schema
   for (const verb of [
     'apply',
     'get',
+    'describe',
     'create realm',
     'create space',
     'create stack',
@@ -451,20 +452,35 @@ test('get prints tables, wide tables, YAML and JSON, filters by label and reads 
   ]);
 
   const t = table(ok(cells, 'get cells').stdout);
-  assert.equal(t[0], ['NAME', 'REALM', 'SPACE', 'STACK', 'STATE', 'AGE']);
+  assert.equal(t[0], ['NAME', 'REALM', 'SPACE', 'STACK', 'STATE', 'READY', 'RESTARTS', 'AGE']);
   assert.equal(
-    t.slice(1).map((r) => r.slice(0, 5)),
+    t.slice(1).map((r) => r.slice(0, 7)),
     [
-      ['db', 'main', 'blog', 'wp', 'Pending'],
-      ['web', 'main', 'blog', 'wp', 'Pending'],
+      ['db', 'main', 'blog', 'wp', 'Pending', '0/1', '0'],
+      ['web', 'main', 'blog', 'wp', 'Pending', '0/2', '0'],
     ],
   );
-  for (const row of t.slice(1)) assert.match(row[5], /^\d+[smhd]$/);
+  for (const row of t.slice(1)) assert.match(row[7], /^\d+[smhd]$/);
 
   const w = table(ok(wide, 'get cells -o wide').stdout);
-  assert.equal(w[0], ['NAME', 'REALM', 'SPACE', 'STACK', 'STATE', 'AGE', 'CONTAINERS', 'IP', 'REASON', 'CPU', 'MEMORY', 'PIDS']);
+  assert.equal(w[0], [
+    'NAME',
+    'REALM',
+    'SPACE',
+    'STACK',
+    'STATE',
+    'READY',
+    'RESTARTS',
+    'AGE',
+    'CONTAINERS',
+    'IP',
+    'REASON',
+    'CPU',
+    'MEMORY',
+    'PIDS',
+  ]);
   assert.equal(
-    w.slice(1).map((r) => [r[0], r[6]]),
+    w.slice(1).map((r) => [r[0], r[8]]),
     [
       ['db', '1'],
       ['web', '2'],
@@ -482,6 +498,15 @@ test('get prints tables, wide tables, YAML and JSON, filters by label and reads 
   );
   assert.equal(web.spec.containers[1], { id: 'sidecar', image: 'busybox', command: 'sleep', args: ['3600'] });
   assert.is(web.status.state, 'Pending');
+  assert.equal(
+    web.status.containerStatuses,
+    [
+      { name: 'nginx', state: 'Pending', restartCount: 0 },
+      { name: 'sidecar', state: 'Pending', restartCount: 0 },
+    ],
+    "each container's status, in spec order",
+  );
+  assert.not.ok('containerStatuses' in readYaml(e, 'main/blog/wp/web/cell.yaml').status, 'never stored in the cell document');
   assert.equal(YAML.parse(ok(webYaml, 'get cell web -o yaml').stdout), web, 'YAML and JSON show the same document');
 
   const f = JSON.parse(ok(front, 'get ce -l tier=front -o json').stdout);
@@ -499,7 +524,7 @@ test('get prints tables, wide tables, YAML and JSON, filters by label and reads 
   );
 
   const ct = table(ok(webContainers, 'get containers --cell web').stdout);
-  assert.equal(ct[0], ['NAME', 'REALM', 'SPACE', 'STACK', 'CELL', 'STATE', 'RESTARTS', 'AGE']);
+  assert.equal(ct[0], ['NAME', 'REALM', 'SPACE', 'STACK', 'CELL', 'STATE', 'REASON', 'RESTARTS', 'AGE']);
   assert.equal(
     ct.slice(1).map((r) => [r[0], r[4]]),
     [
@@ -521,6 +546,99 @@ test('get prints tables, wide tables, YAML and JSON, filters by label and reads 
   assert.is(missing.stdout, '');
 
   assert.equal(snapshot(e.runPath), before, 'get writes nothing (content and mtime unchanged)');
+});
+
+test('get and describe explain a container: READY n/m, RESTARTS summed, REASON with the exit, containerStatuses; describe in-process says no history', async () => {
+  const e = await applied();
+  // statuses as the supervisor leaves them (store only: written straight into the documents)
+  const setStatus = (rel: string, status: object) => {
+    const doc = readYaml(e, rel);
+    fs.writeFileSync(path.join(e.runPath, rel), YAML.stringify({ ...doc, status: { ...doc.status, ...status } }));
+  };
+  const finished = '2026-12-06T10:00:03.000Z';
+  setStatus('main/blog/wp/web/containers/nginx.yaml', {
+    state: 'Exited',
+    exitCode: 3,
+    finishTime: finished,
+    restartCount: 2,
+    reason: 'Error',
+  });
+  setStatus('main/blog/wp/web/containers/sidecar.yaml', {
+    state: 'Ready',
+    pid: 4242,
+    restartCount: 1,
+    startTime: '2026-12-06T10:00:00.000Z',
+  });
+  setStatus('main/blog/wp/db/containers/pg.yaml', { state: 'Stopped', exitSignal: 'SIGKILL', reason: 'OOMKilled' });
+  const [cells, containers, webJson, describeWeb, describePg, describeJson, describeMissing, describeBadKind] = await Promise.all([
+    e.runAsync(['get', 'cells', ...WP]),
+    e.runAsync(['get', 'containers', ...WP]),
+    e.runAsync(['get', 'cell', 'web', ...WP, '-o', 'json']),
+    e.runAsync(['describe', 'cell', 'web', ...WP]),
+    e.runAsync(['describe', 'container', 'pg', '--cell', 'db', ...WP]),
+    e.runAsync(['describe', 'ce', 'web', ...WP, '-o', 'json']),
+    e.runAsync(['describe', 'cell', 'nope', ...WP]),
+    e.runAsync(['describe', 'foo', 'web']),
+  ]);
+  assert.equal(
+    table(ok(cells, 'get cells').stdout)
+      .slice(1)
+      .map((r) => [r[0], r[5], r[6]]),
+    [
+      ['db', '0/1', '0'],
+      ['web', '1/2', '3'],
+    ],
+    'READY counts running containers of the declared ones; RESTARTS sums restartCount',
+  );
+  assert.equal(
+    table(ok(containers, 'get containers').stdout)
+      .slice(1)
+      .map((r) => [r[0], r[5], r[6], r[7]]),
+    [
+      ['pg', 'Stopped', 'OOMKilled (SIGKILL)', '0'],
+      ['nginx', 'Exited', 'Error (exit 3)', '2'],
+      ['sidecar', 'Ready', '-', '1'],
+    ],
+  );
+  assert.equal(JSON.parse(ok(webJson, 'get cell web -o json').stdout).status.containerStatuses, [
+    { name: 'nginx', state: 'Exited', reason: 'Error', exitCode: 3, restartCount: 2, finishTime: finished },
+    { name: 'sidecar', state: 'Ready', restartCount: 1, startTime: '2026-12-06T10:00:00.000Z' },
+  ]);
+
+  const d = ok(describeWeb, 'describe cell web').stdout;
+  for (const line of [
+    'Name:         web',
+    'Kind:         Cell',
+    'Path:         main/blog/wp/web',
+    'Labels:       tier=front',
+    'State:        Pending',
+    '  nginx:',
+    '    Image:          nginx:1.27',
+    '    Command:        -g daemon off;',
+    '    State:          Exited',
+    '    Reason:         Error (exit 3)',
+    `    Finished:       ${finished}`,
+    '    Restarts:       2',
+    '  sidecar:',
+    '    Command:        sleep 3600',
+    '    Restarts:       1',
+    'Events:       not kept in-process: only the daemon keeps history (use kukeond: drop --no-daemon/--run-path)',
+  ])
+    assert.ok(
+      d.split('\n').some((l) => l === line || l.startsWith(`${line} (`)), // times are followed by their age
+      `describe shows ${JSON.stringify(line)}\n${d}`,
+    );
+  assert.not.match(d, /^Events:\s*<none>/m, 'in-process never claims that nothing happened');
+  const pg = ok(describePg, 'describe container pg').stdout;
+  assert.match(pg, /^Kind:\s+Container$/m);
+  assert.match(pg, /^Reason:\s+OOMKilled$/m);
+  assert.match(pg, /^ {2}resources:\n {4}memory:\n {6}max: 256Mi$/m);
+  const j = JSON.parse(ok(describeJson, 'describe -o json').stdout);
+  assert.is(j.doc.kind, 'Cell');
+  assert.is(j.doc.status.containerStatuses.length, 2);
+  assert.not.ok('events' in j, 'in-process: no events at all, not an empty list');
+  fails(describeMissing, 1, 'KUKEON_E_NOT_FOUND', ['cell/main/blog/wp/nope'], 'describe of a missing cell');
+  fails(describeBadKind, 2, 'KUKEON_E_USAGE', ['unknown kind "foo"'], 'describe of an unknown kind');
 });
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ const VERBS: string[][] = [
   ['apply', '-f', '-'],
   ['get', 'cells'],
   ['get', 'realms', '-A'],
+  ['describe', 'cell', 'c1'],
   ['create', 'realm', 'r1'],
   ['create', 'cell', 'c1', '--image', 'busybox'],
   ['delete', 'realm', 'r1'],
@@ -289,6 +290,60 @@ test('kuke events and get -w stream changes made through the daemon, in order; C
     assert.not.match(cells.out(), /realm|space|stack/, 'get -w cells shows cells only');
     const inProcess = await kukeAsync(['events', '--no-daemon', '--run-path', s.runPath]);
     assert.is(inProcess.code, 2, 'events refuses in-process mode');
+  } finally {
+    await s.daemon.kill();
+  }
+});
+
+test('describe through the daemon shows the events of the writes made through it: created, stopped, deleted', async () => {
+  const s = await setup();
+  const SHOP = ['--realm', 'demo', '--space', 'web', '--stack', 'shop'];
+  try {
+    assert.is((await s.viaDaemon(['apply', '-f', '-'], QUICKSTART)).code, 0);
+    const stop = await s.viaDaemon(['stop', 'frontend', ...SHOP]);
+    assert.is(stop.code, 0, stop.stderr);
+    // a write the daemon did not make (an in-process kuke on the same run path) is not in its history
+    const local = await kukeAsync(['stop', 'worker', ...SHOP, '--run-path', s.runPath, '--config', s.config]);
+    assert.is(local.code, 0, local.stderr);
+
+    const text = await s.viaDaemon(['describe', 'cell', 'frontend', ...SHOP]);
+    assert.is(text.code, 0, text.stderr);
+    const events = text.stdout.slice(text.stdout.indexOf('\nEvents:\n') + 1);
+    const rows = events
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.trim())
+      .map((l) => l.trim().split(/\s{2,}/));
+    assert.equal(rows[0], ['AGE', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'], text.stdout);
+    assert.equal(
+      rows.slice(1).map((r) => r.slice(1)),
+      [
+        ['Normal', 'Created', 'cell', 'cell created'],
+        ['Normal', 'Created', 'container/http', 'container created'],
+        ['Normal', 'Stopped', 'cell', 'stopped'],
+      ],
+      text.stdout,
+    );
+    assert.match(text.stdout, /^State:\s+Stopped$/m);
+
+    const json = JSON.parse((await s.viaDaemon(['describe', 'cell', 'worker', ...SHOP, '-o', 'json'])).stdout);
+    assert.is(json.doc.status.state, 'Stopped', 'the document is read live from the store');
+    assert.equal(
+      json.events.filter((e: { ref: { kind: string } }) => e.ref.kind === 'Cell').map((e: { reason: string }) => e.reason),
+      ['Created'],
+      "the in-process stop is not in the daemon's history",
+    );
+    const realm = await s.viaDaemon(['describe', 'realm', 'demo']);
+    assert.match(realm.stdout, /^ {2}\S+\s+Normal\s+Created\s+realm\s+realm created$/m, realm.stdout);
+
+    assert.is((await s.viaDaemon(['delete', 'cell', 'frontend', ...SHOP])).code, 0);
+    assert.is((await s.viaDaemon(['apply', '-f', '-'], QUICKSTART)).code, 0);
+    const again = JSON.parse((await s.viaDaemon(['describe', 'cell', 'frontend', ...SHOP, '-o', 'json'])).stdout);
+    assert.equal(
+      again.events.filter((e: { ref: { kind: string } }) => e.ref.kind === 'Cell').map((e: { reason: string }) => e.reason),
+      ['Created', 'Stopped', 'Deleted', 'Created'],
+      'a cell deleted and made again keeps its history',
+    );
   } finally {
     await s.daemon.kill();
   }

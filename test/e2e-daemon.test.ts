@@ -60,7 +60,7 @@ function tree(root: string): { specs: Record<string, string>; status: Record<str
 const scrub = (t: string) =>
   t
     .replace(/\b\d+(s|m)\b/g, 'AGE')
-    .replace(/(createdAt|updatedAt|startedAt|finishedAt)("?):\s*"?[^",\n]+"?/g, '$1$2: T')
+    .replace(/(createdAt|updatedAt|startTime|finishTime|restartTime)("?):\s*"?[^",\n]+"?/g, '$1$2: T')
     .replace(/(pid)("?):\s*\d+/g, '$1$2: N');
 
 e2eSuite('kukeond on containerd', (test) => {

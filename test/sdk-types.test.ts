@@ -26,6 +26,10 @@ import type {
   ApplyRequest,
   CallOptions,
   ControllerApi,
+  DescribeRequest,
+  DescribeResult,
+  ResourceEvent,
+  CellContainerStatus,
   GetRequest,
   ProgressEvent,
   PullPolicy,
@@ -639,7 +643,36 @@ type _CellNetworkStatus = Expect<
   >
 >;
 type _CellStatus = Expect<
-  Has<CellStatus, Common & { ip?: string; network?: CellNetworkStatus; cgroupPath?: string; root?: CellRootStatus; stats?: CgroupStats }>
+  Has<
+    CellStatus,
+    Common & {
+      ip?: string;
+      network?: CellNetworkStatus;
+      cgroupPath?: string;
+      root?: CellRootStatus;
+      stats?: CgroupStats;
+      containerStatuses?: CellContainerStatus[];
+    }
+  >
+>;
+type _CellContainerStatus = Expect<
+  Has<
+    CellContainerStatus,
+    {
+      name: string;
+      root?: boolean;
+      state?: State;
+      reason?: string;
+      message?: string;
+      exitCode?: number;
+      exitSignal?: string;
+      restartCount: number;
+      startTime?: string;
+      finishTime?: string;
+      restartTime?: string;
+      nextRestartAt?: string;
+    }
+  >
 >;
 type _CellRootStatus = Expect<Has<CellRootStatus, { containerdId?: string; pid?: number; netns?: string; synthesized?: boolean }>>;
 type _ContainerStatus = Expect<
@@ -784,6 +817,7 @@ type _ControllerVerbs = Expect<
     | 'apply'
     | 'create'
     | 'get'
+    | 'describe'
     | 'delete'
     | 'deleteDocuments'
     | 'purge'
@@ -813,6 +847,10 @@ type _ApplyRequest = Expect<
   >
 >;
 type _GetRequest = Expect<Equal<GetRequest, { kind: Kind; scope: string[]; name?: string; selector?: string; allRealms?: boolean }>>;
+type _DescribeRequest = Expect<Equal<DescribeRequest, { ref: Ref }>>;
+type _DescribeResult = Expect<Equal<DescribeResult, { doc: AnyDoc; events?: ResourceEvent[] }>>;
+type _ResourceEvent = Expect<Equal<ResourceEvent, { time: string; ref: Ref; type: 'Normal' | 'Warning'; reason: string; message: string }>>;
+type _DescribeMethod = Expect<Equal<ControllerApi['describe'], (req: DescribeRequest, opts?: CallOptions) => Promise<DescribeResult>>>;
 type _WatchEventTypes = Expect<Equal<WatchEvent['type'], 'ADDED' | 'MODIFIED' | 'DELETED' | 'EXIT'>>;
 type _ApplyMethod = Expect<Equal<ControllerApi['apply'], (req: ApplyRequest, opts?: CallOptions) => Promise<ApplyReport>>>;
 type _LogsMethod = Expect<Equal<ReturnType<ControllerApi['logs']>, AsyncIterable<Uint8Array>>>;

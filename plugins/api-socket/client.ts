@@ -16,6 +16,8 @@ import type {
   CreateRequest,
   DeleteDocumentsRequest,
   DeleteRequest,
+  DescribeRequest,
+  DescribeResult,
   DoctorReport,
   GetRequest,
   ImageRefRequest,
@@ -187,6 +189,9 @@ export class SocketClient implements ControllerApi {
   }
   get(req: GetRequest, opts?: CallOptions): Promise<AnyDoc[]> {
     return this.unary('get', req, opts);
+  }
+  describe(req: DescribeRequest, opts?: CallOptions): Promise<DescribeResult> {
+    return this.unary('describe', req, opts);
   }
   delete(req: DeleteRequest, opts?: CallOptions): Promise<RemovedItem[]> {
     return this.mutation('delete', req, opts);

@@ -21,6 +21,7 @@ export const METHODS = {
   apply: { rpc: 'Apply', shape: 'mutation' },
   create: { rpc: 'Create', shape: 'mutation' },
   get: { rpc: 'Get', shape: 'unary' },
+  describe: { rpc: 'Describe', shape: 'unary' },
   delete: { rpc: 'Delete', shape: 'mutation' },
   deleteDocuments: { rpc: 'DeleteDocuments', shape: 'mutation' },
   purge: { rpc: 'Purge', shape: 'mutation' },

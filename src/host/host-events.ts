@@ -1,22 +1,23 @@
 // Resource changes as they are written, for `kuke get -w` and `kuke events`: the host wraps its store so every
 // put, update and remove is announced once it is durable. Subscribers are called synchronously; a throwing
-// subscriber is dropped, never the write.
+// subscriber is dropped, never the write. Subscribers also get the document as it was before a put or update
+// (the history derives events such as `Exited` or `Restarted` from the change).
 
 import type { AnyDoc, Doc, Kind, Ref, StoreService, WatchEvent } from '../../sdk';
 import { refOf } from '../../sdk';
 
 export class HostEvents {
-  private readonly subscribers = new Set<(e: WatchEvent) => void>();
+  private readonly subscribers = new Set<(e: WatchEvent, previous?: AnyDoc) => void>();
 
-  subscribe(fn: (e: WatchEvent) => void): () => void {
+  subscribe(fn: (e: WatchEvent, previous?: AnyDoc) => void): () => void {
     this.subscribers.add(fn);
     return () => void this.subscribers.delete(fn);
   }
 
-  emit(e: WatchEvent): void {
+  emit(e: WatchEvent, previous?: AnyDoc): void {
     for (const fn of this.subscribers) {
       try {
-        fn(e);
+        fn(e, previous);
       } catch {
         this.subscribers.delete(fn);
       }
@@ -25,24 +26,25 @@ export class HostEvents {
 
   /** The store, announcing its writes; reads pass through untouched. */
   observe(store: StoreService): StoreService {
-    const changed = (type: 'ADDED' | 'MODIFIED', ref: Ref, doc: AnyDoc) => this.emit({ type, ref, doc, time: new Date().toISOString() });
+    const changed = (ref: Ref, doc: AnyDoc, previous: AnyDoc | undefined) =>
+      this.emit({ type: previous ? 'MODIFIED' : 'ADDED', ref, doc, time: new Date().toISOString() }, previous);
     return {
       get: (ref) => store.get(ref),
       list: (kind, parent) => store.list(kind, parent),
       location: store.location ? (ref) => store.location?.(ref) : undefined,
       put: async (doc) => {
         const ref = refOf(doc);
-        const existed = this.subscribers.size ? !!(await store.get(ref)) : false;
+        const previous = this.subscribers.size ? await store.get(ref) : undefined;
         await store.put(doc);
-        if (this.subscribers.size) changed(existed ? 'MODIFIED' : 'ADDED', ref, doc);
+        if (this.subscribers.size) changed(ref, doc, previous);
       },
       update: async <K extends Kind>(ref: Ref & { kind: K }, fn: (current: Doc<K> | undefined) => Doc<K> | undefined) => {
-        let existed = false;
+        let previous: AnyDoc | undefined;
         const next = await store.update(ref, (cur) => {
-          existed = !!cur;
+          previous = cur as AnyDoc | undefined;
           return fn(cur);
         });
-        if (next && this.subscribers.size) changed(existed ? 'MODIFIED' : 'ADDED', ref, next as AnyDoc);
+        if (next && this.subscribers.size) changed(ref, next as AnyDoc, previous);
         return next;
       },
       remove: async (ref) => {

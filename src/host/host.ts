@@ -17,6 +17,7 @@ import { PluginLoader } from './plugin-loader';
 import type { FailedPluginEntry, PluginEntry } from './plugin-loader';
 import { loadPluginModule } from './plugin-modules';
 import { HostEvents } from './host-events';
+import { ResourceHistory } from './history/resource-history';
 import { IntentLocks } from './intent-locks';
 import { LocalApi } from './local-api';
 import { HostServiceRegistry } from './service-registry';
@@ -54,6 +55,8 @@ export interface Host {
   readonly api: ControllerApi;
   /** Resource changes written through this host, for watch. */
   readonly events: HostEvents;
+  /** What happened to each resource, for describe: kept by the daemon's host only (undefined in-process). */
+  readonly history: ResourceHistory | undefined;
   readonly version: string;
   readonly configPath: string | undefined;
   /** Runs every plugin's onClose, last registered first. */
@@ -136,11 +139,16 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
     throw new KukeonError('KUKEON_E_NO_STORE', `kukeon cannot start without a store (${why})`);
   }
 
+  // Only the daemon lives long enough for a history to mean something; in-process, describe says so.
+  const history = options.daemon ? new ResourceHistory() : undefined;
+  if (history) closers.push(history.attach(events, services.get('runtime.events')));
+
   const intents = new IntentLocks();
   const controller = new Controller({ hooks: hostHooks, store, state, services, lifecycle, plugins: statuses, hasRuntime, intents });
   const host: Host = Object.freeze({
     hooks,
     events,
+    history,
     get api(): ControllerApi {
       return api;
     },

@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { KukeonError } from '../../sdk';
+import { KINDS, KukeonError, kindDepth } from '../../sdk';
 import type {
   ApplyItem,
   ApplyReport,
@@ -14,6 +14,8 @@ import type {
   CreateRequest,
   DeleteDocumentsRequest,
   DeleteRequest,
+  DescribeRequest,
+  DescribeResult,
   DoctorReport,
   GetRequest,
   ImageRefRequest,
@@ -35,6 +37,7 @@ import type {
 import type { AnyDoc } from '../../sdk';
 import type { ImageSummary } from '../../sdk';
 import { AsyncQueue } from './async-queue';
+import { checkName } from './validation/names';
 import type { Host } from './host';
 
 export const API_NAME = 'kukeon.v1';
@@ -76,6 +79,15 @@ export class LocalApi implements ControllerApi {
 
   get(req: GetRequest): Promise<AnyDoc[]> {
     return this.c.get(req);
+  }
+
+  /** The document as `get` shows it, and what the daemon's history kept (none in-process). */
+  async describe(req: DescribeRequest): Promise<DescribeResult> {
+    if (!KINDS.includes(req.ref?.kind) || req.ref.path?.length !== kindDepth(req.ref.kind))
+      throw new KukeonError('KUKEON_E_USAGE', `describe: not a resource reference: ${JSON.stringify(req.ref)}`);
+    for (const name of req.ref.path) checkName(name, `${req.ref.kind.toLowerCase()} path`);
+    const [doc] = await this.c.get({ kind: req.ref.kind, scope: req.ref.path.slice(0, -1), name: req.ref.path[req.ref.path.length - 1] });
+    return { doc, events: this.host.history?.eventsOf(req.ref) };
   }
 
   delete(req: DeleteRequest, opts: CallOptions = {}): Promise<RemovedItem[]> {

@@ -1,6 +1,6 @@
 // The columns `kuke get` prints per kind (upstream's), and the extra ones with `-o wide`.
 
-import type { AnyDoc, Kind } from '../../../sdk';
+import type { AnyDoc, CellContainerStatus, ContainerStatus, Kind } from '../../../sdk';
 
 type Column = { header: string; value: (doc: AnyDoc) => string };
 
@@ -25,6 +25,38 @@ const STACK: Column = { header: 'STACK', value: (d) => str(spec(d).stackId) };
 const CELL: Column = { header: 'CELL', value: (d) => str(spec(d).cellId) };
 const STATE: Column = { header: 'STATE', value: (d) => str(status(d).state ?? 'Unknown') };
 const AGE: Column = { header: 'AGE', value: (d) => age(status(d).createdAt as string | undefined) };
+
+/** A cell's containers as `get` returns them (`status.containerStatuses`); absent from stored documents (`-w`). */
+const containerStatuses = (d: AnyDoc) => status(d).containerStatuses as CellContainerStatus[] | undefined;
+/** `2/3`: running containers of the declared ones (workloads and a declared root; a synthesized root is not one). */
+const READY: Column = {
+  header: 'READY',
+  value: (d) => {
+    const cs = containerStatuses(d);
+    return cs ? `${cs.filter((c) => c.state === 'Ready').length}/${cs.length}` : '-';
+  },
+};
+/** The sum of the cell's containers' restart counts. */
+const CELL_RESTARTS: Column = {
+  header: 'RESTARTS',
+  value: (d) => {
+    const cs = containerStatuses(d);
+    return cs ? String(cs.reduce((n, c) => n + (c.restartCount ?? 0), 0)) : '-';
+  },
+};
+
+/**
+ * Why a container is not running, with its exit: `Error (exit 3)`, `Killed (SIGKILL)`, `OOMKilled`, `Completed`,
+ * `CrashLoopBackOff`. Without a recorded reason, the exit code says `Completed` or `Error` (Kubernetes' words).
+ */
+export function containerReason(s: Partial<ContainerStatus>): string {
+  if (s.state === 'Ready') return '-'; // a reason left from before its last restart is not why it runs
+  const exited = s.exitCode !== undefined || s.exitSignal !== undefined;
+  if (!s.reason && !exited) return '-';
+  const reason = s.reason ?? (s.state === 'Stopped' ? 'Stopped' : s.exitSignal ? 'Killed' : s.exitCode === 0 ? 'Completed' : 'Error');
+  if (s.exitSignal) return `${reason} (${s.exitSignal})`;
+  return s.exitCode ? `${reason} (exit ${s.exitCode})` : reason;
+}
 
 /** `1.25s` of CPU, `12.4Mi` of memory: the cgroups plugin's live stats (`status.stats`), `-` without one. */
 const stats = (d: AnyDoc) => (status(d).stats ?? {}) as { cpuUsageUsec?: number; memoryCurrent?: number; pidsCurrent?: number };
@@ -58,7 +90,7 @@ export const COLUMNS: Record<Kind, { base: Column[]; wide: Column[] }> = {
   },
   Stack: { base: [NAME, REALM, SPACE, STATE, AGE], wide: [{ header: 'CGROUP', value: (d) => str(status(d).cgroupPath) }] },
   Cell: {
-    base: [NAME, REALM, SPACE, STACK, STATE, AGE],
+    base: [NAME, REALM, SPACE, STACK, STATE, READY, CELL_RESTARTS, AGE],
     wide: [
       { header: 'CONTAINERS', value: (d) => String(((spec(d).containers as unknown[]) ?? []).length) },
       { header: 'IP', value: (d) => str(status(d).ip) },
@@ -67,7 +99,17 @@ export const COLUMNS: Record<Kind, { base: Column[]; wide: Column[] }> = {
     ],
   },
   Container: {
-    base: [NAME, REALM, SPACE, STACK, CELL, STATE, { header: 'RESTARTS', value: (d) => String(status(d).restartCount ?? 0) }, AGE],
+    base: [
+      NAME,
+      REALM,
+      SPACE,
+      STACK,
+      CELL,
+      STATE,
+      { header: 'REASON', value: (d) => containerReason(status(d)) },
+      { header: 'RESTARTS', value: (d) => String(status(d).restartCount ?? 0) },
+      AGE,
+    ],
     wide: [
       { header: 'IMAGE', value: (d) => str(spec(d).image) },
       { header: 'PID', value: (d) => str(status(d).pid) },

@@ -34,6 +34,7 @@ import type { ValidateOptions } from '../validation/validate-document';
 import { SYSTEM_REALM } from '../validation/names';
 import { validateDocument } from '../validation/validate-document';
 import { applyExistingCell } from './apply-cell';
+import { withContainerStatuses } from './container-statuses';
 import { changedFields, sameSpec, sameState } from './diff';
 import { foldContainers, validateInput, withParents } from './documents';
 import type { PlannedDoc } from './documents';
@@ -282,7 +283,10 @@ export class Controller {
     return mapLimit(
       docs.filter((d) => match(d.metadata.labels)),
       GET_CONCURRENCY,
-      async (doc) => (await this.liveWithContainers(doc, 'get', parentsOf, doc.kind === 'Cell' ? doc : undefined)).doc,
+      async (doc) => {
+        const live = await this.liveWithContainers(doc, 'get', parentsOf, doc.kind === 'Cell' ? doc : undefined);
+        return live.doc.kind === 'Cell' ? withContainerStatuses(live.doc, live.containers) : live.doc;
+      },
     );
   }
 
