@@ -48,6 +48,7 @@ e2eSuite('kuke init and uninstall', (test) => {
   const group = `kt-${randomBytes(3).toString('hex')}`;
   const socket = () => path.join(h.tmp, 'sock', 'kukeond.sock');
   const pidFile = () => path.join(h.tmp, 'sock', 'kukeond.pid');
+  const unitDir = () => path.join(h.tmp, 'systemd');
   const flags = () => [
     '--run-path',
     h.runPath,
@@ -59,6 +60,8 @@ e2eSuite('kuke init and uninstall', (test) => {
     h.socket,
     '--group',
     group,
+    '--unit-dir',
+    unitDir(),
   ];
   const install = (verb: string[], input?: string): Promise<RunResult> => h.kuke([...verb, ...flags()], { input, timeoutMs: 120_000 });
   const viaDaemon = (args: string[], input?: string): Promise<RunResult> =>
@@ -110,6 +113,8 @@ e2eSuite('kuke init and uninstall', (test) => {
     path.join(second(), 'ctd', 'containerd.sock'),
     '--group',
     secondGroup,
+    '--unit-dir',
+    path.join(second(), 'systemd'),
   ];
   const managedPidFile = () => path.join(second(), 'sock', 'containerd.pid');
 
@@ -208,6 +213,24 @@ e2eSuite('kuke init and uninstall', (test) => {
     await ok(h.kuke(['start', 'kukeond', ...scope], { timeoutMs: 60_000 }));
     assert.is((await labels())['containerd.io/restart.status'], 'running');
     await waitFor('kukeond to answer', async () => (await viaDaemon(['version'])).stdout.includes('Daemon: v'), 20_000, 100);
+  });
+
+  test('init --systemd swaps the kukeond container for kukeond.service with the same flags; init swaps back', async () => {
+    const unit = path.join(unitDir(), 'kukeond.service');
+    const r = await ok(install(['init', '--systemd']));
+    assert.match(r.stdout, /cell\/kukeon-system\/kukeon\/kukeon\/kukeond: removed \(kukeond runs under systemd now\)/);
+    assert.match(r.stdout, `systemd unit ${unit}: created`);
+    assert.match(r.stdout, /systemd is not running here/, 'no systemd on this machine: init says so and does not wait');
+    assert.not.ok(fs.existsSync(path.join(h.runPath, SYSTEM_FILES[3])), 'the kukeond cell is gone');
+    const text = fs.readFileSync(unit, 'utf8');
+    assert.match(text, /^KillMode=process$/m);
+    assert.match(text, new RegExp(`^ExecStart=${process.execPath} \\S+/bin/kukeond.js --socket ${socket()} --run-path ${h.runPath} `, 'm'));
+    assert.match(text, `Environment=KUKEON_SOCKET_GROUP=${group}`);
+    const back = await ok(install(['init']));
+    assert.match(back.stdout, `systemd unit ${unit}: removed`);
+    assert.match(back.stdout, /cell\/kukeon-system\/kukeon\/kukeon\/kukeond: created/);
+    assert.match(back.stdout, /kukeond v\S+ answers on /);
+    assert.not.ok(fs.existsSync(unit));
   });
 
   test('uninstall removes everything init made and the host is as before', async () => {

@@ -16,6 +16,7 @@ export class InitCommand extends BaseCommand {
     ],
   });
 
+  unitDir = Option.String('--unit-dir', { description: 'Where kukeond.service goes with --systemd (default /etc/systemd/system)' });
   group = Option.String('--group', { description: 'The socket group (default kukeon; env KUKEON_SOCKET_GROUP)' });
   noWait = Option.Boolean('--no-wait', false, { description: 'Do not wait for kukeond to answer' });
   waitTimeout = Option.String('--wait-timeout', { description: 'Seconds to wait for kukeond (default 30)' });
@@ -38,6 +39,7 @@ export class InitCommand extends BaseCommand {
         waitTimeoutMs: seconds * 1000,
         noContainerd: this.noContainerd,
         systemd: this.systemd,
+        unitDir: this.unitDir,
       },
       (line) => this.out(line),
     );

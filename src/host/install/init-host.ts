@@ -20,7 +20,7 @@ import {
 } from './managed-containerd';
 import type { InstallOptions, InstallSettings } from './settings';
 import { installSettings } from './settings';
-import { defaultRealmText, systemRealmText } from './system-realm';
+import { KUKEOND_CELL, SYSTEM, defaultRealmText, systemRealmText } from './system-realm';
 import { UNIT_DIR, UNIT_NAME, renderUnit, systemctl, systemdRunning } from './systemd-unit';
 import { findExecutable, waitForDaemon } from './wait-daemon';
 
@@ -36,7 +36,7 @@ export interface InitOptions extends InstallOptions {
   unitDir?: string;
 }
 
-export type InitAction = 'created' | 'updated' | 'unchanged' | 'started' | 'failed';
+export type InitAction = 'created' | 'updated' | 'unchanged' | 'started' | 'removed' | 'failed';
 
 export interface InitReport {
   /** One line per item: what, and what init did to it. */
@@ -103,6 +103,9 @@ export async function initHost(options: InitOptions, say: (line: string) => void
     flags: { '--containerd-socket': options.containerdSocket, '--socket': options.socket },
   });
   const failed: string[] = [];
+  const unitDir = options.unitDir ?? UNIT_DIR;
+  // kukeond runs one way or the other: the container and the unit would fight over the socket
+  if (!options.systemd) removeUnit(unitDir, note);
   try {
     const record = (i: ApplyItem) => {
       note(formatRef(i.ref), i.action === 'failed' ? 'failed' : i.action, i.error ?? i.changes?.join(', '));
@@ -112,12 +115,16 @@ export async function initHost(options: InitOptions, say: (line: string) => void
     const mounts = options.systemd ? undefined : kukeondMounts(s);
     const system = await host.controller.apply(systemRealmText(s, mounts), { source: 'kuke init', forceSystem: true });
     for (const i of system.items) record(i);
+    if (options.systemd && (await host.controller.get({ kind: 'Cell', scope: KUKEOND_CELL.path.slice(0, 3), name: SYSTEM.cell })).length) {
+      await host.controller.delete(KUKEOND_CELL, { cascade: true, forceSystem: true });
+      note(formatRef(KUKEOND_CELL), 'removed', 'kukeond runs under systemd now');
+    }
   } finally {
     await host.close();
   }
   if (failed.length) throw new KukeonError('KUKEON_E_INSTALL', `kuke init could not apply: ${failed.join('; ')}`);
 
-  const serving = options.systemd ? installUnit(s, options.unitDir ?? UNIT_DIR, note) : true;
+  const serving = options.systemd ? installUnit(s, unitDir, note) : true;
 
   const changed = items.some((i) => i.action !== 'unchanged');
   if (options.wait !== false && serving) {
@@ -169,6 +176,16 @@ async function ensureContainerd(
     await new Promise((r) => setTimeout(r, 50));
   }
   note(`containerd ${s.containerdSocket}`, 'started', `kukeon-managed, pid ${pid}, config ${files.config}`);
+}
+
+/** Stops and removes kukeond.service when `init` (without --systemd) runs kukeond as the container. */
+function removeUnit(unitDir: string, note: (what: string, action: InitAction, detail?: string) => void): void {
+  const file = path.join(unitDir, UNIT_NAME);
+  if (!fs.existsSync(file)) return;
+  if (systemdRunning()) systemctl(['disable', '--now', UNIT_NAME]);
+  fs.rmSync(file);
+  if (systemdRunning()) systemctl(['daemon-reload']);
+  note(`systemd unit ${file}`, 'removed', 'kukeond runs as the system realm container now');
 }
 
 /** Writes the unit and starts it where systemd runs; false when nothing will start kukeond (no systemd). */
