@@ -16,6 +16,7 @@ import { kukeondContainer, systemRealmText } from '../src/host/install/system-re
 import { renderUnit } from '../src/host/install/systemd-unit';
 import { parseManifest } from '../src/host/validation/parse-manifest';
 import { validateDocument } from '../src/host/validation/validate-document';
+import { KUKE_BIN, kuke } from './helpers/kuke';
 import { tmpDir } from './helpers/tmp';
 
 const settings = (root: string): InstallSettings => ({
@@ -250,6 +251,29 @@ test('the systemd unit: KillMode=process, Delegate=yes, ExecStart with the same 
   // verify also complains about other units on the host (none on a machine without systemd); only this unit's lines count
   const ours = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('kukeond.service'));
   assert.equal(ours, [], `systemd-analyze verify:\n${r.stdout}${r.stderr}`);
+});
+
+test('init and uninstall refuse a user other than root, and a bad --wait-timeout, before touching anything', () => {
+  const root = tmpDir('refuse');
+  const runPath = path.join(root, 'run');
+  const bad = kuke(['init', '--run-path', runPath, '--socket', path.join(root, 's', 'k.sock'), '--wait-timeout', 'soon']);
+  assert.is(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, '--wait-timeout must be a positive number');
+  if (process.getuid?.() !== 0 || !fs.existsSync('/usr/bin/setpriv')) {
+    console.log('  SKIP the non-root refusal: needs root and setpriv');
+    return;
+  }
+  fs.chmodSync(root, 0o755);
+  for (const verb of [['init'], ['uninstall', '-y']]) {
+    const r = spawnSync(
+      '/usr/bin/setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, KUKE_BIN, ...verb, '--run-path', runPath],
+      { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent' }, timeout: 20_000 },
+    );
+    assert.is(r.status, 1, r.stderr);
+    assert.match(r.stderr, `kuke ${verb[0]} must run as root [KUKEON_E_INSTALL]`);
+  }
+  assert.not.ok(fs.existsSync(runPath), 'nothing was made');
 });
 
 test.run();
