@@ -197,6 +197,7 @@ test("kukeond's mounts: Node, its libraries and loader, kukeon's files, every ho
     ['kukeon-system', 'kukeon-system/kukeon', 'kukeon-system/kukeon/kukeon', 'kukeon-system/kukeon/kukeon/kukeond'],
   );
   const c = kukeondContainer(s, mounts);
+  assert.ok(c.env!.includes('KUKEON_SOCKET_GROUP=kukeon') && c.env!.includes('KUKEON_CGROUP_ROOT=kukeon'), 'what init resolved, kept');
   assert.is(c.volumes!.length, mounts.length);
   assert.equal(c.args!.slice(1), [
     '--socket',
@@ -240,6 +241,7 @@ test('the systemd unit: KillMode=process, Delegate=yes, ExecStart with the same 
   assert.match(unit, /^Delegate=yes$/m);
   assert.match(unit, new RegExp(`^ExecStart=${process.execPath} \\S+/bin/kukeond.js --socket ${s.socket} --run-path ${s.runPath} `, 'm'));
   assert.not.match(unit, /@[A-Z_]+@/, 'every placeholder is filled');
+  assert.match(unit, /^Environment=KUKEON_SOCKET_GROUP=kukeon KUKEON_CGROUP_ROOT=kukeon$/m);
   const analyze = '/usr/bin/systemd-analyze';
   if (!fs.existsSync(analyze)) {
     console.log(`  SKIP systemd-analyze verify: ${analyze} is not installed`);

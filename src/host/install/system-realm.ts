@@ -22,6 +22,19 @@ export function defaultRealmText(): string {
   ]);
 }
 
+/**
+ * The settings init resolved from the environment, as kukeond's environment: a restarted kukeond must not fall
+ * back to defaults for what only an environment variable said (the cgroup root of a test host, say).
+ */
+export function kukeondEnv(s: InstallSettings, env: NodeJS.ProcessEnv = process.env): string[] {
+  return [
+    `KUKEON_SOCKET_GROUP=${s.group}`,
+    ...(s.cgroupRoot !== undefined ? [`KUKEON_CGROUP_ROOT=${s.cgroupRoot}`] : []),
+    ...(s.pauseBinary !== undefined ? [`KUKEON_PAUSE_BINARY=${s.pauseBinary}`] : []),
+    ...(env.CNI_PATH ? [`CNI_PATH=${env.CNI_PATH}`] : []),
+  ];
+}
+
 /** kukeond's command line: the same paths init was given, so a restarted kukeond serves the same host. */
 export function kukeondArgs(s: InstallSettings): string[] {
   return [
@@ -42,7 +55,7 @@ export function kukeondContainer(s: InstallSettings, mounts: readonly KukeondMou
     root: true,
     command: nodeBinary,
     args: kukeondArgs(s),
-    env: [`KUKEON_SOCKET_GROUP=${s.group}`],
+    env: kukeondEnv(s),
     // CNI runs in the host's network namespace on /proc/<root pid>/ns/net of cells: host network and host PID
     hostNetwork: true,
     hostPID: true,

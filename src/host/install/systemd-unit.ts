@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from './kukeond-mounts';
 import type { InstallSettings } from './settings';
-import { kukeondArgs } from './system-realm';
+import { kukeondArgs, kukeondEnv } from './system-realm';
 
 export const UNIT_TEMPLATE = path.join(PACKAGE_ROOT, 'packaging', 'systemd', 'kukeond.service');
 export const UNIT_DIR = '/etc/systemd/system';
@@ -19,7 +19,8 @@ function quote(word: string): string {
 
 export function renderUnit(s: InstallSettings, nodeBinary = process.execPath, template = fs.readFileSync(UNIT_TEMPLATE, 'utf8')): string {
   const execStart = [nodeBinary, ...kukeondArgs(s)].map(quote).join(' ');
-  return template.replace(/@EXEC_START@/g, execStart).replace(/@GROUP@/g, s.group);
+  const environment = kukeondEnv(s).map(quote).join(' ');
+  return template.replace(/@EXEC_START@/g, execStart).replace(/@ENVIRONMENT@/g, environment);
 }
 
 /** Whether systemd is the running service manager (what `sd_booted` checks). */
