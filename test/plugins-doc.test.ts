@@ -32,9 +32,11 @@ const SERVICES: Record<ServiceName, true> = {
   'runtime.logs': true,
   'runtime.wait': true,
   'runtime.events': true,
+  'runtime.tasks': true,
   'runtime.diagnose': true,
   'network.diagnose': true,
   'cgroups.diagnose': true,
+  'cgroups.oom': true,
   api: true,
 };
 

@@ -296,14 +296,18 @@ type _ServiceName = Expect<
     | 'runtime.logs'
     | 'runtime.wait'
     | 'runtime.events'
+    | 'runtime.tasks'
     | 'runtime.diagnose'
     | 'network.diagnose'
     | 'cgroups.diagnose'
+    | 'cgroups.oom'
     | 'api'
   >
 >;
 type _StoreInMap = Expect<Equal<ServiceMap['store'], StoreService>>;
-type _ExitEventService = Expect<Equal<ServiceMap['runtime.events'], { subscribe(fn: (e: ExitEvent) => void): () => void }>>;
+type _ExitEventService = Expect<
+  Equal<ServiceMap['runtime.events'], { subscribe(fn: (e: ExitEvent) => void, onSubscribed?: () => void): () => void }>
+>;
 type _ExitEvent = Expect<Equal<ExitEvent, { cellPath: string[]; container: string; exitCode: number; time: string }>>;
 type _DiagnoseInMap = Expect<
   Equal<ServiceMap['store.diagnose' | 'runtime.diagnose' | 'network.diagnose' | 'cgroups.diagnose'], DiagnoseService>

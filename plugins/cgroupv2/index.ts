@@ -1,6 +1,7 @@
 // The cgroupv2 plugin (slot `cgroups`): the kukeon cgroup tree <mount>/<root>/<realm>/<space>/<stack>/<cell>/ on
 // the host's cgroup2 mount, limits at every level, containers placed through the OCI spec, stats for `get -o
-// wide`, cleanup of runc's v1 directories on hybrid hosts, and `cgroups.diagnose` for `kuke doctor`.
+// wide`, cleanup of runc's v1 directories on hybrid hosts, `cgroups.diagnose` for `kuke doctor` and `cgroups.oom`
+// (a container's OOM kill count) for the supervisor.
 
 import fs from 'node:fs';
 import { PluginSkip, definePlugin } from '../../sdk';
@@ -9,6 +10,8 @@ import { nodeCgroupSys } from './cgroup-sys';
 import type { CgroupSys } from './cgroup-sys';
 import { diagnose } from './diagnose';
 import { detectLayout } from './layout';
+import { cgroupRel, containerLeaf } from './naming';
+import { readOomKills } from './oom';
 import { tapCgroups } from './taps';
 import { CgroupTree } from './tree';
 
@@ -52,6 +55,10 @@ export function cgroupv2Plugin(deps: CgroupDeps = {}): Plugin<CgroupConfig> {
       const tree = new CgroupTree(layout, config.root, sys);
       tapCgroups(host, tree);
       host.services.provide('cgroups.diagnose', { diagnose: async () => diagnose(tree) });
+      host.services.provide('cgroups.oom', {
+        oomKills: (cellPath, container, isRoot) =>
+          readOomKills(tree, cgroupRel(tree.root, cellPath, containerLeaf(cellPath[3], container, isRoot))),
+      });
     },
   });
 }

@@ -1,6 +1,7 @@
 // The containerd plugin (slot `runtime`): one namespace per realm, a cell's root started first and stopped last,
 // workloads joining the root's network, IPC and UTS namespaces, logs written by the shim, images loaded from
-// OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait and runtime.diagnose.
+// OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait, runtime.events,
+// runtime.tasks and runtime.diagnose.
 
 import { exitEvents } from './exit-events';
 import fs from 'node:fs';
@@ -221,6 +222,23 @@ export default definePlugin<RuntimeConfig>({
       'runtime.events',
       exitEvents(() => rt.client, host.log),
     );
+    host.services.provide('runtime.tasks', {
+      get: async (cellPath, container) => {
+        const ns = await rt.namespaceOfRealm(cellPath[0]);
+        const t = await rt.task(ns, containerdId(cellPath, container));
+        if (!t) return undefined;
+        const stopped = t.status === 'STOPPED';
+        return {
+          status: t.status === 'RUNNING' ? 'running' : stopped ? 'stopped' : 'other',
+          pid: t.pid || undefined,
+          exitCode: stopped ? t.exit_status : undefined,
+          exitedAt:
+            stopped && t.exited_at
+              ? new Date(Number(t.exited_at.seconds) * 1000 + Math.floor((t.exited_at.nanos ?? 0) / 1e6)).toISOString()
+              : undefined,
+        };
+      },
+    });
     host.services.provide('runtime.logs', { path: (cellPath, id) => rt.logPath(cellPath, id) });
     host.services.provide('runtime.wait', {
       wait: async (cellPath, id, signal) => {

@@ -1,6 +1,7 @@
 import type { StoreService } from './store';
 import type { DiagnoseService } from './diagnose';
-import type { ExitEventService, ImageService, LogService, WaitService } from './runtime';
+import type { ExitEventService, ImageService, LogService, TaskService, WaitService } from './runtime';
+import type { OomService } from './cgroups';
 import type { ApiService } from './api';
 
 export type { StoreService } from './store';
@@ -14,10 +15,13 @@ export type {
   ImageSummary,
   LogService,
   RegistryCredentialSpec,
+  TaskService,
+  TaskState,
   WaitService,
   WaitResult,
 } from './runtime';
 export type { ApiListenOptions, ApiService } from './api';
+export type { OomService } from './cgroups';
 
 /** Every service a slot may provide, by name. A plugin provides only the services of its own slot. */
 export interface ServiceMap {
@@ -27,9 +31,11 @@ export interface ServiceMap {
   'runtime.logs': LogService;
   'runtime.wait': WaitService;
   'runtime.events': ExitEventService;
+  'runtime.tasks': TaskService;
   'runtime.diagnose': DiagnoseService;
   'network.diagnose': DiagnoseService;
   'cgroups.diagnose': DiagnoseService;
+  'cgroups.oom': OomService;
   api: ApiService;
 }
 

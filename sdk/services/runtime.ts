@@ -73,8 +73,27 @@ export interface ExitEvent {
   time: string;
 }
 
-/** `runtime.events`: task exits as they happen, for `kuke events` and `kuke get -w`. */
+/**
+ * `runtime.events`: task exits as they happen, for `kuke events`, `kuke get -w` and the daemon's supervisor. The
+ * runtime does not replay exits sent while nobody was subscribed (its restart breaks the stream): the service
+ * subscribes again with backoff and calls `onSubscribed` each time its stream is (re)established, so a
+ * listener that must not miss an exit reads the tasks' state then.
+ */
 export interface ExitEventService {
   /** Calls `fn` for every exit from now on; returns the unsubscribe. */
-  subscribe(fn: (e: ExitEvent) => void): () => void;
+  subscribe(fn: (e: ExitEvent) => void, onSubscribed?: () => void): () => void;
+}
+
+/** A container's task as the runtime has it now. */
+export interface TaskState {
+  status: 'running' | 'stopped' | 'other';
+  pid?: number;
+  /** Set once it stopped. */
+  exitCode?: number;
+  exitedAt?: string;
+}
+
+/** `runtime.tasks`: the live task of one container (`root` for a synthesized root); undefined when it has none. */
+export interface TaskService {
+  get(cellPath: readonly string[], container: string): Promise<TaskState | undefined>;
 }

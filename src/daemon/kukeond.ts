@@ -8,13 +8,16 @@ import createDebug from 'debug';
 import { pidFileOf } from '../../plugins/api-socket/socket-file';
 import { KukeonError, isKukeonError, writeFileAtomicSync } from '../../sdk';
 
-const USAGE = `Usage: kukeond [--socket PATH] [--run-path PATH] [--config FILE] [--containerd-socket PATH] [-v]
+const USAGE = `Usage: kukeond [--socket PATH] [--run-path PATH] [--config FILE] [--containerd-socket PATH]
+               [--reconcile-interval SECONDS] [-v]
 
 Serves kukeon's controller on a unix socket (default /run/kukeon/kukeond.sock; env KUKEON_SOCKET) for kuke.
   --socket PATH             the socket; its pid file kukeond.pid goes beside it
   --run-path PATH           state root (default /opt/kukeon; env KUKEON_RUN_PATH)
   --config FILE             configuration (default /etc/kukeon/kukeon.yaml; env KUKEON_CONFIG)
   --containerd-socket PATH  containerd's socket (env KUKEON_CONTAINERD_SOCKET)
+  --reconcile-interval S    how often the supervisor compares every cell with its tasks besides following exits
+                            (default 30; 0 disables; env KUKEON_RECONCILE_INTERVAL)
   -v, --verbose             trace requests, hooks and taps on stderr (DEBUG=kukeon:*)
 `;
 
@@ -28,6 +31,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
         'run-path': { type: 'string' },
         config: { type: 'string' },
         'containerd-socket': { type: 'string' },
+        'reconcile-interval': { type: 'string' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -46,6 +50,12 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   if (values.version) {
     process.stdout.write(`kukeond v${VERSION}\n`);
     return 0;
+  }
+  const interval = (values['reconcile-interval'] as string | undefined) ?? process.env.KUKEON_RECONCILE_INTERVAL;
+  const reconcileSeconds = interval === undefined || interval === '' ? 30 : Number(interval);
+  if (!Number.isFinite(reconcileSeconds) || reconcileSeconds < 0) {
+    stderr.write(`kukeond: --reconcile-interval must be a number of seconds >= 0 (got ${JSON.stringify(interval)})\n${USAGE}`);
+    return 2;
   }
   if (values.verbose) createDebug.enable(['kukeon:*', process.env.DEBUG].filter(Boolean).join(','));
   const log = createDebug('kukeon:daemon');
@@ -74,6 +84,15 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
     stderr.write(`kukeond: ${isKukeonError(err) ? err.describe() : (err as Error).message}\n`);
     return 1;
   }
+  // Follows container exits and applies restart policies while the daemon runs.
+  const { Supervisor } = require('../host/supervision/supervisor') as typeof import('../host/supervision/supervisor');
+  const supervisor = new Supervisor({
+    lifecycle: host.lifecycle,
+    state: host.state,
+    services: host.services,
+    reconcileIntervalMs: Math.round(reconcileSeconds * 1000),
+  });
+  supervisor.start();
   const pidFile = pidFileOf(server.address);
   writeFileAtomicSync(pidFile, `${process.pid}\n`, { mode: 0o644 });
 
@@ -88,6 +107,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   log('%s: shutting down', signal);
+  await supervisor.stop();
   await server.close();
   await host.close();
   removeIfOurs(pidFile);

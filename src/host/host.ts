@@ -51,6 +51,8 @@ export interface Host {
   readonly paths: HostPaths;
   readonly plugins: readonly PluginStatus[];
   readonly controller: Controller;
+  /** The phases under each resource's lock (the daemon's supervisor restarts containers through it). */
+  readonly lifecycle: Lifecycle;
   /** The controller as plain data (ControllerApi): what the CLI calls in-process and the daemon serves. */
   readonly api: ControllerApi;
   /** Resource changes written through this host, for watch. */
@@ -159,6 +161,7 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
     paths,
     plugins: loader.statuses,
     controller,
+    lifecycle,
     version: VERSION,
     configPath: used,
     close,

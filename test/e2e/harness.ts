@@ -229,7 +229,7 @@ export class E2EHarness {
   private stopPromise?: Promise<string[]>;
   private stopped = false;
   private containerdExited = false;
-  private readonly containerdExit: Promise<void>;
+  private containerdExit: Promise<void>;
 
   private constructor(
     readonly name: string,
@@ -242,16 +242,38 @@ export class E2EHarness {
     private readonly before: HostSnapshot,
     private readonly netnsDirExisted: boolean,
     private readonly releaseLock: () => Promise<void>,
-    private readonly child: ChildProcess,
+    private child: ChildProcess,
   ) {
-    this.containerdExit = new Promise((resolve) => {
+    this.containerdExit = this.watchExit(child);
+  }
+
+  private watchExit(child: ChildProcess): Promise<void> {
+    return new Promise((resolve) => {
       const done = () => {
-        this.containerdExited = true;
+        if (this.child === child) this.containerdExited = true;
         resolve();
       };
       if (child.exitCode !== null || child.signalCode !== null) done();
       else child.once('exit', done);
     });
+  }
+
+  /**
+   * Kills containerd by its pid (`signal`, SIGKILL by default: a crash) and starts it again with the same config
+   * in the same netns; its shims, and so the containers, keep running. `whileDown` runs between the two. Resolves
+   * once it accepts connections.
+   */
+  async restartContainerd(signal: NodeJS.Signals = 'SIGKILL', whileDown?: () => Promise<void>): Promise<void> {
+    const old = this.child;
+    const exited = this.containerdExit;
+    old.kill(signal);
+    await exited;
+    await whileDown?.();
+    this.child = spawnContainerd(this.tmp, this.netns);
+    this.containerdExited = false;
+    this.containerdExit = this.watchExit(this.child);
+    if (!this.child.pid) throw new Error('containerd did not start again (no pid)');
+    await this.waitReady(10_000);
   }
 
   get netnsPath(): string {
@@ -332,25 +354,7 @@ export class E2EHarness {
       const configFile = path.join(tmp, 'containerd.toml');
       fs.writeFileSync(configFile, config);
 
-      const logFile = path.join(tmp, 'containerd.log');
-      const logFd = fs.openSync(logFile, 'a');
-      let child: ChildProcess;
-      try {
-        child = spawn(
-          requireBinary('nsenter'),
-          [`--net=${path.join(RUN_NETNS, netns)}`, requireBinary('containerd'), '--config', configFile],
-          {
-            detached: true,
-            stdio: ['ignore', logFd, logFd],
-            env: childEnv(),
-            cwd: tmp,
-          },
-        );
-      } finally {
-        fs.closeSync(logFd);
-      }
-      child.on('error', () => undefined); // reported through the readiness wait
-      child.unref(); // a forgotten stop() must not keep the test process alive; the exit net kills containerd
+      const child = spawnContainerd(tmp, netns);
       harness = new E2EHarness(name, tmp, netns, `kukeon-test-${hex(3)}`, before, netnsDirExisted, releaseLock, child);
       cleanups.length = 0; // the harness owns the netns, temp dir and lock now: stop() undoes them
       live.add(harness);
@@ -688,6 +692,29 @@ export class E2EHarness {
     if (this.problems.length) process.stderr.write(`[e2e] emergency stop of ${this.name}:\n  ${this.problems.join('\n  ')}\n`);
     // The lock file names this process, which is exiting: the next harness recovers it.
   }
+}
+
+/** containerd with the harness's config, in its netns, logging to `<tmp>/containerd.log`. */
+function spawnContainerd(tmp: string, netns: string): ChildProcess {
+  const logFd = fs.openSync(path.join(tmp, 'containerd.log'), 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      requireBinary('nsenter'),
+      [`--net=${path.join(RUN_NETNS, netns)}`, requireBinary('containerd'), '--config', path.join(tmp, 'containerd.toml')],
+      {
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+        env: childEnv(),
+        cwd: tmp,
+      },
+    );
+  } finally {
+    fs.closeSync(logFd);
+  }
+  child.on('error', () => undefined); // reported through the readiness wait
+  child.unref(); // a forgotten stop() must not keep the test process alive; the exit net kills containerd
+  return child;
 }
 
 function requireBinary(name: string): string {

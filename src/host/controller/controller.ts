@@ -464,11 +464,11 @@ export class Controller {
   }
 
   async stop(ref: Ref, options: StopOptions = DEFAULT_STOP, op: OperationOptions = {}): Promise<void> {
-    await this.d.lifecycle.stop(ref, { stop: options, scope: HostOperationScope.start(op.signal) });
+    await this.d.lifecycle.stop(ref, { stop: options, scope: HostOperationScope.start(op.signal), byUser: true });
   }
 
   async kill(ref: Ref, op: OperationOptions = {}): Promise<void> {
-    await this.d.lifecycle.stop(ref, { stop: KILL, scope: HostOperationScope.start(op.signal) });
+    await this.d.lifecycle.stop(ref, { stop: KILL, scope: HostOperationScope.start(op.signal), byUser: true });
   }
 
   async restart(ref: Ref, options: StopOptions = DEFAULT_STOP, op: OperationOptions = {}): Promise<void> {

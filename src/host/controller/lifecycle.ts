@@ -52,7 +52,27 @@ export interface PhaseOptions {
 export interface StopPhaseOptions extends PhaseOptions {
   /** How the processes end; `DEFAULT_STOP` when unset. */
   stop?: StopOptions;
+  /** A user's stop or kill: recorded on the containers (`stoppedByUser`) so the supervisor leaves them stopped. */
+  byUser?: boolean;
+  /** What the cell records once stopped (the supervisor's state and reason after its root died); `Stopped` when unset. */
+  outcome?: Pick<CellWorkingStatus, 'state' | 'reason' | 'message'>;
 }
+
+export interface StartPhaseOptions extends PhaseOptions {
+  /** Started by the supervisor: restart counts and the user's stop are kept (a user's start resets them). */
+  supervised?: boolean;
+}
+
+/** What a user's start clears on every container: the supervisor's record of earlier exits and restarts. */
+const SUPERVISION_RESET: Partial<ContainerStatus> = {
+  stoppedByUser: undefined,
+  restartCount: undefined,
+  restartTime: undefined,
+  nextRestartAt: undefined,
+  exitSignal: undefined,
+  reason: undefined,
+  message: undefined,
+};
 
 export interface RemoveOptions extends PhaseOptions {
   /** Go on past backend errors (reported as warnings) and kill rather than stop gracefully. */
@@ -316,12 +336,13 @@ export class Lifecycle {
   }
 
   /** Starts a cell: its steps run as the host's tap of `start.Cell`; a failure unwinds and records Failed. */
-  async start(ref: Ref, options: PhaseOptions): Promise<void> {
+  async start(ref: Ref, options: StartPhaseOptions): Promise<void> {
     if (!this.d.hasRuntime())
       throw new KukeonError('KUKEON_E_NO_RUNTIME', `cannot start ${formatRef(ref)}: no runtime plugin is loaded (configure containerd)`);
     await this.locked(ref, options, async () => {
       const scope = options.scope.child();
       const ctx = await this.cellContext(ref, 'start', { scope });
+      if (!options.supervised) for (const st of Object.values(ctx.status.containers)) Object.assign(st, SUPERVISION_RESET);
       await this.undoable(
         scope,
         async () => {
@@ -337,9 +358,10 @@ export class Lifecycle {
   async stop(ref: Ref, options: StopPhaseOptions): Promise<void> {
     await this.locked(ref, options, async () => {
       const ctx = await this.cellContext(ref, 'stop', { scope: options.scope, stop: options.stop ?? DEFAULT_STOP });
+      if (options.byUser) for (const st of Object.values(ctx.status.containers)) st.stoppedByUser = true;
       try {
         await this.d.hooks.stop.for('Cell').promise(ctx);
-        await this.recordCell(ctx, { state: 'Stopped', reason: undefined, message: undefined });
+        await this.recordCell(ctx, options.outcome ?? { state: 'Stopped', reason: undefined, message: undefined });
       } catch (err) {
         await this.recordCell(ctx, { state: 'Failed', ...failureOf(err) });
         throw err;
@@ -434,6 +456,25 @@ export class Lifecycle {
     try {
       await this.d.hooks.create.for('Container').promise({ ...cctx, phase: 'create' });
       if (running) await this.d.hooks.start.for('Container').promise({ ...cctx, phase: 'start' });
+    } catch (err) {
+      const undoFailures = await scope.undo.unwind();
+      if (!undoFailures.length) throw err;
+      const e = toKukeonError(err, 'KUKEON_E_STEP');
+      throw new KukeonError(e.code, [e.message, ...undoFailures].join('; '), e.details, { cause: err });
+    }
+  }
+
+  /**
+   * Restarts one container of a running cell while the cell's lock is held (the supervisor, after it exited): its
+   * stop taps (which delete the exited task) then its start taps, which join the running root's namespaces. When
+   * the start fails, the undos its taps returned run and the error is rethrown.
+   */
+  async restartContainer(cell: CellContext, doc: ContainerDoc): Promise<void> {
+    const scope = (cell.scope as HostOperationScope).child();
+    const cctx = this.containerContext({ ...cell, scope, stop: KILL }, doc);
+    await this.d.hooks.stop.for('Container').promise({ ...cctx, phase: 'stop' });
+    try {
+      await this.d.hooks.start.for('Container').promise({ ...cctx, phase: 'start' });
     } catch (err) {
       const undoFailures = await scope.undo.unwind();
       if (!undoFailures.length) throw err;
