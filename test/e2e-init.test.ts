@@ -30,6 +30,8 @@ const SYSTEM_FILES = [
   'kukeon-system/kukeon/kukeon/kukeond/containers/kukeond.yaml',
 ];
 const KUKEOND_ID = 'kukeon_kukeon_kukeond_kukeond';
+/** containerd's own per-namespace runc root and shim sockets: they stay until containerd goes (the harness's teardown checks them). */
+const CONTAINERD_OWN = /^\/run\/containerd: (appeared with |[+] )(runc\/|s\/)/;
 
 /** Alive and not a zombie waiting for its parent. */
 function running(pid: number): boolean {
@@ -143,6 +145,8 @@ e2eSuite('kuke init and uninstall', (test) => {
     assert.match(r.stdout, `group ${group}: created`);
     assert.match(r.stdout, `socket directory ${path.dirname(socket())}: created`);
     assert.match(r.stdout, /cell\/kukeon-system\/kukeon\/kukeon\/kukeond: created/);
+    // the harness's containerd (its containerd.toml sits where a managed one's would, but kukeon did not write it)
+    assert.match(r.stdout, `containerd ${h.socket}: unchanged (running, not managed by kukeon)`);
     assert.match(r.stdout, /kukeond v\S+ answers on /);
     assert.match(r.stdout, /kukeon is initialized/);
     for (const rel of [...SYSTEM_FILES, ...DEFAULT_FILES]) assert.ok(fs.existsSync(path.join(h.runPath, rel)), `${rel} exists`);
@@ -159,6 +163,12 @@ e2eSuite('kuke init and uninstall', (test) => {
     assert.match(tasks.stdout, new RegExp(`kukeon_kukeon_kukeond_kukeond\\s+${daemonPid()}\\s+RUNNING`));
     const v = await ok(viaDaemon(['version']));
     assert.match(v.stdout, /Daemon: v/);
+    // on temporary paths nothing of the host changed but the configured cgroup root (in each hierarchy) and
+    // containerd's own /run/containerd entries; the group is checked above
+    const outside = diffHostSnapshot(before, takeHostSnapshot()).filter(
+      (l) => !CONTAINERD_OWN.test(l) && !new RegExp(`^cgroup \\S+: \\+ ${h.paths.cgroupRoot}/$`).test(l),
+    );
+    assert.equal(outside, []);
   });
 
   test('a second init changes nothing and says so', async () => {
@@ -198,7 +208,7 @@ e2eSuite('kuke init and uninstall', (test) => {
     assert.is((log.match(/ serving /g) ?? []).length, 2, log);
   });
 
-  test('kukeon stopping kukeond tells the restart monitor first (it stays stopped); a start brings it back', async () => {
+  test('kukeon stopping kukeond takes it from the restart monitor first (it stays stopped); a start brings it back', async () => {
     const scope = ['--realm', 'kukeon-system', '--space', 'kukeon', '--stack', 'kukeon'];
     const labels = async () => {
       const info = await h.ctr(['-n', 'kukeon-kukeon-system', 'containers', 'info', KUKEOND_ID]);
@@ -206,7 +216,7 @@ e2eSuite('kuke init and uninstall', (test) => {
     };
     assert.is((await labels())['containerd.io/restart.status'], 'running');
     await ok(h.kuke(['stop', 'kukeond', ...scope, '--timeout', '5'], { timeoutMs: 60_000 }));
-    assert.is((await labels())['containerd.io/restart.status'], 'stopped');
+    assert.is((await labels())['containerd.io/restart.status'], undefined);
     await new Promise((r) => setTimeout(r, 3_000)); // three restart monitor intervals
     const tasks = await h.ctr(['-n', 'kukeon-kukeon-system', 'tasks', 'ls']);
     assert.not.match(tasks.stdout, new RegExp(`${KUKEOND_ID}\\s+\\d+\\s+RUNNING`), 'not restarted behind kukeon');
@@ -258,13 +268,13 @@ e2eSuite('kuke init and uninstall', (test) => {
     assert.not.ok(fs.existsSync(h.runPath));
     assert.not.ok(fs.existsSync(path.dirname(socket())));
     assert.is(groupId(group), undefined);
-    const tasks = await h.ctr(['namespaces', 'ls', '-q']);
-    assert.not.match(tasks.stdout, /kukeon-/);
-    // containerd's own per-namespace runc root and shim socket directory stay until containerd goes (the harness's
-    // teardown removes them and checks the whole snapshot again); everything else is as before init
-    const containerdOwn = /^\/run\/containerd: (appeared with |[+] )(runc\/|s\/)/;
+    const nss = await h.ctr(['namespaces', 'ls', '-q']);
+    assert.is(nss.code, 0, `the harness's containerd is untouched: ${nss.stderr}`);
+    assert.not.match(nss.stdout, /kukeon-/);
+    assert.ok(fs.existsSync(h.containerdConfig), "another tool's containerd.toml is left alone");
+    // everything but containerd's own entries is as before init (the harness's teardown checks those too)
     assert.equal(
-      diffHostSnapshot(before, takeHostSnapshot()).filter((l) => !containerdOwn.test(l)),
+      diffHostSnapshot(before, takeHostSnapshot()).filter((l) => !CONTAINERD_OWN.test(l)),
       [],
     );
   });
@@ -330,9 +340,8 @@ e2eSuite('kuke init and uninstall', (test) => {
     assert.not.ok(fs.existsSync(config));
     assert.not.ok(fs.existsSync(path.join(second(), 'run')));
     assert.is(groupId(secondGroup), undefined);
-    const containerdOwn = /^\/run\/containerd: (appeared with |[+] )(runc\/|s\/)/;
     assert.equal(
-      diffHostSnapshot(before2, takeHostSnapshot()).filter((l) => !containerdOwn.test(l)),
+      diffHostSnapshot(before2, takeHostSnapshot()).filter((l) => !CONTAINERD_OWN.test(l)),
       [],
     );
   });

@@ -285,12 +285,31 @@ export class CellRuntime {
    * A system-realm container with `restartPolicy: always` (kukeond) is supervised by containerd's restart monitor:
    * the daemon cannot watch over itself. The monitor restarts its task when it is not running, logging to its log file.
    */
-  private restartMonitorLabels(ctx: CellContext, doc: ContainerDoc | undefined): Record<string, string> {
-    if (ctx.ref.path[0] !== SYSTEM_REALM || doc?.spec.restartPolicy !== 'always') return {};
-    return { [RESTART_LABELS.status]: 'running', [RESTART_LABELS.logUri]: `file://${this.logPath(ctx.ref.path, doc.metadata.name)}` };
+  private monitored(ctx: CellContext, doc: ContainerDoc | undefined): doc is ContainerDoc {
+    return ctx.ref.path[0] === SYSTEM_REALM && doc?.spec.restartPolicy === 'always';
   }
 
-  /** Tells containerd's restart monitor not to bring a container back that kukeon is stopping (no-op without its label). */
+  /**
+   * Where a restarted task logs. The status label is left out until kukeon's own start succeeded
+   * (armRestartMonitor): the monitor drives every labelled container towards its label, so `running` would let it
+   * replace a task kukeon created but has not started yet, and `stopped` would make it kill that task.
+   */
+  private restartMonitorLabels(ctx: CellContext, doc: ContainerDoc | undefined): Record<string, string> {
+    if (!this.monitored(ctx, doc)) return {};
+    return { [RESTART_LABELS.logUri]: `file://${this.logPath(ctx.ref.path, doc.metadata.name)}` };
+  }
+
+  /** From now on containerd's restart monitor keeps the (running) task running. */
+  private async armRestartMonitor(ns: string, id: string): Promise<void> {
+    await this.client.containers
+      .update(ns, { id, labels: { [RESTART_LABELS.status]: 'running' } }, [`labels.${RESTART_LABELS.status}`])
+      .catch((e) => Promise.reject(this.explain(e)));
+  }
+
+  /**
+   * Takes a container kukeon is stopping away from containerd's restart monitor (no-op without its label): the
+   * status label is removed, so the monitor neither brings the task back nor fights kukeon's next start.
+   */
   private async holdRestartMonitor(ns: string, id: string): Promise<void> {
     let labels: Record<string, string>;
     try {
@@ -299,8 +318,9 @@ export class CellRuntime {
       if (isNotFound(err)) return;
       throw this.explain(err);
     }
-    if (labels[RESTART_LABELS.status] !== 'running') return;
-    await this.client.containers.update(ns, { id, labels: { [RESTART_LABELS.status]: 'stopped' } }, [`labels.${RESTART_LABELS.status}`]);
+    if (labels[RESTART_LABELS.status] === undefined) return;
+    // a path without its key in `labels` removes that label
+    await this.client.containers.update(ns, { id, labels: {} }, [`labels.${RESTART_LABELS.status}`]);
   }
 
   /** Starts (or finds running) the task of a container; stdout and stderr go to its log file, written by the shim. */
@@ -313,8 +333,10 @@ export class CellRuntime {
     const ns = await this.ensureNamespace(ctx.ref.path[0], ctx.parents.realm);
     const { id, rootfs } = await this.ensureContainer(ctx, ns, role, doc, rootPid);
     const existing = await this.task(ns, id);
-    if (existing?.status === 'RUNNING')
+    if (existing?.status === 'RUNNING') {
+      if (this.monitored(ctx, doc)) await this.armRestartMonitor(ns, id);
       return { id, pid: existing.pid, logPath: doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined };
+    }
     if (existing) await this.client.tasks.delete(ns, id).catch(() => undefined);
     const logPath = doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined;
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
@@ -322,6 +344,7 @@ export class CellRuntime {
     try {
       await this.client.tasks.create(ns, { container_id: id, rootfs, stdout: io, stderr: io });
       const pid = await this.client.tasks.start(ns, id);
+      if (this.monitored(ctx, doc)) await this.armRestartMonitor(ns, id);
       return { id, pid, logPath };
     } catch (err) {
       await this.client.tasks.delete(ns, id).catch(() => undefined);

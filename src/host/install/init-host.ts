@@ -17,6 +17,7 @@ import {
   managedContainerdPid,
   renderContainerdConfig,
   startManagedContainerd,
+  writtenByKukeon,
 } from './managed-containerd';
 import type { InstallOptions, InstallSettings } from './settings';
 import { installSettings } from './settings';
@@ -160,6 +161,10 @@ async function ensureContainerd(
       hint: 'start containerd (or drop --no-containerd to let kuke init run one), or point --containerd-socket at its socket',
     });
   const config = renderContainerdConfig(s.containerdSocket);
+  if (fs.existsSync(files.config) && !writtenByKukeon(files.config))
+    throw new KukeonError('KUKEON_E_INSTALL', `${files.config} exists and kuke init did not write it; kukeon never replaces it`, {
+      hint: 'start that containerd yourself, or move the file away',
+    });
   const existed = fs.existsSync(files.config) && fs.readFileSync(files.config, 'utf8') === config;
   if (!existed) {
     fs.mkdirSync(path.dirname(files.config), { recursive: true });

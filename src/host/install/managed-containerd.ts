@@ -10,6 +10,18 @@ import { writeFileAtomicSync } from '../../../sdk';
 
 export const DEFAULT_CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
 
+/** The first line of every config kukeon writes: a containerd with another config file is never kukeon's. */
+export const MANAGED_MARKER = '# Written by kuke init: a kukeon-managed containerd (kuke uninstall stops it and removes this file).';
+
+/** Whether `config` is a file kuke init wrote (its first line is the marker). */
+export function writtenByKukeon(config: string): boolean {
+  try {
+    return fs.readFileSync(config, 'utf8').startsWith(MANAGED_MARKER);
+  } catch {
+    return false;
+  }
+}
+
 export type ContainerdChoice =
   | { use: 'existing'; socket: string }
   | { use: 'managed'; socket: string; binary: string }
@@ -49,7 +61,7 @@ export function renderContainerdConfig(socket: string): string {
   const dir = path.dirname(socket);
   const q = (s: string) => JSON.stringify(s);
   return [
-    '# Written by kuke init: a kukeon-managed containerd (kuke uninstall stops it and removes this file).',
+    MANAGED_MARKER,
     'version = 2',
     `root = ${q(standard ? '/var/lib/containerd' : path.join(dir, 'root'))}`,
     `state = ${q(standard ? '/run/containerd' : path.join(dir, 'state'))}`,
@@ -107,6 +119,7 @@ function isManaged(pid: number, config: string): boolean {
  * running with our config file (started again by hand or by a service manager after a reboot wiped the pid file).
  */
 export function managedContainerdPid(files: ManagedContainerdFiles): number | undefined {
+  if (!writtenByKukeon(files.config)) return undefined;
   try {
     const pid = Number(fs.readFileSync(files.pidFile, 'utf8').trim());
     if (pid > 0 && isManaged(pid, files.config)) return pid;

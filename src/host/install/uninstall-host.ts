@@ -9,7 +9,7 @@ import { formatRef } from '../../../sdk';
 import type { Ref } from '../../../sdk';
 import { createHost } from '../host';
 import { removeGroup } from './group';
-import { managedContainerdFiles, managedContainerdPid } from './managed-containerd';
+import { managedContainerdFiles, managedContainerdPid, writtenByKukeon } from './managed-containerd';
 import type { InstallOptions, InstallSettings } from './settings';
 import { installSettings } from './settings';
 import { KUKEOND_CELL, SYSTEM } from './system-realm';
@@ -84,8 +84,9 @@ async function purgeRealms(
 
 async function stopManagedContainerd(s: InstallSettings): Promise<boolean> {
   const files = managedContainerdFiles(path.dirname(s.configPath), path.dirname(s.socket), s.runPath);
+  // only a config kuke init wrote marks a containerd as kukeon's (a containerd.toml of another tool is left alone)
+  if (!writtenByKukeon(files.config)) return false;
   const pid = managedContainerdPid(files);
-  const had = pid !== undefined || fs.existsSync(files.config);
   if (pid !== undefined) {
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + 10_000;
@@ -93,7 +94,7 @@ async function stopManagedContainerd(s: InstallSettings): Promise<boolean> {
     if (managedContainerdPid(files) === pid) throw new Error(`containerd pid ${pid} did not exit within 10 s of SIGTERM`);
   }
   for (const f of [files.config, files.pidFile]) fs.rmSync(f, { force: true });
-  return had;
+  return true;
 }
 
 /** Mount points at or under `dir` (a tree with one is never removed recursively). */
