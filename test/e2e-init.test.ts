@@ -87,7 +87,7 @@ e2eSuite('kuke init and uninstall', (test) => {
     h = await E2EHarness.start({
       name: 'init',
       // containerd's restart monitor checks every 10 s by default; 1 s keeps the crash test short
-      containerdConfig: '[plugins."io.containerd.internal.v1.restart"]\n  interval = "1s"\n',
+      containerdConfigExtra: '[plugins."io.containerd.internal.v1.restart"]\n  interval = "1s"\n',
       plugins: ({ tmp, cgroupRoot }) => ({
         cgroupv2: { root: cgroupRoot },
         cni: {

@@ -287,6 +287,18 @@ type _StateReader = Expect<
 >;
 
 // Services: the names, and the store contract exactly.
+type _TaskService = Expect<
+  Equal<
+    ServiceMap['runtime.tasks'],
+    {
+      get(
+        cellPath: readonly string[],
+        container: string,
+      ): Promise<{ status: 'running' | 'stopped' | 'other'; pid?: number; exitCode?: number; exitedAt?: string } | undefined>;
+      list(realm: string): Promise<{ containerdId: string; running: boolean; pid?: number; exitCode?: number }[]>;
+    }
+  >
+>;
 type _ServiceName = Expect<
   Equal<
     ServiceName,
@@ -809,7 +821,10 @@ type _OciSpec = Expect<
 type _ApiService = Expect<
   Equal<
     ApiService,
-    { listen(api: ControllerApi, options?: Partial<ApiListenOptions>): Promise<{ address: string; close(): Promise<void> }> }
+    {
+      prepare?(options?: Partial<ApiListenOptions>): string;
+      listen(api: ControllerApi, options?: Partial<ApiListenOptions>): Promise<{ address: string; close(): Promise<void> }>;
+    }
   >
 >;
 // The controller API the CLI and kukeond's clients call (sdk/controller-api.ts): its verbs, its call options and

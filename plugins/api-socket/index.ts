@@ -4,6 +4,7 @@
 
 import { definePlugin } from '../../sdk';
 import type { ApiListenOptions, ControllerApi, Plugin } from '../../sdk';
+import { groupId, prepareSocketDir } from './socket-file';
 import { DEFAULT_SOCKET } from './wire';
 
 export interface ApiSocketConfig {
@@ -38,6 +39,12 @@ export function apiSocketPlugin(): Plugin<ApiSocketConfig> {
     },
     apply(host, config) {
       host.services.provide('api', {
+        prepare(options: Partial<ApiListenOptions> = {}) {
+          const socketPath = options.socketPath ?? config.socket;
+          const group = options.group ?? config.group;
+          prepareSocketDir(socketPath, group ? groupId(group) : undefined);
+          return socketPath;
+        },
         async listen(api: ControllerApi, options: Partial<ApiListenOptions> = {}) {
           const socketPath = options.socketPath ?? config.socket;
           const { serveOnSocket } = require('./listen') as typeof import('./listen');

@@ -13,6 +13,7 @@ import { diagnose } from './diagnose';
 import { writeEtcFiles } from './etc-files';
 import { LABELS, ROOT_LEAF, containerdId } from './naming';
 import { sweep } from './sweep';
+import { tasks } from './tasks';
 
 const NAME = 'containerd';
 
@@ -140,6 +141,9 @@ function running(started: { id: string; pid: number; logPath?: string }): Contai
     logPath: started.logPath,
     exitCode: undefined,
     finishTime: undefined,
+    // why it last ended (Reboot, Error, ...) belongs to that run, not to this one
+    reason: undefined,
+    message: undefined,
   };
 }
 
@@ -222,23 +226,7 @@ export default definePlugin<RuntimeConfig>({
       'runtime.events',
       exitEvents(() => rt.client, host.log),
     );
-    host.services.provide('runtime.tasks', {
-      get: async (cellPath, container) => {
-        const ns = await rt.namespaceOfRealm(cellPath[0]);
-        const t = await rt.task(ns, containerdId(cellPath, container));
-        if (!t) return undefined;
-        const stopped = t.status === 'STOPPED';
-        return {
-          status: t.status === 'RUNNING' ? 'running' : stopped ? 'stopped' : 'other',
-          pid: t.pid || undefined,
-          exitCode: stopped ? t.exit_status : undefined,
-          exitedAt:
-            stopped && t.exited_at
-              ? new Date(Number(t.exited_at.seconds) * 1000 + Math.floor((t.exited_at.nanos ?? 0) / 1e6)).toISOString()
-              : undefined,
-        };
-      },
-    });
+    host.services.provide('runtime.tasks', tasks(rt, config.socket));
     host.services.provide('runtime.logs', { path: (cellPath, id) => rt.logPath(cellPath, id) });
     host.services.provide('runtime.wait', {
       wait: async (cellPath, id, signal) => {

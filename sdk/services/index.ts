@@ -17,6 +17,7 @@ export type {
   RegistryCredentialSpec,
   TaskService,
   TaskState,
+  TaskSummary,
   WaitService,
   WaitResult,
 } from './runtime';

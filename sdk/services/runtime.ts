@@ -93,7 +93,20 @@ export interface TaskState {
   exitedAt?: string;
 }
 
-/** `runtime.tasks`: the live task of one container (`root` for a synthesized root); undefined when it has none. */
+/** One task of a realm's namespace, as the runtime reports it. */
+export interface TaskSummary {
+  /** The runtime's id of the container (a cell's `status.root.containerdId`, a container's `status.containerdId`). */
+  containerdId: string;
+  running: boolean;
+  pid?: number;
+  /** Set once the task has exited. */
+  exitCode?: number;
+}
+
+/** `runtime.tasks`: live tasks, for the supervisor (one container's) and the daemon's start-up pass (a realm's). */
 export interface TaskService {
+  /** The live task of one container (`root` for a synthesized root); undefined when it has none. */
   get(cellPath: readonly string[], container: string): Promise<TaskState | undefined>;
+  /** The tasks of the realm's namespace; rejects with KUKEON_E_UNAVAILABLE when the runtime does not answer. */
+  list(realm: string): Promise<TaskSummary[]>;
 }

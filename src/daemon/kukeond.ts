@@ -3,9 +3,12 @@
 // the host and exits 0. Containers are never stopped when the daemon exits or dies: they belong to containerd.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import createDebug from 'debug';
-import { pidFileOf } from '../../plugins/api-socket/socket-file';
+import { claimSocket, pidFileOf } from '../../plugins/api-socket/socket-file';
+import { DEFAULT_SOCKET } from '../../plugins/api-socket/wire';
+import type { StartUpPass } from '../host/supervision/start-up-pass';
 import { KukeonError, isKukeonError, writeFileAtomicSync } from '../../sdk';
 
 const USAGE = `Usage: kukeond [--socket PATH] [--run-path PATH] [--config FILE] [--containerd-socket PATH]
@@ -61,8 +64,10 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   const log = createDebug('kukeon:daemon');
 
   const { createHost } = require('../host') as typeof import('../host');
+  const { runStartUpPass } = require('../host/supervision/start-up-pass') as typeof import('../host/supervision/start-up-pass');
   let host: Awaited<ReturnType<typeof createHost>>;
   let server: { address: string; close(): Promise<void> };
+  let startUp: StartUpPass;
   try {
     host = await createHost({
       runPath: values['run-path'] as string | undefined,
@@ -79,6 +84,11 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
       await host.close();
       throw new KukeonError('KUKEON_E_CONFIG', `kukeond cannot serve without an api plugin (${why})`);
     }
+    // Before serving (and before anything supervises): reboot recovery and policy starts (supervision/start-up-pass.ts).
+    // A live daemon on the socket is refused before the pass touches any cell.
+    const socketPath = api.prepare?.() ?? ((values.socket as string) || process.env.KUKEON_SOCKET || DEFAULT_SOCKET);
+    await claimSocket(socketPath);
+    startUp = await runStartUpPass(host, path.dirname(socketPath), stderr);
     server = await api.listen(host.api);
   } catch (err) {
     stderr.write(`kukeond: ${isKukeonError(err) ? err.describe() : (err as Error).message}\n`);
@@ -102,11 +112,13 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   );
 
   stderr.write(`kukeond v${VERSION} serving ${server.address} (pid ${process.pid}, run path ${host.paths.runPath})\n`);
+  const stopRetry = startUp.retryInBackground();
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   log('%s: shutting down', signal);
+  stopRetry();
   await supervisor.stop();
   await server.close();
   await host.close();

@@ -51,7 +51,7 @@ export interface Host {
   readonly paths: HostPaths;
   readonly plugins: readonly PluginStatus[];
   readonly controller: Controller;
-  /** The phases under each resource's lock (the daemon's supervisor restarts containers through it). */
+  /** The phases under each resource's lock: the supervisor restarts containers and the start-up pass converges through it. */
   readonly lifecycle: Lifecycle;
   /** The controller as plain data (ControllerApi): what the CLI calls in-process and the daemon serves. */
   readonly api: ControllerApi;

@@ -83,7 +83,7 @@ export interface E2EHarnessOptions {
   /** How long containerd may take to accept connections (default 10 s). */
   readyTimeoutMs?: number;
   /** TOML appended to containerd's config (e.g. a short restart monitor interval). */
-  containerdConfig?: string;
+  containerdConfigExtra?: string;
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -244,10 +244,12 @@ export class E2EHarness {
     private readonly releaseLock: () => Promise<void>,
     private child: ChildProcess,
   ) {
-    this.containerdExit = this.watchExit(child);
+    this.containerdExit = this.watch(child);
   }
 
-  private watchExit(child: ChildProcess): Promise<void> {
+  /** Resolves when `child` (this harness's containerd) exits, and notes it. */
+  private watch(child: ChildProcess): Promise<void> {
+    this.containerdExited = false;
     return new Promise((resolve) => {
       const done = () => {
         if (this.child === child) this.containerdExited = true;
@@ -259,21 +261,37 @@ export class E2EHarness {
   }
 
   /**
+   * SIGKILL of containerd by its pid, as a crash or a power cut would end it: its shims and tasks are left as they
+   * are (the reboot test kills them itself). Resolves once it has exited.
+   */
+  async killContainerd(): Promise<void> {
+    if (this.containerdExited) return;
+    this.child.kill('SIGKILL');
+    if (!(await settlesWithin(this.containerdExit, 5_000))) throw new Error(`containerd (pid ${this.child.pid}) survived SIGKILL`);
+  }
+
+  /** Starts containerd again after killContainerd (same config, netns and state); resolves once it accepts connections. */
+  async startContainerd(timeoutMs = 10_000): Promise<void> {
+    if (this.stopped) throw new Error(`harness ${this.name} is stopped`);
+    if (!this.containerdExited) throw new Error('containerd is still running');
+    this.child = spawnContainerd(this.netns, this.containerdConfig, this.containerdLog, this.tmp);
+    this.containerdExit = this.watch(this.child);
+    await this.waitReady(timeoutMs);
+  }
+
+  /**
    * Kills containerd by its pid (`signal`, SIGKILL by default: a crash) and starts it again with the same config
    * in the same netns; its shims, and so the containers, keep running. `whileDown` runs between the two. Resolves
    * once it accepts connections.
    */
   async restartContainerd(signal: NodeJS.Signals = 'SIGKILL', whileDown?: () => Promise<void>): Promise<void> {
-    const old = this.child;
-    const exited = this.containerdExit;
-    old.kill(signal);
-    await exited;
+    if (signal === 'SIGKILL') await this.killContainerd();
+    else {
+      this.child.kill(signal);
+      await this.containerdExit;
+    }
     await whileDown?.();
-    this.child = spawnContainerd(this.tmp, this.netns);
-    this.containerdExited = false;
-    this.containerdExit = this.watchExit(this.child);
-    if (!this.child.pid) throw new Error('containerd did not start again (no pid)');
-    await this.waitReady(10_000);
+    await this.startContainerd();
   }
 
   get netnsPath(): string {
@@ -349,12 +367,12 @@ export class E2EHarness {
         '[plugins."io.containerd.internal.v1.opt"]',
         `  path = ${toml(path.join(tmp, 'containerd', 'opt'))}`,
         '',
-        opts.containerdConfig ?? '',
+        opts.containerdConfigExtra ?? '',
       ].join('\n');
       const configFile = path.join(tmp, 'containerd.toml');
       fs.writeFileSync(configFile, config);
 
-      const child = spawnContainerd(tmp, netns);
+      const child = spawnContainerd(netns, configFile, path.join(tmp, 'containerd.log'), tmp);
       harness = new E2EHarness(name, tmp, netns, `kukeon-test-${hex(3)}`, before, netnsDirExisted, releaseLock, child);
       cleanups.length = 0; // the harness owns the netns, temp dir and lock now: stop() undoes them
       live.add(harness);
@@ -694,21 +712,17 @@ export class E2EHarness {
   }
 }
 
-/** containerd with the harness's config, in its netns, logging to `<tmp>/containerd.log`. */
-function spawnContainerd(tmp: string, netns: string): ChildProcess {
-  const logFd = fs.openSync(path.join(tmp, 'containerd.log'), 'a');
+/** containerd inside the netns (`nsenter --net`), logging to `logFile`; detached and unref'd. */
+function spawnContainerd(netns: string, configFile: string, logFile: string, cwd: string): ChildProcess {
+  const logFd = fs.openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(
-      requireBinary('nsenter'),
-      [`--net=${path.join(RUN_NETNS, netns)}`, requireBinary('containerd'), '--config', path.join(tmp, 'containerd.toml')],
-      {
-        detached: true,
-        stdio: ['ignore', logFd, logFd],
-        env: childEnv(),
-        cwd: tmp,
-      },
-    );
+    child = spawn(requireBinary('nsenter'), [`--net=${path.join(RUN_NETNS, netns)}`, requireBinary('containerd'), '--config', configFile], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: childEnv(),
+      cwd,
+    });
   } finally {
     fs.closeSync(logFd);
   }
