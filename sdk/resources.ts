@@ -124,6 +124,23 @@ export interface ContainerSpec {
   restartMaxRetries?: number;
   /** The first restart's delay in seconds (fractions allowed); it doubles up to 60 s; default 0.1. */
   restartBackoffSeconds?: number;
+  /**
+   * Docker's --privileged: every capability, no masked or read-only /proc paths, /sys writable, every device
+   * allowed. The system realm only for now (the workloads issue opens it, with a host policy, to users).
+   */
+  privileged?: boolean;
+  /** The host's PID namespace. The system realm only for now. */
+  hostPID?: boolean;
+  /** Host paths bind-mounted into the container (kind `bind` only). The system realm only for now. */
+  volumes?: VolumeMount[];
+}
+
+/** A bind mount of a host path: `source` on the host at `target` in the container. */
+export interface VolumeMount {
+  kind: 'bind';
+  source: string;
+  target: string;
+  readOnly?: boolean;
 }
 
 export const RESTART_POLICIES = ['never', 'always', 'on-failure', 'unless-stopped'] as const;

@@ -1,5 +1,5 @@
 // Status that explains itself, on a private containerd through kukeond: a workload that exits with 3 and one that
-// is SIGKILLed show as `Error (exit 3)` and `Error (exit 137)` in `get containers`, as READY 0/2 in `get cells`,
+// is SIGKILLed show as `Error (exit 3)` and `Killed (SIGKILL)` in `get containers`, as READY 0/2 in `get cells`,
 // in the cell's containerStatuses, and as `exited with code 3` / `(SIGKILL)` events in `describe` (the daemon's
 // history, from containerd's exit events).
 
@@ -89,7 +89,7 @@ e2eSuite('describe and get explain exits (kukeond on containerd)', (test) => {
     );
     assert.is(eventRows.filter((r) => r[2] === 'Exited' && r[3] === 'container/three').length, 1, 'one exit, one event');
     assert.match(described, /^ {4}Reason:\s+Error \(exit 3\)$/m);
-    assert.match(described, /^ {4}Reason:\s+Error \(exit 137\)$/m);
+    assert.match(described, /^ {4}Reason:\s+Killed \(SIGKILL\)$/m, 'the supervisor records a signal exit as Killed');
 
     const containers = await viaDaemon(['get', 'containers', '--cell', 'short', ...SCOPE]);
     const rows = containers.stdout
@@ -100,7 +100,7 @@ e2eSuite('describe and get explain exits (kukeond on containerd)', (test) => {
     assert.equal(
       rows.slice(1).map((r) => [r[0], r[5], r[6]]),
       [
-        ['killed', 'Exited', 'Error (exit 137)'],
+        ['killed', 'Exited', 'Killed (SIGKILL)'],
         ['three', 'Exited', 'Error (exit 3)'],
       ],
     );

@@ -57,6 +57,7 @@ import type {
   RestartPolicy,
   RESTART_POLICIES,
   ContainerSpec,
+  VolumeMount,
   ContainerStatus,
   ContextOf,
   Diagnosis,
@@ -529,6 +530,7 @@ type _ErrorCode = Expect<
     | 'KUKEON_E_CGROUP_HYBRID'
     | 'KUKEON_E_DAEMON'
     | 'KUKEON_E_SYSTEM'
+    | 'KUKEON_E_INSTALL'
     | 'KUKEON_E_CANCELLED'
     | 'KUKEON_E_USAGE'
     | 'KUKEON_E_INTERNAL'
@@ -632,6 +634,9 @@ type _ContainerSpec = Expect<
       restartPolicy?: RestartPolicy;
       restartMaxRetries?: number;
       restartBackoffSeconds?: number;
+      privileged?: boolean;
+      hostPID?: boolean;
+      volumes?: VolumeMount[];
     }
   >
 >;

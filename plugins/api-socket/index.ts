@@ -33,6 +33,7 @@ export function apiSocketPlugin(): Plugin<ApiSocketConfig> {
           type: 'string',
           default: 'kukeon',
           description: 'the group allowed to use the socket (0660 root:<group>); without that group the socket is 0600',
+          'x-env': 'KUKEON_SOCKET_GROUP',
         },
       },
     },

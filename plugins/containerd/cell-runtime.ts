@@ -20,7 +20,7 @@ import { writeEtcFiles } from './etc-files';
 import type { ContainerdClient, Process } from './grpc/containerd-client';
 import { isAlreadyExists, isNotFound } from './grpc/status-codes';
 import type { ImageChainInfo } from './image/import-oci-archive';
-import { LABELS, ROOT_LEAF, containerdId, labelsFor, namespaceOf } from './naming';
+import { LABELS, RESTART_LABELS, ROOT_LEAF, SYSTEM_REALM, containerdId, labelsFor, namespaceOf } from './naming';
 import { runtimeSpec } from './oci-spec';
 import type { ImageConfig } from './oci-spec';
 import { findPauseBinary } from './pause-binary';
@@ -207,6 +207,7 @@ export class CellRuntime {
 
   /** Checks at create that a declared container's image is there (ensureImage ran before), so a bad reference fails early. */
   async checkImage(ctx: ContainerContext): Promise<void> {
+    if (ctx.doc.spec.image === undefined) return; // runs on an empty rootfs (validation allows it in the system realm only)
     const ns = await this.namespaceOfRealm(ctx.ref.path[0], ctx.parents.realm);
     await this.imageConfig(ns, ctx.doc);
   }
@@ -221,16 +222,17 @@ export class CellRuntime {
   ): Promise<{ id: string; rootfs: { type: string; source: string; options: string[] }[] }> {
     const leaf = doc?.metadata.name ?? ROOT_LEAF;
     const id = containerdId(ctx.ref.path, leaf);
-    const labels = labelsFor(ctx.ref.path, leaf, role);
+    const labels: Record<string, string> = { ...labelsFor(ctx.ref.path, leaf, role), ...this.restartMonitorLabels(ctx, doc) };
     let image: { chainId: string; config: ImageConfig } | undefined;
     let rootfsPath: string | undefined;
     let pauseBinary: string | undefined;
-    if (doc) image = await this.imageConfig(ns, doc);
+    if (doc?.spec.image) image = await this.imageConfig(ns, doc);
     else {
-      pauseBinary = findPauseBinary(this.config.pauseBinary);
+      // A synthesized root, or a container without an image (the system realm's kukeond): an empty rootfs
+      if (!doc) pauseBinary = findPauseBinary(this.config.pauseBinary);
       rootfsPath = this.rootfsDir(ns, id);
       for (const d of ['proc', 'dev', 'sys', 'etc', 'tmp', 'run', '.kukeon']) fs.mkdirSync(path.join(rootfsPath, d), { recursive: true });
-      for (const f of ['etc/hostname', 'etc/hosts', 'etc/resolv.conf', '.kukeon/pause'])
+      for (const f of ['etc/hostname', 'etc/hosts', 'etc/resolv.conf', ...(doc ? [] : ['.kukeon/pause'])])
         fs.closeSync(fs.openSync(path.join(rootfsPath, f), 'a'));
     }
     // Validation keeps a cell all on the host's network or all off it; a synthesized root follows its containers.
@@ -279,6 +281,48 @@ export class CellRuntime {
     }
   }
 
+  /**
+   * A system-realm container with `restartPolicy: always` (kukeond) is supervised by containerd's restart monitor:
+   * the daemon cannot watch over itself. The monitor restarts its task when it is not running, logging to its log file.
+   */
+  private monitored(ctx: CellContext, doc: ContainerDoc | undefined): doc is ContainerDoc {
+    return ctx.ref.path[0] === SYSTEM_REALM && doc?.spec.restartPolicy === 'always';
+  }
+
+  /**
+   * Where a restarted task logs. The status label is left out until kukeon's own start succeeded
+   * (armRestartMonitor): the monitor drives every labelled container towards its label, so `running` would let it
+   * replace a task kukeon created but has not started yet, and `stopped` would make it kill that task.
+   */
+  private restartMonitorLabels(ctx: CellContext, doc: ContainerDoc | undefined): Record<string, string> {
+    if (!this.monitored(ctx, doc)) return {};
+    return { [RESTART_LABELS.logUri]: `file://${this.logPath(ctx.ref.path, doc.metadata.name)}` };
+  }
+
+  /** From now on containerd's restart monitor keeps the (running) task running. */
+  private async armRestartMonitor(ns: string, id: string): Promise<void> {
+    await this.client.containers
+      .update(ns, { id, labels: { [RESTART_LABELS.status]: 'running' } }, [`labels.${RESTART_LABELS.status}`])
+      .catch((e) => Promise.reject(this.explain(e)));
+  }
+
+  /**
+   * Takes a container kukeon is stopping away from containerd's restart monitor (no-op without its label): the
+   * status label is removed, so the monitor neither brings the task back nor fights kukeon's next start.
+   */
+  private async holdRestartMonitor(ns: string, id: string): Promise<void> {
+    let labels: Record<string, string>;
+    try {
+      labels = (await this.client.containers.get(ns, id)).labels ?? {};
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw this.explain(err);
+    }
+    if (labels[RESTART_LABELS.status] === undefined) return;
+    // a path without its key in `labels` removes that label
+    await this.client.containers.update(ns, { id, labels: {} }, [`labels.${RESTART_LABELS.status}`]);
+  }
+
   /** Starts (or finds running) the task of a container; stdout and stderr go to its log file, written by the shim. */
   async startTask(
     ctx: CellContext,
@@ -289,8 +333,10 @@ export class CellRuntime {
     const ns = await this.ensureNamespace(ctx.ref.path[0], ctx.parents.realm);
     const { id, rootfs } = await this.ensureContainer(ctx, ns, role, doc, rootPid);
     const existing = await this.task(ns, id);
-    if (existing?.status === 'RUNNING')
+    if (existing?.status === 'RUNNING') {
+      if (this.monitored(ctx, doc)) await this.armRestartMonitor(ns, id);
       return { id, pid: existing.pid, logPath: doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined };
+    }
     if (existing) await this.client.tasks.delete(ns, id).catch(() => undefined);
     const logPath = doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined;
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
@@ -298,6 +344,7 @@ export class CellRuntime {
     try {
       await this.client.tasks.create(ns, { container_id: id, rootfs, stdout: io, stderr: io });
       const pid = await this.client.tasks.start(ns, id);
+      if (this.monitored(ctx, doc)) await this.armRestartMonitor(ns, id);
       return { id, pid, logPath };
     } catch (err) {
       await this.client.tasks.delete(ns, id).catch(() => undefined);
@@ -325,6 +372,7 @@ export class CellRuntime {
    * and its snapshot are kept. Returns the exit status, or undefined when there was no task.
    */
   async stopTask(ns: string, id: string, stop: StopOptions): Promise<{ exitCode: number; finishTime: string } | undefined> {
+    await this.holdRestartMonitor(ns, id);
     const t = await this.task(ns, id);
     if (!t) return undefined;
     if (t.status === 'RUNNING' || t.status === 'PAUSED' || t.status === 'CREATED') {

@@ -22,6 +22,15 @@ export function namespaceOf(realm: string, doc?: RealmDoc): string {
   return doc?.spec.namespace ?? `kukeon-${realm}`;
 }
 
+/** The system realm: its kukeond cannot be supervised by the daemon it is, so containerd's restart monitor does. */
+export const SYSTEM_REALM = 'kukeon-system';
+
+/** containerd's restart monitor (plugin io.containerd.internal.v1.restart): desired status and where the restarted task logs. */
+export const RESTART_LABELS = {
+  status: 'containerd.io/restart.status',
+  logUri: 'containerd.io/restart.loguri',
+} as const;
+
 /** `<space>_<stack>_<cell>_<container>`, or `k-` + 16 hex digits of a hash of the full path when that is too long. */
 export function containerdId(cellPath: readonly string[], container: string): string {
   const [, space, stack, cell] = cellPath;

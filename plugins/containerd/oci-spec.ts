@@ -27,7 +27,7 @@ export interface SpecInput {
   rootPid?: number;
   /** Synthesized root: the host's static pause binary, bind-mounted read-only. */
   pauseBinary?: string;
-  /** Synthesized root: its empty rootfs directory. */
+  /** Synthesized root, or a container without an image (the system realm's kukeond): its empty rootfs directory. */
   rootfsPath?: string;
   /** The cell runs on the host's network: no network namespace of its own (the root's is the host's). */
   hostNetwork?: boolean;
@@ -68,6 +68,70 @@ const MASKED = [
   '/sys/firmware',
 ];
 const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+// Every capability of Linux 6.x, in the kernel's numbering (CAP_CHOWN is 0), for Docker's --privileged.
+const CAPS_BY_NUMBER = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
+  'CAP_PERFMON',
+  'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
+];
+
+/**
+ * Docker's --privileged: every capability this process's bounding set still has (as moby's GetAllCapabilities):
+ * runc cannot grant one the host took away (a machine without CAP_SYS_RESOURCE, say) and fails the start.
+ */
+export function privilegedCaps(status = readProcStatus()): string[] {
+  const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  if (!bnd) return CAPS_BY_NUMBER;
+  const mask = BigInt(`0x${bnd}`);
+  return CAPS_BY_NUMBER.filter((_, i) => (mask >> BigInt(i)) & 1n);
+}
+
+function readProcStatus(): string {
+  try {
+    return fs.readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /** The caller's hard limit for open files: runc refuses rlimits above it (no CAP_SYS_RESOURCE here). */
 export function hardNofile(): number {
@@ -125,7 +189,12 @@ function mounts(input: SpecInput): OciMount[] {
     },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    {
+      destination: '/sys',
+      type: 'sysfs',
+      source: 'sysfs',
+      options: ['nosuid', 'noexec', 'nodev', input.container?.privileged ? 'rw' : 'ro'],
+    },
   ];
   for (const file of ['hostname', 'hosts', 'resolv.conf']) {
     m.push({
@@ -136,33 +205,32 @@ function mounts(input: SpecInput): OciMount[] {
     });
   }
   if (input.pauseBinary) m.push({ destination: PAUSE_PATH, type: 'bind', source: input.pauseBinary, options: ['rbind', 'rprivate', 'ro'] });
+  // volumes (bind only), read-only when asked. rslave: a mount the host removes later under the source (a cell's
+  // rootfs under /run/containerd) goes from the container too, instead of staying busy in its mount namespace
+  for (const v of input.container?.volumes ?? []) {
+    m.push({ destination: v.target, type: 'bind', source: v.source, options: ['rbind', 'rslave', v.readOnly ? 'ro' : 'rw'] });
+  }
   return m;
 }
 
 function namespaces(input: SpecInput): OciNamespace[] {
+  // hostPID: no pid namespace of its own, so the container sees and signals the host's processes
+  const pid: OciNamespace[] = input.container?.hostPID ? [] : [{ type: 'pid' }];
   if (input.role === 'root')
-    return [
-      { type: 'pid' },
-      { type: 'ipc' },
-      { type: 'uts' },
-      { type: 'mount' },
-      ...(input.hostNetwork ? [] : [{ type: 'network' as const }]),
-    ];
+    return [...pid, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(input.hostNetwork ? [] : [{ type: 'network' as const }])];
   if (!input.rootPid) throw new KukeonError('KUKEON_E_STEP', 'a workload needs the root container running first (no root pid)');
   const join = (type: 'network' | 'ipc' | 'uts', ns: string): OciNamespace => ({ type, path: `/proc/${input.rootPid}/ns/${ns}` });
   // hostNetwork: no network namespace at all, so the workload stays in the host's, as its root does
-  return [
-    { type: 'pid' },
-    { type: 'mount' },
-    ...(input.hostNetwork ? [] : [join('network', 'net')]),
-    join('ipc', 'ipc'),
-    join('uts', 'uts'),
-  ];
+  return [...pid, { type: 'mount' }, ...(input.hostNetwork ? [] : [join('network', 'net')]), join('ipc', 'ipc'), join('uts', 'uts')];
 }
 
 export function runtimeSpec(input: SpecInput): OciSpec {
   const [realm, space, stack, cell] = input.cellPath;
   const synthesized = input.role === 'root' && !input.container;
+  // No image: an empty rootfs directory (kukeon's own), with what runs bind-mounted into it (the system realm's kukeond)
+  const emptyRootfs = synthesized || (input.container !== undefined && input.container.image === undefined);
+  const privileged = input.container?.privileged === true;
+  const caps = privileged ? privilegedCaps() : CAPS;
   const id = input.container?.id ?? 'root';
   const kukeonEnv = [
     `KUKEON_REALM=${realm}`,
@@ -182,20 +250,22 @@ export function runtimeSpec(input: SpecInput): OciSpec {
       args,
       env,
       cwd: input.container?.workingDir ?? (input.image?.WorkingDir || '/'),
-      capabilities: { bounding: CAPS, effective: CAPS, permitted: CAPS },
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
-      noNewPrivileges: true,
+      noNewPrivileges: !privileged,
       oomScoreAdj: 0,
     },
-    root: { path: synthesized ? input.rootfsPath! : 'rootfs', readonly: synthesized },
+    root: { path: emptyRootfs ? input.rootfsPath! : 'rootfs', readonly: emptyRootfs },
     hostname: cell,
     mounts: mounts(input),
     linux: {
       namespaces: namespaces(input),
-      maskedPaths: MASKED,
-      readonlyPaths: READONLY,
+      maskedPaths: privileged ? [] : MASKED,
+      readonlyPaths: privileged ? [] : READONLY,
     },
   };
+  // Docker's --privileged allows every device in the device cgroup
+  if (privileged) spec.linux!.resources = { devices: [{ allow: true, access: 'rwm' }] };
   if (input.role === 'workload') delete spec.hostname; // the UTS namespace is the root's
   return spec;
 }

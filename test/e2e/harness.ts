@@ -82,6 +82,8 @@ export interface E2EHarnessOptions {
   lockTimeoutMs?: number;
   /** How long containerd may take to accept connections (default 10 s). */
   readyTimeoutMs?: number;
+  /** TOML appended to containerd's config (e.g. a short restart monitor interval). */
+  containerdConfigExtra?: string;
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -365,6 +367,7 @@ export class E2EHarness {
         '[plugins."io.containerd.internal.v1.opt"]',
         `  path = ${toml(path.join(tmp, 'containerd', 'opt'))}`,
         '',
+        opts.containerdConfigExtra ?? '',
       ].join('\n');
       const configFile = path.join(tmp, 'containerd.toml');
       fs.writeFileSync(configFile, config);

@@ -77,12 +77,30 @@ const containerProps: Schema = {
   restartPolicy: { enum: [...RESTART_POLICIES], description: 'what the daemon does when the container exits; default never' },
   restartMaxRetries: { type: 'integer', minimum: 1, description: 'on-failure: restarts before Failed; default 5' },
   restartBackoffSeconds: { type: 'number', minimum: 0, maximum: 3600, description: 'first restart delay, doubling to 60 s; default 0.1' },
+  privileged: { type: 'boolean', description: "Docker's --privileged (system realm only for now)" },
+  hostPID: { type: 'boolean', description: "the host's PID namespace (system realm only for now)" },
+  volumes: {
+    type: 'array',
+    description: 'host paths bind-mounted into the container (system realm only for now)',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind', 'source', 'target'],
+      properties: {
+        kind: { const: 'bind' },
+        source: { type: 'string', pattern: '^/' },
+        target: { type: 'string', pattern: '^/' },
+        readOnly: { type: 'boolean' },
+      },
+    },
+  },
 };
 
 const container: Schema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'image'],
+  // image: required except in the system realm, whose kukeond runs the host's Node on an empty rootfs (checked in validate-document)
+  required: ['id'],
   properties: containerProps,
 };
 
@@ -181,7 +199,7 @@ export const SCHEMAS: Record<Kind, Schema> = {
   Container: doc('Container', {
     type: 'object',
     additionalProperties: false,
-    required: ['realmId', 'spaceId', 'stackId', 'cellId', 'image'],
+    required: ['realmId', 'spaceId', 'stackId', 'cellId'],
     properties: containerProps,
   }),
 };

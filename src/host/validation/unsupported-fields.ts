@@ -29,3 +29,9 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
     'kukeonGroupGID',
   ],
 };
+
+/**
+ * Container fields kukeon implements for the system realm only (its kukeond container needs them): users get
+ * KUKEON_E_UNSUPPORTED_FIELD until the workloads issue opens them with a host policy.
+ */
+export const SYSTEM_REALM_FIELDS: readonly string[] = ['privileged', 'hostPID', 'volumes'];

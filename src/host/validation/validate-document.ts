@@ -8,7 +8,7 @@ import { API_VERSION, Ipv4Cidr, KINDS, KukeonError, cpuSharesToWeight, parseCpuM
 import type { AnyDoc, ContainerSpec, Kind, KukeonErrorDetails, Ref, Resources } from '../../../sdk';
 import { ROOT_CONTAINER_ID, RESERVED_REALM_NAMES, SYSTEM_REALM, checkName } from './names';
 import { SCHEMAS } from './schemas';
-import { UNSUPPORTED_FIELDS } from './unsupported-fields';
+import { SYSTEM_REALM_FIELDS, UNSUPPORTED_FIELDS } from './unsupported-fields';
 
 // Kukeon's own schemas, checked against the meta-schema by the test suite: compiling the meta-schema here would
 // cost every `kuke apply` ~70 ms.
@@ -62,9 +62,11 @@ function checkUnsupported(
   table: string,
   prefix: string,
   fail: (code: 'KUKEON_E_UNSUPPORTED_FIELD', field: string, msg: string) => never,
+  allowed: readonly string[] = [],
 ): void {
   if (!obj || typeof obj !== 'object') return;
   for (const field of UNSUPPORTED_FIELDS[table] ?? []) {
+    if (allowed.includes(field)) continue;
     if (field in (obj as object)) fail('KUKEON_E_UNSUPPORTED_FIELD', `${prefix}${field}`, 'is not supported by kukeon yet');
   }
 }
@@ -156,9 +158,19 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
 
   checkUnsupported(doc.metadata, 'metadata', 'metadata.', fail);
   checkUnsupported(doc.spec, `${kind}.spec`, 'spec.', fail);
-  if (kind === 'Container') checkUnsupported(doc.spec, 'container', 'spec.', fail);
+  // The system realm's kukeond container needs privileges, the host's PID namespace, bind mounts and no image.
+  const inSystemRealm = options.allowSystem === true && doc.spec?.realmId === SYSTEM_REALM;
+  const systemOnly = inSystemRealm ? SYSTEM_REALM_FIELDS : [];
+  if (kind === 'Container') checkUnsupported(doc.spec, 'container', 'spec.', fail, systemOnly);
   if (kind === 'Cell' && Array.isArray(doc.spec?.containers)) {
-    for (const [i, c] of (doc.spec.containers as unknown[]).entries()) checkUnsupported(c, 'container', `spec.containers[${i}].`, fail);
+    for (const [i, c] of (doc.spec.containers as unknown[]).entries())
+      checkUnsupported(c, 'container', `spec.containers[${i}].`, fail, systemOnly);
+  }
+  const imageless = (c: unknown) => !!c && typeof c === 'object' && (c as { image?: unknown }).image === undefined;
+  if (!inSystemRealm && kind === 'Container' && imageless(doc.spec)) invalid('spec.image', 'is required');
+  if (!inSystemRealm && kind === 'Cell' && Array.isArray(doc.spec?.containers)) {
+    for (const [i, c] of (doc.spec.containers as unknown[]).entries())
+      if (imageless(c)) invalid(`spec.containers[${i}].image`, 'is required');
   }
 
   if (kind === 'Realm' && doc.spec === undefined) doc.spec = {};

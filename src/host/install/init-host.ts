@@ -1,0 +1,216 @@
+// `kuke init`: sets a host up, in-process and idempotently (a second run changes nothing and says so): the socket's
+// group, the run path, the socket directory, the cgroup root and the CNI directories, a containerd to use, the realm
+// `default`, the system realm and kukeond running as its container (or a systemd unit), then waits for kukeond.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { KukeonError, formatRef } from '../../../sdk';
+import type { ApplyItem } from '../../../sdk';
+import { prepareSocketDir, probeSocket } from '../../../plugins/api-socket/socket-file';
+import { detectLayout } from '../../../plugins/cgroupv2/layout';
+import { createHost } from '../host';
+import { ensureGroup } from './group';
+import { kukeondMounts } from './kukeond-mounts';
+import {
+  chooseContainerd,
+  managedContainerdFiles,
+  managedContainerdPid,
+  renderContainerdConfig,
+  startManagedContainerd,
+  writtenByKukeon,
+} from './managed-containerd';
+import type { InstallOptions, InstallSettings } from './settings';
+import { installSettings } from './settings';
+import { KUKEOND_CELL, SYSTEM, defaultRealmText, systemRealmText } from './system-realm';
+import { UNIT_DIR, UNIT_NAME, renderUnit, systemctl, systemdRunning } from './systemd-unit';
+import { findExecutable, waitForDaemon } from './wait-daemon';
+
+export interface InitOptions extends InstallOptions {
+  /** Wait until kukeond answers (default 30 s). */
+  wait?: boolean;
+  waitTimeoutMs?: number;
+  /** Never start a kukeon-managed containerd. */
+  noContainerd?: boolean;
+  /** Install kukeond.service instead of the kukeond container. */
+  systemd?: boolean;
+  /** Where --systemd writes the unit (default /etc/systemd/system). */
+  unitDir?: string;
+}
+
+export type InitAction = 'created' | 'updated' | 'unchanged' | 'started' | 'removed' | 'failed';
+
+export interface InitReport {
+  /** One line per item: what, and what init did to it. */
+  items: { what: string; action: InitAction; detail?: string }[];
+  changed: boolean;
+}
+
+export function requireRoot(verb: string): void {
+  if (process.getuid && process.getuid() !== 0) throw new KukeonError('KUKEON_E_INSTALL', `kuke ${verb} must run as root`);
+}
+
+function ensureDir(dir: string, mode = 0o755): InitAction {
+  if (fs.existsSync(dir)) return 'unchanged';
+  fs.mkdirSync(dir, { recursive: true, mode });
+  return 'created';
+}
+
+/** The socket's directory `2750 root:<gid>` (kukeond would make it 0700 without the group). */
+function ensureSocketDir(socket: string, gid: number): InitAction {
+  const dir = path.dirname(socket);
+  if (!fs.existsSync(dir)) {
+    prepareSocketDir(socket, gid);
+    return 'created';
+  }
+  const st = fs.statSync(dir);
+  if (st.uid === 0 && st.gid === gid && (st.mode & 0o7777) === 0o2750) return 'unchanged';
+  fs.chownSync(dir, 0, gid);
+  fs.chmodSync(dir, 0o2750);
+  return 'updated';
+}
+
+/** The top of kukeon's cgroup tree in the cgroup2 mount (runc makes the v1 directories of a hybrid host itself). */
+function ensureCgroupRoot(root: string): { dir?: string; action: InitAction } {
+  const layout = detectLayout(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+  if (!layout.unified) return { action: 'unchanged' };
+  const dir = path.join(layout.unified, root);
+  return { dir, action: ensureDir(dir) };
+}
+
+export async function initHost(options: InitOptions, say: (line: string) => void): Promise<InitReport> {
+  requireRoot('init');
+  const s = installSettings(options);
+  const items: InitReport['items'] = [];
+  const note = (what: string, action: InitAction, detail?: string) => {
+    items.push({ what, action, detail });
+    say(`${what}: ${action}${detail ? ` (${detail})` : ''}\n`);
+  };
+
+  const group = ensureGroup(s.group);
+  note(`group ${s.group}`, group.created ? 'created' : 'unchanged');
+  note(`run path ${s.runPath}`, ensureDir(s.runPath));
+  note(`socket directory ${path.dirname(s.socket)}`, ensureSocketDir(s.socket, group.gid), `2750 root:${s.group}`);
+  if (s.cgroupRoot !== undefined) {
+    const cg = ensureCgroupRoot(s.cgroupRoot);
+    if (cg.dir) note(`cgroup root ${cg.dir}`, cg.action);
+  }
+  if (s.cni) for (const dir of [s.cni.confDir, s.cni.cacheDir, s.cni.ipamDataDir]) note(`CNI directory ${dir}`, ensureDir(dir));
+
+  await ensureContainerd(s, options, note);
+
+  const host = await createHost({
+    runPath: s.runPath,
+    configPath: options.configPath,
+    flags: { '--containerd-socket': options.containerdSocket, '--socket': options.socket },
+  });
+  const failed: string[] = [];
+  const unitDir = options.unitDir ?? UNIT_DIR;
+  // kukeond runs one way or the other: the container and the unit would fight over the socket
+  if (!options.systemd) removeUnit(unitDir, note);
+  try {
+    const record = (i: ApplyItem) => {
+      note(formatRef(i.ref), i.action === 'failed' ? 'failed' : i.action, i.error ?? i.changes?.join(', '));
+      if (i.action === 'failed') failed.push(`${formatRef(i.ref)}: ${i.error}`);
+    };
+    for (const i of (await host.controller.apply(defaultRealmText(), { source: 'kuke init' })).items) record(i);
+    const mounts = options.systemd ? undefined : kukeondMounts(s);
+    const system = await host.controller.apply(systemRealmText(s, mounts), { source: 'kuke init', forceSystem: true });
+    for (const i of system.items) record(i);
+    if (options.systemd && (await host.controller.get({ kind: 'Cell', scope: KUKEOND_CELL.path.slice(0, 3), name: SYSTEM.cell })).length) {
+      await host.controller.delete(KUKEOND_CELL, { cascade: true, forceSystem: true });
+      note(formatRef(KUKEOND_CELL), 'removed', 'kukeond runs under systemd now');
+    }
+  } finally {
+    await host.close();
+  }
+  if (failed.length) throw new KukeonError('KUKEON_E_INSTALL', `kuke init could not apply: ${failed.join('; ')}`);
+
+  const serving = options.systemd ? installUnit(s, unitDir, note) : true;
+
+  const changed = items.some((i) => i.action !== 'unchanged');
+  if (options.wait !== false && serving) {
+    const timeoutMs = options.waitTimeoutMs ?? 30_000;
+    const version = await waitForDaemon(s.socket, timeoutMs);
+    say(`kukeond v${version} answers on ${s.socket}\n`);
+  }
+  say(changed ? 'kukeon is initialized\n' : 'kukeon was already initialized: nothing changed\n');
+  return { items, changed };
+}
+
+/** Uses the containerd answering on the socket; else starts a kukeon-managed one (unless --no-containerd). */
+async function ensureContainerd(
+  s: InstallSettings,
+  options: InitOptions,
+  note: (what: string, action: InitAction, detail?: string) => void,
+): Promise<void> {
+  const answers = (await probeSocket(s.containerdSocket)) === 'live';
+  const choice = chooseContainerd({
+    socket: s.containerdSocket,
+    answers,
+    binary: findExecutable('containerd'),
+    noContainerd: options.noContainerd === true,
+  });
+  const files = managedContainerdFiles(path.dirname(s.configPath), path.dirname(s.socket), s.runPath);
+  if (choice.use === 'existing') {
+    const managed = managedContainerdPid(files);
+    note(`containerd ${s.containerdSocket}`, 'unchanged', managed ? `kukeon-managed, pid ${managed}` : 'running, not managed by kukeon');
+    return;
+  }
+  if (choice.use === 'none')
+    throw new KukeonError('KUKEON_E_UNAVAILABLE', `no containerd at ${s.containerdSocket}: ${choice.reason}`, {
+      hint: 'start containerd (or drop --no-containerd to let kuke init run one), or point --containerd-socket at its socket',
+    });
+  const config = renderContainerdConfig(s.containerdSocket);
+  if (fs.existsSync(files.config) && !writtenByKukeon(files.config))
+    throw new KukeonError('KUKEON_E_INSTALL', `${files.config} exists and kuke init did not write it; kukeon never replaces it`, {
+      hint: 'start that containerd yourself, or move the file away',
+    });
+  const existed = fs.existsSync(files.config) && fs.readFileSync(files.config, 'utf8') === config;
+  if (!existed) {
+    fs.mkdirSync(path.dirname(files.config), { recursive: true });
+    fs.writeFileSync(files.config, config, { mode: 0o644 });
+  }
+  const pid = startManagedContainerd(choice.binary, files);
+  const deadline = Date.now() + 10_000;
+  while ((await probeSocket(s.containerdSocket)) !== 'live') {
+    if (Date.now() > deadline)
+      throw new KukeonError(
+        'KUKEON_E_UNAVAILABLE',
+        `the kukeon-managed containerd (pid ${pid}) did not answer on ${s.containerdSocket} in 10 s; see ${files.logFile}`,
+      );
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  note(`containerd ${s.containerdSocket}`, 'started', `kukeon-managed, pid ${pid}, config ${files.config}`);
+}
+
+/** Stops and removes kukeond.service when `init` (without --systemd) runs kukeond as the container. */
+function removeUnit(unitDir: string, note: (what: string, action: InitAction, detail?: string) => void): void {
+  const file = path.join(unitDir, UNIT_NAME);
+  if (!fs.existsSync(file)) return;
+  if (systemdRunning()) systemctl(['disable', '--now', UNIT_NAME]);
+  fs.rmSync(file);
+  if (systemdRunning()) systemctl(['daemon-reload']);
+  note(`systemd unit ${file}`, 'removed', 'kukeond runs as the system realm container now');
+}
+
+/** Writes the unit and starts it where systemd runs; false when nothing will start kukeond (no systemd). */
+function installUnit(s: InstallSettings, unitDir: string, note: (what: string, action: InitAction, detail?: string) => void): boolean {
+  const file = path.join(unitDir, UNIT_NAME);
+  const text = renderUnit(s);
+  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+  if (current !== text) {
+    fs.mkdirSync(unitDir, { recursive: true });
+    fs.writeFileSync(file, text, { mode: 0o644 });
+  }
+  note(`systemd unit ${file}`, current === undefined ? 'created' : current === text ? 'unchanged' : 'updated');
+  if (!systemdRunning()) {
+    note('kukeond.service', 'unchanged', 'systemd is not running here: start kukeond yourself or boot with systemd');
+    return false;
+  }
+  for (const args of [['daemon-reload'], ['enable', '--now', UNIT_NAME]]) {
+    const err = systemctl(args);
+    if (err) throw new KukeonError('KUKEON_E_INSTALL', `systemctl ${args.join(' ')} failed: ${err}`);
+  }
+  note('kukeond.service', 'started');
+  return true;
+}

@@ -1,0 +1,162 @@
+// `kuke uninstall`: takes a host down in the order that leaves nothing behind: kukeond first (so nothing
+// recreates what follows), every realm purged with cascade (the system realm last), the kukeon-managed containerd,
+// then the run path, the socket directory, the cgroup root, kukeon's conflists and the group. What could not be
+// removed is listed and the command fails, never reports success.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { formatRef } from '../../../sdk';
+import type { Ref } from '../../../sdk';
+import { createHost } from '../host';
+import { removeGroup } from './group';
+import { managedContainerdFiles, managedContainerdPid, writtenByKukeon } from './managed-containerd';
+import type { InstallOptions, InstallSettings } from './settings';
+import { installSettings } from './settings';
+import { KUKEOND_CELL, SYSTEM } from './system-realm';
+import { UNIT_DIR, UNIT_NAME, systemctl, systemdRunning } from './systemd-unit';
+import { requireRoot } from './init-host';
+
+export interface UninstallOptions extends InstallOptions {
+  unitDir?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Returns what could not be removed (empty: the host is clean). */
+export async function uninstallHost(options: UninstallOptions, say: (line: string) => void): Promise<string[]> {
+  requireRoot('uninstall');
+  const s = installSettings(options);
+  const failures: string[] = [];
+  const step = async (what: string, fn: () => unknown | Promise<unknown>) => {
+    try {
+      const r = await fn();
+      say(`${what}: ${r === false ? 'not there' : 'removed'}\n`);
+    } catch (err) {
+      failures.push(`${what}: ${(err as Error).message}`);
+      say(`${what}: FAILED (${(err as Error).message})\n`);
+    }
+  };
+
+  const unit = path.join(options.unitDir ?? UNIT_DIR, UNIT_NAME);
+  await step(`systemd unit ${unit}`, () => {
+    if (!fs.existsSync(unit)) return false;
+    if (systemdRunning()) systemctl(['disable', '--now', UNIT_NAME]);
+    fs.rmSync(unit);
+    if (systemdRunning()) systemctl(['daemon-reload']);
+  });
+
+  if (fs.existsSync(s.runPath)) await purgeRealms(s, options, step);
+  await step('kukeon-managed containerd', () => stopManagedContainerd(s));
+  await step(`run path ${s.runPath}`, () => removeTree(s.runPath));
+  await step(`socket directory ${path.dirname(s.socket)}`, () => removeTree(path.dirname(s.socket)));
+  if (s.cgroupRoot !== undefined) await step(`cgroup root ${s.cgroupRoot}`, () => removeCgroupRoot(s.cgroupRoot!));
+  if (s.cni) await step(`kukeon's conflists in ${s.cni.confDir}`, () => removeConflists(s.cni!.confDir));
+  await step(`group ${s.group}`, () => removeGroup(s.group));
+  return failures;
+}
+
+/** kukeond first, then every realm with cascade, the system realm last. */
+async function purgeRealms(
+  s: InstallSettings,
+  options: UninstallOptions,
+  step: (what: string, fn: () => unknown) => Promise<void>,
+): Promise<void> {
+  const host = await createHost({
+    runPath: s.runPath,
+    configPath: options.configPath,
+    flags: { '--containerd-socket': options.containerdSocket, '--socket': options.socket },
+  });
+  try {
+    await step(`kukeond (${formatRef(KUKEOND_CELL)})`, async () => {
+      if (!(await host.controller.get({ kind: 'Cell', scope: KUKEOND_CELL.path.slice(0, 3), name: SYSTEM.cell })).length) return false;
+      await host.controller.stop(KUKEOND_CELL, { signal: 'SIGTERM', timeoutMs: 10_000 });
+    });
+    const realms = (await host.controller.get({ kind: 'Realm', scope: [], allRealms: true })).map((r) => r.metadata.name);
+    const ordered = [...realms.filter((r) => r !== SYSTEM.realm), ...realms.filter((r) => r === SYSTEM.realm)];
+    for (const realm of ordered) {
+      const ref: Ref = { kind: 'Realm', path: [realm] };
+      await step(formatRef(ref), () => host.controller.purge(ref, { cascade: true, forceSystem: true }));
+    }
+  } finally {
+    await host.close();
+  }
+}
+
+async function stopManagedContainerd(s: InstallSettings): Promise<boolean> {
+  const files = managedContainerdFiles(path.dirname(s.configPath), path.dirname(s.socket), s.runPath);
+  // only a config kuke init wrote marks a containerd as kukeon's (a containerd.toml of another tool is left alone)
+  if (!writtenByKukeon(files.config)) return false;
+  const pid = managedContainerdPid(files);
+  if (pid !== undefined) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while (managedContainerdPid(files) === pid && Date.now() < deadline) await sleep(50);
+    if (managedContainerdPid(files) === pid) throw new Error(`containerd pid ${pid} did not exit within 10 s of SIGTERM`);
+  }
+  for (const f of [files.config, files.pidFile]) fs.rmSync(f, { force: true });
+  return true;
+}
+
+/** Mount points at or under `dir` (a tree with one is never removed recursively). */
+function mountsUnder(dir: string): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((p): p is string => !!p && (p === dir || p.startsWith(`${dir}/`)));
+}
+
+function removeTree(dir: string): boolean {
+  if (!fs.existsSync(dir)) return false;
+  const mounted = mountsUnder(dir);
+  if (mounted.length) throw new Error(`still mounted: ${mounted.join(', ')}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return true;
+}
+
+/** rmdir of the root (and anything left empty below it) in every cgroup hierarchy; rmdir only, never a live cgroup. */
+function removeCgroupRoot(root: string): boolean {
+  let found = false;
+  const busy: string[] = [];
+  const rmdirTree = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmdirTree(path.join(dir, e.name));
+    try {
+      fs.rmdirSync(dir);
+    } catch (err) {
+      busy.push(`${dir} (${(err as NodeJS.ErrnoException).code})`);
+    }
+  };
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0 || !/^cgroup2? /.test(line.slice(sep + 3))) continue;
+    const dir = path.join(line.split(' ')[4], root);
+    if (!fs.existsSync(dir)) continue;
+    found = true;
+    rmdirTree(dir);
+  }
+  if (busy.length) throw new Error(`cgroups still in use: ${busy.join(', ')}`);
+  return found;
+}
+
+/** Conflists whose network kukeon named (`kukeon.<realm>.<space>`); another tool's files are left alone. */
+function removeConflists(confDir: string): boolean {
+  let removed = false;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(confDir);
+  } catch {
+    return false;
+  }
+  for (const name of entries.filter((n) => n.endsWith('.conflist'))) {
+    const file = path.join(confDir, name);
+    try {
+      const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string };
+      if (!parsed.name?.startsWith('kukeon.')) continue;
+    } catch {
+      continue;
+    }
+    fs.rmSync(file);
+    removed = true;
+  }
+  return removed;
+}
