@@ -1,11 +1,10 @@
-// Whether kukeond answers on its socket (a version call), for `kuke status` and for `kuke daemon start` waiting
-// until the daemon it started serves. A fresh client per try: a client remembers a failed connect.
+// Whether kukeond answers on its socket (a version call), for `kuke status` and for `kuke daemon start|restart`,
+// which refuse to start a second kukeond beside one that already answers.
 
 import { KukeonError } from '../../sdk';
 import type { DaemonProbe } from '../host/status/host-status';
 
 const PING_TIMEOUT_MS = 3_000;
-const POLL_MS = 200;
 
 export async function pingDaemon(socket: string, timeoutMs = PING_TIMEOUT_MS): Promise<DaemonProbe> {
   const { SocketClient } = require('../../plugins/api-socket/client') as typeof import('../../plugins/api-socket/client');
@@ -18,22 +17,6 @@ export async function pingDaemon(socket: string, timeoutMs = PING_TIMEOUT_MS): P
     return { socket, answered: false, error: (err as Error).message.split('; start it')[0] };
   } finally {
     client.close();
-  }
-}
-
-/** Pings every 200 ms until kukeond answers; KUKEON_E_DAEMON with the last error after `timeoutMs`. */
-export async function waitForDaemon(socket: string, timeoutMs: number, signal?: AbortSignal): Promise<DaemonProbe & { answered: true }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const probe = await pingDaemon(socket, Math.max(500, Math.min(PING_TIMEOUT_MS, deadline - Date.now())));
-    if (probe.answered) return probe;
-    if (signal?.aborted) throw new KukeonError('KUKEON_E_CANCELLED', 'interrupted');
-    if (Date.now() >= deadline)
-      throw new KukeonError(
-        'KUKEON_E_DAEMON',
-        `kukeond did not answer on ${socket} within ${timeoutMs / 1000} s (${probe.error}); kuke daemon logs says why`,
-      );
-    await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 

@@ -20,8 +20,8 @@ export function findExecutable(name: string): string | undefined {
   return undefined;
 }
 
-/** Resolves with the daemon's version once it answers on `socket`; KUKEON_E_DAEMON after `timeoutMs`. */
-export async function waitForDaemon(socket: string, timeoutMs: number): Promise<string> {
+/** Resolves with the daemon's version once it answers on `socket`; KUKEON_E_DAEMON after `timeoutMs`, KUKEON_E_CANCELLED on `signal`. */
+export async function waitForDaemon(socket: string, timeoutMs: number, signal?: AbortSignal): Promise<string> {
   const { SocketClient } = require('../../../plugins/api-socket/client') as typeof import('../../../plugins/api-socket/client');
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
@@ -36,9 +36,10 @@ export async function waitForDaemon(socket: string, timeoutMs: number): Promise<
         client.close();
       }
     }
+    if (signal?.aborted) throw new KukeonError('KUKEON_E_CANCELLED', 'interrupted');
     if (Date.now() >= deadline)
       throw new KukeonError('KUKEON_E_DAEMON', `kukeond did not answer on ${socket} within ${Math.round(timeoutMs / 1000)} s (${last})`, {
-        hint: 'see its log: kuke log kukeond --realm kukeon-system --space kukeon --stack kukeon, or <run path>/kukeon-system/kukeon/kukeon/kukeond/logs/kukeond.log',
+        hint: 'see its log: kuke daemon logs, or <run path>/kukeon-system/kukeon/kukeon/kukeond/logs/kukeond.log',
       });
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -3,7 +3,7 @@
 
 import type { Diagnosis, PluginStatus, Slot } from '../../../sdk';
 import type { Host } from '../host';
-import { SYSTEM_CELL } from '../system/system-cell';
+import { KUKEOND_CELL as SYSTEM_CELL } from '../install/system-realm';
 import { checkParity } from './parity';
 import type { StoredCell } from './parity';
 import { reportOf } from './status-line';

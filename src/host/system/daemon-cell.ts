@@ -5,7 +5,7 @@
 import { KukeonError } from '../../../sdk';
 import type { CallOptions, State } from '../../../sdk';
 import type { Host } from '../host';
-import { DAEMON_CONTAINER, SYSTEM_CELL } from './system-cell';
+import { KUKEOND_CELL as SYSTEM_CELL, SYSTEM } from '../install/system-realm';
 
 export interface DaemonCellState {
   /** The cell's live state (`Ready` only while its root runs). */
@@ -30,7 +30,7 @@ export class DaemonCell {
     if (!(await this.host.state.get(SYSTEM_CELL)))
       throw new KukeonError('KUKEON_E_NOT_FOUND', `there is no system cell ${SYSTEM_CELL.path.join('/')} (kukeond's): run kuke init first`);
     const [cell] = await c.get({ kind: 'Cell', scope, name: SYSTEM_CELL.path[3] });
-    const containers = await c.get({ kind: 'Container', scope: [...SYSTEM_CELL.path], name: DAEMON_CONTAINER }).catch(() => []);
+    const containers = await c.get({ kind: 'Container', scope: [...SYSTEM_CELL.path], name: SYSTEM.container }).catch(() => []);
     const daemon = containers[0]?.kind === 'Container' ? containers[0].status : undefined;
     return { cell: cell?.status?.state, daemon: daemon?.state, pid: daemon?.pid };
   }
@@ -68,6 +68,6 @@ export class DaemonCell {
   /** kukeond's log, from the start; with `follow`, what is appended until it exits (or the call is aborted). */
   async *logs(follow: boolean, opts: CallOptions = {}): AsyncIterable<Uint8Array> {
     await this.state();
-    yield* this.host.api.logs({ ref: SYSTEM_CELL, container: DAEMON_CONTAINER, follow }, opts);
+    yield* this.host.api.logs({ ref: SYSTEM_CELL, container: SYSTEM.container, follow }, opts);
   }
 }

@@ -2,7 +2,8 @@ import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { DaemonCell } from '../../../host/system/daemon-cell';
 import { BaseCommand } from '../../base-command';
-import { refuseOtherDaemon, waitForDaemon } from '../../daemon-ping';
+import { waitForDaemon } from '../../../host/install/wait-daemon';
+import { refuseOtherDaemon } from '../../daemon-ping';
 
 export class DaemonRestartCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
@@ -23,8 +24,8 @@ export class DaemonRestartCommand extends BaseCommand {
     const { state } = await cell.start(this.call());
     this.out(`kukeond restarted${state.pid ? ` (pid ${state.pid})` : ''}\n`);
     if (this.noWait) return 0;
-    const probe = await waitForDaemon(this.socketPath(), Math.round(this.waitTimeout * 1000), this.call().signal);
-    this.out(`kukeond answers on ${probe.socket} (v${probe.version})\n`);
+    const version = await waitForDaemon(this.socketPath(), Math.round(this.waitTimeout * 1000), this.call().signal);
+    this.out(`kukeond answers on ${this.socketPath()} (v${version})\n`);
     return 0;
   }
 }

@@ -2,7 +2,8 @@ import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { DaemonCell } from '../../../host/system/daemon-cell';
 import { BaseCommand } from '../../base-command';
-import { refuseOtherDaemon, waitForDaemon } from '../../daemon-ping';
+import { waitForDaemon } from '../../../host/install/wait-daemon';
+import { refuseOtherDaemon } from '../../daemon-ping';
 
 export class DaemonStartCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
@@ -24,8 +25,8 @@ export class DaemonStartCommand extends BaseCommand {
       started ? `kukeond started${state.pid ? ` (pid ${state.pid})` : ''}\n` : `kukeond is already running (pid ${state.pid ?? '?'})\n`,
     );
     if (this.noWait) return 0;
-    const probe = await waitForDaemon(this.socketPath(), Math.round(this.waitTimeout * 1000), this.call().signal);
-    this.out(`kukeond answers on ${probe.socket} (v${probe.version})\n`);
+    const version = await waitForDaemon(this.socketPath(), Math.round(this.waitTimeout * 1000), this.call().signal);
+    this.out(`kukeond answers on ${this.socketPath()} (v${version})\n`);
     return 0;
   }
 }
