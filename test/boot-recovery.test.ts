@@ -42,6 +42,7 @@ function fakeRuntime(rt: FakeRuntime): Plugin<unknown> {
       .tapPromise('fake', async (ctx) => void Object.assign(ctx.status, { state: 'Stopped', pid: undefined }));
     host.services.provide('runtime.tasks', {
       get: async () => undefined,
+      inventory: async () => [],
       async list() {
         if (rt.down) throw new KukeonError('KUKEON_E_UNAVAILABLE', 'containerd at /nowhere does not answer');
         return [...rt.running].map((containerdId) => ({ containerdId, running: true }));

@@ -33,7 +33,6 @@ const SERVICES: Record<ServiceName, true> = {
   'runtime.wait': true,
   'runtime.events': true,
   'runtime.tasks': true,
-  'runtime.inventory': true,
   'runtime.diagnose': true,
   'network.diagnose': true,
   'cgroups.diagnose': true,

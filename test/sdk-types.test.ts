@@ -296,6 +296,9 @@ type _TaskService = Expect<
         container: string,
       ): Promise<{ status: 'running' | 'stopped' | 'other'; pid?: number; exitCode?: number; exitedAt?: string } | undefined>;
       list(realm: string): Promise<{ containerdId: string; running: boolean; pid?: number; exitCode?: number }[]>;
+      inventory(): Promise<
+        { namespace: string; id: string; status?: string; pid?: number; cellPath?: string[]; container?: string; role?: string }[]
+      >;
     }
   >
 >;
@@ -309,7 +312,6 @@ type _ServiceName = Expect<
     | 'runtime.wait'
     | 'runtime.events'
     | 'runtime.tasks'
-    | 'runtime.inventory'
     | 'runtime.diagnose'
     | 'network.diagnose'
     | 'cgroups.diagnose'

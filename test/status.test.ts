@@ -108,7 +108,7 @@ test('parity: a task without kukeon labels, and a task whose cell or container h
 async function fakeRuntimeHost(findings: Diagnosis[], tasks: RuntimeTask[]) {
   const runtime = fakePlugin('fake-runtime', 'runtime', (host) => {
     host.services.provide('runtime.diagnose', { diagnose: async () => findings });
-    host.services.provide('runtime.inventory', { list: async () => tasks });
+    host.services.provide('runtime.tasks', { get: async () => undefined, list: async () => [], inventory: async () => tasks });
   });
   const host = await testHost([runtime]);
   const store = host.services.get('store')!;

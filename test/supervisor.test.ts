@@ -62,7 +62,11 @@ function fakeRuntime() {
         return () => listeners.delete(l);
       },
     });
-    host.services.provide('runtime.tasks', { get: async (cellPath, id) => tasks.get(k(cellPath, id)), list: async () => [] });
+    host.services.provide('runtime.tasks', {
+      get: async (cellPath, id) => tasks.get(k(cellPath, id)),
+      list: async () => [],
+      inventory: async () => [],
+    });
   });
   const emit = (cellPath: readonly string[], container: string, exitCode: number) => {
     if (down) return;

@@ -1,7 +1,7 @@
 // The containerd plugin (slot `runtime`): one namespace per realm, a cell's root started first and stopped last,
 // workloads joining the root's network, IPC and UTS namespaces, logs written by the shim, images loaded from
 // OCI archives. It taps the host's hooks and provides runtime.images, runtime.logs, runtime.wait, runtime.events,
-// runtime.tasks, runtime.inventory and runtime.diagnose.
+// runtime.tasks and runtime.diagnose.
 
 import { exitEvents } from './exit-events';
 import fs from 'node:fs';
@@ -13,7 +13,6 @@ import { diagnose } from './diagnose';
 import { writeEtcFiles } from './etc-files';
 import { LABELS, ROOT_LEAF, containerdId } from './naming';
 import { sweep } from './sweep';
-import { inventory } from './inventory';
 import { tasks } from './tasks';
 
 const NAME = 'containerd';
@@ -227,7 +226,7 @@ export default definePlugin<RuntimeConfig>({
       'runtime.events',
       exitEvents(() => rt.client, host.log),
     );
-    host.services.provide('runtime.tasks', tasks(rt, config.socket));
+    host.services.provide('runtime.tasks', tasks(host, rt, config.socket));
     host.services.provide('runtime.logs', { path: (cellPath, id) => rt.logPath(cellPath, id) });
     host.services.provide('runtime.wait', {
       wait: async (cellPath, id, signal) => {
@@ -245,7 +244,6 @@ export default definePlugin<RuntimeConfig>({
         }
       },
     });
-    host.services.provide('runtime.inventory', { list: () => inventory(host, rt) });
     host.services.provide('runtime.diagnose', { diagnose: () => diagnose(rt, config) });
   },
 });

@@ -1,4 +1,4 @@
-// `runtime.inventory`: every container and task in the namespaces kukeon runs cells in (the ones it made, labelled,
+// `runtime.tasks.inventory`: every container and task in the namespaces kukeon runs cells in (the ones it made, labelled,
 // and those its realms name), with the cell and container their labels point at, for `kuke status`'s parity check.
 
 import type { PluginHost, RuntimeTask } from '../../sdk';

@@ -1,9 +1,10 @@
 // `runtime.tasks`: one container's live task, for the supervisor; the tasks of a realm's namespace, for the daemon's
-// start-up pass. A containerd that does not answer in time is KUKEON_E_UNAVAILABLE (never an empty list: "no
+// start-up pass; every container and task of kukeon's namespaces, for `kuke status`. A containerd that does not answer in time is KUKEON_E_UNAVAILABLE (never an empty list: "no
 // tasks" would mark running cells stopped).
 
 import { KukeonError } from '../../sdk';
-import type { TaskService } from '../../sdk';
+import type { PluginHost, TaskService } from '../../sdk';
+import { inventory } from './inventory';
 import type { CellRuntime } from './cell-runtime';
 import { containerdId } from './naming';
 
@@ -11,8 +12,9 @@ const LIST_TIMEOUT_MS = 5_000;
 /** gRPC UNAVAILABLE and DEADLINE_EXCEEDED: containerd is not there, or does not answer. */
 const UNREACHABLE = new Set([14, 4]);
 
-export function tasks(rt: CellRuntime, socket: string): TaskService {
+export function tasks(host: PluginHost, rt: CellRuntime, socket: string): TaskService {
   return {
+    inventory: () => inventory(host, rt),
     async get(cellPath, container) {
       const ns = await rt.namespaceOfRealm(cellPath[0]);
       const t = await rt.task(ns, containerdId(cellPath, container));

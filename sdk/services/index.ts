@@ -1,6 +1,6 @@
 import type { StoreService } from './store';
 import type { DiagnoseService } from './diagnose';
-import type { ExitEventService, ImageService, InventoryService, LogService, TaskService, WaitService } from './runtime';
+import type { ExitEventService, ImageService, LogService, TaskService, WaitService } from './runtime';
 import type { OomService } from './cgroups';
 import type { ApiService } from './api';
 
@@ -15,7 +15,6 @@ export type {
   ImageSummary,
   LogService,
   RegistryCredentialSpec,
-  InventoryService,
   RuntimeTask,
   TaskService,
   TaskState,
@@ -35,7 +34,6 @@ export interface ServiceMap {
   'runtime.wait': WaitService;
   'runtime.events': ExitEventService;
   'runtime.tasks': TaskService;
-  'runtime.inventory': InventoryService;
   'runtime.diagnose': DiagnoseService;
   'network.diagnose': DiagnoseService;
   'cgroups.diagnose': DiagnoseService;

@@ -109,6 +109,8 @@ export interface TaskService {
   get(cellPath: readonly string[], container: string): Promise<TaskState | undefined>;
   /** The tasks of the realm's namespace; rejects with KUKEON_E_UNAVAILABLE when the runtime does not answer. */
   list(realm: string): Promise<TaskSummary[]>;
+  /** Every container and task in kukeon's namespaces, with what its labels say it belongs to (`kuke status` parity). */
+  inventory(): Promise<RuntimeTask[]>;
 }
 
 /** One task (or task-less container) of a namespace kukeon runs cells in, as the runtime sees it. */
@@ -123,9 +125,4 @@ export interface RuntimeTask {
   cellPath?: string[];
   container?: string;
   role?: string;
-}
-
-/** `runtime.inventory`: every container and task in kukeon's namespaces, with what its labels say it belongs to (`kuke status`). */
-export interface InventoryService {
-  list(): Promise<RuntimeTask[]>;
 }

@@ -99,13 +99,13 @@ function backendLines(
 }
 
 async function parityLines(host: Host): Promise<StatusLine[]> {
-  const tasks = host.services.get('runtime.inventory');
+  const tasks = host.services.get('runtime.tasks');
   if (!tasks)
     return [
       { section: 'parity', check: 'tasks', status: 'WARN', detail: 'not checked: no runtime plugin lists tasks (see containerd above)' },
     ];
   try {
-    const [cells, list] = await Promise.all([storedCells(host), tasks.list()]);
+    const [cells, list] = await Promise.all([storedCells(host), tasks.inventory()]);
     return checkParity(cells, list);
   } catch (err) {
     return [
