@@ -43,6 +43,7 @@ test('a bad name is refused before any path is built, naming document, kind and 
 test('reserved names: realm "run", the system realm, container id "root" off the root', () => {
   refused({ kind: 'Realm', metadata: { name: 'run' } }, 'KUKEON_E_RESERVED_NAME', 'metadata.name');
   refused({ kind: 'Realm', metadata: { name: 'kukeon-system' } }, 'KUKEON_E_SYSTEM', 'metadata.name');
+  refused({ kind: 'Realm', metadata: { name: 'x' }, spec: { namespace: 'kukeon-kukeon-system' } }, 'KUKEON_E_SYSTEM', 'spec.namespace');
   refused({ kind: 'Stack', metadata: { name: 's' }, spec: { realmId: 'kukeon-system', spaceId: 'x' } }, 'KUKEON_E_SYSTEM', 'spec.realmId');
   assert.is(
     validateDocument({ kind: 'Realm', metadata: { name: 'kukeon-system' } }, 1, { allowSystem: true }).ref.path[0],

@@ -102,7 +102,6 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
     services: host.services,
     reconcileIntervalMs: Math.round(reconcileSeconds * 1000),
   });
-  supervisor.start();
   const pidFile = pidFileOf(server.address);
   writeFileAtomicSync(pidFile, `${process.pid}\n`, { mode: 0o644 });
 
@@ -112,7 +111,8 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   );
 
   stderr.write(`kukeond v${VERSION} serving ${server.address} (pid ${process.pid}, run path ${host.paths.runPath})\n`);
-  const stopRetry = startUp.retryInBackground();
+  // The supervisor starts once the start-up pass has run (at once, or after its retries): it never races the pass.
+  const stopRetry = startUp.retryInBackground(() => supervisor.start());
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));

@@ -6,7 +6,7 @@ import type { CellDoc, ContainerDoc } from '../../../sdk';
 import type { HostOperationScope } from '../operation-scope';
 import { containerDoc, rootIdOf, splitCell } from './cell-documents';
 import { changedFields, sameSpec } from './diff';
-import type { Lifecycle } from './lifecycle';
+import { type Lifecycle, RUNNING_STATES } from './lifecycle';
 
 export interface CellChange {
   action: 'updated' | 'unchanged';
@@ -22,7 +22,7 @@ export async function applyExistingCell(lifecycle: Lifecycle, desired: CellDoc, 
   const ref = { kind: 'Cell' as const, path: [desired.spec.realmId, desired.spec.spaceId, desired.spec.stackId, desired.metadata.name] };
   return lifecycle.withLock(ref, scope, async () => {
     const ctx = await lifecycle.cellContext(ref, 'create', { scope });
-    const running = ctx.status.state === 'Ready';
+    const running = RUNNING_STATES.has(ctx.status.state);
     const changes = [
       ...changedFields('spec', ownSpec(ctx.doc), ownSpec(desired)),
       ...changedFields('metadata', ctx.doc.metadata as never, desired.metadata as never),

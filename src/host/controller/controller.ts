@@ -38,7 +38,7 @@ import { withContainerStatuses } from './container-statuses';
 import { changedFields, sameSpec, sameState } from './diff';
 import { foldContainers, validateInput, withParents } from './documents';
 import type { PlannedDoc } from './documents';
-import { DEFAULT_STOP, KILL, type Lifecycle } from './lifecycle';
+import { DEFAULT_STOP, KILL, type Lifecycle, RUNNING_STATES } from './lifecycle';
 import { mapLimit } from './map-limit';
 import { parseSelector } from './selector';
 
@@ -146,7 +146,7 @@ export class Controller {
       }
       if (this.d.hasRuntime()) {
         const now = await this.store.get(ref);
-        if (now?.status?.state !== 'Ready') {
+        if (!RUNNING_STATES.has(now?.status?.state)) {
           await this.d.lifecycle.start(ref, { scope });
           if (result.action === 'unchanged') result = { action: 'updated', changes: ['started'] };
         }
@@ -176,7 +176,7 @@ export class Controller {
     const containers = loaded.cell.spec.containers.filter((c) => c.id !== own.id);
     const existed = containers.length !== loaded.cell.spec.containers.length;
     const desired: CellDoc = { ...loaded.cell, spec: { ...loaded.cell.spec, containers: [...containers, own] } };
-    const checked = validateDocument(desired, 1).doc as CellDoc;
+    const checked = validateDocument(desired, 1, { allowSystem: cellRef.path[0] === SYSTEM_REALM }).doc as CellDoc;
     const change = await applyExistingCell(this.d.lifecycle, checked, scope);
     return { action: change.action === 'unchanged' ? 'unchanged' : existed ? 'updated' : 'created', changes: change.changes };
   }
@@ -398,7 +398,8 @@ export class Controller {
     if (containers.length === 0) return { error: `${formatRef(ref)} is the cell's last container; delete the cell instead` };
     await applyExistingCell(
       this.d.lifecycle,
-      validateDocument({ ...loaded.cell, spec: { ...loaded.cell.spec, containers } }, 1).doc as CellDoc,
+      validateDocument({ ...loaded.cell, spec: { ...loaded.cell.spec, containers } }, 1, { allowSystem: ref.path[0] === SYSTEM_REALM })
+        .doc as CellDoc,
       scope,
     );
     return {};

@@ -19,6 +19,7 @@ import type {
   Phase,
   Ref,
   ResourceContext,
+  State,
   StatusOf,
   StopOptions,
   StoreService,
@@ -38,6 +39,13 @@ export interface LifecycleDeps {
   hasRuntime: () => boolean;
   lockTimeoutMs: number;
 }
+
+/**
+ * States in which a cell's root runs: `Ready`, `Degraded` (a restart is pending) and `Exited` (its workloads
+ * finished, the root stays). apply starts only a cell in none of them: a finished job is not run again, and a
+ * pending restart keeps its backoff and count.
+ */
+export const RUNNING_STATES: ReadonlySet<State | undefined> = new Set<State | undefined>(['Ready', 'Degraded', 'Exited']);
 
 export const DEFAULT_STOP: StopOptions = { signal: 'SIGTERM', timeoutMs: 10_000 };
 export const KILL: StopOptions = { signal: 'SIGKILL', timeoutMs: 0 };
@@ -358,7 +366,13 @@ export class Lifecycle {
   async stop(ref: Ref, options: StopPhaseOptions): Promise<void> {
     await this.locked(ref, options, async () => {
       const ctx = await this.cellContext(ref, 'stop', { scope: options.scope, stop: options.stop ?? DEFAULT_STOP });
-      if (options.byUser) for (const st of Object.values(ctx.status.containers)) st.stoppedByUser = true;
+      if (options.byUser)
+        for (const st of Object.values(ctx.status.containers)) {
+          st.stoppedByUser = true;
+          // a pending restart is called off: no "restarting in ..." left on a stopped container
+          st.nextRestartAt = undefined;
+          if (st.reason === 'CrashLoopBackOff') Object.assign(st, { reason: undefined, message: undefined });
+        }
       try {
         await this.d.hooks.stop.for('Cell').promise(ctx);
         await this.recordCell(ctx, options.outcome ?? { state: 'Stopped', reason: undefined, message: undefined });

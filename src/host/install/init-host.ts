@@ -19,10 +19,11 @@ import {
   startManagedContainerd,
   writtenByKukeon,
 } from './managed-containerd';
+import { addToInstallRecord } from './install-record';
 import type { InstallOptions, InstallSettings } from './settings';
 import { installSettings } from './settings';
 import { KUKEOND_CELL, SYSTEM, defaultRealmText, systemRealmText } from './system-realm';
-import { UNIT_DIR, UNIT_NAME, renderUnit, systemctl, systemdRunning } from './systemd-unit';
+import { UNIT_DIR, UNIT_NAME, renderUnit, systemctl, systemdLoads } from './systemd-unit';
 import { findExecutable, waitForDaemon } from './wait-daemon';
 
 export interface InitOptions extends InstallOptions {
@@ -55,6 +56,9 @@ function ensureDir(dir: string, mode = 0o755): InitAction {
   return 'created';
 }
 
+/** What kukeon keeps in the socket directory: a directory holding anything else is not kukeon's to change. */
+export const SOCKET_DIR_FILES = ['kukeond.sock', 'kukeond.pid', 'alive', 'containerd.pid'];
+
 /** The socket's directory `2750 root:<gid>` (kukeond would make it 0700 without the group). */
 function ensureSocketDir(socket: string, gid: number): InitAction {
   const dir = path.dirname(socket);
@@ -64,6 +68,14 @@ function ensureSocketDir(socket: string, gid: number): InitAction {
   }
   const st = fs.statSync(dir);
   if (st.uid === 0 && st.gid === gid && (st.mode & 0o7777) === 0o2750) return 'unchanged';
+  // a shared directory (/tmp, /run) must never get kukeon's owner and mode
+  const foreign = fs.readdirSync(dir).filter((n) => !SOCKET_DIR_FILES.includes(n));
+  if (foreign.length || st.isSymbolicLink())
+    throw new KukeonError(
+      'KUKEON_E_INSTALL',
+      `the socket directory ${dir} exists and holds other files (${foreign.slice(0, 5).join(', ')}); kukeon needs a directory of its own (2750 root:<group>) and never changes one it does not own`,
+      { hint: 'point --socket into a new directory, for example /run/kukeon/kukeond.sock' },
+    );
   fs.chownSync(dir, 0, gid);
   fs.chmodSync(dir, 0o2750);
   return 'updated';
@@ -89,14 +101,20 @@ export async function initHost(options: InitOptions, say: (line: string) => void
   const group = ensureGroup(s.group);
   note(`group ${s.group}`, group.created ? 'created' : 'unchanged');
   note(`run path ${s.runPath}`, ensureDir(s.runPath));
-  note(`socket directory ${path.dirname(s.socket)}`, ensureSocketDir(s.socket, group.gid), `2750 root:${s.group}`);
+  const socketDir = ensureSocketDir(s.socket, group.gid);
+  note(`socket directory ${path.dirname(s.socket)}`, socketDir, `2750 root:${s.group}`);
+  addToInstallRecord(s.runPath, {
+    createdGroup: group.created ? s.group : undefined,
+    createdSocketDir: socketDir === 'created' ? path.dirname(s.socket) : undefined,
+  });
   if (s.cgroupRoot !== undefined) {
     const cg = ensureCgroupRoot(s.cgroupRoot);
     if (cg.dir) note(`cgroup root ${cg.dir}`, cg.action);
   }
   if (s.cni) for (const dir of [s.cni.confDir, s.cni.cacheDir, s.cni.ipamDataDir]) note(`CNI directory ${dir}`, ensureDir(dir));
 
-  await ensureContainerd(s, options, note);
+  // only a containerd this init started is this host's to stop at uninstall
+  addToInstallRecord(s.runPath, { managedContainerdConfig: await ensureContainerd(s, options, note) });
 
   const host = await createHost({
     runPath: s.runPath,
@@ -142,7 +160,7 @@ async function ensureContainerd(
   s: InstallSettings,
   options: InitOptions,
   note: (what: string, action: InitAction, detail?: string) => void,
-): Promise<void> {
+): Promise<string | undefined> {
   const answers = (await probeSocket(s.containerdSocket)) === 'live';
   const choice = chooseContainerd({
     socket: s.containerdSocket,
@@ -154,7 +172,7 @@ async function ensureContainerd(
   if (choice.use === 'existing') {
     const managed = managedContainerdPid(files);
     note(`containerd ${s.containerdSocket}`, 'unchanged', managed ? `kukeon-managed, pid ${managed}` : 'running, not managed by kukeon');
-    return;
+    return undefined;
   }
   if (choice.use === 'none')
     throw new KukeonError('KUKEON_E_UNAVAILABLE', `no containerd at ${s.containerdSocket}: ${choice.reason}`, {
@@ -181,15 +199,16 @@ async function ensureContainerd(
     await new Promise((r) => setTimeout(r, 50));
   }
   note(`containerd ${s.containerdSocket}`, 'started', `kukeon-managed, pid ${pid}, config ${files.config}`);
+  return files.config;
 }
 
 /** Stops and removes kukeond.service when `init` (without --systemd) runs kukeond as the container. */
 function removeUnit(unitDir: string, note: (what: string, action: InitAction, detail?: string) => void): void {
   const file = path.join(unitDir, UNIT_NAME);
   if (!fs.existsSync(file)) return;
-  if (systemdRunning()) systemctl(['disable', '--now', UNIT_NAME]);
+  if (systemdLoads(unitDir)) systemctl(['disable', '--now', UNIT_NAME]);
   fs.rmSync(file);
-  if (systemdRunning()) systemctl(['daemon-reload']);
+  if (systemdLoads(unitDir)) systemctl(['daemon-reload']);
   note(`systemd unit ${file}`, 'removed', 'kukeond runs as the system realm container now');
 }
 
@@ -203,8 +222,8 @@ function installUnit(s: InstallSettings, unitDir: string, note: (what: string, a
     fs.writeFileSync(file, text, { mode: 0o644 });
   }
   note(`systemd unit ${file}`, current === undefined ? 'created' : current === text ? 'unchanged' : 'updated');
-  if (!systemdRunning()) {
-    note('kukeond.service', 'unchanged', 'systemd is not running here: start kukeond yourself or boot with systemd');
+  if (!systemdLoads(unitDir)) {
+    note('kukeond.service', 'unchanged', `systemd does not load units from ${unitDir} here: start kukeond yourself or boot with systemd`);
     return false;
   }
   for (const args of [['daemon-reload'], ['enable', '--now', UNIT_NAME]]) {

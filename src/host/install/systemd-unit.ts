@@ -28,6 +28,14 @@ export function systemdRunning(): boolean {
   return fs.existsSync('/run/systemd/system');
 }
 
+/** The directories systemd loads units from: a unit written elsewhere (a test's --unit-dir) is never systemctl'd. */
+const SYSTEMD_UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
+
+/** Whether systemd runs here and loads units from `unitDir` (so systemctl acts on the unit written there). */
+export function systemdLoads(unitDir: string): boolean {
+  return systemdRunning() && SYSTEMD_UNIT_DIRS.includes(path.resolve(unitDir));
+}
+
 /** `systemctl ARGS`; the error text on failure. */
 export function systemctl(args: string[]): string | undefined {
   const r = spawnSync('systemctl', args, { encoding: 'utf8' });

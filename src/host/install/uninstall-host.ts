@@ -13,8 +13,10 @@ import { managedContainerdFiles, managedContainerdPid, writtenByKukeon } from '.
 import type { InstallOptions, InstallSettings } from './settings';
 import { installSettings } from './settings';
 import { KUKEOND_CELL, SYSTEM } from './system-realm';
-import { UNIT_DIR, UNIT_NAME, systemctl, systemdRunning } from './systemd-unit';
-import { requireRoot } from './init-host';
+import { UNIT_DIR, UNIT_NAME, systemctl, systemdLoads } from './systemd-unit';
+import { SOCKET_DIR_FILES, requireRoot } from './init-host';
+import { readInstallRecord } from './install-record';
+import type { InstallRecord } from './install-record';
 
 export interface UninstallOptions extends InstallOptions {
   unitDir?: string;
@@ -40,18 +42,26 @@ export async function uninstallHost(options: UninstallOptions, say: (line: strin
   const unit = path.join(options.unitDir ?? UNIT_DIR, UNIT_NAME);
   await step(`systemd unit ${unit}`, () => {
     if (!fs.existsSync(unit)) return false;
-    if (systemdRunning()) systemctl(['disable', '--now', UNIT_NAME]);
+    if (systemdLoads(path.dirname(unit))) {
+      const err = systemctl(['disable', '--now', UNIT_NAME]);
+      if (err) throw new Error(`systemctl disable --now ${UNIT_NAME} failed: ${err}`);
+    }
     fs.rmSync(unit);
-    if (systemdRunning()) systemctl(['daemon-reload']);
+    if (systemdLoads(path.dirname(unit))) systemctl(['daemon-reload']);
   });
 
+  // read before the run path goes: only what init created (and recorded there) is removed
+  const record = readInstallRecord(s.runPath);
   if (fs.existsSync(s.runPath)) await purgeRealms(s, options, step);
-  await step('kukeon-managed containerd', () => stopManagedContainerd(s));
+  await step('kukeon-managed containerd', () =>
+    record.managedContainerdConfig ? stopManagedContainerd(s, record.managedContainerdConfig) : false,
+  );
   await step(`run path ${s.runPath}`, () => removeTree(s.runPath));
-  await step(`socket directory ${path.dirname(s.socket)}`, () => removeTree(path.dirname(s.socket)));
+  await step(`socket directory ${path.dirname(s.socket)}`, () => removeSocketDir(path.dirname(s.socket), record));
   if (s.cgroupRoot !== undefined) await step(`cgroup root ${s.cgroupRoot}`, () => removeCgroupRoot(s.cgroupRoot!));
   if (s.cni) await step(`kukeon's conflists in ${s.cni.confDir}`, () => removeConflists(s.cni!.confDir));
-  await step(`group ${s.group}`, () => removeGroup(s.group));
+  if (record.createdGroup === s.group) await step(`group ${s.group}`, () => removeGroup(s.group));
+  else say(`group ${s.group}: left (kuke init did not create it)\n`);
   return failures;
 }
 
@@ -82,8 +92,8 @@ async function purgeRealms(
   }
 }
 
-async function stopManagedContainerd(s: InstallSettings): Promise<boolean> {
-  const files = managedContainerdFiles(path.dirname(s.configPath), path.dirname(s.socket), s.runPath);
+async function stopManagedContainerd(s: InstallSettings, config: string): Promise<boolean> {
+  const files = { ...managedContainerdFiles(path.dirname(config), path.dirname(s.socket), s.runPath), config };
   // only a config kuke init wrote marks a containerd as kukeon's (a containerd.toml of another tool is left alone)
   if (!writtenByKukeon(files.config)) return false;
   const pid = managedContainerdPid(files);
@@ -104,6 +114,20 @@ function mountsUnder(dir: string): string[] {
     .split('\n')
     .map((l) => l.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
     .filter((p): p is string => !!p && (p === dir || p.startsWith(`${dir}/`)));
+}
+
+/**
+ * kukeon's files in the socket directory, then the directory itself when init made it and nothing else is in it;
+ * a directory kukeon did not make (or that holds other files) is never removed.
+ */
+function removeSocketDir(dir: string, record: InstallRecord): boolean {
+  if (!fs.existsSync(dir)) return false;
+  for (const f of SOCKET_DIR_FILES) fs.rmSync(path.join(dir, f), { force: true });
+  if (record.createdSocketDir !== dir) return true;
+  const left = fs.readdirSync(dir);
+  if (left.length) throw new Error(`kept: it holds files kukeon did not make (${left.slice(0, 5).join(', ')})`);
+  fs.rmdirSync(dir);
+  return true;
 }
 
 function removeTree(dir: string): boolean {

@@ -14,8 +14,11 @@ const RETRY_MAX_MS = 60_000;
 
 export interface StartUpPass {
   report: BootRecoveryReport | undefined;
-  /** When the pass was skipped: runs it again with backoff until it is done; returns the cancel. */
-  retryInBackground(): () => void;
+  /**
+   * When the pass was skipped: runs it again with backoff until it is done, then calls `onDone` (at once when no
+   * retry is needed); returns the cancel. The supervisor starts from `onDone`, so it never races the pass.
+   */
+  retryInBackground(onDone?: () => void): () => void;
 }
 
 /** `socketDir`: where the alive file goes (the api plugin made it; made here `0700` when it did not). */
@@ -36,11 +39,11 @@ export async function runStartUpPass(host: Host, socketDir: string, stderr: Node
         { store: host.services.get('store')!, lifecycle: host.lifecycle, tasks: host.services.get('runtime.tasks'), plugins: host.plugins },
         before !== marker.bootId,
       );
+      if (!report.skipped) marker.record();
     } catch (err) {
       stderr.write(`kukeond: start-up pass failed (the daemon serves; the next start retries): ${toKukeonError(err).describe()}\n`);
       return undefined;
     }
-    if (!report.skipped) marker.record();
     const why = before === undefined ? 'no alive file' : before !== marker.bootId ? `boot id was ${before}` : 'same boot';
     stderr.write(`kukeond: ${describeRecovery(report)} [boot ${marker.bootId}, ${why}]\n`);
     return report;
@@ -48,14 +51,19 @@ export async function runStartUpPass(host: Host, socketDir: string, stderr: Node
   const report = await once();
   return {
     report,
-    retryInBackground() {
-      if (!report?.skipped || !host.services.get('runtime.tasks')) return () => undefined;
+    retryInBackground(onDone) {
+      if (!report?.skipped || !host.services.get('runtime.tasks')) {
+        onDone?.();
+        return () => undefined;
+      }
       let timer: NodeJS.Timeout | undefined;
       let cancelled = false;
       const schedule = (delay: number) => {
         timer = setTimeout(async () => {
           const again = await once();
-          if (!cancelled && again?.skipped) schedule(Math.min(delay * 2, RETRY_MAX_MS));
+          if (cancelled) return;
+          if (again?.skipped) schedule(Math.min(delay * 2, RETRY_MAX_MS));
+          else onDone?.();
         }, delay);
         timer.unref();
       };

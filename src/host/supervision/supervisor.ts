@@ -25,7 +25,7 @@ const SYNTHESIZED_ROOT = 'root';
 const RESUBSCRIBE_RECHECK_MS = 1000;
 const BUSY_RETRY_MS = 500;
 /** Cells the supervisor looks after; Stopped and Pending ones are the user's. */
-const WATCHED = new Set<State | undefined>(['Ready', 'Degraded', 'Exited', 'Failed']);
+const WATCHED = new Set<State | undefined>(['Ready', 'Degraded', 'Exited', 'Failed', 'Unknown']);
 
 export interface SupervisorOptions {
   lifecycle: Lifecycle;
@@ -46,6 +46,8 @@ export class Supervisor {
   private readonly queues = new Map<string, Promise<void>>();
   /** Pending restarts: container keys, and `<cell>#cell` for a whole cell. */
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** When each pending timer is due (ms since the epoch). */
+  private readonly dueAt = new Map<string, number>();
   /** The last restart delay per key, which the next one doubles (reset after a long enough run). */
   private readonly delays = new Map<string, number>();
   /** The OOM kill count each container's cgroup had when last looked at: an exit after it rose is OOMKilled. */
@@ -135,18 +137,26 @@ export class Supervisor {
     return next;
   }
 
-  /** One timer per key: a pending one is kept (the earlier due time wins). */
+  /** One timer per key: the earlier due time wins (a pending later one is replaced). */
   private later(k: string, ms: number, fn: () => void): void {
-    if (this.stopped || this.timers.has(k)) return;
+    if (this.stopped) return;
+    const due = Date.now() + Math.max(0, ms);
+    const pending = this.timers.get(k);
+    if (pending) {
+      if ((this.dueAt.get(k) ?? 0) <= due) return;
+      clearTimeout(pending);
+    }
     const t = setTimeout(
       () => {
         this.timers.delete(k);
+        this.dueAt.delete(k);
         if (!this.stopped) fn();
       },
       Math.max(0, ms),
     );
     t.unref();
     this.timers.set(k, t);
+    this.dueAt.set(k, due);
   }
 
   private task(cellPath: readonly string[], id: string): Promise<TaskState | undefined> {
@@ -193,11 +203,12 @@ export class Supervisor {
       const rootName = ctx.rootId ?? SYNTHESIZED_ROOT;
       const root = await this.task(cellPath, rootName);
       if (root?.status !== 'running') {
-        if (ctx.status.state === 'Degraded') return this.scheduleCellRestart(ctx); // the root's death is recorded
+        // the root's death is recorded (the cell was taken down: no root pid) and a restart is pending
+        if (ctx.status.state === 'Degraded' && ctx.status.root?.pid === undefined) return this.scheduleCellRestart(ctx);
         if (!root && ctx.status.state === 'Failed') return; // already down
         return this.rootExited(ctx, ref, root);
       }
-      let changed = false;
+      let changed = ctx.status.state === 'Unknown'; // saved while containerd did not answer: its root runs, settle it
       for (const doc of this.workloads(ctx)) {
         const id = doc.metadata.name;
         const st = ctx.status.containers[id];
@@ -292,7 +303,11 @@ export class Supervisor {
       const st = ctx.status.containers[id];
       if (!doc || !st?.nextRestartAt || st.stoppedByUser) return; // a user started, stopped or changed it meanwhile
       const root = await this.task(cellPath, ctx.rootId ?? SYNTHESIZED_ROOT);
-      if (root?.status !== 'running') return this.examine(cellPath); // the root went: the cell restarts as a whole
+      if (root?.status !== 'running') {
+        // the root went: the cell is examined (and restarted as a whole) once this lock is released
+        void this.enqueue(cellPath, () => this.examine(cellPath));
+        return;
+      }
       const last = { exitCode: st.exitCode, exitSignal: st.exitSignal, finishTime: st.finishTime };
       try {
         await this.o.lifecycle.restartContainer(ctx, doc);

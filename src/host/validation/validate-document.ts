@@ -194,6 +194,9 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       kind === 'Realm' ? 'metadata.name' : 'spec.realmId',
       `"${SYSTEM_REALM}" is the system realm, managed by kuke init; use --force-system to change it`,
     );
+  // another realm on the system realm's containerd namespace would reach kukeond's container by its id
+  if (kind === 'Realm' && doc.spec?.namespace === `kukeon-${SYSTEM_REALM}` && meta.name !== SYSTEM_REALM && !options.allowSystem)
+    fail('KUKEON_E_SYSTEM', 'spec.namespace', `"kukeon-${SYSTEM_REALM}" is the system realm's containerd namespace`);
   if ((kind === 'Stack' || kind === 'Cell') && doc.spec.id !== undefined && doc.spec.id !== meta.name)
     invalid('spec.id', `must equal metadata.name ("${meta.name}")`);
 
