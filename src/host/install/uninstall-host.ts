@@ -9,6 +9,7 @@ import { formatRef } from '../../../sdk';
 import type { Ref } from '../../../sdk';
 import { createHost } from '../host';
 import { removeGroup } from './group';
+import { CONTAINERD_UNIT_NAME, removeContainerdUnit } from './containerd-unit';
 import { managedContainerdFiles, managedContainerdPid, writtenByKukeon } from './managed-containerd';
 import type { InstallOptions, InstallSettings } from './settings';
 import { installSettings } from './settings';
@@ -46,6 +47,9 @@ export async function uninstallHost(options: UninstallOptions, say: (line: strin
   });
 
   if (fs.existsSync(s.runPath)) await purgeRealms(s, options, step);
+  // the unit first: systemd would start the containerd the next step stops again
+  const containerdUnit = path.join(options.unitDir ?? UNIT_DIR, CONTAINERD_UNIT_NAME);
+  await step(`systemd unit ${containerdUnit}`, () => removeContainerdUnit(options.unitDir ?? UNIT_DIR));
   await step('kukeon-managed containerd', () => stopManagedContainerd(s));
   await step(`run path ${s.runPath}`, () => removeTree(s.runPath));
   await step(`socket directory ${path.dirname(s.socket)}`, () => removeTree(path.dirname(s.socket)));
