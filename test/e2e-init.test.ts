@@ -286,6 +286,9 @@ e2eSuite('kuke init and uninstall', (test) => {
     const config = path.join(second(), 'containerd.toml');
     const r = await ok(h.kuke(['init', ...secondFlags()], { timeoutMs: 120_000 }));
     assert.match(r.stdout, /containerd \S+\/ctd\/containerd.sock: started \(kukeon-managed, pid \d+, config /);
+    // no systemd as PID 1 here: detached, no kukeon-containerd.service, and init says nothing will restart it
+    assert.match(r.stdout, 'warning: systemd is not running here, so nothing will restart this containerd after a crash or a reboot');
+    assert.not.ok(fs.existsSync(path.join(second(), 'systemd', 'kukeon-containerd.service')));
     assert.match(fs.readFileSync(config, 'utf8'), /disabled_plugins = \["io.containerd.grpc.v1.cri"\]/);
     const pid = Number(fs.readFileSync(managedPidFile(), 'utf8'));
     assert.is(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'containerd');

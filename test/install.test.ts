@@ -15,6 +15,16 @@ import { chooseContainerd, renderContainerdConfig } from '../src/host/install/ma
 import type { InstallSettings } from '../src/host/install/settings';
 import { kukeondContainer, systemRealmText } from '../src/host/install/system-realm';
 import { renderUnit } from '../src/host/install/systemd-unit';
+import type { ServiceManager } from '../src/host/install/containerd-unit';
+import {
+  CONTAINERD_UNIT_NAME,
+  removeContainerdUnit,
+  renderContainerdUnit,
+  superviseManagedContainerd,
+  unsupervisedWarning,
+} from '../src/host/install/containerd-unit';
+import { managedContainerdFiles } from '../src/host/install/managed-containerd';
+import { findExecutable } from '../src/host/install/wait-daemon';
 import { parseManifest } from '../src/host/validation/parse-manifest';
 import { validateDocument } from '../src/host/validation/validate-document';
 import { KUKE_BIN, kuke } from './helpers/kuke';
@@ -256,6 +266,111 @@ test('the systemd unit: KillMode=process, Delegate=yes, ExecStart with the same 
   // verify also complains about other units on the host (none on a machine without systemd); only this unit's lines count
   const ours = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('kukeond.service'));
   assert.equal(ours, [], `systemd-analyze verify:\n${r.stdout}${r.stderr}`);
+});
+
+/** systemd-analyze verify of one rendered unit: its own lines (verify also speaks of other units on the host), or a clear skip. */
+function verifyUnit(file: string): string[] | undefined {
+  const analyze = '/usr/bin/systemd-analyze';
+  if (!fs.existsSync(analyze)) {
+    // a missing component is a clear skip, and a failure where the run says every component is required
+    assert.ok(!e2eRequired(), `${analyze} is not installed (package systemd) and KUKEON_E2E=required`);
+    console.log(`  SKIP systemd-analyze verify: ${analyze} is not installed`);
+    return undefined;
+  }
+  const r = spawnSync(analyze, ['verify', '--man=no', file], { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes(path.basename(file)));
+}
+
+test("kukeon-containerd.service: containerd's own unit's settings, our binary and config; systemd-analyze verify accepts it", () => {
+  const root = tmpDir('ctd-unit');
+  // verify checks that ExecStart's binary exists: the real containerd where installed, else any binary
+  const binary = findExecutable('containerd') ?? process.execPath;
+  const config = path.join(root, 'etc kukeon', 'containerd.toml');
+  const unit = renderContainerdUnit(binary, config);
+  assert.match(unit, new RegExp(`^ExecStart=${binary} --config "${config}"$`, 'm'), 'the config path quoted (it has a space)');
+  for (const line of [
+    'Type=notify',
+    'ExecStartPre=-/sbin/modprobe overlay',
+    'Restart=always',
+    'RestartSec=5',
+    'Delegate=yes',
+    'KillMode=process',
+    'LimitNOFILE=infinity',
+    'Before=kukeond.service',
+    'WantedBy=multi-user.target',
+  ])
+    assert.ok(unit.split('\n').includes(line), line);
+  assert.not.match(unit, /@[A-Z_]+@/, 'every placeholder is filled');
+  const file = path.join(root, CONTAINERD_UNIT_NAME);
+  fs.writeFileSync(file, unit);
+  const ours = verifyUnit(file);
+  if (ours) assert.equal(ours, [], ours.join('\n'));
+  // the check can fail: a unit verify rejects is reported
+  fs.writeFileSync(file, unit.replace('KillMode=process', 'KillMode=procss'));
+  const bad = verifyUnit(file);
+  if (bad)
+    assert.ok(
+      bad.some((l) => l.includes('kill mode')),
+      bad.join('\n'),
+    );
+});
+
+test('the managed containerd: the unit where systemd runs (a second start leaves it unchanged), else detached with a warning; uninstall removes the unit', () => {
+  const root = tmpDir('ctd-supervise');
+  const files = managedContainerdFiles(path.join(root, 'etc'), path.join(root, 'sock'), path.join(root, 'run'));
+  const unitDir = path.join(root, 'systemd');
+  const calls: string[] = [];
+  const detached: string[] = [];
+  const startDetached = (binary: string) => {
+    detached.push(binary);
+    return 4242;
+  };
+  const manager = (running: boolean, fail?: string): ServiceManager => ({
+    running: () => running,
+    systemctl: (args) => {
+      calls.push(args.join(' '));
+      return fail && args[0] === fail ? 'Unit failed' : undefined;
+    },
+  });
+
+  // systemd runs: the unit, enabled and started; nothing detached
+  const first = superviseManagedContainerd('/usr/bin/containerd', files, unitDir, manager(true), startDetached);
+  const unit = path.join(unitDir, CONTAINERD_UNIT_NAME);
+  assert.equal(first, { how: 'unit', file: unit, fileAction: 'created' });
+  assert.equal(fs.readdirSync(unitDir), [CONTAINERD_UNIT_NAME]);
+  assert.match(fs.readFileSync(unit, 'utf8'), `ExecStart=/usr/bin/containerd --config ${files.config}\n`);
+  assert.equal(calls, ['daemon-reload', `enable --now ${CONTAINERD_UNIT_NAME}`]);
+  assert.equal(detached, []);
+  const mtime = fs.statSync(unit).mtimeMs;
+  const second = superviseManagedContainerd('/usr/bin/containerd', files, unitDir, manager(true), startDetached);
+  assert.is(second.how === 'unit' && second.fileAction, 'unchanged');
+  assert.is(fs.statSync(unit).mtimeMs, mtime, 'the file is not rewritten');
+  assert.equal(detached, []);
+  // systemctl failing is an error, never a silent detached start
+  assert.throws(
+    () => superviseManagedContainerd('/usr/bin/containerd', files, unitDir, manager(true, 'enable'), startDetached),
+    /systemctl enable --now kukeon-containerd.service failed: Unit failed/,
+  );
+  assert.equal(detached, []);
+
+  // uninstall: disabled and stopped before the file goes; a second uninstall finds nothing
+  calls.length = 0;
+  assert.is(removeContainerdUnit(unitDir, manager(true)), true);
+  assert.equal(calls, [`disable --now ${CONTAINERD_UNIT_NAME}`, 'daemon-reload']);
+  assert.equal(fs.readdirSync(unitDir), []);
+  assert.is(removeContainerdUnit(unitDir, manager(true)), false);
+
+  // no systemd: detached, no unit written, no systemctl
+  calls.length = 0;
+  const plain = superviseManagedContainerd('/usr/bin/containerd', files, unitDir, manager(false), startDetached);
+  assert.equal(plain, { how: 'detached', pid: 4242 });
+  assert.equal(detached, ['/usr/bin/containerd']);
+  assert.equal(fs.readdirSync(unitDir), []);
+  assert.equal(calls, []);
+  const warning = unsupervisedWarning('/usr/bin/containerd', files.config);
+  assert.match(warning, 'nothing will restart this containerd after a crash or a reboot');
+  assert.match(warning, 'boot with systemd');
+  assert.match(warning, `/usr/bin/containerd --config ${files.config}\` under your service manager`);
 });
 
 test('init and uninstall refuse a user other than root, and a bad --wait-timeout, before touching anything', () => {

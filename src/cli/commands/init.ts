@@ -16,7 +16,9 @@ export class InitCommand extends BaseCommand {
     ],
   });
 
-  unitDir = Option.String('--unit-dir', { description: 'Where kukeond.service goes with --systemd (default /etc/systemd/system)' });
+  unitDir = Option.String('--unit-dir', {
+    description: 'Where kukeond.service (--systemd) and kukeon-containerd.service go (default /etc/systemd/system)',
+  });
   group = Option.String('--group', { description: 'The socket group (default kukeon; env KUKEON_SOCKET_GROUP)' });
   noWait = Option.Boolean('--no-wait', false, { description: 'Do not wait for kukeond to answer' });
   waitTimeout = Option.String('--wait-timeout', { description: 'Seconds to wait for kukeond (default 30)' });

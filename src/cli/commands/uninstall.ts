@@ -10,7 +10,9 @@ export class UninstallCommand extends BaseCommand {
       "Asks first unless -y. Stops kukeond, purges every realm with cascade (the system realm last), stops a kukeon-managed containerd and removes its config, then the run path, the socket directory, the cgroup root, kukeon's conflists and the group. Anything that could not be removed is listed and the command exits 1.",
   });
 
-  unitDir = Option.String('--unit-dir', { description: 'Where kukeond.service goes with --systemd (default /etc/systemd/system)' });
+  unitDir = Option.String('--unit-dir', {
+    description: 'Where kukeond.service (--systemd) and kukeon-containerd.service go (default /etc/systemd/system)',
+  });
   group = Option.String('--group', { description: 'The socket group init made (default kukeon; env KUKEON_SOCKET_GROUP)' });
   yes = Option.Boolean('-y,--yes', false, { description: 'Do not ask' });
 

@@ -16,10 +16,11 @@ import {
   managedContainerdFiles,
   managedContainerdPid,
   renderContainerdConfig,
-  startManagedContainerd,
   writtenByKukeon,
 } from './managed-containerd';
 import { addToInstallRecord } from './install-record';
+import type { ManagedStart } from './containerd-unit';
+import { CONTAINERD_UNIT_NAME, superviseManagedContainerd, unsupervisedWarning } from './containerd-unit';
 import type { InstallOptions, InstallSettings } from './settings';
 import { installSettings } from './settings';
 import { KUKEOND_CELL, SYSTEM, defaultRealmText, systemRealmText } from './system-realm';
@@ -113,8 +114,9 @@ export async function initHost(options: InitOptions, say: (line: string) => void
   }
   if (s.cni) for (const dir of [s.cni.confDir, s.cni.cacheDir, s.cni.ipamDataDir]) note(`CNI directory ${dir}`, ensureDir(dir));
 
+  const unitDir = options.unitDir ?? UNIT_DIR;
   // only a containerd this init started is this host's to stop at uninstall
-  addToInstallRecord(s.runPath, { managedContainerdConfig: await ensureContainerd(s, options, note) });
+  addToInstallRecord(s.runPath, { managedContainerdConfig: await ensureContainerd(s, options, unitDir, note, say) });
 
   const host = await createHost({
     runPath: s.runPath,
@@ -122,7 +124,6 @@ export async function initHost(options: InitOptions, say: (line: string) => void
     flags: { '--containerd-socket': options.containerdSocket, '--socket': options.socket },
   });
   const failed: string[] = [];
-  const unitDir = options.unitDir ?? UNIT_DIR;
   // kukeond runs one way or the other: the container and the unit would fight over the socket
   if (!options.systemd) removeUnit(unitDir, note);
   try {
@@ -155,11 +156,16 @@ export async function initHost(options: InitOptions, say: (line: string) => void
   return { items, changed };
 }
 
-/** Uses the containerd answering on the socket; else starts a kukeon-managed one (unless --no-containerd). */
+/**
+ * Uses the containerd answering on the socket; else starts a kukeon-managed one (unless --no-containerd): as
+ * kukeon-containerd.service where systemd runs, else detached with a warning that nothing restarts it.
+ */
 async function ensureContainerd(
   s: InstallSettings,
   options: InitOptions,
+  unitDir: string,
   note: (what: string, action: InitAction, detail?: string) => void,
+  say: (line: string) => void,
 ): Promise<string | undefined> {
   const answers = (await probeSocket(s.containerdSocket)) === 'live';
   const choice = chooseContainerd({
@@ -171,7 +177,13 @@ async function ensureContainerd(
   const files = managedContainerdFiles(path.dirname(s.configPath), path.dirname(s.socket), s.runPath);
   if (choice.use === 'existing') {
     const managed = managedContainerdPid(files);
-    note(`containerd ${s.containerdSocket}`, 'unchanged', managed ? `kukeon-managed, pid ${managed}` : 'running, not managed by kukeon');
+    const unit = path.join(unitDir, CONTAINERD_UNIT_NAME);
+    const how = fs.existsSync(unit) ? `, systemd unit ${unit}` : '';
+    note(
+      `containerd ${s.containerdSocket}`,
+      'unchanged',
+      managed ? `kukeon-managed, pid ${managed}${how}` : 'running, not managed by kukeon',
+    );
     return undefined;
   }
   if (choice.use === 'none')
@@ -188,17 +200,35 @@ async function ensureContainerd(
     fs.mkdirSync(path.dirname(files.config), { recursive: true });
     fs.writeFileSync(files.config, config, { mode: 0o644 });
   }
-  const pid = startManagedContainerd(choice.binary, files);
+  let started: ManagedStart;
+  try {
+    started = superviseManagedContainerd(choice.binary, files, unitDir);
+  } catch (err) {
+    throw new KukeonError('KUKEON_E_INSTALL', `the kukeon-managed containerd did not start: ${(err as Error).message}`);
+  }
+  if (started.how === 'unit') note(`systemd unit ${started.file}`, started.fileAction);
+  const which = started.how === 'unit' ? CONTAINERD_UNIT_NAME : `pid ${started.pid}`;
   const deadline = Date.now() + 10_000;
   while ((await probeSocket(s.containerdSocket)) !== 'live') {
     if (Date.now() > deadline)
       throw new KukeonError(
         'KUKEON_E_UNAVAILABLE',
-        `the kukeon-managed containerd (pid ${pid}) did not answer on ${s.containerdSocket} in 10 s; see ${files.logFile}`,
+        `the kukeon-managed containerd (${which}) did not answer on ${s.containerdSocket} in 10 s; see ${
+          started.how === 'unit' ? `journalctl -u ${CONTAINERD_UNIT_NAME}` : files.logFile
+        }`,
       );
     await new Promise((r) => setTimeout(r, 50));
   }
-  note(`containerd ${s.containerdSocket}`, 'started', `kukeon-managed, pid ${pid}, config ${files.config}`);
+  if (started.how === 'unit') {
+    note(
+      `containerd ${s.containerdSocket}`,
+      'started',
+      `kukeon-managed, systemd unit ${CONTAINERD_UNIT_NAME} (restarted after a crash, started at boot), config ${files.config}`,
+    );
+  } else {
+    note(`containerd ${s.containerdSocket}`, 'started', `kukeon-managed, pid ${started.pid}, config ${files.config}`);
+    say(unsupervisedWarning(choice.binary, files.config));
+  }
   return files.config;
 }
 

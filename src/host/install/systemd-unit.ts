@@ -13,7 +13,7 @@ export const UNIT_DIR = '/etc/systemd/system';
 export const UNIT_NAME = 'kukeond.service';
 
 /** systemd's quoting of one ExecStart word: double quotes with backslash escapes when it needs them. */
-function quote(word: string): string {
+export function quote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, '\\$1')}"`;
 }
 

@@ -9,6 +9,7 @@ import { formatRef } from '../../../sdk';
 import type { Ref } from '../../../sdk';
 import { createHost } from '../host';
 import { removeGroup } from './group';
+import { CONTAINERD_UNIT_NAME, removeContainerdUnit } from './containerd-unit';
 import { managedContainerdFiles, managedContainerdPid, writtenByKukeon } from './managed-containerd';
 import type { InstallOptions, InstallSettings } from './settings';
 import { installSettings } from './settings';
@@ -53,6 +54,11 @@ export async function uninstallHost(options: UninstallOptions, say: (line: strin
   // read before the run path goes: only what init created (and recorded there) is removed
   const record = readInstallRecord(s.runPath);
   if (fs.existsSync(s.runPath)) await purgeRealms(s, options, step);
+  // the unit first: systemd would start the containerd the next step stops again; both only when this host's init made them
+  const containerdUnit = path.join(options.unitDir ?? UNIT_DIR, CONTAINERD_UNIT_NAME);
+  await step(`systemd unit ${containerdUnit}`, () =>
+    record.managedContainerdConfig ? removeContainerdUnit(options.unitDir ?? UNIT_DIR) : false,
+  );
   await step('kukeon-managed containerd', () =>
     record.managedContainerdConfig ? stopManagedContainerd(s, record.managedContainerdConfig) : false,
   );
