@@ -56,8 +56,9 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   }
   const interval = (values['reconcile-interval'] as string | undefined) ?? process.env.KUKEON_RECONCILE_INTERVAL;
   const reconcileSeconds = interval === undefined || interval === '' ? 30 : Number(interval);
-  if (!Number.isFinite(reconcileSeconds) || reconcileSeconds < 0) {
-    stderr.write(`kukeond: --reconcile-interval must be a number of seconds >= 0 (got ${JSON.stringify(interval)})\n${USAGE}`);
+  // Node's timers take at most 2^31-1 ms (~24.8 days); a longer interval would fire at once, over and over
+  if (!Number.isFinite(reconcileSeconds) || reconcileSeconds < 0 || reconcileSeconds > 86_400) {
+    stderr.write(`kukeond: --reconcile-interval must be a number of seconds from 0 to 86400 (got ${JSON.stringify(interval)})\n${USAGE}`);
     return 2;
   }
   if (values.verbose) createDebug.enable(['kukeon:*', process.env.DEBUG].filter(Boolean).join(','));
