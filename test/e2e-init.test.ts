@@ -177,6 +177,15 @@ e2eSuite('kuke init and uninstall', (test) => {
     const changed = lines.filter((l) => !/: unchanged\b/.test(l));
     assert.equal(changed, [], `everything unchanged:\n${r.stdout}`);
     assert.match(r.stdout, /nothing changed/);
+
+    // another run path on the same socket: refused before anything is made (its kukeond could never serve there)
+    const other = path.join(h.tmp, 'other-run');
+    const otherFlags = flags().map((f, i, all) => (all[i - 1] === '--run-path' ? other : f));
+    const refused = await h.kuke(['init', ...otherFlags], { timeoutMs: 60_000 });
+    assert.is(refused.code, 1, `${refused.stdout}${refused.stderr}`);
+    assert.match(refused.stderr, /KUKEON_E_STATE/);
+    assert.match(refused.stderr, /another run path/);
+    assert.not.ok(fs.existsSync(other), 'nothing was made');
   });
 
   test('kukeond in its container runs a bridged cell: CNI, iptables and cgroups work from inside', async () => {

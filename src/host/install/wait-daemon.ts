@@ -20,6 +20,21 @@ export function findExecutable(name: string): string | undefined {
   return undefined;
 }
 
+/** What answers on `socket` now (one version call), or undefined when nothing does. */
+export async function daemonOn(socket: string, timeoutMs = 1500): Promise<{ pid: number; runPath: string } | undefined> {
+  if (!fs.existsSync(socket)) return undefined;
+  const { SocketClient } = require('../../../plugins/api-socket/client') as typeof import('../../../plugins/api-socket/client');
+  const client = new SocketClient(socket);
+  try {
+    const v = await client.version({ signal: AbortSignal.timeout(timeoutMs) });
+    return { pid: v.pid, runPath: v.runPath };
+  } catch {
+    return undefined;
+  } finally {
+    client.close();
+  }
+}
+
 /** Resolves with the daemon's version once it answers on `socket`; KUKEON_E_DAEMON after `timeoutMs`, KUKEON_E_CANCELLED on `signal`. */
 export async function waitForDaemon(socket: string, timeoutMs: number, signal?: AbortSignal): Promise<string> {
   const { SocketClient } = require('../../../plugins/api-socket/client') as typeof import('../../../plugins/api-socket/client');

@@ -163,19 +163,23 @@ export class Supervisor {
     return this.o.services.get('runtime.tasks')!.get(cellPath, id);
   }
 
-  /** Whether the container's cgroup counted an OOM kill since it was last looked at. */
-  private oomRose(cellPath: readonly string[], id: string, isRoot: boolean): boolean {
+  /**
+   * Whether the container's cgroup counted an OOM kill during the run of task `pid`: against the count noted when
+   * the supervisor started that run, else 0 (a run it did not start, e.g. a user's, has a fresh cgroup).
+   */
+  private oomRose(cellPath: readonly string[], id: string, isRoot: boolean, pid: number | undefined): boolean {
     const count = this.o.services.get('cgroups.oom')?.oomKills(cellPath, id, isRoot);
     if (count === undefined) return false;
-    const k = key(cellPath, id);
+    const k = `${key(cellPath, id)}@${pid ?? ''}`;
     const seen = this.oomSeen.get(k) ?? 0;
-    this.oomSeen.set(k, count);
+    this.oomSeen.delete(k); // a run ends once: nothing kept per past pid
     return count > seen;
   }
 
-  private noteOom(cellPath: readonly string[], id: string, isRoot: boolean): void {
+  /** The OOM count at the start of the run of task `pid` (the supervisor's own restarts). */
+  private noteOom(cellPath: readonly string[], id: string, isRoot: boolean, pid: number | undefined): void {
     const count = this.o.services.get('cgroups.oom')?.oomKills(cellPath, id, isRoot);
-    if (count !== undefined) this.oomSeen.set(key(cellPath, id), count);
+    if (count !== undefined) this.oomSeen.set(`${key(cellPath, id)}@${pid ?? ''}`, count);
   }
 
   /** Drops what is remembered about a cell that is gone. */
@@ -236,8 +240,8 @@ export class Supervisor {
     await this.o.lifecycle.persistCell(ctx);
   }
 
-  private reading(cellPath: readonly string[], id: string, isRoot: boolean, exitCode: number): ExitReading {
-    return readExit(exitCode, this.oomRose(cellPath, id, isRoot));
+  private reading(cellPath: readonly string[], id: string, isRoot: boolean, t: TaskState): ExitReading {
+    return readExit(t.exitCode ?? 0, this.oomRose(cellPath, id, isRoot, t.pid));
   }
 
   /** Records a workload's exit and decides: a restart after the backoff, give up (on-failure's cap), or nothing. */
@@ -245,7 +249,7 @@ export class Supervisor {
     const cellPath = ctx.ref.path;
     const id = doc.metadata.name;
     const st = ctx.status.containers[id];
-    const exit = this.reading(cellPath, id, false, t.exitCode ?? 0);
+    const exit = this.reading(cellPath, id, false, t);
     const finishTime = t.exitedAt ?? now();
     Object.assign(st, {
       state: 'Exited',
@@ -318,7 +322,7 @@ export class Supervisor {
           reason: undefined,
           message: undefined,
         } satisfies ContainerStatus);
-        this.noteOom(cellPath, id, false);
+        this.noteOom(cellPath, id, false, st.pid);
         this.log('%s restarted (restart %d)', formatRef({ kind: 'Container', path: [...cellPath, id] }), st.restartCount);
       } catch (err) {
         const message = `restart failed: ${isKukeonError(err) ? err.message : (err as Error).message}`;
@@ -336,9 +340,7 @@ export class Supervisor {
   private async rootExited(ctx: CellContext, ref: Ref, t: TaskState | undefined): Promise<void> {
     const cellPath = ctx.ref.path;
     const rootName = ctx.rootId ?? SYNTHESIZED_ROOT;
-    const exit: ExitReading = t
-      ? this.reading(cellPath, rootName, true, t.exitCode ?? 0)
-      : { exitCode: -1, reason: 'Error', text: 'its task is gone' };
+    const exit: ExitReading = t ? this.reading(cellPath, rootName, true, t) : { exitCode: -1, reason: 'Error', text: 'its task is gone' };
     const asks = ctx.containers.map((c) => {
       const st = ctx.status.containers[c.metadata.name] ?? {};
       const facts = { exitCode: exit.exitCode, byUser: !!st.stoppedByUser, restartCount: st.restartCount ?? 0 };
@@ -411,7 +413,7 @@ export class Supervisor {
           reason: st.state === 'Ready' ? undefined : st.reason,
           message: st.state === 'Ready' ? undefined : st.message,
         } satisfies ContainerStatus);
-        this.noteOom(cellPath, id, id === up.rootId);
+        this.noteOom(cellPath, id, id === up.rootId, st.pid);
       }
       await this.o.lifecycle.persistCell(up);
       this.log('%s restarted as a whole', formatRef(ref));
