@@ -166,8 +166,10 @@ if (process.env.KUKEON_VM !== '1') {
     // the refused fork is an event: a 6.1 kernel counts it in the forking container's cgroup, newer ones at the stack
     const events = Math.max(report.counters('pids.b.events').max, report.counters('pids.events').max);
     assert.ok(events >= 1, `pids.events: container ${report.get('pids.b.events')}; stack ${report.get('pids.events')}`);
+    // sampled while the cell forks (kernel 6.1 has no pids.peak): never above the cap; under emulation the sampler
+    // may miss the last forks, so how close it got is proven by the fork count above, not by the sample
     const peak = Number(report.get('pids.peak'));
-    assert.ok(peak <= 30 && peak >= 28, `sampled peak of the stack's pids.current: ${report.get('pids.peak')}`);
+    assert.ok(peak <= 30 && peak > 8 + 2, `sampled peak of the stack's pids.current: ${report.get('pids.peak')}`);
   });
 
   s("a space's cpu.max throttles its cells: a spinning cell gets about 20% of one CPU", () => {
