@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { hostStatus } from '../../host/status/host-status';
 import { BaseCommand } from '../base-command';
-import { pingDaemon } from '../daemon-ping';
+import { pingDaemon } from '../../host/install/wait-daemon';
 import { renderTable } from '../output/table';
 
 export class StatusCommand extends BaseCommand {

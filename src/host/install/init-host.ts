@@ -25,7 +25,7 @@ import type { InstallOptions, InstallSettings } from './settings';
 import { installSettings } from './settings';
 import { KUKEOND_CELL, SYSTEM, defaultRealmText, systemRealmText } from './system-realm';
 import { UNIT_DIR, UNIT_NAME, renderUnit, systemctl, systemdLoads } from './systemd-unit';
-import { daemonOn, findExecutable, waitForDaemon } from './wait-daemon';
+import { findExecutable, pingDaemon, waitForDaemon } from './wait-daemon';
 
 export interface InitOptions extends InstallOptions {
   /** Wait until kukeond answers (default 30 s). */
@@ -100,8 +100,8 @@ export async function initHost(options: InitOptions, say: (line: string) => void
   };
 
   // before anything is made: a kukeond of another run path on this socket would keep the socket from ours
-  const other = await daemonOn(s.socket);
-  if (other && path.resolve(other.runPath) !== path.resolve(s.runPath))
+  const other = fs.existsSync(s.socket) ? await pingDaemon(s.socket, 1500) : undefined;
+  if (other?.answered && other.runPath && path.resolve(other.runPath) !== path.resolve(s.runPath))
     throw new KukeonError(
       'KUKEON_E_STATE',
       `a kukeond for another run path (${other.runPath}, pid ${other.pid}) answers on ${s.socket}; nothing was changed`,

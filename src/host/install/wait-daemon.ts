@@ -1,8 +1,9 @@
-// Waiting for kukeond after init starts it: a version ping on its socket, retried until it answers or time is up.
+// Talking to kukeond without a command to run: one version ping (status, init, daemon start), and waiting after init starts it.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { KukeonError } from '../../../sdk';
+import type { DaemonProbe } from '../status/host-status';
 
 const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
@@ -20,16 +21,18 @@ export function findExecutable(name: string): string | undefined {
   return undefined;
 }
 
-/** What answers on `socket` now (one version call), or undefined when nothing does. */
-export async function daemonOn(socket: string, timeoutMs = 1500): Promise<{ pid: number; runPath: string } | undefined> {
-  if (!fs.existsSync(socket)) return undefined;
+const PING_TIMEOUT_MS = 3_000;
+
+/** One version call on `socket`: what answers there, or why nothing does (for status, init and daemon start). */
+export async function pingDaemon(socket: string, timeoutMs = PING_TIMEOUT_MS): Promise<DaemonProbe> {
   const { SocketClient } = require('../../../plugins/api-socket/client') as typeof import('../../../plugins/api-socket/client');
   const client = new SocketClient(socket);
   try {
     const v = await client.version({ signal: AbortSignal.timeout(timeoutMs) });
-    return { pid: v.pid, runPath: v.runPath };
-  } catch {
-    return undefined;
+    return { socket, answered: true, version: v.version, pid: v.pid, runPath: v.runPath };
+  } catch (err) {
+    // the client's advice (start it, or run in-process) is the caller's to give
+    return { socket, answered: false, error: (err as Error).message.split('; start it')[0] };
   } finally {
     client.close();
   }
@@ -37,19 +40,13 @@ export async function daemonOn(socket: string, timeoutMs = 1500): Promise<{ pid:
 
 /** Resolves with the daemon's version once it answers on `socket`; KUKEON_E_DAEMON after `timeoutMs`, KUKEON_E_CANCELLED on `signal`. */
 export async function waitForDaemon(socket: string, timeoutMs: number, signal?: AbortSignal): Promise<string> {
-  const { SocketClient } = require('../../../plugins/api-socket/client') as typeof import('../../../plugins/api-socket/client');
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   for (;;) {
     if (fs.existsSync(socket)) {
-      const client = new SocketClient(socket);
-      try {
-        return (await client.version({ signal: AbortSignal.timeout(Math.max(500, Math.min(2000, deadline - Date.now()))) })).version;
-      } catch (err) {
-        last = (err as Error).message;
-      } finally {
-        client.close();
-      }
+      const probe = await pingDaemon(socket, Math.max(500, Math.min(2000, deadline - Date.now())));
+      if (probe.answered) return probe.version;
+      last = probe.error;
     }
     if (signal?.aborted) throw new KukeonError('KUKEON_E_CANCELLED', 'interrupted');
     if (Date.now() >= deadline)
