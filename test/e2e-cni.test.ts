@@ -8,14 +8,13 @@ import path from 'node:path';
 import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { Ipv4Cidr } from '../sdk';
-import { E2EHarness, runCommand } from './e2e/harness';
+import { E2EHarness, runCommand, tempCniTable, CNI_BIN } from './e2e/harness';
 import type { RunResult } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { spaceNetworkNames } from '../plugins/cni/naming';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
 
 const IMAGE = 'docker.io/kukeon/busybox:test';
-const CNI_BIN = '/usr/lib/cni';
 const missing = ['bridge', 'host-local', 'portmap'].filter((b) => !fs.existsSync(path.join(CNI_BIN, b)));
 if (missing.length) process.env.KUKEON_E2E_CNI_MISSING = missing.join(', ');
 
@@ -66,12 +65,7 @@ e2eSuite('cni network', (test) => {
     h = await E2EHarness.start({
       name: 'cni',
       plugins: ({ tmp }) => ({
-        cni: {
-          confDir: path.join(tmp, 'cni', 'net.d'),
-          cacheDir: path.join(tmp, 'cni', 'cache'),
-          ipamDataDir: path.join(tmp, 'cni', 'ipam'),
-          binDirs: [CNI_BIN],
-        },
+        cni: tempCniTable(tmp),
       }),
     });
     await ok(['create', 'realm', 'main']);
@@ -390,12 +384,7 @@ e2eSuite('cni network', (test) => {
       assert.is(cellStatus('other', 'nobin').state, 'Failed');
     } finally {
       h.writeConfig(({ tmp }) => ({
-        cni: {
-          confDir: path.join(tmp, 'cni', 'net.d'),
-          cacheDir: path.join(tmp, 'cni', 'cache'),
-          ipamDataDir: path.join(tmp, 'cni', 'ipam'),
-          binDirs: [CNI_BIN],
-        },
+        cni: tempCniTable(tmp),
       }));
     }
     await ok(['delete', 'cell', 'nobin', '--realm', 'main', '--space', 'other', '--stack', 'app']);

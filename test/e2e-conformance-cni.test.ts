@@ -6,19 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { networkConformanceTests } from '../sdk/testkit';
 import { slotSuite } from './e2e/conformance-suite';
-
-const CNI_BIN = '/usr/lib/cni';
+import { CNI_BIN, tempCniTable } from './e2e/harness';
 
 slotSuite(
   'network conformance (cni)',
   'cni',
   ({ tmp }) => ({
-    cni: {
-      confDir: path.join(tmp, 'cni', 'net.d'),
-      cacheDir: path.join(tmp, 'cni', 'cache'),
-      ipamDataDir: path.join(tmp, 'cni', 'ipam'),
-      binDirs: [CNI_BIN],
-    },
+    cni: tempCniTable(tmp),
   }),
   networkConformanceTests,
   () => {

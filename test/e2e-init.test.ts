@@ -12,7 +12,7 @@ import YAML from 'yaml';
 import { groupId } from '../plugins/api-socket/socket-file';
 import { detectLayout } from '../plugins/cgroupv2/layout';
 import { spawn } from 'node:child_process';
-import { E2EHarness, shimPids } from './e2e/harness';
+import { E2EHarness, shimPids, tempCniTable } from './e2e/harness';
 import type { RunResult } from './e2e/harness';
 import { diffHostSnapshot, takeHostSnapshot } from './e2e/host-snapshot';
 import type { HostSnapshot } from './e2e/host-snapshot';
@@ -20,7 +20,6 @@ import { e2eSuite } from './e2e/requirements';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
 import { waitFor } from './helpers/wait-for';
 
-const CNI_BIN = '/usr/lib/cni';
 const IMAGE = 'docker.io/kukeon/busybox:test';
 const SYSTEM_FILES = [
   'kukeon-system/realm.yaml',
@@ -90,12 +89,7 @@ e2eSuite('kuke init and uninstall', (test) => {
       containerdConfigExtra: '[plugins."io.containerd.internal.v1.restart"]\n  interval = "1s"\n',
       plugins: ({ tmp, cgroupRoot }) => ({
         cgroupv2: { root: cgroupRoot },
-        cni: {
-          confDir: path.join(tmp, 'cni', 'net.d'),
-          cacheDir: path.join(tmp, 'cni', 'cache'),
-          ipamDataDir: path.join(tmp, 'cni', 'ipam'),
-          binDirs: [CNI_BIN],
-        },
+        cni: tempCniTable(tmp),
       }),
     });
     before = takeHostSnapshot();

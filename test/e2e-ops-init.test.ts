@@ -9,12 +9,11 @@ import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { groupId } from '../plugins/api-socket/socket-file';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
-import { E2EHarness } from './e2e/harness';
+import { E2EHarness, tempCniTable } from './e2e/harness';
 import type { RunResult } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { waitFor } from './helpers/wait-for';
 
-const CNI_BIN = '/usr/lib/cni';
 const SYSTEM_NS = 'kukeon-kukeon-system';
 const KUKEOND_ID = 'kukeon_kukeon_kukeond_kukeond';
 
@@ -60,12 +59,7 @@ e2eSuite('kuke daemon and kuke status on a kukeond that kuke init runs', (test) 
       containerdConfigExtra: '[plugins."io.containerd.internal.v1.restart"]\n  interval = "1s"\n',
       plugins: ({ tmp, cgroupRoot }) => ({
         cgroupv2: { root: cgroupRoot },
-        cni: {
-          confDir: path.join(tmp, 'cni', 'net.d'),
-          cacheDir: path.join(tmp, 'cni', 'cache'),
-          ipamDataDir: path.join(tmp, 'cni', 'ipam'),
-          binDirs: [CNI_BIN],
-        },
+        cni: tempCniTable(tmp),
       }),
     });
     client = new ContainerdClient(h.socket);

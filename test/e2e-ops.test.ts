@@ -7,14 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
-import { E2EHarness } from './e2e/harness';
+import { E2EHarness, tempCniTable } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { BUSYBOX_IMAGE_REF, buildBusyboxOciFile } from './helpers/busybox-oci';
 import type { Daemon } from './helpers/daemon';
 import { startDaemon } from './helpers/daemon';
 import { waitFor } from './helpers/wait-for';
 
-const CNI_BIN = '/usr/lib/cni';
 const SYSTEM_NS = 'kukeon-kukeon-system';
 const MAIN_NS = 'kukeon-main';
 const KUKEOND_ID = 'kukeon_kukeon_kukeond_kukeond';
@@ -97,12 +96,7 @@ e2eSuite('kuke daemon and kuke status on containerd', (test) => {
     h = await E2EHarness.start({
       name: 'ops',
       plugins: ({ tmp, cgroupRoot }) => ({
-        cni: {
-          confDir: path.join(tmp, 'cni', 'net.d'),
-          cacheDir: path.join(tmp, 'cni', 'cache'),
-          ipamDataDir: path.join(tmp, 'cni', 'ipam'),
-          binDirs: [CNI_BIN],
-        },
+        cni: tempCniTable(tmp),
         cgroupv2: { root: cgroupRoot },
       }),
     });

@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { spaceNetworkNames } from '../plugins/cni/naming';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
-import { E2EHarness, shimPids } from './e2e/harness';
+import { E2EHarness, shimPids, tempCniTable, CNI_BIN } from './e2e/harness';
 import type { RunResult } from './e2e/harness';
 import { cgroupMounts, e2eSuite } from './e2e/requirements';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
@@ -22,7 +22,6 @@ import { waitFor } from './helpers/wait-for';
 
 const IMAGE = 'docker.io/kukeon/busybox:test';
 const NS = 'kukeon-main';
-const CNI_BIN = '/usr/lib/cni';
 /** The cgroup2 mount (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified` on a hybrid host). */
 const CGROUP2 = cgroupMounts().find((m) => m.fstype === 'cgroup2')?.mountPoint ?? '/sys/fs/cgroup';
 const SCOPE = ['--realm', 'main', '--space', 'blog', '--stack', 'wp'];
@@ -120,12 +119,7 @@ e2eSuite('kukeond start-up pass: reboot recovery and policy starts', (test) => {
     h = await E2EHarness.start({
       name: 'reboot',
       plugins: ({ tmp, cgroupRoot }) => ({
-        cni: {
-          confDir: path.join(tmp, 'cni', 'net.d'),
-          cacheDir: path.join(tmp, 'cni', 'cache'),
-          ipamDataDir: path.join(tmp, 'cni', 'ipam'),
-          binDirs: [CNI_BIN],
-        },
+        cni: tempCniTable(tmp),
         cgroupv2: { root: cgroupRoot },
       }),
     });

@@ -24,6 +24,18 @@ import { cgroupMounts, findBinary, unescapeMountField } from './requirements';
 /** The repository root (this file runs from dist/test/e2e). */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const KUKE_BIN = path.join(REPO_ROOT, 'bin', 'kuke.js');
+/** Debian's CNI plugin binaries (containernetworking-plugins). */
+export const CNI_BIN = '/usr/lib/cni';
+
+/** The cni plugin's table with its config, cache and IPAM directories under the harness's temp dir. */
+export function tempCniTable(tmp: string): { confDir: string; cacheDir: string; ipamDataDir: string; binDirs: string[] } {
+  return {
+    confDir: path.join(tmp, 'cni', 'net.d'),
+    cacheDir: path.join(tmp, 'cni', 'cache'),
+    ipamDataDir: path.join(tmp, 'cni', 'ipam'),
+    binDirs: [CNI_BIN],
+  };
+}
 const RUN_CONTAINERD = '/run/containerd';
 const RUN_NETNS = '/run/netns';
 /** PATH for containerd and the commands the harness runs: containerd needs runc and the shim, which live in sbin and bin. */
