@@ -9,6 +9,7 @@ import type { ApplyItem } from '../../../sdk';
 import { prepareSocketDir, probeSocket } from '../../../plugins/api-socket/socket-file';
 import { detectLayout } from '../../../plugins/cgroupv2/layout';
 import { createHost } from '../host';
+import type { Host } from '../host';
 import { ensureGroup } from './group';
 import { kukeondMounts } from './kukeond-mounts';
 import {
@@ -143,7 +144,7 @@ export async function initHost(options: InitOptions, say: (line: string) => void
     const mounts = options.systemd ? undefined : kukeondMounts(s);
     const system = await host.controller.apply(systemRealmText(s, mounts), { source: 'kuke init', forceSystem: true });
     for (const i of system.items) record(i);
-    if (options.systemd && (await host.controller.get({ kind: 'Cell', scope: KUKEOND_CELL.path.slice(0, 3), name: SYSTEM.cell })).length) {
+    if (options.systemd && (await kukeondCellExists(host))) {
       await host.controller.delete(KUKEOND_CELL, { cascade: true, forceSystem: true });
       note(formatRef(KUKEOND_CELL), 'removed', 'kukeond runs under systemd now');
     }
@@ -162,6 +163,16 @@ export async function initHost(options: InitOptions, say: (line: string) => void
   }
   say(changed ? 'kukeon is initialized\n' : 'kukeon was already initialized: nothing changed\n');
   return { items, changed };
+}
+
+/** Whether the system realm holds the kukeond cell (a get by name of an absent cell is NOT_FOUND, not empty). */
+async function kukeondCellExists(host: Host): Promise<boolean> {
+  try {
+    return (await host.controller.get({ kind: 'Cell', scope: KUKEOND_CELL.path.slice(0, 3), name: SYSTEM.cell })).length > 0;
+  } catch (err) {
+    if (err instanceof KukeonError && err.code === 'KUKEON_E_NOT_FOUND') return false;
+    throw err;
+  }
 }
 
 /**
@@ -264,10 +275,21 @@ function installUnit(s: InstallSettings, unitDir: string, note: (what: string, a
     note('kukeond.service', 'unchanged', `systemd does not load units from ${unitDir} here: start kukeond yourself or boot with systemd`);
     return false;
   }
-  for (const args of [['daemon-reload'], ['enable', '--now', UNIT_NAME]]) {
+  // a second init with the unit unchanged, enabled and running changes nothing and says so
+  if (
+    current === text &&
+    systemctl(['is-enabled', '--quiet', UNIT_NAME]) === undefined &&
+    systemctl(['is-active', '--quiet', UNIT_NAME]) === undefined
+  ) {
+    note('kukeond.service', 'unchanged', 'enabled and running');
+    return true;
+  }
+  // enable --now leaves a running kukeond on its old flags: a changed unit restarts it (its cells keep running)
+  const updated = current !== undefined && current !== text;
+  for (const args of [['daemon-reload'], ['enable', '--now', UNIT_NAME], ...(updated ? [['restart', UNIT_NAME]] : [])]) {
     const err = systemctl(args);
     if (err) throw new KukeonError('KUKEON_E_INSTALL', `systemctl ${args.join(' ')} failed: ${err}`);
   }
-  note('kukeond.service', 'started');
+  note('kukeond.service', 'started', updated ? 'restarted with the changed unit' : undefined);
   return true;
 }
