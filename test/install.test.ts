@@ -25,6 +25,7 @@ import {
 } from '../src/host/install/containerd-unit';
 import { managedContainerdFiles } from '../src/host/install/managed-containerd';
 import { findExecutable } from '../src/host/install/wait-daemon';
+import { DaemonUnit } from '../src/host/system/daemon-unit';
 import { parseManifest } from '../src/host/validation/parse-manifest';
 import { validateDocument } from '../src/host/validation/validate-document';
 import { KUKE_BIN, kuke } from './helpers/kuke';
@@ -371,6 +372,43 @@ test('the managed containerd: the unit where systemd runs (a second start leaves
   assert.match(warning, 'nothing will restart this containerd after a crash or a reboot');
   assert.match(warning, 'boot with systemd');
   assert.match(warning, `/usr/bin/containerd --config ${files.config}\` under your service manager`);
+});
+
+test('kuke daemon on kukeond.service: systemctl start only when inactive, stop, restart; without systemd a clear error', () => {
+  const unitDir = tmpDir('daemon-unit');
+  const calls: string[] = [];
+  let active = false;
+  const manager = (running: boolean, fail?: string): ServiceManager => ({
+    running: () => running,
+    systemctl: (args) => {
+      calls.push(args.join(' '));
+      if (args[0] === 'is-active') return active ? undefined : '';
+      return fail && args[0] === fail ? 'Unit kukeond.service failed' : undefined;
+    },
+  });
+  const unit = new DaemonUnit(unitDir, manager(true));
+  assert.is(unit.installed(), false, 'no unit: kuke daemon drives the system cell');
+  fs.writeFileSync(path.join(unitDir, 'kukeond.service'), '[Service]\n');
+  assert.is(unit.installed(), true);
+
+  assert.is(unit.start(), true);
+  assert.equal(calls, ['is-active --quiet kukeond.service', 'start kukeond.service']);
+  active = true;
+  calls.length = 0;
+  assert.is(unit.start(), false, 'already running: nothing started');
+  assert.equal(calls, ['is-active --quiet kukeond.service']);
+  calls.length = 0;
+  assert.is(unit.stop(), true);
+  unit.restart();
+  assert.equal(calls, ['is-active --quiet kukeond.service', 'stop kukeond.service', 'restart kukeond.service']);
+  assert.equal(unit.journalArgs(true), ['-u', 'kukeond.service', '--no-pager', '-o', 'cat', '-f']);
+
+  const failing = new DaemonUnit(unitDir, manager(true, 'restart'));
+  assert.throws(() => failing.restart(), (e: unknown) => isKukeonError(e) && e.code === 'KUKEON_E_INSTALL' && /Unit kukeond.service failed/.test(e.message));
+  calls.length = 0;
+  const noSystemd = new DaemonUnit(unitDir, manager(false));
+  assert.throws(() => noSystemd.start(), (e: unknown) => isKukeonError(e) && e.code === 'KUKEON_E_STATE' && /systemd does not run here/.test(e.message));
+  assert.equal(calls, [], 'nothing is systemctl-ed where systemd does not run');
 });
 
 test('init and uninstall refuse a user other than root, and a bad --wait-timeout, before touching anything', () => {

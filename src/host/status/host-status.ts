@@ -4,6 +4,7 @@
 import type { Diagnosis, PluginStatus, Slot } from '../../../sdk';
 import type { Host } from '../host';
 import { KUKEOND_CELL as SYSTEM_CELL } from '../install/system-realm';
+import { DaemonUnit } from '../system/daemon-unit';
 import { checkParity } from './parity';
 import type { StoredCell } from './parity';
 import { reportOf } from './status-line';
@@ -42,7 +43,11 @@ async function daemonLines(host: Host, d: DaemonProbe): Promise<StatusLine[]> {
         check: 'ping',
         status: 'FAIL',
         detail: `kukeond does not answer on ${d.socket}: ${d.error}`,
-        remedy: system ? 'kuke daemon start (kuke daemon logs says why it stopped)' : `kuke init (there is no system cell ${cell})`,
+        remedy: new DaemonUnit().installed()
+          ? 'kuke daemon start, which runs systemctl start kukeond.service (journalctl -u kukeond.service says why it stopped)'
+          : system
+            ? 'kuke daemon start (kuke daemon logs says why it stopped)'
+            : `kuke init (there is no system cell ${cell})`,
       },
     ];
   }

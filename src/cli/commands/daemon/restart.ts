@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { DaemonCell } from '../../../host/system/daemon-cell';
+import { DaemonUnit } from '../../../host/system/daemon-unit';
 import { BaseCommand } from '../../base-command';
 import { waitForDaemon } from '../../../host/install/wait-daemon';
 import { refuseOtherDaemon } from '../../daemon-ping';
@@ -10,7 +11,8 @@ export class DaemonRestartCommand extends BaseCommand {
   static override paths = [['daemon', 'restart']];
   static override usage = Command.Usage({
     description: 'Stop the kukeond cell, start it again and wait until the daemon answers',
-    details: "Runs in-process with the host configuration; `--timeout` is the stop's grace period.",
+    details:
+      "Runs in-process with the host configuration; `--timeout` is the stop's grace period. Where kuke init --systemd installed kukeond.service, restarts that unit with systemctl instead.",
   });
 
   timeout = Option.String('--timeout', '10', { validator: t.isNumber(), description: 'Seconds before SIGKILL (default 10)' });
@@ -18,11 +20,17 @@ export class DaemonRestartCommand extends BaseCommand {
   waitTimeout = Option.String('--wait-timeout', '30', { validator: t.isNumber(), description: 'Seconds to wait for it (default 30)' });
 
   protected async run(): Promise<number> {
-    const cell = new DaemonCell(await this.host());
-    await cell.stop(Math.round(this.timeout * 1000), this.call());
-    await refuseOtherDaemon(this.socketPath());
-    const { state } = await cell.start(this.call());
-    this.out(`kukeond restarted${state.pid ? ` (pid ${state.pid})` : ''}\n`);
+    const unit = new DaemonUnit();
+    if (unit.installed()) {
+      unit.restart();
+      this.out('kukeond.service restarted\n');
+    } else {
+      const cell = new DaemonCell(await this.host());
+      await cell.stop(Math.round(this.timeout * 1000), this.call());
+      await refuseOtherDaemon(this.socketPath());
+      const { state } = await cell.start(this.call());
+      this.out(`kukeond restarted${state.pid ? ` (pid ${state.pid})` : ''}\n`);
+    }
     if (this.noWait) return 0;
     const version = await waitForDaemon(this.socketPath(), Math.round(this.waitTimeout * 1000), this.call().signal);
     this.out(`kukeond answers on ${this.socketPath()} (v${version})\n`);
