@@ -13,7 +13,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { findBinary } from './e2e/requirements';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
-import { bootGuest, type GuestConsole } from './vm/boot-guest';
+import { bootGuest } from './vm/boot-guest';
+import { GuestReport } from './vm/guest-report';
 import { GUEST_BINARIES, buildGuestInitramfs } from './vm/guest-initramfs';
 import { ensureGuestKernel, hasGuestKernel } from './vm/guest-kernel';
 
@@ -29,50 +30,6 @@ function missing(): string | undefined {
   const bins = ['qemu-system-x86_64', 'ldd', 'npm', ...fetch, ...GUEST_BINARIES].filter((b) => !findBinary(b));
   if (!fs.existsSync('/bin/busybox')) bins.push('/bin/busybox');
   return bins.length ? `missing ${bins.join(', ')} (.ci/run installs qemu-system-x86 and the rest)` : undefined;
-}
-
-/** The guest's `KT <key> <value>` lines: `step NAME`, `json NAME` and `pids.max`-like keys, last one wins. */
-class GuestReport {
-  readonly values = new Map<string, string>();
-
-  constructor(readonly console: GuestConsole) {
-    for (const line of console.lines) {
-      const m = /^KT ((?:step|json) \S+|\S+) ?(.*)$/.exec(line);
-      if (m) this.values.set(m[1], m[2]);
-    }
-  }
-
-  get(key: string): string {
-    const v = this.values.get(key);
-    assert.ok(v !== undefined, `the guest printed no "KT ${key}" line; its console:\n${this.tail()}`);
-    return v!;
-  }
-
-  json(name: string): any {
-    return JSON.parse(this.get(`json ${name}`));
-  }
-
-  /** `key value` pairs of a cgroup file printed on one line (memory.events, cpu.stat, ...). */
-  counters(key: string): Record<string, number> {
-    const words = this.get(key).trim().split(/\s+/);
-    const out: Record<string, number> = {};
-    for (let i = 0; i + 1 < words.length; i += 2) out[words[i]] = Number(words[i + 1]);
-    return out;
-  }
-
-  /** `a=1 b=2` fields of a line. */
-  fields(key: string): Record<string, string> {
-    return Object.fromEntries(
-      this.get(key)
-        .split(/\s+/)
-        .filter((w) => w.includes('='))
-        .map((w) => w.split('=', 2) as [string, string]),
-    );
-  }
-
-  tail(n = 60): string {
-    return this.console.lines.slice(-n).join('\n');
-  }
 }
 
 const s = suite('cgroup v2 guest');

@@ -1,6 +1,6 @@
 // Boots the guest under qemu's software emulation (KVM hangs Linux guests on this kind of machine) with no
-// network, and collects its serial console. The guest powers itself off at the end; past the deadline qemu is
-// killed by its pid.
+// network, and collects its serial console. The guest powers itself off (or reboots: with -no-reboot that ends
+// qemu too) at the end; past the deadline qemu is killed by its pid.
 
 import { spawn } from 'node:child_process';
 
@@ -10,6 +10,8 @@ export interface GuestBoot {
   memoryMiB: number;
   cpus: number;
   timeoutMs: number;
+  /** A raw disk image, the guest's /dev/vda (virtio). */
+  disk?: string;
   /** Each console line as it arrives (for progress output). */
   onLine?: (line: string) => void;
 }
@@ -44,6 +46,7 @@ export function bootGuest(opts: GuestBoot): Promise<GuestConsole> {
     opts.initrd,
     '-append',
     'console=ttyS0 panic=-1 quiet rdinit=/init',
+    ...(opts.disk ? ['-drive', `file=${opts.disk},format=raw,if=virtio`] : []),
   ];
   const started = Date.now();
   return new Promise((resolve, reject) => {

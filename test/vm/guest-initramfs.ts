@@ -21,7 +21,7 @@ export interface GuestInitramfsInput {
 }
 
 /** The libraries a dynamic executable loads (ldd's absolute paths); none for a static one. */
-function sharedLibraries(binary: string): string[] {
+export function sharedLibraries(binary: string): string[] {
   let out: string;
   try {
     out = execFileSync('ldd', [binary], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -50,7 +50,7 @@ function productionModules(repoRoot: string): string[] {
 }
 
 /** Every regular file and symlink under `dir`, relative to it. */
-function walk(dir: string, rel = ''): string[] {
+export function walk(dir: string, rel = ''): string[] {
   const out: string[] = [];
   for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
     const p = path.join(rel, e.name);
@@ -60,7 +60,7 @@ function walk(dir: string, rel = ''): string[] {
   return out;
 }
 
-class EntryList {
+export class EntryList {
   private readonly byPath = new Map<string, CpioEntry>();
 
   add(e: CpioEntry): void {
@@ -77,16 +77,23 @@ class EntryList {
     this.add({ type: 'file', path: guestPath, source: real, mode: fs.statSync(real).mode & 0o7777 });
   }
 
+  /** A host executable and the shared libraries it loads, each at its own path. */
+  copyWithLibraries(binary: string): void {
+    this.copy(binary);
+    for (const lib of sharedLibraries(binary)) this.copy(lib);
+  }
+
   /** Parents before children: the kernel creates entries in archive order. */
   sorted(): CpioEntry[] {
     return [...this.byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 }
 
-/** Builds the initramfs at `input.out`; returns its size in bytes. */
-export function buildGuestInitramfs(input: GuestInitramfsInput): number {
-  const { repoRoot } = input;
-  const guestDir = path.join(repoRoot, 'test', 'vm', 'guest');
+/**
+ * What every guest holds: the directories of a root, static busybox, containerd, runc, catatonit and Node with their
+ * libraries, and kukeon installed as a distribution would install it (/usr/lib/kukeon, /usr/bin/kuke).
+ */
+export function guestBase(repoRoot: string): EntryList {
   const list = new EntryList();
   for (const d of ['proc', 'sys', 'dev', 'tmp', 'run', 'root', 'var/lib', 'etc'])
     list.add({ type: 'dir', path: d, mode: d === 'tmp' ? 0o1777 : 0o755 });
@@ -98,19 +105,22 @@ export function buildGuestInitramfs(input: GuestInitramfsInput): number {
   for (const name of GUEST_BINARIES) {
     const bin = findBinary(name);
     if (!bin) throw new Error(`the guest needs ${name}, which is not on this machine`);
-    list.copy(bin);
-    for (const lib of sharedLibraries(bin)) list.copy(lib);
+    list.copyWithLibraries(bin);
   }
-  list.copy(input.kernel.overlayKo, 'lib/modules/overlay.ko');
 
   const kukeon = 'usr/lib/kukeon';
   list.copy(path.join(repoRoot, 'package.json'), `${kukeon}/package.json`);
   list.copy(path.join(repoRoot, 'bin', 'kuke.js'), `${kukeon}/bin/kuke.js`);
+  list.copy(path.join(repoRoot, 'bin', 'kukeond.js'), `${kukeon}/bin/kukeond.js`);
   for (const top of ['src', 'sdk', 'plugins']) {
     for (const f of walk(path.join(repoRoot, 'dist', top))) list.copy(path.join(repoRoot, 'dist', top, f), `${kukeon}/dist/${top}/${f}`);
   }
-  const protos = path.join(repoRoot, 'plugins', 'containerd', 'proto');
-  for (const f of walk(protos)) list.copy(path.join(protos, f), `${kukeon}/plugins/containerd/proto/${f}`);
+  for (const plugin of ['containerd', 'api-socket']) {
+    const protos = path.join(repoRoot, 'plugins', plugin, 'proto');
+    for (const f of walk(protos)) list.copy(path.join(protos, f), `${kukeon}/plugins/${plugin}/proto/${f}`);
+  }
+  const packaging = path.join(repoRoot, 'packaging');
+  for (const f of walk(packaging)) list.copy(path.join(packaging, f), `${kukeon}/packaging/${f}`);
   for (const mod of productionModules(repoRoot)) {
     for (const f of walk(path.join(repoRoot, mod))) {
       const host = path.join(repoRoot, mod, f);
@@ -119,7 +129,16 @@ export function buildGuestInitramfs(input: GuestInitramfsInput): number {
     }
   }
   list.add({ type: 'symlink', path: 'usr/bin/kuke', target: `../lib/kukeon/bin/kuke.js` });
+  list.add({ type: 'symlink', path: 'usr/bin/kukeond', target: `../lib/kukeon/bin/kukeond.js` });
+  return list;
+}
 
+/** Builds the cgroup v2 guest's initramfs at `input.out`; returns its size in bytes. */
+export function buildGuestInitramfs(input: GuestInitramfsInput): number {
+  const { repoRoot } = input;
+  const guestDir = path.join(repoRoot, 'test', 'vm', 'guest');
+  const list = guestBase(repoRoot);
+  list.copy(input.kernel.overlayKo, 'lib/modules/overlay.ko');
   list.copy(path.join(guestDir, 'init'), 'init');
   list.copy(path.join(guestDir, 'stage2'), 'kt/stage2');
   list.copy(path.join(guestDir, 'scenario.sh'), 'kt/scenario.sh');

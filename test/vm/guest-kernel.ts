@@ -1,6 +1,6 @@
 // The guest's kernel: Debian's cloud kernel, downloaded with `apt-get download` and only extracted (never
 // installed), cached between runs. It has every cgroup v2 controller built in; overlayfs is a module, which the
-// guest loads with insmod.
+// guest loads with insmod, as it does the virtio block driver of the systemd guest's disk.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -10,7 +10,19 @@ export interface GuestKernel {
   version: string;
   vmlinuz: string;
   overlayKo: string;
+  /** The virtio disk's modules in the order insmod loads them (each after the ones it depends on). */
+  diskModules: string[];
 }
+
+/** virtio_blk and what it depends on (modinfo's `depends=`), dependencies first; ext4 is built in. */
+const DISK_MODULES = [
+  'drivers/virtio/virtio_ring.ko',
+  'drivers/virtio/virtio.ko',
+  'drivers/virtio/virtio_pci_modern_dev.ko',
+  'drivers/virtio/virtio_pci_legacy_dev.ko',
+  'drivers/virtio/virtio_pci.ko',
+  'drivers/block/virtio_blk.ko',
+];
 
 const META_PACKAGE = 'linux-image-cloud-amd64';
 
@@ -27,9 +39,11 @@ function findKernel(dir: string): GuestKernel | undefined {
   const vmlinuz = fs.existsSync(boot) ? fs.readdirSync(boot).find((f) => f.startsWith('vmlinuz-')) : undefined;
   if (!vmlinuz) return undefined;
   const version = vmlinuz.slice('vmlinuz-'.length);
-  const overlayKo = path.join(dir, 'lib/modules', version, 'kernel/fs/overlayfs/overlay.ko');
-  if (!fs.existsSync(overlayKo)) return undefined;
-  return { version, vmlinuz: path.join(boot, vmlinuz), overlayKo };
+  const modules = path.join(dir, 'lib/modules', version, 'kernel');
+  const overlayKo = path.join(modules, 'fs/overlayfs/overlay.ko');
+  const diskModules = DISK_MODULES.map((m) => path.join(modules, m));
+  if (![overlayKo, ...diskModules].every((f) => fs.existsSync(f))) return undefined;
+  return { version, vmlinuz: path.join(boot, vmlinuz), overlayKo, diskModules };
 }
 
 /** Whether `cacheDir` already holds the kernel (nothing to download). */
@@ -53,10 +67,10 @@ export function ensureGuestKernel(cacheDir: string): GuestKernel {
     const extracted = path.join(work, 'x');
     execFileSync('dpkg-deb', ['-x', path.join(work, deb), extracted]);
     const found = findKernel(extracted);
-    if (!found) throw new Error(`${pkg} has no boot/vmlinuz-* with kernel/fs/overlayfs/overlay.ko`);
+    if (!found) throw new Error(`${pkg} has no boot/vmlinuz-* with the modules overlay, virtio_blk and its dependencies`);
     // keep only what the guest uses (the package's modules are ~100 MB)
     const staged = path.join(work, 'keep');
-    for (const f of [found.vmlinuz, found.overlayKo]) {
+    for (const f of [found.vmlinuz, found.overlayKo, ...found.diskModules]) {
       const to = path.join(staged, path.relative(extracted, f));
       fs.mkdirSync(path.dirname(to), { recursive: true });
       fs.copyFileSync(f, to);
