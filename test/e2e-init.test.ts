@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as assert from 'uvu/assert';
+import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
 import YAML from 'yaml';
 import { groupId } from '../plugins/api-socket/socket-file';
 import { detectLayout } from '../plugins/cgroupv2/layout';
@@ -288,9 +289,15 @@ e2eSuite('kuke init and uninstall', (test) => {
     fs.writeFileSync(path.join(second(), 'kukeon.yaml'), `plugins:\n  store-yaml: {}\n  containerd: {}\n`);
     const config = path.join(second(), 'containerd.toml');
     const r = await ok(h.kuke(['init', ...secondFlags()], { timeoutMs: 120_000 }));
-    assert.match(r.stdout, /containerd \S+\/ctd\/containerd.sock: started \(kukeon-managed, pid \d+, config /);
-    // no systemd as PID 1 here: detached, no kukeon-containerd.service, and init says nothing will restart it
-    assert.match(r.stdout, 'warning: systemd is not running here, so nothing will restart this containerd after a crash or a reboot');
+    // no systemd as PID 1 here: kukeon's keeper, no kukeon-containerd.service, and init says nothing starts it after a reboot
+    assert.match(
+      r.stdout,
+      /containerd \S+\/ctd\/containerd.sock: started \(kukeon-managed, pid \d+, kept running by kukeon's keeper \(pid \d+\), config /,
+    );
+    assert.match(
+      r.stdout,
+      "warning: systemd is not running here: kukeon's keeper (a detached process) restarts this containerd after a crash, but nothing starts it after a reboot",
+    );
     assert.not.ok(fs.existsSync(path.join(second(), 'systemd', 'kukeon-containerd.service')));
     assert.match(fs.readFileSync(config, 'utf8'), /disabled_plugins = \["io.containerd.grpc.v1.cri"\]/);
     const pid = Number(fs.readFileSync(managedPidFile(), 'utf8'));
@@ -299,15 +306,49 @@ e2eSuite('kuke init and uninstall', (test) => {
     const v = await ok(h.kuke(['version'], { env: { KUKEON_NO_DAEMON: undefined, KUKEON_RUN_PATH: undefined, KUKEON_SOCKET: socket2 } }));
     assert.match(v.stdout, /Daemon: v/);
     const again = await ok(h.kuke(['init', ...secondFlags()], { timeoutMs: 120_000 }));
-    assert.match(again.stdout, /containerd \S+: unchanged \(kukeon-managed, pid \d+\)/);
+    assert.match(again.stdout, /containerd \S+: unchanged \(kukeon-managed, pid \d+, kept running by kukeon's keeper \(pid \d+\)\)/);
     assert.match(again.stdout, /nothing changed/);
+
+    // containerd crashes: the keeper starts it again, kukeond (its container's shim kept it running) answers through it
+    const keeperPid = Number(fs.readFileSync(path.join(second(), 'sock', 'containerd-keeper.pid'), 'utf8'));
+    const t1 = Date.now();
+    process.kill(pid, 'SIGKILL');
+    await waitFor(
+      'the keeper to start containerd again',
+      () => {
+        const now = Number(fs.readFileSync(managedPidFile(), 'utf8'));
+        return now !== pid && running(now) && fs.readFileSync(`/proc/${now}/comm`, 'utf8').trim() === 'containerd';
+      },
+      15_000,
+      50,
+    );
+    const pidAfterCrash = Number(fs.readFileSync(managedPidFile(), 'utf8'));
+    const ctd = new ContainerdClient(path.join(second(), 'ctd', 'containerd.sock'));
+    await waitFor('the new containerd to answer', () => ctd.ping(500), 15_000, 50);
+    console.log(`  managed containerd SIGKILLed: the keeper's new one answers in ${Date.now() - t1} ms`);
+    ctd.close();
+    await waitFor(
+      'kukeond to answer after the containerd restart',
+      async () =>
+        (
+          await h.kuke(['version'], { env: { KUKEON_NO_DAEMON: undefined, KUKEON_RUN_PATH: undefined, KUKEON_SOCKET: socket2 } })
+        ).stdout.includes('Daemon: v'),
+      30_000,
+      200,
+    );
+    assert.is(Number(fs.readFileSync(path.join(second(), 'sock', 'containerd-keeper.pid'), 'utf8')), keeperPid, 'the same keeper');
 
     // A simulated reboot of this host: its containerd, shims and kukeond die, the tmpfs state goes (the socket
     // directory, containerd's state, runc's state of kukeond), then containerd starts again as a service manager would
     // start it. Its restart monitor brings kukeond back alone: every bind source is still there, and kukeond makes its
     // socket directory again before it serves.
     const ctdSock = path.join(second(), 'ctd', 'containerd.sock');
-    const victims = [pid, ...shimPids(ctdSock), Number(fs.readFileSync(path.join(second(), 'sock', 'kukeond.pid'), 'utf8'))];
+    const victims = [
+      keeperPid,
+      pidAfterCrash,
+      ...shimPids(ctdSock),
+      Number(fs.readFileSync(path.join(second(), 'sock', 'kukeond.pid'), 'utf8')),
+    ];
     for (const p of victims) process.kill(p, 'SIGKILL');
     await waitFor('every process of the host to die', () => victims.every((p) => !running(p)), 10_000, 20);
     for (const dir of [
@@ -340,9 +381,19 @@ e2eSuite('kuke init and uninstall', (test) => {
     assert.is((st.mode & 0o7777).toString(8), '2750', 'kukeond made its socket directory again');
     assert.is(st.gid, groupId(secondGroup));
 
+    // The README's advice after a reboot without systemd: kuke init again, which starts the keeper and containerd.
+    process.kill(restarted.pid!, 'SIGTERM');
+    await waitFor('the hand-started containerd to exit', () => !running(restarted.pid!), 10_000);
+    const after = await ok(h.kuke(['init', ...secondFlags()], { timeoutMs: 120_000 }));
+    assert.match(after.stdout, /started \(kukeon-managed, pid \d+, kept running by kukeon's keeper \(pid \d+\)/);
+    const keeper2 = Number(fs.readFileSync(path.join(second(), 'sock', 'containerd-keeper.pid'), 'utf8'));
+    const ctd2 = Number(fs.readFileSync(managedPidFile(), 'utf8'));
+    assert.ok(running(keeper2) && running(ctd2));
+
+    // uninstall stops the keeper first (or it would start containerd again), then containerd
     const u = await ok(h.kuke(['uninstall', '-y', ...secondFlags()], { timeoutMs: 120_000 }));
     assert.match(u.stdout, /kukeon-managed containerd: removed/);
-    await waitFor('the managed containerd to exit', () => !running(restarted.pid!), 10_000);
+    await waitFor('the keeper and the managed containerd to exit', () => !running(keeper2) && !running(ctd2), 15_000);
     assert.not.ok(fs.existsSync(config));
     assert.not.ok(fs.existsSync(path.join(second(), 'run')));
     assert.is(groupId(secondGroup), undefined);

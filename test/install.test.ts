@@ -369,7 +369,10 @@ test('the managed containerd: the unit where systemd runs (a second start leaves
   assert.equal(fs.readdirSync(unitDir), []);
   assert.equal(calls, []);
   const warning = unsupervisedWarning('/usr/bin/containerd', files.config);
-  assert.match(warning, 'nothing will restart this containerd after a crash or a reboot');
+  assert.match(
+    warning,
+    "kukeon's keeper (a detached process) restarts this containerd after a crash, but nothing starts it after a reboot",
+  );
   assert.match(warning, 'boot with systemd');
   assert.match(warning, `/usr/bin/containerd --config ${files.config}\` under your service manager`);
 });
@@ -404,10 +407,16 @@ test('kuke daemon on kukeond.service: systemctl start only when inactive, stop, 
   assert.equal(unit.journalArgs(true), ['-u', 'kukeond.service', '--no-pager', '-o', 'cat', '-f']);
 
   const failing = new DaemonUnit(unitDir, manager(true, 'restart'));
-  assert.throws(() => failing.restart(), (e: unknown) => isKukeonError(e) && e.code === 'KUKEON_E_INSTALL' && /Unit kukeond.service failed/.test(e.message));
+  assert.throws(
+    () => failing.restart(),
+    (e: unknown) => isKukeonError(e) && e.code === 'KUKEON_E_INSTALL' && /Unit kukeond.service failed/.test(e.message),
+  );
   calls.length = 0;
   const noSystemd = new DaemonUnit(unitDir, manager(false));
-  assert.throws(() => noSystemd.start(), (e: unknown) => isKukeonError(e) && e.code === 'KUKEON_E_STATE' && /systemd does not run here/.test(e.message));
+  assert.throws(
+    () => noSystemd.start(),
+    (e: unknown) => isKukeonError(e) && e.code === 'KUKEON_E_STATE' && /systemd does not run here/.test(e.message),
+  );
   assert.equal(calls, [], 'nothing is systemctl-ed where systemd does not run');
 });
 

@@ -1,6 +1,6 @@
 // How the kukeon-managed containerd is kept running: where systemd is the service manager, as the unit
-// kukeon-containerd.service (packaging/systemd/, restarted after a crash, started at boot); elsewhere as a detached
-// process that nothing restarts, which init says plainly.
+// kukeon-containerd.service (packaging/systemd/, restarted after a crash, started at boot); elsewhere by kukeon's
+// keeper, a detached process that restarts it after a crash but that nothing starts after a reboot, as init says.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,7 +31,7 @@ export type ManagedStart =
   | { how: 'unit'; file: string; fileAction: 'created' | 'updated' | 'unchanged' }
   | { how: 'detached'; pid: number };
 
-/** Starts the managed containerd: as the unit where systemd runs, else detached (the caller warns that nothing restarts it). */
+/** Starts the managed containerd: as the unit where systemd runs, else under the keeper (the caller warns about reboots). */
 export function superviseManagedContainerd(
   binary: string,
   files: ManagedContainerdFiles,
@@ -68,11 +68,11 @@ export function removeContainerdUnit(unitDir: string, sm: ServiceManager = SYSTE
   return true;
 }
 
-/** What init says where it had to start containerd detached. */
+/** What init says where it had to start containerd under the keeper (no systemd). */
 export function unsupervisedWarning(binary: string, config: string): string {
   return (
-    'warning: systemd is not running here, so nothing will restart this containerd after a crash or a reboot ' +
-    `(run kuke init again to start it); for supervision boot with systemd (kuke init then installs ${CONTAINERD_UNIT_NAME}) ` +
+    "warning: systemd is not running here: kukeon's keeper (a detached process) restarts this containerd after a crash, " +
+    `but nothing starts it after a reboot (run kuke init again); for that, boot with systemd (kuke init then installs ${CONTAINERD_UNIT_NAME}) ` +
     `or run \`${binary} --config ${config}\` under your service manager\n`
   );
 }

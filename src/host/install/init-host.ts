@@ -16,6 +16,7 @@ import {
   chooseContainerd,
   managedContainerdFiles,
   managedContainerdPid,
+  managedKeeperPid,
   renderContainerdConfig,
   writtenByKukeon,
 } from './managed-containerd';
@@ -59,7 +60,7 @@ function ensureDir(dir: string, mode = 0o755): InitAction {
 }
 
 /** What kukeon keeps in the socket directory: a directory holding anything else is not kukeon's to change. */
-export const SOCKET_DIR_FILES = ['kukeond.sock', 'kukeond.pid', 'alive', 'containerd.pid'];
+export const SOCKET_DIR_FILES = ['kukeond.sock', 'kukeond.pid', 'alive', 'containerd.pid', 'containerd-keeper.pid'];
 
 /** The socket's directory `2750 root:<gid>` (kukeond would make it 0700 without the group). */
 function ensureSocketDir(socket: string, gid: number): InitAction {
@@ -177,7 +178,7 @@ async function kukeondCellExists(host: Host): Promise<boolean> {
 
 /**
  * Uses the containerd answering on the socket; else starts a kukeon-managed one (unless --no-containerd): as
- * kukeon-containerd.service where systemd runs, else detached with a warning that nothing restarts it.
+ * kukeon-containerd.service where systemd runs, else under the keeper with a warning that nothing starts it after a reboot.
  */
 async function ensureContainerd(
   s: InstallSettings,
@@ -197,7 +198,8 @@ async function ensureContainerd(
   if (choice.use === 'existing') {
     const managed = managedContainerdPid(files);
     const unit = path.join(unitDir, CONTAINERD_UNIT_NAME);
-    const how = fs.existsSync(unit) ? `, systemd unit ${unit}` : '';
+    const keeper = managedKeeperPid(files);
+    const how = fs.existsSync(unit) ? `, systemd unit ${unit}` : keeper ? `, kept running by kukeon's keeper (pid ${keeper})` : '';
     note(
       `containerd ${s.containerdSocket}`,
       'unchanged',
@@ -245,7 +247,11 @@ async function ensureContainerd(
       `kukeon-managed, systemd unit ${CONTAINERD_UNIT_NAME} (restarted after a crash, started at boot), config ${files.config}`,
     );
   } else {
-    note(`containerd ${s.containerdSocket}`, 'started', `kukeon-managed, pid ${started.pid}, config ${files.config}`);
+    note(
+      `containerd ${s.containerdSocket}`,
+      'started',
+      `kukeon-managed, pid ${started.pid}, kept running by kukeon's keeper (pid ${managedKeeperPid(files) ?? '?'}), config ${files.config}`,
+    );
     say(unsupervisedWarning(choice.binary, files.config));
   }
   return files.config;

@@ -1,7 +1,7 @@
 // A kukeon-managed containerd, for a machine where containerd is installed but not running (no service manager, or
 // its service disabled), as k3s runs its own: its own config file in kukeon's config directory (CRI disabled, the
-// standard root and state), started detached with its pid recorded beside kukeond's socket, stopped and its config
-// removed by uninstall.
+// standard root and state), kept running by the keeper (containerd-keeper.ts) where systemd does not run, its pid
+// and the keeper's recorded beside kukeond's socket, stopped and its config removed by uninstall.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -43,6 +43,8 @@ export function chooseContainerd(input: {
 export interface ManagedContainerdFiles {
   config: string;
   pidFile: string;
+  /** The keeper's pid (no systemd): it restarts containerd after a crash. */
+  keeperPidFile: string;
   logFile: string;
 }
 
@@ -51,6 +53,7 @@ export function managedContainerdFiles(configDir: string, socketDir: string, run
   return {
     config: path.join(configDir, 'containerd.toml'),
     pidFile: path.join(socketDir, 'containerd.pid'),
+    keeperPidFile: path.join(socketDir, 'containerd-keeper.pid'),
     logFile: path.join(runPath, 'run', 'containerd.log'),
   };
 }
@@ -84,18 +87,35 @@ export function renderContainerdConfig(socket: string): string {
   ].join('\n');
 }
 
-/** Starts containerd detached (its own session, output to the log file) and records its pid. */
+const KEEPER = path.join(__dirname, 'containerd-keeper.js');
+
+/**
+ * Starts the keeper detached (its own session, output to the log file), which starts containerd and records its
+ * pid; returns that pid once recorded. A keeper already running for this config is left to do its job.
+ */
 export function startManagedContainerd(binary: string, files: ManagedContainerdFiles): number {
-  fs.mkdirSync(path.dirname(files.logFile), { recursive: true });
-  const log = fs.openSync(files.logFile, 'a');
-  try {
-    const child = spawn(binary, ['--config', files.config], { detached: true, stdio: ['ignore', log, log] });
-    child.unref();
-    if (!child.pid) throw new Error(`${binary} did not start`);
-    writeFileAtomicSync(files.pidFile, `${child.pid}\n`, { mode: 0o644 });
-    return child.pid;
-  } finally {
-    fs.closeSync(log);
+  if (managedKeeperPid(files) === undefined) {
+    fs.rmSync(files.pidFile, { force: true });
+    fs.mkdirSync(path.dirname(files.logFile), { recursive: true });
+    const log = fs.openSync(files.logFile, 'a');
+    try {
+      const keeper = spawn(process.execPath, [KEEPER, binary, files.config, files.pidFile], {
+        detached: true,
+        stdio: ['ignore', log, log],
+      });
+      keeper.unref();
+      if (!keeper.pid) throw new Error(`the containerd keeper (${KEEPER}) did not start`);
+      writeFileAtomicSync(files.keeperPidFile, `${keeper.pid}\n`, { mode: 0o644 });
+    } finally {
+      fs.closeSync(log);
+    }
+  }
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const pid = managedContainerdPid(files);
+    if (pid !== undefined) return pid;
+    if (Date.now() > deadline) throw new Error(`the containerd keeper started no containerd in 10 s; see ${files.logFile}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
   }
 }
 
@@ -112,6 +132,18 @@ function cmdline(pid: number): string[] | undefined {
 function isManaged(pid: number, config: string): boolean {
   const argv = cmdline(pid);
   return !!argv && path.basename(argv[0] ?? '') === 'containerd' && argv[argv.indexOf('--config') + 1] === config;
+}
+
+/** The keeper's pid when it is still our keeper (a Node process running containerd-keeper.js with our config). */
+export function managedKeeperPid(files: ManagedContainerdFiles): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(files.keeperPidFile, 'utf8').trim());
+    const argv = pid > 0 ? cmdline(pid) : undefined;
+    if (argv && path.basename(argv[1] ?? '') === path.basename(KEEPER) && argv[3] === files.config) return pid;
+  } catch {
+    // no pid file
+  }
+  return undefined;
 }
 
 /**

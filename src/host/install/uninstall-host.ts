@@ -10,7 +10,7 @@ import type { Ref } from '../../../sdk';
 import { createHost } from '../host';
 import { removeGroup } from './group';
 import { CONTAINERD_UNIT_NAME, removeContainerdUnit } from './containerd-unit';
-import { managedContainerdFiles, managedContainerdPid, writtenByKukeon } from './managed-containerd';
+import { managedContainerdFiles, managedContainerdPid, managedKeeperPid, writtenByKukeon } from './managed-containerd';
 import type { InstallOptions, InstallSettings } from './settings';
 import { installSettings } from './settings';
 import { KUKEOND_CELL, SYSTEM } from './system-realm';
@@ -102,6 +102,14 @@ async function stopManagedContainerd(s: InstallSettings, config: string): Promis
   const files = { ...managedContainerdFiles(path.dirname(config), path.dirname(s.socket), s.runPath), config };
   // only a config kuke init wrote marks a containerd as kukeon's (a containerd.toml of another tool is left alone)
   if (!writtenByKukeon(files.config)) return false;
+  // the keeper first, or it would start containerd again: it passes SIGTERM on and exits when containerd has
+  const keeper = managedKeeperPid(files);
+  if (keeper !== undefined) {
+    process.kill(keeper, 'SIGTERM');
+    const deadline = Date.now() + 15_000;
+    while (managedKeeperPid(files) === keeper && Date.now() < deadline) await sleep(50);
+    if (managedKeeperPid(files) === keeper) throw new Error(`the containerd keeper pid ${keeper} did not exit within 15 s of SIGTERM`);
+  }
   const pid = managedContainerdPid(files);
   if (pid !== undefined) {
     process.kill(pid, 'SIGTERM');
@@ -109,7 +117,7 @@ async function stopManagedContainerd(s: InstallSettings, config: string): Promis
     while (managedContainerdPid(files) === pid && Date.now() < deadline) await sleep(50);
     if (managedContainerdPid(files) === pid) throw new Error(`containerd pid ${pid} did not exit within 10 s of SIGTERM`);
   }
-  for (const f of [files.config, files.pidFile]) fs.rmSync(f, { force: true });
+  for (const f of [files.config, files.pidFile, files.keeperPidFile]) fs.rmSync(f, { force: true });
   return true;
 }
 
