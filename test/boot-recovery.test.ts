@@ -18,6 +18,8 @@ import { tmpDir } from './helpers/tmp';
 interface FakeRuntime {
   /** containerd ids with a running task. */
   running: Set<string>;
+  /** containerd ids of stopped tasks that still exist, with their exit codes. */
+  exited: Map<string, number>;
   down: boolean;
   starts: string[];
   realmCreates: number;
@@ -36,7 +38,12 @@ function fakeRuntime(rt: FakeRuntime): Plugin<unknown> {
       rt.running.delete(`${ctx.ref.path[3]}_root`);
       ctx.status.root = { ...ctx.status.root, pid: undefined };
     });
-    host.hooks.start.for('Container').tapPromise('fake', async (ctx) => void Object.assign(ctx.status, { state: 'Ready', pid: 7 }));
+    host.hooks.start
+      .for('Container')
+      .tapPromise(
+        'fake',
+        async (ctx) => void Object.assign(ctx.status, { state: 'Ready', pid: 7, containerdId: ctx.ref.path.slice(3).join('_') }),
+      );
     host.hooks.stop
       .for('Container')
       .tapPromise('fake', async (ctx) => void Object.assign(ctx.status, { state: 'Stopped', pid: undefined }));
@@ -45,7 +52,10 @@ function fakeRuntime(rt: FakeRuntime): Plugin<unknown> {
       inventory: async () => [],
       async list() {
         if (rt.down) throw new KukeonError('KUKEON_E_UNAVAILABLE', 'containerd at /nowhere does not answer');
-        return [...rt.running].map((containerdId) => ({ containerdId, running: true }));
+        return [
+          ...[...rt.running].map((containerdId) => ({ containerdId, running: true })),
+          ...[...rt.exited].map(([containerdId, exitCode]) => ({ containerdId, running: false, exitCode })),
+        ];
       },
     });
   });
@@ -68,7 +78,7 @@ const withPolicy = (name: string, policy: string) => cellManifest(name, `    - {
 const ref = (name: string) => ({ kind: 'Cell' as const, path: ['main', 'blog', 'wp', name] });
 
 async function setUp(cells: Record<string, string>): Promise<{ host: Host; rt: FakeRuntime; run: string }> {
-  const rt: FakeRuntime = { running: new Set(), down: false, starts: [], realmCreates: 0 };
+  const rt: FakeRuntime = { running: new Set(), exited: new Map(), down: false, starts: [], realmCreates: 0 };
   const run = tmpDir();
   const host = await testHost([fakeRuntime(rt)], run);
   const report = await host.controller.apply(
@@ -178,6 +188,21 @@ test('a plain restart finds a Ready cell without tasks: marked Stopped without t
   assert.is(read(run, 'gone', 'cell.yaml').state, 'Stopped');
   assert.is(read(run, 'gone', 'cell.yaml').reason, undefined);
   assert.match(read(run, 'gone', 'cell.yaml').message, 'gone when kukeond started');
+  await host.close();
+});
+
+test("a plain restart finds its cells' tasks stopped, not gone: their exit codes decide (on-failure: 0 stays stopped, 3 starts)", async () => {
+  const { host, rt, run } = await setUp({ ok0: 'on-failure', bad3: 'on-failure' });
+  rt.running.clear();
+  rt.exited.set('ok0_w', 0);
+  rt.exited.set('bad3_w', 3);
+  rt.starts.length = 0;
+  const report = await recoverAtStart(deps(host), false);
+  assert.equal(report.stopped.sort(), ['main/blog/wp/bad3', 'main/blog/wp/ok0']);
+  assert.equal(report.started, ['main/blog/wp/bad3'], 'exit 0 is not a failure: only exit 3 starts under on-failure');
+  assert.is(read(run, 'ok0', 'cell.yaml').state, 'Stopped');
+  assert.is(read(run, 'ok0', 'containers', 'w.yaml').exitCode, 0, 'the exit code the runtime kept, not 255');
+  assert.is(read(run, 'bad3', 'cell.yaml').state, 'Ready');
   await host.close();
 });
 

@@ -21,10 +21,16 @@ function fakeRuntime() {
   const log: string[] = [];
   let pid = 100;
   let down = false;
+  /** Container starts that fail (as a runc error would) before they work again. */
+  const failing = { starts: 0, roots: 0 };
   const k = (cellPath: readonly string[], id: string) => `${cellPath[3]}/${id}`;
   const plugin = fakePlugin('fake-runtime', 'runtime', (host) => {
     host.hooks.cell.startRoot.tapPromise('fake', async (ctx) => {
       log.push(`startRoot:${ctx.ref.path[3]}`);
+      if (failing.roots > 0) {
+        failing.roots -= 1;
+        throw new Error('runc create failed: no space left on device');
+      }
       const p = pid++;
       tasks.set(k(ctx.ref.path, 'root'), { status: 'running', pid: p });
       ctx.status.root = { pid: p, synthesized: true };
@@ -32,9 +38,14 @@ function fakeRuntime() {
     host.hooks.cell.stopRoot.tapPromise('fake', async (ctx) => {
       log.push(`stopRoot:${ctx.ref.path[3]}`);
       tasks.delete(k(ctx.ref.path, 'root'));
+      ctx.status.root = { ...ctx.status.root, pid: undefined }; // as the containerd plugin's stopRoot
     });
     host.hooks.start.for('Container').tapPromise('fake', async (ctx) => {
       log.push(`start:${ctx.cell.ref.path[3]}/${ctx.doc.metadata.name}`);
+      if (failing.starts > 0) {
+        failing.starts -= 1;
+        throw new Error('runc create failed: device or resource busy');
+      }
       const p = pid++;
       tasks.set(k(ctx.cell.ref.path, ctx.doc.metadata.name), { status: 'running', pid: p });
       Object.assign(ctx.status, {
@@ -79,6 +90,7 @@ function fakeRuntime() {
     plugin,
     log,
     tasks,
+    failing,
     /** The container's process ends with `code`. */
     exit(cell: string, id: string, code: number) {
       const t = tasks.get(`${cell}/${id}`);
@@ -109,6 +121,9 @@ async function setup(cells: string) {
   );
   const supervisor = new Supervisor({ lifecycle: host.lifecycle, state: host.state, services: host.services, reconcileIntervalMs: 0 });
   assert.ok(supervisor.start());
+  // the subscription's own reconcile runs first: an exit a test sends "while unsubscribed" must not race it
+  await new Promise((r) => setImmediate(r));
+  await supervisor.reconcile();
   const cellDir = (cell: string) => path.join(run, 'main', 'blog', 'wp', cell);
   const status = (cell: string, id: string): ContainerStatus =>
     YAML.parse(fs.readFileSync(path.join(cellDir(cell), 'containers', `${id}.yaml`), 'utf8')).status;
@@ -213,6 +228,56 @@ test('an exit sent while unsubscribed is found when the stream is back; exit 0 u
   await waitFor('g recorded', () => status('g', 'w').reason === 'Completed', 2000, 5);
   assert.equal([status('g', 'w').state, status('g', 'w').restartCount, cellStatus('g').state], ['Exited', undefined, 'Exited']);
   assert.is(rt.starts('g', 'w'), 1);
+  await supervisor.stop();
+});
+
+test("a restart that fails is tried again after the doubled delay (Docker's restart manager), counted as a restart", async () => {
+  const { rt, supervisor, status, cellStatus } = await setup(
+    cellManifest('h', workload('w', 'restartPolicy: always, restartBackoffSeconds: 0.05')),
+  );
+  rt.failing.starts = 2;
+  rt.exit('h', 'w', 1);
+  await waitFor('the first restart to fail', () => /restart failed/.test(status('h', 'w').message ?? ''), 2000, 5);
+  const st = status('h', 'w');
+  assert.equal([st.state, st.reason, st.restartCount], ['Exited', 'CrashLoopBackOff', 1]);
+  assert.match(st.message ?? '', /runc create failed: device or resource busy; retrying in 0\.1s/);
+  assert.is(cellStatus('h').state, 'Degraded', 'a restart is still pending: not Failed');
+  await waitFor(
+    'running again after two failed starts',
+    () => status('h', 'w').state === 'Ready' && status('h', 'w').restartCount === 3,
+    3000,
+    5,
+  );
+  assert.equal([status('h', 'w').restartCount, status('h', 'w').reason, cellStatus('h').state], [3, undefined, 'Ready']);
+  assert.is(rt.starts('h', 'w'), 4, 'the apply, two failed starts and the one that worked');
+  await supervisor.stop();
+});
+
+test('a cell restart that fails is tried again after the doubled delay; the cell is Degraded meanwhile, not Failed', async () => {
+  const { rt, supervisor, status, cellStatus } = await setup(
+    cellManifest('j', workload('w', 'restartPolicy: always, restartBackoffSeconds: 0.05')),
+  );
+  rt.failing.roots = 1;
+  rt.exit('j', 'root', 137);
+  await waitFor('the cell restart to fail', () => /restart failed/.test(cellStatus('j').message ?? ''), 2000, 5);
+  assert.equal([cellStatus('j').state, cellStatus('j').reason], ['Degraded', 'CrashLoopBackOff']);
+  assert.match(cellStatus('j').message ?? '', 'no space left on device');
+  // the failed restart and the one that worked both count
+  await waitFor('the cell running again', () => cellStatus('j').state === 'Ready' && status('j', 'w').restartCount === 2, 3000, 5);
+  assert.is(rt.log.filter((e) => e === 'startRoot:j').length, 3, 'the apply, the failed restart and the one that worked');
+  await supervisor.stop();
+});
+
+test('a root task neither running nor stopped (paused, or UNKNOWN while its shim is slow) is not taken for dead', async () => {
+  const { rt, supervisor, cellStatus } = await setup(
+    cellManifest('i', workload('w', 'restartPolicy: always, restartBackoffSeconds: 0.01')),
+  );
+  const root = rt.tasks.get('i/root')!;
+  rt.tasks.set('i/root', { status: 'other', pid: root.pid });
+  rt.resubscribed();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.is(cellStatus('i').state, 'Ready');
+  assert.not.ok(rt.log.includes('stopRoot:i'), 'the cell was not taken down');
   await supervisor.stop();
 });
 

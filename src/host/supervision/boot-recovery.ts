@@ -49,6 +49,8 @@ interface FoundCell {
   cell: CellDoc;
   containers: ContainerDoc[];
   running: boolean;
+  /** Exit codes of the cell's tasks that stopped but still exist (a plain daemon restart), by runtime id. */
+  exits: Map<string, number>;
 }
 
 const cellName = (ref: Ref) => ref.path.join('/');
@@ -111,6 +113,7 @@ async function findCells(d: BootRecoveryDeps, tasks: Pick<TaskService, 'list'>, 
       continue;
     }
     const runningIds = new Set(live.filter((t) => t.running).map((t) => t.containerdId));
+    const exits = new Map(live.filter((t) => !t.running && t.exitCode !== undefined).map((t) => [t.containerdId, t.exitCode!]));
     for (const space of await d.store.list('Space', [name]))
       for (const stack of await d.store.list('Stack', [name, space.metadata.name]))
         for (const cell of await d.store.list('Cell', [name, space.metadata.name, stack.metadata.name])) {
@@ -118,7 +121,7 @@ async function findCells(d: BootRecoveryDeps, tasks: Pick<TaskService, 'list'>, 
           const loaded = await d.lifecycle.loadCell(ref, cell);
           if (!loaded) continue;
           const rootId = loaded.cell.status?.root?.containerdId;
-          out.push({ ref, ...loaded, running: !!rootId && runningIds.has(rootId) });
+          out.push({ ref, ...loaded, running: !!rootId && runningIds.has(rootId), exits });
         }
   }
   return out;
@@ -139,7 +142,11 @@ async function markStopped(d: BootRecoveryDeps, c: FoundCell, rebooted: boolean,
     await d.store.update({ kind: 'Cell', path: c.ref.path }, (cur) =>
       cur ? ({ ...cur, status: { ...cur.status, ...mark } } as CellDoc) : undefined,
     );
-    await patchContainers(d.store, c, (id) => (wasRunning.has(id) ? mark : undefined));
+    await patchContainers(d.store, c, (id) => {
+      if (!wasRunning.has(id)) return undefined;
+      const code = exitOf(c, id);
+      return code === undefined ? mark : { ...mark, exitCode: code };
+    });
     report.stopped.push(cellName(c.ref));
   } catch (err) {
     report.failures.push(`marking ${formatRef(c.ref)} stopped: ${toKukeonError(err).message}`);
@@ -147,11 +154,22 @@ async function markStopped(d: BootRecoveryDeps, c: FoundCell, rebooted: boolean,
   return wasRunning;
 }
 
-/** Whether any container's policy starts the cell; a container whose task vanished counts as failed (exit 255). */
+/** The exit code of container `id`'s stopped task, when the runtime still had it. */
+function exitOf(c: FoundCell, id: string): number | undefined {
+  const runtimeId = c.containers.find((k) => k.metadata.name === id)?.status?.containerdId;
+  return runtimeId === undefined ? undefined : c.exits.get(runtimeId);
+}
+
+/**
+ * Whether any container's policy starts the cell. A container that ran until kukeond came back exited with its
+ * stopped task's code when the runtime still has the task; one whose task vanished counts as failed (exit 255).
+ */
 function startsByPolicy(c: FoundCell, vanished: Set<string> | undefined): boolean {
   return c.containers.some((k) => {
     const status: ContainerStatus = k.status ?? {};
-    const seen = vanished?.has(k.metadata.name) ? { ...status, exitCode: status.exitCode ?? VANISHED_EXIT } : status;
+    const seen = vanished?.has(k.metadata.name)
+      ? { ...status, exitCode: exitOf(c, k.metadata.name) ?? status.exitCode ?? VANISHED_EXIT }
+      : status;
     return startsWithDaemon(policyOf(k.spec), seen);
   });
 }

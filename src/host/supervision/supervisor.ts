@@ -36,6 +36,8 @@ export interface SupervisorOptions {
 }
 
 const now = () => new Date().toISOString();
+/** The earliest of ISO times, or undefined. */
+const earliest = (times: (string | undefined)[]) => times.filter((t): t is string => !!t).sort()[0];
 const key = (cellPath: readonly string[], id?: string) => (id === undefined ? cellPath.join('/') : `${cellPath.join('/')}/${id}`);
 
 export class Supervisor {
@@ -206,6 +208,11 @@ export class Supervisor {
     return this.withCell(cellPath, async (ctx, ref) => {
       const rootName = ctx.rootId ?? SYNTHESIZED_ROOT;
       const root = await this.task(cellPath, rootName);
+      if (root?.status === 'other') {
+        // paused, or UNKNOWN while its shim does not answer: not dead; the next event or reconcile looks again
+        this.log('%s: its root task is neither running nor stopped; looking again later', formatRef(ref));
+        return;
+      }
       if (root?.status !== 'running') {
         // the root's death is recorded (the cell was taken down: no root pid) and a restart is pending
         if (ctx.status.state === 'Degraded' && ctx.status.root?.pid === undefined) return this.scheduleCellRestart(ctx);
@@ -326,7 +333,21 @@ export class Supervisor {
         this.log('%s restarted (restart %d)', formatRef({ kind: 'Container', path: [...cellPath, id] }), st.restartCount);
       } catch (err) {
         const message = `restart failed: ${isKukeonError(err) ? err.message : (err as Error).message}`;
-        Object.assign(st, last, { state: 'Failed', nextRestartAt: undefined, reason: 'Error', message } satisfies ContainerStatus);
+        // as Docker's restart manager: a failed start counts as a failed run, and the policy decides again
+        const policy = policyOf(doc.spec);
+        const facts = { exitCode: 1, byUser: false, restartCount: (st.restartCount ?? 0) + 1 };
+        if (restartsAfterExit(policy, facts)) {
+          const delay = this.delayFor(key(cellPath, id), policy, facts.restartCount, undefined, now());
+          const due = new Date(Date.now() + delay).toISOString();
+          Object.assign(st, last, {
+            state: 'Exited',
+            restartCount: facts.restartCount,
+            nextRestartAt: due,
+            reason: 'CrashLoopBackOff',
+            message: `${message}; retrying in ${delay / 1000}s`,
+          } satisfies ContainerStatus);
+          this.scheduleRestart(ctx, id, due);
+        } else Object.assign(st, last, { state: 'Failed', nextRestartAt: undefined, reason: 'Error', message } satisfies ContainerStatus);
       }
       await this.settleCell(ctx);
     });
@@ -354,7 +375,9 @@ export class Supervisor {
     const finishTime = t?.exitedAt ?? now();
     const message = `the root ${exit.text}`;
     const restarts = Math.max(0, ...Object.values(ctx.status.containers).map((c) => c.restartCount ?? 0));
-    const delay = restart ? this.delayFor(`${key(cellPath)}#cell`, restart.policy, restarts, rootSt?.startTime, finishTime) : 0;
+    // a synthesized root has no status of its own: the cell's run began with its earliest container start
+    const startTime = rootSt?.startTime ?? earliest(Object.values(ctx.status.containers).map((c) => c.startTime));
+    const delay = restart ? this.delayFor(`${key(cellPath)}#cell`, restart.policy, restarts, startTime, finishTime) : 0;
     const due = new Date(Date.now() + delay).toISOString();
     const outcome = restart
       ? { state: 'Degraded' as const, reason: 'CrashLoopBackOff', message: `${message}; the cell restarts at ${due}` }
@@ -385,6 +408,33 @@ export class Supervisor {
     this.later(`${key(cellPath)}#cell`, due - Date.now(), () => void this.enqueue(cellPath, () => this.restartCell(cellPath)));
   }
 
+  /**
+   * A cell restart that failed counts as a failed run: when a policy still asks, the cell is Degraded again with the
+   * next (doubled) delay; else it stays Failed as the lifecycle recorded it.
+   */
+  private async retryCellLater(ref: Ref, scope: HostOperationScope, before: Map<string, ContainerStatus>, error: string): Promise<void> {
+    const down = await this.o.lifecycle.cellContext(ref, 'stop', { scope, stop: KILL });
+    const restarts = Math.max(0, ...[...before.values()].map((c) => c.restartCount ?? 0)) + 1;
+    const policy = down.containers
+      .map((c) => policyOf(c.spec))
+      .find((p) => restartsAfterExit(p, { exitCode: 1, byUser: false, restartCount: restarts }));
+    if (!policy) return;
+    const delay = this.delayFor(`${key(ref.path)}#cell`, policy, restarts, undefined, now());
+    const due = new Date(Date.now() + delay).toISOString();
+    Object.assign(down.status, {
+      state: 'Degraded',
+      reason: 'CrashLoopBackOff',
+      message: `restart failed: ${error}; the cell restarts at ${due}`,
+    });
+    for (const c of down.containers)
+      Object.assign(down.status.containers[c.metadata.name], {
+        restartCount: (before.get(c.metadata.name)?.restartCount ?? 0) + 1,
+        nextRestartAt: due,
+      } satisfies ContainerStatus);
+    await this.o.lifecycle.persistCell(down);
+    this.scheduleCellRestart(down);
+  }
+
   /** A cell restart is due: stop what is left (KILL), then start root, network and workloads. */
   private restartCell(cellPath: readonly string[]): Promise<void> {
     return this.withCell(cellPath, async (ctx, ref) => {
@@ -398,6 +448,7 @@ export class Supervisor {
         await this.o.lifecycle.start(ref, { scope, locked: true, supervised: true });
       } catch (err) {
         this.log('%s: restart failed: %s', formatRef(ref), (err as Error).message); // the lifecycle recorded it Failed
+        await this.retryCellLater(ref, scope, before, (err as Error).message);
         return;
       }
       const up = await this.o.lifecycle.cellContext(ref, 'start', { scope, stop: KILL });
