@@ -3,8 +3,8 @@
 // CNI and cgroups: the cell's YAML still says Ready while tasks are gone. `get` must read the live tasks (not
 // Ready), and re-applying the same manifest must start what is missing (network re-attached when the root went)
 // and report it, then a second apply is unchanged and the daemon's supervisor leaves the converged cell alone.
-// CI runs two kill points per transport; KUKEON_RELIABILITY=full runs every stop step. Prints
-// `reliability converge: kills N, converged N, not converged 0`.
+// CI runs two kill points per transport (about 2 min here); KUKEON_RELIABILITY=full runs every stop step (8 kills,
+// about 3.5 min). Prints `reliability converge: kills N, converged N, not converged 0`.
 
 import fs from 'node:fs';
 import path from 'node:path';
