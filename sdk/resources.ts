@@ -9,7 +9,10 @@ export type Kind = (typeof KINDS)[number];
 export const PHASES = ['create', 'start', 'stop', 'delete', 'purge'] as const;
 export type Phase = (typeof PHASES)[number];
 
-/** `Degraded`: a cell with a restart pending (a container exited and its policy will start it again). */
+/**
+ * `Degraded`: a cell with a restart pending (a container exited and its policy will start it again), or, as `get`
+ * reads it live, a cell recorded Ready whose root runs while a workload that should run has no running task.
+ */
 export const STATES = ['Pending', 'Ready', 'Degraded', 'Stopped', 'Exited', 'Failed', 'Unknown'] as const;
 export type State = (typeof STATES)[number];
 

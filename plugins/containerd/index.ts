@@ -117,7 +117,7 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
     for (const [id, st] of Object.entries(cell.containers ?? {})) {
       containers[id] = st.containerdId ? await rt.liveStatus(namespace, st.containerdId, st) : st;
     }
-    let state = cell.state;
+    let { state, reason, message } = cell;
     if (state === 'Ready') {
       const rootId = cell.root?.containerdId;
       const root = rootId ? await rt.task(namespace, rootId).catch(() => undefined) : undefined;
@@ -125,10 +125,17 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
       else {
         const rootName = rootContainerId(ctx.doc.spec);
         const workloads = Object.entries(containers).filter(([id]) => id !== rootName);
+        // A workload neither running nor ended (its task is gone: a stop or delete killed halfway) is not Ready.
+        const down = workloads.filter(([, c]) => c.state !== 'Ready' && c.state !== 'Exited' && !c.nextRestartAt);
         if (workloads.length && workloads.every(([, c]) => c.state === 'Exited')) state = 'Exited';
+        else if (down.length) {
+          state = 'Degraded';
+          reason = 'ContainersNotRunning';
+          message = down.map(([id, c]) => `container ${id} is ${c.state ?? 'not running'} (no running task)`).join('; ');
+        }
       }
     }
-    return { ...cell, state, containers };
+    return { ...cell, state, reason, message, containers };
   });
 }
 

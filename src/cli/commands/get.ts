@@ -15,6 +15,7 @@ export class GetCommand extends BaseCommand {
     details:
       'Kinds: realm(s,r), space(s,sp), stack(s,st), cell(s,ce), container(s,co). Reads only; `refresh` writes status. ' +
       "Cells: READY is running/declared containers (the workloads and a declared root; a synthesized root is not counted), RESTARTS the sum of the containers' restartCount; -o json|yaml shows each container's status in status.containerStatuses. " +
+      'STATE is read from the live tasks: Degraded when a workload that should run has no running task, Unknown when the root has none. ' +
       'Containers: REASON says why one is not running (Completed, Error (exit 3), Killed (SIGKILL), OOMKilled, CrashLoopBackOff, Stopped). `kuke describe` adds the events.',
     examples: [
       ['Cells of a stack', '$0 get cells --realm main --space blog --stack wp'],

@@ -1,7 +1,8 @@
 // The host's own taps that make a cell's start and stop exactly its steps, in order, and run the Container-kind
 // hooks inside startWorkloads and stopWorkloads. Status is persisted after every step, failures included.
+// Failpoint `cell.after.<step>` fires once a step finished and its status was written (crash tests kill there).
 
-import { CELL_START_STEPS, CELL_STOP_STEPS, KukeonError } from '../../../sdk';
+import { CELL_START_STEPS, CELL_STOP_STEPS, KukeonError, failpoint } from '../../../sdk';
 import type { CellContext, CellStep } from '../../../sdk';
 import type { HostHooks } from '../hooks';
 import type { Lifecycle } from './lifecycle';
@@ -15,6 +16,7 @@ export function tapCellSteps(hooks: HostHooks, lifecycle: Lifecycle): void {
     } finally {
       await lifecycle.persistCell(ctx);
     }
+    failpoint(`cell.after.${name}`);
   };
 
   hooks.start.for('Cell').tapPromise(TAP, async (c) => {

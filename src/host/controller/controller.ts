@@ -35,6 +35,7 @@ import { SYSTEM_REALM } from '../validation/names';
 import { validateDocument } from '../validation/validate-document';
 import { applyExistingCell } from './apply-cell';
 import { withContainerStatuses } from './container-statuses';
+import { convergeCell } from './converge-cell';
 import { changedFields, sameSpec, sameState } from './diff';
 import { foldContainers, validateInput, withParents } from './documents';
 import type { PlannedDoc } from './documents';
@@ -149,6 +150,10 @@ export class Controller {
         if (!RUNNING_STATES.has(now?.status?.state)) {
           await this.d.lifecycle.start(ref, { scope });
           if (result.action === 'unchanged') result = { action: 'updated', changes: ['started'] };
+        } else {
+          // The record says it runs: the live tasks decide what is missing, not the last write.
+          const started = await convergeCell(this.d.lifecycle, this.d.services.get('runtime.tasks'), ref, scope);
+          if (started.length) result = { action: 'updated', changes: [...(result.changes ?? []), ...started] };
         }
       }
       return result;
