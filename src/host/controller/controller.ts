@@ -120,10 +120,11 @@ export class Controller {
           // Images first, with no lock held; then the resource, its ancestors held against a cascade delete.
           await this.ensureImages(d.doc, options);
           const done = await this.d.intents.shared(d.ref.path, () => this.applyOne(d, scope));
-          return { ...done, ref: d.ref, implicit: d.implicit };
+          return { ...done, ref: d.ref, implicit: d.implicit, commit: scope.commitOf(d.ref) };
         } catch (err) {
           const e = toKukeonError(err);
-          return { ref: d.ref, action: 'failed', implicit: d.implicit, error: e.message, code: e.code };
+          // A create whose taps failed has written its record (Failed): that write has a commit too.
+          return { ref: d.ref, action: 'failed', implicit: d.implicit, error: e.message, code: e.code, commit: scope.commitOf(d.ref) };
         }
       });
       items.push(...done);
@@ -223,7 +224,7 @@ export class Controller {
     }
     if (doc.kind === 'Cell') await this.ensureImages(doc, options);
     await this.d.intents.shared(ref.path, () => this.d.lifecycle.create(doc, ref, { scope }));
-    return { ref, action: 'created' };
+    return { ref, action: 'created', commit: scope.commitOf(ref) };
   }
 
   /**
@@ -343,7 +344,16 @@ export class Controller {
   private async deleteIn(scope: HostOperationScope, ref: Ref, options: { cascade?: boolean; force?: boolean }): Promise<RemovedItem[]> {
     if (!(await this.store.get(ref))) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
     await this.refuseChildren(ref, options.cascade);
-    return this.deleteTree(ref, !!options.force, scope);
+    const out: RemovedItem[] = [];
+    try {
+      await this.deleteTree(ref, !!options.force, scope, out);
+    } catch (err) {
+      // A cascade that fails midway has removed some children for good: the error says which.
+      const e = toKukeonError(err);
+      if (out.length) e.details.removed = out.map((i) => ({ ref: formatRef(i.ref), commit: i.commit }));
+      throw e;
+    }
+    return out;
   }
 
   private async refuseChildren(ref: Ref, cascade: boolean | undefined): Promise<void> {
@@ -358,14 +368,14 @@ export class Controller {
     }
   }
 
-  private async deleteTree(ref: Ref, force: boolean, scope: HostOperationScope): Promise<RemovedItem[]> {
-    const out: RemovedItem[] = [];
+  /** Removes `ref` and what is under it, children first, adding each removal to `out` as it is done. */
+  private async deleteTree(ref: Ref, force: boolean, scope: HostOperationScope, out: RemovedItem[]): Promise<void> {
     const child = ref.kind === 'Cell' ? undefined : childKind(ref.kind);
     if (child)
       for (const c of await this.store.list(child, ref.path))
-        out.push(...(await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force, scope)));
-    out.push({ ref, warnings: await this.d.lifecycle.remove(ref, { force, scope }) });
-    return out;
+        await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force, scope, out);
+    const warnings = await this.d.lifecycle.remove(ref, { force, scope });
+    out.push({ ref, warnings, commit: scope.commitOf(ref) });
   }
 
   /** `delete -f`: the documents of a manifest, children first; a missing one is reported and the rest go on. */
@@ -453,10 +463,10 @@ export class Controller {
       }
       scope.throwIfAborted(); // the sweep's errors are reported, an abort keeps the record for the next purge
       await this.d.lifecycle.refuseNewChildren(ref);
-      await this.store.remove(ref);
+      scope.committed(ref, await this.store.remove(ref));
       return errors;
     });
-    out.push({ ref, warnings });
+    out.push({ ref, warnings, commit: scope.commitOf(ref) });
     return out;
   }
 
