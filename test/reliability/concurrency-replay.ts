@@ -1,0 +1,61 @@
+// The expected tree of the concurrency suite: every committed write (an apply item or a removal, each with the
+// store revision that committed it) replayed in commit order. A put sets a resource's fingerprint; an implicit
+// parent is made only where nothing is (it must never replace a resource); a removal takes one resource, which
+// must have no children left by then (a cascade removes children first, each its own commit). Whatever breaks
+// those rules is a lost update, named with the writes involved.
+
+/** What one committed write did to the tree (paths are `realm/space/stack/cell`). */
+export type TreeOp =
+  | { type: 'put'; path: string; print: string }
+  | { type: 'implicit'; path: string; print: string }
+  | { type: 'remove'; path: string };
+
+export interface Committed {
+  commit: number;
+  op: TreeOp;
+  /** The operation that reported it (for messages). */
+  by: string;
+}
+
+export interface Replayed {
+  tree: Map<string, string>;
+  /** Writes that broke the rules above: each one is an update some operation lost. */
+  lost: string[];
+  /** Commits reported by more than one write: the order would be ambiguous. */
+  duplicates: string[];
+}
+
+export function replayTree(writes: Committed[]): Replayed {
+  const tree = new Map<string, string>();
+  const writer = new Map<string, string>();
+  const lost: string[] = [];
+  const duplicates: string[] = [];
+  const seen = new Map<number, string>();
+  const sorted = [...writes].sort((a, b) => a.commit - b.commit);
+  for (const w of sorted) {
+    const other = seen.get(w.commit);
+    if (other !== undefined) duplicates.push(`commit ${w.commit}: ${other} and ${w.by} ${w.op.type} ${w.op.path}`);
+    seen.set(w.commit, `${w.by} ${w.op.type} ${w.op.path}`);
+    const { path } = w.op;
+    const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : undefined;
+    const at = `commit ${w.commit} (${w.by})`;
+    if (w.op.type === 'remove') {
+      if (!tree.has(path)) lost.push(`${at} removed ${path}, which no earlier committed write made`);
+      const under = [...tree.keys()].filter((p) => p.startsWith(`${path}/`));
+      for (const p of under) lost.push(`${at} removed ${path} and with it ${p}, written at ${writer.get(p)}`);
+      for (const p of [path, ...under]) {
+        tree.delete(p);
+        writer.delete(p);
+      }
+      continue;
+    }
+    if (parent !== undefined && !tree.has(parent)) lost.push(`${at} wrote ${path} while its parent ${parent} did not exist`);
+    if (w.op.type === 'implicit' && tree.has(path)) {
+      lost.push(`${at} made ${path} as an implicit parent over the one written at ${writer.get(path)} (${tree.get(path)})`);
+      continue;
+    }
+    tree.set(path, w.op.print);
+    writer.set(path, at);
+  }
+  return { tree, lost, duplicates };
+}

@@ -1,0 +1,351 @@
+// Reliability under concurrency (issue #15): 8 `kuke` processes at a time apply, delete and get overlapping
+// parts of one tree (2 realms x 2 spaces x 1 stack x 2 cells of up to 3 containers) for 15 s (60 s with
+// KUKEON_RELIABILITY=full), first in-process (each `kuke` its own process on one run path, store-only), then
+// through one kukeond. The operations come from a fixed-seed PRNG per worker.
+//
+// Asserted: no `kuke` runs past the hang bound (a deadlock would); every failure is an expected code (BUSY, or a
+// race the operation lost and reports: NOT_FOUND, HAS_CHILDREN, PARENT_NOT_FOUND); every YAML file parses and no
+// directory lacks its document; and no lost update: replaying every committed write (each apply item and each
+// removal reports the store revision that committed it) in commit order gives exactly the tree on disk.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import YAML from 'yaml';
+import { startDaemon } from '../helpers/daemon';
+import { STORE_ONLY_CONFIG, kukeAsync, kukeEnv } from '../helpers/kuke';
+import type { KukeResult } from '../helpers/kuke';
+import { tmpDir } from '../helpers/tmp';
+import { type Committed, type TreeOp, replayTree } from './concurrency-replay';
+
+const FULL = process.env.KUKEON_RELIABILITY === 'full';
+const DURATION_MS = FULL ? 60_000 : 15_000;
+const WORKERS = 8;
+const SEED = 0x15c0ffee;
+/** Short, so that waits do time out now and then and the BUSY path is exercised too. */
+const LOCK_TIMEOUT_MS = 3_000;
+/** Past this a `kuke` is killed and counted as hung: an operation waits for a few locks, each at most the timeout. */
+const HANG_MS = 4 * LOCK_TIMEOUT_MS + 10_000;
+/** Codes an operation may fail with when it loses a race, and why each is right. */
+const EXPECTED_CODES: Record<string, string> = {
+  KUKEON_E_BUSY: 'a lock was held past the timeout',
+  KUKEON_E_NOT_FOUND: 'deleted or read something absent (or deleted meanwhile)',
+  KUKEON_E_HAS_CHILDREN: 'a delete without --cascade of a parent with children, or a child made meanwhile',
+  KUKEON_E_PARENT_NOT_FOUND: 'an apply whose parent another process deleted after it was read',
+};
+
+/** The tally of each exercise, summed in the closing line (pushed before its asserts, so a failed run counts). */
+const totals: Tally[] = [];
+
+const REALMS = ['ra', 'rb'];
+const SPACES = ['s1', 's2'];
+const STACK = 'k1';
+const CELLS = ['c1', 'c2'];
+const CONTAINERS = ['a', 'b', 'c'];
+
+/** mulberry32: a small PRNG, so a seed gives the same operations on every machine. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Planned {
+  verb: 'apply' | 'delete' | 'get';
+  args: string[];
+  /** apply: the fingerprint each explicit document describes, by tree path. */
+  wants?: Map<string, string>;
+  manifest?: string;
+}
+
+/** One operation of worker `w`: an apply of part of a chain (parents named or implicit), a delete or a get. */
+function plan(rand: () => number, id: string, dir: string): Planned {
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const realm = pick(REALMS);
+  const space = pick(SPACES);
+  const r = rand();
+  if (r < 0.5) {
+    const docs: string[] = [];
+    const wants = new Map<string, string>();
+    const labels = `labels: { op: ${id} }`;
+    if (rand() < 0.5) {
+      docs.push(`apiVersion: v1beta1\nkind: Realm\nmetadata: { name: ${realm}, ${labels} }\n`);
+      wants.set(realm, `op=${id}`);
+    }
+    if (rand() < 0.5) {
+      docs.push(`apiVersion: v1beta1\nkind: Space\nmetadata: { name: ${space}, ${labels} }\nspec: { realmId: ${realm} }\n`);
+      wants.set(`${realm}/${space}`, `op=${id}`);
+    }
+    if (rand() < 0.5) {
+      docs.push(
+        `apiVersion: v1beta1\nkind: Stack\nmetadata: { name: ${STACK}, ${labels} }\nspec: { realmId: ${realm}, spaceId: ${space} }\n`,
+      );
+      wants.set(`${realm}/${space}/${STACK}`, `op=${id}`);
+    }
+    const cells = rand() < 0.5 ? [pick(CELLS)] : CELLS;
+    for (const cell of cells) {
+      let ids = CONTAINERS.filter(() => rand() < 0.6);
+      if (ids.length === 0) ids = [pick(CONTAINERS)];
+      const containers = ids.map((c) => `    - { id: ${c}, image: busybox, command: sleep, args: ["${id}"] }`).join('\n');
+      docs.push(
+        `apiVersion: v1beta1\nkind: Cell\nmetadata: { name: ${cell}, ${labels} }\n` +
+          `spec:\n  realmId: ${realm}\n  spaceId: ${space}\n  stackId: ${STACK}\n  containers:\n${containers}\n`,
+      );
+      wants.set(
+        `${realm}/${space}/${STACK}/${cell}`,
+        cellPrint(
+          id,
+          ids.map((c) => [c, id]),
+        ),
+      );
+    }
+    const manifest = docs.join('---\n');
+    const file = path.join(dir, `${id}.yaml`);
+    fs.writeFileSync(file, manifest);
+    return { verb: 'apply', args: ['apply', '-f', file, '-o', 'json'], wants, manifest };
+  }
+  if (r < 0.8) {
+    const level = rand();
+    const cascade = rand() < 0.8 ? ['--cascade'] : [];
+    if (level < 0.4)
+      return { verb: 'delete', args: ['delete', 'cell', pick(CELLS), '--realm', realm, '--space', space, '--stack', STACK, '-o', 'json'] };
+    if (level < 0.6)
+      return { verb: 'delete', args: ['delete', 'stack', STACK, '--realm', realm, '--space', space, ...cascade, '-o', 'json'] };
+    if (level < 0.8) return { verb: 'delete', args: ['delete', 'space', space, '--realm', realm, ...cascade, '-o', 'json'] };
+    return { verb: 'delete', args: ['delete', 'realm', realm, ...cascade, '-o', 'json'] };
+  }
+  const g = rand();
+  if (g < 0.5) return { verb: 'get', args: ['get', 'cells', '--realm', realm, '--space', space, '--stack', STACK, '-o', 'json'] };
+  if (g < 0.75) return { verb: 'get', args: ['get', 'spaces', '--realm', realm, '-o', 'json'] };
+  return { verb: 'get', args: ['get', 'realms', '-o', 'json'] };
+}
+
+/** A cell's fingerprint: its `op` label and each container's id and first argument. */
+function cellPrint(op: string | undefined, containers: [string, string | undefined][]): string {
+  const cs = [...containers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([c, arg]) => `${c}:${arg ?? ''}`);
+  return `op=${op ?? ''};containers=${cs.join(',')}`;
+}
+
+interface Ran {
+  id: string;
+  planned: Planned;
+  result: KukeResult;
+  ms: number;
+}
+
+interface Tally {
+  operations: number;
+  committed: number;
+  busy: number;
+  lost: number;
+  unexpected: string[];
+  hung: string[];
+  maxMs: number;
+  byCode: Record<string, number>;
+  gets: number;
+}
+
+const codeOf = (stderr: string) => /\[(KUKEON_E_[A-Z_]+)\]/.exec(stderr)?.[1];
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the workers until the deadline; each starts its next `kuke` when the last one ended. */
+async function runWorkers(run: (args: string[]) => Promise<KukeResult>, dir: string): Promise<Ran[]> {
+  const deadline = Date.now() + DURATION_MS;
+  const ran: Ran[] = [];
+  await Promise.all(
+    Array.from({ length: WORKERS }, async (_, w) => {
+      const rand = prng(SEED + w);
+      for (let n = 0; Date.now() < deadline; n++) {
+        const id = `w${w}-${n}`;
+        const planned = plan(rand, id, dir);
+        const started = Date.now();
+        const result = await run(planned.args);
+        ran.push({ id, planned, result, ms: Date.now() - started });
+      }
+    }),
+  );
+  return ran;
+}
+
+/** Turns the runs into the committed writes and the tally of outcomes. */
+function account(ran: Ran[]): { writes: Committed[]; tally: Tally } {
+  const tally: Tally = { operations: ran.length, committed: 0, busy: 0, lost: 0, unexpected: [], hung: [], maxMs: 0, byCode: {}, gets: 0 };
+  const writes: Committed[] = [];
+  const note = (code: string | undefined, what: string) => {
+    const c = code ?? 'none';
+    tally.byCode[c] = (tally.byCode[c] ?? 0) + 1;
+    if (c === 'KUKEON_E_BUSY') tally.busy += 1;
+    if (!(c in EXPECTED_CODES)) tally.unexpected.push(what);
+  };
+  for (const { id, planned, result, ms } of ran) {
+    tally.maxMs = Math.max(tally.maxMs, ms);
+    const show = `${id} kuke ${planned.args.join(' ')} -> exit ${result.code}\n${result.stdout}${result.stderr}`;
+    if (result.code === -1) {
+      tally.hung.push(`${show} (after ${ms} ms)`);
+      continue;
+    }
+    if (planned.verb === 'get') {
+      tally.gets += 1;
+      if (result.code === 0) {
+        if (!Array.isArray(parseJson(result.stdout)) && !(parseJson(result.stdout) as { items?: unknown })?.items)
+          tally.unexpected.push(`get printed no JSON: ${show}`);
+      } else note(codeOf(result.stderr), show);
+      continue;
+    }
+    const data = parseJson(result.stdout) as { items?: Record<string, unknown>[]; error?: { code: string } } | undefined;
+    if (!data?.items) {
+      // The whole operation failed before it wrote anything (a lock it never got, a delete of something absent).
+      if (result.code === 0) tally.unexpected.push(`no JSON report: ${show}`);
+      else note(codeOf(result.stderr), show);
+      continue;
+    }
+    if (data.error) note(data.error.code, show);
+    for (const item of data.items) {
+      const ref = String(item.ref);
+      const treePath = ref.slice(ref.indexOf('/') + 1);
+      if (item.action === 'failed')
+        note(item.code as string | undefined, `${ref}: ${String(item.error)} [${String(item.code)}] in ${show}`);
+      if (typeof item.commit !== 'number') continue;
+      tally.committed += 1;
+      if (planned.verb === 'delete') writes.push({ commit: item.commit, op: { type: 'remove', path: treePath }, by: id });
+      else if (item.action === 'failed') tally.unexpected.push(`${ref} failed after it committed: ${show}`);
+      else {
+        const print = planned.wants?.get(treePath);
+        const op: TreeOp =
+          item.implicit || print === undefined
+            ? { type: 'implicit', path: treePath, print: treePath.split('/').length === 4 ? cellPrint(undefined, []) : 'op=' }
+            : { type: 'put', path: treePath, print };
+        writes.push({ commit: item.commit, op, by: id });
+      }
+    }
+  }
+  return { writes, tally };
+}
+
+/** The fields of a stored document the fingerprints use. */
+interface StoredDoc {
+  metadata?: { labels?: Record<string, string> };
+  spec?: { id?: string; args?: string[] };
+}
+
+/** The tree on disk as fingerprints by path; every YAML file must parse and every directory hold its document. */
+function readTree(runPath: string): { tree: Map<string, string>; problems: string[] } {
+  const tree = new Map<string, string>();
+  const problems: string[] = [];
+  const load = (file: string): StoredDoc | undefined => {
+    try {
+      return YAML.parse(fs.readFileSync(file, 'utf8')) as StoredDoc;
+    } catch (e) {
+      problems.push(`${file} does not parse: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
+  const docFile = ['realm.yaml', 'space.yaml', 'stack.yaml', 'cell.yaml'];
+  const walk = (dir: string, rel: string[]) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (rel.length === 0 && e.name === 'run') continue;
+      if (e.name.startsWith('.')) {
+        problems.push(`stray temp or tombstone ${path.join(dir, e.name)}`);
+        continue;
+      }
+      if (!e.isDirectory()) continue;
+      const depth = rel.length;
+      const here = [...rel, e.name];
+      const full = path.join(dir, e.name);
+      if (depth === 4 && e.name === 'containers') continue;
+      const doc = load(path.join(full, docFile[depth]));
+      if (!fs.existsSync(path.join(full, docFile[depth]))) {
+        problems.push(`${full} has no ${docFile[depth]}`);
+        continue;
+      }
+      if (!doc) continue;
+      if (depth < 3) {
+        tree.set(here.join('/'), `op=${doc.metadata?.labels?.op ?? ''}`);
+        walk(full, here);
+      } else {
+        const cdir = path.join(full, 'containers');
+        const containers: [string, string | undefined][] = [];
+        if (fs.existsSync(cdir))
+          for (const f of fs.readdirSync(cdir)) {
+            if (f.startsWith('.')) {
+              problems.push(`stray temp ${path.join(cdir, f)}`);
+              continue;
+            }
+            const c = load(path.join(cdir, f));
+            if (c) containers.push([c.spec?.id ?? f, c.spec?.args?.[0]]);
+          }
+        tree.set(here.join('/'), cellPrint(doc.metadata?.labels?.op, containers));
+      }
+    }
+  };
+  if (fs.existsSync(runPath)) walk(runPath, []);
+  return { tree, problems };
+}
+
+/** Runs the workload through `run`, then checks the tree at `runPath` against the replay; returns the tally. */
+async function exercise(label: string, run: (args: string[]) => Promise<KukeResult>, runPath: string): Promise<void> {
+  const dir = tmpDir('kukeon-concurrency-');
+  const ran = await runWorkers(run, dir);
+  const { writes, tally } = account(ran);
+  const replay = replayTree(writes);
+  const { tree, problems } = readTree(runPath);
+  const diffs: string[] = [...replay.lost];
+  for (const [p, print] of replay.tree)
+    if (tree.get(p) !== print) diffs.push(`${p}: replay says ${print}, disk has ${tree.get(p) ?? 'nothing'}`);
+  for (const [p, print] of tree) if (!replay.tree.has(p)) diffs.push(`${p}: on disk (${print}), but no committed write explains it`);
+  tally.lost = diffs.length;
+  totals.push(tally);
+  console.log(
+    `[concurrency ${label}] ${tally.operations} operations (${tally.gets} gets) in ${DURATION_MS} ms, ${writes.length} commits replayed, ` +
+      `slowest ${tally.maxMs} ms; outcomes ${JSON.stringify(tally.byCode)}; final tree ${tree.size} resources`,
+  );
+  assert.equal(tally.hung, [], `${label}: kuke processes hung past ${HANG_MS} ms`);
+  assert.equal(tally.unexpected, [], `${label}: failures with codes no race explains`);
+  assert.equal(problems, [], `${label}: files under the run path`);
+  assert.equal(replay.duplicates, [], `${label}: two writes reported the same commit`);
+  assert.equal(diffs, [], `${label}: the tree on disk is not the replay of the committed writes (lost updates)`);
+  assert.ok(tally.committed > WORKERS, `${label}: only ${tally.committed} writes committed`);
+}
+
+test('in-process: 8 kuke processes on one run path lose no update and never hang', async () => {
+  const e = kukeEnv(STORE_ONLY_CONFIG);
+  const env = { KUKEON_LOCK_TIMEOUT_MS: String(LOCK_TIMEOUT_MS) };
+  await exercise('in-process', (args) => e.runAsync(args, { env, timeoutMs: HANG_MS }), e.runPath);
+});
+
+test('through kukeond: 8 kuke clients of one daemon lose no update and never hang', async () => {
+  const dir = tmpDir('kukeon-concurrency-daemon-');
+  const socket = path.join(dir, 'sock', 'kukeond.sock');
+  const runPath = path.join(dir, 'state');
+  const config = path.join(dir, 'kukeon.yaml');
+  fs.writeFileSync(config, STORE_ONLY_CONFIG);
+  const daemon = await startDaemon({ socket, runPath, config, env: { KUKEON_LOCK_TIMEOUT_MS: String(LOCK_TIMEOUT_MS) } });
+  try {
+    await exercise('daemon', (args) => kukeAsync(args, { env: { KUKEON_SOCKET: socket }, timeoutMs: HANG_MS }), runPath);
+  } finally {
+    const { code, signal } = await daemon.stop();
+    assert.is(code ?? signal, 0, `kukeond exits cleanly after the run:\n${daemon.stderr()}`);
+  }
+});
+
+test.after(() => {
+  const sum = (k: 'operations' | 'committed' | 'busy' | 'lost') => totals.reduce((n, t) => n + t[k], 0);
+  console.log(
+    `reliability concurrency: operations ${sum('operations')}, committed ${sum('committed')}, busy ${sum('busy')}, lost ${sum('lost')}`,
+  );
+});
+
+test.run();
