@@ -154,6 +154,15 @@ export class Controller {
       }
       return result;
     }
+    if (d.implicit) {
+      // Made only where nothing is, and decided under its lock: another operation may have made it (with a spec
+      // of its own) since this one was planned, and an implicit parent must never replace it.
+      return this.d.lifecycle.withLock(ref, scope, async () => {
+        if (await this.store.get(ref)) return { action: 'unchanged' };
+        await this.d.lifecycle.create(doc, ref, { scope, locked: true });
+        return { action: 'created' };
+      });
+    }
     const current = await this.store.get(ref);
     if (!current) {
       await this.d.lifecycle.create(doc, ref, { scope });
@@ -163,7 +172,7 @@ export class Controller {
       ...changedFields('spec', current.spec as never, doc.spec as never),
       ...changedFields('metadata', current.metadata as never, doc.metadata as never),
     ];
-    if (d.implicit || (changes.length === 0 && current.status?.state !== 'Failed')) return { action: 'unchanged' };
+    if (changes.length === 0 && current.status?.state !== 'Failed') return { action: 'unchanged' };
     await this.d.lifecycle.create(doc, ref, { scope });
     return { action: 'updated', changes };
   }
