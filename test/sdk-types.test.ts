@@ -335,7 +335,7 @@ type _StoreService = Expect<
       list<K extends Kind>(kind: K, parent: readonly string[]): Promise<Doc<K>[]>;
       put(doc: AnyDoc): Promise<number | void>;
       update<K extends Kind>(ref: Ref & { kind: K }, fn: (current: Doc<K> | undefined) => Doc<K> | undefined): Promise<Doc<K> | undefined>;
-      remove(ref: Ref): Promise<number | void>;
+      remove(ref: Ref, options?: { childless?: boolean }): Promise<number | void>;
       location?(ref: Ref): string | undefined;
     }
   >

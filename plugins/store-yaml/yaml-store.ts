@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import {
   KukeonError,
+  childKind,
   formatRef,
   isKukeonError,
   parentRef,
@@ -160,7 +161,7 @@ export class YamlStore implements StoreService {
   }
 
   /** Resolves to the store revision of this removal (a removal of something already gone is a write too). */
-  async remove(ref: Ref): Promise<number> {
+  async remove(ref: Ref, options: { childless?: boolean } = {}): Promise<number> {
     const file = docPath(this.runPath, ref);
     if (ref.kind === 'Container') {
       // A container owns only its document; its logs and files belong to the cell.
@@ -190,6 +191,7 @@ export class YamlStore implements StoreService {
     const { result: moved, revision } = await this.locks.with(STORE_LOCK, () =>
       this.mutate(
         async () => {
+          if (options.childless) await this.refuseChildren(ref);
           try {
             await fs.rename(dir, tombstone);
           } catch (e) {
@@ -209,6 +211,23 @@ export class YamlStore implements StoreService {
       throw storeError(e, `removed ${formatRef(ref)} but could not delete ${tombstone}`);
     });
     return revision;
+  }
+
+  /** KUKEON_E_HAS_CHILDREN when a realm, space or stack has a readable child document (a cell's containers are its own). */
+  private async refuseChildren(ref: Ref): Promise<void> {
+    const kind = ref.kind === 'Cell' || ref.kind === 'Container' ? undefined : childKind(ref.kind);
+    if (!kind) return;
+    const children: string[] = [];
+    for (const c of await this.listDir(kind, childrenDir(this.runPath, kind, ref.path))) {
+      // A document that cannot be read is no resource to keep (purge removes such leftovers with their parent).
+      if (await this.read(c.file).catch(() => undefined)) children.push(c.name);
+    }
+    if (children.length)
+      throw new KukeonError(
+        'KUKEON_E_HAS_CHILDREN',
+        `${formatRef(ref)} has ${children.length} ${kind.toLowerCase()}(s) (${children.join(', ')}); it was kept`,
+        { kind: ref.kind, name: ref.path[ref.path.length - 1] },
+      );
   }
 
   location(ref: Ref): string | undefined {

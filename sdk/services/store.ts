@@ -21,8 +21,12 @@ export interface StoreService {
    * next one, or undefined to leave it as it is. Concurrent updaters in other processes lose nothing.
    */
   update<K extends Kind>(ref: Ref & { kind: K }, fn: (current: Doc<K> | undefined) => Doc<K> | undefined): Promise<Doc<K> | undefined>;
-  /** Removes the document and everything stored under it. Succeeds when it is already gone. Resolves as put does. */
-  remove(ref: Ref): Promise<number | void>;
+  /**
+   * Removes the document and everything stored under it. Succeeds when it is already gone. Resolves as put does.
+   * With `childless`, a realm, space or stack that has a child document is kept and KUKEON_E_HAS_CHILDREN thrown,
+   * checked atomically with the removal (a put of a child either lands first and is seen, or finds no parent).
+   */
+  remove(ref: Ref, options?: { childless?: boolean }): Promise<number | void>;
   /** Where the store keeps what belongs to `ref` on disk, when it is file-based (logs and generated files live beside it). */
   location?(ref: Ref): string | undefined;
 }

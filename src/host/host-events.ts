@@ -48,8 +48,8 @@ export class HostEvents {
         if (next && this.subscribers.size) changed(ref, next as AnyDoc, previous);
         return next;
       },
-      remove: async (ref) => {
-        const revision = await store.remove(ref);
+      remove: async (ref, options) => {
+        const revision = await store.remove(ref, options);
         if (this.subscribers.size) this.emit({ type: 'DELETED', ref, time: new Date().toISOString() });
         return revision;
       },

@@ -472,7 +472,7 @@ export class Controller {
       }
       scope.throwIfAborted(); // the sweep's errors are reported, an abort keeps the record for the next purge
       await this.d.lifecycle.refuseNewChildren(ref);
-      scope.committed(ref, await this.store.remove(ref));
+      scope.committed(ref, await this.store.remove(ref, { childless: true }));
       return errors;
     });
     out.push({ ref, warnings, commit: scope.commitOf(ref) });
