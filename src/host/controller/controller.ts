@@ -136,15 +136,16 @@ export class Controller {
     const { doc, ref } = d;
     if (doc.kind === 'Container') return this.applyContainer(doc, ref, scope);
     if (doc.kind === 'Cell') {
-      const exists = await this.store.get(ref);
-      let result: Omit<ApplyItem, 'ref'>;
-      if (!exists) {
-        await this.d.lifecycle.create(doc, ref, { scope });
-        result = { action: 'created' };
-      } else {
-        const change = await applyExistingCell(this.d.lifecycle, doc, scope);
-        result = { action: change.action, changes: change.changes };
-      }
+      // Create or update, decided under the cell's lock: another process may make or delete the cell meanwhile
+      // (a create over a cell made meanwhile kept its other containers; an update of one deleted failed).
+      let result = await this.d.lifecycle.withLock(ref, scope, async (): Promise<Omit<ApplyItem, 'ref'>> => {
+        if (!(await this.store.get(ref))) {
+          await this.d.lifecycle.create(doc, ref, { scope, locked: true });
+          return { action: 'created' };
+        }
+        const change = await applyExistingCell(this.d.lifecycle, doc, scope, true);
+        return { action: change.action, changes: change.changes };
+      });
       if (this.d.hasRuntime()) {
         const now = await this.store.get(ref);
         if (!RUNNING_STATES.has(now?.status?.state)) {
