@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { lockName } from '../src/host/controller/lifecycle';
-import { MANIFEST, cellManifest, testHost } from './helpers/hosts';
+import { MANIFEST, cellManifest, fakePlugin, testHost } from './helpers/hosts';
 import { recordingRuntime } from './helpers/recording-runtime';
 import type { Recorder } from './helpers/recording-runtime';
 import { tmpDir } from './helpers/tmp';
@@ -214,6 +214,34 @@ test('delete of a cell stops it, deletes its containers, then removes its direct
   assert.equal(rec.events.slice(0, 3), ['stop:sidecar:SIGTERM:10000', 'stop:nginx:SIGTERM:10000', 'stopWorkloads']);
   assert.equal(rec.events.slice(-2), ['delete:sidecar', 'delete:nginx']);
   assert.not.ok(fs.existsSync(path.join(run, 'main/blog/wp/web')));
+});
+
+test('a cascade goes on past a child another process deleted after it was listed; each removal reports its commit', async () => {
+  const run = tmpDir();
+  const other = await testHost([], run);
+  let raced = false;
+  // While the cascade deletes cell db, another host (another process) deletes web, which the cascade listed too.
+  const racer = fakePlugin('racer', undefined, (h) =>
+    h.hooks.delete.for('Cell').tapPromise('racer', async (ctx) => {
+      if (ctx.ref.path[3] !== 'db' || raced) return;
+      raced = true;
+      await other.controller.delete(WEB);
+    }),
+  );
+  const host = await testHost([racer], run);
+  await host.controller.apply(MANIFEST);
+  const removed = await host.controller.delete({ kind: 'Realm', path: ['main'] }, { cascade: true });
+  assert.ok(raced);
+  assert.equal(
+    removed.map((i) => i.ref.path.join('/')),
+    ['main/blog/wp/db', 'main/blog/wp', 'main/blog', 'main'],
+  );
+  const commits = removed.map((i) => i.commit ?? 0);
+  assert.ok(
+    commits.every((c, i) => c > 0 && (i === 0 || c > commits[i - 1])),
+    `commits ascend: ${commits}`,
+  );
+  assert.not.ok(fs.existsSync(path.join(run, 'main')));
 });
 
 test.run();

@@ -379,12 +379,20 @@ export class Controller {
   }
 
   /** Removes `ref` and what is under it, children first, adding each removal to `out` as it is done. */
-  private async deleteTree(ref: Ref, force: boolean, scope: HostOperationScope, out: RemovedItem[]): Promise<void> {
+  private async deleteTree(ref: Ref, force: boolean, scope: HostOperationScope, out: RemovedItem[], top = true): Promise<void> {
     const child = ref.kind === 'Cell' ? undefined : childKind(ref.kind);
     if (child)
       for (const c of await this.store.list(child, ref.path))
-        await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force, scope, out);
-    const warnings = await this.d.lifecycle.remove(ref, { force, scope });
+        await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force, scope, out, false);
+    let warnings: string[];
+    try {
+      warnings = await this.d.lifecycle.remove(ref, { force, scope });
+    } catch (err) {
+      // A child that another operation deleted after this cascade listed it is gone, as asked: the cascade goes on
+      // (intent locks do not keep two deletes of nested resources apart, and other processes take none).
+      if (!top && isKukeonError(err) && err.code === 'KUKEON_E_NOT_FOUND' && !(await this.store.get(ref))) return;
+      throw err;
+    }
     out.push({ ref, warnings, commit: scope.commitOf(ref) });
   }
 
