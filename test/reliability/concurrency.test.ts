@@ -71,6 +71,8 @@ interface Planned {
   /** apply: the fingerprint each explicit document describes, by tree path. */
   wants?: Map<string, string>;
   manifest?: string;
+  /** delete: the resource it names, as refs print (`stack/ra/s1/k1`). */
+  target?: string;
 }
 
 /** One operation of worker `w`: an apply of part of a chain (parents named or implicit), a delete or a get. */
@@ -123,12 +125,13 @@ function plan(rand: () => number, id: string, dir: string): Planned {
   if (r < 0.8) {
     const level = rand();
     const cascade = rand() < 0.8 ? ['--cascade'] : [];
+    const cell = pick(CELLS);
+    const del = (target: string, args: string[]): Planned => ({ verb: 'delete', args: ['delete', ...args, '-o', 'json'], target });
     if (level < 0.45)
-      return { verb: 'delete', args: ['delete', 'cell', pick(CELLS), '--realm', realm, '--space', space, '--stack', STACK, '-o', 'json'] };
-    if (level < 0.7)
-      return { verb: 'delete', args: ['delete', 'stack', STACK, '--realm', realm, '--space', space, ...cascade, '-o', 'json'] };
-    if (level < 0.9) return { verb: 'delete', args: ['delete', 'space', space, '--realm', realm, ...cascade, '-o', 'json'] };
-    return { verb: 'delete', args: ['delete', 'realm', realm, ...cascade, '-o', 'json'] };
+      return del(`cell/${realm}/${space}/${STACK}/${cell}`, ['cell', cell, '--realm', realm, '--space', space, '--stack', STACK]);
+    if (level < 0.7) return del(`stack/${realm}/${space}/${STACK}`, ['stack', STACK, '--realm', realm, '--space', space, ...cascade]);
+    if (level < 0.9) return del(`space/${realm}/${space}`, ['space', space, '--realm', realm, ...cascade]);
+    return del(`realm/${realm}`, ['realm', realm, ...cascade]);
   }
   const g = rand();
   if (g < 0.5) return { verb: 'get', args: ['get', 'cells', '--realm', realm, '--space', space, '--stack', STACK, '-o', 'json'] };
@@ -215,14 +218,19 @@ function account(ran: Ran[]): { writes: Committed[]; tally: Tally } {
       } else note(codeOf(result.stderr), show);
       continue;
     }
-    const data = parseJson(result.stdout) as { items?: Record<string, unknown>[]; error?: { code: string } } | undefined;
+    const data = parseJson(result.stdout) as { items?: Record<string, unknown>[]; error?: { code: string; message: string } } | undefined;
     if (!data?.items) {
       // The whole operation failed before it wrote anything (a lock it never got, a delete of something absent).
       if (result.code === 0) tally.unexpected.push(`no JSON report: ${show}`);
       else note(codeOf(result.stderr), show);
+      if (codeOf(result.stderr) === 'KUKEON_E_NOT_FOUND' && planned.target && !result.stderr.includes(`${planned.target} not found`))
+        tally.unexpected.push(`a cascade failed on a child gone meanwhile: ${show}`);
       continue;
     }
     if (data.error) note(data.error.code, show);
+    // Only the resource asked for may be missing: a child that another delete took first is no failure.
+    if (data.error?.code === 'KUKEON_E_NOT_FOUND' && !data.error.message.startsWith(`${planned.target} `))
+      tally.unexpected.push(`a cascade failed on a child gone meanwhile: ${show}`);
     for (const item of data.items) {
       const ref = String(item.ref);
       const treePath = ref.slice(ref.indexOf('/') + 1);
@@ -309,6 +317,9 @@ function readTree(runPath: string): { tree: Map<string, string>; problems: strin
 async function exercise(label: string, run: (args: string[]) => Promise<KukeResult>, runPath: string): Promise<void> {
   const dir = tmpDir('kukeon-concurrency-');
   const ran = await runWorkers(run, dir);
+  // Every run's command, output and time, for a post-mortem: KUKEON_RELIABILITY_DUMP=DIR.
+  const dump = process.env.KUKEON_RELIABILITY_DUMP;
+  if (dump) fs.writeFileSync(path.join(dump, `concurrency-${label}.json`), JSON.stringify(ran, null, 1));
   const { writes, tally } = account(ran);
   const replay = replayTree(writes);
   const { tree, problems } = readTree(runPath);
