@@ -25,9 +25,10 @@ export interface Replayed {
   duplicates: string[];
 }
 
-export function replayTree(writes: Committed[]): Replayed {
-  const tree = new Map<string, string>();
-  const writer = new Map<string, string>();
+/** Replays `writes` in commit order over `initial` (the tree before the first of them). */
+export function replayTree(writes: Committed[], initial: [string, string][] = []): Replayed {
+  const tree = new Map<string, string>(initial);
+  const writer = new Map<string, string>(initial.map(([p]) => [p, 'the set-up']));
   const lost: string[] = [];
   const duplicates: string[] = [];
   const seen = new Map<number, string>();
