@@ -29,10 +29,15 @@ e2eSuite('reliability concurrency on containerd, CNI and cgroups', (test) => {
   });
 
   test('8 kuke processes on one run path with every backend lose no update and never hang', async () => {
-    h = await E2EHarness.start({
-      name: 'concurrency',
-      plugins: ({ tmp, cgroupRoot }) => ({ cni: tempCniTable(tmp), cgroupv2: { root: cgroupRoot } }),
-    });
+    try {
+      h = await E2EHarness.start({
+        name: 'concurrency',
+        plugins: ({ tmp, cgroupRoot }) => ({ cni: tempCniTable(tmp), cgroupv2: { root: cgroupRoot } }),
+      });
+    } catch (err) {
+      console.error(`set-up failed: ${(err as Error).stack}`); // uvu shows no reason for some errors: say it here
+      throw err;
+    }
     const harness = h;
     const archive = await buildBusyboxOciFile(harness.tmp);
     for (const realm of REALMS) {
