@@ -189,6 +189,7 @@ export class Controller {
     const desired: CellDoc = { ...loaded.cell, spec: { ...loaded.cell.spec, containers: [...containers, own] } };
     const checked = validateDocument(desired, 1, { allowSystem: cellRef.path[0] === SYSTEM_REALM }).doc as CellDoc;
     const change = await applyExistingCell(this.d.lifecycle, checked, scope);
+    if (change.action !== 'unchanged') scope.committed(ref, scope.commitOf(cellRef)); // committed with its cell
     return { action: change.action === 'unchanged' ? 'unchanged' : existed ? 'updated' : 'created', changes: change.changes };
   }
 
