@@ -181,16 +181,20 @@ export class Controller {
   /** A standalone Container document: adds or replaces that container in its (stored) cell. */
   private async applyContainer(doc: Doc<'Container'>, ref: Ref, scope: HostOperationScope): Promise<Omit<ApplyItem, 'ref'>> {
     const cellRef: Ref = { kind: 'Cell', path: ref.path.slice(0, 4) };
-    const loaded = await this.d.lifecycle.loadCell(cellRef);
-    if (!loaded) throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(cellRef)} does not exist`);
-    const { realmId: _r, spaceId: _s, stackId: _t, cellId: _c, ...own } = doc.spec;
-    const containers = loaded.cell.spec.containers.filter((c) => c.id !== own.id);
-    const existed = containers.length !== loaded.cell.spec.containers.length;
-    const desired: CellDoc = { ...loaded.cell, spec: { ...loaded.cell.spec, containers: [...containers, own] } };
-    const checked = validateDocument(desired, 1, { allowSystem: cellRef.path[0] === SYSTEM_REALM }).doc as CellDoc;
-    const change = await applyExistingCell(this.d.lifecycle, checked, scope);
-    if (change.action !== 'unchanged') scope.committed(ref, scope.commitOf(cellRef)); // committed with its cell
-    return { action: change.action === 'unchanged' ? 'unchanged' : existed ? 'updated' : 'created', changes: change.changes };
+    // Read, merge and write under the cell's lock: a cell read before it and written after would undo what
+    // another operation wrote in between (its labels, its containers).
+    return this.d.lifecycle.withLock(cellRef, scope, async () => {
+      const loaded = await this.d.lifecycle.loadCell(cellRef);
+      if (!loaded) throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(cellRef)} does not exist`);
+      const { realmId: _r, spaceId: _s, stackId: _t, cellId: _c, ...own } = doc.spec;
+      const containers = loaded.cell.spec.containers.filter((c) => c.id !== own.id);
+      const existed = containers.length !== loaded.cell.spec.containers.length;
+      const desired: CellDoc = { ...loaded.cell, spec: { ...loaded.cell.spec, containers: [...containers, own] } };
+      const checked = validateDocument(desired, 1, { allowSystem: cellRef.path[0] === SYSTEM_REALM }).doc as CellDoc;
+      const change = await applyExistingCell(this.d.lifecycle, checked, scope, true);
+      if (change.action !== 'unchanged') scope.committed(ref, scope.commitOf(cellRef)); // committed with its cell
+      return { action: change.action === 'unchanged' ? 'unchanged' : existed ? 'updated' : 'created', changes: change.changes };
+    });
   }
 
   /** What apply would do: kukeon's own create/update/unchanged, then each plugin's additions (plan waterfall). */
@@ -420,18 +424,20 @@ export class Controller {
   }
 
   private async removeContainer(ref: Ref, scope: HostOperationScope): Promise<{ error?: string }> {
-    const loaded = await this.d.lifecycle.loadCell({ kind: 'Cell', path: ref.path.slice(0, 4) });
-    const id = ref.path[4];
-    if (!loaded?.cell.spec.containers.some((c) => c.id === id)) return { error: `${formatRef(ref)} not found` };
-    const containers = loaded.cell.spec.containers.filter((c) => c.id !== id);
-    if (containers.length === 0) return { error: `${formatRef(ref)} is the cell's last container; delete the cell instead` };
-    await applyExistingCell(
-      this.d.lifecycle,
-      validateDocument({ ...loaded.cell, spec: { ...loaded.cell.spec, containers } }, 1, { allowSystem: ref.path[0] === SYSTEM_REALM })
-        .doc as CellDoc,
-      scope,
-    );
-    return {};
+    const cellRef: Ref = { kind: 'Cell', path: ref.path.slice(0, 4) };
+    // Under the cell's lock, as applyContainer: the cell read is the cell written back.
+    return this.d.lifecycle.withLock(cellRef, scope, async () => {
+      const loaded = await this.d.lifecycle.loadCell(cellRef);
+      const id = ref.path[4];
+      if (!loaded?.cell.spec.containers.some((c) => c.id === id)) return { error: `${formatRef(ref)} not found` };
+      const containers = loaded.cell.spec.containers.filter((c) => c.id !== id);
+      if (containers.length === 0) return { error: `${formatRef(ref)} is the cell's last container; delete the cell instead` };
+      const desired = validateDocument({ ...loaded.cell, spec: { ...loaded.cell.spec, containers } }, 1, {
+        allowSystem: ref.path[0] === SYSTEM_REALM,
+      }).doc as CellDoc;
+      await applyExistingCell(this.d.lifecycle, desired, scope, true);
+      return {};
+    });
   }
 
   /**
