@@ -8,7 +8,9 @@
 export type TreeOp =
   | { type: 'put'; path: string; print: string }
   | { type: 'implicit'; path: string; print: string }
-  | { type: 'remove'; path: string };
+  | { type: 'remove'; path: string }
+  /** One container set in a stored cell (a Container document): the cell keeps its label and other containers. */
+  | { type: 'container'; path: string; id: string; arg: string };
 
 export interface Committed {
   commit: number;
@@ -50,6 +52,16 @@ export function replayTree(writes: Committed[], initial: [string, string][] = []
       }
       continue;
     }
+    if (w.op.type === 'container') {
+      const cell = tree.get(path);
+      if (cell === undefined) {
+        lost.push(`${at} set container ${w.op.id} in ${path}, which did not exist`);
+        continue;
+      }
+      tree.set(path, withContainer(cell, w.op.id, w.op.arg));
+      writer.set(path, at);
+      continue;
+    }
     if (parent !== undefined && !tree.has(parent)) lost.push(`${at} wrote ${path} while its parent ${parent} did not exist`);
     if (w.op.type === 'implicit' && tree.has(path)) {
       lost.push(`${at} made ${path} as an implicit parent over the one written at ${writer.get(path)} (${tree.get(path)})`);
@@ -59,4 +71,13 @@ export function replayTree(writes: Committed[], initial: [string, string][] = []
     writer.set(path, at);
   }
   return { tree, lost, duplicates };
+}
+
+/** A cell's fingerprint (`op=X;containers=a:1,b:2`) with container `id` set to `arg`, containers kept sorted. */
+function withContainer(print: string, id: string, arg: string): string {
+  const [head, list = ''] = print.split(';containers=');
+  const containers = new Map(list ? list.split(',').map((c) => c.split(':') as [string, string]) : []);
+  containers.set(id, arg);
+  const sorted = [...containers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([c, v]) => `${c}:${v}`);
+  return `${head};containers=${sorted.join(',')}`;
 }

@@ -87,6 +87,8 @@ interface Planned {
   args: string[];
   /** apply: the fingerprint each explicit document describes, by tree path. */
   wants?: Map<string, string>;
+  /** apply of one Container document: the container it sets in its cell. */
+  container?: { id: string; arg: string };
   manifest?: string;
   /** delete: the resource it names, as refs print (`stack/ra/s1/k1`). */
   target?: string;
@@ -99,6 +101,17 @@ function plan(rand: () => number, id: string, dir: string, options: WorkloadOpti
   const realm = rand() < 0.75 ? REALMS[0] : REALMS[1];
   const space = pick(SPACES);
   const r = rand();
+  if (r < 0.1) {
+    // One container of a cell, as a Container document: apply merges it into the stored cell.
+    const cell = pick(CELLS);
+    const c = pick(CONTAINERS);
+    const doc =
+      `apiVersion: v1beta1\nkind: Container\nmetadata: { name: ${c} }\nspec:\n  id: ${c}\n  realmId: ${realm}\n  spaceId: ${space}\n` +
+      `  stackId: ${STACK}\n  cellId: ${cell}\n  image: "${options.image ?? 'busybox'}"\n  command: sh\n  args: ["-c", "exec sleep 600", "${id}"]\n`;
+    const file = path.join(dir, `${id}.yaml`);
+    fs.writeFileSync(file, doc);
+    return { verb: 'apply', args: ['apply', '-f', file, '-o', 'json'], manifest: doc, container: { id: c, arg: id } };
+  }
   if (r < 0.5) {
     const docs: string[] = [];
     const wants = new Map<string, string>();
@@ -260,7 +273,10 @@ function account(ran: Ran[], options: WorkloadOptions): { writes: Committed[]; t
       tally.committed += 1;
       // A failed item with a commit wrote its record before a later step failed (a cell whose start failed): replayed.
       if (planned.verb === 'delete') writes.push({ commit: item.commit, op: { type: 'remove', path: treePath }, by: id });
-      else {
+      else if (planned.container) {
+        const cellPath = treePath.slice(0, treePath.lastIndexOf('/'));
+        writes.push({ commit: item.commit, op: { type: 'container', path: cellPath, ...planned.container }, by: id });
+      } else {
         const print = planned.wants?.get(treePath);
         const op: TreeOp =
           item.implicit || print === undefined
