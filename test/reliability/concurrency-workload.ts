@@ -69,6 +69,8 @@ const SPACES = ['s1', 's2'];
 const STACK = 'k1';
 const CELLS = ['c1', 'c2'];
 const CONTAINERS = ['a', 'b', 'c'];
+/** What each container runs (with the op that wrote it as `$0`): it ends on SIGTERM, so a delete need not wait for the kill. */
+const SCRIPT = "trap 'exit 0' TERM; sleep 600 & wait";
 
 /** mulberry32: a small PRNG, so a seed gives the same operations on every machine. */
 function prng(seed: number): () => number {
@@ -107,7 +109,7 @@ function plan(rand: () => number, id: string, dir: string, options: WorkloadOpti
     const c = pick(CONTAINERS);
     const doc =
       `apiVersion: v1beta1\nkind: Container\nmetadata: { name: ${c} }\nspec:\n  id: ${c}\n  realmId: ${realm}\n  spaceId: ${space}\n` +
-      `  stackId: ${STACK}\n  cellId: ${cell}\n  image: "${options.image ?? 'busybox'}"\n  command: sh\n  args: ["-c", "exec sleep 600", "${id}"]\n`;
+      `  stackId: ${STACK}\n  cellId: ${cell}\n  image: "${options.image ?? 'busybox'}"\n  command: sh\n  args: ["-c", "${SCRIPT}", "${id}"]\n`;
     const file = path.join(dir, `${id}.yaml`);
     fs.writeFileSync(file, doc);
     return { verb: 'apply', args: ['apply', '-f', file, '-o', 'json'], manifest: doc, container: { id: c, arg: id } };
@@ -135,7 +137,7 @@ function plan(rand: () => number, id: string, dir: string, options: WorkloadOpti
       let ids = CONTAINERS.filter(() => rand() < 0.6);
       if (ids.length === 0) ids = [pick(CONTAINERS)];
       const containers = ids
-        .map((c) => `    - { id: ${c}, image: "${options.image ?? 'busybox'}", command: sh, args: ["-c", "exec sleep 600", "${id}"] }`)
+        .map((c) => `    - { id: ${c}, image: "${options.image ?? 'busybox'}", command: sh, args: ["-c", "${SCRIPT}", "${id}"] }`)
         .join('\n');
       docs.push(
         `apiVersion: v1beta1\nkind: Cell\nmetadata: { name: ${cell}, ${labels} }\n` +
