@@ -4,6 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { lockName } from '../src/host/controller/lifecycle';
+import { HostOperationScope } from '../src/host/operation-scope';
+import { validateDocument } from '../src/host/validation/validate-document';
 import { MANIFEST, cellManifest, fakePlugin, testHost } from './helpers/hosts';
 import { recordingRuntime } from './helpers/recording-runtime';
 import type { Recorder } from './helpers/recording-runtime';
@@ -242,6 +244,29 @@ test('a cascade goes on past a child another process deleted after it was listed
     `commits ascend: ${commits}`,
   );
   assert.not.ok(fs.existsSync(path.join(run, 'main')));
+});
+
+test('an implicit parent never replaces one another process made while the apply waited for its lock', async () => {
+  const run = tmpDir();
+  const other = await testHost([], run);
+  const host = await testHost([], run);
+  const realmRef = { kind: 'Realm' as const, path: ['main'] };
+  const mine = 'apiVersion: v1beta1\nkind: Realm\nmetadata: { name: main, labels: { owner: other } }\n';
+  // Another host (process) holds the realm's lock and makes the realm after the apply planned it as implicit.
+  const scope = HostOperationScope.start();
+  const made = other.lifecycle.withLock(realmRef, scope, async () => {
+    await new Promise((r) => setTimeout(r, 500));
+    await other.lifecycle.create(validateDocument(YAML.parse(mine), 0).doc, realmRef, { scope, locked: true });
+  });
+  const cellOnly = MANIFEST.split(/^---\n/m)
+    .slice(3)
+    .join('---\n');
+  const report = await host.controller.apply(cellOnly);
+  await made;
+  const realm = report.items.find((i) => i.ref.kind === 'Realm');
+  assert.is(realm?.action, 'unchanged', 'the realm was there once its lock was free');
+  assert.is(realm?.commit, undefined, 'nothing was written for it');
+  assert.equal(readYaml(run, 'main/realm.yaml').metadata.labels, { owner: 'other' });
 });
 
 test.run();
