@@ -37,6 +37,12 @@ export interface ApplyItem {
   changes?: string[];
   error?: string;
   code?: string;
+  /**
+   * The store revision of the write that committed this item, taken under the resource's lock: it orders the
+   * writes of every operation on the run path (by any process), so replaying the items of many operations by it
+   * gives the tree on disk. Unset when nothing was written (`unchanged`), or the store does not number its writes.
+   */
+  commit?: number;
 }
 
 export interface ApplyReport {
@@ -75,6 +81,8 @@ export interface RemovedItem {
   warnings: string[];
   /** Set by deleteDocuments for a document that could not be deleted (the others go on). */
   error?: string;
+  /** The store revision of the removal, as ApplyItem's. */
+  commit?: number;
 }
 
 export interface DeleteRequest {

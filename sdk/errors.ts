@@ -62,6 +62,8 @@ export interface KukeonErrorDetails {
   field?: string;
   plugin?: string;
   hint?: string;
+  /** What a cascade delete removed before it failed (children first), each with its commit order. */
+  removed?: { ref: string; commit?: number }[];
 }
 
 export class KukeonError extends Error {

@@ -3,8 +3,12 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import YAML from 'yaml';
+import type { Ref } from '../sdk';
+import type { Host } from '../src/host';
 import { lockName } from '../src/host/controller/lifecycle';
-import { MANIFEST, cellManifest, testHost } from './helpers/hosts';
+import { HostOperationScope } from '../src/host/operation-scope';
+import { validateDocument } from '../src/host/validation/validate-document';
+import { MANIFEST, cellManifest, fakePlugin, testHost } from './helpers/hosts';
 import { recordingRuntime } from './helpers/recording-runtime';
 import type { Recorder } from './helpers/recording-runtime';
 import { tmpDir } from './helpers/tmp';
@@ -12,6 +16,26 @@ import { tmpDir } from './helpers/tmp';
 const WEB = { kind: 'Cell' as const, path: ['main', 'blog', 'wp', 'web'] };
 const readYaml = (run: string, rel: string) => YAML.parse(fs.readFileSync(path.join(run, rel), 'utf8'));
 const recorder = (): Recorder => ({ events: [], seen: [] });
+
+/**
+ * Another host (another process) takes `ref`'s lock (`held` resolves then) and keeps it 500 ms, so that an
+ * operation started meanwhile waits for it; then runs `write` under it and releases (`done`).
+ */
+function holdThen(
+  other: Host,
+  ref: Ref,
+  write: (scope: HostOperationScope) => Promise<void>,
+): { held: Promise<void>; done: Promise<void> } {
+  const scope = HostOperationScope.start();
+  let onHeld!: () => void;
+  const held = new Promise<void>((r) => (onHeld = r));
+  const done = other.lifecycle.withLock(ref, scope, async () => {
+    onHeld();
+    await new Promise((r) => setTimeout(r, 500));
+    await write(scope);
+  });
+  return { held, done };
+}
 
 test('apply starts each cell through exactly its steps in order, workloads inside startWorkloads', async () => {
   const rec = recorder();
@@ -214,6 +238,97 @@ test('delete of a cell stops it, deletes its containers, then removes its direct
   assert.equal(rec.events.slice(0, 3), ['stop:sidecar:SIGTERM:10000', 'stop:nginx:SIGTERM:10000', 'stopWorkloads']);
   assert.equal(rec.events.slice(-2), ['delete:sidecar', 'delete:nginx']);
   assert.not.ok(fs.existsSync(path.join(run, 'main/blog/wp/web')));
+});
+
+test('a cascade goes on past a child another process deleted after it was listed; each removal reports its commit', async () => {
+  const run = tmpDir();
+  const other = await testHost([], run);
+  let raced = false;
+  // While the cascade deletes cell db, another host (another process) deletes web, which the cascade listed too.
+  const racer = fakePlugin('racer', undefined, (h) =>
+    h.hooks.delete.for('Cell').tapPromise('racer', async (ctx) => {
+      if (ctx.ref.path[3] !== 'db' || raced) return;
+      raced = true;
+      await other.controller.delete(WEB);
+    }),
+  );
+  const host = await testHost([racer], run);
+  await host.controller.apply(MANIFEST);
+  const removed = await host.controller.delete({ kind: 'Realm', path: ['main'] }, { cascade: true });
+  assert.ok(raced);
+  assert.equal(
+    removed.map((i) => i.ref.path.join('/')),
+    ['main/blog/wp/db', 'main/blog/wp', 'main/blog', 'main'],
+  );
+  const commits = removed.map((i) => i.commit ?? 0);
+  assert.ok(
+    commits.every((c, i) => c > 0 && (i === 0 || c > commits[i - 1])),
+    `commits ascend: ${commits}`,
+  );
+  assert.not.ok(fs.existsSync(path.join(run, 'main')));
+});
+
+test('an implicit parent never replaces one another process made while the apply waited for its lock', async () => {
+  const run = tmpDir();
+  const other = await testHost([], run);
+  const host = await testHost([], run);
+  const realmRef = { kind: 'Realm' as const, path: ['main'] };
+  const mine = 'apiVersion: v1beta1\nkind: Realm\nmetadata: { name: main, labels: { owner: other } }\n';
+  // Another host (process) holds the realm's lock and makes the realm after the apply planned it as implicit.
+  const made = holdThen(other, realmRef, (scope) =>
+    other.lifecycle.create(validateDocument(YAML.parse(mine), 0).doc, realmRef, { scope, locked: true }),
+  );
+  await made.held;
+  const report = await host.controller.apply(
+    MANIFEST.split(/^---\n/m)
+      .slice(3)
+      .join('---\n'),
+  );
+  await made.done;
+  const realm = report.items.find((i) => i.ref.kind === 'Realm');
+  assert.is(realm?.action, 'unchanged', 'the realm was there once its lock was free');
+  assert.is(realm?.commit, undefined, 'nothing was written for it');
+  assert.equal(readYaml(run, 'main/realm.yaml').metadata.labels, { owner: 'other' });
+});
+
+test('apply of a cell, and of a Container document, decides and merges under the cell lock, never from a stale read', async () => {
+  const run = tmpDir();
+  const other = await testHost([], run);
+  const host = await testHost([], run);
+  const cellDoc = (labels: string, containers: string[]) =>
+    validateDocument(
+      YAML.parse(
+        `apiVersion: v1beta1\nkind: Cell\nmetadata: { name: web, labels: { by: ${labels} } }\nspec:\n  realmId: main\n  spaceId: blog\n  stackId: wp\n` +
+          `  containers:\n${containers.map((c) => `    - { id: ${c}, image: busybox }`).join('\n')}\n`,
+      ),
+      0,
+    ).doc;
+  // Another host (process) makes the cell while this apply waits for the cell's lock, planned as a create.
+  await host.controller.apply(
+    MANIFEST.split(/^---\n/m)
+      .slice(0, 3)
+      .join('---\n'),
+  );
+  const made = holdThen(other, WEB, (scope) => other.lifecycle.create(cellDoc('other', ['x', 'y']), WEB, { scope, locked: true }));
+  await made.held;
+  await host.controller.apply(MANIFEST.split(/^---\n/m)[3]);
+  await made.done;
+  const ids = () => fs.readdirSync(path.join(run, 'main/blog/wp/web/containers')).sort();
+  assert.equal(ids(), ['nginx.yaml', 'sidecar.yaml'], "the other's containers went: the apply updated the cell it found");
+
+  // A Container document merged into a cell read before another process relabelled it would undo the relabel.
+  const relabelled = holdThen(other, WEB, (scope) =>
+    other.lifecycle.create(cellDoc('relabel', ['nginx', 'sidecar']), WEB, { scope, locked: true }),
+  );
+  await relabelled.held;
+  const one =
+    'apiVersion: v1beta1\nkind: Container\nmetadata: { name: extra }\nspec: { id: extra, realmId: main, spaceId: blog, stackId: wp, cellId: web, image: busybox }\n';
+  const item = (await host.controller.apply(one)).items[0];
+  await relabelled.done;
+  assert.is(item.action, 'created');
+  assert.ok(typeof item.commit === 'number', 'a Container document reports the commit of its cell');
+  assert.equal(readYaml(run, 'main/blog/wp/web/cell.yaml').metadata.labels, { by: 'relabel' });
+  assert.equal(ids(), ['extra.yaml', 'nginx.yaml', 'sidecar.yaml']);
 });
 
 test.run();

@@ -333,9 +333,9 @@ type _StoreService = Expect<
     {
       get<K extends Kind>(ref: Ref & { kind: K }): Promise<Doc<K> | undefined>;
       list<K extends Kind>(kind: K, parent: readonly string[]): Promise<Doc<K>[]>;
-      put(doc: AnyDoc): Promise<void>;
+      put(doc: AnyDoc): Promise<number | void>;
       update<K extends Kind>(ref: Ref & { kind: K }, fn: (current: Doc<K> | undefined) => Doc<K> | undefined): Promise<Doc<K> | undefined>;
-      remove(ref: Ref): Promise<void>;
+      remove(ref: Ref, options?: { childless?: boolean }): Promise<number | void>;
       location?(ref: Ref): string | undefined;
     }
   >
@@ -547,7 +547,7 @@ type _KukeonErrorCtor = Expect<
     [code: ErrorCode, message?: string, details?: KukeonErrorDetails, options?: { cause?: unknown }]
   >
 >;
-type _KukeonErrorDetails = Expect<Equal<keyof KukeonErrorDetails, 'document' | 'kind' | 'name' | 'field' | 'plugin' | 'hint'>>;
+type _KukeonErrorDetails = Expect<Equal<keyof KukeonErrorDetails, 'document' | 'kind' | 'name' | 'field' | 'plugin' | 'hint' | 'removed'>>;
 type _PluginSkip = Expect<Has<PluginSkip, { readonly reason: string }>>;
 type _PluginSkipCtor = Expect<Equal<ConstructorParameters<typeof PluginSkip>, [reason: string]>>;
 

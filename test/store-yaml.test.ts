@@ -5,7 +5,19 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import type { CellDoc, ContainerDoc, Diagnosis, DiagnoseService, PluginHost, RealmDoc, SpaceDoc, StackDoc, StoreService } from '../sdk';
+import type {
+  CellDoc,
+  ContainerDoc,
+  Diagnosis,
+  DiagnoseService,
+  KukeonError,
+  PluginHost,
+  RealmDoc,
+  Ref,
+  SpaceDoc,
+  StackDoc,
+  StoreService,
+} from '../sdk';
 import { FileLocks } from '../src/host/file-locks';
 import { YamlStore } from '../plugins/store-yaml/yaml-store';
 import { cleanStrayTemps } from '../plugins/store-yaml/atomic-write';
@@ -431,6 +443,29 @@ test("the read cache: a second in-process store on the same run path sees the fi
     (await store.list('Cell', ['r1', 's1', 't1'])).map((c) => c.metadata.name),
     ['c9'],
   );
+});
+
+test('revisions: every write gets the next one, by any store on the run path; a childless remove keeps a parent with children', async () => {
+  const { run, store } = fresh();
+  const other = new YamlStore(run, new FileLocks(path.join(run, 'run', 'locks')), { handEditRecheckMs: 0 });
+  const first = await store.put(realm());
+  const second = await other.put(realm('r2'));
+  assert.is(second, first + 1, 'a second store on the same run path counts on');
+  const s1: Ref = { kind: 'Space', path: ['r1', 's1'] };
+  await putTree(store);
+  const err = await store.remove({ kind: 'Realm', path: ['r1'] }, { childless: true }).catch((e: unknown) => e);
+  assert.is((err as KukeonError).code, 'KUKEON_E_HAS_CHILDREN');
+  assert.match((err as KukeonError).message, /space\(s\) \(s1\)/);
+  assert.ok(await store.get(s1), 'nothing was removed');
+  const removed = await store.remove({ kind: 'Stack', path: ['r1', 's1', 't1'] }, { childless: true }).catch((e: unknown) => e);
+  assert.is((removed as KukeonError).code, 'KUKEON_E_HAS_CHILDREN', 'a stack with a cell is kept');
+  const cellGone = await store.remove({ kind: 'Cell', path: ['r1', 's1', 't1', 'c1'] }, { childless: true });
+  assert.ok(cellGone > second, 'a cell goes with its containers');
+  await store.remove({ kind: 'Stack', path: ['r1', 's1', 't1'] }, { childless: true });
+  await store.remove(s1, { childless: true });
+  const last = await store.remove({ kind: 'Realm', path: ['r1'] }, { childless: true });
+  assert.is(await store.get({ kind: 'Realm', path: ['r1'] }), undefined);
+  assert.is(fs.readFileSync(path.join(run, 'run', 'store.generation'), 'utf8'), `${last}\n`);
 });
 
 test.run();

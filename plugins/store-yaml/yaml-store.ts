@@ -10,6 +10,11 @@
 // or list); while this process holds the current file open, its inode cannot be reused, so a changed inode
 // means a write happened and the whole cache is dropped. Writes of this process update the cache in place.
 // A tree without a generation file (written by an older version) gets one at the first read, when writable.
+//
+// The generation file also holds the store's revision: a number that every write adds one to, under the store
+// lock, so it orders all writes to the run path by every process (as etcd's revision does). put and remove
+// resolve to the revision of their write; the lifecycle reports it as the commit order of what it applied or
+// deleted. It is not fsync'd: a power loss may set it back, so it orders writes within one boot.
 
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -17,6 +22,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import {
   KukeonError,
+  childKind,
   formatRef,
   isKukeonError,
   parentRef,
@@ -112,13 +118,14 @@ export class YamlStore implements StoreService {
     return found.sort(byName);
   }
 
-  async put(doc: AnyDoc): Promise<void> {
+  /** Resolves to the store revision of this write. */
+  async put(doc: AnyDoc): Promise<number> {
     if (!doc || typeof doc !== 'object' || typeof doc.metadata?.name !== 'string') {
       throw new KukeonError('KUKEON_E_INVALID', 'the store was given a document without metadata.name');
     }
     const ref = refOf(doc);
     const file = docPath(this.runPath, ref);
-    await this.locks.with(STORE_LOCK, () =>
+    const { revision } = await this.locks.with(STORE_LOCK, () =>
       this.mutate(
         async () => {
           await this.requireParent(ref);
@@ -127,6 +134,7 @@ export class YamlStore implements StoreService {
         () => this.remember(ref, file, doc),
       ),
     );
+    return revision;
   }
 
   async update<K extends Kind>(
@@ -152,11 +160,12 @@ export class YamlStore implements StoreService {
     });
   }
 
-  async remove(ref: Ref): Promise<void> {
+  /** Resolves to the store revision of this removal (a removal of something already gone is a write too). */
+  async remove(ref: Ref, options: { childless?: boolean } = {}): Promise<number> {
     const file = docPath(this.runPath, ref);
     if (ref.kind === 'Container') {
       // A container owns only its document; its logs and files belong to the cell.
-      await this.locks.with(STORE_LOCK, () =>
+      const { revision } = await this.locks.with(STORE_LOCK, () =>
         this.mutate(
           async () => {
             try {
@@ -172,16 +181,17 @@ export class YamlStore implements StoreService {
           () => this.forget(file),
         ),
       );
-      return;
+      return revision;
     }
     // Rename the whole directory out of sight first (one atomic step), then delete it at leisure: a crash
     // midway through a recursive delete must not leave a half-removed resource that still lists.
     const dir = resourceDir(this.runPath, ref);
     const parent = path.dirname(dir);
     const tombstone = tempPathFor(dir);
-    const moved = await this.locks.with(STORE_LOCK, () =>
+    const { result: moved, revision } = await this.locks.with(STORE_LOCK, () =>
       this.mutate(
         async () => {
+          if (options.childless) await this.refuseChildren(ref);
           try {
             await fs.rename(dir, tombstone);
           } catch (e) {
@@ -196,10 +206,28 @@ export class YamlStore implements StoreService {
         () => this.forget(dir),
       ),
     );
-    if (!moved) return;
+    if (!moved) return revision;
     await fs.rm(tombstone, { recursive: true, force: true }).catch((e: unknown) => {
       throw storeError(e, `removed ${formatRef(ref)} but could not delete ${tombstone}`);
     });
+    return revision;
+  }
+
+  /** KUKEON_E_HAS_CHILDREN when a realm, space or stack has a readable child document (a cell's containers are its own). */
+  private async refuseChildren(ref: Ref): Promise<void> {
+    const kind = ref.kind === 'Cell' || ref.kind === 'Container' ? undefined : childKind(ref.kind);
+    if (!kind) return;
+    const children: string[] = [];
+    for (const c of await this.listDir(kind, childrenDir(this.runPath, kind, ref.path))) {
+      // A document that cannot be read is no resource to keep (purge removes such leftovers with their parent).
+      if (await this.read(c.file).catch(() => undefined)) children.push(c.name);
+    }
+    if (children.length)
+      throw new KukeonError(
+        'KUKEON_E_HAS_CHILDREN',
+        `${formatRef(ref)} has ${children.length} ${kind.toLowerCase()}(s) (${children.join(', ')}); it was kept`,
+        { kind: ref.kind, name: ref.path[ref.path.length - 1] },
+      );
   }
 
   location(ref: Ref): string | undefined {
@@ -244,20 +272,22 @@ export class YamlStore implements StoreService {
     return this.adopt();
   }
 
+  /** Revision 0, linked (not renamed) into place: a writer that made the file meanwhile keeps its revision. */
   private startGeneration(): boolean {
     const temp = tempPathFor(this.genFile);
     try {
       fsSync.mkdirSync(path.dirname(this.genFile), { recursive: true });
-      fsSync.writeFileSync(temp, `${process.pid} ${Date.now()}\n`, { flag: 'wx' });
-      fsSync.renameSync(temp, this.genFile);
+      fsSync.writeFileSync(temp, '0\n', { flag: 'wx' });
+      fsSync.linkSync(temp, this.genFile);
       return true;
-    } catch {
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EEXIST';
+    } finally {
       try {
         fsSync.unlinkSync(temp);
       } catch {
         // never created
       }
-      return false;
     }
   }
 
@@ -320,7 +350,7 @@ export class YamlStore implements StoreService {
    * Runs a write (the caller holds the store lock), then moves the generation, so every process drops what it
    * cached. When no other process wrote since this cache was filled, the cache survives, updated by `after`.
    */
-  private async mutate<T>(fn: () => Promise<T>, after: (result: T) => void): Promise<T> {
+  private async mutate<T>(fn: () => Promise<T>, after: (result: T) => void): Promise<{ result: T; revision: number }> {
     const before = this.sync();
     let result: T;
     try {
@@ -330,8 +360,9 @@ export class YamlStore implements StoreService {
       await this.bump().catch(() => undefined);
       throw e;
     }
+    let revision: number;
     try {
-      await this.bump();
+      revision = await this.bump();
     } catch (e) {
       this.drop();
       throw storeError(e, `cannot move the store generation ${this.genFile}`);
@@ -339,13 +370,17 @@ export class YamlStore implements StoreService {
     // Held under the store lock: no other writer can replace the file between the rename and this open.
     const keep = before !== undefined && this.gen === before;
     if (this.adopt(keep) !== undefined && keep) after(result);
-    return result;
+    return { result, revision };
   }
 
-  /** Replaces the generation file with a new one (a rename: readers see the old file or the new one). */
-  private async bump(): Promise<void> {
+  /**
+   * Replaces the generation file with a new one holding the next revision (a rename: readers see the old file or
+   * the new one) and returns that revision. The caller holds the store lock, so no two writes get the same one.
+   */
+  private async bump(): Promise<number> {
     const temp = tempPathFor(this.genFile);
-    const text = `${process.pid} ${Date.now()}\n`;
+    const revision = (await this.readRevision()) + 1;
+    const text = `${revision}\n`;
     try {
       await fs.writeFile(temp, text, { flag: 'wx' });
     } catch (e) {
@@ -359,6 +394,19 @@ export class YamlStore implements StoreService {
       await fs.unlink(temp).catch(() => undefined);
       throw e;
     }
+    return revision;
+  }
+
+  /** The revision in the generation file: 0 when there is none yet, or an older version wrote `<pid> <time>`. */
+  private async readRevision(): Promise<number> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.genFile, 'utf8');
+    } catch (e) {
+      if (isMissing(e)) return 0;
+      throw e;
+    }
+    return /^\d+\n$/.test(text) ? Number(text) : 0;
   }
 
   /** After this process wrote `doc` to `file`: the cached document and its directory's listing. */

@@ -35,8 +35,9 @@ export class HostEvents {
       put: async (doc) => {
         const ref = refOf(doc);
         const previous = this.subscribers.size ? await store.get(ref) : undefined;
-        await store.put(doc);
+        const revision = await store.put(doc);
         if (this.subscribers.size) changed(ref, doc, previous);
+        return revision;
       },
       update: async <K extends Kind>(ref: Ref & { kind: K }, fn: (current: Doc<K> | undefined) => Doc<K> | undefined) => {
         let previous: AnyDoc | undefined;
@@ -47,9 +48,10 @@ export class HostEvents {
         if (next && this.subscribers.size) changed(ref, next as AnyDoc, previous);
         return next;
       },
-      remove: async (ref) => {
-        await store.remove(ref);
+      remove: async (ref, options) => {
+        const revision = await store.remove(ref, options);
         if (this.subscribers.size) this.emit({ type: 'DELETED', ref, time: new Date().toISOString() });
+        return revision;
       },
     };
   }

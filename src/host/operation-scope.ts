@@ -3,7 +3,7 @@
 // property, so a `{ ...ctx }` copy keeps it and the hook interceptor finds a tap's Undo from any copy.
 
 import { KukeonError } from '../../sdk';
-import type { OperationScope, Undo } from '../../sdk';
+import type { OperationScope, Ref, Undo } from '../../sdk';
 
 let nextId = 1;
 
@@ -42,11 +42,28 @@ export class HostOperationScope implements OperationScope {
     readonly signal: AbortSignal,
     /** Names of the locks the operation holds, shared with its children: the operation is the lock's holder. */
     private readonly held: Set<string>,
+    /** The store revision that committed each resource the operation wrote (by ref path), shared with its children. */
+    private readonly commits: Map<string, number>,
   ) {}
 
   /** A new operation; `signal` is the caller's (a daemon aborts it when the client goes away). */
   static start(signal: AbortSignal = new AbortController().signal): HostOperationScope {
-    return new HostOperationScope(`op-${process.pid}-${nextId++}`, signal, new Set());
+    return new HostOperationScope(`op-${process.pid}-${nextId++}`, signal, new Set(), new Map());
+  }
+
+  /**
+   * Notes that the operation wrote `ref`'s record (or removed it) at store revision `revision`, while it held the
+   * resource's lock: the latest one is the resource's commit order, reported with the operation's result.
+   */
+  committed(ref: Ref, revision: number | void): void {
+    if (typeof revision !== 'number') return; // a store that does not number its writes
+    const key = `${ref.kind}/${ref.path.join('/')}`;
+    this.commits.set(key, Math.max(this.commits.get(key) ?? 0, revision));
+  }
+
+  /** The store revision of the operation's last write of `ref`, if it wrote it. */
+  commitOf(ref: Ref): number | undefined {
+    return this.commits.get(`${ref.kind}/${ref.path.join('/')}`);
   }
 
   /**
@@ -54,7 +71,7 @@ export class HostOperationScope implements OperationScope {
    * resource did, never what its siblings (applied in parallel under the same operation) did.
    */
   child(): HostOperationScope {
-    return new HostOperationScope(this.id, this.signal, this.held);
+    return new HostOperationScope(this.id, this.signal, this.held, this.commits);
   }
 
   holds(lock: string): boolean {

@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { KukeonError, formatRef } from '../../../sdk';
+import { KukeonError, formatRef, isKukeonError } from '../../../sdk';
+import type { RemovedItem } from '../../../sdk';
 import { BaseCommand } from '../base-command';
 import { forceSystemOption } from '../force-system';
 import { parseKind } from '../kinds';
@@ -25,6 +26,7 @@ export class DeleteCommand extends BaseCommand {
   realm = Option.String('--realm');
   space = Option.String('--space');
   stack = Option.String('--stack');
+  output = Option.String('-o,--output', { description: "json: print what was removed as data, with each removal's commit order" });
   forceSystem = forceSystemOption();
 
   protected async run(): Promise<number> {
@@ -49,8 +51,24 @@ export class DeleteCommand extends BaseCommand {
       throw new KukeonError('KUKEON_E_USAGE', 'usage: kuke delete KIND NAME [--cascade] [--force], or kuke delete -f FILE');
     const kind = parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']);
     const ref = refIn(kind, this.name, { realm: this.realm, space: this.space, stack: this.stack });
-    for (const i of await api.delete({ ref, cascade: this.cascade, force: this.force, forceSystem: this.forceSystem }, this.call()))
-      this.report(formatRef(i.ref), i.warnings);
+    if (this.output !== undefined && this.output !== 'json') throw new KukeonError('KUKEON_E_USAGE', '-o takes json');
+    let removed: RemovedItem[];
+    try {
+      removed = await api.delete({ ref, cascade: this.cascade, force: this.force, forceSystem: this.forceSystem }, this.call());
+    } catch (err) {
+      // As data too: a cascade that failed midway names what it had removed (details.removed).
+      if (this.output === 'json' && isKukeonError(err)) {
+        const error = { code: err.code, message: err.message };
+        this.out(`${JSON.stringify({ items: err.details.removed ?? [], error }, null, 2)}\n`);
+      }
+      throw err;
+    }
+    if (this.output === 'json') {
+      const items = removed.map((i) => ({ ...i, ref: formatRef(i.ref) }));
+      this.out(`${JSON.stringify({ items }, null, 2)}\n`);
+      return 0;
+    }
+    for (const i of removed) this.report(formatRef(i.ref), i.warnings);
     return 0;
   }
 

@@ -18,9 +18,16 @@ function ownSpec(cell: CellDoc): Record<string, unknown> {
   return own;
 }
 
-export async function applyExistingCell(lifecycle: Lifecycle, desired: CellDoc, scope: HostOperationScope): Promise<CellChange> {
+export async function applyExistingCell(
+  lifecycle: Lifecycle,
+  desired: CellDoc,
+  scope: HostOperationScope,
+  /** The caller holds the cell's lock already (it decided under it that the cell exists). */
+  locked = false,
+): Promise<CellChange> {
   const ref = { kind: 'Cell' as const, path: [desired.spec.realmId, desired.spec.spaceId, desired.spec.stackId, desired.metadata.name] };
-  return lifecycle.withLock(ref, scope, async () => {
+  const underLock = (fn: () => Promise<CellChange>) => (locked ? fn() : lifecycle.withLock(ref, scope, fn));
+  return underLock(async () => {
     const ctx = await lifecycle.cellContext(ref, 'create', { scope });
     const running = RUNNING_STATES.has(ctx.status.state);
     const changes = [

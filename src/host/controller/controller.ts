@@ -121,10 +121,11 @@ export class Controller {
           // Images first, with no lock held; then the resource, its ancestors held against a cascade delete.
           await this.ensureImages(d.doc, options);
           const done = await this.d.intents.shared(d.ref.path, () => this.applyOne(d, scope));
-          return { ...done, ref: d.ref, implicit: d.implicit };
+          return { ...done, ref: d.ref, implicit: d.implicit, commit: scope.commitOf(d.ref) };
         } catch (err) {
           const e = toKukeonError(err);
-          return { ref: d.ref, action: 'failed', implicit: d.implicit, error: e.message, code: e.code };
+          // A create whose taps failed has written its record (Failed): that write has a commit too.
+          return { ref: d.ref, action: 'failed', implicit: d.implicit, error: e.message, code: e.code, commit: scope.commitOf(d.ref) };
         }
       });
       items.push(...done);
@@ -136,15 +137,16 @@ export class Controller {
     const { doc, ref } = d;
     if (doc.kind === 'Container') return this.applyContainer(doc, ref, scope);
     if (doc.kind === 'Cell') {
-      const exists = await this.store.get(ref);
-      let result: Omit<ApplyItem, 'ref'>;
-      if (!exists) {
-        await this.d.lifecycle.create(doc, ref, { scope });
-        result = { action: 'created' };
-      } else {
-        const change = await applyExistingCell(this.d.lifecycle, doc, scope);
-        result = { action: change.action, changes: change.changes };
-      }
+      // Create or update, decided under the cell's lock: another process may make or delete the cell meanwhile
+      // (a create over a cell made meanwhile kept its other containers; an update of one deleted failed).
+      let result = await this.d.lifecycle.withLock(ref, scope, async (): Promise<Omit<ApplyItem, 'ref'>> => {
+        if (!(await this.store.get(ref))) {
+          await this.d.lifecycle.create(doc, ref, { scope, locked: true });
+          return { action: 'created' };
+        }
+        const change = await applyExistingCell(this.d.lifecycle, doc, scope, true);
+        return { action: change.action, changes: change.changes };
+      });
       if (this.d.hasRuntime()) {
         const now = await this.store.get(ref);
         if (!RUNNING_STATES.has(now?.status?.state)) {
@@ -158,6 +160,15 @@ export class Controller {
       }
       return result;
     }
+    if (d.implicit) {
+      // Made only where nothing is, and decided under its lock: another operation may have made it (with a spec
+      // of its own) since this one was planned, and an implicit parent must never replace it.
+      return this.d.lifecycle.withLock(ref, scope, async () => {
+        if (await this.store.get(ref)) return { action: 'unchanged' };
+        await this.d.lifecycle.create(doc, ref, { scope, locked: true });
+        return { action: 'created' };
+      });
+    }
     const current = await this.store.get(ref);
     if (!current) {
       await this.d.lifecycle.create(doc, ref, { scope });
@@ -167,7 +178,7 @@ export class Controller {
       ...changedFields('spec', current.spec as never, doc.spec as never),
       ...changedFields('metadata', current.metadata as never, doc.metadata as never),
     ];
-    if (d.implicit || (changes.length === 0 && current.status?.state !== 'Failed')) return { action: 'unchanged' };
+    if (changes.length === 0 && current.status?.state !== 'Failed') return { action: 'unchanged' };
     await this.d.lifecycle.create(doc, ref, { scope });
     return { action: 'updated', changes };
   }
@@ -175,15 +186,20 @@ export class Controller {
   /** A standalone Container document: adds or replaces that container in its (stored) cell. */
   private async applyContainer(doc: Doc<'Container'>, ref: Ref, scope: HostOperationScope): Promise<Omit<ApplyItem, 'ref'>> {
     const cellRef: Ref = { kind: 'Cell', path: ref.path.slice(0, 4) };
-    const loaded = await this.d.lifecycle.loadCell(cellRef);
-    if (!loaded) throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(cellRef)} does not exist`);
-    const { realmId: _r, spaceId: _s, stackId: _t, cellId: _c, ...own } = doc.spec;
-    const containers = loaded.cell.spec.containers.filter((c) => c.id !== own.id);
-    const existed = containers.length !== loaded.cell.spec.containers.length;
-    const desired: CellDoc = { ...loaded.cell, spec: { ...loaded.cell.spec, containers: [...containers, own] } };
-    const checked = validateDocument(desired, 1, { allowSystem: cellRef.path[0] === SYSTEM_REALM }).doc as CellDoc;
-    const change = await applyExistingCell(this.d.lifecycle, checked, scope);
-    return { action: change.action === 'unchanged' ? 'unchanged' : existed ? 'updated' : 'created', changes: change.changes };
+    // Read, merge and write under the cell's lock: a cell read before it and written after would undo what
+    // another operation wrote in between (its labels, its containers).
+    return this.d.lifecycle.withLock(cellRef, scope, async () => {
+      const loaded = await this.d.lifecycle.loadCell(cellRef);
+      if (!loaded) throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(cellRef)} does not exist`);
+      const { realmId: _r, spaceId: _s, stackId: _t, cellId: _c, ...own } = doc.spec;
+      const containers = loaded.cell.spec.containers.filter((c) => c.id !== own.id);
+      const existed = containers.length !== loaded.cell.spec.containers.length;
+      const desired: CellDoc = { ...loaded.cell, spec: { ...loaded.cell.spec, containers: [...containers, own] } };
+      const checked = validateDocument(desired, 1, { allowSystem: cellRef.path[0] === SYSTEM_REALM }).doc as CellDoc;
+      const change = await applyExistingCell(this.d.lifecycle, checked, scope, true);
+      if (change.action !== 'unchanged') scope.committed(ref, scope.commitOf(cellRef)); // committed with its cell
+      return { action: change.action === 'unchanged' ? 'unchanged' : existed ? 'updated' : 'created', changes: change.changes };
+    });
   }
 
   /** What apply would do: kukeon's own create/update/unchanged, then each plugin's additions (plan waterfall). */
@@ -228,7 +244,7 @@ export class Controller {
     }
     if (doc.kind === 'Cell') await this.ensureImages(doc, options);
     await this.d.intents.shared(ref.path, () => this.d.lifecycle.create(doc, ref, { scope }));
-    return { ref, action: 'created' };
+    return { ref, action: 'created', commit: scope.commitOf(ref) };
   }
 
   /**
@@ -348,7 +364,16 @@ export class Controller {
   private async deleteIn(scope: HostOperationScope, ref: Ref, options: { cascade?: boolean; force?: boolean }): Promise<RemovedItem[]> {
     if (!(await this.store.get(ref))) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
     await this.refuseChildren(ref, options.cascade);
-    return this.deleteTree(ref, !!options.force, scope);
+    const out: RemovedItem[] = [];
+    try {
+      await this.deleteTree(ref, !!options.force, scope, out);
+    } catch (err) {
+      // A cascade that fails midway has removed some children for good: the error says which.
+      const e = toKukeonError(err);
+      if (out.length) e.details.removed = out.map((i) => ({ ref: formatRef(i.ref), commit: i.commit }));
+      throw e;
+    }
+    return out;
   }
 
   private async refuseChildren(ref: Ref, cascade: boolean | undefined): Promise<void> {
@@ -363,14 +388,22 @@ export class Controller {
     }
   }
 
-  private async deleteTree(ref: Ref, force: boolean, scope: HostOperationScope): Promise<RemovedItem[]> {
-    const out: RemovedItem[] = [];
+  /** Removes `ref` and what is under it, children first, adding each removal to `out` as it is done. */
+  private async deleteTree(ref: Ref, force: boolean, scope: HostOperationScope, out: RemovedItem[], top = true): Promise<void> {
     const child = ref.kind === 'Cell' ? undefined : childKind(ref.kind);
     if (child)
       for (const c of await this.store.list(child, ref.path))
-        out.push(...(await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force, scope)));
-    out.push({ ref, warnings: await this.d.lifecycle.remove(ref, { force, scope }) });
-    return out;
+        await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force, scope, out, false);
+    let warnings: string[];
+    try {
+      warnings = await this.d.lifecycle.remove(ref, { force, scope });
+    } catch (err) {
+      // A child that another operation deleted after this cascade listed it is gone, as asked: the cascade goes on
+      // (intent locks do not keep two deletes of nested resources apart, and other processes take none).
+      if (!top && isKukeonError(err) && err.code === 'KUKEON_E_NOT_FOUND' && !(await this.store.get(ref))) return;
+      throw err;
+    }
+    out.push({ ref, warnings, commit: scope.commitOf(ref) });
   }
 
   /** `delete -f`: the documents of a manifest, children first; a missing one is reported and the rest go on. */
@@ -396,18 +429,20 @@ export class Controller {
   }
 
   private async removeContainer(ref: Ref, scope: HostOperationScope): Promise<{ error?: string }> {
-    const loaded = await this.d.lifecycle.loadCell({ kind: 'Cell', path: ref.path.slice(0, 4) });
-    const id = ref.path[4];
-    if (!loaded?.cell.spec.containers.some((c) => c.id === id)) return { error: `${formatRef(ref)} not found` };
-    const containers = loaded.cell.spec.containers.filter((c) => c.id !== id);
-    if (containers.length === 0) return { error: `${formatRef(ref)} is the cell's last container; delete the cell instead` };
-    await applyExistingCell(
-      this.d.lifecycle,
-      validateDocument({ ...loaded.cell, spec: { ...loaded.cell.spec, containers } }, 1, { allowSystem: ref.path[0] === SYSTEM_REALM })
-        .doc as CellDoc,
-      scope,
-    );
-    return {};
+    const cellRef: Ref = { kind: 'Cell', path: ref.path.slice(0, 4) };
+    // Under the cell's lock, as applyContainer: the cell read is the cell written back.
+    return this.d.lifecycle.withLock(cellRef, scope, async () => {
+      const loaded = await this.d.lifecycle.loadCell(cellRef);
+      const id = ref.path[4];
+      if (!loaded?.cell.spec.containers.some((c) => c.id === id)) return { error: `${formatRef(ref)} not found` };
+      const containers = loaded.cell.spec.containers.filter((c) => c.id !== id);
+      if (containers.length === 0) return { error: `${formatRef(ref)} is the cell's last container; delete the cell instead` };
+      const desired = validateDocument({ ...loaded.cell, spec: { ...loaded.cell.spec, containers } }, 1, {
+        allowSystem: ref.path[0] === SYSTEM_REALM,
+      }).doc as CellDoc;
+      await applyExistingCell(this.d.lifecycle, desired, scope, true);
+      return {};
+    });
   }
 
   /**
@@ -458,10 +493,10 @@ export class Controller {
       }
       scope.throwIfAborted(); // the sweep's errors are reported, an abort keeps the record for the next purge
       await this.d.lifecycle.refuseNewChildren(ref);
-      await this.store.remove(ref);
+      scope.committed(ref, await this.store.remove(ref, { childless: true }));
       return errors;
     });
-    out.push({ ref, warnings });
+    out.push({ ref, warnings, commit: scope.commitOf(ref) });
     return out;
   }
 

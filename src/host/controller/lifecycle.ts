@@ -264,7 +264,7 @@ export class Lifecycle {
     } as StatusOf[ResourceKind];
     delete status.reason;
     delete status.message;
-    await this.store.put({ ...doc, status } as AnyDoc);
+    scope.committed(ref, await this.store.put({ ...doc, status } as AnyDoc));
     const ctx = await this.resourceContext('create', ref, doc, status, { scope });
     await this.undoable(
       scope,
@@ -308,10 +308,10 @@ export class Lifecycle {
     const cellStatus = { ...(existing?.status ?? {}), state: keepState, createdAt, updatedAt: now() };
     delete cellStatus.reason;
     delete cellStatus.message;
-    await this.store.put({ ...cell, status: cellStatus });
+    scope.committed(ref, await this.store.put({ ...cell, status: cellStatus }));
     for (const c of containers) {
       const cur = await this.store.get({ kind: 'Container', path: [...ref.path, c.metadata.name] });
-      await this.store.put({ ...c, status: cur?.status ?? { state: 'Pending', createdAt: now() } });
+      scope.committed(ref, await this.store.put({ ...c, status: cur?.status ?? { state: 'Pending', createdAt: now() } }));
     }
     const ctx = await this.cellContext(ref, 'create', { scope });
     await this.undoable(
@@ -427,7 +427,7 @@ export class Lifecycle {
       // --force goes on past backend errors, never past an abort: the record stays for a later delete or purge.
       scope.throwIfAborted();
       await this.refuseNewChildren(ref);
-      await this.store.remove(ref);
+      scope.committed(ref, await this.store.remove(ref, { childless: true }));
       return warnings;
     });
   }
@@ -435,7 +435,8 @@ export class Lifecycle {
   /**
    * The store removes a record with everything under it: a child that another process created after the cascade
    * listed the children must not go with it while its containers run. (Inside one process, intent locks keep
-   * applies out of a subtree being deleted; this covers the others.)
+   * applies out of a subtree being deleted; this covers the others.) This check names the newcomers; the store's
+   * `childless` removal repeats it under the store lock, where no child can be put between the check and the removal.
    */
   async refuseNewChildren(ref: Ref): Promise<void> {
     const child = ref.kind === 'Cell' || ref.kind === 'Container' ? undefined : childKind(ref.kind);
