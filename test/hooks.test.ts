@@ -161,4 +161,26 @@ test('a create tap may return an undo: a later failing tap unwinds it and the re
   assert.match(space, /cpu controller not delegated/);
 });
 
+test('failpoints before and after every tap (tap.<hook>.<tap>[.done]) fire at the pass KUKEON_FAILPOINTS names', async () => {
+  const passes: string[] = [];
+  const tapper = fakePlugin('tapper', 'network', (host) =>
+    host.hooks.create.for('Realm').tapPromise('tapper', async (ctx) => void passes.push(ctx.ref.path[0])),
+  );
+  const host = await testHost([tapper]);
+  const applyRealm = (name: string) => host.controller.apply(`kind: Realm\nmetadata: { name: ${name} }\n`);
+  process.env.KUKEON_FAILPOINTS = 'tap.create.Realm.tapper=error@2';
+  try {
+    await applyRealm('one');
+    const second = await applyRealm('two');
+    assert.match(JSON.stringify(second.items), /failpoint tap\.create\.Realm\.tapper triggered/);
+    assert.equal(passes, ['one'], 'the failpoint stopped the second pass before the tap ran');
+    process.env.KUKEON_FAILPOINTS = 'tap.create.Realm.tapper.done=error';
+    const third = await applyRealm('three');
+    assert.match(JSON.stringify(third.items), /failpoint tap\.create\.Realm\.tapper\.done triggered/);
+    assert.equal(passes, ['one', 'three'], 'the .done failpoint fires after the tap ran');
+  } finally {
+    delete process.env.KUKEON_FAILPOINTS;
+  }
+});
+
 test.run();
