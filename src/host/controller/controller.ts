@@ -162,9 +162,16 @@ export class Controller {
       ...changedFields('spec', current.spec as never, doc.spec as never),
       ...changedFields('metadata', current.metadata as never, doc.metadata as never),
     ];
-    if (d.implicit || (changes.length === 0 && current.status?.state !== 'Failed')) return { action: 'unchanged' };
+    // A create that never reached Ready (killed after its taps, before the status write; or failed) runs again:
+    // create taps are idempotent, and without them a space would stay without its network.
+    const finished = current.status?.state === 'Ready';
+    if (finished && (d.implicit || changes.length === 0)) return { action: 'unchanged' };
+    if (d.implicit) {
+      await this.d.lifecycle.create({ ...current, status: undefined } as AnyDoc, ref, { scope });
+      return { action: 'updated', changes: ['status.state'] };
+    }
     await this.d.lifecycle.create(doc, ref, { scope });
-    return { action: 'updated', changes };
+    return { action: 'updated', changes: changes.length ? changes : ['status.state'] };
   }
 
   /** A standalone Container document: adds or replaces that container in its (stored) cell. */
