@@ -65,6 +65,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     if (!renamed) await fs.unlink(temp).catch(() => undefined);
   }
   await fsyncDir(dir);
+  // A writer killed before its rename left its temp here; the next write beside it takes it away.
+  await cleanStrayTemps(dir).catch(() => undefined);
 }
 
 /** `writeFileAtomic` for synchronous callers: the same steps and guarantees. */
@@ -89,6 +91,26 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
     if (!renamed) fsSync.rmSync(temp, { force: true });
   }
   fsyncDirSync(dir);
+  cleanStrayTempsSync(dir);
+}
+
+/** `cleanStrayTemps(dir)` (not recursive) for synchronous writers; best effort, as a cleaner. */
+function cleanStrayTempsSync(dir: string): void {
+  let names: string[];
+  try {
+    names = fsSync.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const owner = tempOwner(name);
+    if (owner === undefined || pidRunning(owner)) continue;
+    try {
+      fsSync.rmSync(path.join(dir, name), { recursive: true, force: true });
+    } catch {
+      // another cleaner took it, or it cannot go: the next write tries again
+    }
+  }
 }
 
 /** fsync a directory, making entries created, renamed or removed in it durable. */

@@ -25,6 +25,17 @@ for (const [name, write] of [
     assert.equal(fs.readdirSync(path.dirname(file)), ['doc.json']);
   });
 
+  test(`${name}: removes the temps of dead writers beside the file, keeps a live writer's`, async () => {
+    const dir = path.join(tmp, name, 'strays');
+    fs.mkdirSync(dir, { recursive: true });
+    const dead = path.join(dir, `.other.yaml.tmp-${DEAD_PID}-abc123`);
+    const live = tempPathFor(path.join(dir, 'busy.yaml'));
+    fs.writeFileSync(dead, 'half');
+    fs.writeFileSync(live, 'in flight');
+    await write(path.join(dir, 'doc.yaml'), 'x');
+    assert.equal(fs.readdirSync(dir).sort(), [path.basename(live), 'doc.yaml'].sort());
+  });
+
   test(`${name}: the mode option is exact, whatever the umask`, async () => {
     const file = path.join(tmp, name, 'secret.json');
     const old = process.umask(0o000);

@@ -197,6 +197,19 @@ test('a lock left by a dead process is recovered quickly', async () => {
   assert.not.ok(fs.existsSync(`${locks.lockPath('store')}.steal`), 'guard released');
 });
 
+test("the first use of the lock directory recovers every dead holder's lock, not only the one asked for", async () => {
+  const dir = lockDir();
+  const locks = new FileLocks(dir);
+  const dead = await deadIdentity();
+  const me = processIdentity()!;
+  // a lock of a resource nobody asks for again (removed while its holder was killed), and its recovery guard
+  writeHolder(locks.lockPath('res.stack.r.s.gone'), dead);
+  writeHolder(`${locks.lockPath('res.cell.r.s.t.x')}.steal`, dead);
+  writeHolder(locks.lockPath('held'), me);
+  assert.is(await locks.with('store', async () => 'mine'), 'mine');
+  assert.equal(fs.readdirSync(dir), [path.basename(locks.lockPath('held'))], 'a live holder keeps its lock');
+});
+
 test('many waiters recovering the same dead lock at once still hold it one at a time', async () => {
   const locks = new FileLocks(lockDir());
   const dead = await deadIdentity();

@@ -161,4 +161,49 @@ test('a create tap may return an undo: a later failing tap unwinds it and the re
   assert.match(space, /cpu controller not delegated/);
 });
 
+test('failpoints before and after every tap (tap.<hook>.<tap>[.done]) fire at the pass KUKEON_FAILPOINTS names', async () => {
+  const passes: string[] = [];
+  const tapper = fakePlugin('tapper', 'network', (host) =>
+    host.hooks.create.for('Realm').tapPromise('tapper', async (ctx) => void passes.push(ctx.ref.path[0])),
+  );
+  const host = await testHost([tapper]);
+  const applyRealm = (name: string) => host.controller.apply(`kind: Realm\nmetadata: { name: ${name} }\n`);
+  process.env.KUKEON_FAILPOINTS = 'tap.create.Realm.tapper=error@2';
+  try {
+    await applyRealm('one');
+    const second = await applyRealm('two');
+    assert.match(JSON.stringify(second.items), /failpoint tap\.create\.Realm\.tapper triggered/);
+    assert.equal(passes, ['one'], 'the failpoint stopped the second pass before the tap ran');
+    process.env.KUKEON_FAILPOINTS = 'tap.create.Realm.tapper.done=error';
+    const third = await applyRealm('three');
+    assert.match(JSON.stringify(third.items), /failpoint tap\.create\.Realm\.tapper\.done triggered/);
+    assert.equal(passes, ['one', 'three'], 'the .done failpoint fires after the tap ran');
+  } finally {
+    delete process.env.KUKEON_FAILPOINTS;
+  }
+});
+
+test('a re-apply runs the create taps again of a space whose create never reached Ready (a crash before its status write)', async () => {
+  const calls: string[] = [];
+  const network = () =>
+    fakePlugin('net', 'network', (host) =>
+      host.hooks.create.for('Space').tapPromise('net', async (ctx) => void calls.push(ctx.ref.path.join('/'))),
+    );
+  const run = tmpDir();
+  let host = await testHost([network()], run);
+  const manifest = 'kind: Realm\nmetadata: { name: r }\n---\nkind: Space\nmetadata: { name: s }\nspec: { realmId: r }\n';
+  await host.controller.apply(manifest);
+  assert.is((await host.controller.apply(manifest)).items.find((i) => i.ref.kind === 'Space')?.action, 'unchanged');
+  assert.equal(calls, ['r/s'], 'a Ready space is left alone');
+  // what a kill after the taps and before the Ready leaves: the record, still Pending
+  const file = path.join(run, 'r', 's', 'space.yaml');
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('state: Ready', 'state: Pending'));
+  host = await testHost([network()], run); // the next command: a new process
+  const again = await host.controller.apply(manifest);
+  assert.is(again.items.find((i) => i.ref.kind === 'Space')?.action, 'updated');
+  assert.equal(calls, ['r/s', 'r/s'], 'its create taps ran again');
+  const [space] = await host.controller.get({ kind: 'Space', scope: ['r'] });
+  assert.is(space.status?.state, 'Ready');
+});
+
 test.run();

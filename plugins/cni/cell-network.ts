@@ -3,7 +3,7 @@
 // so a DEL after the root died never enters another process's namespace: it runs without CNI_NETNS instead.
 
 import fs from 'node:fs';
-import { KukeonError, formatRef, writeFileAtomicSync } from '../../sdk';
+import { KukeonError, failpoint, formatRef, writeFileAtomicSync } from '../../sdk';
 import type { CellContext, CellNetworkStatus, CellWorkingStatus, ContainerDoc, Ref, SpaceDoc, Undo } from '../../sdk';
 import { attachmentOf } from './cni-result';
 import type { CniResult } from './cni-result';
@@ -149,8 +149,13 @@ export class CellNetworks {
         }
       }
       await this.release(cached);
+    } else if (interfaceIn(netns, IFNAME)) {
+      // An ADD killed before its result was cached (a crash during the last start) left eth0 and a lease behind;
+      // a new ADD refuses an existing eth0. DEL takes them back (without a result, as the specification allows).
+      await this.d.runner.del(list, params, undefined);
     }
     const result = await this.d.runner.add(list, params);
+    failpoint('cni.after-add'); // a crash here leaves eth0 and a lease that no cached result records
     this.d.cache.save({
       kind: 'cniCacheV1',
       containerId,
@@ -236,4 +241,20 @@ export class CellNetworks {
     if (status.reason === BROKEN_REASON) Object.assign(next, { state: 'Ready', reason: undefined, message: undefined });
     return next;
   }
+}
+
+/**
+ * Whether the namespace `/proc/<pid>/ns/net` already has `ifname`: its process's /proc/<pid>/net/dev lists the
+ * interfaces of the namespace it is in. False for another kind of path (nothing to read without entering it).
+ */
+function interfaceIn(netns: string, ifname: string): boolean {
+  const m = /^\/proc\/(\d+)\/ns\/net$/.exec(netns);
+  if (!m) return false;
+  let dev: string | undefined;
+  try {
+    dev = readFileIfExists(`/proc/${m[1]}/net/dev`);
+  } catch {
+    return false; // unreadable: ADD says what is wrong
+  }
+  return dev?.split('\n').some((line) => line.trim().startsWith(`${ifname}:`)) === true;
 }

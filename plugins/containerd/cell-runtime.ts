@@ -342,7 +342,7 @@ export class CellRuntime {
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
     const io = logPath ? `file://${logPath}` : '';
     try {
-      await this.client.tasks.create(ns, { container_id: id, rootfs, stdout: io, stderr: io });
+      await this.createTask(ns, id, () => this.client.tasks.create(ns, { container_id: id, rootfs, stdout: io, stderr: io }));
       const pid = await this.client.tasks.start(ns, id);
       if (this.monitored(ctx, doc)) await this.armRestartMonitor(ns, id);
       return { id, pid, logPath };
@@ -355,6 +355,29 @@ export class CellRuntime {
         `starting ${role === 'root' ? 'the root of' : `container ${doc?.metadata.name} of`} ${formatRef(ctx.ref)} failed: ${explained.message}`,
         { plugin: 'containerd' },
       );
+    }
+  }
+
+  /**
+   * Runs `create` (tasks.create of `id`). A kuke killed while its create was under way leaves containerd finishing
+   * that create on its own: meanwhile the task's bundle directory exists but the task does not, and a new create
+   * fails with "file exists". Then it waits for the old create to end, removes the task it made (never started),
+   * and creates again, for up to 10 s.
+   */
+  private async createTask(ns: string, id: string, create: () => Promise<unknown>): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await create();
+        return;
+      } catch (err) {
+        if (!/file exists|already exists/.test((err as Error).message) || Date.now() >= deadline) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      if (await this.task(ns, id).catch(() => undefined)) {
+        await this.client.tasks.kill(ns, id, 'SIGKILL').catch(() => undefined);
+        await this.client.tasks.delete(ns, id).catch(() => undefined);
+      }
     }
   }
 

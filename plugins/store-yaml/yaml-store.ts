@@ -34,7 +34,7 @@ import {
   type Ref,
   type StoreService,
 } from '../../sdk';
-import { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write';
+import { cleanStrayTemps, fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write';
 import { fastParse, fastStringify } from './fast-yaml';
 import { DOC_FILE, NAME_RE, RESERVED_TOP, childrenDir, docPath, resourceDir } from './layout';
 
@@ -394,6 +394,8 @@ export class YamlStore implements StoreService {
       await fs.unlink(temp).catch(() => undefined);
       throw e;
     }
+    // a writer killed between its temp and its rename left the temp beside the generation file
+    await cleanStrayTemps(path.dirname(this.genFile)).catch(() => undefined);
     return revision;
   }
 

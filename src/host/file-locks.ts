@@ -200,13 +200,26 @@ export class FileLocks implements Locks {
     }
   }
 
-  /** mkdir -p once, and drop temp files left by processes killed while they waited. */
+  /**
+   * mkdir -p once, and drop what killed processes left: temp files, and lock files (and recovery guards) whose
+   * holder is gone. A lock is otherwise recovered only when someone asks for it again, which never happens when
+   * the dead holder's resource was removed meanwhile (a purge killed after the removal, then run again).
+   */
   private ensureDir(): Promise<void> {
     this.ready ??= (async () => {
       await fs.mkdir(this.lockDir, { recursive: true });
       for (const entry of await fs.readdir(this.lockDir)) {
+        const file = path.join(this.lockDir, entry);
         const owner = tempOwner(entry);
-        if (owner !== undefined && !pidRunning(owner)) await fs.unlink(path.join(this.lockDir, entry)).catch(() => undefined);
+        if (owner !== undefined) {
+          if (!pidRunning(owner)) await fs.unlink(file).catch(() => undefined);
+          continue;
+        }
+        if (!entry.endsWith('.lock') && !entry.endsWith('.lock.steal')) continue;
+        const seen = await readSeen(file).catch(() => undefined);
+        if (!seen || !abandoned(seen)) continue;
+        if (entry.endsWith('.steal')) await unlinkIfUnchanged(file, seen.text).catch(() => undefined);
+        else await this.recover(file, seen).catch(() => undefined);
       }
     })().catch((e: unknown) => {
       this.ready = undefined; // let a later call try again

@@ -1,11 +1,12 @@
 // The host's hooks: one frozen object of tapable hooks, typed for plugins by kukeon/sdk's Hooks.
 // An interceptor wraps every tap once, at registration: it names the owner plugin, skips taps of plugins
 // that failed to apply, traces timings under DEBUG=kukeon:hooks, stops before a tap once the operation is aborted,
-// and pushes the Undo a tap returns onto the undo stack of the context's operation scope (`ctx.scope`).
+// pushes the Undo a tap returns onto the undo stack of the context's operation scope (`ctx.scope`), and passes
+// failpoints `tap.<hook>.<tap name>` before the tap and `...done` after it, so a test can crash any step.
 
 import createDebug from 'debug';
 import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap } from 'tapable';
-import { CELL_START_STEPS, CELL_STOP_STEPS, KINDS, KukeonError } from '../../sdk';
+import { CELL_START_STEPS, CELL_STOP_STEPS, KINDS, KukeonError, failpoint } from '../../sdk';
 import type { CellStep, Hooks, Kind, Undo } from '../../sdk';
 import { scopeOf } from './operation-scope';
 
@@ -44,13 +45,16 @@ function intercept(hook: AnyHook, hookName: string, shape: Shape, ownership: Tap
       }
       const owner = ownership.current();
       const fn = tap.fn as (...args: unknown[]) => Promise<unknown>;
+      const point = `tap.${hookName}.${tap.name}`;
       tap.fn = async (...args: unknown[]) => {
         if (!ownership.isActive(owner)) return shape === 'waterfall' ? args[0] : undefined;
         const scope = scopeOf(shape === 'waterfall' ? args[1] : args[0]);
         scope?.throwIfAborted();
         const started = process.hrtime.bigint();
         try {
+          failpoint(point);
           const result = await fn(...args);
+          failpoint(`${point}.done`);
           if (shape === 'series' && typeof result === 'function') {
             scope?.undo.push(`${owner}:${tap.name}@${hookName}`, result as Undo);
           }

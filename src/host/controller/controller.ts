@@ -163,8 +163,14 @@ export class Controller {
     if (d.implicit) {
       // Made only where nothing is, and decided under its lock: another operation may have made it (with a spec
       // of its own) since this one was planned, and an implicit parent must never replace it.
-      return this.d.lifecycle.withLock(ref, scope, async () => {
-        if (await this.store.get(ref)) return { action: 'unchanged' };
+      return this.d.lifecycle.withLock(ref, scope, async (): Promise<Omit<ApplyItem, 'ref'>> => {
+        const current = await this.store.get(ref);
+        if (current?.status?.state === 'Ready') return { action: 'unchanged' };
+        if (current) {
+          // made by a create that never reached Ready: its own record's create runs again (never the implicit doc)
+          await this.d.lifecycle.create({ ...current, status: undefined } as AnyDoc, ref, { scope, locked: true });
+          return { action: 'updated', changes: ['status.state'] };
+        }
         await this.d.lifecycle.create(doc, ref, { scope, locked: true });
         return { action: 'created' };
       });
@@ -178,9 +184,11 @@ export class Controller {
       ...changedFields('spec', current.spec as never, doc.spec as never),
       ...changedFields('metadata', current.metadata as never, doc.metadata as never),
     ];
-    if (changes.length === 0 && current.status?.state !== 'Failed') return { action: 'unchanged' };
+    // A create that never reached Ready (killed after its taps, before the status write; or failed) runs again:
+    // create taps are idempotent, and without them a space would stay without its network.
+    if (changes.length === 0 && current.status?.state === 'Ready') return { action: 'unchanged' };
     await this.d.lifecycle.create(doc, ref, { scope });
-    return { action: 'updated', changes };
+    return { action: 'updated', changes: changes.length ? changes : ['status.state'] };
   }
 
   /** A standalone Container document: adds or replaces that container in its (stored) cell. */
