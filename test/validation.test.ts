@@ -230,7 +230,7 @@ test('hostile YAML: bombs, depth, sizes and duplicate keys are KUKEON_E_YAML wit
       /^document 2: m\.yaml:9:\d+: .*nested deeper/,
     ],
     [
-      `${realm}kind: Realm\nmetadata: {name: b, labels: {a: "${'x'.repeat(1.6 * 1024 * 1024)}"}}\n`,
+      `${realm}kind: Realm\nmetadata: {name: b, labels: {a: ${'x'.repeat(1.6 * 1024 * 1024)}}}\n`,
       /^document 2: m\.yaml:3:1: .*larger than 1\.5 MiB/,
     ],
     [
@@ -239,6 +239,10 @@ test('hostile YAML: bombs, depth, sizes and duplicate keys are KUKEON_E_YAML wit
     ],
     [`${realm}kind: Realm\nmetadata: {name: b}\nkind: Space\n`, /^document 2: m\.yaml:6:1: the key "kind" appears twice/],
     [`kind: Realm\nmetadata: {name: "${'x'.repeat(17 * 1024 * 1024)}"}\n`, /^m\.yaml: the input is 17 MiB, more than the 16 MiB/],
+    [
+      `${realm}kind: Realm\nmetadata: {name: b, labels: [${`"${'q'.repeat(40)}",`.repeat(30_000)}]}\n`,
+      /^document 2: m\.yaml:5:\d+: double-quoted strings total more than 1 MiB/,
+    ],
   ];
   for (const [text, expected] of cases) {
     const e = yamlRefusal(text);

@@ -15,6 +15,12 @@ export const MAX_NESTING = 64;
  * has about 300 per document.
  */
 export const MAX_TOKENS = 100_000;
+/**
+ * Characters inside double quotes, in the whole input: yaml resolves them one at a time into a string of pieces
+ * (about 30 bytes each until collected); ten documents with a 1 MB double-quoted value took 400 MB, 12 MB of short
+ * double-quoted strings 570 MB. Plain, single-quoted and block scalars cost no more than their size.
+ */
+export const MAX_DOUBLE_QUOTED_BYTES = 1 * MiB;
 /** Alias dereferences per document (yaml's own default); an expansion bomb needs thousands. */
 export const MAX_ALIASES = 100;
 

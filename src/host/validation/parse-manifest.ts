@@ -6,7 +6,15 @@
 import { Composer, LineCounter, Lexer, Parser, isScalar, visit } from 'yaml';
 import type { Document } from 'yaml';
 import { KukeonError } from '../../../sdk';
-import { MAX_ALIASES, MAX_DOCUMENT_BYTES, MAX_INPUT_BYTES, MAX_NESTING, MAX_TOKENS, formatBytes } from './input-limits';
+import {
+  MAX_ALIASES,
+  MAX_DOCUMENT_BYTES,
+  MAX_DOUBLE_QUOTED_BYTES,
+  MAX_INPUT_BYTES,
+  MAX_NESTING,
+  MAX_TOKENS,
+  formatBytes,
+} from './input-limits';
 
 /** The first alias of a document: where an expansion bomb starts. */
 function firstAlias(doc: Document.Parsed): number | undefined {
@@ -96,6 +104,7 @@ export function parseManifest(text: string, source = 'input'): { index: number; 
   const composer = new Composer({ uniqueKeys: false });
   let tokens = 0;
   let tokensOf: unknown;
+  let quoted = 0;
   for (const lexeme of new Lexer().lex(text)) {
     for (const token of parser.next(lexeme)) {
       for (const doc of composer.next(token)) take(doc);
@@ -103,6 +112,13 @@ export function parseManifest(text: string, source = 'input'): { index: number; 
     }
     // The parser's stack is the chain of open collections: bounded before the composer recurses into it.
     if (parser.stack.length > MAX_NESTING) fail(`collections are nested deeper than ${MAX_NESTING} levels`, parser.offset, true);
+    // yaml builds a double-quoted string a character at a time: each character is garbage of ~30 bytes.
+    if (lexeme.charCodeAt(0) === 0x22 && (quoted += lexeme.length) > MAX_DOUBLE_QUOTED_BYTES)
+      fail(
+        `double-quoted strings total more than ${formatBytes(MAX_DOUBLE_QUOTED_BYTES)} in this input; write long text plain, single-quoted or as a block (|)`,
+        parser.offset,
+        true,
+      );
     const open = parser.stack[0];
     if (open?.type !== 'document') continue;
     if (parser.offset - open.offset > MAX_DOCUMENT_BYTES)
