@@ -257,6 +257,12 @@ test('hostile YAML: bombs, depth, sizes and duplicate keys are KUKEON_E_YAML wit
   assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms for 30,000 keys`);
 });
 
+test('an error is one line whatever the input held: names with line breaks or terminal escapes are shown escaped', () => {
+  const e = refused({ kind: 'Realm', metadata: { name: `web\n\u001b[31m${'x'.repeat(200)}` } }, 'KUKEON_E_INVALID_NAME', 'metadata.name');
+  assert.not.match(e.describe(), /[\n\u001b]/);
+  assert.match(e.describe(), /^document 3 \(Realm "web\\n\\u001b\[31mx+\.\.\."\) field metadata\.name: /);
+});
+
 test('labels as Kubernetes: [prefix/]name with name <= 63 and a DNS-subdomain prefix <= 253, values <= 63', () => {
   const realm = (labels: Record<string, unknown>) => ({ kind: 'Realm', metadata: { name: 'r', labels } });
   validateDocument(
