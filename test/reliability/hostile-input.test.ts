@@ -323,6 +323,7 @@ e2eSuite('reliability hostile input', (test) => {
 
   test('through kukeond: the same corpus is refused alike while a parallel get is served', async () => {
     daemon = await startDaemon({ socket: socket(), runPath: h.runPath, config: h.configFile, prefix: ['nsenter', `--net=${h.netnsPath}`] });
+    peakRss['kukeond (VmHWM once serving)'] = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1]);
     const all = corpus();
     // every hand-written and run-time case, and every fourth generated one
     const cases = all.filter((c, i) => !c.name.startsWith('gen-') || i % 4 === 0);
