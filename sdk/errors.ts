@@ -85,12 +85,17 @@ export class KukeonError extends Error {
     const d = this.details;
     const where: string[] = [];
     if (d.document !== undefined) where.push(`document ${d.document}`);
-    if (d.kind || d.name) where.push(`(${d.kind ?? '?'}${d.name ? ` "${d.name}"` : ''})`);
+    if (d.kind || d.name)
+      where.push(`(${d.kind ?? '?'}${d.name ? ` ${JSON.stringify(d.name.length > 80 ? `${d.name.slice(0, 80)}...` : d.name)}` : ''})`);
     if (d.field) where.push(`field ${d.field}`);
     if (d.plugin) where.push(`plugin ${d.plugin}`);
     const prefix = where.length ? `${where.join(' ')}: ` : '';
     const hint = d.hint ? ` (${d.hint})` : '';
-    return `${prefix}${this.message}${hint} [${this.code}]`;
+    // one line, whatever the input held: a name or key with a line break or a terminal escape is shown escaped
+    return `${prefix}${this.message}${hint} [${this.code}]`.replace(
+      /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
   }
 }
 

@@ -25,7 +25,8 @@ function findTests(dir) {
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [file], {
+    // uvu-reasons.js: every failure prints its reason (uvu alone prints none for a KukeonError or a hook's throw).
+    const child = spawn(process.execPath, ['--require', path.join(__dirname, 'uvu-reasons.js'), file], {
       cwd: root,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -173,7 +173,8 @@ test('multi-document input: empty documents are skipped, indexes count the real 
     assert.unreachable();
   } catch (err) {
     assert.is((err as KukeonError).code, 'KUKEON_E_YAML');
-    assert.match((err as Error).message, /document 2/);
+    assert.is((err as KukeonError).details.document, 2);
+    assert.match((err as KukeonError).describe(), /^document 2: input:5:1: Flow sequence/);
   }
   try {
     parseManifest('# nothing\n');
@@ -194,6 +195,86 @@ test('standalone Container documents need their cell coordinates and an image', 
     1,
   );
   assert.equal(v.ref, { kind: 'Container', path: ['r', 's', 't', 'c', 'a'] });
+});
+
+function yamlRefusal(text: string): KukeonError {
+  try {
+    parseManifest(text, 'm.yaml');
+  } catch (err) {
+    return err as KukeonError;
+  }
+  throw new assert.Assertion({
+    message: 'expected KUKEON_E_YAML',
+    operator: 'throws',
+    expects: 'KUKEON_E_YAML',
+    actual: 'parsed',
+    generated: true,
+  });
+}
+
+test('hostile YAML: bombs, depth, sizes and duplicate keys are KUKEON_E_YAML with document and line:column, no engine text', () => {
+  const realm = 'kind: Realm\nmetadata: {name: a}\n---\n';
+  let bomb = 'kind: Realm\nmetadata:\n  name: b\n  labels:\n    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
+  for (let i = 1; i < 8; i++)
+    bomb += `    a${i}: &a${i} [${Array(10)
+      .fill(`*a${i - 1}`)
+      .join(', ')}]\n`;
+  const cases: [string, RegExp][] = [
+    [realm + bomb, /^document 2: m\.yaml:9:14: aliases expand/],
+    [
+      `${realm}kind: Realm\nmetadata: {name: b, labels: ${'['.repeat(5000)}${']'.repeat(5000)}}\n`,
+      /^document 2: m\.yaml:5:\d+: .*nested deeper than 64/,
+    ],
+    [
+      `${realm}kind: Realm\nmetadata:\n  name: b\n  labels:\n    a:\n      ${'- '.repeat(500)}x\n`,
+      /^document 2: m\.yaml:9:\d+: .*nested deeper/,
+    ],
+    [
+      `${realm}kind: Realm\nmetadata: {name: b, labels: {a: ${'x'.repeat(1.6 * 1024 * 1024)}}}\n`,
+      /^document 2: m\.yaml:3:1: .*larger than 1\.5 MiB/,
+    ],
+    [
+      `${realm}kind: Realm\nmetadata: {name: b, labels: [${'1,'.repeat(60_000)}1]}\n`,
+      /^document 2: m\.yaml:3:1: .*more than 100,000 YAML tokens/,
+    ],
+    [`${realm}kind: Realm\nmetadata: {name: b}\nkind: Space\n`, /^document 2: m\.yaml:6:1: the key "kind" appears twice/],
+    [`kind: Realm\nmetadata: {name: "${'x'.repeat(17 * 1024 * 1024)}"}\n`, /^m\.yaml: the input is 17 MiB, more than the 16 MiB/],
+    [
+      `${realm}kind: Realm\nmetadata: {name: b, labels: [${`"${'q'.repeat(40)}",`.repeat(30_000)}]}\n`,
+      /^document 2: m\.yaml:5:\d+: double-quoted strings total more than 1 MiB/,
+    ],
+  ];
+  for (const [text, expected] of cases) {
+    const e = yamlRefusal(text);
+    assert.is(e.code, 'KUKEON_E_YAML', e.message);
+    assert.match(e.describe(), expected, e.describe());
+    assert.not.match(e.describe(), /Maximum call stack|ReferenceError|RangeError|\n/);
+  }
+  // 30,000 distinct keys: yaml's own duplicate check compared every pair (14 s); the set per map is linear
+  const started = Date.now();
+  const keys = Array.from({ length: 30_000 }, (_, i) => `  k${i}: v`).join('\n');
+  assert.is(yamlRefusal(`kind: Realm\nmetadata: {name: b}\nspec:\n${keys}\n  k7: w\n`).code, 'KUKEON_E_YAML');
+  assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms for 30,000 keys`);
+});
+
+test('an error is one line whatever the input held: names with line breaks or terminal escapes are shown escaped', () => {
+  const e = refused({ kind: 'Realm', metadata: { name: `web\n\u001b[31m${'x'.repeat(200)}` } }, 'KUKEON_E_INVALID_NAME', 'metadata.name');
+  assert.not.match(e.describe(), /[\n\u001b]/);
+  assert.match(e.describe(), /^document 3 \(Realm "web\\n\\u001b\[31mx+\.\.\."\) field metadata\.name: /);
+});
+
+test('labels as Kubernetes: [prefix/]name with name <= 63 and a DNS-subdomain prefix <= 253, values <= 63', () => {
+  const realm = (labels: Record<string, unknown>) => ({ kind: 'Realm', metadata: { name: 'r', labels } });
+  validateDocument(
+    realm({ tier: 'front', 'example.com/app_name.v2': 'A-b_c.9', [`${'a'.repeat(253)}/${'b'.repeat(63)}`]: '', e: 'x'.repeat(63) }),
+    1,
+  );
+  refused(realm({ a: 'x'.repeat(64) }), 'KUKEON_E_INVALID', 'metadata.labels.a');
+  refused(realm({ a: 'x'.repeat(10_000_000) }), 'KUKEON_E_INVALID', 'metadata.labels.a');
+  refused(realm({ a: '-x' }), 'KUKEON_E_INVALID', 'metadata.labels.a');
+  refused(realm({ a: 3 }), 'KUKEON_E_INVALID', 'metadata.labels.a');
+  for (const key of ['b'.repeat(64), `${'a'.repeat(254)}/b`, 'Example.com/a', '/a', 'a/', '-a', 'a b', 'ａpp'])
+    refused(realm({ [key]: 'v' }), 'KUKEON_E_INVALID', 'metadata.labels');
 });
 
 test.run();

@@ -16,6 +16,7 @@ import {
   methodPath,
 } from './wire';
 import type { Verb } from './wire';
+import { checkRequestShape } from './request-shape';
 
 /** How often a running mutation tells its client it is still working (a client gives up after 60 s of silence). */
 const HEARTBEAT_MS = 15_000;
@@ -60,6 +61,18 @@ function callSignal(call: { on(event: 'cancelled', fn: () => void): unknown }): 
 
 type Api = Record<Verb, (...args: unknown[]) => unknown>;
 
+/** The request of a call, checked: bytes that are not a Json message, or JSON of the wrong shape, are the caller's error. */
+function requestOf(verb: Verb, buf: Buffer): unknown {
+  let req: unknown;
+  try {
+    req = decodeJson(buf);
+  } catch (err) {
+    throw new KukeonError('KUKEON_E_USAGE', `${verb}: the request is not a kukeon.v1 Json message (${(err as Error).message})`);
+  }
+  checkRequestShape(verb, req);
+  return req;
+}
+
 export function kukeonHandlers(api: ControllerApi, log: Log, inflight: Set<AbortController>): grpc.UntypedServiceImplementation {
   const call = api as unknown as Api;
   const track = (ac: AbortController) => {
@@ -76,7 +89,7 @@ export function kukeonHandlers(api: ControllerApi, log: Log, inflight: Set<Abort
         const ac = callSignal(c);
         const untrack = track(ac);
         Promise.resolve()
-          .then(() => call[verb](...argsOf(decodeJson(c.request)), { signal: ac.signal }))
+          .then(() => call[verb](...argsOf(requestOf(verb, c.request)), { signal: ac.signal }))
           .then(
             (result) => done(null, encodeJson(result ?? null)),
             (err) => {
@@ -96,7 +109,7 @@ export function kukeonHandlers(api: ControllerApi, log: Log, inflight: Set<Abort
         const beat = setInterval(() => send({ progress: { kind: 'heartbeat' } satisfies ProgressEvent }), HEARTBEAT_MS);
         const onProgress = (progress: ProgressEvent) => send({ progress });
         Promise.resolve()
-          .then(() => call[verb](...argsOf(decodeJson(c.request)), { signal: ac.signal, onProgress }))
+          .then(() => call[verb](...argsOf(requestOf(verb, c.request)), { signal: ac.signal, onProgress }))
           .then(
             (result) => {
               send({ result: result ?? null });
@@ -117,7 +130,7 @@ export function kukeonHandlers(api: ControllerApi, log: Log, inflight: Set<Abort
         const ac = callSignal(c);
         const untrack = track(ac);
         (async () => {
-          const items = call[verb](decodeJson(c.request) ?? {}, { signal: ac.signal }) as AsyncIterable<unknown>;
+          const items = call[verb](requestOf(verb, c.request) ?? {}, { signal: ac.signal }) as AsyncIterable<unknown>;
           for await (const item of items) {
             if (c.cancelled) break;
             // backpressure: a slow reader (kuke log | less) must not make the daemon buffer a whole log
@@ -151,7 +164,7 @@ export function kukeonHandlers(api: ControllerApi, log: Log, inflight: Set<Abort
         (async () => {
           const first = await chunks.next();
           if (first.done) throw new KukeonError('KUKEON_E_USAGE', `${verb}: no request`);
-          const req = JSON.parse(decodeBytes(first.value as Buffer).toString('utf8'));
+          const req = requestOf(verb, first.value as Buffer);
           const body = (async function* () {
             for (let n = await chunks.next(); !n.done; n = await chunks.next()) yield decodeBytes(n.value as Buffer);
           })();

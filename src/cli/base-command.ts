@@ -9,6 +9,7 @@ import { KukeonError, isKukeonError } from '../../sdk';
 import type { CallOptions, ControllerApi, PullPolicy, RegistryCredentialSpec } from '../../sdk';
 import type { Host } from '../host';
 import { DEFAULT_SOCKET } from '../../plugins/api-socket/wire';
+import { MAX_INPUT_BYTES, formatBytes } from '../host/validation/input-limits';
 import { routeCommand } from './routing';
 import type { Route } from './routing';
 
@@ -58,7 +59,11 @@ export abstract class BaseCommand extends Command {
       this.context.stderr.write(`Error: ${err.describe()}\n`);
       return err.exitCode;
     }
-    this.context.stderr.write(`Error: ${(err as Error)?.stack ?? String(err)}\n`);
+    // A bug, not the user's input: one line (the stack only with -v), never an engine's trace on a user's screen.
+    const e = err as Error | undefined;
+    const what = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(err);
+    this.context.stderr.write(`Error: internal error (${what}); run with -v for details and report it [KUKEON_E_INTERNAL]\n`);
+    if (this.verbose && e instanceof Error) this.context.stderr.write(`${e.stack}\n`);
     return 1;
   }
 
@@ -124,17 +129,38 @@ export abstract class BaseCommand extends Command {
     return this.hostPromise;
   }
 
-  /** The text of `-f FILE`, or of stdin for `-f -`. */
+  /** The text of `-f FILE`, or of stdin for `-f -`; refused past MAX_INPUT_BYTES before more is read. */
   protected async readInput(file: string): Promise<string> {
+    const tooLarge = () =>
+      new KukeonError(
+        'KUKEON_E_YAML',
+        `${file === '-' ? 'stdin' : file}: the input is more than the ${formatBytes(MAX_INPUT_BYTES)} kukeon reads at once; split it into several files`,
+      );
+    const chunks: Buffer[] = [];
+    let total = 0;
     if (file !== '-') {
+      let fd: number | undefined;
       try {
-        return fs.readFileSync(file, 'utf8');
+        fd = fs.openSync(file, 'r');
+        const buf = Buffer.alloc(1024 * 1024);
+        for (let n = fs.readSync(fd, buf); n > 0; n = fs.readSync(fd, buf)) {
+          total += n;
+          if (total > MAX_INPUT_BYTES) throw tooLarge();
+          chunks.push(Buffer.from(buf.subarray(0, n)));
+        }
       } catch (err) {
+        if (isKukeonError(err)) throw err;
         throw new KukeonError('KUKEON_E_USAGE', `cannot read ${file}: ${(err as Error).message}`);
+      } finally {
+        if (fd !== undefined) fs.closeSync(fd);
+      }
+    } else {
+      for await (const chunk of this.context.stdin) {
+        total += chunk.length;
+        if (total > MAX_INPUT_BYTES) throw tooLarge();
+        chunks.push(Buffer.from(chunk));
       }
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of this.context.stdin) chunks.push(Buffer.from(chunk));
     return Buffer.concat(chunks).toString('utf8');
   }
 

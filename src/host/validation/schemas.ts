@@ -39,7 +39,15 @@ const metadata: Schema = {
   required: ['name'],
   properties: {
     name,
-    labels: { type: 'object', additionalProperties: { type: 'string' } },
+    labels: {
+      type: 'object',
+      description: "Kubernetes' label rules: key [prefix/]name (name at most 63 characters, prefix a DNS subdomain), value at most 63",
+      propertyNames: {
+        maxLength: 317,
+        pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$',
+      },
+      additionalProperties: { type: 'string', maxLength: 63, pattern: '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$' },
+    },
   },
 };
 

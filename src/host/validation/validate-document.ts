@@ -7,6 +7,7 @@ import type { ErrorObject } from 'ajv';
 import { API_VERSION, Ipv4Cidr, KINDS, KukeonError, cpuSharesToWeight, parseCpuMax, parseSize, refOf, rootContainerId } from '../../../sdk';
 import type { AnyDoc, ContainerSpec, Kind, KukeonErrorDetails, Ref, Resources } from '../../../sdk';
 import { ROOT_CONTAINER_ID, RESERVED_REALM_NAMES, SYSTEM_REALM, checkName } from './names';
+import { labelKeyProblem, labelValueProblem, shown } from './labels';
 import { SCHEMAS } from './schemas';
 import { SYSTEM_REALM_FIELDS, UNSUPPORTED_FIELDS } from './unsupported-fields';
 
@@ -171,6 +172,16 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
   if (!inSystemRealm && kind === 'Cell' && Array.isArray(doc.spec?.containers)) {
     for (const [i, c] of (doc.spec.containers as unknown[]).entries())
       if (imageless(c)) invalid(`spec.containers[${i}].image`, 'is required');
+  }
+
+  const labels = doc.metadata?.labels;
+  if (labels && typeof labels === 'object' && !Array.isArray(labels)) {
+    for (const [key, value] of Object.entries(labels)) {
+      const keyProblem = labelKeyProblem(key);
+      if (keyProblem) invalid('metadata.labels', `key ${shown(key)} ${keyProblem}`);
+      const valueProblem = labelValueProblem(value);
+      if (valueProblem) invalid(`metadata.labels.${key}`, valueProblem);
+    }
   }
 
   if (kind === 'Realm' && doc.spec === undefined) doc.spec = {};
