@@ -248,7 +248,7 @@ export class YamlStore implements StoreService {
     const temp = tempPathFor(this.genFile);
     try {
       fsSync.mkdirSync(path.dirname(this.genFile), { recursive: true });
-      fsSync.writeFileSync(temp, `${process.pid} ${Date.now()}\n`, { flag: 'wx' });
+      fsSync.writeFileSync(temp, '', { flag: 'wx' });
       fsSync.renameSync(temp, this.genFile);
       return true;
     } catch {
@@ -342,18 +342,21 @@ export class YamlStore implements StoreService {
     return result;
   }
 
-  /** Replaces the generation file with a new one (a rename: readers see the old file or the new one). */
+  /**
+   * Replaces the generation file with a new one (a rename: readers see the old file or the new one). Only its
+   * inode matters, so it is empty: it needs no data block, and a full disk that let the document through (or
+   * left it as it was) cannot fail the move that tells other processes about it.
+   */
   private async bump(): Promise<void> {
     const temp = tempPathFor(this.genFile);
-    const text = `${process.pid} ${Date.now()}\n`;
     try {
-      await fs.writeFile(temp, text, { flag: 'wx' });
-    } catch (e) {
-      if (!isMissing(e)) throw e;
-      await fs.mkdir(path.dirname(this.genFile), { recursive: true });
-      await fs.writeFile(temp, text, { flag: 'wx' });
-    }
-    try {
+      try {
+        await fs.writeFile(temp, '', { flag: 'wx' });
+      } catch (e) {
+        if (!isMissing(e)) throw e;
+        await fs.mkdir(path.dirname(this.genFile), { recursive: true });
+        await fs.writeFile(temp, '', { flag: 'wx' });
+      }
       await fs.rename(temp, this.genFile);
     } catch (e) {
       await fs.unlink(temp).catch(() => undefined);
@@ -400,9 +403,12 @@ export class YamlStore implements StoreService {
   }
 
   private async write(file: string, doc: Doc): Promise<void> {
+    const made = missingDirs(path.dirname(file), this.runPath);
     try {
       await writeFileAtomic(file, fastStringify(doc) ?? YAML.stringify(doc));
     } catch (e) {
+      // A write that failed (a full or read-only disk) leaves no empty directory of a resource that never was.
+      for (const dir of made) await fs.rmdir(dir).catch(() => undefined);
       throw storeError(e, `cannot write ${file}`);
     }
   }
@@ -445,6 +451,13 @@ function statSig(file: string): string {
   } catch {
     return 'absent';
   }
+}
+
+/** The directories from `dir` up to (not including) `root` that do not exist yet, deepest first. */
+function missingDirs(dir: string, root: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; d !== root && d.startsWith(`${root}${path.sep}`) && !fsSync.existsSync(d); d = path.dirname(d)) out.push(d);
+  return out;
 }
 
 function byName(x: Listed, y: Listed): number {
