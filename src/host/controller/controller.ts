@@ -162,9 +162,13 @@ export class Controller {
       ...changedFields('spec', current.spec as never, doc.spec as never),
       ...changedFields('metadata', current.metadata as never, doc.metadata as never),
     ];
-    if (d.implicit || (changes.length === 0 && current.status?.state !== 'Failed')) return { action: 'unchanged' };
-    await this.d.lifecycle.create(doc, ref, { scope });
-    return { action: 'updated', changes };
+    // A record left Pending or Failed (its create never finished: a full disk, a crash) is created again.
+    const settled = current.status?.state === 'Ready';
+    if (settled && (d.implicit || changes.length === 0)) return { action: 'unchanged' };
+    const desired = d.implicit ? ({ ...current, status: undefined } as AnyDoc) : doc;
+    await this.d.lifecycle.create(desired, ref, { scope });
+    const converged = `converged (was ${current.status?.state ?? 'without status'})`;
+    return { action: 'updated', changes: !d.implicit && changes.length ? changes : [converged] };
   }
 
   /** A standalone Container document: adds or replaces that container in its (stored) cell. */
