@@ -337,7 +337,9 @@ export class CellRuntime {
       if (this.monitored(ctx, doc)) await this.armRestartMonitor(ns, id);
       return { id, pid: existing.pid, logPath: doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined };
     }
-    if (existing) await this.client.tasks.delete(ns, id).catch(() => undefined);
+    // A task left CREATED or STOPPED (containerd died between create and start) is killed and deleted, and a
+    // failure to do so reported: swallowed, it came back as a puzzling ALREADY_EXISTS from the create below.
+    if (existing) await this.stopTask(ns, id, { signal: 'SIGKILL', timeoutMs: 0 });
     const logPath = doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined;
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
     const io = logPath ? `file://${logPath}` : '';
