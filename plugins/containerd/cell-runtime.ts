@@ -344,7 +344,7 @@ export class CellRuntime {
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
     const io = logPath ? `file://${logPath}` : '';
     try {
-      await this.client.tasks.create(ns, { container_id: id, rootfs, stdout: io, stderr: io });
+      await this.createTask(ns, id, rootfs, io);
       const pid = await this.client.tasks.start(ns, id);
       if (this.monitored(ctx, doc)) await this.armRestartMonitor(ns, id);
       return { id, pid, logPath };
@@ -357,6 +357,25 @@ export class CellRuntime {
         `starting ${role === 'root' ? 'the root of' : `container ${doc?.metadata.name} of`} ${formatRef(ctx.ref)} failed: ${explained.message}`,
         { plugin: 'containerd' },
       );
+    }
+  }
+
+  /**
+   * Creates a task. Just after containerd restarts it still cleans up the shims of tasks it lost (asynchronously):
+   * meanwhile Get finds no task but Create says ALREADY_EXISTS, or finds the lost task's bundle directory. Delete
+   * it and try again, a few times (up to 3 s).
+   */
+  private async createTask(ns: string, id: string, rootfs: Parameters<ContainerdClient['tasks']['create']>[1]['rootfs'], io: string) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.tasks.create(ns, { container_id: id, rootfs, stdout: io, stderr: io });
+      } catch (err) {
+        // the bundle directory of the lost task ("failed to start shim: mkdir ...: file exists") goes with the same cleanup
+        const leftover = isAlreadyExists(err) || /failed to start shim: mkdir .*: file exists/.test((err as Error).message);
+        if (!leftover || attempt >= 6) throw err;
+        await this.client.tasks.delete(ns, id).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
     }
   }
 
