@@ -11,11 +11,18 @@ const lines = (s: string) =>
     .map((l) => l.trim())
     .filter(Boolean);
 
-/** containerd task or container ids (`what`) of a realm's namespace. */
-export async function containerdIds(h: E2EHarness, realm: string, what: 'tasks' | 'containers'): Promise<string[]> {
-  const r = await h.ctr(['-n', `kukeon-${realm}`, what, 'ls', '-q']);
+/** containerd task, container, lease or snapshot ids (`what`) of a realm's namespace. */
+export async function containerdIds(
+  h: E2EHarness,
+  realm: string,
+  what: 'tasks' | 'containers' | 'leases' | 'snapshots',
+): Promise<string[]> {
+  const quiet = what === 'snapshots' ? [] : ['-q'];
+  const r = await h.ctr(['-n', `kukeon-${realm}`, what, 'ls', ...quiet]);
   if (r.code !== 0 && !/not found/.test(r.stderr)) throw new Error(`ctr ${what} ls: ${r.stderr}`);
-  return lines(r.stdout).sort();
+  const ids = lines(r.stdout);
+  // `snapshots ls` has a header line and columns
+  return (what === 'snapshots' ? ids.slice(1).map((l) => l.split(/\s+/)[0]) : ids).sort();
 }
 
 /** Host-local leases of a realm's space network (file names that are addresses). */

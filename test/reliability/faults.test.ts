@@ -257,6 +257,8 @@ if (!process.env.KUKEON_FAULTS_ONLY || BACKENDS.includes(process.env.KUKEON_FAUL
       assertOk(`purge ${realm}`, await kukeH(['purge', 'realm', realm, '--cascade']));
       assert.equal(await containerdIds(h, realm, 'tasks'), [], `${realm}: tasks after purge`);
       assert.equal(await containerdIds(h, realm, 'containers'), [], `${realm}: containers after purge`);
+      assert.equal(await containerdIds(h, realm, 'leases'), [], `${realm}: leases after purge`);
+      assert.equal(await containerdIds(h, realm, 'snapshots'), [], `${realm}: snapshots after purge`);
       for (let s = 0; s < shape.spaces; s++) assert.equal(leases(cni().ipamDataDir, realm, `sp${s}`), [], `${realm}: leases after purge`);
       assert.equal(cachedResults(cni().cacheDir, `${realm}_`), [], `${realm}: cached results after purge`);
       assert.not.ok(fs.existsSync(path.join(h.runPath, realm)), `${realm}: YAML after purge`);
@@ -381,6 +383,7 @@ if (!process.env.KUKEON_FAULTS_ONLY || BACKENDS.includes(process.env.KUKEON_FAUL
           const pulled = await kukeH(['image', 'pull', ref, '--realm', realm]);
           assertClearFailure('pull from a registry that drops the layer', pulled, [/KUKEON_E_PULL/]);
           assert.not.match((await kukeH(['image', 'ls', '--realm', realm])).stdout, reg.host, 'no image record of a failed pull');
+          assert.equal(await containerdIds(h, realm, 'leases'), [], 'the failed pull deleted its lease');
           const applied = await kukeH(['apply', '-f', '-'], treeManifest(realm, shape));
           assertClearFailure('apply whose image cannot be pulled', applied, [/KUKEON_E_PULL/, /cell\/reg-drop\/sp0\/app\/c0/]);
           assert.not.ok(cellState(realm, 'c0') === 'Ready', 'the cell did not start');
