@@ -352,10 +352,16 @@ export class CellRuntime {
       await this.client.tasks.delete(ns, id).catch(() => undefined);
       const explained = this.explain(err);
       if (isKukeonError(explained) && explained.code === 'KUKEON_E_UNAVAILABLE') throw explained;
+      // containerd 1.6 forgets a task whose create it died in, but its shim keeps the bundle: only a restart of
+      // containerd (which loads and cleans up that bundle) lets the task be created again.
+      const lost = /failed to start shim: mkdir .*: file exists/.test(explained.message);
       throw new KukeonError(
         'KUKEON_E_STEP',
         `starting ${role === 'root' ? 'the root of' : `container ${doc?.metadata.name} of`} ${formatRef(ctx.ref)} failed: ${explained.message}`,
-        { plugin: 'containerd' },
+        {
+          plugin: 'containerd',
+          ...(lost ? { hint: 'containerd lost this task when it stopped; restart containerd, then apply again' } : {}),
+        },
       );
     }
   }
