@@ -465,7 +465,7 @@ test('revisions: every write gets the next one, by any store on the run path; a 
   await store.remove(s1, { childless: true });
   const last = await store.remove({ kind: 'Realm', path: ['r1'] }, { childless: true });
   assert.is(await store.get({ kind: 'Realm', path: ['r1'] }), undefined);
-  assert.is(fs.readFileSync(path.join(run, 'run', 'store.generation'), 'utf8'), `${last}\n`);
+  assert.is(fs.statSync(path.join(run, 'run', 'store.generation')).size, last, 'the revision is the (sparse) file size');
 });
 
 test.run();

@@ -41,23 +41,37 @@ export function invokeCni(inv: CniInvocation): Promise<unknown> {
     if (inv.args) env.CNI_ARGS = inv.args;
   }
   const [cmd, ...cmdArgs] = [...(inv.prefix ?? []), inv.binary];
+  const timeoutMs = inv.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, cmdArgs, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group: a hung plugin is killed with whatever it started (a child that keeps its stdout
+    // open would otherwise hold the result back long after the plugin itself was killed).
+    const child = spawn(cmd, cmdArgs, { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
-    let timedOut = false;
+    let settled = false;
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, inv.timeoutMs ?? 60_000);
+      settled = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      reject(new CniError(plugin, inv.command, undefined, `did not finish within ${timeoutMs} ms (killed)`));
+    }, timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
+      if (settled) return;
+      settled = true;
       reject(new CniError(plugin, inv.command, undefined, `cannot run ${inv.binary}: ${err.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (settled) return;
+      settled = true;
       const out = stdout.trim();
       if (code === 0) {
         if (!out) return resolve(undefined);
@@ -67,8 +81,6 @@ export function invokeCni(inv: CniInvocation): Promise<unknown> {
           return reject(new CniError(plugin, inv.command, undefined, `printed a result that is not JSON: ${out.slice(0, 200)}`));
         }
       }
-      if (timedOut)
-        return reject(new CniError(plugin, inv.command, undefined, `did not finish within ${inv.timeoutMs ?? 60_000} ms (killed)`));
       let error: { code?: unknown; msg?: unknown; details?: unknown } | undefined;
       try {
         error = JSON.parse(out);

@@ -134,12 +134,14 @@ export class CniRunner {
       try {
         prev = await this.run('ADD', binaries.get(plugin.type)!, CniRunner.pluginConfig(list, plugin, prev, p.capabilityArgs), p);
         if (prev === undefined) throw new CniError(plugin.type, 'ADD', undefined, 'printed no result');
+        // A malformed result is a failed ADD too: rolled back, or its lease and interface would stay behind.
+        if (plugin === list.plugins[list.plugins.length - 1]) return resultOf(plugin.type, prev);
       } catch (err) {
         await this.del(list, p, undefined).catch(() => undefined);
         throw err;
       }
     }
-    return parseCniResult(prev);
+    throw new KukeonError('KUKEON_E_CNI', `the network configuration list ${list.name} has no plugins`, { plugin: 'cni' });
   }
 
   /** CHECK through the whole list with the cached result; throws the first plugin's error. */
@@ -175,6 +177,15 @@ export class CniRunner {
       timeoutMs: this.options.timeoutMs,
     })) as { supportedVersions?: unknown };
     return Array.isArray(out?.supportedVersions) ? out.supportedVersions.map(String) : [];
+  }
+}
+
+/** The list's result, checked; an invalid one is that plugin's failed ADD, by name. */
+function resultOf(plugin: string, raw: unknown): CniResult {
+  try {
+    return parseCniResult(raw);
+  } catch (err) {
+    throw new CniError(plugin, 'ADD', undefined, (err as Error).message.replace(/^a CNI plugin returned /, 'returned '));
   }
 }
 

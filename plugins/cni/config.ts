@@ -17,6 +17,8 @@ export interface CniConfig {
   subnetPool: string;
   /** Masquerade a space's traffic that leaves through a non-kukeon interface (outbound connectivity). */
   masquerade: boolean;
+  /** How long one CNI plugin execution may take before it is killed and the step fails naming the plugin. */
+  timeoutSeconds?: number;
 }
 
 export const CNI_CONFIG_SCHEMA: ConfigSchema = {
@@ -34,5 +36,12 @@ export const CNI_CONFIG_SCHEMA: ConfigSchema = {
     ipamDataDir: { type: 'string', default: '/var/lib/cni/networks', description: "host-local's lease directory" },
     subnetPool: { type: 'string', default: '10.90.0.0/16', description: 'pool of /24 space subnets' },
     masquerade: { type: 'boolean', default: true, description: "masquerade a space's outbound traffic" },
+    timeoutSeconds: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 3600,
+      default: 60,
+      description: 'how long one CNI plugin execution may take before it is killed',
+    },
   },
 };

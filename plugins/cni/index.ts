@@ -103,7 +103,7 @@ export default definePlugin<CniConfig>({
       });
     }
     const cmd = new HostCommand();
-    const runner = new CniRunner({ binDirs: config.binDirs });
+    const runner = new CniRunner({ binDirs: config.binDirs, timeoutMs: (config.timeoutSeconds ?? 60) * 1000 });
     const cache = new ResultCache(config.cacheDir);
     const registry = new SpaceRegistry(path.join(host.paths.runtimeDir, 'cni', 'spaces.json'), host.locks);
     const isolation = new Isolation(cmd, host.locks);

@@ -337,7 +337,9 @@ export class CellRuntime {
       if (this.monitored(ctx, doc)) await this.armRestartMonitor(ns, id);
       return { id, pid: existing.pid, logPath: doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined };
     }
-    if (existing) await this.client.tasks.delete(ns, id).catch(() => undefined);
+    // A task left CREATED or STOPPED (containerd died between create and start) is killed and deleted, and a
+    // failure to do so reported: swallowed, it came back as a puzzling ALREADY_EXISTS from the create below.
+    if (existing) await this.stopTask(ns, id, { signal: 'SIGKILL', timeoutMs: 0 });
     const logPath = doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined;
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
     const io = logPath ? `file://${logPath}` : '';
@@ -350,10 +352,16 @@ export class CellRuntime {
       await this.client.tasks.delete(ns, id).catch(() => undefined);
       const explained = this.explain(err);
       if (isKukeonError(explained) && explained.code === 'KUKEON_E_UNAVAILABLE') throw explained;
+      // containerd 1.6 forgets a task whose create it died in, but its shim keeps the bundle: only a restart of
+      // containerd (which loads and cleans up that bundle) lets the task be created again.
+      const lost = /failed to start shim: mkdir .*: file exists/.test(explained.message);
       throw new KukeonError(
         'KUKEON_E_STEP',
         `starting ${role === 'root' ? 'the root of' : `container ${doc?.metadata.name} of`} ${formatRef(ctx.ref)} failed: ${explained.message}`,
-        { plugin: 'containerd' },
+        {
+          plugin: 'containerd',
+          ...(lost ? { hint: 'containerd lost this task when it stopped; restart containerd, then apply again' } : {}),
+        },
       );
     }
   }
@@ -361,8 +369,9 @@ export class CellRuntime {
   /**
    * Runs `create` (tasks.create of `id`). A kuke killed while its create was under way leaves containerd finishing
    * that create on its own: meanwhile the task's bundle directory exists but the task does not, and a new create
-   * fails with "file exists". Then it waits for the old create to end, removes the task it made (never started),
-   * and creates again, for up to 10 s.
+   * fails with "file exists". Just after containerd restarts it also still cleans up the shims of tasks it lost
+   * (asynchronously): Get finds no task but Create says ALREADY_EXISTS. Either way it waits, removes the task that
+   * was made (never started), and creates again, for up to 10 s.
    */
   private async createTask(ns: string, id: string, create: () => Promise<unknown>): Promise<void> {
     const deadline = Date.now() + 10_000;
@@ -371,13 +380,13 @@ export class CellRuntime {
         await create();
         return;
       } catch (err) {
-        if (!/file exists|already exists/.test((err as Error).message) || Date.now() >= deadline) throw err;
+        const leftover = isAlreadyExists(err) || /file exists|already exists/.test((err as Error).message);
+        if (!leftover || Date.now() >= deadline) throw err;
       }
       await new Promise((r) => setTimeout(r, 200));
-      if (await this.task(ns, id).catch(() => undefined)) {
-        await this.client.tasks.kill(ns, id, 'SIGKILL').catch(() => undefined);
-        await this.client.tasks.delete(ns, id).catch(() => undefined);
-      }
+      // a task Get does not find may still be one containerd is cleaning up: Delete is asked either way
+      if (await this.task(ns, id).catch(() => undefined)) await this.client.tasks.kill(ns, id, 'SIGKILL').catch(() => undefined);
+      await this.client.tasks.delete(ns, id).catch(() => undefined);
     }
   }
 

@@ -277,7 +277,8 @@ export class YamlStore implements StoreService {
     const temp = tempPathFor(this.genFile);
     try {
       fsSync.mkdirSync(path.dirname(this.genFile), { recursive: true });
-      fsSync.writeFileSync(temp, '0\n', { flag: 'wx' });
+      // empty: the revision is the file's size (sparse, no data block), as bump() sets it
+      fsSync.writeFileSync(temp, '', { flag: 'wx' });
       fsSync.linkSync(temp, this.genFile);
       return true;
     } catch (e) {
@@ -376,19 +377,21 @@ export class YamlStore implements StoreService {
   /**
    * Replaces the generation file with a new one holding the next revision (a rename: readers see the old file or
    * the new one) and returns that revision. The caller holds the store lock, so no two writes get the same one.
+   * The revision is the file's size, set with truncate: a sparse file needs no data block, so a full disk that let
+   * the document through (or left it as it was) cannot fail the move that tells other processes about it.
    */
   private async bump(): Promise<number> {
     const temp = tempPathFor(this.genFile);
     const revision = (await this.readRevision()) + 1;
-    const text = `${revision}\n`;
     try {
-      await fs.writeFile(temp, text, { flag: 'wx' });
-    } catch (e) {
-      if (!isMissing(e)) throw e;
-      await fs.mkdir(path.dirname(this.genFile), { recursive: true });
-      await fs.writeFile(temp, text, { flag: 'wx' });
-    }
-    try {
+      try {
+        await fs.writeFile(temp, '', { flag: 'wx' });
+      } catch (e) {
+        if (!isMissing(e)) throw e;
+        await fs.mkdir(path.dirname(this.genFile), { recursive: true });
+        await fs.writeFile(temp, '', { flag: 'wx' });
+      }
+      await fs.truncate(temp, revision);
       await fs.rename(temp, this.genFile);
     } catch (e) {
       await fs.unlink(temp).catch(() => undefined);
@@ -399,16 +402,14 @@ export class YamlStore implements StoreService {
     return revision;
   }
 
-  /** The revision in the generation file: 0 when there is none yet, or an older version wrote `<pid> <time>`. */
+  /** The revision in the generation file: its size (0 when there is none yet). */
   private async readRevision(): Promise<number> {
-    let text: string;
     try {
-      text = await fs.readFile(this.genFile, 'utf8');
+      return (await fs.stat(this.genFile)).size;
     } catch (e) {
       if (isMissing(e)) return 0;
       throw e;
     }
-    return /^\d+\n$/.test(text) ? Number(text) : 0;
   }
 
   /** After this process wrote `doc` to `file`: the cached document and its directory's listing. */
@@ -450,9 +451,12 @@ export class YamlStore implements StoreService {
   }
 
   private async write(file: string, doc: Doc): Promise<void> {
+    const made = missingDirs(path.dirname(file), this.runPath);
     try {
       await writeFileAtomic(file, fastStringify(doc) ?? YAML.stringify(doc));
     } catch (e) {
+      // A write that failed (a full or read-only disk) leaves no empty directory of a resource that never was.
+      for (const dir of made) await fs.rmdir(dir).catch(() => undefined);
       throw storeError(e, `cannot write ${file}`);
     }
   }
@@ -495,6 +499,13 @@ function statSig(file: string): string {
   } catch {
     return 'absent';
   }
+}
+
+/** The directories from `dir` up to (not including) `root` that do not exist yet, deepest first. */
+function missingDirs(dir: string, root: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; d !== root && d.startsWith(`${root}${path.sep}`) && !fsSync.existsSync(d); d = path.dirname(d)) out.push(d);
+  return out;
 }
 
 function byName(x: Listed, y: Listed): number {

@@ -182,20 +182,21 @@ export class FileLocks implements Locks {
     // Named like every atomic writer's temp (`.<target>.tmp-<pid>-<hex>`), so one cleaner fits all.
     const temp = tempPathFor(file);
     try {
-      await fs.writeFile(temp, text, { flag: 'wx' });
-    } catch (e) {
-      // The lock directory was removed under a long-running process (an uninstall, a test): recreate it.
-      if (errno(e) !== 'ENOENT') throw e;
-      await fs.mkdir(this.lockDir, { recursive: true });
-      await fs.writeFile(temp, text, { flag: 'wx' });
-    }
-    try {
+      try {
+        await fs.writeFile(temp, text, { flag: 'wx' });
+      } catch (e) {
+        // The lock directory was removed under a long-running process (an uninstall, a test): recreate it.
+        if (errno(e) !== 'ENOENT') throw e;
+        await fs.mkdir(this.lockDir, { recursive: true });
+        await fs.writeFile(temp, text, { flag: 'wx' });
+      }
       await fs.link(temp, file);
       return true;
     } catch (e) {
       if (errno(e) === 'EEXIST') return false;
       throw e;
     } finally {
+      // Also when the write failed (a full disk): writeFile made the temp before it could not fill it.
       await fs.unlink(temp).catch(() => undefined);
     }
   }

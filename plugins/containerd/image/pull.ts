@@ -17,6 +17,9 @@ import type { ImageReference } from './reference';
 import { RegistryClient, RegistryError } from './registry-client';
 import type { RegistryClientOptions } from './registry-client';
 
+/** How many times one layer is fetched when its connection drops after some of it arrived. */
+const LAYER_ATTEMPTS = 4;
+
 export type PullProgress =
   | ImportProgress
   | { kind: 'resolved'; name: string; digest: string; mediaType: string }
@@ -136,32 +139,53 @@ export async function pullImage(
       }
       let done = 0;
       let lastReport = 0;
-      const r = await client.content.writeResumable(
-        ns,
-        {
-          digest: layer.digest,
-          size: layer.size,
-          ref: ingestRef(layer.digest),
-          open: (offset) => {
-            done = offset;
-            progress({ kind: 'fetch', digest: layer.digest, size: layer.size, what: 'layer', action: offset ? 'resume' : 'start', offset });
-            return registry.blob(ref, layer.digest, {
-              offset,
-              size: layer.size,
-              signal: opts.signal,
-              onBytes: (n) => {
-                done += n;
-                const now = Date.now();
-                if (now - lastReport >= 100 || done === layer.size) {
-                  lastReport = now;
-                  progress({ kind: 'bytes', digest: layer.digest, done, size: layer.size });
-                }
-              },
-            });
+      const write = () =>
+        client.content.writeResumable(
+          ns,
+          {
+            digest: layer.digest,
+            size: layer.size,
+            ref: ingestRef(layer.digest),
+            open: (offset) => {
+              done = offset;
+              progress({
+                kind: 'fetch',
+                digest: layer.digest,
+                size: layer.size,
+                what: 'layer',
+                action: offset ? 'resume' : 'start',
+                offset,
+              });
+              return registry.blob(ref, layer.digest, {
+                offset,
+                size: layer.size,
+                signal: opts.signal,
+                onBytes: (n) => {
+                  done += n;
+                  const now = Date.now();
+                  if (now - lastReport >= 100 || done === layer.size) {
+                    lastReport = now;
+                    progress({ kind: 'bytes', digest: layer.digest, done, size: layer.size });
+                  }
+                },
+              });
+            },
           },
-        },
-        { ...call, signal: opts.signal },
-      );
+          { ...call, signal: opts.signal },
+        );
+      // A connection that dropped mid-layer after bytes arrived is resumed from containerd's offset (Range), a few
+      // times: the ingest lives under this pull's lease, which a failed pull deletes, so a later pull starts over.
+      let r: Awaited<ReturnType<typeof write>>;
+      for (let attempt = 1; ; attempt++) {
+        const before = done;
+        try {
+          r = await write();
+          break;
+        } catch (err) {
+          const corrupt = err instanceof RegistryError && err.code === 'DIGEST_INVALID';
+          if (attempt >= LAYER_ATTEMPTS || done <= before || corrupt || opts.signal?.aborted) throw err;
+        }
+      }
       if (r.existed) progress({ kind: 'fetch', digest: layer.digest, size: layer.size, what: 'layer', action: 'present' });
       else progress({ kind: 'fetched', digest: layer.digest, size: layer.size });
     };

@@ -308,10 +308,16 @@ export class Lifecycle {
     const cellStatus = { ...(existing?.status ?? {}), state: keepState, createdAt, updatedAt: now() };
     delete cellStatus.reason;
     delete cellStatus.message;
-    scope.committed(ref, await this.store.put({ ...cell, status: cellStatus }));
-    for (const c of containers) {
-      const cur = await this.store.get({ kind: 'Container', path: [...ref.path, c.metadata.name] });
-      scope.committed(ref, await this.store.put({ ...c, status: cur?.status ?? { state: 'Pending', createdAt: now() } }));
+    try {
+      scope.committed(ref, await this.store.put({ ...cell, status: cellStatus }));
+      for (const c of containers) {
+        const cur = await this.store.get({ kind: 'Container', path: [...ref.path, c.metadata.name] });
+        scope.committed(ref, await this.store.put({ ...c, status: cur?.status ?? { state: 'Pending', createdAt: now() } }));
+      }
+    } catch (err) {
+      // A new cell whose record could not be written whole (a full disk) is not left with half its containers.
+      if (!existing) await this.store.remove(ref).catch(() => undefined);
+      throw err;
     }
     const ctx = await this.cellContext(ref, 'create', { scope });
     await this.undoable(
