@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { tmpDir } from '../helpers/tmp';
 import { type Committed, type TreeOp, replayTree } from './concurrency-replay';
+import { SeededRandom } from './seeded-random';
 
 /** What one `kuke` run returned (the CLI helpers' and the e2e harness's results both fit). */
 export interface KukeResult {
@@ -71,18 +72,6 @@ const CELLS = ['c1', 'c2'];
 const CONTAINERS = ['a', 'b', 'c'];
 /** What each container runs (with the op that wrote it as `$0`): it ends on SIGTERM, so a delete need not wait for the kill. */
 const SCRIPT = "trap 'exit 0' TERM; sleep 600 & wait";
-
-/** mulberry32: a small PRNG, so a seed gives the same operations on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Planned {
   verb: 'apply' | 'delete' | 'get';
@@ -215,7 +204,8 @@ async function runWorkers(run: (args: string[]) => Promise<KukeResult>, dir: str
   const ran: Ran[] = [];
   await Promise.all(
     Array.from({ length: WORKERS }, async (_, w) => {
-      const rand = prng(SEED + w);
+      const seeded = new SeededRandom(SEED + w);
+      const rand = () => seeded.next();
       for (let n = 0; Date.now() < deadline; n++) {
         const id = `w${w}-${n}`;
         const planned = plan(rand, id, dir, options);

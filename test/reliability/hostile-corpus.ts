@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { UNSUPPORTED_FIELDS } from '../../src/host/validation/unsupported-fields';
+import { SeededRandom } from './seeded-random';
 
 export interface HostileCase {
   name: string;
@@ -22,18 +23,6 @@ export interface HostileCase {
 /** The repository root (this file runs from dist/test/reliability). */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const HOSTILE_DIR = path.join(REPO_ROOT, 'test', 'reliability', 'hostile');
-
-/** mulberry32: a small PRNG with a 32-bit state, the same sequence for the same seed everywhere. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const documentIs = (n: number) => new RegExp(`\\bdocument ${n}\\b`);
@@ -416,7 +405,8 @@ function rendered(bad: BadDoc): string {
  * of 0 to 3 valid documents, mostly last, with the expected `document N`.
  */
 export function generatedCases(seed: number, random: number, image: string): HostileCase[] {
-  const rnd = prng(seed);
+  const seeded = new SeededRandom(seed);
+  const rnd = () => seeded.next();
   const docs = validDocuments(image);
   const fixed: BadDoc[] = [...unsupportedCases(docs), ...ruleCases(docs)];
   for (const [kinds, field, value, says] of OUT_OF_RANGE) {
