@@ -350,6 +350,13 @@ test('delete removes leaves first in cgroup2 and in the v1 hierarchies runc fill
     assert.not.ok(fs.existsSync(path.join(m.mountPoint, 'kukeon/main/blog/wp/web')), `${m.mountPoint}: web removed`);
   assert.ok(cg.exists('unified/kukeon/main/blog/wp/db'), 'the other cell is untouched');
 
+  // a process still exiting (a killed task's child, its pid namespace going down) is waited for, not an error
+  await host.controller.apply(`${levels()}---\n${cell('web', '    - { id: app, image: busybox }\n')}`);
+  cg.addProcess(path.join(cg.unified, 'kukeon/main/blog/wp/web'), 499);
+  setTimeout(() => cg.exit(499), 300);
+  await host.controller.delete({ kind: 'Cell', path: ['main', 'blog', 'wp', 'web'] });
+  assert.not.ok(cg.exists('unified/kukeon/main/blog/wp/web'), 'removed once its last process had gone');
+
   // a process left in db (cgroup2) and one only in a v1 directory: delete refuses and names purge, purge kills both
   cg.addProcess(path.join(cg.unified, 'kukeon/main/blog/wp/db'), 501);
   cg.addProcess(path.join(cg.v1Mounts[1].mountPoint, 'kukeon/main/blog/wp/db'), 502);

@@ -93,7 +93,7 @@ export function tapCgroups(host: PluginHost, tree: CgroupTree): void {
     // A forced delete (and the delete that starts a purge) does not leave processes behind in a tree kukeon forgets.
     hooks.delete.for(kind).tapPromise(AFTER_RUNTIME, async (ctx) => {
       if (ctx.force) await tree.purge(levelRel(ctx.ref.path));
-      else tree.remove(levelRel(ctx.ref.path));
+      else await tree.removeWhenEmpty(levelRel(ctx.ref.path));
       if (kind === 'Realm') tree.removeRootIfEmpty();
     });
     hooks.purge.for(kind).tapPromise(AFTER_RUNTIME, async (ctx) => {
@@ -106,7 +106,7 @@ export function tapCgroups(host: PluginHost, tree: CgroupTree): void {
     const cell = ctx.cell.ref.path;
     const rel = cgroupRel(tree.root, cell, containerLeaf(cell[3], ctx.doc.metadata.name, ctx.doc.metadata.name === ctx.cell.rootId));
     if (ctx.force) await tree.purge(rel);
-    else tree.remove(rel);
+    else await tree.removeWhenEmpty(rel);
   });
 
   hooks.status.for('Cell').tapPromise(NAME, async (cell, ctx) => {

@@ -58,6 +58,17 @@ export class CgroupTree {
     }
   }
 
+  /**
+   * remove() once the processes inside have gone: right after the runtime killed a cell's tasks (its root's pid
+   * namespace going down takes the workloads' children with it) they may still be exiting. Waits up to `waitMs`,
+   * kills nothing; what is still inside then is an error as before.
+   */
+  async removeWhenEmpty(rel: string, waitMs = 3000): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    while (this.leftovers(rel).length && Date.now() < deadline) await sleep(20);
+    this.remove(rel);
+  }
+
   /** rmdir of the root in every hierarchy, only when nothing is left under it (another realm keeps it). */
   removeRootIfEmpty(): void {
     for (const h of this.all) {

@@ -141,6 +141,11 @@ export class FakeCgroupfs {
     }
   }
 
+  /** The (pretend) process `pid` exits: it leaves every cgroup. */
+  exit(pid: number): void {
+    this.forget(pid);
+  }
+
   /** Puts a (pretend) process into `dir` directly, as runc does in a v1 hierarchy. */
   addProcess(dir: string, pid: number): void {
     fs.mkdirSync(dir, { recursive: true });
