@@ -281,4 +281,14 @@ test('a root task neither running nor stopped (paused, or UNKNOWN while its shim
   await supervisor.stop();
 });
 
+test('a root task neither running nor stopped whose pid the cell never recorded (left CREATED by an interrupted start) is dead', async () => {
+  const { rt, supervisor, cellStatus } = await setup(
+    cellManifest('k', workload('w', 'restartPolicy: always, restartBackoffSeconds: 0.01')),
+  );
+  rt.tasks.set('k/root', { status: 'other', pid: 99_999 });
+  rt.resubscribed();
+  await waitFor('the cell made again', () => rt.log.includes('stopRoot:k') && cellStatus('k').state === 'Ready', 3000, 5);
+  await supervisor.stop();
+});
+
 test.run();

@@ -208,8 +208,9 @@ export class Supervisor {
     return this.withCell(cellPath, async (ctx, ref) => {
       const rootName = ctx.rootId ?? SYNTHESIZED_ROOT;
       const root = await this.task(cellPath, rootName);
-      if (root?.status === 'other') {
-        // paused, or UNKNOWN while its shim does not answer: not dead; the next event or reconcile looks again
+      if (root?.status === 'other' && root.pid !== undefined && root.pid === ctx.status.root?.pid) {
+        // the root it started, now paused or UNKNOWN while its shim does not answer: not dead; the next event or
+        // reconcile looks again (a root left CREATED by an interrupted start never got its pid recorded: dead)
         this.log('%s: its root task is neither running nor stopped; looking again later', formatRef(ref));
         return;
       }
