@@ -303,7 +303,10 @@ e2eSuite('kuke init and uninstall', (test) => {
     const pid = Number(fs.readFileSync(managedPidFile(), 'utf8'));
     assert.is(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'containerd');
     const socket2 = path.join(second(), 'sock', 'kukeond.sock');
-    const v = await ok(h.kuke(['version'], { env: { KUKEON_NO_DAEMON: undefined, KUKEON_RUN_PATH: undefined, KUKEON_SOCKET: socket2 } }));
+    const viaSocket2 = () =>
+      h.kuke(['version'], { env: { KUKEON_NO_DAEMON: undefined, KUKEON_RUN_PATH: undefined, KUKEON_SOCKET: socket2 } });
+    const daemon2Answers = async () => (await viaSocket2()).stdout.includes('Daemon: v');
+    const v = await ok(viaSocket2());
     assert.match(v.stdout, /Daemon: v/);
     const again = await ok(h.kuke(['init', ...secondFlags()], { timeoutMs: 120_000 }));
     assert.match(again.stdout, /containerd \S+: unchanged \(kukeon-managed, pid \d+, kept running by kukeon's keeper \(pid \d+\)\)/);
@@ -327,15 +330,7 @@ e2eSuite('kuke init and uninstall', (test) => {
     await waitFor('the new containerd to answer', () => ctd.ping(500), 15_000, 50);
     console.log(`  managed containerd SIGKILLed: the keeper's new one answers in ${Date.now() - t1} ms`);
     ctd.close();
-    await waitFor(
-      'kukeond to answer after the containerd restart',
-      async () =>
-        (
-          await h.kuke(['version'], { env: { KUKEON_NO_DAEMON: undefined, KUKEON_RUN_PATH: undefined, KUKEON_SOCKET: socket2 } })
-        ).stdout.includes('Daemon: v'),
-      30_000,
-      200,
-    );
+    await waitFor('kukeond to answer after the containerd restart', daemon2Answers, 30_000, 200);
     assert.is(Number(fs.readFileSync(path.join(second(), 'sock', 'containerd-keeper.pid'), 'utf8')), keeperPid, 'the same keeper');
 
     // A simulated reboot of this host: its containerd, shims and kukeond die, the tmpfs state goes (the socket
@@ -367,15 +362,7 @@ e2eSuite('kuke init and uninstall', (test) => {
     fs.closeSync(log);
     restarted.unref();
     const socket2Dir = path.join(second(), 'sock');
-    await waitFor(
-      'kukeond back after the reboot',
-      async () =>
-        (
-          await h.kuke(['version'], { env: { KUKEON_NO_DAEMON: undefined, KUKEON_RUN_PATH: undefined, KUKEON_SOCKET: socket2 } })
-        ).stdout.includes('Daemon: v'),
-      30_000,
-      200,
-    );
+    await waitFor('kukeond back after the reboot', daemon2Answers, 30_000, 200);
     console.log(`  kukeond back after a simulated reboot: ${Date.now() - t0} ms from containerd's start (restart monitor interval 1 s)`);
     const st = fs.statSync(socket2Dir);
     assert.is((st.mode & 0o7777).toString(8), '2750', 'kukeond made its socket directory again');
