@@ -18,18 +18,23 @@ function readable(err) {
   return out;
 }
 
-function guarded(fn) {
+/** The failed tests of this file so far: a failing after hook makes uvu exit before it prints them. */
+const failed = [];
+
+function guarded(fn, name) {
   if (typeof fn !== 'function') return fn;
   return async (...args) => {
     try {
       return await fn(...args);
     } catch (err) {
-      throw readable(err);
+      const e = readable(err);
+      failed.push(`${name}: ${e.stack ?? e.message}${typeof e.details === 'string' ? `\n${e.details}` : ''}`);
+      throw e;
     }
   };
 }
 
-/** uvu would swallow a hook's error: print it, then fail as uvu does. */
+/** uvu would swallow a hook's error: print it (and the tests that failed before it), then fail as uvu does. */
 function hook(register, what) {
   return (fn) =>
     register(async (...args) => {
@@ -38,14 +43,15 @@ function hook(register, what) {
       } catch (err) {
         const e = readable(err);
         process.stdout.write(`\n  FAIL in ${what} hook: ${e.stack ?? e.message}\n`);
+        for (const f of failed.splice(0)) process.stdout.write(`\n  FAIL (before the ${what} hook) ${f}\n`);
         throw e;
       }
     });
 }
 
 function wrap(t) {
-  const w = (name, fn) => t(name, guarded(fn));
-  w.only = (name, fn) => t.only(name, guarded(fn));
+  const w = (name, fn) => t(name, guarded(fn, name));
+  w.only = (name, fn) => t.only(name, guarded(fn, name));
   w.skip = (...args) => t.skip(...args);
   w.run = () => t.run();
   w.before = hook(t.before, 'before');
