@@ -236,11 +236,14 @@ export class Lifecycle {
     return m;
   }
 
+  /** Writes the status fields, unless they are what the record already says (a converge pass writes nothing). */
   private async persist(ref: Ref, status: object): Promise<void> {
     const stamp = now();
-    await this.store.update(ref, (cur) =>
-      cur ? ({ ...cur, status: { ...cur.status, ...status, updatedAt: stamp } } as Doc<Kind>) : undefined,
-    );
+    await this.store.update(ref, (cur) => {
+      if (!cur) return undefined;
+      const next = { ...cur, status: { ...cur.status, ...status, updatedAt: stamp } } as Doc<Kind>;
+      return unstamped(next) === unstamped(cur) ? undefined : next;
+    });
   }
 
   /**
@@ -264,7 +267,9 @@ export class Lifecycle {
     } as StatusOf[ResourceKind];
     delete status.reason;
     delete status.message;
-    scope.committed(ref, await this.store.put({ ...doc, status } as AnyDoc));
+    const record = { ...doc, status } as AnyDoc;
+    // a re-create of what is recorded (the tree converged after a reboot) rewrites nothing
+    if (!existing || unstamped(record) !== unstamped(existing)) scope.committed(ref, await this.store.put(record));
     const ctx = await this.resourceContext('create', ref, doc, status, { scope });
     await this.undoable(
       scope,
@@ -534,3 +539,8 @@ export class Lifecycle {
 }
 
 type ResourceKind = 'Realm' | 'Space' | 'Stack';
+
+/** A record as text without its status's `updatedAt`: equal when a write would change nothing else. */
+function unstamped(doc: { status?: object }): string {
+  return canonical({ ...doc, status: doc.status && { ...doc.status, updatedAt: undefined } });
+}
