@@ -106,6 +106,14 @@ export class ContainerdError extends Error {
 
 export { grpcCodeOf, isAlreadyExists, isNotFound, isUnavailable } from './status-codes';
 
+/** How long a call that found no connection waits for the channel to reconnect before it fails. */
+const RECONNECT_WAIT_MS = 1000;
+
+/** grpc-js's failure of a call made while the channel had no connection: the request was never sent. */
+function neverSent(err: unknown): boolean {
+  return err instanceof ContainerdError && err.grpcCode === grpc.status.UNAVAILABLE && /^No connection established/.test(err.details);
+}
+
 function toContainerdError(err: unknown, method: string): Error {
   if (err instanceof ContainerdError) return err;
   const e = err as Partial<grpc.ServiceError> | null;
@@ -275,6 +283,31 @@ export class ContainerdClient {
     defaultTimeoutMs?: number,
   ): Promise<Res> {
     const def = methodDefinition(SVC[service], method);
+    const once = () => this.unaryOnce<Res>(def, request, namespace, opts, defaultTimeoutMs);
+    return once().catch(async (err: unknown) => {
+      if (!neverSent(err) || !(await this.reconnected(opts.timeoutMs ?? defaultTimeoutMs ?? this.timeoutMs))) throw err;
+      return once();
+    });
+  }
+
+  /**
+   * After containerd restarts, a long-lived client (kukeond) holds a channel in its reconnect backoff, and calls
+   * fail at once with "No connection established" although containerd answers again: wait up to a second for the
+   * channel, so the call is tried once more on the new connection. A call that failed this way never reached
+   * containerd, so trying it again is safe.
+   */
+  private reconnected(timeoutMs: number): Promise<boolean> {
+    const wait = Math.min(RECONNECT_WAIT_MS, timeoutMs > 0 && Number.isFinite(timeoutMs) ? timeoutMs : RECONNECT_WAIT_MS);
+    return new Promise((resolve) => this.channel.waitForReady(Date.now() + wait, (err) => resolve(!err)));
+  }
+
+  private unaryOnce<Res>(
+    def: ReturnType<typeof methodDefinition>,
+    request: object,
+    namespace: string | undefined,
+    opts: CallOptions,
+    defaultTimeoutMs: number | undefined,
+  ): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       if (opts.signal?.aborted) return reject(new ContainerdError(grpc.status.CANCELLED, 'aborted before the call', def.path));
       let onAbort: (() => void) | undefined;
