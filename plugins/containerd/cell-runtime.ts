@@ -111,6 +111,16 @@ export class CellRuntime {
     return e;
   }
 
+  /**
+   * containerd's failure of a request at a service boundary: unreachable as explain() says; any other gRPC error
+   * is containerd's own (its disk, its metadata), so it is coded as the plugin's failure, not kukeon's internal one.
+   */
+  refused(err: unknown, what: string): Error {
+    const e = err as Error & { grpcCode?: number };
+    if (e.grpcCode === undefined || e.grpcCode === 14) return this.explain(err);
+    return new KukeonError('KUKEON_E_PLUGIN', `containerd could not ${what}: ${e.message}`, { plugin: 'containerd' }, { cause: err });
+  }
+
   logPath(cellPath: readonly string[], id: string): string {
     return path.join(cellDir(this.host, cellPath), 'logs', `${id}.log`);
   }

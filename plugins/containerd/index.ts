@@ -191,12 +191,12 @@ export default definePlugin<RuntimeConfig>({
         const images = await importOciArchive(rt.client, ns, archive, {
           snapshotter: config.snapshotter,
           labels: { [LABELS.realm]: realm },
-        }).catch((e) => Promise.reject(rt.explain(e)));
+        }).catch((e) => Promise.reject(rt.refused(e, 'import the image archive')));
         return images.map((i) => ({ name: i.name, digest: i.digest, size: i.size }));
       },
       list: async (realm) => {
         const ns = await rt.namespaceOfRealm(realm);
-        const images = await rt.client.images.list(ns).catch((e) => Promise.reject(rt.explain(e)));
+        const images = await rt.client.images.list(ns).catch((e) => Promise.reject(rt.refused(e, 'list images')));
         return images.map((i) => ({ name: i.name, digest: i.target.digest, size: Number(i.target.size) }));
       },
       pull: (realm, ref, opts = {}) => rt.pull(realm, ref, opts),
@@ -205,7 +205,7 @@ export default definePlugin<RuntimeConfig>({
         const ns = await rt.namespaceOfRealm(realm);
         const found = await rt.findImage(ns, ref);
         if (!found) throw new KukeonError('KUKEON_E_NOT_FOUND', `image ${ref} is not in realm ${realm}`);
-        await rt.client.images.delete(ns, found.name).catch((e) => Promise.reject(rt.explain(e)));
+        await rt.client.images.delete(ns, found.name).catch((e) => Promise.reject(rt.refused(e, `remove image ${found.name}`)));
         rt.forgetImages(ns, [found.target]);
       },
       prune: async (realm) => {
@@ -213,7 +213,8 @@ export default definePlugin<RuntimeConfig>({
         const ns = await rt.namespaceOfRealm(realm);
         const { normalizeName } = require('./image/reference') as typeof import('./image/reference');
         const used = new Set<string>();
-        for (const c of await rt.client.containers.list(ns).catch((e) => Promise.reject(rt.explain(e)))) if (c.image) used.add(c.image);
+        for (const c of await rt.client.containers.list(ns).catch((e) => Promise.reject(rt.refused(e, 'list containers'))))
+          if (c.image) used.add(c.image);
         for (const space of await host.state.list('Space', [realm]))
           for (const stack of await host.state.list('Stack', [realm, space.metadata.name]))
             for (const cell of await host.state.list('Cell', [realm, space.metadata.name, stack.metadata.name]))
