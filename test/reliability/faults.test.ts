@@ -20,6 +20,7 @@ import { buildBusyboxOciFile } from '../helpers/busybox-oci';
 import { cachedResults, containerdIds, leases, veths } from './backend-remnants';
 import { FakeCni, HANG_MARK, type FakeAction } from './fake-cni';
 import { STORE_ONLY_CONFIG, childEnv } from '../helpers/kuke';
+import { type Daemon, startDaemon } from '../helpers/daemon';
 import { tmpDir } from '../helpers/tmp';
 import { assertClearFailure, assertOk, assertTree, type CommandOutcome } from './fault-checks';
 import { treeManifest, docCount, type TreeShape } from './fault-manifests';
@@ -232,6 +233,22 @@ if (!process.env.KUKEON_FAULTS_ONLY || BACKENDS.includes(process.env.KUKEON_FAUL
     const CNI_TIMEOUT_S = 3;
     const cni = () => tempCniTable(h.tmp);
     const kukeH = (args: string[], input?: string, timeoutMs = 120_000) => h.kuke(args, { input, timeoutMs });
+    // The same commands through a kukeond that outlives the fault (started on first use; no supervisor, so nothing
+    // but the command under test writes).
+    let daemon: Daemon | undefined;
+    const kukeD = async (args: string[], input?: string, timeoutMs = 120_000) => {
+      const socket = path.join(h.tmp, 'd', 'kukeond.sock');
+      daemon ??= await startDaemon({
+        socket,
+        runPath: h.runPath,
+        config: h.configFile,
+        prefix: ['nsenter', `--net=${h.netnsPath}`],
+        env: { KUKEON_CONTAINERD_SOCKET: h.socket, KUKEON_RECONCILE_INTERVAL: '0' },
+      });
+      return h.kuke(args, { input, timeoutMs, env: { KUKEON_NO_DAEMON: undefined, KUKEON_RUN_PATH: undefined, KUKEON_SOCKET: socket } });
+    };
+    type Via = 'kuke' | 'kukeond';
+    const runVia = (via: Via) => (via === 'kukeond' ? kukeD : kukeH);
     const docOf = (...rel: string[]) => {
       try {
         return YAML.parse(fs.readFileSync(path.join(h.runPath, ...rel), 'utf8'));
@@ -282,26 +299,31 @@ if (!process.env.KUKEON_FAULTS_ONLY || BACKENDS.includes(process.env.KUKEON_FAUL
     });
 
     test.after(async () => {
+      const exit = await daemon?.stop();
+      assert.equal(exit?.code ?? 0, 0, `kukeond outlived every fault and stopped cleanly: ${daemon?.stderr().slice(-500)}`);
       const diff = await h?.stop();
       assert.equal(diff ?? [], [], `the host changed: ${diff?.join('; ')}`);
     });
 
-    const cniFaults: [FakeAction, RegExp][] = [
-      ['fail', /CNI plugin portmap ADD failed: injected failure: fault test \[code 999\]/],
-      ['hang', new RegExp(`CNI plugin portmap ADD failed: did not finish within ${CNI_TIMEOUT_S * 1000} ms`)],
-      ['garbage', /CNI plugin portmap ADD failed: printed a result that is not JSON/],
-      ['badjson', /CNI plugin portmap ADD failed: returned an invalid result/],
+    const hangs = new RegExp(`CNI plugin portmap ADD failed: did not finish within ${CNI_TIMEOUT_S * 1000} ms`);
+    const cniFaults: [FakeAction, RegExp, Via][] = [
+      ['fail', /CNI plugin portmap ADD failed: injected failure: fault test \[code 999\]/, 'kuke'],
+      ['hang', hangs, 'kuke'],
+      ['garbage', /CNI plugin portmap ADD failed: printed a result that is not JSON/, 'kuke'],
+      ['badjson', /CNI plugin portmap ADD failed: returned an invalid result/, 'kuke'],
+      ['hang', hangs, 'kukeond'],
     ];
-    for (const [action, says] of cniFaults) {
+    for (const [action, says, via] of cniFaults) {
       fault(
         test,
-        `CNI: portmap ADD ${action} for the third cell: clear error, that cell undone in every backend, others Ready; retry converges`,
+        `CNI: portmap ADD ${action} for the third cell${via === 'kukeond' ? ' through kukeond' : ''}: clear error, that cell undone in every backend, others Ready; retry converges`,
         async () => {
-          const realm = `cni-${action}`;
+          const realm = `cni-${action}${via === 'kukeond' ? '-d' : ''}`;
+          const run = runVia(via);
           await newRealm(realm);
           fake.set(action, `${realm}_sp0_app_c2`);
           const t0 = Date.now();
-          const r = await kukeH(['apply', '-f', '-'], treeManifest(realm, ONE));
+          const r = await run(['apply', '-f', '-'], treeManifest(realm, ONE));
           const took = Date.now() - t0;
           assertClearFailure(`apply with portmap ${action}`, r, [says, /cell\/[^ ]+\/c2/]);
           if (action === 'hang') {
@@ -326,7 +348,7 @@ if (!process.env.KUKEON_FAULTS_ONLY || BACKENDS.includes(process.env.KUKEON_FAUL
           assert.equal(auditRunPath(h.runPath), []);
           await assertKeepUntouched();
           fake.set('pass');
-          assertOk('re-apply once the plugin behaves', await kukeH(['apply', '-f', '-'], treeManifest(realm, ONE)));
+          assertOk('re-apply once the plugin behaves', await run(['apply', '-f', '-'], treeManifest(realm, ONE)));
           for (const c of ['c0', 'c1', 'c2', 'c3']) assert.is(cellState(realm, c), 'Ready', `${c} is Ready after the retry`);
           assert.is((await containerdIds(h, realm, 'tasks')).length, ONE.cells * 2);
           assert.is(leases(cni().ipamDataDir, realm, 'sp0').length, 4);
@@ -407,49 +429,51 @@ if (!process.env.KUKEON_FAULTS_ONLY || BACKENDS.includes(process.env.KUKEON_FAUL
       },
     );
 
-    fault(
-      test,
-      'containerd killed in the middle of apply: apply fails clearly; restarted, a re-apply converges and purge leaves nothing',
-      async () => {
-        const realm = 'cd-killed';
-        const shape: TreeShape = { spaces: 2, cells: 4, containers: 1 };
-        await newRealm(realm);
-        const applying = kukeH(['apply', '-f', '-'], treeManifest(realm, shape));
-        // Kill it once the first cell is up: the others are being created, started or attached.
-        const t0 = Date.now();
-        while (!['c0', 'c1', 'c2', 'c3'].some((c) => cellState(realm, c) === 'Ready') && Date.now() - t0 < 60_000)
-          await new Promise((r) => setTimeout(r, 20));
-        await h.killContainerd();
-        const r = await applying;
-        try {
-          assertClearFailure('apply while containerd died', r, [/KUKEON_E_/]);
-          assert.ok(Date.now() - t0 < 90_000, 'apply gave up in time');
-          assert.equal(auditRunPath(h.runPath), []);
-          assert.equal(treeDigest(path.join(h.runPath, 'keep')), keepDigest, 'realm keep: not a byte changed');
-          // While containerd is down: a clear error, fast.
-          const down = await kukeH(['apply', '-f', '-'], treeManifest(realm, shape), 60_000);
-          assertClearFailure('apply with containerd down', down, [/KUKEON_E_UNAVAILABLE/, new RegExp(h.socket)]);
-        } finally {
-          await h.startContainerd();
-        }
-        let again = await kukeH(['apply', '-f', '-'], treeManifest(realm, shape));
-        if (again.code !== 0 && /restart containerd, then apply again/.test(again.stderr)) {
-          // containerd 1.6 forgot a task it died creating while that task's shim keeps its bundle: the error says so
-          // and names the remedy; following it must converge (the closing note counts how often this was needed)
-          console.log(`  containerd lost a task it died creating; following the error's remedy: ${again.stderr.trim().split('\n')[0]}`);
-          await h.restartContainerd('SIGTERM');
-          again = await kukeH(['apply', '-f', '-'], treeManifest(realm, shape));
-        }
-        assertOk('re-apply once containerd is back', again);
-        for (let s = 0; s < shape.spaces; s++)
-          for (const c of ['c0', 'c1', 'c2', 'c3'])
-            assert.is(cellState(realm, c, `sp${s}`), 'Ready', `sp${s}/${c} is Ready after the retry`);
-        assert.is((await containerdIds(h, realm, 'tasks')).length, shape.spaces * shape.cells * 2, 'a root and a workload task per cell');
-        await assertKeepUntouched();
-        await purgeClean(realm, shape);
-        await assertKeepUntouched();
-      },
-    );
+    for (const via of ['kuke', 'kukeond'] as Via[])
+      fault(
+        test,
+        `containerd killed in the middle of apply${via === 'kukeond' ? ' through kukeond' : ''}: apply fails clearly; restarted, a re-apply converges and purge leaves nothing`,
+        async () => {
+          const realm = via === 'kukeond' ? 'cd-killed-d' : 'cd-killed';
+          const run = runVia(via);
+          const shape: TreeShape = { spaces: 2, cells: 4, containers: 1 };
+          await newRealm(realm);
+          const applying = run(['apply', '-f', '-'], treeManifest(realm, shape));
+          // Kill it once the first cell is up: the others are being created, started or attached.
+          const t0 = Date.now();
+          while (!['c0', 'c1', 'c2', 'c3'].some((c) => cellState(realm, c) === 'Ready') && Date.now() - t0 < 60_000)
+            await new Promise((r) => setTimeout(r, 20));
+          await h.killContainerd();
+          const r = await applying;
+          try {
+            assertClearFailure('apply while containerd died', r, [/KUKEON_E_/]);
+            assert.ok(Date.now() - t0 < 90_000, 'apply gave up in time');
+            assert.equal(auditRunPath(h.runPath), []);
+            assert.equal(treeDigest(path.join(h.runPath, 'keep')), keepDigest, 'realm keep: not a byte changed');
+            // While containerd is down: a clear error, fast.
+            const down = await run(['apply', '-f', '-'], treeManifest(realm, shape), 60_000);
+            assertClearFailure('apply with containerd down', down, [/KUKEON_E_UNAVAILABLE/, new RegExp(h.socket)]);
+          } finally {
+            await h.startContainerd();
+          }
+          let again = await run(['apply', '-f', '-'], treeManifest(realm, shape));
+          if (again.code !== 0 && /restart containerd, then apply again/.test(again.stderr)) {
+            // containerd 1.6 forgot a task it died creating while that task's shim keeps its bundle: the error says so
+            // and names the remedy; following it must converge (the closing note counts how often this was needed)
+            console.log(`  containerd lost a task it died creating; following the error's remedy: ${again.stderr.trim().split('\n')[0]}`);
+            await h.restartContainerd('SIGTERM');
+            again = await run(['apply', '-f', '-'], treeManifest(realm, shape));
+          }
+          assertOk('re-apply once containerd is back', again);
+          for (let s = 0; s < shape.spaces; s++)
+            for (const c of ['c0', 'c1', 'c2', 'c3'])
+              assert.is(cellState(realm, c, `sp${s}`), 'Ready', `sp${s}/${c} is Ready after the retry`);
+          assert.is((await containerdIds(h, realm, 'tasks')).length, shape.spaces * shape.cells * 2, 'a root and a workload task per cell');
+          await assertKeepUntouched();
+          await purgeClean(realm, shape);
+          await assertKeepUntouched();
+        },
+      );
 
     fault(
       test,
