@@ -20,6 +20,8 @@ import { checkRequestShape } from './request-shape';
 
 /** How often a running mutation tells its client it is still working (a client gives up after 60 s of silence). */
 const HEARTBEAT_MS = 15_000;
+/** kuke sends at most 16 MiB of manifest (the host's input limit); JSON at most doubles valid YAML (one escape a character). */
+const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 
 type Log = (format: string, ...args: unknown[]) => void;
 
@@ -185,7 +187,7 @@ export function createKukeonServer(api: ControllerApi, log: Log): { server: grpc
   const server = new grpc.Server({
     'grpc.max_concurrent_streams': 1000,
     'grpc.keepalive_time_ms': 60_000,
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    'grpc.max_receive_message_length': MAX_REQUEST_BYTES,
     'grpc.max_send_message_length': 64 * 1024 * 1024,
   });
   const inflight = new Set<AbortController>();
