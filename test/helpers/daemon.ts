@@ -12,6 +12,8 @@ export interface DaemonOptions {
   runPath: string;
   config: string;
   env?: Record<string, string | undefined>;
+  /** The kukeond script to run (default: the checkout's bin/kukeond.js). */
+  bin?: string;
   /** Runs it through this command first (for example `nsenter --net=...`). */
   prefix?: string[];
   readyTimeoutMs?: number;
@@ -31,7 +33,7 @@ export interface Daemon {
 
 /** Starts kukeond and resolves once it serves (its "serving" line), or rejects with its output. */
 export function startDaemon(opts: DaemonOptions): Promise<Daemon> {
-  const args = [KUKEOND_BIN, '--socket', opts.socket, '--run-path', opts.runPath, '--config', opts.config];
+  const args = [opts.bin ?? KUKEOND_BIN, '--socket', opts.socket, '--run-path', opts.runPath, '--config', opts.config];
   const [cmd, ...rest] = opts.prefix?.length ? [...opts.prefix, process.execPath, ...args] : [process.execPath, ...args];
   const child = spawn(cmd, rest, { cwd: REPO_ROOT, env: childEnv(opts.env), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
