@@ -59,6 +59,7 @@ export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => C
   { words: ['schema'], load: () => [require('./commands/schema').SchemaCommand] },
   { words: ['init'], load: () => [require('./commands/init').InitCommand] },
   { words: ['uninstall'], load: () => [require('./commands/uninstall').UninstallCommand] },
+  { words: ['completion'], load: () => [require('./commands/completion').CompletionCommand] },
   { words: ['version', '--version'], load: () => [require('./commands/version').VersionCommand] },
 ];
 

@@ -6,6 +6,7 @@ import { forceSystemOption } from '../force-system';
 export class ApplyCommand extends BaseCommand {
   static override paths = [['apply']];
   static override usage = Command.Usage({
+    category: 'Resources',
     description: 'Create or update resources from a multi-document YAML manifest',
     details:
       'Every document is validated before anything is written. Missing parents (realm, space, stack) are created. Prints `<kind>/<path> created|updated|unchanged|failed`.',

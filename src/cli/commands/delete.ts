@@ -9,6 +9,7 @@ import { refIn } from '../scope';
 export class DeleteCommand extends BaseCommand {
   static override paths = [['delete'], ['d']];
   static override usage = Command.Usage({
+    category: 'Resources',
     description: 'Delete a resource, or the documents of a manifest',
     details:
       'A realm, space or stack with children is refused unless `--cascade`. A cell takes its containers with it. `--force` kills containers at once and goes on past backend errors, but never orphans children.',

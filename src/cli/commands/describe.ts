@@ -8,6 +8,7 @@ import { refIn } from '../scope';
 export class DescribeCommand extends BaseCommand {
   static override paths = [['describe']];
   static override usage = Command.Usage({
+    category: 'Resources',
     description: 'Show one resource: its spec, live status, containers and the last events that touched it',
     details:
       'Kinds as for `get`. Events (created, started, stopped, exited with code, restarted, back-off, OOM-killed, network attached, failed) are kept by kukeond in memory: the last 50 per resource, for the 1000 resources touched most recently, since the daemon started. In-process (--no-daemon, --run-path) there is no history to show.',

@@ -6,6 +6,8 @@ export class DoctorCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
   static override paths = [['doctor']];
   static override usage = Command.Usage({
+    category: 'Host and daemon',
+    examples: [['Check the host: containerd, runc, CNI, cgroups', '$0 doctor']],
     description: "Check the host: each plugin's status and every diagnose service's findings",
     details: 'Exits 1 when a plugin or a finding reports an error.',
   });

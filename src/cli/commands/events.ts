@@ -8,6 +8,7 @@ import { checkName } from '../../host/validation/names';
 export class EventsCommand extends BaseCommand {
   static override paths = [['events']];
   static override usage = Command.Usage({
+    category: 'Cells',
     description: 'Stream resource changes and container exits as they happen (through kukeond), until Ctrl-C',
     details:
       'Each line: time, type (ADDED, MODIFIED, DELETED, EXIT), the resource, and its state or exit code. The daemon sees every change made through it; it needs kukeond (in-process there is no one watching).',

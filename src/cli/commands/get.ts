@@ -11,6 +11,7 @@ import { checkName } from '../../host/validation/names';
 export class GetCommand extends BaseCommand {
   static override paths = [['get'], ['g']];
   static override usage = Command.Usage({
+    category: 'Resources',
     description: 'Show resources with their live status',
     details:
       'Kinds: realm(s,r), space(s,sp), stack(s,st), cell(s,ce), container(s,co). Reads only; `refresh` writes status. ' +

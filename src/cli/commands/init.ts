@@ -6,6 +6,7 @@ export class InitCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
   static override paths = [['init']];
   static override usage = Command.Usage({
+    category: 'Host and daemon',
     description: 'Set this host up for kukeon and run kukeond as the system realm container kukeond (root)',
     details:
       'Idempotent: creates the group, the run path, the socket directory, the cgroup root, the CNI directories, the realm `default` and the system realm `kukeon-system`, starts kukeond on containerd (a kukeon-managed containerd when none answers and the binary is installed) and waits until it answers. A second run changes nothing and says so.',

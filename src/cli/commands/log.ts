@@ -4,6 +4,11 @@ import { CellCommand } from '../cell-command';
 export class LogCommand extends CellCommand {
   static override paths = [['log'], ['logs']];
   static override usage = Command.Usage({
+    category: 'Cells',
+    examples: [
+      ["Follow a cell's log", '$0 log web --realm main --space blog --stack wp -f'],
+      ['One container of a cell', '$0 log web --realm main --space blog --stack wp --container nginx'],
+    ],
     description: "Print a container's stdout and stderr (written by the containerd shim to <cell>/logs/<container>.log)",
     details: "Without --container: the cell's single workload. `-f` follows until the container exits.",
   });

@@ -7,6 +7,7 @@ export class LoginCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
   static override paths = [['login']];
   static override usage = Command.Usage({
+    category: 'Images',
     description: 'Store registry credentials for pulls (in ~/.kuke/auth.json, mode 0600; env KUKEON_AUTH_FILE)',
     details:
       "The password is read from stdin. A realm's `spec.registryCredentials` take precedence over this file. Nothing is sent to the registry here: the credentials are used by the next pull.",

@@ -8,6 +8,11 @@ import { refIn } from '../scope';
 export class PurgeCommand extends BaseCommand {
   static override paths = [['purge'], ['p']];
   static override usage = Command.Usage({
+    category: 'Resources',
+    examples: [
+      ['A realm and everything under it, past backend errors', '$0 purge realm main --cascade'],
+      ['One cell', '$0 purge cell web --realm main --space blog --stack wp'],
+    ],
     description: 'Delete a resource and sweep what is left of it in every backend',
     details: 'Succeeds when parts (or the whole resource) are already gone. Children need `--cascade`.',
   });

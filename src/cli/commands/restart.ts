@@ -5,7 +5,11 @@ import { CellCommand } from '../cell-command';
 
 export class RestartCommand extends CellCommand {
   static override paths = [['restart']];
-  static override usage = Command.Usage({ description: 'Stop a cell, then start it' });
+  static override usage = Command.Usage({
+    category: 'Cells',
+    examples: [['Stop and start a cell', '$0 restart web --realm main --space blog --stack wp']],
+    description: 'Stop a cell, then start it',
+  });
 
   timeout = Option.String('--timeout', '10', { validator: t.isNumber(), description: 'Seconds before SIGKILL on stop (default 10)' });
 

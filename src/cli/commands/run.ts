@@ -7,6 +7,7 @@ import { refIn } from '../scope';
 export class RunCommand extends BaseCommand {
   static override paths = [['run']];
   static override usage = Command.Usage({
+    category: 'Cells',
     description: 'Create a cell if needed, start it, and follow its workload',
     details:
       "In the foreground, prints the workload's output and exits with its exit code; `-d` returns once the cell runs; `--rm` deletes the cell after the workload exits.",

@@ -8,6 +8,7 @@ export class SchemaCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
   static override paths = [['schema']];
   static override usage = Command.Usage({
+    category: 'Host and daemon',
     description: 'Print the JSON Schema of a kind, for editors',
     examples: [['The Cell schema', '$0 schema cell > cell.schema.json']],
   });

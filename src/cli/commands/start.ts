@@ -4,7 +4,11 @@ import { CellCommand } from '../cell-command';
 
 export class StartCommand extends CellCommand {
   static override paths = [['start']];
-  static override usage = Command.Usage({ description: 'Start a cell: its root first, then its workloads (needs a runtime plugin)' });
+  static override usage = Command.Usage({
+    category: 'Cells',
+    examples: [['Start a stopped cell', '$0 start web --realm main --space blog --stack wp']],
+    description: 'Start a cell: its root first, then its workloads (needs a runtime plugin)',
+  });
 
   protected async run(): Promise<number> {
     const ref = this.cellRef();

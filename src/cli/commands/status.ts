@@ -8,6 +8,8 @@ export class StatusCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
   static override paths = [['status']];
   static override usage = Command.Usage({
+    category: 'Host and daemon',
+    examples: [['Is the host set up and kukeond serving?', '$0 status']],
     description: 'Check the daemon, containerd, cgroups, CNI and the parity of the YAML with containerd: OK, WARN or FAIL',
     details:
       "Runs in-process with the host configuration and pings the daemon. Parity: every Ready cell's tasks run and every task in kukeon's namespaces has its YAML. Exits 1 on any FAIL.",

@@ -6,6 +6,8 @@ import { CellCommand } from '../cell-command';
 export class StopCommand extends CellCommand {
   static override paths = [['stop']];
   static override usage = Command.Usage({
+    category: 'Cells',
+    examples: [['Stop a cell, SIGKILL after 30 s', '$0 stop web --realm main --space blog --stack wp --timeout 30']],
     description: 'Stop a cell: SIGTERM, then SIGKILL after the timeout; workloads first, root last',
   });
 

@@ -5,6 +5,8 @@ export class UninstallCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
   static override paths = [['uninstall']];
   static override usage = Command.Usage({
+    category: 'Host and daemon',
+    examples: [['Take the host down without asking', '$0 uninstall --yes']],
     description: 'Take kukeon off this host: kukeond, every realm (purged), the managed containerd, its paths and the group (root)',
     details:
       "Asks first unless -y. Stops kukeond, purges every realm with cascade (the system realm last), stops a kukeon-managed containerd and removes its config, then the run path, the socket directory, the cgroup root, kukeon's conflists and the group. Anything that could not be removed is listed and the command exits 1.",

@@ -5,6 +5,7 @@ import { BaseCommand } from '../base-command';
 export class VersionCommand extends BaseCommand {
   static override paths = [['version'], ['--version']];
   static override usage = Command.Usage({
+    category: 'Host and daemon',
     description: "Print the client's version and the daemon's (or that the daemon is unreachable)",
     details: 'Exits 0 whether or not kukeond answers; a client and daemon of different versions get a warning on stderr.',
     examples: [

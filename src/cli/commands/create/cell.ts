@@ -11,6 +11,7 @@ export class CreateCellCommand extends BaseCommand {
     ['c', 'cell'],
   ];
   static override usage = Command.Usage({
+    category: 'Resources',
     description: 'Create a cell with one container, stopped; the stack must exist',
     details:
       'The container is named after the cell. `--command` replaces the image entrypoint; arguments after `--` (or `--args`) replace its cmd.',

@@ -9,7 +9,11 @@ export class CreateRealmCommand extends BaseCommand {
     ['create', 'r'],
     ['c', 'realm'],
   ];
-  static override usage = Command.Usage({ description: 'Create a realm (its own containerd namespace)' });
+  static override usage = Command.Usage({
+    category: 'Resources',
+    examples: [['A realm (its containerd namespace and cgroup)', '$0 create realm main']],
+    description: 'Create a realm (its own containerd namespace)',
+  });
 
   name = Option.String({ required: true });
   forceSystem = forceSystemOption();

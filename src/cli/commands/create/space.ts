@@ -9,7 +9,11 @@ export class CreateSpaceCommand extends BaseCommand {
     ['create', 'sp'],
     ['c', 'space'],
   ];
-  static override usage = Command.Usage({ description: 'Create a space (one network) in a realm; the realm must exist' });
+  static override usage = Command.Usage({
+    category: 'Resources',
+    examples: [['A space with its network, in realm main', '$0 create space blog --realm main']],
+    description: 'Create a space (one network) in a realm; the realm must exist',
+  });
 
   name = Option.String({ required: true });
   forceSystem = forceSystemOption();

@@ -9,7 +9,11 @@ export class CreateStackCommand extends BaseCommand {
     ['create', 'st'],
     ['c', 'stack'],
   ];
-  static override usage = Command.Usage({ description: 'Create a stack in a space; the space must exist' });
+  static override usage = Command.Usage({
+    category: 'Resources',
+    examples: [['A stack in space blog', '$0 create stack wp --realm main --space blog']],
+    description: 'Create a stack in a space; the space must exist',
+  });
 
   name = Option.String({ required: true });
   forceSystem = forceSystemOption();

@@ -11,6 +11,8 @@ export class DaemonLogsCommand extends BaseCommand {
     ['daemon', 'log'],
   ];
   static override usage = Command.Usage({
+    category: 'Host and daemon',
+    examples: [["Follow kukeond's log", '$0 daemon logs -f']],
     description: "Print kukeond's log (its container's stdout and stderr)",
     details:
       "`-f` follows until kukeond exits or Ctrl-C. Where kuke init --systemd installed kukeond.service, its log is the unit's journal (journalctl -u kukeond.service).",

@@ -10,6 +10,8 @@ export class DaemonRestartCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
   static override paths = [['daemon', 'restart']];
   static override usage = Command.Usage({
+    category: 'Host and daemon',
+    examples: [['Restart kukeond', '$0 daemon restart']],
     description: 'Stop the kukeond cell, start it again and wait until the daemon answers',
     details:
       "Runs in-process with the host configuration; `--timeout` is the stop's grace period. Where kuke init --systemd installed kukeond.service, restarts that unit with systemctl instead.",

@@ -10,6 +10,8 @@ export class DaemonStartCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
   static override paths = [['daemon', 'start']];
   static override usage = Command.Usage({
+    category: 'Host and daemon',
+    examples: [['Start kukeond (as the system cell, or its systemd unit)', '$0 daemon start']],
     description: 'Start the kukeond cell (kukeon-system/kukeon/kukeon/kukeond) and wait until the daemon answers',
     details:
       'Runs in-process with the host configuration (the daemon may be down). What a crash of kukeond left behind is cleared first. Where kuke init --systemd installed kukeond.service, starts that unit with systemctl instead. Without --no-wait, exits 1 when the daemon does not answer on the socket in time.',

@@ -8,6 +8,8 @@ export class DaemonStopCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
   static override paths = [['daemon', 'stop']];
   static override usage = Command.Usage({
+    category: 'Host and daemon',
+    examples: [['Stop kukeond', '$0 daemon stop']],
     description: 'Stop the kukeond cell: SIGTERM to kukeond, SIGKILL after the timeout',
     details:
       "Runs in-process with the host configuration. Cells keep running: they do not depend on the daemon's process. Where kuke init --systemd installed kukeond.service, stops that unit with systemctl instead (systemd's stop timeout applies).",

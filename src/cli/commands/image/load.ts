@@ -7,6 +7,7 @@ import { checkName } from '../../../host/validation/names';
 export class ImageLoadCommand extends BaseCommand {
   static override paths = [['image', 'load']];
   static override usage = Command.Usage({
+    category: 'Images',
     description: 'Load an OCI image-layout archive into a realm and unpack it',
     examples: [
       ['From a file', '$0 image load busybox-oci.tar --realm main'],

@@ -5,7 +5,11 @@ import { checkName } from '../../../host/validation/names';
 
 export class ImageLsCommand extends BaseCommand {
   static override paths = [['image', 'ls'], ['image', 'list'], ['images']];
-  static override usage = Command.Usage({ description: "List the images in a realm's containerd namespace" });
+  static override usage = Command.Usage({
+    category: 'Images',
+    examples: [['Images of realm main', '$0 image ls --realm main']],
+    description: "List the images in a realm's containerd namespace",
+  });
 
   realm = Option.String('--realm', 'default');
   output = Option.String('-o,--output', { description: 'table|json' });

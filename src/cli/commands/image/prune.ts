@@ -4,7 +4,11 @@ import { checkName } from '../../../host/validation/names';
 
 export class ImagePruneCommand extends BaseCommand {
   static override paths = [['image', 'prune']];
-  static override usage = Command.Usage({ description: "Remove the realm's images that no cell of the realm uses" });
+  static override usage = Command.Usage({
+    category: 'Images',
+    examples: [['Remove the images no cell of realm main uses', '$0 image prune --realm main']],
+    description: "Remove the realm's images that no cell of the realm uses",
+  });
 
   realm = Option.String('--realm', 'default');
 

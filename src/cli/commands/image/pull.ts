@@ -6,6 +6,7 @@ import { checkName } from '../../../host/validation/names';
 export class ImagePullCommand extends BaseCommand {
   static override paths = [['image', 'pull'], ['pull']];
   static override usage = Command.Usage({
+    category: 'Images',
     description: "Pull an image from its registry into a realm's containerd namespace and unpack it",
     details:
       "References resolve as docker does (`busybox` is `docker.io/library/busybox:latest`). Credentials come from the realm's `spec.registryCredentials`, then from `kuke login`. Plain HTTP is used only for loopback registries or with `--insecure`. Progress is shown on a terminal.",

@@ -5,6 +5,8 @@ import { checkName } from '../../../host/validation/names';
 export class ImageRmCommand extends BaseCommand {
   static override paths = [['image', 'rm'], ['image', 'remove'], ['rmi']];
   static override usage = Command.Usage({
+    category: 'Images',
+    examples: [['Remove an image from realm main', '$0 image rm docker.io/library/busybox:latest --realm main']],
     description: "Remove images from a realm (their content goes with containerd's garbage collection)",
   });
 

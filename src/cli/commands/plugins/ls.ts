@@ -8,7 +8,11 @@ export class PluginsLsCommand extends BaseCommand {
     ['plugins', 'ls'],
     ['plugins', 'list'],
   ];
-  static override usage = Command.Usage({ description: 'List the loaded plugins with their slot and status (ok, skip, error)' });
+  static override usage = Command.Usage({
+    category: 'Host and daemon',
+    examples: [['Each loaded plugin with its slot and state', '$0 plugins ls']],
+    description: 'List the loaded plugins with their slot and status (ok, skip, error)',
+  });
 
   output = Option.String('-o,--output', { description: 'table|json' });
 
