@@ -13,6 +13,7 @@ type CommandClass = Parameters<Cli['register']>[0];
 export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => CommandClass[] }[] = [
   { words: ['apply'], load: () => [require('./commands/apply').ApplyCommand] },
   { words: ['get', 'g'], load: () => [require('./commands/get').GetCommand] },
+  { words: ['tree'], load: () => [require('./commands/tree').TreeCommand] },
   { words: ['describe'], load: () => [require('./commands/describe').DescribeCommand] },
   {
     words: ['create', 'c'],
