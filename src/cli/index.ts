@@ -32,6 +32,7 @@ export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => C
   { words: ['restart'], load: () => [require('./commands/restart').RestartCommand] },
   { words: ['refresh'], load: () => [require('./commands/refresh').RefreshCommand] },
   { words: ['run'], load: () => [require('./commands/run').RunCommand] },
+  { words: ['top'], load: () => [require('./commands/top').TopCommand] },
   { words: ['events'], load: () => [require('./commands/events').EventsCommand] },
   { words: ['log', 'logs'], load: () => [require('./commands/log').LogCommand] },
   {
