@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { readTar, readTarStream, safeTarPath, parsePax, type TarEntry } from '../plugins/containerd/image/tar-reader';
-import { writeTar } from '../plugins/containerd/image/tar-writer';
+import { writeTar } from './helpers/ustar-writer';
 import { chainId, chainIds, hostPlatform, platformMatches, sha256Digest } from '../plugins/containerd/image/import-oci-archive';
 import { tmpDir } from './helpers/tmp';
 import * as protoLoader from '@grpc/proto-loader';

@@ -1,6 +1,6 @@
-// A minimal tar writer for building small image archives in memory (test fixtures, generated layers).
-// Writes POSIX ustar headers; a name or link target that does not fit (100 bytes, or 155+100 with the ustar
-// prefix) gets a pax `x` header, or a GNU `L`/`K` entry with `longNames: 'gnu'`.
+// A tar writer for building small archives in memory (test fixtures: image layers, OCI archives, malformed
+// cases). Writes POSIX ustar headers; a name or link target that does not fit (100 bytes, or 155+100 with the ustar
+// prefix) gets a pax `x` header, or a GNU `L`/`K` entry with `longNames: 'gnu'`. Only tests write tar: the product reads it.
 
 export interface TarWriteEntry {
   name: string;
