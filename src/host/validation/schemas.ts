@@ -220,3 +220,39 @@ export const SCHEMAS: Record<Kind, Schema> = {
     properties: containerProps,
   }),
 };
+
+/** The Volume kind (scoped: its metadata names its realm, space and stack); for editors (`kuke schema volume`). */
+export const VOLUME_SCHEMA: Schema = {
+  $id: 'https://kukeon.io/schemas/v1beta1/volume.json',
+  title: 'kukeon Volume',
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'metadata'],
+  properties: {
+    apiVersion: { const: API_VERSION },
+    kind: { const: 'Volume' },
+    metadata: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'realm'],
+      properties: {
+        name,
+        realm: name,
+        space: { ...name, description: 'a space-scoped volume (with realm)' },
+        stack: { ...name, description: 'a stack-scoped volume (with realm and space)' },
+        labels: (metadata.properties as Record<string, unknown>).labels,
+      },
+    },
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        reclaimPolicy: {
+          enum: ['', 'Delete', 'Retain'],
+          description: 'what a delete of the volume (or a cascade delete of its scope) does with its data; default Delete',
+        },
+      },
+    },
+    status: { type: 'object', description: 'written by kukeon; ignored on apply' },
+  },
+};
