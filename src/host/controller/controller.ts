@@ -35,7 +35,7 @@ import type { ValidateOptions } from '../validation/validate-document';
 import { SYSTEM_REALM } from '../validation/names';
 import { validateDocument } from '../validation/validate-document';
 import { checkBindSources } from '../validation/bind-sources';
-import type { VolumeManager } from '../scoped/volumes';
+import { type VolumeManager, mountedVolumes } from '../scoped/volumes';
 import { planVolumes } from '../scoped/plan-volumes';
 import { applyExistingCell } from './apply-cell';
 import { withContainerStatuses } from './container-statuses';
@@ -262,6 +262,15 @@ export class Controller {
         `${formatRef(parent)} does not exist; create it first (or use apply, which creates parents)`,
       );
     }
+    checkBindSources([{ index: 1, doc }], this.d.volumes.runPath);
+    // create makes nothing implicitly: the volumes a cell mounts must exist, as its parent must
+    for (const c of doc.kind === 'Cell' ? doc.spec.containers : [])
+      for (const v of mountedVolumes(c.volumes))
+        if (!(await this.d.volumes.docs.get(v)))
+          throw new KukeonError(
+            'KUKEON_E_PARENT_NOT_FOUND',
+            `${formatRef(v)} does not exist; create it first (or use apply, which makes it)`,
+          );
     const current = doc.kind === 'Cell' ? (await this.d.lifecycle.loadCell(ref))?.cell : await this.store.get(ref);
     if (current) {
       if (sameSpec(current.spec, doc.spec)) return { ref, action: 'unchanged' };
