@@ -298,6 +298,15 @@ spec:
   ok(['apply', '-f', '-'], manifest.split('---\n')[0]);
   assert.is(fs.readFileSync(path.join(e.runPath, 'main/blog/volumes/db/row'), 'utf8'), 'precious');
   assert.match(ok(['delete', '-f', '-'], manifest.split('---\n')[0]), 'volume/main/blog/db deleted (reclaimPolicy Retain: data kept at');
+
+  // purge takes the realm's directory whatever mounts its volumes: a Retain volume's data is moved out first
+  ok(['apply', '-f', '-'], manifest);
+  fs.writeFileSync(path.join(e.runPath, 'main/blog/volumes/db/row'), 'again');
+  const purged = ok(['purge', 'realm', 'main', '--cascade']);
+  assert.match(purged, /volume\/main\/blog\/db purged \(reclaimPolicy Retain: data kept at (\S+)\)/);
+  const where = /data kept at (\S+)\)/.exec(purged)![1];
+  assert.is(fs.readFileSync(path.join(where, 'row'), 'utf8'), 'again');
+  assert.not.ok(fs.existsSync(path.join(e.runPath, 'main')));
 });
 
 test.run();

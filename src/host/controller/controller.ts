@@ -556,7 +556,7 @@ export class Controller {
       const children = await this.store.list(child, ref.path).catch(() => []);
       for (const c of children) out.push(...(await this.purgeTree({ kind: child, path: [...ref.path, c.metadata.name] }, scope)));
       try {
-        out.push(...(await this.d.volumes.releaseScope(ref)));
+        out.push(...(await this.d.volumes.releaseScope(ref, { ignoreUsers: true })));
       } catch (err) {
         out.push({ ref, warnings: [`${formatRef(ref)}: ${toKukeonError(err).message}`] });
       }

@@ -153,12 +153,15 @@ export class VolumeManager {
     return this.docs.listAt(scope);
   }
 
-  /** Before a cascade delete removes `scope`'s directory: each of its volumes goes as its reclaimPolicy says. */
-  async releaseScope(scope: Ref): Promise<RemovedItem[]> {
+  /**
+   * Before a cascade delete removes `scope`'s directory: each of its volumes goes as its reclaimPolicy says. A purge
+   * passes `ignoreUsers`: the directory goes whatever mounts it, so a Retain volume's data must be moved out first.
+   */
+  async releaseScope(scope: Ref, options: { ignoreUsers?: boolean } = {}): Promise<RemovedItem[]> {
     const out: RemovedItem[] = [];
     const volumes = await this.docs.listAt(scope);
     if (!volumes.length) return out;
-    const users = await this.users();
+    const users = options.ignoreUsers ? new Map<string, string[]>() : await this.users();
     for (const doc of volumes) {
       const ref = scopedRefOf(doc);
       out.push(await this.lock(ref, () => this.removeLocked(ref, doc, users)));
