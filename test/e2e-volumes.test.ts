@@ -153,6 +153,9 @@ metadata: { name: tmp, realm: keep }
     assert.match(listed, /tmp\s+keep\s+-\s+-\s+Delete\s+keep\/vol\/st\/pg/);
     assert.match(await ok(['get', 'volumes', '-A'], undefined, viaDaemon), /db\s+keep/);
 
+    const busy = await viaDaemon(['delete', 'volume', 'db', '--realm', 'keep', '--space', 'vol']);
+    assert.is(busy.code, 1);
+    assert.match(busy.stderr, /mounted by cell\(s\) keep\/vol\/st\/pg.*KUKEON_E_IN_USE/);
     const refused = await viaDaemon(['delete', 'realm', 'keep']);
     assert.is(refused.code, 1, 'a realm with children (and volumes) needs --cascade');
     const deleted = await ok(['delete', 'realm', 'keep', '--cascade'], undefined, viaDaemon);

@@ -318,8 +318,6 @@ export class Controller {
   private async getVolumes(query: GetRequest): Promise<AnyDoc[]> {
     const match = query.selector ? parseSelector(query.selector) : () => true;
     let docs = await this.d.volumes.list(query.allRealms ? [] : query.scope);
-    if (!query.allRealms && query.name === undefined)
-      docs = docs.filter((d) => d.metadata.realm !== SYSTEM_REALM || query.scope[0] === SYSTEM_REALM);
     if (query.name !== undefined) {
       docs = docs.filter(
         (d) => d.metadata.name === query.name && d.metadata.space === query.scope[1] && d.metadata.stack === query.scope[2],
