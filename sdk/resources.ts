@@ -158,8 +158,8 @@ export interface VolumeMount {
   target: string;
   readOnly?: boolean;
   sizeBytes?: number;
-  /** Octal permission bits (`"0750"`, or a number such as 488): of the directory `ensure` makes, or of the tmpfs root. */
-  mode?: string | number;
+  /** Octal permission bits as a string (`"0750"`): of the directory `ensure` makes, or of the tmpfs root. */
+  mode?: string;
   ensure?: boolean;
   volumeRef?: VolumeRef;
 }

@@ -49,6 +49,7 @@ test('every refused shape of a container volume names its field', () => {
     [[{ kind: 'tmpfs', target: '/d', sizeBytes: 1.5 }], `${V}[0].sizeBytes`],
     [[{ kind: 'tmpfs', target: '/d', mode: '999' }], `${V}[0].mode`, /octal/],
     [[{ kind: 'tmpfs', target: '/d', mode: 'rwx' }], `${V}[0].mode`, /octal/],
+    [[{ kind: 'tmpfs', target: '/d', mode: 750 }], `${V}[0].mode`, /quote it/],
     [[{ kind: 'nfs', target: '/d' }], `${V}[0].kind`],
     [[{ kind: 'volume', target: '/d' }], `${V}[0].volumeRef`, /required/],
     [[{ kind: 'volume', target: '/d', volumeRef: { name: 'Bad_Name' } }], `${V}[0].volumeRef.name`],
@@ -100,7 +101,7 @@ test('volumes are normalised: kind filled, paths cleaned, a volume named by sour
       { kind: '', source: '/srv/${CELL_NAME}', target: '/c', ensure: true, mode: '0750' },
       { kind: 'volume', source: 'cache', target: '/cache' },
       { kind: 'volume', volumeRef: { name: 'db', space: 's', stack: 't' }, target: '/db', readOnly: true },
-      { kind: 'tmpfs', target: '/tmp', sizeBytes: 1024, mode: 448 },
+      { kind: 'tmpfs', target: '/tmp', sizeBytes: 1024, mode: '700' },
     ]),
     1,
   ).doc as CellDoc;
@@ -109,7 +110,7 @@ test('volumes are normalised: kind filled, paths cleaned, a volume named by sour
     { kind: 'bind', source: '/srv/${CELL_NAME}', target: '/c', ensure: true, mode: '0750' },
     { kind: 'volume', target: '/cache', volumeRef: { name: 'cache', realm: 'main' } },
     { kind: 'volume', volumeRef: { name: 'db', space: 's', stack: 't', realm: 'main' }, target: '/db', readOnly: true },
-    { kind: 'tmpfs', target: '/tmp', sizeBytes: 1024, mode: 448 },
+    { kind: 'tmpfs', target: '/tmp', sizeBytes: 1024, mode: '700' },
   ]);
   // the system realm's kukeond binds cgroupfs: the trees under /proc and /sys are open to it, / is not
   const system = { allowSystem: true };

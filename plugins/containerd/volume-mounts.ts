@@ -13,9 +13,7 @@ export const CELL_NAME_VAR = '${CELL_NAME}';
 export type VolumeDirOf = (ref: ScopedRef) => string;
 
 function modeOf(mode: VolumeMount['mode'], fallback: number): number {
-  if (typeof mode === 'number') return mode;
-  if (typeof mode === 'string') return Number.parseInt(mode, 8);
-  return fallback;
+  return mode === undefined ? fallback : Number.parseInt(mode, 8);
 }
 
 const bindSource = (v: VolumeMount, cellName: string) => (v.source ?? '').split(CELL_NAME_VAR).join(cellName);

@@ -100,7 +100,10 @@ const containerProps: Schema = {
         target: { type: 'string', description: 'absolute path in the container' },
         readOnly: { type: 'boolean' },
         sizeBytes: { type: 'integer', minimum: 1, description: 'tmpfs: its size limit' },
-        mode: { type: ['string', 'integer'], description: 'octal bits: of the directory ensure creates, or of the tmpfs' },
+        mode: {
+          type: ['string', 'integer'],
+          description: 'quoted octal bits ("0750"): of the directory ensure creates, or of the tmpfs; a number is refused',
+        },
         ensure: { type: 'boolean', description: 'bind: create a missing source directory' },
         volumeRef: {
           type: 'object',

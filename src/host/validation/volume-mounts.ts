@@ -21,9 +21,11 @@ export function normaliseAbsolute(p: unknown): string | undefined {
   return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
 }
 
-/** `"0750"`, `"750"` or a number: the permission bits, or undefined when it is none of them. */
+/**
+ * `"0750"` or `"750"`: the permission bits, or undefined. Only a string: YAML 1.2 reads an unquoted `0750` as the
+ * number 750 (and `0o750` as 488), so a number cannot say which bits were meant.
+ */
 export function parseMode(mode: unknown): number | undefined {
-  if (typeof mode === 'number') return Number.isInteger(mode) && mode >= 0 && mode <= 0o7777 ? mode : undefined;
   if (typeof mode === 'string' && /^0?[0-7]{3,4}$/.test(mode)) return Number.parseInt(mode, 8);
   return undefined;
 }
@@ -68,7 +70,12 @@ export function checkVolumeMounts(
     targets.set(target!, i);
     v.target = target;
     if (v.mode !== undefined && parseMode(v.mode) === undefined)
-      fail(`${at}.mode`, 'must be octal permission bits such as "0755" (or their number)');
+      fail(
+        `${at}.mode`,
+        typeof v.mode === 'number'
+          ? `is the number ${v.mode}: quote it ("0750"), as YAML reads an unquoted 0750 as the decimal 750`
+          : 'must be octal permission bits in quotes, such as "0755"',
+      );
     if (kind === 'bind') {
       const source = normaliseAbsolute(typeof v.source === 'string' ? expandSource(v.source, 'x') : v.source);
       if (source === undefined) fail(`${at}.source`, 'must be an absolute host path');
