@@ -5,6 +5,7 @@
 import type { PlanItem } from './hooks';
 import type { PluginStatus } from './plugin';
 import type { AnyDoc, Kind, Ref } from './resources';
+import type { ScopedKind, ScopedRef } from './scoped-kinds';
 import type { Diagnosis, ImagePullResult, ImageSummary, RegistryCredentialSpec, WaitResult } from './services';
 
 /** When creating a container pulls its image: `missing` (default), `never` or `always`. */
@@ -31,7 +32,8 @@ export interface ImageRequestOptions {
 export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'failed';
 
 export interface ApplyItem {
-  ref: Ref;
+  /** A Volume (a scoped kind) has a ScopedRef. */
+  ref: Ref | ScopedRef;
   action: ApplyAction;
   implicit?: boolean;
   changes?: string[];
@@ -67,7 +69,8 @@ export interface CreateRequest extends ImageRequestOptions {
 }
 
 export interface GetRequest {
-  kind: Kind;
+  /** For a scoped kind (Volume), `scope` is a realm, space or stack path: what is in it at every level is listed. */
+  kind: Kind | ScopedKind;
   /** The parent's path (the scope); for containers, the cell's path, or the stack's path for every cell. */
   scope: string[];
   name?: string;
@@ -77,16 +80,18 @@ export interface GetRequest {
 }
 
 export interface RemovedItem {
-  ref: Ref;
+  ref: Ref | ScopedRef;
   warnings: string[];
   /** Set by deleteDocuments for a document that could not be deleted (the others go on). */
   error?: string;
   /** The store revision of the removal, as ApplyItem's. */
   commit?: number;
+  /** A Volume whose reclaimPolicy is Retain: where its data was kept. */
+  kept?: string;
 }
 
 export interface DeleteRequest {
-  ref: Ref;
+  ref: Ref | ScopedRef;
   cascade?: boolean;
   force?: boolean;
   forceSystem?: boolean;

@@ -29,6 +29,7 @@ export const ErrorCodes = {
   KUKEON_E_STEP: { exit: 1, message: 'a lifecycle step failed' },
   KUKEON_E_UNAVAILABLE: { exit: 1, message: 'a backend kukeon needs (containerd, ...) is not reachable; is it running?' },
   KUKEON_E_STATE: { exit: 1, message: 'the operation does not fit the resource state' },
+  KUKEON_E_IN_USE: { exit: 1, message: 'a cell mounts this volume; delete the cell, or apply it without the mount, first' },
   KUKEON_E_CONFLICT: { exit: 1, message: 'another resource already holds this name, file or address' },
   KUKEON_E_CNI: { exit: 1, message: 'a CNI plugin failed' },
   KUKEON_E_PULL: { exit: 1, message: 'pulling an image from its registry failed' },

@@ -3,6 +3,7 @@
 
 import type { KukeonError } from './errors';
 import type { OciSpec } from './oci';
+import type { ScopedRef } from './scoped-kinds';
 import type {
   AnyDoc,
   CellDoc,
@@ -145,7 +146,8 @@ export interface ValidateContext {
 }
 
 export interface PlanItem {
-  ref: Ref;
+  /** A Volume's (a scoped kind) is a ScopedRef. */
+  ref: Ref | ScopedRef;
   /** Who would make the change: `kukeon` for the controller's own decisions, else a plugin name. */
   by: string;
   action: 'create' | 'update' | 'unchanged' | 'delete' | 'start' | 'stop' | 'write' | 'remove' | 'note';

@@ -20,3 +20,4 @@ export {
   writeFileAtomicSync,
 } from './atomic-write';
 export type * from './services';
+export * from './scoped-kinds';

@@ -31,7 +31,7 @@ export interface Ref {
 }
 
 /** `cell/main/blog/wp/web`: how refs are printed by the CLI and in errors. */
-export function formatRef(ref: Ref): string {
+export function formatRef(ref: { readonly kind: string; readonly path: readonly string[] }): string {
   return `${ref.kind.toLowerCase()}/${ref.path.join('/')}`;
 }
 
@@ -134,16 +134,34 @@ export interface ContainerSpec {
   privileged?: boolean;
   /** The host's PID namespace. The system realm only for now. */
   hostPID?: boolean;
-  /** Host paths bind-mounted into the container (kind `bind` only). The system realm only for now. */
+  /** Bind mounts, tmpfs mounts and named volumes (see VolumeMount). */
   volumes?: VolumeMount[];
 }
 
-/** A bind mount of a host path: `source` on the host at `target` in the container. */
+/** Which named volume a `kind: volume` mount uses: a realm-, space- or stack-scoped Volume. */
+export interface VolumeRef {
+  name: string;
+  /** Filled with the container's realm when a manifest leaves it out. */
+  realm: string;
+  space?: string;
+  stack?: string;
+}
+
+/**
+ * One mount of a container. `bind` (the default when `kind` is empty): the absolute host path `source` (which may
+ * contain `${CELL_NAME}`) at `target`; a missing source is an error unless `ensure` creates it with `mode`.
+ * `tmpfs`: a tmpfs at `target`, at most `sizeBytes`, with `mode`. `volume`: the named volume `volumeRef` at `target`.
+ */
 export interface VolumeMount {
-  kind: 'bind';
-  source: string;
+  kind?: 'bind' | 'tmpfs' | 'volume';
+  source?: string;
   target: string;
   readOnly?: boolean;
+  sizeBytes?: number;
+  /** Octal permission bits as a string (`"0750"`): of the directory `ensure` makes, or of the tmpfs root. */
+  mode?: string;
+  ensure?: boolean;
+  volumeRef?: VolumeRef;
 }
 
 export const RESTART_POLICIES = ['never', 'always', 'on-failure', 'unless-stopped'] as const;

@@ -348,10 +348,10 @@ const BAD_CASES: BadCase[] = [
     mentions: ['document 4', 'Cell', '"noimage"', 'spec.containers[0].image'],
   },
   {
-    what: 'volumes on a container',
-    input: withBad(cell('vol', '    - { id: app, image: busybox, volumes: [ { source: /tmp, target: /data } ] }\n')),
-    code: 'KUKEON_E_UNSUPPORTED_FIELD',
-    mentions: ['document 6', 'Cell', '"vol"', 'spec.containers[0].volumes'],
+    what: 'a volume mounted over /proc (by way of "..")',
+    input: withBad(cell('vol', '    - { id: app, image: busybox, volumes: [ { kind: tmpfs, target: /data/../proc } ] }\n')),
+    code: 'KUKEON_E_INVALID',
+    mentions: ['document 6', 'Cell', '"vol"', 'spec.containers[0].volumes[0].target', '/proc'],
   },
   {
     what: 'privileged on the second container',

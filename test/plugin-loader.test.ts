@@ -6,7 +6,7 @@ import Ajv from 'ajv';
 import { createHost } from '../src/host';
 import { BUILTIN_PLUGINS } from '../src/host/builtins';
 import { checkConfigSchema } from '../src/host/plugin-config';
-import { SCHEMAS } from '../src/host/validation/schemas';
+import { SCHEMAS, VOLUME_SCHEMA } from '../src/host/validation/schemas';
 import storeYaml from '../plugins/store-yaml';
 import { PluginSkip } from '../sdk';
 import type { PluginHost } from '../sdk';
@@ -209,7 +209,8 @@ test('a plugin with an invalid config schema is an error; the built-ins, loaded 
   assert.match(status.reason ?? '', /plugin broken has an invalid configSchema: .*properties\/n\/type/);
   for (const p of BUILTIN_PLUGINS) assert.is(checkConfigSchema(p.configSchema ?? {}), undefined, p.name);
   const meta = new Ajv({ strict: false });
-  for (const [kind, schema] of Object.entries(SCHEMAS)) assert.ok(meta.validateSchema(schema), `${kind}: ${meta.errorsText(meta.errors)}`);
+  for (const [kind, schema] of Object.entries({ ...SCHEMAS, Volume: VOLUME_SCHEMA }))
+    assert.ok(meta.validateSchema(schema), `${kind}: ${meta.errorsText(meta.errors)}`);
 });
 
 test.run();

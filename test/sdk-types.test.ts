@@ -58,6 +58,8 @@ import type {
   RESTART_POLICIES,
   ContainerSpec,
   VolumeMount,
+  ScopedRef,
+  ScopedKind,
   ContainerStatus,
   ContextOf,
   Diagnosis,
@@ -452,7 +454,7 @@ type _PlanItem = Expect<
   Equal<
     PlanItem,
     {
-      ref: Ref;
+      ref: Ref | ScopedRef;
       by: string;
       action: 'create' | 'update' | 'unchanged' | 'delete' | 'start' | 'stop' | 'write' | 'remove' | 'note';
       detail?: string;
@@ -525,6 +527,7 @@ type _ErrorCode = Expect<
     | 'KUKEON_E_STEP'
     | 'KUKEON_E_UNAVAILABLE'
     | 'KUKEON_E_STATE'
+    | 'KUKEON_E_IN_USE'
     | 'KUKEON_E_CONFLICT'
     | 'KUKEON_E_CNI'
     | 'KUKEON_E_PULL'
@@ -717,7 +720,7 @@ type _ContainerStatus = Expect<
 
 // The SDK's functions: their signatures.
 type _failpoint = Expect<Equal<typeof failpoint, (name: string) => void>>;
-type _formatRef = Expect<Equal<typeof formatRef, (ref: Ref) => string>>;
+type _formatRef = Expect<Equal<typeof formatRef, (ref: { readonly kind: string; readonly path: readonly string[] }) => string>>;
 type _parentRef = Expect<Equal<typeof parentRef, (ref: Ref) => Ref | undefined>>;
 type _refOf = Expect<Equal<typeof refOf, (doc: AnyDoc) => Ref>>;
 type _rootContainerId = Expect<
@@ -868,7 +871,9 @@ type _ApplyRequest = Expect<
     { text: string; source?: string; dryRun?: boolean; forceSystem?: boolean; pull?: PullPolicy; credentials?: RegistryCredentialSpec[] }
   >
 >;
-type _GetRequest = Expect<Equal<GetRequest, { kind: Kind; scope: string[]; name?: string; selector?: string; allRealms?: boolean }>>;
+type _GetRequest = Expect<
+  Equal<GetRequest, { kind: Kind | ScopedKind; scope: string[]; name?: string; selector?: string; allRealms?: boolean }>
+>;
 type _DescribeRequest = Expect<Equal<DescribeRequest, { ref: Ref }>>;
 type _DescribeResult = Expect<Equal<DescribeResult, { doc: AnyDoc; events?: ResourceEvent[] }>>;
 type _ResourceEvent = Expect<Equal<ResourceEvent, { time: string; ref: Ref; type: 'Normal' | 'Warning'; reason: string; message: string }>>;
@@ -1044,6 +1049,9 @@ test('kukeon/sdk exports exactly these values', () => {
     'PHASES',
     'PluginSkip',
     'RESTART_POLICIES',
+    'SCOPED_DIRS',
+    'SCOPED_KINDS',
+    'SCOPED_RESERVED_NAMES',
     'SLOTS',
     'STATES',
     'childKind',
@@ -1056,6 +1064,7 @@ test('kukeon/sdk exports exactly these values', () => {
     'fsyncDir',
     'isKukeonError',
     'isPluginSkip',
+    'isScopedKind',
     'kindDepth',
     'normalizeResources',
     'parentRef',
@@ -1063,8 +1072,12 @@ test('kukeon/sdk exports exactly these values', () => {
     'parseSize',
     'refOf',
     'rootContainerId',
+    'scopeNames',
+    'scopeRefOf',
+    'scopedRefOf',
     'tempPathFor',
     'toKukeonError',
+    'volumeRefOf',
     'writeFileAtomic',
     'writeFileAtomicSync',
   ]);

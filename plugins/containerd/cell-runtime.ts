@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { KukeonError, formatRef, isKukeonError } from '../../sdk';
+import { KukeonError, SCOPED_DIRS, formatRef, isKukeonError, scopeRefOf } from '../../sdk';
 import type {
   CellContext,
   ContainerContext,
@@ -14,6 +14,7 @@ import type {
   OciSpec,
   PluginHost,
   RealmDoc,
+  ScopedRef,
   StopOptions,
 } from '../../sdk';
 import { writeEtcFiles } from './etc-files';
@@ -22,6 +23,7 @@ import { isAlreadyExists, isNotFound } from './grpc/status-codes';
 import type { ImageChainInfo } from './image/import-oci-archive';
 import { LABELS, RESTART_LABELS, ROOT_LEAF, SYSTEM_REALM, containerdId, labelsFor, namespaceOf } from './naming';
 import { runtimeSpec } from './oci-spec';
+import { prepareVolumeSources } from './volume-mounts';
 import type { ImageConfig } from './oci-spec';
 import { findPauseBinary } from './pause-binary';
 
@@ -123,6 +125,15 @@ export class CellRuntime {
 
   logPath(cellPath: readonly string[], id: string): string {
     return path.join(cellDir(this.host, cellPath), 'logs', `${id}.log`);
+  }
+
+  /** A named volume's data: `<scope dir>/volumes/<name>` beside the scope's state. */
+  volumeDir(ref: ScopedRef): string {
+    const scope = scopeRefOf(ref);
+    const dir = this.host.state.location(scope);
+    if (!dir)
+      throw new KukeonError('KUKEON_E_STORE', `the store keeps no directory for ${formatRef(scope)}: volumes need a file-based store`);
+    return path.join(dir, SCOPED_DIRS.Volume, ref.path[ref.path.length - 1]);
   }
 
   etcDir(cellPath: readonly string[]): string {
@@ -247,6 +258,8 @@ export class CellRuntime {
     }
     // Validation keeps a cell all on the host's network or all off it; a synthesized root follows its containers.
     const hostNetwork = ctx.containers.some((c) => c.spec.hostNetwork === true);
+    const volumeDir = (ref: ScopedRef) => this.volumeDir(ref);
+    prepareVolumeSources(doc?.spec.volumes, ctx.ref.path[3], volumeDir);
     const base = runtimeSpec({
       role,
       container: doc?.spec,
@@ -257,6 +270,7 @@ export class CellRuntime {
       pauseBinary,
       rootfsPath,
       hostNetwork,
+      volumeDir,
     });
     const spec: OciSpec = await this.host.hooks.ociSpec.promise(base, { cell: ctx, role, container: doc, containerdId: id, rootPid });
     const lease = await this.client.leases

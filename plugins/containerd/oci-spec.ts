@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { KukeonError } from '../../sdk';
 import type { ContainerSpec, OciMount, OciNamespace, OciSpec } from '../../sdk';
+import { type VolumeDirOf, ociVolumeMounts } from './volume-mounts';
 
 /** The parts of an image config the process is built from. */
 export interface ImageConfig {
@@ -31,6 +32,8 @@ export interface SpecInput {
   rootfsPath?: string;
   /** The cell runs on the host's network: no network namespace of its own (the root's is the host's). */
   hostNetwork?: boolean;
+  /** Where a named volume's data lives (the container's `kind: volume` mounts need it). */
+  volumeDir?: VolumeDirOf;
 }
 
 export const PAUSE_PATH = '/.kukeon/pause';
@@ -205,11 +208,7 @@ function mounts(input: SpecInput): OciMount[] {
     });
   }
   if (input.pauseBinary) m.push({ destination: PAUSE_PATH, type: 'bind', source: input.pauseBinary, options: ['rbind', 'rprivate', 'ro'] });
-  // volumes (bind only), read-only when asked. rslave: a mount the host removes later under the source (a cell's
-  // rootfs under /run/containerd) goes from the container too, instead of staying busy in its mount namespace
-  for (const v of input.container?.volumes ?? []) {
-    m.push({ destination: v.target, type: 'bind', source: v.source, options: ['rbind', 'rslave', v.readOnly ? 'ro' : 'rw'] });
-  }
+  m.push(...ociVolumeMounts(input.container?.volumes, input.cellPath[3], input.volumeDir));
   return m;
 }
 

@@ -24,7 +24,13 @@ export function parseKind(text: string, allowed?: readonly Kind[]): Kind {
   const kind = ALIASES[text.toLowerCase()];
   if (!kind || (allowed && !allowed.includes(kind))) {
     const names = (allowed ?? (['Realm', 'Space', 'Stack', 'Cell', 'Container'] as Kind[])).map((k) => k.toLowerCase());
+    names.push('volume');
     throw new KukeonError('KUKEON_E_USAGE', `unknown kind "${text}" (expected one of: ${names.join(', ')})`);
   }
   return kind;
+}
+
+/** `volume`, `volumes`, `vol`: the Volume kind (scoped: its scope comes from --realm, --space and --stack). */
+export function isVolumeKind(text: string): boolean {
+  return ['volume', 'volumes', 'vol'].includes(text.toLowerCase());
 }

@@ -2,7 +2,7 @@
 // validated before a path is built from it.
 
 import type { Kind, Ref } from '../../sdk';
-import { KINDS } from '../../sdk';
+import { KINDS, KukeonError } from '../../sdk';
 import { checkName } from '../host/validation/names';
 
 export interface ScopeFlags {
@@ -22,4 +22,12 @@ export function scopePath(kind: Kind, flags: ScopeFlags): string[] {
 
 export function refIn(kind: Kind, name: string, flags: ScopeFlags): Ref {
   return { kind, path: [...scopePath(kind, flags), checkName(name, `${kind.toLowerCase()} name`)] };
+}
+
+/** A scoped document's scope from the flags: `[realm]`, `[realm, space]` or `[realm, space, stack]` (realm default `default`). */
+export function scopedScope(flags: ScopeFlags): string[] {
+  if (flags.stack !== undefined && flags.space === undefined) throw new KukeonError('KUKEON_E_USAGE', '--stack needs --space');
+  const names = [flags.realm ?? 'default', flags.space, flags.stack].filter((n): n is string => n !== undefined);
+  const flagNames = ['--realm', '--space', '--stack'];
+  return names.map((n, i) => checkName(n, flagNames[i]));
 }

@@ -9,6 +9,7 @@ import { BUILTIN_PLUGINS, builtinByName } from './builtins';
 import { DEFAULT_CONFIG_PATH, readConfigFile } from './config-file';
 import { tapCellSteps } from './controller/cell-steps';
 import { Controller } from './controller/controller';
+import { VolumeManager } from './scoped/volumes';
 import { Lifecycle } from './controller/lifecycle';
 import { FileLocks } from './file-locks';
 import { createHooks } from './hooks';
@@ -146,7 +147,18 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   if (history) closers.push(history.attach(events, services.get('runtime.events')));
 
   const intents = new IntentLocks();
-  const controller = new Controller({ hooks: hostHooks, store, state, services, lifecycle, plugins: statuses, hasRuntime, intents });
+  const volumes = new VolumeManager({ store, locks, runPath, runtimeDir: paths.runtimeDir, lockTimeoutMs });
+  const controller = new Controller({
+    hooks: hostHooks,
+    store,
+    state,
+    services,
+    lifecycle,
+    plugins: statuses,
+    hasRuntime,
+    intents,
+    volumes,
+  });
   const host: Host = Object.freeze({
     hooks,
     events,

@@ -50,7 +50,7 @@ export class ApplyCommand extends BaseCommand {
       this.out('dry run: nothing was written\n');
     } else {
       for (const i of report.items) {
-        const extra = i.implicit ? ' (implicit parent)' : '';
+        const extra = i.implicit ? (i.ref.kind === 'Volume' ? ' (implicit volume)' : ' (implicit parent)') : '';
         this.out(`${formatRef(i.ref)} ${i.action}${extra}\n`);
         if (i.action === 'failed') this.err(`Error: ${formatRef(i.ref)}: ${i.error} [${i.code}]\n`);
       }

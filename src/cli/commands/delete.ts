@@ -1,10 +1,11 @@
 import { Command, Option } from 'clipanion';
 import { KukeonError, formatRef, isKukeonError } from '../../../sdk';
-import type { RemovedItem } from '../../../sdk';
+import type { Ref, RemovedItem, ScopedRef } from '../../../sdk';
 import { BaseCommand } from '../base-command';
 import { forceSystemOption } from '../force-system';
-import { parseKind } from '../kinds';
-import { refIn } from '../scope';
+import { isVolumeKind, parseKind } from '../kinds';
+import { refIn, scopedScope } from '../scope';
+import { checkName } from '../../host/validation/names';
 
 export class DeleteCommand extends BaseCommand {
   static override paths = [['delete'], ['d']];
@@ -12,10 +13,11 @@ export class DeleteCommand extends BaseCommand {
     category: 'Resources',
     description: 'Delete a resource, or the documents of a manifest',
     details:
-      'A realm, space or stack with children is refused unless `--cascade`. A cell takes its containers with it. `--force` kills containers at once and goes on past backend errors, but never orphans children.',
+      'A realm, space or stack with children (or volumes) is refused unless `--cascade`; a cascade deletes its volumes as their reclaimPolicy says (Retain keeps the data and prints where). A cell takes its containers with it. `--force` kills containers at once and goes on past backend errors, but never orphans children.',
     examples: [
       ['A realm and everything in it', '$0 delete realm main --cascade'],
       ['What a manifest created', '$0 delete -f cells.yaml'],
+      ['A named volume of a space (refused while a cell mounts it)', '$0 delete volume pgdata --realm main --space db'],
     ],
   });
 
@@ -44,14 +46,16 @@ export class DeleteCommand extends BaseCommand {
         if (i.error) {
           failed = true;
           this.err(`Error: ${i.error}\n`);
-        } else this.report(formatRef(i.ref), i.warnings);
+        } else this.report(formatRef(i.ref), i.warnings, i.kept);
       }
       return failed ? 1 : 0;
     }
     if (this.kind === undefined || this.name === undefined)
       throw new KukeonError('KUKEON_E_USAGE', 'usage: kuke delete KIND NAME [--cascade] [--force], or kuke delete -f FILE');
-    const kind = parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']);
-    const ref = refIn(kind, this.name, { realm: this.realm, space: this.space, stack: this.stack });
+    const flags = { realm: this.realm, space: this.space, stack: this.stack };
+    const ref: Ref | ScopedRef = isVolumeKind(this.kind)
+      ? { kind: 'Volume', path: [...scopedScope(flags), checkName(this.name, 'volume name')] }
+      : refIn(parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']), this.name, flags);
     if (this.output !== undefined && this.output !== 'json') throw new KukeonError('KUKEON_E_USAGE', '-o takes json');
     let removed: RemovedItem[];
     try {
@@ -69,12 +73,13 @@ export class DeleteCommand extends BaseCommand {
       this.out(`${JSON.stringify({ items }, null, 2)}\n`);
       return 0;
     }
-    for (const i of removed) this.report(formatRef(i.ref), i.warnings);
+    for (const i of removed) this.report(formatRef(i.ref), i.warnings, i.kept);
     return 0;
   }
 
-  private report(ref: string, warnings: string[]): void {
-    this.out(`${ref} deleted\n`);
+  private report(ref: string, warnings: string[], kept?: string): void {
+    // a Retain volume: the data stayed, and where it is matters
+    this.out(`${ref} deleted${kept ? ` (reclaimPolicy Retain: data kept at ${kept})` : ''}\n`);
     for (const w of warnings) this.err(`Warning: ${w}\n`);
   }
 }

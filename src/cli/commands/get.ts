@@ -1,11 +1,11 @@
 import { Command, Option } from 'clipanion';
 import { KukeonError } from '../../../sdk';
 import type { Kind, WatchEvent } from '../../../sdk';
-import { parseKind } from '../kinds';
+import { isVolumeKind, parseKind } from '../kinds';
 import { checkFormat, printDocs } from '../output/print-docs';
 import type { OutputFormat } from '../output/print-docs';
 import { BaseCommand } from '../base-command';
-import { scopePath } from '../scope';
+import { scopePath, scopedScope } from '../scope';
 import { checkName } from '../../host/validation/names';
 
 export class GetCommand extends BaseCommand {
@@ -14,13 +14,14 @@ export class GetCommand extends BaseCommand {
     category: 'Resources',
     description: 'Show resources with their live status',
     details:
-      'Kinds: realm(s,r), space(s,sp), stack(s,st), cell(s,ce), container(s,co). Reads only; `refresh` writes status. ' +
+      'Kinds: realm(s,r), space(s,sp), stack(s,st), cell(s,ce), container(s,co), volume(s,vol). Reads only; `refresh` writes status. ' +
       "Cells: READY is running/declared containers (the workloads and a declared root; a synthesized root is not counted), RESTARTS the sum of the containers' restartCount; -o json|yaml shows each container's status in status.containerStatuses. " +
       'STATE is read from the live tasks: Degraded when a workload that should run has no running task, Unknown when the root has none. ' +
       'Containers: REASON says why one is not running (Completed, Error (exit 3), Killed (SIGKILL), OOMKilled, CrashLoopBackOff, Stopped). `kuke describe` adds the events.',
     examples: [
       ['Cells of a stack', '$0 get cells --realm main --space blog --stack wp'],
       ['One realm as YAML', '$0 get realm main -o yaml'],
+      ['Every volume of a realm, at every level', '$0 get volumes --realm main'],
     ],
   });
 
@@ -43,6 +44,7 @@ export class GetCommand extends BaseCommand {
   }
 
   protected async run(): Promise<number> {
+    if (isVolumeKind(this.kind)) return this.volumes();
     const kind = parseKind(this.kind);
     const format = checkFormat(this.output);
     if (this.name !== undefined && this.selector !== undefined)
@@ -63,6 +65,25 @@ export class GetCommand extends BaseCommand {
       this.err(`No ${kind.toLowerCase()}s found in ${this.allRealms ? 'any realm' : scope.length ? scope.join('/') : 'the run path'}.\n`);
     this.out(text);
     if (changes) return this.follow(kind, format, changes);
+    return 0;
+  }
+
+  /** Volumes of the scope and below it: `--realm` alone lists the realm's at every level; -A every realm's. */
+  private async volumes(): Promise<number> {
+    const format = checkFormat(this.output);
+    if (this.watch) throw new KukeonError('KUKEON_E_USAGE', 'get volumes has no -w');
+    if (this.name !== undefined) checkName(this.name, 'volume name');
+    if (this.allRealms && this.name !== undefined)
+      throw new KukeonError('KUKEON_E_USAGE', 'a NAME cannot be looked up across all realms (-A); give its scope instead');
+    const scope = scopedScope({ realm: this.realm, space: this.space, stack: this.stack });
+    const docs = await (await this.api()).get(
+      { kind: 'Volume', scope, name: this.name, selector: this.selector, allRealms: this.allRealms },
+      this.call(),
+    );
+    const text = printDocs('Volume', docs, format, this.name !== undefined);
+    if (text === '' && format !== 'yaml' && format !== 'json')
+      this.err(`No volumes found in ${this.allRealms ? 'any realm' : scope.join('/')}.\n`);
+    this.out(text);
     return 0;
   }
 

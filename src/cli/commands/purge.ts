@@ -35,7 +35,7 @@ export class PurgeCommand extends BaseCommand {
     const kind = parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']);
     const ref = refIn(kind, this.name, { realm: this.realm, space: this.space, stack: this.stack });
     for (const i of await (await this.api()).purge({ ref, cascade: this.cascade, forceSystem: this.forceSystem }, this.call()))
-      this.out(`${formatRef(i.ref)} purged\n`);
+      this.out(`${formatRef(i.ref)} purged${i.kept ? ` (reclaimPolicy Retain: data kept at ${i.kept})` : ''}\n`);
     return 0;
   }
 }

@@ -1,8 +1,8 @@
 import { Command, Option } from 'clipanion';
 import { KINDS } from '../../../sdk';
-import { SCHEMAS } from '../../host/validation/schemas';
+import { SCHEMAS, VOLUME_SCHEMA } from '../../host/validation/schemas';
 import { BaseCommand } from '../base-command';
-import { parseKind } from '../kinds';
+import { isVolumeKind, parseKind } from '../kinds';
 
 export class SchemaCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
@@ -17,10 +17,11 @@ export class SchemaCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     if (this.kind === undefined) {
-      this.out(`${KINDS.map((k) => k.toLowerCase()).join('\n')}\n`);
+      this.out(`${[...KINDS, 'Volume'].map((k) => k.toLowerCase()).join('\n')}\n`);
       return 0;
     }
-    this.out(`${JSON.stringify(SCHEMAS[parseKind(this.kind)], null, 2)}\n`);
+    const schema = isVolumeKind(this.kind) ? VOLUME_SCHEMA : SCHEMAS[parseKind(this.kind)];
+    this.out(`${JSON.stringify(schema, null, 2)}\n`);
     return 0;
   }
 }

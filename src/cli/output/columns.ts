@@ -1,6 +1,6 @@
 // The columns `kuke get` prints per kind (upstream's), and the extra ones with `-o wide`.
 
-import type { AnyDoc, CellContainerStatus, ContainerStatus, Kind } from '../../../sdk';
+import type { AnyDoc, CellContainerStatus, ContainerStatus, Kind, ScopedKind } from '../../../sdk';
 
 type Column = { header: string; value: (doc: AnyDoc) => string };
 
@@ -76,7 +76,22 @@ const STATS: Column[] = [
   { header: 'PIDS', value: (d) => str(stats(d).pidsCurrent) },
 ];
 
-export const COLUMNS: Record<Kind, { base: Column[]; wide: Column[] }> = {
+/** A scoped document's place is in its metadata (`realm`, `space`, `stack`). */
+const meta = (d: AnyDoc) => d.metadata as unknown as Record<string, unknown>;
+
+export const COLUMNS: Record<Kind | ScopedKind, { base: Column[]; wide: Column[] }> = {
+  Volume: {
+    base: [
+      NAME,
+      { header: 'REALM', value: (d) => str(meta(d).realm) },
+      { header: 'SPACE', value: (d) => str(meta(d).space) },
+      { header: 'STACK', value: (d) => str(meta(d).stack) },
+      { header: 'RECLAIM', value: (d) => str(spec(d).reclaimPolicy ?? 'Delete') },
+      { header: 'MOUNTED-BY', value: (d) => str(((status(d).mountedBy as string[] | undefined) ?? []).join(',')) },
+      AGE,
+    ],
+    wide: [{ header: 'PATH', value: (d) => str(status(d).path) }],
+  },
   Realm: {
     base: [NAME, STATE, AGE],
     wide: [{ header: 'NAMESPACE', value: (d) => str(status(d).namespace ?? spec(d).namespace ?? `kukeon-${d.metadata.name}`) }],

@@ -1,7 +1,7 @@
 // The controller: apply, get, create, delete, purge, start, stop, refresh. It only calls hooks and services,
 // takes plain data in and returns plain data out, so the daemon can serve it unchanged.
 
-import { KINDS, KukeonError, childKind, formatRef, isKukeonError, refOf, toKukeonError } from '../../../sdk';
+import { KINDS, KukeonError, childKind, formatRef, isKukeonError, isScopedKind, refOf, scopeRefOf, toKukeonError } from '../../../sdk';
 import type {
   AnyDoc,
   ApplyItem,
@@ -22,6 +22,7 @@ import type {
   PluginStatus,
   Ref,
   StopOptions,
+  ScopedRef,
   StoreService,
 } from '../../../sdk';
 import type { DiagnoseService, ImagePullOptions, ImagePullResult, ImageService, ImageSummary, WaitResult } from '../../../sdk/services';
@@ -33,11 +34,14 @@ import type { HostStateReader } from '../state-reader';
 import type { ValidateOptions } from '../validation/validate-document';
 import { SYSTEM_REALM } from '../validation/names';
 import { validateDocument } from '../validation/validate-document';
+import { checkBindSources } from '../validation/bind-sources';
+import { type VolumeManager, mountedVolumes } from '../scoped/volumes';
+import { planVolumes } from '../scoped/plan-volumes';
 import { applyExistingCell } from './apply-cell';
 import { withContainerStatuses } from './container-statuses';
 import { convergeCell } from './converge-cell';
 import { changedFields, sameSpec, sameState } from './diff';
-import { foldContainers, validateInput, withParents } from './documents';
+import { foldContainers, validateManifest, withParents } from './documents';
 import type { PlannedDoc } from './documents';
 import { DEFAULT_STOP, KILL, type Lifecycle, RUNNING_STATES } from './lifecycle';
 import { mapLimit } from './map-limit';
@@ -68,7 +72,7 @@ export interface SystemOptions extends OperationOptions {
   forceSystem?: boolean;
 }
 
-function refuseSystem(ref: Ref, options: SystemOptions): void {
+function refuseSystem(ref: Ref | ScopedRef, options: SystemOptions): void {
   if (ref.path[0] === SYSTEM_REALM && !options.forceSystem)
     throw new KukeonError(
       'KUKEON_E_SYSTEM',
@@ -86,6 +90,8 @@ export interface ControllerDeps {
   hasRuntime: () => boolean;
   /** Subtree intent locks: cascade deletes exclusive, applies under them shared. */
   intents: IntentLocks;
+  /** Named volumes (a scoped kind beside the hierarchy). */
+  volumes: VolumeManager;
 }
 
 export class Controller {
@@ -98,17 +104,28 @@ export class Controller {
   /** Applies a multi-document manifest; nothing is written when any document is invalid. */
   async apply(text: string, options: ApplyOptions = {}): Promise<ApplyReport> {
     const scope = HostOperationScope.start(options.signal);
-    const validated = await validateInput(this.d.hooks, text, options.source ?? 'input', { allowSystem: options.forceSystem });
-    const docs = await withParents(foldContainers(validated), this.store, this.d.hooks);
-    if (options.dryRun) return { items: [], plan: await this.plan(docs) };
+    const manifest = await validateManifest(this.d.hooks, text, options.source ?? 'input', { allowSystem: options.forceSystem });
+    checkBindSources(manifest.docs, this.d.volumes.runPath);
+    const folded = foldContainers(manifest.docs);
+    // the volumes the input declares and those its cells mount that do not exist yet (made implicitly)
+    const volumes = await planVolumes(manifest.volumes, folded, this.d.volumes, { allowSystem: options.forceSystem });
+    const docs = await withParents(folded, this.store, this.d.hooks, volumes.scopes);
+    if (options.dryRun) return { items: [], plan: [...(await this.plan(docs)), ...(await volumes.plan())] };
     // Parents before children: one depth at a time; siblings of a depth are independent and run in parallel.
     const items: ApplyItem[] = [];
     for (let depth = 1; depth <= 5; depth++) {
+      // volumes once every realm, space and stack is made, before the cells that mount them
+      if (depth === 4) items.push(...(await volumes.apply(items, (ref, fn) => this.d.intents.shared(ref.path.slice(0, -1), fn))));
       const level = docs.filter((d) => d.ref.path.length === depth);
       const done = await mapLimit(level, APPLY_CONCURRENCY, async (d): Promise<ApplyItem> => {
-        const parentFailed = items.find(
-          (i) => i.action === 'failed' && d.ref.path.length > i.ref.path.length && i.ref.path.every((p, k) => d.ref.path[k] === p),
-        );
+        const parentFailed =
+          items.find(
+            (i) =>
+              i.action === 'failed' &&
+              !isScopedKind(i.ref.kind) &&
+              d.ref.path.length > i.ref.path.length &&
+              i.ref.path.every((p, k) => d.ref.path[k] === p),
+          ) ?? volumes.failedFor(d.doc, items);
         if (parentFailed)
           return {
             ref: d.ref,
@@ -245,6 +262,15 @@ export class Controller {
         `${formatRef(parent)} does not exist; create it first (or use apply, which creates parents)`,
       );
     }
+    checkBindSources([{ index: 1, doc }], this.d.volumes.runPath);
+    // create makes nothing implicitly: the volumes a cell mounts must exist, as its parent must
+    for (const c of doc.kind === 'Cell' ? doc.spec.containers : [])
+      for (const v of mountedVolumes(c.volumes))
+        if (!(await this.d.volumes.docs.get(v)))
+          throw new KukeonError(
+            'KUKEON_E_PARENT_NOT_FOUND',
+            `${formatRef(v)} does not exist; create it first (or use apply, which makes it)`,
+          );
     const current = doc.kind === 'Cell' ? (await this.d.lifecycle.loadCell(ref))?.cell : await this.store.get(ref);
     if (current) {
       if (sameSpec(current.spec, doc.spec)) return { ref, action: 'unchanged' };
@@ -276,16 +302,33 @@ export class Controller {
   }
 
   async get(query: GetRequest): Promise<AnyDoc[]> {
+    if (query.kind === 'Volume') return this.getVolumes(query);
+    if (!KINDS.includes(query.kind)) throw new KukeonError('KUKEON_E_USAGE', `get: unknown kind "${query.kind}"`);
+    const q = query as GetRequest & { kind: Kind };
     if (query.allRealms) {
-      const scopes = await this.scopesOf(query.kind);
-      return (await mapLimit(scopes, 4, (scope) => this.getIn({ ...query, allRealms: false, scope }))).flat();
+      const scopes = await this.scopesOf(q.kind);
+      return (await mapLimit(scopes, 4, (scope) => this.getIn({ ...q, allRealms: false, scope }))).flat();
     }
-    const docs = await this.getIn(query);
+    const docs = await this.getIn(q);
     // The system realm is kukeon's own: listed with -A, or when asked for by name.
     return query.kind === 'Realm' && query.name === undefined ? docs.filter((d) => d.metadata.name !== SYSTEM_REALM) : docs;
   }
 
-  private async getIn(query: GetRequest): Promise<AnyDoc[]> {
+  /** Volumes at the scope and below it (every realm with allRealms); as documents of the hierarchy's shape for the wire. */
+  private async getVolumes(query: GetRequest): Promise<AnyDoc[]> {
+    const match = query.selector ? parseSelector(query.selector) : () => true;
+    let docs = await this.d.volumes.list(query.allRealms ? [] : query.scope);
+    if (query.name !== undefined) {
+      docs = docs.filter(
+        (d) => d.metadata.name === query.name && d.metadata.space === query.scope[1] && d.metadata.stack === query.scope[2],
+      );
+      if (docs.length === 0)
+        throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef({ kind: 'Volume', path: [...query.scope, query.name] })} not found`);
+    }
+    return docs.filter((d) => match(d.metadata.labels ?? {})) as unknown as AnyDoc[];
+  }
+
+  private async getIn(query: GetRequest & { kind: Kind }): Promise<AnyDoc[]> {
     const match = query.selector ? parseSelector(query.selector) : () => true;
     let docs: AnyDoc[];
     if (query.kind === 'Container' && query.scope.length === 3) {
@@ -363,10 +406,15 @@ export class Controller {
   }
 
   /** Deletes a resource; realms, spaces and stacks with children need `cascade`. Children go before parents. */
-  async delete(ref: Ref, options: { cascade?: boolean; force?: boolean } & SystemOptions = {}): Promise<RemovedItem[]> {
+  async delete(ref: Ref | ScopedRef, options: { cascade?: boolean; force?: boolean } & SystemOptions = {}): Promise<RemovedItem[]> {
     refuseSystem(ref, options);
+    if (ref.kind === 'Volume') {
+      const volume = ref as ScopedRef;
+      return this.d.intents.shared(scopeRefOf(volume).path, async () => [await this.d.volumes.delete(volume)]);
+    }
+    if (!KINDS.includes(ref.kind)) throw new KukeonError('KUKEON_E_USAGE', `cannot delete a ${ref.kind}`);
     // Held against applies under it for the whole delete, so none of them vanishes half-made (intent-locks.ts).
-    return this.d.intents.exclusive(ref.path, () => this.deleteIn(HostOperationScope.start(options.signal), ref, options));
+    return this.d.intents.exclusive(ref.path, () => this.deleteIn(HostOperationScope.start(options.signal), ref as Ref, options));
   }
 
   private async deleteIn(scope: HostOperationScope, ref: Ref, options: { cascade?: boolean; force?: boolean }): Promise<RemovedItem[]> {
@@ -394,6 +442,12 @@ export class Controller {
         `${formatRef(ref)} has ${children.length} ${child.toLowerCase()}(s): ${children.map((c) => c.metadata.name).join(', ')}; nothing was removed (use --cascade to delete them too)`,
       );
     }
+    const volumes = await this.d.volumes.at(ref);
+    if (volumes.length)
+      throw new KukeonError(
+        'KUKEON_E_HAS_CHILDREN',
+        `${formatRef(ref)} has ${volumes.length} volume(s): ${volumes.map((v) => v.metadata.name).join(', ')}; nothing was removed (use --cascade to delete them too, as their reclaimPolicy says)`,
+      );
   }
 
   /** Removes `ref` and what is under it, children first, adding each removal to `out` as it is done. */
@@ -402,6 +456,8 @@ export class Controller {
     if (child)
       for (const c of await this.store.list(child, ref.path))
         await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force, scope, out, false);
+    // its volumes before its directory goes: Retain moves their data out of it
+    if (child) out.push(...(await this.d.volumes.releaseScope(ref)));
     let warnings: string[];
     try {
       warnings = await this.d.lifecycle.remove(ref, { force, scope });
@@ -420,9 +476,21 @@ export class Controller {
     options: { cascade?: boolean; force?: boolean; source?: string } & SystemOptions = {},
   ): Promise<(RemovedItem & { error?: string })[]> {
     const scope = HostOperationScope.start(options.signal);
-    const docs = await validateInput(this.d.hooks, text, options.source ?? 'input', { allowSystem: options.forceSystem });
+    const { docs, volumes } = await validateManifest(this.d.hooks, text, options.source ?? 'input', { allowSystem: options.forceSystem });
     const out: RemovedItem[] = [];
-    for (const d of [...docs].sort((a, b) => b.ref.path.length - a.ref.path.length)) {
+    const deleteVolumes = async () => {
+      for (const v of volumes) {
+        try {
+          out.push(...(await this.delete(v.ref, options)));
+        } catch (err) {
+          out.push({ ref: v.ref, warnings: [], error: toKukeonError(err).describe() });
+        }
+      }
+    };
+    const sorted = [...docs].sort((a, b) => b.ref.path.length - a.ref.path.length);
+    // volumes after the cells that mount them, before the scopes they are in
+    if (!sorted.some((d) => d.ref.path.length >= 4)) await deleteVolumes();
+    for (const [n, d] of sorted.entries()) {
       try {
         if (d.doc.kind === 'Container') {
           out.push({ ref: d.ref, warnings: [], ...(await this.removeContainer(d.ref, scope)) });
@@ -431,6 +499,8 @@ export class Controller {
         out.push(...(await this.deleteIn(scope, d.ref, options)));
       } catch (err) {
         out.push({ ref: d.ref, warnings: [], error: toKukeonError(err).describe() });
+      } finally {
+        if (d.ref.path.length >= 4 && (sorted[n + 1]?.ref.path.length ?? 0) < 4) await deleteVolumes();
       }
     }
     return out;
@@ -483,6 +553,11 @@ export class Controller {
     if (child) {
       const children = await this.store.list(child, ref.path).catch(() => []);
       for (const c of children) out.push(...(await this.purgeTree({ kind: child, path: [...ref.path, c.metadata.name] }, scope)));
+      try {
+        out.push(...(await this.d.volumes.releaseScope(ref, { ignoreUsers: true })));
+      } catch (err) {
+        out.push({ ref, warnings: [`${formatRef(ref)}: ${toKukeonError(err).message}`] });
+      }
     }
     const warnings = await this.d.lifecycle.withLock(ref, scope, async () => {
       const errors: string[] = [];

@@ -7,10 +7,18 @@ import type { HostHooks } from '../hooks';
 import { parseManifest } from '../validation/parse-manifest';
 import { validateDocument } from '../validation/validate-document';
 import type { ValidateOptions, ValidatedDoc } from '../validation/validate-document';
+import { validateVolumeDocument } from '../validation/validate-volume';
+import type { ValidatedVolume } from '../validation/validate-volume';
 
 export interface PlannedDoc extends ValidatedDoc {
   /** A parent that the input did not name and the store does not have: apply creates it and says so. */
   implicit?: boolean;
+}
+
+/** The documents of a manifest: the hierarchy's (realms ... containers) and the scoped kinds' (volumes). */
+export interface ValidatedManifest {
+  docs: ValidatedDoc[];
+  volumes: ValidatedVolume[];
 }
 
 export async function validateInput(
@@ -19,9 +27,27 @@ export async function validateInput(
   source: string,
   options: ValidateOptions = {},
 ): Promise<ValidatedDoc[]> {
-  const docs = parseManifest(text, source).map(({ index, data }) => validateDocument(data, index, options));
+  const { docs, volumes } = await validateManifest(hooks, text, source, options);
+  if (volumes.length)
+    throw new KukeonError('KUKEON_E_INVALID', 'a Volume document is not taken here', { document: volumes[0].index, kind: 'Volume' });
+  return docs;
+}
+
+export async function validateManifest(
+  hooks: HostHooks,
+  text: string,
+  source: string,
+  options: ValidateOptions = {},
+): Promise<ValidatedManifest> {
+  const docs: ValidatedDoc[] = [];
+  const volumes: ValidatedVolume[] = [];
+  for (const { index, data } of parseManifest(text, source)) {
+    const raw = data as Record<string, unknown> | null;
+    if (raw && typeof raw === 'object' && raw.kind === 'Volume') volumes.push(validateVolumeDocument(raw, index, options));
+    else docs.push(validateDocument(data, index, options));
+  }
   const seen = new Map<string, number>();
-  for (const d of docs) {
+  for (const d of [...docs, ...volumes]) {
     const key = formatRef(d.ref);
     const other = seen.get(key);
     if (other !== undefined) {
@@ -42,7 +68,7 @@ export async function validateInput(
       throw refused;
     }
   }
-  return docs;
+  return { docs, volumes };
 }
 
 /** Folds standalone Container documents into the input's Cell documents (they replace a container of the same id). */
@@ -68,17 +94,43 @@ function implicitDoc(ref: Ref): AnyDoc {
   return { apiVersion: API_VERSION, kind: 'Stack', metadata, spec: { realmId, spaceId } };
 }
 
+/** A scope a scoped document (a volume) needs: it and its parents are made when missing, as implicit parents. */
+export interface NeededScope {
+  ref: Ref;
+  index: number;
+  kind: string;
+  name: string;
+  field: string;
+}
+
 /**
- * Adds the missing parents (realm, space, stack) of every document, marked implicit; a Container's cell is never
- * made up. The plugins' validate hook sees each made-up parent too, so a parent a backend would refuse (a space
- * whose network collides) fails the input before anything is written. Returns the documents sorted parents
- * first (stable within a kind).
+ * Adds the missing parents (realm, space, stack) of every document, and the missing scopes `needed` (with their
+ * parents), marked implicit; a Container's cell is never made up. The plugins' validate hook sees each made-up
+ * parent too, so a parent a backend would refuse (a space whose network collides) fails the input before
+ * anything is written. Returns the documents sorted parents first (stable within a kind).
  */
-export async function withParents(docs: ValidatedDoc[], store: StoreService, hooks: HostHooks): Promise<PlannedDoc[]> {
+export async function withParents(
+  docs: ValidatedDoc[],
+  store: StoreService,
+  hooks: HostHooks,
+  needed: NeededScope[] = [],
+): Promise<PlannedDoc[]> {
   const planned: PlannedDoc[] = [...docs];
   const known = new Set(docs.map((d) => formatRef(d.ref)));
-  for (const d of docs) {
-    for (let p = parentRef(d.ref); p; p = parentRef(p)) {
+  const origins: (NeededScope & { from: string; start: Ref | undefined })[] = [
+    ...docs.map((d) => ({
+      ref: d.ref,
+      index: d.index,
+      kind: d.doc.kind as string,
+      name: d.doc.metadata.name,
+      field: '',
+      from: formatRef(d.ref),
+      start: parentRef(d.ref),
+    })),
+    ...needed.map((n) => ({ ...n, from: `${n.kind.toLowerCase()} ${n.name}`, start: n.ref })),
+  ];
+  for (const d of origins) {
+    for (let p = d.start; p; p = parentRef(p)) {
       const key = formatRef(p);
       if (known.has(key)) continue;
       known.add(key);
@@ -86,20 +138,20 @@ export async function withParents(docs: ValidatedDoc[], store: StoreService, hoo
       if (p.kind === 'Cell') {
         throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${key} does not exist; a Container document needs its cell`, {
           document: d.index,
-          kind: d.doc.kind,
-          name: d.doc.metadata.name,
+          kind: d.kind,
+          name: d.name,
           field: 'spec.cellId',
         });
       }
       const doc = implicitDoc(p);
       const refused = (await hooks.validate.promise({ doc, index: d.index, ref: p })) as KE | undefined;
       if (refused) {
-        throw new KukeonError(refused.code, `${key}, the implicit parent of ${formatRef(d.ref)}: ${refused.message}`, {
+        throw new KukeonError(refused.code, `${key}, the implicit parent of ${d.from}: ${refused.message}`, {
           ...refused.details,
           document: d.index,
-          kind: d.doc.kind,
-          name: d.doc.metadata.name,
-          field: `spec.${p.kind.toLowerCase()}Id`,
+          kind: d.kind,
+          name: d.name,
+          field: d.field || `spec.${p.kind.toLowerCase()}Id`,
         });
       }
       planned.push({ index: d.index, doc, ref: p, implicit: true });

@@ -89,16 +89,28 @@ const containerProps: Schema = {
   hostPID: { type: 'boolean', description: "the host's PID namespace (system realm only for now)" },
   volumes: {
     type: 'array',
-    description: 'host paths bind-mounted into the container (system realm only for now)',
+    description: 'bind mounts of host paths, tmpfs mounts and named volumes',
     items: {
       type: 'object',
       additionalProperties: false,
-      required: ['kind', 'source', 'target'],
+      required: ['target'],
       properties: {
-        kind: { const: 'bind' },
-        source: { type: 'string', pattern: '^/' },
-        target: { type: 'string', pattern: '^/' },
+        kind: { enum: ['', 'bind', 'tmpfs', 'volume'], description: 'default bind' },
+        source: { type: 'string', description: 'bind: absolute host path (may contain the variable CELL_NAME); volume: the volume name' },
+        target: { type: 'string', description: 'absolute path in the container' },
         readOnly: { type: 'boolean' },
+        sizeBytes: { type: 'integer', minimum: 1, description: 'tmpfs: its size limit' },
+        mode: {
+          type: ['string', 'integer'],
+          description: 'quoted octal bits ("0750"): of the directory ensure creates, or of the tmpfs; a number is refused',
+        },
+        ensure: { type: 'boolean', description: 'bind: create a missing source directory' },
+        volumeRef: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
+          properties: { name, realm: name, space: name, stack: name },
+        },
       },
     },
   },
@@ -210,4 +222,40 @@ export const SCHEMAS: Record<Kind, Schema> = {
     required: ['realmId', 'spaceId', 'stackId', 'cellId'],
     properties: containerProps,
   }),
+};
+
+/** The Volume kind (scoped: its metadata names its realm, space and stack); for editors (`kuke schema volume`). */
+export const VOLUME_SCHEMA: Schema = {
+  $id: 'https://kukeon.io/schemas/v1beta1/volume.json',
+  title: 'kukeon Volume',
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'metadata'],
+  properties: {
+    apiVersion: { const: API_VERSION },
+    kind: { const: 'Volume' },
+    metadata: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'realm'],
+      properties: {
+        name,
+        realm: name,
+        space: { ...name, description: 'a space-scoped volume (with realm)' },
+        stack: { ...name, description: 'a stack-scoped volume (with realm and space)' },
+        labels: (metadata.properties as Record<string, unknown>).labels,
+      },
+    },
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        reclaimPolicy: {
+          enum: ['', 'Delete', 'Retain'],
+          description: 'what a delete of the volume (or a cascade delete of its scope) does with its data; default Delete',
+        },
+      },
+    },
+    status: { type: 'object', description: 'written by kukeon; ignored on apply' },
+  },
 };

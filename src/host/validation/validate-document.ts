@@ -4,12 +4,25 @@
 
 import Ajv from 'ajv';
 import type { ErrorObject } from 'ajv';
-import { API_VERSION, Ipv4Cidr, KINDS, KukeonError, cpuSharesToWeight, parseCpuMax, parseSize, refOf, rootContainerId } from '../../../sdk';
+import {
+  API_VERSION,
+  Ipv4Cidr,
+  KINDS,
+  KukeonError,
+  SCOPED_KINDS,
+  SCOPED_RESERVED_NAMES,
+  cpuSharesToWeight,
+  parseCpuMax,
+  parseSize,
+  refOf,
+  rootContainerId,
+} from '../../../sdk';
 import type { AnyDoc, ContainerSpec, Kind, KukeonErrorDetails, Ref, Resources } from '../../../sdk';
 import { ROOT_CONTAINER_ID, RESERVED_REALM_NAMES, SYSTEM_REALM, checkName } from './names';
 import { labelKeyProblem, labelValueProblem, shown } from './labels';
 import { SCHEMAS } from './schemas';
 import { SYSTEM_REALM_FIELDS, UNSUPPORTED_FIELDS } from './unsupported-fields';
+import { checkVolumeMounts } from './volume-mounts';
 
 // Kukeon's own schemas, checked against the meta-schema by the test suite: compiling the meta-schema here would
 // cost every `kuke apply` ~70 ms.
@@ -151,7 +164,8 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('KUKEON_E_INVALID', undefined, 'a document must be a map');
   if (input.apiVersion !== undefined && input.apiVersion !== API_VERSION)
     fail('KUKEON_E_API_VERSION', 'apiVersion', `is ${JSON.stringify(input.apiVersion)}; kukeon reads ${API_VERSION}`);
-  if (!KINDS.includes(kind)) fail('KUKEON_E_UNKNOWN_KIND', 'kind', `${JSON.stringify(input.kind)} is not one of ${KINDS.join(', ')}`);
+  if (!KINDS.includes(kind))
+    fail('KUKEON_E_UNKNOWN_KIND', 'kind', `${JSON.stringify(input.kind)} is not one of ${[...KINDS, ...SCOPED_KINDS].join(', ')}`);
 
   const doc = JSON.parse(JSON.stringify(input)) as Record<string, any>;
   doc.apiVersion = API_VERSION;
@@ -198,6 +212,9 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
   checkName(meta.name, `${kind} name`, { ...details, field: 'metadata.name' });
   if (kind === 'Realm' && RESERVED_REALM_NAMES.includes(meta.name))
     fail('KUKEON_E_RESERVED_NAME', 'metadata.name', `"${meta.name}" is reserved by the run path layout`);
+  // a scope's directory holds its volumes and secrets beside its children's directories
+  if ((kind === 'Space' || kind === 'Stack' || kind === 'Cell') && SCOPED_RESERVED_NAMES.includes(meta.name))
+    fail('KUKEON_E_RESERVED_NAME', 'metadata.name', `"${meta.name}" is reserved for the ${meta.name} of the scope it would be in`);
   const realmId = kind === 'Realm' ? meta.name : doc.spec.realmId;
   if (realmId === SYSTEM_REALM && !options.allowSystem)
     fail(
@@ -258,6 +275,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       }
       mapUpstreamResources(c, field, invalid);
       checkResources(c.resources, `${field}.resources`, invalid);
+      checkVolumeMounts(c.volumes, field, spec.realmId, invalid, inSystemRealm);
     });
     // The root owns the cell's network namespace: either every container is on the host's network or none is.
     const onHost = spec.containers.filter((c) => c.hostNetwork === true).map((c) => c.id);
@@ -278,6 +296,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       invalid('metadata.name', `"${ROOT_CONTAINER_ID}" is reserved for the cell's root container`);
     mapUpstreamResources(spec, 'spec', invalid);
     checkResources(spec.resources, 'spec.resources', invalid);
+    checkVolumeMounts(spec.volumes, 'spec', spec.realmId!, invalid, inSystemRealm);
     checkPorts([spec], () => 'spec', invalid);
   }
 
