@@ -12,7 +12,7 @@ export interface CompletedCommand {
   options: { definition: string }[];
 }
 
-const KINDS = 'realm realms space spaces stack stacks cell cells container containers';
+const KINDS = 'realm realms space spaces stack stacks cell cells container containers volume volumes';
 const TAKES_KIND = ['get', 'describe', 'delete', 'purge'];
 const OUTPUT_FORMATS = 'table wide yaml json';
 
