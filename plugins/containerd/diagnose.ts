@@ -4,10 +4,16 @@ import type { Diagnosis } from '../../sdk';
 import type { CellRuntime, RuntimeConfig } from './cell-runtime';
 import { findPauseBinary } from './pause-binary';
 
+/**
+ * How long doctor waits for containerd to answer: a diagnosis, not a hot path. A loaded or emulated machine took
+ * 3.5 s for the first call (name resolution and connection setup before the request).
+ */
+const ANSWER_MS = 10_000;
+
 export async function diagnose(rt: CellRuntime, config: RuntimeConfig): Promise<Diagnosis[]> {
   const out: Diagnosis[] = [];
   try {
-    const v = await rt.client.version({ timeoutMs: 3000 });
+    const v = await rt.client.version({ timeoutMs: ANSWER_MS });
     out.push({ check: 'containerd', status: 'ok', detail: `${config.socket}: containerd ${v.version}` });
   } catch (err) {
     out.push({
@@ -19,7 +25,7 @@ export async function diagnose(rt: CellRuntime, config: RuntimeConfig): Promise<
     return out;
   }
   try {
-    const plugins = await rt.client.introspection.plugins([], { timeoutMs: 3000 });
+    const plugins = await rt.client.introspection.plugins([], { timeoutMs: ANSWER_MS });
     const snap = plugins.find((p) => p.type === 'io.containerd.snapshotter.v1' && p.id === config.snapshotter);
     out.push(
       snap && !snap.init_err
