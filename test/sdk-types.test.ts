@@ -531,6 +531,7 @@ type _ErrorCode = Expect<
     | 'KUKEON_E_CGROUP_CONTROLLER'
     | 'KUKEON_E_CGROUP_HYBRID'
     | 'KUKEON_E_DAEMON'
+    | 'KUKEON_E_FORBIDDEN'
     | 'KUKEON_E_SYSTEM'
     | 'KUKEON_E_INSTALL'
     | 'KUKEON_E_CANCELLED'
@@ -1041,11 +1042,14 @@ test('kukeon/sdk exports exactly these values', () => {
     'Ipv4Cidr',
     'KINDS',
     'KukeonError',
+    'LINUX_CAPABILITIES',
     'PHASES',
     'PluginSkip',
     'RESTART_POLICIES',
     'SLOTS',
     'STATES',
+    'SecurityOptError',
+    'capabilityName',
     'childKind',
     'cleanStrayTemps',
     'cpuSharesToWeight',
@@ -1060,6 +1064,7 @@ test('kukeon/sdk exports exactly these values', () => {
     'normalizeResources',
     'parentRef',
     'parseCpuMax',
+    'parseSecurityOpts',
     'parseSize',
     'refOf',
     'rootContainerId',

@@ -10,15 +10,7 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
   container: [
     'networks',
     'networksAliases',
-    'privileged',
-    'hostPID',
     'hostCgroup',
-    'user',
-    'readOnlyRootFilesystem',
-    'capabilities',
-    'securityOpts',
-    'devices',
-    'tmpfs',
     'volumes',
     'secrets',
     'repos',
@@ -34,4 +26,4 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
  * Container fields kukeon implements for the system realm only (its kukeond container needs them): users get
  * KUKEON_E_UNSUPPORTED_FIELD until the workloads issue opens them with a host policy.
  */
-export const SYSTEM_REALM_FIELDS: readonly string[] = ['privileged', 'hostPID', 'volumes'];
+export const SYSTEM_REALM_FIELDS: readonly string[] = ['volumes'];

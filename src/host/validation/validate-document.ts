@@ -9,6 +9,7 @@ import type { AnyDoc, ContainerSpec, Kind, KukeonErrorDetails, Ref, Resources } 
 import { ROOT_CONTAINER_ID, RESERVED_REALM_NAMES, SYSTEM_REALM, checkName } from './names';
 import { labelKeyProblem, labelValueProblem, shown } from './labels';
 import { SCHEMAS } from './schemas';
+import { checkSecurityFields } from './security-fields';
 import { SYSTEM_REALM_FIELDS, UNSUPPORTED_FIELDS } from './unsupported-fields';
 
 // Kukeon's own schemas, checked against the meta-schema by the test suite: compiling the meta-schema here would
@@ -258,6 +259,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       }
       mapUpstreamResources(c, field, invalid);
       checkResources(c.resources, `${field}.resources`, invalid);
+      checkSecurityFields(c, field, invalid);
     });
     // The root owns the cell's network namespace: either every container is on the host's network or none is.
     const onHost = spec.containers.filter((c) => c.hostNetwork === true).map((c) => c.id);
@@ -278,6 +280,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       invalid('metadata.name', `"${ROOT_CONTAINER_ID}" is reserved for the cell's root container`);
     mapUpstreamResources(spec, 'spec', invalid);
     checkResources(spec.resources, 'spec.resources', invalid);
+    checkSecurityFields(spec, 'spec', invalid);
     checkPorts([spec], () => 'spec', invalid);
   }
 
