@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { KukeonError, formatRef, isKukeonError } from '../../sdk';
+import { KukeonError, formatRef, isKukeonError, parseSecurityOpts } from '../../sdk';
 import type {
   CellContext,
   ContainerContext,
@@ -21,15 +21,24 @@ import type { ContainerdClient, Process } from './grpc/containerd-client';
 import { isAlreadyExists, isNotFound } from './grpc/status-codes';
 import type { ImageChainInfo } from './image/import-oci-archive';
 import { LABELS, RESTART_LABELS, ROOT_LEAF, SYSTEM_REALM, containerdId, labelsFor, namespaceOf } from './naming';
+import { needsEtcFiles, resolveExecUser } from './exec-user';
+import type { EtcFiles, ExecUser } from './exec-user';
+import { declaredDevice } from './host-devices';
+import { readImageEtcFiles } from './image-etc-files';
 import { runtimeSpec } from './oci-spec';
 import type { ImageConfig } from './oci-spec';
 import { findPauseBinary } from './pause-binary';
+import { privilegeRefusal } from './privilege-policy';
+import { readSeccompProfile } from './seccomp';
+import type { SeccompProfile } from './seccomp';
 
 export interface RuntimeConfig {
   socket: string;
   snapshotter: string;
   runtime: string;
   pauseBinary?: string;
+  /** false: privileged, hostPID, devices and capabilities beyond the default set are refused (KUKEON_E_FORBIDDEN). */
+  allowPrivileged?: boolean;
 }
 
 const now = () => new Date().toISOString();
@@ -56,6 +65,8 @@ export class CellRuntime {
    * containerd to create it again costs one local call.
    */
   private readonly images = new Map<string, Map<string, ImageChainInfo>>();
+  /** An image's /etc/passwd and /etc/group by manifest digest (content-addressed, so never stale). */
+  private readonly etcFiles = new Map<string, EtcFiles>();
 
   constructor(
     private readonly host: PluginHost,
@@ -174,7 +185,10 @@ export class CellRuntime {
     }
   }
 
-  private async imageConfig(ns: string, container: ContainerDoc): Promise<{ chainId: string; config: ImageConfig }> {
+  private async imageConfig(
+    ns: string,
+    container: ContainerDoc,
+  ): Promise<{ chainId: string; config: ImageConfig; manifestDigest: string }> {
     const image = container.spec.image!;
     try {
       // The image name is looked up every time (it may have been re-pulled or removed); what its target digest
@@ -189,7 +203,7 @@ export class CellRuntime {
         info = await imageChainId(this.client, ns, found.name);
         cache.set(found.target, info);
       }
-      return { chainId: info.chainId, config: info.config };
+      return { chainId: info.chainId, config: info.config, manifestDigest: info.manifestDigest };
     } catch (err) {
       // A NOT_FOUND here: the image's manifest or config left the content store after the name was found.
       if (isNotFound(err)) throw notInNamespace(image, ns);
@@ -205,11 +219,55 @@ export class CellRuntime {
     await this.pull(realm, image, { ...opts, realmDoc });
   }
 
-  /** Checks at create that a declared container's image is there (ensureImage ran before), so a bad reference fails early. */
+  /**
+   * Checks at create what a start would need, so a bad one fails early: the image is there (ensureImage ran
+   * before), the user resolves in it, the seccomp profile reads, the devices are device nodes on this host.
+   */
   async checkImage(ctx: ContainerContext): Promise<void> {
-    if (ctx.doc.spec.image === undefined) return; // runs on an empty rootfs (validation allows it in the system realm only)
     const ns = await this.namespaceOfRealm(ctx.ref.path[0], ctx.parents.realm);
-    await this.imageConfig(ns, ctx.doc);
+    // no image: runs on an empty rootfs (validation allows it in the system realm only)
+    const image = ctx.doc.spec.image === undefined ? undefined : await this.imageConfig(ns, ctx.doc);
+    await this.execUser(ns, ctx.doc, image);
+    this.seccompProfile(ctx.doc);
+    (ctx.doc.spec.devices ?? []).forEach((d, i) => {
+      declaredDevice(d, `containers.${ctx.doc.metadata.name}.devices[${i}]`);
+    });
+  }
+
+  /** The container's user (its `user`, else the image's), names resolved from the image's account files. */
+  private async execUser(
+    ns: string,
+    doc: ContainerDoc,
+    image: { config: ImageConfig; manifestDigest: string } | undefined,
+  ): Promise<ExecUser> {
+    const user = doc.spec.user ?? image?.config.User;
+    const field = `containers.${doc.metadata.name}.user`;
+    if (!needsEtcFiles(user) || !image) return resolveExecUser(user, {}, field);
+    let files = this.etcFiles.get(image.manifestDigest);
+    if (!files) {
+      try {
+        files = await readImageEtcFiles(this.client, ns, image.manifestDigest);
+      } catch (err) {
+        const e = this.explain(err);
+        if (isKukeonError(e)) throw e;
+        throw new KukeonError('KUKEON_E_STEP', `${field}: reading the image's /etc/passwd failed: ${e.message}`, {
+          field,
+          plugin: 'containerd',
+        });
+      }
+      this.etcFiles.set(image.manifestDigest, files);
+    }
+    return resolveExecUser(user, files, field);
+  }
+
+  /** The profile `securityOpts: ["seccomp=<path>"]` names, read now (undefined for the default or unconfined). */
+  private seccompProfile(doc: ContainerDoc | undefined): SeccompProfile | undefined {
+    const opts = doc?.spec.securityOpts;
+    const seccomp = parseSecurityOpts(opts).seccomp;
+    if (typeof seccomp !== 'object' || doc?.spec.privileged) return undefined;
+    // the last seccomp option is the one in force, as in Docker
+    const i = opts!.reduce((last, o, at) => (/^seccomp[=:]/.test(o) ? at : last), -1);
+    return readSeccompProfile(seccomp.path, `containers.${doc!.metadata.name}.securityOpts[${i}]`);
   }
 
   /** Builds the spec through the ociSpec waterfall, then creates or updates the containerd container. */
@@ -220,10 +278,14 @@ export class CellRuntime {
     doc: ContainerDoc | undefined,
     rootPid: number | undefined,
   ): Promise<{ id: string; rootfs: { type: string; source: string; options: string[] }[] }> {
+    // a cell stored before the host forbade privileges does not start with them either
+    const refused =
+      doc && this.config.allowPrivileged === false ? privilegeRefusal({ doc, index: 0, ref: { kind: 'Container', path: [] } }) : undefined;
+    if (refused) throw refused;
     const leaf = doc?.metadata.name ?? ROOT_LEAF;
     const id = containerdId(ctx.ref.path, leaf);
     const labels: Record<string, string> = { ...labelsFor(ctx.ref.path, leaf, role), ...this.restartMonitorLabels(ctx, doc) };
-    let image: { chainId: string; config: ImageConfig } | undefined;
+    let image: { chainId: string; config: ImageConfig; manifestDigest: string } | undefined;
     let rootfsPath: string | undefined;
     let pauseBinary: string | undefined;
     if (doc?.spec.image) image = await this.imageConfig(ns, doc);
@@ -247,6 +309,8 @@ export class CellRuntime {
       pauseBinary,
       rootfsPath,
       hostNetwork,
+      user: doc ? await this.execUser(ns, doc, image) : undefined,
+      seccompProfile: this.seccompProfile(doc),
     });
     const spec: OciSpec = await this.host.hooks.ociSpec.promise(base, { cell: ctx, role, container: doc, containerdId: id, rootPid });
     const lease = await this.client.leases
