@@ -7,6 +7,7 @@ import { KukeonError, formatRef, isKukeonError, parseSecurityOpts } from '../../
 import type {
   CellContext,
   ContainerContext,
+  ContainerSpec,
   ContainerDoc,
   ContainerStatus,
   ImagePullOptions,
@@ -15,6 +16,7 @@ import type {
   PluginHost,
   RealmDoc,
   StopOptions,
+  ValidateContext,
 } from '../../sdk';
 import { writeEtcFiles } from './etc-files';
 import type { ContainerdClient, Process } from './grpc/containerd-client';
@@ -185,11 +187,7 @@ export class CellRuntime {
     }
   }
 
-  private async imageConfig(
-    ns: string,
-    container: ContainerDoc,
-  ): Promise<{ chainId: string; config: ImageConfig; manifestDigest: string }> {
-    const image = container.spec.image!;
+  private async imageConfig(ns: string, image: string): Promise<{ chainId: string; config: ImageConfig; manifestDigest: string }> {
     try {
       // The image name is looked up every time (it may have been re-pulled or removed); what its target digest
       // leads to never changes, so that is cached.
@@ -226,22 +224,50 @@ export class CellRuntime {
   async checkImage(ctx: ContainerContext): Promise<void> {
     const ns = await this.namespaceOfRealm(ctx.ref.path[0], ctx.parents.realm);
     // no image: runs on an empty rootfs (validation allows it in the system realm only)
-    const image = ctx.doc.spec.image === undefined ? undefined : await this.imageConfig(ns, ctx.doc);
-    await this.execUser(ns, ctx.doc, image);
-    this.seccompProfile(ctx.doc);
+    const image = ctx.doc.spec.image === undefined ? undefined : await this.imageConfig(ns, ctx.doc.spec.image);
+    const field = `containers.${ctx.doc.metadata.name}`;
+    await this.execUser(ns, ctx.doc.spec, image, `${field}.user`);
+    this.seccompProfile(ctx.doc.spec, `${field}.securityOpts`);
     (ctx.doc.spec.devices ?? []).forEach((d, i) => {
-      declaredDevice(d, `containers.${ctx.doc.metadata.name}.devices[${i}]`);
+      declaredDevice(d, `${field}.devices[${i}]`);
     });
+  }
+
+  /**
+   * The `validate` tap: what checkImage checks, before anything is stored, with the manifest's field paths. The
+   * user is looked up only when the image is there already (else create does it, after the pull).
+   */
+  async refusal(ctx: ValidateContext): Promise<KukeonError | undefined> {
+    const doc = ctx.doc;
+    if (doc.kind !== 'Cell' && doc.kind !== 'Container') return undefined;
+    const containers: [string, ContainerSpec][] =
+      doc.kind === 'Cell' ? doc.spec.containers.map((c, i) => [`spec.containers[${i}].`, c]) : [['spec.', doc.spec]];
+    for (const [prefix, spec] of containers) {
+      try {
+        (spec.devices ?? []).forEach((d, i) => {
+          declaredDevice(d, `${prefix}devices[${i}]`);
+        });
+        this.seccompProfile(spec, `${prefix}securityOpts`);
+        if (spec.image === undefined || !needsEtcFiles(spec.user)) continue;
+        const ns = await this.namespaceOfRealm(ctx.ref.path[0]);
+        const image = await this.imageConfig(ns, spec.image).catch(() => undefined);
+        if (image) await this.execUser(ns, spec, image, `${prefix}user`);
+      } catch (err) {
+        if (!isKukeonError(err)) throw err;
+        return new KukeonError(err.code, err.message, { document: ctx.index, kind: doc.kind, name: doc.metadata.name, ...err.details });
+      }
+    }
+    return undefined;
   }
 
   /** The container's user (its `user`, else the image's), names resolved from the image's account files. */
   private async execUser(
     ns: string,
-    doc: ContainerDoc,
+    spec: ContainerSpec,
     image: { config: ImageConfig; manifestDigest: string } | undefined,
+    field: string,
   ): Promise<ExecUser> {
-    const user = doc.spec.user ?? image?.config.User;
-    const field = `containers.${doc.metadata.name}.user`;
+    const user = spec.user ?? image?.config.User;
     if (!needsEtcFiles(user) || !image) return resolveExecUser(user, {}, field);
     let files = this.etcFiles.get(image.manifestDigest);
     if (!files) {
@@ -261,13 +287,13 @@ export class CellRuntime {
   }
 
   /** The profile `securityOpts: ["seccomp=<path>"]` names, read now (undefined for the default or unconfined). */
-  private seccompProfile(doc: ContainerDoc | undefined): SeccompProfile | undefined {
-    const opts = doc?.spec.securityOpts;
+  private seccompProfile(spec: ContainerSpec | undefined, field: string): SeccompProfile | undefined {
+    const opts = spec?.securityOpts;
     const seccomp = parseSecurityOpts(opts).seccomp;
-    if (typeof seccomp !== 'object' || doc?.spec.privileged) return undefined;
+    if (typeof seccomp !== 'object' || spec?.privileged) return undefined;
     // the last seccomp option is the one in force, as in Docker
     const i = opts!.reduce((last, o, at) => (/^seccomp[=:]/.test(o) ? at : last), -1);
-    return readSeccompProfile(seccomp.path, `containers.${doc!.metadata.name}.securityOpts[${i}]`);
+    return readSeccompProfile(seccomp.path, `${field}[${i}]`);
   }
 
   /** Builds the spec through the ociSpec waterfall, then creates or updates the containerd container. */
@@ -288,7 +314,7 @@ export class CellRuntime {
     let image: { chainId: string; config: ImageConfig; manifestDigest: string } | undefined;
     let rootfsPath: string | undefined;
     let pauseBinary: string | undefined;
-    if (doc?.spec.image) image = await this.imageConfig(ns, doc);
+    if (doc?.spec.image) image = await this.imageConfig(ns, doc.spec.image);
     else {
       // A synthesized root, or a container without an image (the system realm's kukeond): an empty rootfs
       if (!doc) pauseBinary = findPauseBinary(this.config.pauseBinary);
@@ -309,8 +335,8 @@ export class CellRuntime {
       pauseBinary,
       rootfsPath,
       hostNetwork,
-      user: doc ? await this.execUser(ns, doc, image) : undefined,
-      seccompProfile: this.seccompProfile(doc),
+      user: doc ? await this.execUser(ns, doc.spec, image, `containers.${leaf}.user`) : undefined,
+      seccompProfile: this.seccompProfile(doc?.spec, `containers.${leaf}.securityOpts`),
     });
     const spec: OciSpec = await this.host.hooks.ociSpec.promise(base, { cell: ctx, role, container: doc, containerdId: id, rootPid });
     const lease = await this.client.leases

@@ -191,6 +191,7 @@ export default definePlugin<RuntimeConfig>({
     const rt = new CellRuntime(host, config);
     tapCell(host, rt);
     if (config.allowPrivileged === false) host.hooks.validate.tapPromise(NAME, async (ctx) => privilegeRefusal(ctx));
+    host.hooks.validate.tapPromise(NAME, (ctx) => rt.refusal(ctx));
     host.services.provide('runtime.images', {
       load: async (realm, archive) => {
         const ns = await rt.ensureNamespace(realm);

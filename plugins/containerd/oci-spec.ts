@@ -160,7 +160,12 @@ function mounts(input: SpecInput): OciMount[] {
   }
   // Docker's --tmpfs: a fresh tmpfs, writable even on a read-only root, and nothing on it runs set-uid or as a device
   for (const t of input.container?.tmpfs ?? [])
-    m.push({ destination: path.posix.normalize(t), type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec'] });
+    m.push({
+      destination: path.posix.normalize(t).replace(/(.)\/+$/, '$1'),
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'nodev', 'noexec'],
+    });
   return m;
 }
 
