@@ -241,6 +241,14 @@ e2eSuite('security fields on containerd', (test) => {
     assert.is(spec.linux.seccomp, undefined);
   });
 
+  test("hostPID: the container is in the host's PID namespace and sees the host's processes", async () => {
+    const r = await run('host-pid', { hostPID: true }, `test -d /proc/${process.pid} && echo sees-test-process`);
+    assert.is(fs.readlinkSync(`/proc/${r.pid}/ns/pid`), fs.readlinkSync('/proc/self/ns/pid'));
+    assert.match(r.log, 'sees-test-process');
+    const own = await run('own-pid', {}, `test -d /proc/${process.pid} && echo sees-test-process || echo own-namespace`);
+    assert.match(own.log, 'own-namespace');
+  });
+
   test('every spec generated here validates against the OCI runtime-spec schema', async () => {
     const dir = ociSchemaDir();
     if (!dir) {
@@ -309,6 +317,10 @@ e2eSuite('security fields on containerd', (test) => {
         }
       }
       assert.not.ok(fs.existsSync(path.join(h.runPath, 'main/blog/wp/forbidden')), 'nothing was written');
+      // a cell stored before the setting changed does not start with its privileges either
+      const restart = await inProcess(['restart', 'priv', '--realm', 'main', '--space', 'blog', '--stack', 'wp', '--timeout', '0']);
+      assert.is(restart.code, 1, restart.stderr);
+      assert.match(restart.stderr, /containers\.app\.privileged is forbidden on this host/);
       // what stays allowed under the setting
       const r = await run('allowed', { capabilities: { drop: ['ALL'], add: ['CHOWN'] }, user: 'nobody' }, 'id -u');
       assert.match(r.log, '65534');

@@ -30,7 +30,7 @@ import { readImageEtcFiles } from './image-etc-files';
 import { runtimeSpec } from './oci-spec';
 import type { ImageConfig } from './oci-spec';
 import { findPauseBinary } from './pause-binary';
-import { privilegeRefusal } from './privilege-policy';
+import { forbiddenError, forbiddenField } from './privilege-policy';
 import { readSeccompProfile } from './seccomp';
 import type { SeccompProfile } from './seccomp';
 
@@ -305,9 +305,9 @@ export class CellRuntime {
     rootPid: number | undefined,
   ): Promise<{ id: string; rootfs: { type: string; source: string; options: string[] }[] }> {
     // a cell stored before the host forbade privileges does not start with them either
-    const refused =
-      doc && this.config.allowPrivileged === false ? privilegeRefusal({ doc, index: 0, ref: { kind: 'Container', path: [] } }) : undefined;
-    if (refused) throw refused;
+    const forbidden =
+      doc && this.config.allowPrivileged === false && ctx.ref.path[0] !== SYSTEM_REALM ? forbiddenField(doc.spec) : undefined;
+    if (forbidden) throw forbiddenError(`containers.${doc!.metadata.name}.${forbidden}`, { plugin: 'containerd' });
     const leaf = doc?.metadata.name ?? ROOT_LEAF;
     const id = containerdId(ctx.ref.path, leaf);
     const labels: Record<string, string> = { ...labelsFor(ctx.ref.path, leaf, role), ...this.restartMonitorLabels(ctx, doc) };

@@ -3,11 +3,12 @@
 // validated (before anything is stored), naming the field and the setting. The system realm's kukeond is exempt.
 
 import { KukeonError, capabilityName } from '../../sdk';
-import type { AnyDoc, ContainerSpec, ValidateContext } from '../../sdk';
+import type { AnyDoc, ContainerSpec, KukeonErrorDetails, ValidateContext } from '../../sdk';
 import { DEFAULT_CAPS } from './capability-set';
 import { SYSTEM_REALM } from './naming';
 
-function forbiddenField(c: ContainerSpec): string | undefined {
+/** The first field of `c` the setting forbids (`privileged`, `capabilities.add[1]`, ...), or undefined. */
+export function forbiddenField(c: ContainerSpec): string | undefined {
   if (c.privileged) return 'privileged';
   if (c.hostPID) return 'hostPID';
   if (c.devices?.length) return 'devices';
@@ -28,11 +29,15 @@ export function privilegeRefusal(ctx: ValidateContext): KukeonError | undefined 
   for (const [prefix, c] of containers) {
     const field = forbiddenField(c);
     if (!field) continue;
-    return new KukeonError(
-      'KUKEON_E_FORBIDDEN',
-      `${prefix}${field} is forbidden on this host: the containerd plugin's setting allowPrivileged is false`,
-      { document: ctx.index, kind: doc.kind, name: doc.metadata.name, field: `${prefix}${field}`, plugin: 'containerd' },
-    );
+    return forbiddenError(`${prefix}${field}`, { document: ctx.index, kind: doc.kind, name: doc.metadata.name, plugin: 'containerd' });
   }
   return undefined;
+}
+
+export function forbiddenError(field: string, details: KukeonErrorDetails): KukeonError {
+  return new KukeonError(
+    'KUKEON_E_FORBIDDEN',
+    `${field} is forbidden on this host: the containerd plugin's setting allowPrivileged is false`,
+    { ...details, field },
+  );
 }
