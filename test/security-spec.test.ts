@@ -3,10 +3,13 @@
 // root, tmpfs, devices, privileged; user names resolved from an image's /etc/passwd and /etc/group.
 
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_CAPS, capabilitySet } from '../plugins/containerd/capability-set';
 import { needsEtcFiles, resolveExecUser } from '../plugins/containerd/exec-user';
+import type { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
+import { readImageEtcFiles } from '../plugins/containerd/image-etc-files';
 import { declaredDevice } from '../plugins/containerd/host-devices';
 import { privilegedCaps, runtimeSpec } from '../plugins/containerd/oci-spec';
 import type { SpecInput } from '../plugins/containerd/oci-spec';
@@ -14,6 +17,8 @@ import { defaultSeccompProfile, kernelAtLeast, seccompFilter } from '../plugins/
 import type { OciSeccomp } from '../plugins/containerd/seccomp';
 import type { ContainerSpec, KukeonError } from '../sdk';
 import { ociSchemaDir, ociSpecValidator } from './helpers/oci-schema';
+import { writeTar } from './helpers/tar-writer';
+import type { TarEntry } from './helpers/tar-writer';
 
 const CELL = ['main', 'blog', 'wp', 'web'];
 const generated: unknown[] = [];
@@ -216,6 +221,34 @@ test("user: names and numbers from the image's /etc/passwd and /etc/group, as Do
     additionalGids: [10],
   });
   assert.equal(spec({ user: '7:8' }).process!.user, { uid: 7, gid: 8 });
+});
+
+test("the image's /etc files: the topmost layer that has one or whites it out decides", async () => {
+  // layers bottom to top, as a manifest lists them; gzip and plain tar both read
+  const layers: TarEntry[][] = [
+    [
+      { type: 'file', path: 'etc/passwd', data: 'root:x:0:0::/:/bin/sh\nold:x:5:5::/:/bin/sh\n' },
+      { type: 'file', path: 'etc/group', data: 'root:x:0:\n' },
+    ],
+    [{ type: 'file', path: 'etc/passwd', data: 'root:x:0:0::/:/bin/sh\napp:x:1000:1000::/:/bin/sh\n' }],
+    [{ type: 'file', path: 'etc/.wh.group', data: '' }],
+  ];
+  const blobs = new Map(layers.map((l, i) => [`sha256:${i}`, i % 2 ? zlib.gzipSync(writeTar(l)) : writeTar(l)]));
+  const client = {
+    content: {
+      readJson: async () => ({
+        layers: [...blobs.keys()].map((digest) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest })),
+      }),
+      readChunks: async function* (_ns: string, digest: string) {
+        yield blobs.get(digest)!;
+      },
+    },
+  } as unknown as ContainerdClient;
+  const files = await readImageEtcFiles(client, 'ns', 'sha256:m');
+  assert.match(files.passwd!, /^app:/m, 'the upper layer wins');
+  assert.not.match(files.passwd!, /^old:/m);
+  assert.is(files.group, undefined, 'whited out above the layer that had it');
+  assert.equal(resolveExecUser('app', files, 'f'), { uid: 1000, gid: 1000 });
 });
 
 test('every spec generated here validates against the OCI runtime-spec schema (KUKEON_OCI_SCHEMA_DIR)', () => {

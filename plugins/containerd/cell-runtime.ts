@@ -276,6 +276,8 @@ export class CellRuntime {
       } catch (err) {
         const e = this.explain(err);
         if (isKukeonError(e)) throw e;
+        // a bare uid runs without the files (gid 0, as for a uid they lack); only a name cannot
+        if (/^\d+$/.test(user!)) return resolveExecUser(user, {}, field);
         throw new KukeonError('KUKEON_E_STEP', `${field}: reading the image's /etc/passwd failed: ${e.message}`, {
           field,
           plugin: 'containerd',
