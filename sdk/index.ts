@@ -9,6 +9,8 @@ export * from './oci';
 export * from './failpoint';
 export * from './quantity';
 export * from './ipv4';
+export * from './capabilities';
+export * from './security-opts';
 export * from './controller-api';
 export {
   type AtomicWriteOptions,

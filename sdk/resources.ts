@@ -128,14 +128,39 @@ export interface ContainerSpec {
   /** The first restart's delay in seconds (fractions allowed); it doubles up to 60 s; default 0.1. */
   restartBackoffSeconds?: number;
   /**
-   * Docker's --privileged: every capability, no masked or read-only /proc paths, /sys writable, every device
-   * allowed. The system realm only for now (the workloads issue opens it, with a host policy, to users).
+   * Docker's --privileged: every capability, no seccomp, no masked or read-only /proc paths, /sys writable, every
+   * host device. The containerd plugin's `allowPrivileged: false` forbids it.
    */
   privileged?: boolean;
-  /** The host's PID namespace. The system realm only for now. */
+  /** The host's PID namespace. The containerd plugin's `allowPrivileged: false` forbids it. */
   hostPID?: boolean;
+  /** `uid[:gid]`, or names (`nobody`, `app:app`) resolved from the image's /etc/passwd and /etc/group; default the image's. */
+  user?: string;
+  /** Over the default set (Docker's); names with or without `CAP_`, any case; `ALL` in either list. */
+  capabilities?: ContainerCapabilities;
+  /** Docker's `--security-opt`: `seccomp=unconfined`, `seccomp=<JSON profile path>`, `no-new-privileges[=true|false]`. */
+  securityOpts?: string[];
+  /** The container's root filesystem mounted read-only. */
+  readOnlyRootFilesystem?: boolean;
+  /** Host device nodes made available in the container: a path (access `rwm`) or `{ path, permissions }`. */
+  devices?: (string | DeviceMapping)[];
+  /** Paths mounted as a fresh tmpfs (`nosuid,nodev,noexec`), as Docker's `--tmpfs`. */
+  tmpfs?: string[];
   /** Bind mounts, tmpfs mounts and named volumes (see VolumeMount). */
   volumes?: VolumeMount[];
+}
+
+/** Capabilities added to and dropped from the default set. */
+export interface ContainerCapabilities {
+  add?: string[];
+  drop?: string[];
+}
+
+/** A host device node: `path` on the host appears at the same path in the container, with cgroup access `permissions`. */
+export interface DeviceMapping {
+  path: string;
+  /** Any of `r`, `w`, `m` (read, write, mknod); default `rwm`. */
+  permissions?: string;
 }
 
 /** Which named volume a `kind: volume` mount uses: a realm-, space- or stack-scoped Volume. */

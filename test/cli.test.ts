@@ -354,10 +354,10 @@ const BAD_CASES: BadCase[] = [
     mentions: ['document 6', 'Cell', '"vol"', 'spec.containers[0].volumes[0].target', '/proc'],
   },
   {
-    what: 'privileged on the second container',
-    input: withBad(cell('priv', '    - { id: app, image: busybox }\n    - { id: side, image: busybox, privileged: true }\n')),
+    what: 'an unsupported field on the second container',
+    input: withBad(cell('priv', '    - { id: app, image: busybox }\n    - { id: side, image: busybox, hostCgroup: true }\n')),
     code: 'KUKEON_E_UNSUPPORTED_FIELD',
-    mentions: ['document 6', '"priv"', 'spec.containers[1].privileged'],
+    mentions: ['document 6', '"priv"', 'spec.containers[1].hostCgroup'],
   },
   {
     what: 'a name with ".."',

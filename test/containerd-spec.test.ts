@@ -113,7 +113,8 @@ test('a workload joins the root network, IPC and UTS namespaces and keeps its ow
         etcDir: '/x',
         rootPid: 1,
       }),
-    /not numeric/,
+    /needs the image's \/etc\/passwd/,
+    'a user name comes resolved by the caller (cell-runtime reads the image) or not at all',
   );
 });
 

@@ -107,7 +107,9 @@ function runFile(file, node = process.execPath, tag = '', write = (d) => process
     // is printed whole when it ends.
     const base = (f) => path.relative(distTest, f);
     const vm = files.filter((f) => base(f).startsWith('vm-'));
-    const light = files.filter((f) => !vm.includes(f) && !/^(e2e-|reliability\/|deb-package|npm-pack|cni-plugins|containerd-)/.test(base(f)));
+    const light = files.filter(
+      (f) => !vm.includes(f) && !/^(e2e-|reliability\/|deb-package|npm-pack|cni-plugins|containerd-)/.test(base(f)),
+    );
     const heavy = files.filter((f) => !vm.includes(f) && !light.includes(f));
     const vmLane = (async () => {
       for (const file of vm) {

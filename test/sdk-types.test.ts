@@ -534,6 +534,7 @@ type _ErrorCode = Expect<
     | 'KUKEON_E_CGROUP_CONTROLLER'
     | 'KUKEON_E_CGROUP_HYBRID'
     | 'KUKEON_E_DAEMON'
+    | 'KUKEON_E_FORBIDDEN'
     | 'KUKEON_E_SYSTEM'
     | 'KUKEON_E_INSTALL'
     | 'KUKEON_E_CANCELLED'
@@ -1046,6 +1047,7 @@ test('kukeon/sdk exports exactly these values', () => {
     'Ipv4Cidr',
     'KINDS',
     'KukeonError',
+    'LINUX_CAPABILITIES',
     'PHASES',
     'PluginSkip',
     'RESTART_POLICIES',
@@ -1054,6 +1056,8 @@ test('kukeon/sdk exports exactly these values', () => {
     'SCOPED_RESERVED_NAMES',
     'SLOTS',
     'STATES',
+    'SecurityOptError',
+    'capabilityName',
     'childKind',
     'cleanStrayTemps',
     'cpuSharesToWeight',
@@ -1069,6 +1073,7 @@ test('kukeon/sdk exports exactly these values', () => {
     'normalizeResources',
     'parentRef',
     'parseCpuMax',
+    'parseSecurityOpts',
     'parseSize',
     'refOf',
     'rootContainerId',

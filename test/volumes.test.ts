@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${CELL_NAME} in a bind source is the manifest's own placeholder, not a template
 // Volumes without a runtime: every refused shape of a container's `volumes` and of a Volume document names its
 // field; the host checks of bind sources (missing, in or around the run path, through a symlink); the OCI mounts
 // they become; and the Volume kind through the CLI on a store-only host (apply, get, delete refused while

@@ -3,10 +3,11 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { KukeonError, SCOPED_DIRS, formatRef, isKukeonError, scopeRefOf } from '../../sdk';
+import { KukeonError, SCOPED_DIRS, formatRef, isKukeonError, parseSecurityOpts, scopeRefOf } from '../../sdk';
 import type {
   CellContext,
   ContainerContext,
+  ContainerSpec,
   ContainerDoc,
   ContainerStatus,
   ImagePullOptions,
@@ -16,22 +17,32 @@ import type {
   RealmDoc,
   ScopedRef,
   StopOptions,
+  ValidateContext,
 } from '../../sdk';
 import { writeEtcFiles } from './etc-files';
 import type { ContainerdClient, Process } from './grpc/containerd-client';
 import { isAlreadyExists, isNotFound } from './grpc/status-codes';
 import type { ImageChainInfo } from './image/import-oci-archive';
 import { LABELS, RESTART_LABELS, ROOT_LEAF, SYSTEM_REALM, containerdId, labelsFor, namespaceOf } from './naming';
+import { needsEtcFiles, resolveExecUser } from './exec-user';
+import type { EtcFiles, ExecUser } from './exec-user';
+import { declaredDevice } from './host-devices';
+import { readImageEtcFiles } from './image-etc-files';
 import { runtimeSpec } from './oci-spec';
 import { prepareVolumeSources } from './volume-mounts';
 import type { ImageConfig } from './oci-spec';
 import { findPauseBinary } from './pause-binary';
+import { forbiddenError, forbiddenField } from './privilege-policy';
+import { readSeccompProfile } from './seccomp';
+import type { SeccompProfile } from './seccomp';
 
 export interface RuntimeConfig {
   socket: string;
   snapshotter: string;
   runtime: string;
   pauseBinary?: string;
+  /** false: privileged, hostPID, devices and capabilities beyond the default set are refused (KUKEON_E_FORBIDDEN). */
+  allowPrivileged?: boolean;
 }
 
 const now = () => new Date().toISOString();
@@ -58,6 +69,8 @@ export class CellRuntime {
    * containerd to create it again costs one local call.
    */
   private readonly images = new Map<string, Map<string, ImageChainInfo>>();
+  /** An image's /etc/passwd and /etc/group by manifest digest (content-addressed, so never stale). */
+  private readonly etcFiles = new Map<string, EtcFiles>();
 
   constructor(
     private readonly host: PluginHost,
@@ -195,8 +208,7 @@ export class CellRuntime {
     }
   }
 
-  private async imageConfig(ns: string, container: ContainerDoc): Promise<{ chainId: string; config: ImageConfig }> {
-    const image = container.spec.image!;
+  private async imageConfig(ns: string, image: string): Promise<{ chainId: string; config: ImageConfig; manifestDigest: string }> {
     try {
       // The image name is looked up every time (it may have been re-pulled or removed); what its target digest
       // leads to never changes, so that is cached.
@@ -210,7 +222,7 @@ export class CellRuntime {
         info = await imageChainId(this.client, ns, found.name);
         cache.set(found.target, info);
       }
-      return { chainId: info.chainId, config: info.config };
+      return { chainId: info.chainId, config: info.config, manifestDigest: info.manifestDigest };
     } catch (err) {
       // A NOT_FOUND here: the image's manifest or config left the content store after the name was found.
       if (isNotFound(err)) throw notInNamespace(image, ns);
@@ -226,11 +238,85 @@ export class CellRuntime {
     await this.pull(realm, image, { ...opts, realmDoc });
   }
 
-  /** Checks at create that a declared container's image is there (ensureImage ran before), so a bad reference fails early. */
+  /**
+   * Checks at create what a start would need, so a bad one fails early: the image is there (ensureImage ran
+   * before), the user resolves in it, the seccomp profile reads, the devices are device nodes on this host.
+   */
   async checkImage(ctx: ContainerContext): Promise<void> {
-    if (ctx.doc.spec.image === undefined) return; // runs on an empty rootfs (validation allows it in the system realm only)
     const ns = await this.namespaceOfRealm(ctx.ref.path[0], ctx.parents.realm);
-    await this.imageConfig(ns, ctx.doc);
+    // no image: runs on an empty rootfs (validation allows it in the system realm only)
+    const image = ctx.doc.spec.image === undefined ? undefined : await this.imageConfig(ns, ctx.doc.spec.image);
+    const field = `containers.${ctx.doc.metadata.name}`;
+    await this.execUser(ns, ctx.doc.spec, image, `${field}.user`);
+    this.seccompProfile(ctx.doc.spec, `${field}.securityOpts`);
+    (ctx.doc.spec.devices ?? []).forEach((d, i) => {
+      declaredDevice(d, `${field}.devices[${i}]`);
+    });
+  }
+
+  /**
+   * The `validate` tap: what checkImage checks, before anything is stored, with the manifest's field paths. The
+   * user is looked up only when the image is there already (else create does it, after the pull).
+   */
+  async refusal(ctx: ValidateContext): Promise<KukeonError | undefined> {
+    const doc = ctx.doc;
+    if (doc.kind !== 'Cell' && doc.kind !== 'Container') return undefined;
+    const containers: [string, ContainerSpec][] =
+      doc.kind === 'Cell' ? doc.spec.containers.map((c, i) => [`spec.containers[${i}].`, c]) : [['spec.', doc.spec]];
+    for (const [prefix, spec] of containers) {
+      try {
+        (spec.devices ?? []).forEach((d, i) => {
+          declaredDevice(d, `${prefix}devices[${i}]`);
+        });
+        this.seccompProfile(spec, `${prefix}securityOpts`);
+        if (spec.image === undefined || !needsEtcFiles(spec.user)) continue;
+        const ns = await this.namespaceOfRealm(ctx.ref.path[0]);
+        const image = await this.imageConfig(ns, spec.image).catch(() => undefined);
+        if (image) await this.execUser(ns, spec, image, `${prefix}user`);
+      } catch (err) {
+        if (!isKukeonError(err)) throw err;
+        return new KukeonError(err.code, err.message, { document: ctx.index, kind: doc.kind, name: doc.metadata.name, ...err.details });
+      }
+    }
+    return undefined;
+  }
+
+  /** The container's user (its `user`, else the image's), names resolved from the image's account files. */
+  private async execUser(
+    ns: string,
+    spec: ContainerSpec,
+    image: { config: ImageConfig; manifestDigest: string } | undefined,
+    field: string,
+  ): Promise<ExecUser> {
+    const user = spec.user ?? image?.config.User;
+    if (!needsEtcFiles(user) || !image) return resolveExecUser(user, {}, field);
+    let files = this.etcFiles.get(image.manifestDigest);
+    if (!files) {
+      try {
+        files = await readImageEtcFiles(this.client, ns, image.manifestDigest);
+      } catch (err) {
+        const e = this.explain(err);
+        if (isKukeonError(e)) throw e;
+        // a bare uid runs without the files (gid 0, as for a uid they lack); only a name cannot
+        if (/^\d+$/.test(user!)) return resolveExecUser(user, {}, field);
+        throw new KukeonError('KUKEON_E_STEP', `${field}: reading the image's /etc/passwd failed: ${e.message}`, {
+          field,
+          plugin: 'containerd',
+        });
+      }
+      this.etcFiles.set(image.manifestDigest, files);
+    }
+    return resolveExecUser(user, files, field);
+  }
+
+  /** The profile `securityOpts: ["seccomp=<path>"]` names, read now (undefined for the default or unconfined). */
+  private seccompProfile(spec: ContainerSpec | undefined, field: string): SeccompProfile | undefined {
+    const opts = spec?.securityOpts;
+    const seccomp = parseSecurityOpts(opts).seccomp;
+    if (typeof seccomp !== 'object' || spec?.privileged) return undefined;
+    // the last seccomp option is the one in force, as in Docker
+    const i = opts!.reduce((last, o, at) => (/^seccomp[=:]/.test(o) ? at : last), -1);
+    return readSeccompProfile(seccomp.path, `${field}[${i}]`);
   }
 
   /** Builds the spec through the ociSpec waterfall, then creates or updates the containerd container. */
@@ -241,13 +327,17 @@ export class CellRuntime {
     doc: ContainerDoc | undefined,
     rootPid: number | undefined,
   ): Promise<{ id: string; rootfs: { type: string; source: string; options: string[] }[] }> {
+    // a cell stored before the host forbade privileges does not start with them either
+    const forbidden =
+      doc && this.config.allowPrivileged === false && ctx.ref.path[0] !== SYSTEM_REALM ? forbiddenField(doc.spec) : undefined;
+    if (forbidden) throw forbiddenError(`containers.${doc!.metadata.name}.${forbidden}`, { plugin: 'containerd' });
     const leaf = doc?.metadata.name ?? ROOT_LEAF;
     const id = containerdId(ctx.ref.path, leaf);
     const labels: Record<string, string> = { ...labelsFor(ctx.ref.path, leaf, role), ...this.restartMonitorLabels(ctx, doc) };
-    let image: { chainId: string; config: ImageConfig } | undefined;
+    let image: { chainId: string; config: ImageConfig; manifestDigest: string } | undefined;
     let rootfsPath: string | undefined;
     let pauseBinary: string | undefined;
-    if (doc?.spec.image) image = await this.imageConfig(ns, doc);
+    if (doc?.spec.image) image = await this.imageConfig(ns, doc.spec.image);
     else {
       // A synthesized root, or a container without an image (the system realm's kukeond): an empty rootfs
       if (!doc) pauseBinary = findPauseBinary(this.config.pauseBinary);
@@ -271,6 +361,8 @@ export class CellRuntime {
       rootfsPath,
       hostNetwork,
       volumeDir,
+      user: doc ? await this.execUser(ns, doc.spec, image, `containers.${leaf}.user`) : undefined,
+      seccompProfile: this.seccompProfile(doc?.spec, `containers.${leaf}.securityOpts`),
     });
     const spec: OciSpec = await this.host.hooks.ociSpec.promise(base, { cell: ctx, role, container: doc, containerdId: id, rootPid });
     const lease = await this.client.leases

@@ -10,6 +10,7 @@ import type { CellContext, ContainerContext, ContainerStatus, PluginHost, RealmD
 import { CellRuntime } from './cell-runtime';
 import type { RuntimeConfig } from './cell-runtime';
 import { diagnose } from './diagnose';
+import { privilegeRefusal } from './privilege-policy';
 import { writeEtcFiles } from './etc-files';
 import { LABELS, ROOT_LEAF, containerdId } from './naming';
 import { sweep } from './sweep';
@@ -177,6 +178,11 @@ export default definePlugin<RuntimeConfig>({
         description: "static pause binary for synthesized roots (default: Debian's catatonit)",
         'x-env': 'KUKEON_PAUSE_BINARY',
       },
+      allowPrivileged: {
+        type: 'boolean',
+        default: true,
+        description: 'false refuses privileged, hostPID, devices and added capabilities (KUKEON_E_FORBIDDEN); the system realm is exempt',
+      },
     },
   },
   apply(host, config) {
@@ -184,6 +190,8 @@ export default definePlugin<RuntimeConfig>({
     if (!fs.existsSync(config.socket)) throw new PluginSkip(`containerd socket ${config.socket} not found`);
     const rt = new CellRuntime(host, config);
     tapCell(host, rt);
+    if (config.allowPrivileged === false) host.hooks.validate.tapPromise(NAME, async (ctx) => privilegeRefusal(ctx));
+    host.hooks.validate.tapPromise(NAME, (ctx) => rt.refusal(ctx));
     host.services.provide('runtime.images', {
       load: async (realm, archive) => {
         const ns = await rt.ensureNamespace(realm);

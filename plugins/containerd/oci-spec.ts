@@ -2,9 +2,16 @@
 // cgroupsPath and resources through the same `ociSpec` waterfall; add-ons tap after both.
 
 import fs from 'node:fs';
-import { KukeonError } from '../../sdk';
+import path from 'node:path';
+import { KukeonError, LINUX_CAPABILITIES, parseSecurityOpts } from '../../sdk';
 import type { ContainerSpec, OciMount, OciNamespace, OciSpec } from '../../sdk';
 import { type VolumeDirOf, ociVolumeMounts } from './volume-mounts';
+import { capabilitySet } from './capability-set';
+import type { ExecUser } from './exec-user';
+import { declaredDevice, hostDevices } from './host-devices';
+import type { OciDevice, OciDeviceRule } from './host-devices';
+import { defaultSeccompProfile, seccompFilter } from './seccomp';
+import type { SeccompProfile } from './seccomp';
 
 /** The parts of an image config the process is built from. */
 export interface ImageConfig {
@@ -34,29 +41,15 @@ export interface SpecInput {
   hostNetwork?: boolean;
   /** Where a named volume's data lives (the container's `kind: volume` mounts need it). */
   volumeDir?: VolumeDirOf;
+  /** The process's user, resolved from the image's /etc/passwd and /etc/group (exec-user); default numeric only. */
+  user?: ExecUser;
+  /** The profile `securityOpts: ["seccomp=<path>"]` names, read by the caller. */
+  seccompProfile?: SeccompProfile;
 }
 
 export const PAUSE_PATH = '/.kukeon/pause';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-// containerd's default capability set.
-const CAPS = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
 
 const MASKED = [
   '/proc/acpi',
@@ -72,60 +65,15 @@ const MASKED = [
 ];
 const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
-// Every capability of Linux 6.x, in the kernel's numbering (CAP_CHOWN is 0), for Docker's --privileged.
-const CAPS_BY_NUMBER = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_DAC_READ_SEARCH',
-  'CAP_FOWNER',
-  'CAP_FSETID',
-  'CAP_KILL',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETPCAP',
-  'CAP_LINUX_IMMUTABLE',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_NET_BROADCAST',
-  'CAP_NET_ADMIN',
-  'CAP_NET_RAW',
-  'CAP_IPC_LOCK',
-  'CAP_IPC_OWNER',
-  'CAP_SYS_MODULE',
-  'CAP_SYS_RAWIO',
-  'CAP_SYS_CHROOT',
-  'CAP_SYS_PTRACE',
-  'CAP_SYS_PACCT',
-  'CAP_SYS_ADMIN',
-  'CAP_SYS_BOOT',
-  'CAP_SYS_NICE',
-  'CAP_SYS_RESOURCE',
-  'CAP_SYS_TIME',
-  'CAP_SYS_TTY_CONFIG',
-  'CAP_MKNOD',
-  'CAP_LEASE',
-  'CAP_AUDIT_WRITE',
-  'CAP_AUDIT_CONTROL',
-  'CAP_SETFCAP',
-  'CAP_MAC_OVERRIDE',
-  'CAP_MAC_ADMIN',
-  'CAP_SYSLOG',
-  'CAP_WAKE_ALARM',
-  'CAP_BLOCK_SUSPEND',
-  'CAP_AUDIT_READ',
-  'CAP_PERFMON',
-  'CAP_BPF',
-  'CAP_CHECKPOINT_RESTORE',
-];
-
 /**
  * Docker's --privileged: every capability this process's bounding set still has (as moby's GetAllCapabilities):
  * runc cannot grant one the host took away (a machine without CAP_SYS_RESOURCE, say) and fails the start.
  */
 export function privilegedCaps(status = readProcStatus()): string[] {
   const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-  if (!bnd) return CAPS_BY_NUMBER;
+  if (!bnd) return [...LINUX_CAPABILITIES];
   const mask = BigInt(`0x${bnd}`);
-  return CAPS_BY_NUMBER.filter((_, i) => (mask >> BigInt(i)) & 1n);
+  return LINUX_CAPABILITIES.filter((_, i) => (mask >> BigInt(i)) & 1n);
 }
 
 function readProcStatus(): string {
@@ -153,12 +101,12 @@ export function hardNofile(): number {
   return 1024;
 }
 
-/** Numeric `uid[:gid]` or `root`; names would need the image's /etc/passwd, which kukeon does not read yet. */
-function userOf(user: string | undefined, where: string): { uid: number; gid: number } {
+/** Numeric `uid:gid` or `root` without the image's files; anything else must come resolved (`SpecInput.user`). */
+function userOf(user: string | undefined, where: string): ExecUser {
   if (!user || user === 'root' || user === '0') return { uid: 0, gid: 0 };
-  const m = /^(\d+)(?::(\d+))?$/.exec(user);
-  if (!m) throw new KukeonError('KUKEON_E_UNSUPPORTED_FIELD', `${where}: user "${user}" is not numeric; kukeon supports uid[:gid] only`);
-  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
+  const m = /^(\d+):(\d+)$/.exec(user);
+  if (!m) throw new KukeonError('KUKEON_E_INTERNAL', `${where}: user "${user}" needs the image's /etc/passwd, which was not read`);
+  return { uid: Number(m[1]), gid: Number(m[2]) };
 }
 
 /** The process: command replaces the entrypoint and args the cmd (as Kubernetes does); image env, then kukeon's, then the user's. */
@@ -209,7 +157,39 @@ function mounts(input: SpecInput): OciMount[] {
   }
   if (input.pauseBinary) m.push({ destination: PAUSE_PATH, type: 'bind', source: input.pauseBinary, options: ['rbind', 'rprivate', 'ro'] });
   m.push(...ociVolumeMounts(input.container?.volumes, input.cellPath[3], input.volumeDir));
+  // Docker's --tmpfs: a fresh tmpfs, writable even on a read-only root, and nothing on it runs set-uid or as a device
+  for (const t of input.container?.tmpfs ?? [])
+    m.push({
+      destination: path.posix.normalize(t).replace(/(.)\/+$/, '$1'),
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'nodev', 'noexec'],
+    });
   return m;
+}
+
+/** The seccomp filter of a container: none for a privileged one or `seccomp=unconfined`. */
+function seccompOf(input: SpecInput, caps: readonly string[], where: string): ReturnType<typeof seccompFilter> | undefined {
+  if (input.container?.privileged) return undefined;
+  const opts = parseSecurityOpts(input.container?.securityOpts);
+  if (opts.seccomp === 'unconfined') return undefined;
+  if (opts.seccomp === 'default') return seccompFilter(defaultSeccompProfile(), caps);
+  if (!input.seccompProfile) throw new KukeonError('KUKEON_E_INTERNAL', `${where}: the seccomp profile ${opts.seccomp.path} was not read`);
+  return seccompFilter(input.seccompProfile, caps);
+}
+
+/** `devices` (and every host device for a privileged container): the spec's devices and their cgroup rules. */
+function devicesOf(container: ContainerSpec | undefined, where: string): { devices: OciDevice[]; rules: OciDeviceRule[] } {
+  const devices = container?.privileged ? hostDevices() : [];
+  const rules: OciDeviceRule[] = [];
+  (container?.devices ?? []).forEach((entry, i) => {
+    const { device, rule } = declaredDevice(entry, `${where}.devices[${i}]`);
+    const at = devices.findIndex((d) => d.path === device.path);
+    if (at >= 0) devices[at] = device;
+    else devices.push(device);
+    rules.push(rule);
+  });
+  return { devices, rules };
 }
 
 function namespaces(input: SpecInput): OciNamespace[] {
@@ -229,8 +209,10 @@ export function runtimeSpec(input: SpecInput): OciSpec {
   // No image: an empty rootfs directory (kukeon's own), with what runs bind-mounted into it (the system realm's kukeond)
   const emptyRootfs = synthesized || (input.container !== undefined && input.container.image === undefined);
   const privileged = input.container?.privileged === true;
-  const caps = privileged ? privilegedCaps() : CAPS;
   const id = input.container?.id ?? 'root';
+  const where = `container ${id}`;
+  const caps = capabilitySet(input.container, privilegedCaps());
+  const noNewPrivileges = parseSecurityOpts(input.container?.securityOpts).noNewPrivileges ?? !privileged;
   const kukeonEnv = [
     `KUKEON_REALM=${realm}`,
     `KUKEON_SPACE=${space}`,
@@ -245,16 +227,16 @@ export function runtimeSpec(input: SpecInput): OciSpec {
     ociVersion: '1.0.2-dev',
     process: {
       terminal: false,
-      user: synthesized ? { uid: 0, gid: 0 } : userOf(input.image?.User, `container ${id}`),
+      user: synthesized ? { uid: 0, gid: 0 } : (input.user ?? userOf(input.container?.user ?? input.image?.User, where)),
       args,
       env,
       cwd: input.container?.workingDir ?? (input.image?.WorkingDir || '/'),
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
-      noNewPrivileges: !privileged,
+      noNewPrivileges,
       oomScoreAdj: 0,
     },
-    root: { path: emptyRootfs ? input.rootfsPath! : 'rootfs', readonly: emptyRootfs },
+    root: { path: emptyRootfs ? input.rootfsPath! : 'rootfs', readonly: emptyRootfs || input.container?.readOnlyRootFilesystem === true },
     hostname: cell,
     mounts: mounts(input),
     linux: {
@@ -263,8 +245,13 @@ export function runtimeSpec(input: SpecInput): OciSpec {
       readonlyPaths: privileged ? [] : READONLY,
     },
   };
-  // Docker's --privileged allows every device in the device cgroup
+  const seccomp = seccompOf(input, caps, where);
+  if (seccomp) spec.linux!.seccomp = seccomp;
+  const { devices, rules } = devicesOf(input.container, where);
+  if (devices.length) spec.linux!.devices = devices;
+  // Docker's --privileged allows every device in the device cgroup; declared devices, each its own access
   if (privileged) spec.linux!.resources = { devices: [{ allow: true, access: 'rwm' }] };
+  else if (rules.length) spec.linux!.resources = { devices: rules };
   if (input.role === 'workload') delete spec.hostname; // the UTS namespace is the root's
   return spec;
 }

@@ -213,7 +213,7 @@ const toBuffer = (v: Buffer | Uint8Array | string): Buffer =>
   Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v, 'latin1') : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 /** The archive's bytes, gunzipped when it starts with the gzip magic. Closes the source when abandoned early. */
-async function* archiveBytes(archive: Buffer | ByteSource): AsyncGenerator<Buffer> {
+export async function* archiveBytes(archive: Buffer | ByteSource): AsyncGenerator<Buffer> {
   if (Buffer.isBuffer(archive)) {
     yield archive[0] === 0x1f && archive[1] === 0x8b ? zlib.gunzipSync(archive) : archive;
     return;

@@ -85,8 +85,47 @@ const containerProps: Schema = {
   restartPolicy: { enum: [...RESTART_POLICIES], description: 'what the daemon does when the container exits; default never' },
   restartMaxRetries: { type: 'integer', minimum: 1, description: 'on-failure: restarts before Failed; default 5' },
   restartBackoffSeconds: { type: 'number', minimum: 0, maximum: 3600, description: 'first restart delay, doubling to 60 s; default 0.1' },
-  privileged: { type: 'boolean', description: "Docker's --privileged (system realm only for now)" },
-  hostPID: { type: 'boolean', description: "the host's PID namespace (system realm only for now)" },
+  privileged: {
+    type: 'boolean',
+    description: "Docker's --privileged: all capabilities, no seccomp, no masked paths, every host device (allowPrivileged)",
+  },
+  hostPID: { type: 'boolean', description: "the host's PID namespace (allowPrivileged)" },
+  user: {
+    type: 'string',
+    pattern: '^[^:\\s]+(:[^:\\s]+)?$',
+    description: "uid[:gid] or names (nobody, app:app) from the image's /etc/passwd and /etc/group",
+  },
+  capabilities: {
+    type: 'object',
+    additionalProperties: false,
+    description: "over the default set (Docker's); names with or without CAP_; ALL",
+    properties: {
+      add: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'added capabilities (allowPrivileged)' },
+      drop: { type: 'array', items: { type: 'string', minLength: 1 } },
+    },
+  },
+  securityOpts: {
+    type: 'array',
+    items: { type: 'string' },
+    description: 'seccomp=unconfined, seccomp=<JSON profile path>, no-new-privileges[=true|false]',
+  },
+  readOnlyRootFilesystem: { type: 'boolean', description: 'the root filesystem mounted read-only' },
+  devices: {
+    type: 'array',
+    description: 'host device nodes, at the same path inside (allowPrivileged)',
+    // a path, or { path, permissions }: pattern applies to the string form only, the object keywords to the object
+    items: {
+      type: ['string', 'object'],
+      pattern: '^/',
+      additionalProperties: false,
+      required: ['path'],
+      properties: {
+        path: { type: 'string', pattern: '^/' },
+        permissions: { type: 'string', pattern: '^(?!.*(.).*\\1)[rwm]{1,3}$', description: 'r, w, m; default rwm' },
+      },
+    },
+  },
+  tmpfs: { type: 'array', items: { type: 'string', pattern: '^/' }, description: 'paths mounted as a fresh tmpfs (nosuid,nodev,noexec)' },
   volumes: {
     type: 'array',
     description: 'bind mounts of host paths, tmpfs mounts and named volumes',

@@ -10,15 +10,7 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
   container: [
     'networks',
     'networksAliases',
-    'privileged',
-    'hostPID',
     'hostCgroup',
-    'user',
-    'readOnlyRootFilesystem',
-    'capabilities',
-    'securityOpts',
-    'devices',
-    'tmpfs',
     'secrets',
     'repos',
     'git',
@@ -30,7 +22,7 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
 };
 
 /**
- * Container fields kukeon implements for the system realm only (its kukeond container needs them): users get
- * KUKEON_E_UNSUPPORTED_FIELD until the workloads issue opens them with a host policy.
+ * Container fields kukeon implements for the system realm only, refused elsewhere with KUKEON_E_UNSUPPORTED_FIELD:
+ * none since privileged, hostPID and volumes opened to every realm (with the containerd plugin's allowPrivileged).
  */
-export const SYSTEM_REALM_FIELDS: readonly string[] = ['privileged', 'hostPID'];
+export const SYSTEM_REALM_FIELDS: readonly string[] = [];

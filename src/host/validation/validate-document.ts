@@ -21,6 +21,7 @@ import type { AnyDoc, ContainerSpec, Kind, KukeonErrorDetails, Ref, Resources } 
 import { ROOT_CONTAINER_ID, RESERVED_REALM_NAMES, SYSTEM_REALM, checkName } from './names';
 import { labelKeyProblem, labelValueProblem, shown } from './labels';
 import { SCHEMAS } from './schemas';
+import { checkSecurityFields } from './security-fields';
 import { SYSTEM_REALM_FIELDS, UNSUPPORTED_FIELDS } from './unsupported-fields';
 import { checkVolumeMounts } from './volume-mounts';
 
@@ -276,6 +277,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       mapUpstreamResources(c, field, invalid);
       checkResources(c.resources, `${field}.resources`, invalid);
       checkVolumeMounts(c.volumes, field, spec.realmId, invalid, inSystemRealm);
+      checkSecurityFields(c, field, invalid);
     });
     // The root owns the cell's network namespace: either every container is on the host's network or none is.
     const onHost = spec.containers.filter((c) => c.hostNetwork === true).map((c) => c.id);
@@ -297,6 +299,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
     mapUpstreamResources(spec, 'spec', invalid);
     checkResources(spec.resources, 'spec.resources', invalid);
     checkVolumeMounts(spec.volumes, 'spec', spec.realmId!, invalid, inSystemRealm);
+    checkSecurityFields(spec, 'spec', invalid);
     checkPorts([spec], () => 'spec', invalid);
   }
 
