@@ -456,6 +456,14 @@ export class Controller {
     if (child)
       for (const c of await this.store.list(child, ref.path))
         await this.deleteTree({ kind: child, path: [...ref.path, c.metadata.name] }, force, scope, out, false);
+    // Another process may have applied a child here after the listing (intent locks are per process): its cell
+    // would be running in this level's cgroup and network. Refuse as a child found, before any backend step.
+    const appeared = child ? await this.store.list(child, ref.path) : [];
+    if (appeared.length)
+      throw new KukeonError(
+        'KUKEON_E_HAS_CHILDREN',
+        `${formatRef(ref)} got ${appeared.length} new ${child!.toLowerCase()}(s) while it was being deleted: ${appeared.map((c) => c.metadata.name).join(', ')}; it was left in place (delete it again)`,
+      );
     // its volumes before its directory goes: Retain moves their data out of it
     if (child) out.push(...(await this.d.volumes.releaseScope(ref)));
     let warnings: string[];
