@@ -3,18 +3,9 @@ import type { AnyDoc, CellDoc } from '../../../sdk';
 import { KukeonError } from '../../../sdk';
 import { checkName } from '../../host/validation/names';
 import { BaseCommand } from '../base-command';
+import { bytes } from '../output/columns';
 import { renderTable } from '../output/table';
 import { type UsageRow, type UsageSample, takeSample, usageRows } from '../output/usage-sample';
-
-const MiB = 1024 * 1024;
-const bytes = (n: number | undefined) =>
-  n === undefined
-    ? '-'
-    : n >= 1024 * MiB
-      ? `${(n / 1024 / MiB).toFixed(2)}GiB`
-      : n >= MiB
-        ? `${(n / MiB).toFixed(1)}MiB`
-        : `${(n / 1024).toFixed(1)}KiB`;
 
 export class TopCommand extends BaseCommand {
   static override paths = [['top']];
@@ -116,7 +107,11 @@ export class TopCommand extends BaseCommand {
         bytes(r.memoryBytes),
         r.pids === undefined ? '-' : String(r.pids),
         r.container ? '' : r.netRxBytes === undefined ? '-' : `${bytes(r.netRxBytes)} / ${bytes(r.netTxBytes)}`,
-        r.container ? '' : r.netRxRate === undefined ? '-' : `${bytes(r.netRxRate)}/s / ${bytes(r.netTxRate)}/s`,
+        r.container
+          ? ''
+          : r.netRxRate === undefined
+            ? '-'
+            : `${bytes(Math.round(r.netRxRate))}/s / ${bytes(Math.round(r.netTxRate ?? 0))}/s`,
       ]),
     );
   }

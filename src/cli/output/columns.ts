@@ -60,7 +60,8 @@ export function containerReason(s: Partial<ContainerStatus>): string {
 
 /** `1.25s` of CPU, `12.4Mi` of memory: the cgroups plugin's live stats (`status.stats`), `-` without one. */
 const stats = (d: AnyDoc) => (status(d).stats ?? {}) as { cpuUsageUsec?: number; memoryCurrent?: number; pidsCurrent?: number };
-function bytes(n: number | undefined): string {
+/** `512`, `12.4Mi`: a size in bytes with a binary suffix, `-` when unknown (get -o wide, top). */
+export function bytes(n: number | undefined): string {
   if (n === undefined) return '-';
   const units = ['', 'Ki', 'Mi', 'Gi', 'Ti'];
   let i = 0;
