@@ -30,6 +30,7 @@ import {
 import { hostPlatform, imageChainId, importOciArchive, type ImportProgress } from '../plugins/containerd/image/import-oci-archive';
 import { writeTar, type TarWriteEntry } from './helpers/ustar-writer';
 import { acquireMachineLock } from './e2e/machine-lock';
+import { DEFAULT_CAPS } from '../plugins/containerd/capability-set';
 
 const RUN_CONTAINERD = '/run/containerd';
 const RUN_NETNS = '/run/netns';
@@ -402,22 +403,7 @@ class PrivateContainerd {
 // ---------------------------------------------------------------------------------------------------------------
 
 function ociSpec(args: string[], cgroupsPath: string, hostname: string): object {
-  const caps = [
-    'CAP_CHOWN',
-    'CAP_DAC_OVERRIDE',
-    'CAP_FSETID',
-    'CAP_FOWNER',
-    'CAP_MKNOD',
-    'CAP_NET_RAW',
-    'CAP_SETGID',
-    'CAP_SETUID',
-    'CAP_SETFCAP',
-    'CAP_SETPCAP',
-    'CAP_NET_BIND_SERVICE',
-    'CAP_SYS_CHROOT',
-    'CAP_KILL',
-    'CAP_AUDIT_WRITE',
-  ];
+  const caps = DEFAULT_CAPS;
   return {
     ociVersion: '1.0.2-dev',
     process: {
