@@ -5,6 +5,7 @@
 import type { PlanItem } from './hooks';
 import type { PluginStatus } from './plugin';
 import type { AnyDoc, Kind, Ref } from './resources';
+import type { AnyRef, SecretDeleteRequest, SecretDoc, SecretListRequest } from './secrets';
 import type { Diagnosis, ImagePullResult, ImageSummary, RegistryCredentialSpec, WaitResult } from './services';
 
 /** When creating a container pulls its image: `missing` (default), `never` or `always`. */
@@ -31,7 +32,7 @@ export interface ImageRequestOptions {
 export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'failed';
 
 export interface ApplyItem {
-  ref: Ref;
+  ref: AnyRef;
   action: ApplyAction;
   implicit?: boolean;
   changes?: string[];
@@ -77,7 +78,7 @@ export interface GetRequest {
 }
 
 export interface RemovedItem {
-  ref: Ref;
+  ref: AnyRef;
   warnings: string[];
   /** Set by deleteDocuments for a document that could not be deleted (the others go on). */
   error?: string;
@@ -243,6 +244,9 @@ export interface ControllerApi {
   watch(req: WatchRequest, opts?: CallOptions): AsyncIterable<WatchEvent>;
   doctor(opts?: CallOptions): Promise<DoctorReport>;
   plugins(opts?: CallOptions): Promise<PluginStatus[]>;
+  /** Secrets of a scope and every scope under it; `spec.data` only with `showValues`. */
+  listSecrets(req: SecretListRequest, opts?: CallOptions): Promise<SecretDoc[]>;
+  deleteSecret(req: SecretDeleteRequest, opts?: CallOptions): Promise<RemovedItem[]>;
 }
 
 /** The verbs of ControllerApi, for transports that map each one to a call. */
@@ -270,4 +274,6 @@ export const CONTROLLER_VERBS = [
   'watch',
   'doctor',
   'plugins',
+  'listSecrets',
+  'deleteSecret',
 ] as const satisfies readonly (keyof ControllerApi)[];

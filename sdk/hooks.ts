@@ -3,6 +3,7 @@
 
 import type { KukeonError } from './errors';
 import type { OciSpec } from './oci';
+import type { AnyRef } from './secrets';
 import type {
   AnyDoc,
   CellDoc,
@@ -145,7 +146,7 @@ export interface ValidateContext {
 }
 
 export interface PlanItem {
-  ref: Ref;
+  ref: AnyRef;
   /** Who would make the change: `kukeon` for the controller's own decisions, else a plugin name. */
   by: string;
   action: 'create' | 'update' | 'unchanged' | 'delete' | 'start' | 'stop' | 'write' | 'remove' | 'note';

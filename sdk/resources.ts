@@ -1,5 +1,7 @@
 // Resource types: the v1beta1 manifest format (upstream field names) plus the status kukeon keeps.
 
+import type { ContainerSecret } from './secrets';
+
 export const API_VERSION = 'v1beta1';
 
 /** Kinds in hierarchy order: parents before children. */
@@ -31,7 +33,7 @@ export interface Ref {
 }
 
 /** `cell/main/blog/wp/web`: how refs are printed by the CLI and in errors. */
-export function formatRef(ref: Ref): string {
+export function formatRef(ref: { readonly kind: string; readonly path: readonly string[] }): string {
   return `${ref.kind.toLowerCase()}/${ref.path.join('/')}`;
 }
 
@@ -136,6 +138,8 @@ export interface ContainerSpec {
   hostPID?: boolean;
   /** Host paths bind-mounted into the container (kind `bind` only). The system realm only for now. */
   volumes?: VolumeMount[];
+  /** Values handed over at each start: a read-only file at `mountPath`, else an environment variable (sdk/secrets.ts). */
+  secrets?: ContainerSecret[];
 }
 
 /** A bind mount of a host path: `source` on the host at `target` in the container. */

@@ -19,6 +19,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type {
   AnyDoc,
+  AnyRef,
   AnyStatus,
   ApiListenOptions,
   ApiService,
@@ -452,7 +453,7 @@ type _PlanItem = Expect<
   Equal<
     PlanItem,
     {
-      ref: Ref;
+      ref: AnyRef;
       by: string;
       action: 'create' | 'update' | 'unchanged' | 'delete' | 'start' | 'stop' | 'write' | 'remove' | 'note';
       detail?: string;
@@ -717,7 +718,7 @@ type _ContainerStatus = Expect<
 
 // The SDK's functions: their signatures.
 type _failpoint = Expect<Equal<typeof failpoint, (name: string) => void>>;
-type _formatRef = Expect<Equal<typeof formatRef, (ref: Ref) => string>>;
+type _formatRef = Expect<Equal<typeof formatRef, (ref: { readonly kind: string; readonly path: readonly string[] }) => string>>;
 type _parentRef = Expect<Equal<typeof parentRef, (ref: Ref) => Ref | undefined>>;
 type _refOf = Expect<Equal<typeof refOf, (doc: AnyDoc) => Ref>>;
 type _rootContainerId = Expect<
@@ -858,6 +859,8 @@ type _ControllerVerbs = Expect<
     | 'watch'
     | 'doctor'
     | 'plugins'
+    | 'listSecrets'
+    | 'deleteSecret'
   >
 >;
 type _CallOptions = Expect<Equal<CallOptions, { signal?: AbortSignal; onProgress?: (event: ProgressEvent) => void }>>;
@@ -1063,6 +1066,7 @@ test('kukeon/sdk exports exactly these values', () => {
     'parseSize',
     'refOf',
     'rootContainerId',
+    'scopePathOf',
     'tempPathFor',
     'toKukeonError',
     'writeFileAtomic',

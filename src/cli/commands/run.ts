@@ -47,7 +47,7 @@ export class RunCommand extends BaseCommand {
       const cells = report.items.filter((i) => i.ref.kind === 'Cell' && (this.name === undefined || i.ref.path[3] === this.name));
       if (cells.length !== 1)
         throw new KukeonError('KUKEON_E_USAGE', `the manifest has ${cells.length} matching cells; name one: kuke run -f FILE NAME`);
-      ref = cells[0].ref;
+      ref = cells[0].ref as Ref;
     } else {
       if (this.name === undefined || this.image === undefined)
         throw new KukeonError('KUKEON_E_USAGE', 'usage: kuke run NAME --image REF [--command CMD] [-- ARGS...], or kuke run -f FILE');

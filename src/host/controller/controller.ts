@@ -21,6 +21,9 @@ import type {
   PlanItem,
   PluginStatus,
   Ref,
+  SecretDeleteRequest,
+  SecretDoc,
+  SecretListRequest,
   StopOptions,
   StoreService,
 } from '../../../sdk';
@@ -42,6 +45,9 @@ import type { PlannedDoc } from './documents';
 import { DEFAULT_STOP, KILL, type Lifecycle, RUNNING_STATES } from './lifecycle';
 import { mapLimit } from './map-limit';
 import { parseSelector } from './selector';
+import { SecretOps } from '../secrets/secret-ops';
+import type { SecretStore } from '../secrets/secret-store';
+import type { ValidatedSecret } from '../secrets/validate-secret';
 
 /** How many sibling resources apply creates and starts at once. */
 const APPLY_CONCURRENCY = 4;
@@ -86,10 +92,15 @@ export interface ControllerDeps {
   hasRuntime: () => boolean;
   /** Subtree intent locks: cascade deletes exclusive, applies under them shared. */
   intents: IntentLocks;
+  secrets: SecretStore;
 }
 
 export class Controller {
-  constructor(private readonly d: ControllerDeps) {}
+  private readonly secretOps: SecretOps;
+
+  constructor(private readonly d: ControllerDeps) {
+    this.secretOps = new SecretOps(d.secrets, d.store);
+  }
 
   private get store(): StoreService {
     return this.d.store();
@@ -98,12 +109,46 @@ export class Controller {
   /** Applies a multi-document manifest; nothing is written when any document is invalid. */
   async apply(text: string, options: ApplyOptions = {}): Promise<ApplyReport> {
     const scope = HostOperationScope.start(options.signal);
-    const validated = await validateInput(this.d.hooks, text, options.source ?? 'input', { allowSystem: options.forceSystem });
-    const docs = await withParents(foldContainers(validated), this.store, this.d.hooks);
-    if (options.dryRun) return { items: [], plan: await this.plan(docs) };
+    const secrets: ValidatedSecret[] = [];
+    const validated = await validateInput(this.d.hooks, text, options.source ?? 'input', { allowSystem: options.forceSystem, secrets });
+    const folded = foldContainers(validated);
+    // A Secret's scope is made like any document's parents; the stand-ins that ask for it are dropped after.
+    const standIns = await this.secretOps.prepare(secrets, folded);
+    const docs = (await withParents([...folded, ...standIns], this.store, this.d.hooks)).filter((d) => !standIns.includes(d));
+    if (options.dryRun) return { items: [], plan: [...(await this.plan(docs)), ...(await this.secretOps.plan(secrets))] };
     // Parents before children: one depth at a time; siblings of a depth are independent and run in parallel.
     const items: ApplyItem[] = [];
+    const failedAbove = (path: readonly string[]) =>
+      items.find((i) => i.action === 'failed' && path.length > i.ref.path.length && i.ref.path.every((p, k) => path[k] === p));
+    // A scope's Secrets are written once the scope is (a cell's: before the cell starts, its containers may need them).
+    const writeSecrets = async (scopeDepth: number, cell?: readonly string[]): Promise<ApplyItem[]> => {
+      // a cell's, from inside its apply: that apply holds the cell's intent already (taking it again could deadlock)
+      const held = (fn: () => Promise<ApplyItem>, path: readonly string[]) => (cell ? fn() : this.d.intents.shared(path, fn));
+      const out: ApplyItem[] = [];
+      for (const s of secrets.filter((x) => x.scope.length === scopeDepth && (!cell || x.scope.join('/') === cell.join('/')))) {
+        const above = failedAbove(s.ref.path);
+        if (above)
+          out.push({
+            ref: s.ref,
+            action: 'failed',
+            error: `not applied: ${formatRef(above.ref)} failed`,
+            code: 'KUKEON_E_PARENT_NOT_FOUND',
+          });
+        else
+          out.push(
+            await held(() => this.secretOps.apply(s), s.scope).catch((err) => ({
+              ref: s.ref,
+              action: 'failed' as const,
+              error: toKukeonError(err).message,
+              code: toKukeonError(err).code,
+            })),
+          );
+      }
+      return out;
+    };
+    const cellSecrets = new Map<string, ApplyItem[]>();
     for (let depth = 1; depth <= 5; depth++) {
+      if (depth > 1 && depth <= 4) items.push(...(await writeSecrets(depth - 1)));
       const level = docs.filter((d) => d.ref.path.length === depth);
       const done = await mapLimit(level, APPLY_CONCURRENCY, async (d): Promise<ApplyItem> => {
         const parentFailed = items.find(
@@ -120,7 +165,8 @@ export class Controller {
         try {
           // Images first, with no lock held; then the resource, its ancestors held against a cascade delete.
           await this.ensureImages(d.doc, options);
-          const done = await this.d.intents.shared(d.ref.path, () => this.applyOne(d, scope));
+          const beforeStart = async () => void cellSecrets.set(d.ref.path.join('/'), await writeSecrets(4, d.ref.path));
+          const done = await this.d.intents.shared(d.ref.path, () => this.applyOne(d, scope, beforeStart));
           return { ...done, ref: d.ref, implicit: d.implicit, commit: scope.commitOf(d.ref) };
         } catch (err) {
           const e = toKukeonError(err);
@@ -129,11 +175,17 @@ export class Controller {
         }
       });
       items.push(...done);
+      if (depth === 4) {
+        for (const d of level) items.push(...(cellSecrets.get(d.ref.path.join('/')) ?? []));
+        // the Secrets of cells that were not in the input (or whose apply failed before writing them)
+        const written = new Set(items.map((i) => formatRef(i.ref)));
+        items.push(...(await writeSecrets(4)).filter((i) => !written.has(formatRef(i.ref))));
+      }
     }
     return { items };
   }
 
-  private async applyOne(d: PlannedDoc, scope: HostOperationScope): Promise<Omit<ApplyItem, 'ref'>> {
+  private async applyOne(d: PlannedDoc, scope: HostOperationScope, beforeStart?: () => Promise<void>): Promise<Omit<ApplyItem, 'ref'>> {
     const { doc, ref } = d;
     if (doc.kind === 'Container') return this.applyContainer(doc, ref, scope);
     if (doc.kind === 'Cell') {
@@ -147,6 +199,7 @@ export class Controller {
         const change = await applyExistingCell(this.d.lifecycle, doc, scope, true);
         return { action: change.action, changes: change.changes };
       });
+      await beforeStart?.();
       if (this.d.hasRuntime()) {
         const now = await this.store.get(ref);
         if (!RUNNING_STATES.has(now?.status?.state)) {
@@ -373,8 +426,10 @@ export class Controller {
     if (!(await this.store.get(ref))) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
     await this.refuseChildren(ref, options.cascade);
     const out: RemovedItem[] = [];
+    const secrets = ref.kind === 'Container' ? [] : await this.secretOps.under(ref.path);
     try {
       await this.deleteTree(ref, !!options.force, scope, out);
+      out.push(...secrets); // they went with their scopes' directories
     } catch (err) {
       // A cascade that fails midway has removed some children for good: the error says which.
       const e = toKukeonError(err);
@@ -420,8 +475,16 @@ export class Controller {
     options: { cascade?: boolean; force?: boolean; source?: string } & SystemOptions = {},
   ): Promise<(RemovedItem & { error?: string })[]> {
     const scope = HostOperationScope.start(options.signal);
-    const docs = await validateInput(this.d.hooks, text, options.source ?? 'input', { allowSystem: options.forceSystem });
+    const secrets: ValidatedSecret[] = [];
+    const docs = await validateInput(this.d.hooks, text, options.source ?? 'input', { allowSystem: options.forceSystem, secrets });
     const out: RemovedItem[] = [];
+    for (const s of secrets) {
+      try {
+        out.push(...(await this.secretOps.delete(s.ref)));
+      } catch (err) {
+        out.push({ ref: s.ref, warnings: [], error: toKukeonError(err).describe() });
+      }
+    }
     for (const d of [...docs].sort((a, b) => b.ref.path.length - a.ref.path.length)) {
       try {
         if (d.doc.kind === 'Container') {
@@ -628,6 +691,16 @@ export class Controller {
 
   async wait(ref: Ref, container: string, signal?: AbortSignal): Promise<WaitResult> {
     return this.service('runtime.wait').wait(ref.path, container, signal);
+  }
+
+  /** `kuke get secrets`: values only with `showValues`. */
+  listSecrets(req: SecretListRequest): Promise<SecretDoc[]> {
+    return this.secretOps.list(req);
+  }
+
+  async deleteSecret(req: SecretDeleteRequest): Promise<RemovedItem[]> {
+    refuseSystem(req.ref as unknown as Ref, req);
+    return this.d.intents.shared(req.ref.path.slice(0, -1), () => this.secretOps.delete(req.ref));
   }
 
   async doctor(): Promise<DoctorReport> {

@@ -7,6 +7,8 @@ import type { HostHooks } from '../hooks';
 import { parseManifest } from '../validation/parse-manifest';
 import { validateDocument } from '../validation/validate-document';
 import type { ValidateOptions, ValidatedDoc } from '../validation/validate-document';
+import { validateSecretDocument } from '../secrets/validate-secret';
+import type { ValidatedSecret } from '../secrets/validate-secret';
 
 export interface PlannedDoc extends ValidatedDoc {
   /** A parent that the input did not name and the store does not have: apply creates it and says so. */
@@ -17,11 +19,21 @@ export async function validateInput(
   hooks: HostHooks,
   text: string,
   source: string,
-  options: ValidateOptions = {},
+  options: ValidateOptions & { secrets?: ValidatedSecret[] } = {},
 ): Promise<ValidatedDoc[]> {
-  const docs = parseManifest(text, source).map(({ index, data }) => validateDocument(data, index, options));
+  const parsed = parseManifest(text, source);
+  // Secrets are scoped documents of their own (secrets/secret-ops.ts): the caller takes them, or they are refused.
+  const docs: ValidatedDoc[] = [];
+  const secrets: ValidatedSecret[] = [];
+  for (const { index, data } of parsed) {
+    if (typeof data === 'object' && data !== null && (data as { kind?: unknown }).kind === 'Secret') {
+      if (!options.secrets) throw new KukeonError('KUKEON_E_INVALID', 'a Secret cannot be given here', { document: index, kind: 'Secret' });
+      secrets.push(validateSecretDocument(data, index, options));
+    } else docs.push(validateDocument(data, index, options));
+  }
+  options.secrets?.push(...secrets);
   const seen = new Map<string, number>();
-  for (const d of docs) {
+  for (const d of [...docs, ...secrets]) {
     const key = formatRef(d.ref);
     const other = seen.get(key);
     if (other !== undefined) {

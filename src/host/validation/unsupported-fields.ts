@@ -20,7 +20,6 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
     'devices',
     'tmpfs',
     'volumes',
-    'secrets',
     'repos',
     'git',
     'cniConfigPath',

@@ -9,6 +9,7 @@ import type { AnyDoc, ContainerSpec, Kind, KukeonErrorDetails, Ref, Resources } 
 import { ROOT_CONTAINER_ID, RESERVED_REALM_NAMES, SYSTEM_REALM, checkName } from './names';
 import { labelKeyProblem, labelValueProblem, shown } from './labels';
 import { SCHEMAS } from './schemas';
+import { checkContainerSecrets } from '../secrets/validate-container-secrets';
 import { SYSTEM_REALM_FIELDS, UNSUPPORTED_FIELDS } from './unsupported-fields';
 
 // Kukeon's own schemas, checked against the meta-schema by the test suite: compiling the meta-schema here would
@@ -151,7 +152,8 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('KUKEON_E_INVALID', undefined, 'a document must be a map');
   if (input.apiVersion !== undefined && input.apiVersion !== API_VERSION)
     fail('KUKEON_E_API_VERSION', 'apiVersion', `is ${JSON.stringify(input.apiVersion)}; kukeon reads ${API_VERSION}`);
-  if (!KINDS.includes(kind)) fail('KUKEON_E_UNKNOWN_KIND', 'kind', `${JSON.stringify(input.kind)} is not one of ${KINDS.join(', ')}`);
+  if (!KINDS.includes(kind))
+    fail('KUKEON_E_UNKNOWN_KIND', 'kind', `${JSON.stringify(input.kind)} is not one of ${[...KINDS, 'Secret'].join(', ')}`);
 
   const doc = JSON.parse(JSON.stringify(input)) as Record<string, any>;
   doc.apiVersion = API_VERSION;
@@ -258,6 +260,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       }
       mapUpstreamResources(c, field, invalid);
       checkResources(c.resources, `${field}.resources`, invalid);
+      checkContainerSecrets(c, field, invalid);
     });
     // The root owns the cell's network namespace: either every container is on the host's network or none is.
     const onHost = spec.containers.filter((c) => c.hostNetwork === true).map((c) => c.id);
@@ -278,6 +281,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       invalid('metadata.name', `"${ROOT_CONTAINER_ID}" is reserved for the cell's root container`);
     mapUpstreamResources(spec, 'spec', invalid);
     checkResources(spec.resources, 'spec.resources', invalid);
+    checkContainerSecrets(spec, 'spec', invalid);
     checkPorts([spec], () => 'spec', invalid);
   }
 
