@@ -25,6 +25,7 @@ const V_ENV = `MARKERenv${tag}`;
 const V_STACK = `MARKERstack${tag}`;
 const VALUES = [V_REF, V_FILE, V_ENV, V_STACK];
 const SCOPE = ['--space', 'blog', '--stack', 'wp'];
+const NOBODY = 65534;
 
 function manifest(realm: string, userFile: string, restartPolicy = 'never'): string {
   return `apiVersion: v1beta1
@@ -140,6 +141,17 @@ e2eSuite('secrets on containerd: mounted and env, staged and unstaged, never sho
     h = await E2EHarness.start({ name: 'secrets' });
     fs.mkdirSync(path.dirname(userFile()), { recursive: true });
     fs.writeFileSync(userFile(), V_FILE, { mode: 0o600 });
+    // The workload runs as nobody, set by an add-on's ociSpec tap (as a `user` field or the image's would): the staged
+    // file must belong to the process's final uid and gid, whoever set them.
+    const plugin = path.join(h.tmp, 'as-nobody.js');
+    fs.writeFileSync(
+      plugin,
+      `module.exports = { name: 'as-nobody', version: '0.1.0', apply(host) {
+        host.hooks.ociSpec.tapPromise({ name: 'as-nobody', stage: 10 }, async (spec, ctx) =>
+          ctx.container && ctx.container.metadata.name === 'web' ? { ...spec, process: { ...spec.process, user: { uid: ${NOBODY}, gid: ${NOBODY} } } } : spec);
+      } };\n`,
+    );
+    h.writeConfig({ [plugin]: {} });
   });
 
   test.after(async () => {
@@ -175,17 +187,42 @@ e2eSuite('secrets on containerd: mounted and env, staged and unstaged, never sho
     assert.is(fs.statSync(own).mode & 0o777, 0o600);
     assert.is(fs.statSync(path.dirname(own)).mode & 0o777, 0o700);
 
-    // staged: on a tmpfs beside the socket, 0400, owned by the container's user (root in this image)
+    // staged: on a tmpfs beside the socket, 0400, owned by the container's user
     const staged = path.join(sockDir(), 'secrets', 'main', 'blog_wp_app_web');
     const st = fs.statSync(path.join(staged, 'db'));
-    assert.equal([st.mode & 0o777, st.uid, st.gid], [0o400, 0, 0]);
+    assert.equal([st.mode & 0o777, st.uid, st.gid], [0o400, NOBODY, NOBODY]);
     assert.is(fs.statfsSync(path.join(sockDir(), 'secrets')).type, 0x01021994, 'staged on a tmpfs');
     const seen = await inContainer(
       'main',
       'cat /run/secrets/db; echo; cat /etc/app/cfg; echo; stat -c "%a %u %g" /run/secrets/db; id -u; id -g; echo "$DB_TOKEN|$FROM_ENV"; (echo x > /run/secrets/db) 2>/dev/null && echo WRITABLE || echo READONLY',
     );
     assert.is(seen.code, 0, seen.stderr);
-    assert.equal(seen.stdout.trim().split('\n'), [V_REF, V_FILE, '400 0 0', '0', '0', `${V_STACK}|${V_ENV}`, 'READONLY']);
+    assert.equal(seen.stdout.trim().split('\n'), [
+      V_REF,
+      V_FILE,
+      `400 ${NOBODY} ${NOBODY}`,
+      `${NOBODY}`,
+      `${NOBODY}`,
+      `${V_STACK}|${V_ENV}`,
+      'READONLY',
+    ]);
+    // 0400: another (non-root) user of the container cannot read it
+    const other = await h.ctr([
+      '-n',
+      'kukeon-main',
+      'tasks',
+      'exec',
+      '--exec-id',
+      'other',
+      '--user',
+      '1000',
+      'blog_wp_app_web',
+      'cat',
+      '/run/secrets/db',
+    ]);
+    assert.is.not(other.code, 0, 'uid 1000 read the secret');
+    assert.match(other.stdout + other.stderr, /Permission denied/);
+    assert.not.ok(other.stdout.includes(V_REF));
 
     // what the CLI shows: no value anywhere, unless asked
     for (const args of [
