@@ -323,6 +323,11 @@ e2eSuite('secrets on containerd: mounted and env, staged and unstaged, never sho
 
     assert.is((await viaDaemon(['stop', 'app', '--realm', 'dm', ...SCOPE, '--timeout', '0'])).code, 0);
     assert.not.ok(fs.existsSync(staged), 'unstaged at stop');
+    assert.is((await viaDaemon(['delete', 'secret', 'db', '--realm', 'dm'])).stdout, 'secret/dm/db deleted\n');
+    assert.is((await viaDaemon(['delete', 'secret', 'db', '--realm', 'dm'])).code, 1, 'deleted once');
+    const listed = await viaDaemon(['get', 'secrets', '--realm', 'dm']);
+    assert.match(listed.stdout, /^st\s+dm\/blog\/wp\s+data$/m);
+    assert.not.match(listed.stdout, /^db\s/m);
     assert.is((await viaDaemon(['purge', 'realm', 'dm', '--cascade'])).code, 0);
     await stopKukeond('stop');
 

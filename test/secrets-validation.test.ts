@@ -8,6 +8,8 @@ import { validateSecretDocument } from '../src/host/secrets/validate-secret';
 import { validateInput } from '../src/host/controller/documents';
 import { createHooks } from '../src/host/hooks';
 import type { KukeonError } from '../sdk';
+import Ajv from 'ajv';
+import { SECRET_SCHEMA } from '../src/host/secrets/secret-schema';
 
 const MARKER = 'MARKER-v4lue-never-shown';
 
@@ -45,6 +47,15 @@ test('a Secret: realm-, space-, stack- and cell-scoped; the deepest coordinate i
   assert.equal(validateSecretDocument(secret({ realm: 'main' }, { fromFile: '/etc/app/token' }), 1).doc.spec, {
     fromFile: '/etc/app/token',
   });
+});
+
+test('`kuke schema secret` accepts what apply accepts', () => {
+  const check = new Ajv({ strict: false }).compile(SECRET_SCHEMA);
+  for (const doc of [secret({ realm: 'main' }), secret({ realm: 'main', space: 'blog', stack: 'wp', cell: 'web' }, { fromFile: '/x' })]) {
+    validateSecretDocument(doc, 1);
+    assert.ok(check(doc), JSON.stringify(check.errors));
+  }
+  assert.not.ok(check(secret({ realm: 'main' }, { data: 'x', other: 1 })));
 });
 
 test('a Secret: each refused shape names its field, never the value', () => {

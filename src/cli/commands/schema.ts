@@ -3,6 +3,8 @@ import { KINDS } from '../../../sdk';
 import { SCHEMAS } from '../../host/validation/schemas';
 import { BaseCommand } from '../base-command';
 import { parseKind } from '../kinds';
+import { SECRET_SCHEMA } from '../../host/secrets/secret-schema';
+import { isSecretKind } from '../secret-kind';
 
 export class SchemaCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
@@ -16,7 +18,11 @@ export class SchemaCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     if (this.kind === undefined) {
-      this.out(`${KINDS.map((k) => k.toLowerCase()).join('\n')}\n`);
+      this.out(`${[...KINDS, 'Secret'].map((k) => k.toLowerCase()).join('\n')}\n`);
+      return 0;
+    }
+    if (isSecretKind(this.kind)) {
+      this.out(`${JSON.stringify(SECRET_SCHEMA, null, 2)}\n`);
       return 0;
     }
     this.out(`${JSON.stringify(SCHEMAS[parseKind(this.kind)], null, 2)}\n`);
