@@ -5,6 +5,7 @@
 import { KukeonError } from '../../../sdk';
 import type { CellContext, ContainerContext, OciSpec, OciSpecContext, ResourceContext } from '../../../sdk';
 import type { HostHooks } from '../hooks';
+import { scopeOf } from '../operation-scope';
 import { resolveSecrets } from './resolve-secrets';
 import type { SecretStaging } from './secret-staging';
 import type { SecretStore } from './secret-store';
@@ -33,6 +34,8 @@ export function tapSecrets(hooks: HostHooks, d: SecretTapDeps): void {
     const staged = files.length
       ? d.staging.stage(cellPath, id, ctx.containerdId, files, spec.process?.user.uid ?? 0, spec.process?.user.gid ?? 0)
       : new Map<string, string>();
+    // a start that fails after this (its task, a later container, verify) takes the staged files back with it
+    if (files.length) scopeOf(ctx.cell)?.undo.push(`${TAP}@ociSpec`, async () => void d.staging.remove(cellPath, id));
     const mounts = (spec.mounts ?? []).filter((m) => !files.some((f) => f.mountPath === m.destination));
     for (const f of files)
       mounts.push({
