@@ -224,6 +224,11 @@ e2eSuite('secrets on containerd: mounted and env, staged and unstaged, never sho
     assert.match(other.stdout + other.stderr, /Permission denied/);
     assert.not.ok(other.stdout.includes(V_REF));
 
+    // containerd's stored spec: the variables are there (as the README warns), a mounted value is not
+    const info = await h.ctr(['-n', 'kukeon-main', 'containers', 'info', 'blog_wp_app_web']);
+    assert.ok(info.stdout.includes(`DB_TOKEN=${V_STACK}`), 'an env secret is in the stored spec');
+    assert.not.ok(info.stdout.includes(V_REF) || info.stdout.includes(V_FILE), 'a mounted value is not');
+
     // what the CLI shows: no value anywhere, unless asked
     for (const args of [
       ['get', 'secrets', '--realm', 'main'],
@@ -292,6 +297,25 @@ e2eSuite('secrets on containerd: mounted and env, staged and unstaged, never sho
     assert.is(applied.code, 0, applied.stderr);
     const staged = path.join(daemonDir(), 'secrets', 'dm', 'blog_wp_app_web');
     assert.is(fs.readFileSync(path.join(staged, 'db'), 'utf8'), V_REF);
+    // a workload that exits for good (no restart follows): kukeond's supervisor takes its staged file away
+    const job = `kind: Cell
+metadata: { name: job }
+spec:
+  realmId: dm
+  spaceId: blog
+  stackId: wp
+  containers:
+    - { id: once, image: "${BUSYBOX_IMAGE_REF}", command: sh, args: ["-c", "cat /run/secrets/db >/dev/null && sleep 2"], secrets: [{ name: db, secretRef: { name: db, realm: dm }, mountPath: /run/secrets/db }] }
+`;
+    assert.is((await viaDaemon(['apply', '-f', '-'], job)).code, 0);
+    const jobStaged = path.join(daemonDir(), 'secrets', 'dm', 'blog_wp_job_once');
+    await waitFor('the exited job unstaged', () => !fs.existsSync(jobStaged), 20_000, 200);
+    const jobState = JSON.parse((await viaDaemon(['get', 'containers', '--cell', 'job', '--realm', 'dm', ...SCOPE, '-o', 'json'])).stdout);
+    assert.equal(
+      jobState.items.map((c: { status: { state: string; exitCode?: number } }) => [c.status.state, c.status.exitCode]),
+      [['Exited', 0]],
+      'it read its secret and exited 0',
+    );
     const seen = await inContainer('dm', 'cat /run/secrets/db; echo; echo "$DB_TOKEN|$FROM_ENV"');
     assert.equal(seen.stdout.trim().split('\n'), [V_REF, `${V_STACK}|${V_ENV}`], 'fromEnv reads the environment of kukeond');
     for (const args of [

@@ -55,6 +55,12 @@ test('SecretStore: 0600 in 0700, created/unchanged/updated, a missing scope refu
     (await yaml.list('Space', ['main'])).map((s) => s.metadata.name),
     ['blog'],
   );
+  // a space named `secrets` (the name is reserved; an older tree may have one) is never written into
+  await yaml.put({ apiVersion: 'v1beta1', kind: 'Space', metadata: { name: 'secrets' }, spec: { realmId: 'main' } });
+  await store.put(secret('cell', {}, 'x'), { kind: 'Secret', path: ['main', 'cell'] }).then(
+    () => assert.unreachable('written into a space'),
+    (e: KukeonError) => assert.is(e.code, 'KUKEON_E_CONFLICT'),
+  );
   assert.ok(await store.remove(top));
   assert.not.ok(await store.remove(top));
   fs.rmSync(run, { recursive: true, force: true });

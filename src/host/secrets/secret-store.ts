@@ -3,6 +3,7 @@
 // Writes take the store's lock and find their scope under it, so a secret is never written into a scope that a
 // delete is removing (which would bring the directory, and the value, back without its resource).
 
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -16,6 +17,8 @@ export const SECRETS_DIR = 'secrets';
 /** The store-yaml lock every store write takes (plugins/store-yaml STORE_LOCK). */
 const STORE_LOCK = 'store';
 const NAME = new RegExp(NAME_PATTERN);
+/** The document files of the resources a `secrets` directory could be mistaken for. */
+const RESOURCE_FILES = ['space.yaml', 'stack.yaml', 'cell.yaml'];
 
 export type SecretWrite = 'created' | 'updated' | 'unchanged';
 
@@ -44,6 +47,13 @@ export class SecretStore {
           kind: 'Secret',
           name: ref.path[ref.path.length - 1],
         });
+      // a space, stack or cell named `secrets` would own this directory (the name is reserved for them)
+      const owner = RESOURCE_FILES.find((f) => existsSync(path.join(path.dirname(file), f)));
+      if (owner)
+        throw new KukeonError(
+          'KUKEON_E_CONFLICT',
+          `${path.dirname(file)} belongs to a resource named "${SECRETS_DIR}" (${owner}); rename it`,
+        );
       const current = await readSecretFile(file, ref.path[ref.path.length - 1]).catch(() => undefined);
       if (current && sameSecret(current, doc)) return 'unchanged';
       await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
