@@ -17,6 +17,7 @@ import { BUSYBOX_IMAGE_REF, buildBusyboxOciFile } from './helpers/busybox-oci';
 import type { Daemon } from './helpers/daemon';
 import { startDaemon } from './helpers/daemon';
 import { waitFor } from './helpers/wait-for';
+import { auditRunPath } from './reliability/run-path-audit';
 
 const tag = randomBytes(6).toString('hex');
 const V_REF = `MARKERref${tag}`;
@@ -74,6 +75,12 @@ function filesWithValues(dir: string): string[] {
   };
   walk(dir);
   return hits;
+}
+
+/** The command exited 0; else the failure says what it printed. */
+function ok(r: RunResult, what: string): RunResult {
+  assert.is(r.code, 0, `${what} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  return r;
 }
 
 const leaked = (texts: string[]) => texts.filter((t) => VALUES.some((v) => t.includes(v)));
@@ -169,14 +176,14 @@ e2eSuite('secrets on containerd: mounted and env, staged and unstaged, never sho
 
   test('in-process: a mounted secret 0400 read-only at mountPath, env secrets in the process, unstaged at stop, restaged at start', async () => {
     const archive = await buildBusyboxOciFile(h.tmp);
-    assert.is((await inProcess(['create', 'realm', 'main'])).code, 0);
-    assert.is((await inProcess(['image', 'load', archive, '--realm', 'main'])).code, 0);
+    ok(await inProcess(['create', 'realm', 'main']), 'create realm main');
+    ok(await inProcess(['image', 'load', archive, '--realm', 'main']), 'image load archive');
     const text = manifest('main', userFile());
     const dry = await inProcess(['apply', '-f', '-', '--dry-run'], text);
-    assert.is(dry.code, 0, dry.stderr);
+    ok(dry, 'apply --dry-run');
     assert.match(dry.stdout, /^secret\/main\/db create$/m);
     const applied = await inProcess(['apply', '-f', '-', '-v'], text);
-    assert.is(applied.code, 0, applied.stderr);
+    ok(applied, 'apply');
     assert.match(applied.stdout, /^secret\/main\/db created$/m);
     assert.match(applied.stdout, /^secret\/main\/blog\/wp\/st created$/m);
     assert.match(applied.stderr, /kukeon:hooks/, 'the -v traces are there to grep');
@@ -242,7 +249,7 @@ e2eSuite('secrets on containerd: mounted and env, staged and unstaged, never sho
       ['describe', 'cell', 'app', '--realm', 'main', ...SCOPE],
       ['refresh'],
     ])
-      assert.is((await inProcess(args)).code, 0, args.join(' '));
+      ok(await inProcess(args), args.join(' '));
     const listed = await inProcess(['get', 'secrets', '--realm', 'main']);
     assert.match(listed.stdout, /^db\s+main\s+data$/m);
     assert.match(listed.stdout, /^st\s+main\/blog\/wp\s+data$/m);
@@ -251,37 +258,39 @@ e2eSuite('secrets on containerd: mounted and env, staged and unstaged, never sho
       ['apply', '-f', '-'],
       `kind: Secret\nmetadata: { name: x, realm: main }\nspec: { data: ${V_REF}, fromFile: /nope }\n`,
     );
-    assert.is(bad.code, 1);
+    assert.is(bad.code, 1, bad.stderr);
     assert.match(bad.stderr, /spec must set exactly one of data and fromFile/);
     const missing = await inProcess(
       ['apply', '-f', '-', '-v'],
       text.replace(/name: db, secretRef: \{ name: db,/, 'name: db, secretRef: { name: nothere,').replace('name: app', 'name: app2'),
     );
-    assert.is(missing.code, 1);
+    assert.is(missing.code, 1, missing.stderr);
     assert.match(missing.stderr, /secret "db" \(secrets\[0\]\) names secret\/main\/nothere, which does not exist/);
-    assert.is((await inProcess(['delete', 'cell', 'app2', '--realm', 'main', ...SCOPE])).code, 0);
+    ok(await inProcess(['delete', 'cell', 'app2', '--realm', 'main', ...SCOPE]), 'delete cell app2');
     const shown = await inProcess(['get', 'secret', 'db', '--realm', 'main', '-o', 'json', '--show-values']);
     assert.is(JSON.parse(shown.stdout).spec.data, V_REF, '--show-values shows it');
     outputs.pop();
     outputs.pop(); // that output shows the value on purpose
 
     // stop takes the staged file away; start stages it again
-    assert.is((await inProcess(['stop', 'app', '--realm', 'main', ...SCOPE, '--timeout', '0'])).code, 0);
+    ok(await inProcess(['stop', 'app', '--realm', 'main', ...SCOPE, '--timeout', '0']), 'stop app main');
     assert.not.ok(fs.existsSync(staged), 'unstaged at stop');
-    assert.is((await inProcess(['start', 'app', '--realm', 'main', ...SCOPE])).code, 0);
+    ok(await inProcess(['start', 'app', '--realm', 'main', ...SCOPE]), 'start app main');
     assert.is(fs.readFileSync(path.join(staged, 'db'), 'utf8'), V_REF, 'restaged at start');
-    assert.is((await inContainer('main', 'cat /run/secrets/db')).stdout, V_REF);
+    const again = await inContainer('main', 'cat /run/secrets/db');
+    assert.is(again.stdout, V_REF, `after the start: ${again.stderr}`);
 
     assert.equal(leaked(outputs), [], 'a CLI output shows a value');
     assert.equal(filesWithValues(h.runPath), [], 'a file under the run path holds a value');
+    assert.equal(auditRunPath(h.runPath), [], 'the run path is whole (the Secrets 0600 in 0700, each one parses)');
 
-    assert.is((await inProcess(['delete', 'cell', 'app', '--realm', 'main', ...SCOPE])).code, 0);
+    ok(await inProcess(['delete', 'cell', 'app', '--realm', 'main', ...SCOPE]), 'delete cell app');
     assert.not.ok(fs.existsSync(staged), 'unstaged at delete');
     const deleted = await inProcess(['delete', 'secret', 'db', '--realm', 'main']);
     assert.is(deleted.stdout, 'secret/main/db deleted\n');
     assert.not.ok(fs.existsSync(own));
     const purged = await inProcess(['delete', 'realm', 'main', '--cascade']);
-    assert.is(purged.code, 0, purged.stderr);
+    ok(purged, 'delete realm --cascade');
     assert.match(purged.stdout, /^secret\/main\/blog\/wp\/st deleted$/m, 'the cascade names the secrets it took');
     assert.not.ok(fs.existsSync(path.join(h.runPath, 'main')));
   });
@@ -289,12 +298,12 @@ e2eSuite('secrets on containerd: mounted and env, staged and unstaged, never sho
   test('through kukeond: the same, restaged by the start-up pass after the tasks and staged files vanished; its log and history show no value', async () => {
     await startKukeond();
     const archive = await buildBusyboxOciFile(h.tmp);
-    assert.is((await viaDaemon(['create', 'realm', 'dm'])).code, 0);
-    assert.is((await viaDaemon(['image', 'load', archive, '--realm', 'dm'])).code, 0);
+    ok(await viaDaemon(['create', 'realm', 'dm']), 'create realm dm');
+    ok(await viaDaemon(['image', 'load', archive, '--realm', 'dm']), 'image load archive');
     const text = manifest('dm', userFile(), 'always');
-    assert.is((await viaDaemon(['apply', '-f', '-', '--dry-run'], text)).code, 0);
+    ok(await viaDaemon(['apply', '-f', '-', '--dry-run'], text), 'apply -f -');
     const applied = await viaDaemon(['apply', '-f', '-', '-v'], text);
-    assert.is(applied.code, 0, applied.stderr);
+    ok(applied, 'apply');
     const staged = path.join(daemonDir(), 'secrets', 'dm', 'blog_wp_app_web');
     assert.is(fs.readFileSync(path.join(staged, 'db'), 'utf8'), V_REF);
     // a workload that exits for good (no restart follows): kukeond's supervisor takes its staged file away
@@ -307,7 +316,7 @@ spec:
   containers:
     - { id: once, image: "${BUSYBOX_IMAGE_REF}", command: sh, args: ["-c", "cat /run/secrets/db >/dev/null && sleep 2"], secrets: [{ name: db, secretRef: { name: db, realm: dm }, mountPath: /run/secrets/db }] }
 `;
-    assert.is((await viaDaemon(['apply', '-f', '-'], job)).code, 0);
+    ok(await viaDaemon(['apply', '-f', '-'], job), 'apply -f -');
     const jobStaged = path.join(daemonDir(), 'secrets', 'dm', 'blog_wp_job_once');
     await waitFor('the exited job unstaged', () => !fs.existsSync(jobStaged), 20_000, 200);
     const jobState = JSON.parse((await viaDaemon(['get', 'containers', '--cell', 'job', '--realm', 'dm', ...SCOPE, '-o', 'json'])).stdout);
@@ -325,7 +334,7 @@ spec:
       ['describe', 'cell', 'app', '--realm', 'dm', ...SCOPE],
       ['describe', 'cell', 'app', '--realm', 'dm', ...SCOPE, '-o', 'json'],
     ])
-      assert.is((await viaDaemon(args)).code, 0, args.join(' '));
+      ok(await viaDaemon(args), args.join(' '));
     const bad = await viaDaemon(
       ['apply', '-f', '-'],
       `kind: Secret\nmetadata: { name: x, realm: dm, cell: c }\nspec: { data: ${V_REF} }\n`,
@@ -345,14 +354,14 @@ spec:
     await waitFor('the container runs again', async () => (await inContainer('dm', 'cat /run/secrets/db')).stdout === V_REF, 30_000, 250);
     assert.is(fs.statSync(path.join(staged, 'db')).mode & 0o777, 0o400);
 
-    assert.is((await viaDaemon(['stop', 'app', '--realm', 'dm', ...SCOPE, '--timeout', '0'])).code, 0);
+    ok(await viaDaemon(['stop', 'app', '--realm', 'dm', ...SCOPE, '--timeout', '0']), 'stop app dm');
     assert.not.ok(fs.existsSync(staged), 'unstaged at stop');
     assert.is((await viaDaemon(['delete', 'secret', 'db', '--realm', 'dm'])).stdout, 'secret/dm/db deleted\n');
     assert.is((await viaDaemon(['delete', 'secret', 'db', '--realm', 'dm'])).code, 1, 'deleted once');
     const listed = await viaDaemon(['get', 'secrets', '--realm', 'dm']);
     assert.match(listed.stdout, /^st\s+dm\/blog\/wp\s+data$/m);
     assert.not.match(listed.stdout, /^db\s/m);
-    assert.is((await viaDaemon(['purge', 'realm', 'dm', '--cascade'])).code, 0);
+    ok(await viaDaemon(['purge', 'realm', 'dm', '--cascade']), 'purge realm dm');
     await stopKukeond('stop');
 
     assert.ok(daemonLogs.join('').includes('kukeon:'), 'the daemon logged its traces');

@@ -11,7 +11,7 @@ import { YamlStore } from '../plugins/store-yaml/yaml-store';
 import { FileLocks } from '../src/host/file-locks';
 import { SecretStaging } from '../src/host/secrets/secret-staging';
 import { SecretStore } from '../src/host/secrets/secret-store';
-import { onTmpfs } from '../src/host/secrets/staging-tmpfs';
+import { onTmpfs, unmountTmpfs } from '../src/host/secrets/staging-tmpfs';
 import type { KukeonError, ScopedRef, SecretDoc } from '../sdk';
 
 const secret = (name: string, scope: Partial<SecretDoc['metadata']>, data: string): SecretDoc => ({
@@ -90,6 +90,8 @@ test("SecretStaging: 0400 and the owner's; a host removes only what it staged, b
     a.stage(cell, 'app', 'blog_wp_web_app', [{ name: 'db', value: Buffer.from('v3') }], 0, 0);
     assert.is(a.remove(['main']), 1, 'a realm takes everything of it');
     assert.not.ok(fs.existsSync(path.join(root, 'main')), 'and its emptied directory');
+    assert.not.ok(unmountTmpfs(root), 'a tmpfs kukeon did not mount (no mark) is never unmounted');
+    assert.ok(onTmpfs(root));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -34,14 +34,36 @@ export function auditRunPath(runPath: string, skip: readonly string[] = []): str
       }
       if (tempOwner(e.name) !== undefined) problems.push(`${p}: temp file left by a finished writer`);
       else if (e.isDirectory()) {
+        // A scope's Secrets (src/host/secrets/): their own files, 0600 in a 0700 directory.
+        if (depth >= 1 && e.name === 'secrets') checkSecrets(p, problems);
         // Below a cell only its containers are documents.
-        if (depth === 4 && e.name === 'containers') checkContainers(p, problems);
+        else if (depth === 4 && e.name === 'containers') checkContainers(p, problems);
         else if (depth < 4) walk(p, depth + 1);
       } else if (e.name.endsWith('.yaml')) checkDoc(p, KINDS[DOC_FILES.indexOf(e.name)], path.basename(dir), problems);
     }
   };
   walk(runPath, 0);
   return problems;
+}
+
+function checkSecrets(dir: string, problems: string[]): void {
+  if ((fs.statSync(dir).mode & 0o777) !== 0o700) problems.push(`${dir}: a secrets directory that is not 0700`);
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (tempOwner(e.name) !== undefined) problems.push(`${p}: temp file left by a finished writer`);
+    else if (e.name.endsWith('.yaml')) {
+      if ((fs.statSync(p).mode & 0o777) !== 0o600) problems.push(`${p}: a Secret that is not 0600`);
+      let doc: { kind?: string; metadata?: { name?: string }; spec?: { data?: unknown } } | undefined;
+      try {
+        doc = YAML.parse(fs.readFileSync(p, 'utf8'));
+      } catch {
+        problems.push(`${p}: a Secret that does not parse`); // never its text: it is a value
+        continue;
+      }
+      if (doc?.kind !== 'Secret' || doc.metadata?.name !== e.name.slice(0, -5) || typeof doc.spec?.data !== 'string')
+        problems.push(`${p}: not a whole Secret named ${e.name.slice(0, -5)}`);
+    }
+  }
 }
 
 function checkContainers(dir: string, problems: string[]): void {
