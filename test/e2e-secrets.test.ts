@@ -280,11 +280,62 @@ e2eSuite('secrets on containerd: mounted and env, staged and unstaged, never sho
     const again = await inContainer('main', 'cat /run/secrets/db');
     assert.is(again.stdout, V_REF, `after the start: ${again.stderr}`);
 
+    // a cell's own Secret, for a container whose user is a name the image's /etc/passwd resolves (nobody:root), beside
+    // a Volume of the space: the staged file is the resolved uid's and gid's, and the run path holds both directories
+    const named = `kind: Secret
+metadata: { name: key, realm: main, space: blog, stack: wp, cell: named }
+spec: { data: ${V_REF} }
+---
+kind: Volume
+metadata: { name: cache, realm: main, space: blog }
+---
+kind: Cell
+metadata: { name: named }
+spec:
+  realmId: main
+  spaceId: blog
+  stackId: wp
+  containers:
+    - id: reader
+      image: "${BUSYBOX_IMAGE_REF}"
+      command: sleep
+      args: ["600"]
+      user: "nobody:root"
+      volumes: [{ kind: volume, source: cache, target: /cache }]
+      secrets: [{ name: key, secretRef: { name: key, realm: main, space: blog, stack: wp, cell: named }, mountPath: /run/secrets/key }]
+`;
+    const namedApplied = ok(await inProcess(['apply', '-f', '-'], named), 'apply the named-user cell');
+    assert.match(namedApplied.stdout, /^secret\/main\/blog\/wp\/named\/key created$/m);
+    assert.match(namedApplied.stdout, /^volume\/main\/blog\/cache created$/m);
+    const namedStaged = path.join(sockDir(), 'secrets', 'main', 'blog_wp_named_reader', 'key');
+    const nst = fs.statSync(namedStaged);
+    assert.equal([nst.mode & 0o777, nst.uid, nst.gid], [0o400, NOBODY, 0], "the staged file is the resolved user's");
+    const read = await h.ctr([
+      '-n',
+      'kukeon-main',
+      'tasks',
+      'exec',
+      '--exec-id',
+      'named',
+      'blog_wp_named_reader',
+      'sh',
+      '-c',
+      'id -u; id -g; cat /run/secrets/key',
+    ]);
+    assert.equal(read.stdout.trim().split('\n'), [`${NOBODY}`, '0', V_REF], read.stderr);
+    assert.is(fs.statSync(path.join(h.runPath, 'main', 'blog', 'wp', 'named', 'secrets', 'key.yaml')).mode & 0o777, 0o600);
+    assert.ok(fs.existsSync(path.join(h.runPath, 'main', 'blog', 'volumes', 'cache.yaml')));
+    const namedListed = await inProcess(['get', 'secrets', '--realm', 'main', ...SCOPE, '--cell', 'named']);
+    assert.match(namedListed.stdout, /^key\s+main\/blog\/wp\/named\s+data$/m);
+
     assert.equal(leaked(outputs), [], 'a CLI output shows a value');
     assert.equal(filesWithValues(h.runPath), [], 'a file under the run path holds a value');
     assert.equal(auditRunPath(h.runPath), [], 'the run path is whole (the Secrets 0600 in 0700, each one parses)');
 
     ok(await inProcess(['delete', 'cell', 'app', '--realm', 'main', ...SCOPE]), 'delete cell app');
+    const namedDeleted = ok(await inProcess(['delete', 'cell', 'named', '--realm', 'main', ...SCOPE]), 'delete cell named');
+    assert.match(namedDeleted.stdout, /^secret\/main\/blog\/wp\/named\/key deleted$/m, "the cell's delete names its Secret");
+    assert.not.ok(fs.existsSync(path.dirname(namedStaged)), 'unstaged at the cell delete');
     assert.not.ok(fs.existsSync(staged), 'unstaged at delete');
     const deleted = await inProcess(['delete', 'secret', 'db', '--realm', 'main']);
     assert.is(deleted.stdout, 'secret/main/db deleted\n');
