@@ -6,6 +6,7 @@ import type { PlanItem } from './hooks';
 import type { PluginStatus } from './plugin';
 import type { AnyDoc, Kind, Ref } from './resources';
 import type { ScopedKind, ScopedRef } from './scoped-kinds';
+import type { SecretDeleteRequest, SecretDoc, SecretListRequest } from './secrets';
 import type { Diagnosis, ImagePullResult, ImageSummary, RegistryCredentialSpec, WaitResult } from './services';
 
 /** When creating a container pulls its image: `missing` (default), `never` or `always`. */
@@ -32,7 +33,7 @@ export interface ImageRequestOptions {
 export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'failed';
 
 export interface ApplyItem {
-  /** A Volume (a scoped kind) has a ScopedRef. */
+  /** A Volume or a Secret (the scoped kinds) has a ScopedRef. */
   ref: Ref | ScopedRef;
   action: ApplyAction;
   implicit?: boolean;
@@ -69,7 +70,10 @@ export interface CreateRequest extends ImageRequestOptions {
 }
 
 export interface GetRequest {
-  /** For a scoped kind (Volume), `scope` is a realm, space or stack path: what is in it at every level is listed. */
+  /**
+   * For a scoped kind, `scope` is a realm, space or stack path (a Secret's may be a cell's): what is in it at every
+   * level is listed. A Secret's value is never in get's answer (listSecrets with showValues has it).
+   */
   kind: Kind | ScopedKind;
   /** The parent's path (the scope); for containers, the cell's path, or the stack's path for every cell. */
   scope: string[];
@@ -248,6 +252,9 @@ export interface ControllerApi {
   watch(req: WatchRequest, opts?: CallOptions): AsyncIterable<WatchEvent>;
   doctor(opts?: CallOptions): Promise<DoctorReport>;
   plugins(opts?: CallOptions): Promise<PluginStatus[]>;
+  /** Secrets of a scope and every scope under it; `spec.data` only with `showValues`. */
+  listSecrets(req: SecretListRequest, opts?: CallOptions): Promise<SecretDoc[]>;
+  deleteSecret(req: SecretDeleteRequest, opts?: CallOptions): Promise<RemovedItem[]>;
 }
 
 /** The verbs of ControllerApi, for transports that map each one to a call. */
@@ -275,4 +282,6 @@ export const CONTROLLER_VERBS = [
   'watch',
   'doctor',
   'plugins',
+  'listSecrets',
+  'deleteSecret',
 ] as const satisfies readonly (keyof ControllerApi)[];

@@ -146,7 +146,7 @@ export interface ValidateContext {
 }
 
 export interface PlanItem {
-  /** A Volume's (a scoped kind) is a ScopedRef. */
+  /** A Volume's or a Secret's (the scoped kinds) is a ScopedRef. */
   ref: Ref | ScopedRef;
   /** Who would make the change: `kukeon` for the controller's own decisions, else a plugin name. */
   by: string;

@@ -2,6 +2,7 @@
 
 export * from './errors';
 export * from './resources';
+export * from './secrets';
 export * from './hooks';
 export * from './host';
 export * from './plugin';

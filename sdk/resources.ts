@@ -1,5 +1,7 @@
 // Resource types: the v1beta1 manifest format (upstream field names) plus the status kukeon keeps.
 
+import type { ContainerSecret } from './secrets';
+
 export const API_VERSION = 'v1beta1';
 
 /** Kinds in hierarchy order: parents before children. */
@@ -148,6 +150,8 @@ export interface ContainerSpec {
   tmpfs?: string[];
   /** Bind mounts, tmpfs mounts and named volumes (see VolumeMount). */
   volumes?: VolumeMount[];
+  /** Values handed over at each start: a read-only file at `mountPath`, else an environment variable (sdk/secrets.ts). */
+  secrets?: ContainerSecret[];
 }
 
 /** Capabilities added to and dropped from the default set. */

@@ -7,6 +7,7 @@ import { createHost } from '../src/host';
 import { BUILTIN_PLUGINS } from '../src/host/builtins';
 import { checkConfigSchema } from '../src/host/plugin-config';
 import { SCHEMAS, VOLUME_SCHEMA } from '../src/host/validation/schemas';
+import { SECRET_SCHEMA } from '../src/host/secrets/secret-schema';
 import storeYaml from '../plugins/store-yaml';
 import { PluginSkip } from '../sdk';
 import type { PluginHost } from '../sdk';
@@ -209,7 +210,7 @@ test('a plugin with an invalid config schema is an error; the built-ins, loaded 
   assert.match(status.reason ?? '', /plugin broken has an invalid configSchema: .*properties\/n\/type/);
   for (const p of BUILTIN_PLUGINS) assert.is(checkConfigSchema(p.configSchema ?? {}), undefined, p.name);
   const meta = new Ajv({ strict: false });
-  for (const [kind, schema] of Object.entries({ ...SCHEMAS, Volume: VOLUME_SCHEMA }))
+  for (const [kind, schema] of Object.entries({ ...SCHEMAS, Volume: VOLUME_SCHEMA, Secret: SECRET_SCHEMA }))
     assert.ok(meta.validateSchema(schema), `${kind}: ${meta.errorsText(meta.errors)}`);
 });
 

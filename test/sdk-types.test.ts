@@ -862,6 +862,8 @@ type _ControllerVerbs = Expect<
     | 'watch'
     | 'doctor'
     | 'plugins'
+    | 'listSecrets'
+    | 'deleteSecret'
   >
 >;
 type _CallOptions = Expect<Equal<CallOptions, { signal?: AbortSignal; onProgress?: (event: ProgressEvent) => void }>>;
@@ -1053,6 +1055,7 @@ test('kukeon/sdk exports exactly these values', () => {
     'RESTART_POLICIES',
     'SCOPED_DIRS',
     'SCOPED_KINDS',
+    'SCOPED_MAX_DEPTH',
     'SCOPED_RESERVED_NAMES',
     'SLOTS',
     'STATES',
@@ -1078,6 +1081,7 @@ test('kukeon/sdk exports exactly these values', () => {
     'refOf',
     'rootContainerId',
     'scopeNames',
+    'scopeRefAt',
     'scopeRefOf',
     'scopedRefOf',
     'tempPathFor',

@@ -37,7 +37,7 @@ import type {
   WatchEvent,
   WatchRequest,
 } from '../../sdk';
-import type { AnyDoc } from '../../sdk';
+import type { AnyDoc, SecretDeleteRequest, SecretDoc, SecretListRequest } from '../../sdk';
 import type { ImageSummary } from '../../sdk';
 import { H2Channel } from './h2-channel';
 import { groupName } from './socket-file';
@@ -256,6 +256,12 @@ export class SocketClient implements ControllerApi {
   }
   plugins(opts?: CallOptions): Promise<PluginStatus[]> {
     return this.unary('plugins', {}, opts);
+  }
+  listSecrets(req: SecretListRequest, opts?: CallOptions): Promise<SecretDoc[]> {
+    return this.unary('listSecrets', req, opts);
+  }
+  deleteSecret(req: SecretDeleteRequest, opts?: CallOptions): Promise<RemovedItem[]> {
+    return this.mutation('deleteSecret', req, opts);
   }
 }
 

@@ -36,6 +36,7 @@ const FIELDS: Record<string, [Check, string]> = {
   allRealms: [isBoolean, 'true or false'],
   follow: [isBoolean, 'true or false'],
   insecure: [isBoolean, 'true or false'],
+  showValues: [isBoolean, 'true or false'],
 };
 
 /** Verbs whose `ref` is an image reference (a string) rather than a resource's { kind, path }. */

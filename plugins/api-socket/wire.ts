@@ -40,6 +40,8 @@ export const METHODS = {
   watch: { rpc: 'Watch', shape: 'items' },
   doctor: { rpc: 'Doctor', shape: 'unary' },
   plugins: { rpc: 'Plugins', shape: 'unary' },
+  listSecrets: { rpc: 'ListSecrets', shape: 'unary' },
+  deleteSecret: { rpc: 'DeleteSecret', shape: 'mutation' },
 } as const satisfies Record<keyof ControllerApi, { rpc: string; shape: MethodShape }>;
 
 export type Verb = keyof typeof METHODS;

@@ -102,6 +102,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
     state: host.state,
     services: host.services,
     reconcileIntervalMs: Math.round(reconcileSeconds * 1000),
+    onDown: (cellPath, id) => void host.secretStaging.remove(cellPath, id),
   });
   const pidFile = pidFileOf(server.address);
   writeFileAtomicSync(pidFile, `${process.pid}\n`, { mode: 0o644 });

@@ -24,6 +24,10 @@ import { LocalApi } from './local-api';
 import { HostServiceRegistry } from './service-registry';
 import { HostStateReader } from './state-reader';
 import { VERSION } from './version';
+import { DEFAULT_SOCKET } from '../../plugins/api-socket/wire';
+import { SecretStaging } from './secrets/secret-staging';
+import { SecretStore } from './secrets/secret-store';
+import { tapSecrets } from './secrets/secret-taps';
 
 export const DEFAULT_RUN_PATH = '/opt/kukeon';
 
@@ -60,6 +64,8 @@ export interface Host {
   readonly events: HostEvents;
   /** What happened to each resource, for describe: kept by the daemon's host only (undefined in-process). */
   readonly history: ResourceHistory | undefined;
+  /** Staged secret files (under the socket directory): the supervisor removes a workload's when it exits for good. */
+  readonly secretStaging: SecretStaging;
   readonly version: string;
   readonly configPath: string | undefined;
   /** Runs every plugin's onClose, last registered first. */
@@ -127,6 +133,13 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   const { entries, used } = options.plugins
     ? { entries: options.plugins, used: undefined }
     : entriesFromConfig(configPath ?? DEFAULT_CONFIG_PATH, configPath !== undefined);
+  // Staged secrets live beside the socket (on tmpfs): the socket as kukeond resolves it, flag > env > file > default.
+  const apiTable = entries.find((e) => 'plugin' in e && e.plugin?.name === 'api-socket') as PluginEntry | undefined;
+  const socket =
+    options.flags?.['--socket'] || env.KUKEON_SOCKET || (apiTable?.table as { socket?: string } | undefined)?.socket || DEFAULT_SOCKET;
+  const secrets = new SecretStore(store, locks);
+  const secretStaging = new SecretStaging(path.join(path.dirname(path.resolve(socket)), 'secrets'), runPath);
+  tapSecrets(hostHooks, { secrets, staging: secretStaging, env });
   const needsApi = options.daemon && !entries.some((e) => 'plugin' in e && e.plugin?.slot === 'api');
   await loader.load(needsApi ? [...entries, { plugin: builtinByName('api-socket')!, builtin: true }] : entries);
 
@@ -158,11 +171,13 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
     hasRuntime,
     intents,
     volumes,
+    secrets,
   });
   const host: Host = Object.freeze({
     hooks,
     events,
     history,
+    secretStaging,
     get api(): ControllerApi {
       return api;
     },

@@ -34,7 +34,7 @@ import type {
   WatchEvent,
   WatchRequest,
 } from '../../sdk';
-import type { AnyDoc } from '../../sdk';
+import type { AnyDoc, SecretDeleteRequest, SecretDoc, SecretListRequest } from '../../sdk';
 import type { ImageSummary } from '../../sdk';
 import { AsyncQueue } from './async-queue';
 import { checkName } from './validation/names';
@@ -230,6 +230,22 @@ export class LocalApi implements ControllerApi {
 
   async plugins(): Promise<PluginStatus[]> {
     return [...this.host.plugins];
+  }
+
+  async listSecrets(req: SecretListRequest): Promise<SecretDoc[]> {
+    const scope = req.allRealms ? [] : (req.scope ?? []);
+    if (!req.allRealms && (scope.length < 1 || scope.length > 4))
+      throw new KukeonError('KUKEON_E_USAGE', 'listSecrets: scope is realm[, space[, stack[, cell]]]');
+    for (const name of scope) checkName(name, 'secret scope');
+    if (req.name !== undefined) checkName(req.name, 'secret name');
+    return this.c.listSecrets({ ...req, scope });
+  }
+
+  async deleteSecret(req: SecretDeleteRequest): Promise<RemovedItem[]> {
+    if (req.ref?.kind !== 'Secret' || !Array.isArray(req.ref.path) || req.ref.path.length < 2 || req.ref.path.length > 5)
+      throw new KukeonError('KUKEON_E_USAGE', `deleteSecret: not a secret reference: ${JSON.stringify(req.ref)}`);
+    for (const name of req.ref.path) checkName(name, 'secret path');
+    return this.c.deleteSecret(req);
   }
 }
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { tempOwner } from '../../sdk/atomic-write';
+import { SCOPED_DIRS } from '../../sdk/scoped-kinds';
 
 const DOC_FILES = ['realm.yaml', 'space.yaml', 'stack.yaml', 'cell.yaml'];
 const KINDS = ['Realm', 'Space', 'Stack', 'Cell'];
@@ -34,14 +35,47 @@ export function auditRunPath(runPath: string, skip: readonly string[] = []): str
       }
       if (tempOwner(e.name) !== undefined) problems.push(`${p}: temp file left by a finished writer`);
       else if (e.isDirectory()) {
+        // A scope's Secrets (src/host/secrets/): their own files, 0600 in a 0700 directory.
+        if (depth >= 1 && e.name === SCOPED_DIRS.Secret) checkSecrets(p, problems);
+        // A realm's, space's or stack's Volumes (src/host/scoped/): a document per volume beside its data directory.
+        else if (depth >= 1 && depth <= 3 && e.name === SCOPED_DIRS.Volume) checkVolumes(p, problems);
         // Below a cell only its containers are documents.
-        if (depth === 4 && e.name === 'containers') checkContainers(p, problems);
+        else if (depth === 4 && e.name === 'containers') checkContainers(p, problems);
         else if (depth < 4) walk(p, depth + 1);
       } else if (e.name.endsWith('.yaml')) checkDoc(p, KINDS[DOC_FILES.indexOf(e.name)], path.basename(dir), problems);
     }
   };
   walk(runPath, 0);
   return problems;
+}
+
+function checkSecrets(dir: string, problems: string[]): void {
+  if ((fs.statSync(dir).mode & 0o777) !== 0o700) problems.push(`${dir}: a secrets directory that is not 0700`);
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (tempOwner(e.name) !== undefined) problems.push(`${p}: temp file left by a finished writer`);
+    else if (e.name.endsWith('.yaml')) {
+      if ((fs.statSync(p).mode & 0o777) !== 0o600) problems.push(`${p}: a Secret that is not 0600`);
+      let doc: { kind?: string; metadata?: { name?: string }; spec?: { data?: unknown } } | undefined;
+      try {
+        doc = YAML.parse(fs.readFileSync(p, 'utf8'));
+      } catch {
+        problems.push(`${p}: a Secret that does not parse`); // never its text: it is a value
+        continue;
+      }
+      if (doc?.kind !== 'Secret' || doc.metadata?.name !== e.name.slice(0, -5) || typeof doc.spec?.data !== 'string')
+        problems.push(`${p}: not a whole Secret named ${e.name.slice(0, -5)}`);
+    }
+  }
+}
+
+function checkVolumes(dir: string, problems: string[]): void {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (tempOwner(e.name) !== undefined) problems.push(`${p}: temp file left by a finished writer`);
+    // `<name>/` is the volume's data: the workload's, not kukeon's to judge
+    else if (e.isFile() && e.name.endsWith('.yaml')) checkDoc(p, 'Volume', e.name.slice(0, -5), problems);
+  }
 }
 
 function checkContainers(dir: string, problems: string[]): void {

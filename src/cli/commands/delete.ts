@@ -6,6 +6,7 @@ import { forceSystemOption } from '../force-system';
 import { isVolumeKind, parseKind } from '../kinds';
 import { refIn, scopedScope } from '../scope';
 import { checkName } from '../../host/validation/names';
+import { isSecretKind, secretRefIn } from '../secret-kind';
 
 export class DeleteCommand extends BaseCommand {
   static override paths = [['delete'], ['d']];
@@ -18,6 +19,7 @@ export class DeleteCommand extends BaseCommand {
       ['A realm and everything in it', '$0 delete realm main --cascade'],
       ['What a manifest created', '$0 delete -f cells.yaml'],
       ['A named volume of a space (refused while a cell mounts it)', '$0 delete volume pgdata --realm main --space db'],
+      ['A secret of a stack', '$0 delete secret db-password --realm main --space blog --stack wp'],
     ],
   });
 
@@ -29,6 +31,7 @@ export class DeleteCommand extends BaseCommand {
   realm = Option.String('--realm');
   space = Option.String('--space');
   stack = Option.String('--stack');
+  cell = Option.String('--cell', { description: 'For a secret: the cell whose secret it is' });
   output = Option.String('-o,--output', { description: "json: print what was removed as data, with each removal's commit order" });
   forceSystem = forceSystemOption();
 
@@ -52,14 +55,21 @@ export class DeleteCommand extends BaseCommand {
     }
     if (this.kind === undefined || this.name === undefined)
       throw new KukeonError('KUKEON_E_USAGE', 'usage: kuke delete KIND NAME [--cascade] [--force], or kuke delete -f FILE');
-    const flags = { realm: this.realm, space: this.space, stack: this.stack };
-    const ref: Ref | ScopedRef = isVolumeKind(this.kind)
-      ? { kind: 'Volume', path: [...scopedScope(flags), checkName(this.name, 'volume name')] }
-      : refIn(parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']), this.name, flags);
     if (this.output !== undefined && this.output !== 'json') throw new KukeonError('KUKEON_E_USAGE', '-o takes json');
+    const secret = isSecretKind(this.kind);
+    const flags = { realm: this.realm, space: this.space, stack: this.stack, cell: this.cell };
+    if (!secret && this.cell !== undefined) throw new KukeonError('KUKEON_E_USAGE', '--cell is for secrets');
+    const ref: Ref | ScopedRef = secret
+      ? secretRefIn(this.name, flags)
+      : isVolumeKind(this.kind)
+        ? { kind: 'Volume', path: [...scopedScope(flags), checkName(this.name, 'volume name')] }
+        : refIn(parseKind(this.kind, ['Realm', 'Space', 'Stack', 'Cell']), this.name, flags);
     let removed: RemovedItem[];
     try {
-      removed = await api.delete({ ref, cascade: this.cascade, force: this.force, forceSystem: this.forceSystem }, this.call());
+      removed =
+        ref.kind === 'Secret'
+          ? await api.deleteSecret({ ref, forceSystem: this.forceSystem }, this.call())
+          : await api.delete({ ref, cascade: this.cascade, force: this.force, forceSystem: this.forceSystem }, this.call());
     } catch (err) {
       // As data too: a cascade that failed midway names what it had removed (details.removed).
       if (this.output === 'json' && isKukeonError(err)) {

@@ -2,6 +2,8 @@ import { Command, Option } from 'clipanion';
 import { KukeonError } from '../../../sdk';
 import type { Kind, WatchEvent } from '../../../sdk';
 import { isVolumeKind, parseKind } from '../kinds';
+import { printSecrets } from '../output/print-secrets';
+import { isSecretKind, secretScope } from '../secret-kind';
 import { checkFormat, printDocs } from '../output/print-docs';
 import type { OutputFormat } from '../output/print-docs';
 import { BaseCommand } from '../base-command';
@@ -14,7 +16,8 @@ export class GetCommand extends BaseCommand {
     category: 'Resources',
     description: 'Show resources with their live status',
     details:
-      'Kinds: realm(s,r), space(s,sp), stack(s,st), cell(s,ce), container(s,co), volume(s,vol). Reads only; `refresh` writes status. ' +
+      'Kinds: realm(s,r), space(s,sp), stack(s,st), cell(s,ce), container(s,co), volume(s,vol), secret(s,sec). Reads only; `refresh` writes status. ' +
+      'Secrets: those of the scope and every scope under it (--realm, then --space, --stack, --cell while given); values only with --show-values -o yaml|json. ' +
       "Cells: READY is running/declared containers (the workloads and a declared root; a synthesized root is not counted), RESTARTS the sum of the containers' restartCount; -o json|yaml shows each container's status in status.containerStatuses. " +
       'STATE is read from the live tasks: Degraded when a workload that should run has no running task, Unknown when the root has none. ' +
       'Containers: REASON says why one is not running (Completed, Error (exit 3), Killed (SIGKILL), OOMKilled, CrashLoopBackOff, Stopped). `kuke describe` adds the events.',
@@ -38,12 +41,15 @@ export class GetCommand extends BaseCommand {
     description: 'After the list, print each change as it happens (needs kukeond), until Ctrl-C',
   });
   noDaemon = Option.Boolean('--no-daemon', false, { description: 'Run in-process' });
+  showValues = Option.Boolean('--show-values', false, { description: 'Secrets: include each value (spec.data) in -o yaml|json' });
 
   protected override noDaemonFlag(): boolean {
     return this.noDaemon;
   }
 
   protected async run(): Promise<number> {
+    if (isSecretKind(this.kind)) return this.secrets();
+    if (this.showValues) throw new KukeonError('KUKEON_E_USAGE', '--show-values is for secrets');
     if (isVolumeKind(this.kind)) return this.volumes();
     const kind = parseKind(this.kind);
     const format = checkFormat(this.output);
@@ -83,6 +89,26 @@ export class GetCommand extends BaseCommand {
     const text = printDocs('Volume', docs, format, this.name !== undefined);
     if (text === '' && format !== 'yaml' && format !== 'json')
       this.err(`No volumes found in ${this.allRealms ? 'any realm' : scope.join('/')}.\n`);
+    this.out(text);
+    return 0;
+  }
+
+  /** Secrets of the scope and every scope under it (scope flags: realm, then space, stack, cell while given). */
+  private async secrets(): Promise<number> {
+    const format = checkFormat(this.output);
+    if (this.watch) throw new KukeonError('KUKEON_E_USAGE', 'get secrets has no -w');
+    if (this.name !== undefined && this.selector !== undefined)
+      throw new KukeonError('KUKEON_E_USAGE', 'a NAME and -l cannot be used together');
+    if (this.showValues && format !== 'yaml' && format !== 'json')
+      throw new KukeonError('KUKEON_E_USAGE', '--show-values needs -o yaml or -o json');
+    const scope = secretScope({ realm: this.realm, space: this.space, stack: this.stack, cell: this.cell });
+    const docs = await (await this.api()).listSecrets(
+      { scope, name: this.name, selector: this.selector, allRealms: this.allRealms, showValues: this.showValues },
+      this.call(),
+    );
+    const text = printSecrets(docs, format, this.name !== undefined);
+    if (text === '' && format !== 'yaml' && format !== 'json')
+      this.err(`No secrets found in ${this.allRealms ? 'any realm' : scope.join('/')}.\n`);
     this.out(text);
     return 0;
   }

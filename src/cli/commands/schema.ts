@@ -3,6 +3,8 @@ import { KINDS } from '../../../sdk';
 import { SCHEMAS, VOLUME_SCHEMA } from '../../host/validation/schemas';
 import { BaseCommand } from '../base-command';
 import { isVolumeKind, parseKind } from '../kinds';
+import { SECRET_SCHEMA } from '../../host/secrets/secret-schema';
+import { isSecretKind } from '../secret-kind';
 
 export class SchemaCommand extends BaseCommand {
   protected static override readonly inProcessOnly = true;
@@ -17,7 +19,11 @@ export class SchemaCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     if (this.kind === undefined) {
-      this.out(`${[...KINDS, 'Volume'].map((k) => k.toLowerCase()).join('\n')}\n`);
+      this.out(`${[...KINDS, 'Volume', 'Secret'].map((k) => k.toLowerCase()).join('\n')}\n`);
+      return 0;
+    }
+    if (isSecretKind(this.kind)) {
+      this.out(`${JSON.stringify(SECRET_SCHEMA, null, 2)}\n`);
       return 0;
     }
     const schema = isVolumeKind(this.kind) ? VOLUME_SCHEMA : SCHEMAS[parseKind(this.kind)];

@@ -12,7 +12,7 @@ export interface CompletedCommand {
   options: { definition: string }[];
 }
 
-const KINDS = 'realm realms space spaces stack stacks cell cells container containers volume volumes';
+const KINDS = 'realm realms space spaces stack stacks cell cells container containers volume volumes secret secrets';
 const TAKES_KIND = ['get', 'describe', 'delete', 'purge'];
 const OUTPUT_FORMATS = 'table wide yaml json';
 

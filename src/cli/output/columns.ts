@@ -80,7 +80,8 @@ const STATS: Column[] = [
 /** A scoped document's place is in its metadata (`realm`, `space`, `stack`). */
 const meta = (d: AnyDoc) => d.metadata as unknown as Record<string, unknown>;
 
-export const COLUMNS: Record<Kind | ScopedKind, { base: Column[]; wide: Column[] }> = {
+/** Secrets print their own table (print-secrets.ts: never a value). */
+export const COLUMNS: Record<Kind | Exclude<ScopedKind, 'Secret'>, { base: Column[]; wide: Column[] }> = {
   Volume: {
     base: [
       NAME,

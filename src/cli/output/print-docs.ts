@@ -1,7 +1,7 @@
 // `-o table|wide|yaml|json`: one document as itself, several as `{ kind: List, items }`.
 
 import { KukeonError } from '../../../sdk';
-import type { AnyDoc, Kind, ScopedKind } from '../../../sdk';
+import type { AnyDoc } from '../../../sdk';
 import { COLUMNS } from './columns';
 import { renderTable } from './table';
 
@@ -14,7 +14,7 @@ export function checkFormat(value: string | undefined): OutputFormat {
   return f;
 }
 
-export function printDocs(kind: Kind | ScopedKind, docs: AnyDoc[], format: OutputFormat, single: boolean): string {
+export function printDocs(kind: keyof typeof COLUMNS, docs: AnyDoc[], format: OutputFormat, single: boolean): string {
   if (format === 'yaml' || format === 'json') {
     const value = single && docs.length === 1 ? docs[0] : { apiVersion: 'v1beta1', kind: 'List', items: docs };
     if (format === 'json') return `${JSON.stringify(value, null, 2)}\n`;

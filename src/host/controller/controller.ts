@@ -21,6 +21,9 @@ import type {
   PlanItem,
   PluginStatus,
   Ref,
+  SecretDeleteRequest,
+  SecretDoc,
+  SecretListRequest,
   StopOptions,
   ScopedRef,
   StoreService,
@@ -46,6 +49,8 @@ import type { PlannedDoc } from './documents';
 import { DEFAULT_STOP, KILL, type Lifecycle, RUNNING_STATES } from './lifecycle';
 import { mapLimit } from './map-limit';
 import { parseSelector } from './selector';
+import { SecretOps } from '../secrets/secret-ops';
+import type { SecretStore } from '../secrets/secret-store';
 
 /** How many sibling resources apply creates and starts at once. */
 const APPLY_CONCURRENCY = 4;
@@ -92,10 +97,15 @@ export interface ControllerDeps {
   intents: IntentLocks;
   /** Named volumes (a scoped kind beside the hierarchy). */
   volumes: VolumeManager;
+  secrets: SecretStore;
 }
 
 export class Controller {
-  constructor(private readonly d: ControllerDeps) {}
+  private readonly secretOps: SecretOps;
+
+  constructor(private readonly d: ControllerDeps) {
+    this.secretOps = new SecretOps(d.secrets, d.store);
+  }
 
   private get store(): StoreService {
     return this.d.store();
@@ -107,15 +117,58 @@ export class Controller {
     const manifest = await validateManifest(this.d.hooks, text, options.source ?? 'input', { allowSystem: options.forceSystem });
     checkBindSources(manifest.docs, this.d.volumes.runPath);
     const folded = foldContainers(manifest.docs);
+    const secrets = manifest.secrets;
     // the volumes the input declares and those its cells mount that do not exist yet (made implicitly)
     const volumes = await planVolumes(manifest.volumes, folded, this.d.volumes, { allowSystem: options.forceSystem });
-    const docs = await withParents(folded, this.store, this.d.hooks, volumes.scopes);
-    if (options.dryRun) return { items: [], plan: [...(await this.plan(docs)), ...(await volumes.plan())] };
+    // A Secret's scope is made like any document's parents; the stand-ins that ask for it are dropped after.
+    const standIns = await this.secretOps.prepare(secrets, folded);
+    const docs = (await withParents([...folded, ...standIns], this.store, this.d.hooks, volumes.scopes)).filter(
+      (d) => !standIns.includes(d),
+    );
+    if (options.dryRun)
+      return { items: [], plan: [...(await this.plan(docs)), ...(await volumes.plan()), ...(await this.secretOps.plan(secrets))] };
     // Parents before children: one depth at a time; siblings of a depth are independent and run in parallel.
     const items: ApplyItem[] = [];
+    // a failed scope above (a failed volume or secret is no scope)
+    const failedAbove = (path: readonly string[]) =>
+      items.find(
+        (i) =>
+          i.action === 'failed' &&
+          !isScopedKind(i.ref.kind) &&
+          path.length > i.ref.path.length &&
+          i.ref.path.every((p, k) => path[k] === p),
+      );
+    // A scope's Secrets are written once the scope is (a cell's: before the cell starts, its containers may need them).
+    const writeSecrets = async (scopeDepth: number, cell?: readonly string[]): Promise<ApplyItem[]> => {
+      // a cell's, from inside its apply: that apply holds the cell's intent already (taking it again could deadlock)
+      const held = (fn: () => Promise<ApplyItem>, path: readonly string[]) => (cell ? fn() : this.d.intents.shared(path, fn));
+      const out: ApplyItem[] = [];
+      for (const s of secrets.filter((x) => x.scope.length === scopeDepth && (!cell || x.scope.join('/') === cell.join('/')))) {
+        const above = failedAbove(s.ref.path);
+        if (above)
+          out.push({
+            ref: s.ref,
+            action: 'failed',
+            error: `not applied: ${formatRef(above.ref)} failed`,
+            code: 'KUKEON_E_PARENT_NOT_FOUND',
+          });
+        else
+          out.push(
+            await held(() => this.secretOps.apply(s), s.scope).catch((err) => ({
+              ref: s.ref,
+              action: 'failed' as const,
+              error: toKukeonError(err).message,
+              code: toKukeonError(err).code,
+            })),
+          );
+      }
+      return out;
+    };
+    const cellSecrets = new Map<string, ApplyItem[]>();
     for (let depth = 1; depth <= 5; depth++) {
       // volumes once every realm, space and stack is made, before the cells that mount them
       if (depth === 4) items.push(...(await volumes.apply(items, (ref, fn) => this.d.intents.shared(ref.path.slice(0, -1), fn))));
+      if (depth > 1 && depth <= 4) items.push(...(await writeSecrets(depth - 1)));
       const level = docs.filter((d) => d.ref.path.length === depth);
       const done = await mapLimit(level, APPLY_CONCURRENCY, async (d): Promise<ApplyItem> => {
         const parentFailed =
@@ -137,7 +190,8 @@ export class Controller {
         try {
           // Images first, with no lock held; then the resource, its ancestors held against a cascade delete.
           await this.ensureImages(d.doc, options);
-          const done = await this.d.intents.shared(d.ref.path, () => this.applyOne(d, scope));
+          const beforeStart = async () => void cellSecrets.set(d.ref.path.join('/'), await writeSecrets(4, d.ref.path));
+          const done = await this.d.intents.shared(d.ref.path, () => this.applyOne(d, scope, beforeStart));
           return { ...done, ref: d.ref, implicit: d.implicit, commit: scope.commitOf(d.ref) };
         } catch (err) {
           const e = toKukeonError(err);
@@ -146,11 +200,17 @@ export class Controller {
         }
       });
       items.push(...done);
+      if (depth === 4) {
+        for (const d of level) items.push(...(cellSecrets.get(d.ref.path.join('/')) ?? []));
+        // the Secrets of cells that were not in the input (or whose apply failed before writing them)
+        const written = new Set(items.map((i) => formatRef(i.ref)));
+        items.push(...(await writeSecrets(4)).filter((i) => !written.has(formatRef(i.ref))));
+      }
     }
     return { items };
   }
 
-  private async applyOne(d: PlannedDoc, scope: HostOperationScope): Promise<Omit<ApplyItem, 'ref'>> {
+  private async applyOne(d: PlannedDoc, scope: HostOperationScope, beforeStart?: () => Promise<void>): Promise<Omit<ApplyItem, 'ref'>> {
     const { doc, ref } = d;
     if (doc.kind === 'Container') return this.applyContainer(doc, ref, scope);
     if (doc.kind === 'Cell') {
@@ -164,6 +224,7 @@ export class Controller {
         const change = await applyExistingCell(this.d.lifecycle, doc, scope, true);
         return { action: change.action, changes: change.changes };
       });
+      await beforeStart?.();
       if (this.d.hasRuntime()) {
         const now = await this.store.get(ref);
         if (!RUNNING_STATES.has(now?.status?.state)) {
@@ -303,6 +364,8 @@ export class Controller {
 
   async get(query: GetRequest): Promise<AnyDoc[]> {
     if (query.kind === 'Volume') return this.getVolumes(query);
+    // values hidden, as `kuke get secrets` without --show-values (listSecrets is the verb that can show them)
+    if (query.kind === 'Secret') return (await this.secretOps.list({ ...query, showValues: false })) as unknown as AnyDoc[];
     if (!KINDS.includes(query.kind)) throw new KukeonError('KUKEON_E_USAGE', `get: unknown kind "${query.kind}"`);
     const q = query as GetRequest & { kind: Kind };
     if (query.allRealms) {
@@ -412,6 +475,7 @@ export class Controller {
       const volume = ref as ScopedRef;
       return this.d.intents.shared(scopeRefOf(volume).path, async () => [await this.d.volumes.delete(volume)]);
     }
+    if (ref.kind === 'Secret') return this.deleteSecret({ ref: ref as ScopedRef, forceSystem: options.forceSystem });
     if (!KINDS.includes(ref.kind)) throw new KukeonError('KUKEON_E_USAGE', `cannot delete a ${ref.kind}`);
     // Held against applies under it for the whole delete, so none of them vanishes half-made (intent-locks.ts).
     return this.d.intents.exclusive(ref.path, () => this.deleteIn(HostOperationScope.start(options.signal), ref as Ref, options));
@@ -421,8 +485,10 @@ export class Controller {
     if (!(await this.store.get(ref))) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
     await this.refuseChildren(ref, options.cascade);
     const out: RemovedItem[] = [];
+    const secrets = ref.kind === 'Container' ? [] : await this.secretOps.under(ref.path);
     try {
       await this.deleteTree(ref, !!options.force, scope, out);
+      out.push(...secrets); // they went with their scopes' directories
     } catch (err) {
       // A cascade that fails midway has removed some children for good: the error says which.
       const e = toKukeonError(err);
@@ -484,8 +550,17 @@ export class Controller {
     options: { cascade?: boolean; force?: boolean; source?: string } & SystemOptions = {},
   ): Promise<(RemovedItem & { error?: string })[]> {
     const scope = HostOperationScope.start(options.signal);
-    const { docs, volumes } = await validateManifest(this.d.hooks, text, options.source ?? 'input', { allowSystem: options.forceSystem });
+    const { docs, volumes, secrets } = await validateManifest(this.d.hooks, text, options.source ?? 'input', {
+      allowSystem: options.forceSystem,
+    });
     const out: RemovedItem[] = [];
+    for (const s of secrets) {
+      try {
+        out.push(...(await this.secretOps.delete(s.ref)));
+      } catch (err) {
+        out.push({ ref: s.ref, warnings: [], error: toKukeonError(err).describe() });
+      }
+    }
     const deleteVolumes = async () => {
       for (const v of volumes) {
         try {
@@ -711,6 +786,16 @@ export class Controller {
 
   async wait(ref: Ref, container: string, signal?: AbortSignal): Promise<WaitResult> {
     return this.service('runtime.wait').wait(ref.path, container, signal);
+  }
+
+  /** `kuke get secrets`: values only with `showValues`. */
+  listSecrets(req: SecretListRequest): Promise<SecretDoc[]> {
+    return this.secretOps.list(req);
+  }
+
+  async deleteSecret(req: SecretDeleteRequest): Promise<RemovedItem[]> {
+    refuseSystem(req.ref, req);
+    return this.d.intents.shared(req.ref.path.slice(0, -1), () => this.secretOps.delete(req.ref));
   }
 
   async doctor(): Promise<DoctorReport> {

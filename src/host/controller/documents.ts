@@ -9,16 +9,19 @@ import { validateDocument } from '../validation/validate-document';
 import type { ValidateOptions, ValidatedDoc } from '../validation/validate-document';
 import { validateVolumeDocument } from '../validation/validate-volume';
 import type { ValidatedVolume } from '../validation/validate-volume';
+import { validateSecretDocument } from '../secrets/validate-secret';
+import type { ValidatedSecret } from '../secrets/validate-secret';
 
 export interface PlannedDoc extends ValidatedDoc {
   /** A parent that the input did not name and the store does not have: apply creates it and says so. */
   implicit?: boolean;
 }
 
-/** The documents of a manifest: the hierarchy's (realms ... containers) and the scoped kinds' (volumes). */
+/** The documents of a manifest: the hierarchy's (realms ... containers) and the scoped kinds' (volumes, secrets). */
 export interface ValidatedManifest {
   docs: ValidatedDoc[];
   volumes: ValidatedVolume[];
+  secrets: ValidatedSecret[];
 }
 
 export async function validateInput(
@@ -27,9 +30,11 @@ export async function validateInput(
   source: string,
   options: ValidateOptions = {},
 ): Promise<ValidatedDoc[]> {
-  const { docs, volumes } = await validateManifest(hooks, text, source, options);
+  const { docs, volumes, secrets } = await validateManifest(hooks, text, source, options);
   if (volumes.length)
     throw new KukeonError('KUKEON_E_INVALID', 'a Volume document is not taken here', { document: volumes[0].index, kind: 'Volume' });
+  if (secrets.length)
+    throw new KukeonError('KUKEON_E_INVALID', 'a Secret cannot be given here', { document: secrets[0].index, kind: 'Secret' });
   return docs;
 }
 
@@ -41,13 +46,16 @@ export async function validateManifest(
 ): Promise<ValidatedManifest> {
   const docs: ValidatedDoc[] = [];
   const volumes: ValidatedVolume[] = [];
+  // Secrets are scoped documents of their own (secrets/secret-ops.ts)
+  const secrets: ValidatedSecret[] = [];
   for (const { index, data } of parseManifest(text, source)) {
     const raw = data as Record<string, unknown> | null;
     if (raw && typeof raw === 'object' && raw.kind === 'Volume') volumes.push(validateVolumeDocument(raw, index, options));
+    else if (raw && typeof raw === 'object' && raw.kind === 'Secret') secrets.push(validateSecretDocument(raw, index, options));
     else docs.push(validateDocument(data, index, options));
   }
   const seen = new Map<string, number>();
-  for (const d of [...docs, ...volumes]) {
+  for (const d of [...docs, ...volumes, ...secrets]) {
     const key = formatRef(d.ref);
     const other = seen.get(key);
     if (other !== undefined) {
@@ -68,7 +76,7 @@ export async function validateManifest(
       throw refused;
     }
   }
-  return { docs, volumes };
+  return { docs, volumes, secrets };
 }
 
 /** Folds standalone Container documents into the input's Cell documents (they replace a container of the same id). */

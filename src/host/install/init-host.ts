@@ -60,6 +60,8 @@ function ensureDir(dir: string, mode = 0o755): InitAction {
 }
 
 /** What kukeon keeps in the socket directory: a directory holding anything else is not kukeon's to change. */
+/** Staged secret files (on a tmpfs): a directory of kukeon's in the socket directory, removed by uninstall. */
+export const STAGED_SECRETS_DIR = 'secrets';
 export const SOCKET_DIR_FILES = ['kukeond.sock', 'kukeond.pid', 'alive', 'containerd.pid', 'containerd-keeper.pid'];
 
 /** The socket's directory `2750 root:<gid>` (kukeond would make it 0700 without the group). */
@@ -72,7 +74,7 @@ function ensureSocketDir(socket: string, gid: number): InitAction {
   const st = fs.statSync(dir);
   if (st.uid === 0 && st.gid === gid && (st.mode & 0o7777) === 0o2750) return 'unchanged';
   // a shared directory (/tmp, /run) must never get kukeon's owner and mode
-  const foreign = fs.readdirSync(dir).filter((n) => !SOCKET_DIR_FILES.includes(n));
+  const foreign = fs.readdirSync(dir).filter((n) => !SOCKET_DIR_FILES.includes(n) && n !== STAGED_SECRETS_DIR);
   if (foreign.length || st.isSymbolicLink())
     throw new KukeonError(
       'KUKEON_E_INSTALL',

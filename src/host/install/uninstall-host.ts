@@ -15,7 +15,8 @@ import type { InstallOptions, InstallSettings } from './settings';
 import { installSettings } from './settings';
 import { KUKEOND_CELL, SYSTEM } from './system-realm';
 import { UNIT_DIR, UNIT_NAME, systemctl, systemdLoads } from './systemd-unit';
-import { SOCKET_DIR_FILES, requireRoot } from './init-host';
+import { SOCKET_DIR_FILES, STAGED_SECRETS_DIR, requireRoot } from './init-host';
+import { unmountTmpfs } from '../secrets/staging-tmpfs';
 import { readInstallRecord } from './install-record';
 import type { InstallRecord } from './install-record';
 
@@ -63,6 +64,8 @@ export async function uninstallHost(options: UninstallOptions, say: (line: strin
     record.managedContainerdConfig ? stopManagedContainerd(s, record.managedContainerdConfig) : false,
   );
   await step(`run path ${s.runPath}`, () => removeTree(s.runPath));
+  const staged = path.join(path.dirname(s.socket), STAGED_SECRETS_DIR);
+  await step(`staged secrets ${staged}`, () => removeStagedSecrets(staged));
   await step(`socket directory ${path.dirname(s.socket)}`, () => removeSocketDir(path.dirname(s.socket), record));
   if (s.cgroupRoot !== undefined) await step(`cgroup root ${s.cgroupRoot}`, () => removeCgroupRoot(s.cgroupRoot!));
   if (s.cni) await step(`kukeon's conflists in ${s.cni.confDir}`, () => removeConflists(s.cni!.confDir));
@@ -141,6 +144,14 @@ function removeSocketDir(dir: string, record: InstallRecord): boolean {
   const left = fs.readdirSync(dir);
   if (left.length) throw new Error(`kept: it holds files kukeon did not make (${left.slice(0, 5).join(', ')})`);
   fs.rmdirSync(dir);
+  return true;
+}
+
+/** The staged secrets: the tmpfs kukeon mounted for them (never another one), then the directory. */
+function removeStagedSecrets(dir: string): boolean {
+  if (!fs.existsSync(dir)) return false;
+  unmountTmpfs(dir);
+  fs.rmSync(dir, { recursive: true, force: true });
   return true;
 }
 

@@ -1,11 +1,21 @@
-// Storage of scoped kinds (Volume; Secret has the same layout): one YAML file per document in a directory of its
-// kind inside the scope's directory, `<scope dir>/<kind dir>/<name>.yaml`, where the scope dir is the realm's,
-// space's or stack's directory as the store places it. Listing walks every level of a realm (or all realms).
+// Storage of scoped kinds (Volume, Secret): one YAML file per document in a directory of its kind inside the scope's
+// directory, `<scope dir>/<kind dir>/<name>.yaml`, where the scope dir is the realm's, space's, stack's (or, for a
+// Secret, cell's) directory as the store places it. Listing walks every level of a realm (or all realms).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { KukeonError, SCOPED_DIRS, formatRef, scopeRefOf, scopedRefOf, writeFileAtomic } from '../../../sdk';
+import {
+  KINDS,
+  KukeonError,
+  SCOPED_DIRS,
+  SCOPED_MAX_DEPTH,
+  formatRef,
+  scopeRefAt,
+  scopeRefOf,
+  scopedRefOf,
+  writeFileAtomic,
+} from '../../../sdk';
 import type { Ref, ScopedKind, ScopedMetadata, ScopedRef, StoreService } from '../../../sdk';
 import { nameProblem } from '../validation/names';
 
@@ -44,7 +54,8 @@ export class ScopedDocStore<D extends ScopedDoc> {
 
   file(ref: ScopedRef): string {
     const name = ref.path[ref.path.length - 1];
-    const problem = ref.path.length < 2 || ref.path.length > 4 ? 'has 2 to 4 names' : ref.path.map(nameProblem).find(Boolean);
+    const most = SCOPED_MAX_DEPTH[this.kind] + 1;
+    const problem = ref.path.length < 2 || ref.path.length > most ? `has 2 to ${most} names` : ref.path.map(nameProblem).find(Boolean);
     if (problem) throw new KukeonError('KUKEON_E_INVALID_NAME', `${formatRef(ref)}: ${problem}`);
     return path.join(this.kindDir(scopeRefOf(ref)), `${name}.yaml`);
   }
@@ -70,19 +81,30 @@ export class ScopedDocStore<D extends ScopedDoc> {
     return docs.filter((d): d is D => d !== undefined);
   }
 
-  /** Every document at `scope` and below it (every realm for `[]`): realm level first, then spaces, then stacks. */
+  /** Every document at `scope` and below it (every realm for `[]`), parents before their children. */
   async listUnder(scope: readonly string[]): Promise<D[]> {
-    const s = this.store();
-    const realms = scope.length ? [scope[0]] : (await s.list('Realm', [])).map((r) => r.metadata.name);
     const out: D[] = [];
-    for (const realm of realms) {
-      if (scope.length <= 1) out.push(...(await this.listAt({ kind: 'Realm', path: [realm] })));
-      const spaces = scope.length >= 2 ? [scope[1]] : (await s.list('Space', [realm])).map((d) => d.metadata.name);
-      for (const space of spaces) {
-        if (scope.length <= 2) out.push(...(await this.listAt({ kind: 'Space', path: [realm, space] })));
-        const stacks = scope.length >= 3 ? [scope[2]] : (await s.list('Stack', [realm, space])).map((d) => d.metadata.name);
-        for (const stack of stacks) out.push(...(await this.listAt({ kind: 'Stack', path: [realm, space, stack] })));
-      }
+    for (const at of await this.scopesUnder(scope)) out.push(...(await this.listAt(scopeRefAt(at))));
+    return out;
+  }
+
+  /**
+   * `scope` (when it exists) and every realm, space, stack (and cell, for a kind scoped that deep) under it, parents
+   * first; `[]` starts at every realm.
+   */
+  async scopesUnder(scope: readonly string[]): Promise<string[][]> {
+    const s = this.store();
+    const deepest = SCOPED_MAX_DEPTH[this.kind];
+    const out: string[][] = [];
+    const walk = async (at: string[]): Promise<void> => {
+      out.push(at);
+      if (at.length >= deepest) return;
+      for (const child of await s.list(KINDS[at.length], at)) await walk([...at, child.metadata.name]);
+    };
+    if (scope.length === 0) {
+      for (const realm of await s.list('Realm', [])) await walk([realm.metadata.name]);
+    } else if (scope.length <= deepest && (await s.get(scopeRefAt(scope)))) {
+      await walk([...scope]);
     }
     return out;
   }
@@ -90,6 +112,8 @@ export class ScopedDocStore<D extends ScopedDoc> {
   async put(doc: D): Promise<void> {
     const file = this.file(scopedRefOf(doc));
     if (!fs.existsSync(path.dirname(file))) await fs.promises.mkdir(path.dirname(file), { mode: this.options.dirMode ?? 0o755 });
+    // an explicit mode (Secret's 0700) is the directory's whatever made it or changed it since
+    else if (this.options.dirMode !== undefined) await fs.promises.chmod(path.dirname(file), this.options.dirMode);
     await writeFileAtomic(file, YAML.stringify(doc), { mode: this.options.fileMode ?? 0o644 });
   }
 

@@ -33,6 +33,8 @@ export interface SupervisorOptions {
   services: HostServiceRegistry;
   /** The slow periodic reconcile; 0 disables it. */
   reconcileIntervalMs?: number;
+  /** A workload exited for good (no restart follows): what it held while it ran goes (its staged secrets). */
+  onDown?: (cellPath: readonly string[], id: string) => void;
 }
 
 const now = () => new Date().toISOString();
@@ -282,12 +284,15 @@ export class Supervisor {
       const due = new Date(Date.now() + delay).toISOString();
       Object.assign(st, { reason: 'CrashLoopBackOff', message: `${exit.text}; restarting in ${delay / 1000}s`, nextRestartAt: due });
       this.scheduleRestart(ctx, id, due);
-    } else if (exhausted(policy, facts)) {
+      return;
+    }
+    if (exhausted(policy, facts)) {
       Object.assign(st, {
         state: 'Failed',
         message: `${exit.text}; gave up after ${facts.restartCount} restarts (restartMaxRetries ${policy.maxRetries})`,
       });
     }
+    if (doc.spec.secrets?.length) this.o.onDown?.(cellPath, id);
   }
 
   /** The next delay for `k`; after a user's start (no restarts counted) it starts over from the policy's. */

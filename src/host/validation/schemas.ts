@@ -63,6 +63,28 @@ const port: Schema = {
   },
 };
 
+const secretRef: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'realm'],
+  description: 'a Secret: its name and scope (realm, then space, stack and cell without gaps)',
+  properties: { name, realm: name, space: name, stack: name, cell: name },
+};
+
+const containerSecret: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  description: 'exactly one of fromFile, fromEnv, secretRef; with mountPath a read-only file (0400), else the variable `name`',
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 255 },
+    fromFile: { type: 'string', pattern: '^/', description: 'a host file, read at each start' },
+    fromEnv: { type: 'string', description: 'a variable of the environment of the kukeon process that starts the container' },
+    secretRef,
+    mountPath: { type: 'string', pattern: '^/', description: 'where the value appears as a read-only file' },
+  },
+};
+
 const containerProps: Schema = {
   id: name,
   realmId: name,
@@ -126,6 +148,7 @@ const containerProps: Schema = {
     },
   },
   tmpfs: { type: 'array', items: { type: 'string', pattern: '^/' }, description: 'paths mounted as a fresh tmpfs (nosuid,nodev,noexec)' },
+  secrets: { type: 'array', items: containerSecret, description: 'values handed over at each start (never stored in the cell)' },
   volumes: {
     type: 'array',
     description: 'bind mounts of host paths, tmpfs mounts and named volumes',

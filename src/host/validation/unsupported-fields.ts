@@ -7,18 +7,7 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
   'Space.spec': ['defaults'],
   'Stack.spec': [],
   'Cell.spec': ['tty', 'autoDelete', 'nestedCgroupRuntime', 'provenance', 'runtimeEnv', 'ignoreDiskPressure'],
-  container: [
-    'networks',
-    'networksAliases',
-    'hostCgroup',
-    'secrets',
-    'repos',
-    'git',
-    'cniConfigPath',
-    'attachable',
-    'tty',
-    'kukeonGroupGID',
-  ],
+  container: ['networks', 'networksAliases', 'hostCgroup', 'repos', 'git', 'cniConfigPath', 'attachable', 'tty', 'kukeonGroupGID'],
 };
 
 /**

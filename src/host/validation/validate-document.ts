@@ -22,6 +22,7 @@ import { ROOT_CONTAINER_ID, RESERVED_REALM_NAMES, SYSTEM_REALM, checkName } from
 import { labelKeyProblem, labelValueProblem, shown } from './labels';
 import { SCHEMAS } from './schemas';
 import { checkSecurityFields } from './security-fields';
+import { checkContainerSecrets } from '../secrets/validate-container-secrets';
 import { SYSTEM_REALM_FIELDS, UNSUPPORTED_FIELDS } from './unsupported-fields';
 import { checkVolumeMounts } from './volume-mounts';
 
@@ -278,6 +279,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       checkResources(c.resources, `${field}.resources`, invalid);
       checkVolumeMounts(c.volumes, field, spec.realmId, invalid, inSystemRealm);
       checkSecurityFields(c, field, invalid);
+      checkContainerSecrets(c, field, invalid);
     });
     // The root owns the cell's network namespace: either every container is on the host's network or none is.
     const onHost = spec.containers.filter((c) => c.hostNetwork === true).map((c) => c.id);
@@ -300,6 +302,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
     checkResources(spec.resources, 'spec.resources', invalid);
     checkVolumeMounts(spec.volumes, 'spec', spec.realmId!, invalid, inSystemRealm);
     checkSecurityFields(spec, 'spec', invalid);
+    checkContainerSecrets(spec, 'spec', invalid);
     checkPorts([spec], () => 'spec', invalid);
   }
 
