@@ -6,6 +6,7 @@ import type { PlanItem } from './hooks';
 import type { PluginStatus } from './plugin';
 import type { AnyDoc, Kind, Ref } from './resources';
 import type { ScopedKind, ScopedRef } from './scoped-kinds';
+import type { AttachRequest, AttachResult, ExecRequest, ExecResult, SessionIO } from './sessions';
 import type { SecretDeleteRequest, SecretDoc, SecretListRequest } from './secrets';
 import type { Diagnosis, ImagePullResult, ImageSummary, RegistryCredentialSpec, WaitResult } from './services';
 
@@ -255,6 +256,10 @@ export interface ControllerApi {
   /** Secrets of a scope and every scope under it; `spec.data` only with `showValues`. */
   listSecrets(req: SecretListRequest, opts?: CallOptions): Promise<SecretDoc[]>;
   deleteSecret(req: SecretDeleteRequest, opts?: CallOptions): Promise<RemovedItem[]>;
+  /** Runs a process in a running container with `io` as its stdio; resolves with its exit once it ends. */
+  exec(req: ExecRequest, io: SessionIO, opts?: CallOptions): Promise<ExecResult>;
+  /** Relays an attachable container's terminal through `io` until it exits or the call is cancelled (a detach). */
+  attach(req: AttachRequest, io: SessionIO, opts?: CallOptions): Promise<AttachResult>;
 }
 
 /** The verbs of ControllerApi, for transports that map each one to a call. */
@@ -284,4 +289,6 @@ export const CONTROLLER_VERBS = [
   'plugins',
   'listSecrets',
   'deleteSecret',
+  'exec',
+  'attach',
 ] as const satisfies readonly (keyof ControllerApi)[];

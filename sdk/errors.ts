@@ -49,6 +49,10 @@ export const ErrorCodes = {
     exit: 1,
     message: "this host's configuration forbids the field (containerd plugin setting allowPrivileged: false)",
   },
+  KUKEON_E_NEEDS_DAEMON: {
+    exit: 1,
+    message: "this needs kukeond, which owns the containers' terminals; start it (kuke daemon start, or kuke init)",
+  },
   KUKEON_E_SYSTEM: { exit: 1, message: 'the system realm kukeon-system is managed by kuke init; use --force-system to change it' },
   KUKEON_E_INSTALL: { exit: 1, message: 'kuke init or uninstall could not finish (root is needed)' },
   KUKEON_E_CANCELLED: { exit: 130, message: 'the operation was cancelled' },

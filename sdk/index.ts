@@ -13,6 +13,7 @@ export * from './ipv4';
 export * from './capabilities';
 export * from './security-opts';
 export * from './controller-api';
+export * from './sessions';
 export {
   type AtomicWriteOptions,
   cleanStrayTemps,

@@ -152,6 +152,13 @@ export interface ContainerSpec {
   volumes?: VolumeMount[];
   /** Values handed over at each start: a read-only file at `mountPath`, else an environment variable (sdk/secrets.ts). */
   secrets?: ContainerSecret[];
+  /**
+   * The container runs with a terminal that kukeond owns: `kuke attach` reaches it, and its output goes to the
+   * container's log as for any other. Needs kukeond (an in-process start refuses it).
+   */
+  attachable?: boolean;
+  /** Upstream's terminal-server settings; accepted only empty here (its `prompt`, `onInit`, `logFile`, `logLevel` are refused). */
+  tty?: Record<string, never>;
 }
 
 /** Capabilities added to and dropped from the default set. */
@@ -219,6 +226,12 @@ export interface CellSpec {
   rootContainerId?: string;
   containers: ContainerSpec[];
   resources?: Resources;
+  /** Upstream's terminal settings of the cell: `default` names the attachable container `kuke attach` picks. */
+  tty?: CellTty;
+}
+
+export interface CellTty {
+  default?: string;
 }
 
 export interface Timestamps {

@@ -38,6 +38,7 @@ const STREAMING: Record<MethodShape, { requestStream: boolean; responseStream: b
   items: { requestStream: false, responseStream: true },
   bytesOut: { requestStream: false, responseStream: true },
   bytesIn: { requestStream: true, responseStream: false },
+  session: { requestStream: true, responseStream: true },
 };
 
 test('the service kukeon.v1.Kukeon has exactly the rpcs of METHODS, with their streaming', () => {

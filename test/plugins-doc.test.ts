@@ -33,6 +33,8 @@ const SERVICES: Record<ServiceName, true> = {
   'runtime.wait': true,
   'runtime.events': true,
   'runtime.tasks': true,
+  'runtime.exec': true,
+  'runtime.console': true,
   'runtime.diagnose': true,
   'network.diagnose': true,
   'cgroups.diagnose': true,

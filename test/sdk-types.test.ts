@@ -314,6 +314,8 @@ type _ServiceName = Expect<
     | 'runtime.wait'
     | 'runtime.events'
     | 'runtime.tasks'
+    | 'runtime.exec'
+    | 'runtime.console'
     | 'runtime.diagnose'
     | 'network.diagnose'
     | 'cgroups.diagnose'
@@ -535,6 +537,7 @@ type _ErrorCode = Expect<
     | 'KUKEON_E_CGROUP_HYBRID'
     | 'KUKEON_E_DAEMON'
     | 'KUKEON_E_FORBIDDEN'
+    | 'KUKEON_E_NEEDS_DAEMON'
     | 'KUKEON_E_SYSTEM'
     | 'KUKEON_E_INSTALL'
     | 'KUKEON_E_CANCELLED'
@@ -864,6 +867,8 @@ type _ControllerVerbs = Expect<
     | 'plugins'
     | 'listSecrets'
     | 'deleteSecret'
+    | 'exec'
+    | 'attach'
   >
 >;
 type _CallOptions = Expect<Equal<CallOptions, { signal?: AbortSignal; onProgress?: (event: ProgressEvent) => void }>>;

@@ -38,7 +38,7 @@ import type {
   WatchRequest,
 } from '../../sdk';
 import type { AnyDoc, SecretDeleteRequest, SecretDoc, SecretListRequest } from '../../sdk';
-import type { ImageSummary } from '../../sdk';
+import type { AttachRequest, AttachResult, ExecRequest, ExecResult, ImageSummary, SessionIO } from '../../sdk';
 import { H2Channel } from './h2-channel';
 import { groupName } from './socket-file';
 import type { GrpcError } from './h2-channel';
@@ -262,6 +262,13 @@ export class SocketClient implements ControllerApi {
   }
   deleteSecret(req: SecretDeleteRequest, opts?: CallOptions): Promise<RemovedItem[]> {
     return this.mutation('deleteSecret', req, opts);
+  }
+  // TODO(session transport, being built now): exec and attach over one bidirectional stream.
+  async exec(_req: ExecRequest, _io: SessionIO, _opts?: CallOptions): Promise<ExecResult> {
+    throw new KukeonError('KUKEON_E_NEEDS_DAEMON', 'exec through kukeond is not wired yet; use --no-daemon');
+  }
+  async attach(_req: AttachRequest, _io: SessionIO, _opts?: CallOptions): Promise<AttachResult> {
+    throw new KukeonError('KUKEON_E_NEEDS_DAEMON', 'attach through kukeond is not wired yet');
   }
 }
 

@@ -40,6 +40,7 @@ function serviceDefinition(): grpc.ServiceDefinition {
   const def: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   for (const verb of Object.keys(METHODS) as Verb[]) {
     const shape = METHODS[verb].shape;
+    if (shape === 'session') continue; // TODO(session transport)
     def[METHODS[verb].rpc] = {
       path: methodPath(verb),
       requestStream: shape === 'bytesIn',
@@ -84,6 +85,7 @@ export function kukeonHandlers(api: ControllerApi, log: Log, inflight: Set<Abort
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const verb of Object.keys(METHODS) as Verb[]) {
     const shape = METHODS[verb].shape;
+    if (shape === 'session') continue; // TODO(session transport)
     const argsOf = (req: unknown): unknown[] =>
       verb === 'version' || verb === 'refresh' || verb === 'doctor' || verb === 'plugins' ? [] : [req ?? {}];
     if (shape === 'unary') {

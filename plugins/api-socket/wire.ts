@@ -12,9 +12,10 @@ export const ERROR_METADATA_KEY = 'kukeon-error-bin';
 
 /**
  * How each verb travels: `unary` (Json → Json); `mutation` (Json → stream of progress frames, then the result);
- * `items` (Json → stream of Json values); `bytesOut` (Json → stream of Chunk); `bytesIn` (stream of Chunk → Json).
+ * `items` (Json → stream of Json values); `bytesOut` (Json → stream of Chunk); `bytesIn` (stream of Chunk → Json);
+ * `session` (a bidirectional stream of Frame: the request, then input; output, then the result).
  */
-export type MethodShape = 'unary' | 'mutation' | 'items' | 'bytesOut' | 'bytesIn';
+export type MethodShape = 'unary' | 'mutation' | 'items' | 'bytesOut' | 'bytesIn' | 'session';
 
 export const METHODS = {
   version: { rpc: 'Version', shape: 'unary' },
@@ -42,6 +43,8 @@ export const METHODS = {
   plugins: { rpc: 'Plugins', shape: 'unary' },
   listSecrets: { rpc: 'ListSecrets', shape: 'unary' },
   deleteSecret: { rpc: 'DeleteSecret', shape: 'mutation' },
+  exec: { rpc: 'Exec', shape: 'session' },
+  attach: { rpc: 'Attach', shape: 'session' },
 } as const satisfies Record<keyof ControllerApi, { rpc: string; shape: MethodShape }>;
 
 export type Verb = keyof typeof METHODS;

@@ -1,12 +1,15 @@
 import type { StoreService } from './store';
 import type { DiagnoseService } from './diagnose';
-import type { ExitEventService, ImageService, LogService, TaskService, WaitService } from './runtime';
+import type { ConsoleService, ExecService, ExitEventService, ImageService, LogService, TaskService, WaitService } from './runtime';
 import type { OomService } from './cgroups';
 import type { ApiService } from './api';
 
 export type { StoreService } from './store';
 export type { Diagnosis, DiagnoseService } from './diagnose';
 export type {
+  ConsoleService,
+  ExecProcess,
+  ExecService,
   ExitEvent,
   ExitEventService,
   ImagePullOptions,
@@ -34,6 +37,8 @@ export interface ServiceMap {
   'runtime.wait': WaitService;
   'runtime.events': ExitEventService;
   'runtime.tasks': TaskService;
+  'runtime.exec': ExecService;
+  'runtime.console': ConsoleService;
   'runtime.diagnose': DiagnoseService;
   'network.diagnose': DiagnoseService;
   'cgroups.diagnose': DiagnoseService;

@@ -1,4 +1,5 @@
 import type { DiagnoseService } from './diagnose';
+import type { AttachResult, ExecResult, SessionIO, TerminalSize } from '../sessions';
 
 export interface ImageSummary {
   name: string;
@@ -125,4 +126,38 @@ export interface RuntimeTask {
   cellPath?: string[];
   container?: string;
   role?: string;
+}
+
+/** A process to run in a running container, as the host resolved it from an ExecRequest. */
+export interface ExecProcess {
+  command: string[];
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  tty?: boolean;
+  stdin?: boolean;
+  size?: TerminalSize;
+}
+
+/**
+ * `runtime.exec`: runs a process in a container's namespaces, cgroup and security settings, relaying its stdio
+ * through `io` until it exits. An abort (the client went away) hangs it up (SIGHUP with a terminal), then kills
+ * it after a short grace: no process outlives its session. Resolves with how it ended, aborted or not.
+ */
+export interface ExecService {
+  exec(cellPath: readonly string[], container: string, process: ExecProcess, io: SessionIO, signal?: AbortSignal): Promise<ExecResult>;
+}
+
+/**
+ * `runtime.console`: the terminals of attachable containers, owned by a long-lived host (kukeond) that reads
+ * them all the time into the container's log and relays them to attached clients. An abort detaches.
+ */
+export interface ConsoleService {
+  attach(
+    cellPath: readonly string[],
+    container: string,
+    io: SessionIO,
+    opts: { stdin?: boolean; size?: TerminalSize },
+    signal?: AbortSignal,
+  ): Promise<AttachResult>;
 }

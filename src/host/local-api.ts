@@ -35,7 +35,8 @@ import type {
   WatchRequest,
 } from '../../sdk';
 import type { AnyDoc, SecretDeleteRequest, SecretDoc, SecretListRequest } from '../../sdk';
-import type { ImageSummary } from '../../sdk';
+import type { AttachRequest, AttachResult, ExecRequest, ExecResult, ImageSummary, SessionIO } from '../../sdk';
+import { checkAttachRequest, checkExecRequest } from './session-requests';
 import { AsyncQueue } from './async-queue';
 import { checkName } from './validation/names';
 import type { Host } from './host';
@@ -246,6 +247,16 @@ export class LocalApi implements ControllerApi {
       throw new KukeonError('KUKEON_E_USAGE', `deleteSecret: not a secret reference: ${JSON.stringify(req.ref)}`);
     for (const name of req.ref.path) checkName(name, 'secret path');
     return this.c.deleteSecret(req);
+  }
+
+  exec(req: ExecRequest, io: SessionIO, opts: CallOptions = {}): Promise<ExecResult> {
+    checkExecRequest(req);
+    return this.c.exec(req, io, opts.signal);
+  }
+
+  attach(req: AttachRequest, io: SessionIO, opts: CallOptions = {}): Promise<AttachResult> {
+    checkAttachRequest(req);
+    return this.c.attach(req, io, opts.signal);
   }
 }
 

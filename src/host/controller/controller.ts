@@ -28,6 +28,7 @@ import type {
   ScopedRef,
   StoreService,
 } from '../../../sdk';
+import type { AttachRequest, AttachResult, ExecRequest, ExecResult, SessionIO } from '../../../sdk';
 import type { DiagnoseService, ImagePullOptions, ImagePullResult, ImageService, ImageSummary, WaitResult } from '../../../sdk/services';
 import type { HostHooks } from '../hooks';
 import type { IntentLocks } from '../intent-locks';
@@ -719,7 +720,7 @@ export class Controller {
     return { inspected, updated };
   }
 
-  private service<N extends 'runtime.images' | 'runtime.logs' | 'runtime.wait'>(name: N) {
+  private service<N extends 'runtime.images' | 'runtime.logs' | 'runtime.wait' | 'runtime.exec'>(name: N) {
     const svc = this.d.services.get(name);
     if (!svc)
       throw new KukeonError('KUKEON_E_NO_RUNTIME', `no runtime plugin provides ${name} (configure containerd; see kuke plugins ls)`);
@@ -786,6 +787,46 @@ export class Controller {
 
   async wait(ref: Ref, container: string, signal?: AbortSignal): Promise<WaitResult> {
     return this.service('runtime.wait').wait(ref.path, container, signal);
+  }
+
+  /** `kuke exec`: a process in the chosen container (the named one, else the single workload). */
+  async exec(req: ExecRequest, io: SessionIO, signal?: AbortSignal): Promise<ExecResult> {
+    const container = await this.workload(req.ref, req.container);
+    const { command, env, user, workdir, tty, stdin, size } = req;
+    return this.service('runtime.exec').exec(req.ref.path, container, { command, env, user, workdir, tty, stdin, size }, io, signal);
+  }
+
+  /** `kuke attach`: the named container, else the cell's `spec.tty.default`, else its single attachable container. */
+  async attach(req: AttachRequest, io: SessionIO, signal?: AbortSignal): Promise<AttachResult> {
+    const loaded = await this.d.lifecycle.loadCell(req.ref);
+    if (!loaded) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(req.ref)} not found`);
+    const attachable = loaded.cell.spec.containers.filter((c) => c.attachable).map((c) => c.id);
+    let container = req.container ?? loaded.cell.spec.tty?.default;
+    if (container === undefined) {
+      if (attachable.length !== 1)
+        throw new KukeonError(
+          'KUKEON_E_USAGE',
+          attachable.length
+            ? `${formatRef(req.ref)} has ${attachable.length} attachable containers (${attachable.join(', ')}); choose one with --container`
+            : `${formatRef(req.ref)} has no attachable container (set attachable: true on one, or use kuke exec -it)`,
+        );
+      container = attachable[0];
+    }
+    if (!attachable.includes(container))
+      throw new KukeonError(
+        'KUKEON_E_USAGE',
+        `${formatRef(req.ref)}: container "${container}" is not attachable${attachable.length ? ` (attachable: ${attachable.join(', ')})` : ''}`,
+      );
+    const console = this.d.services.get('runtime.console');
+    if (!console)
+      throw new KukeonError(
+        'KUKEON_E_NEEDS_DAEMON',
+        `attaching to ${formatRef(req.ref)} needs kukeond, which owns the containers' terminals`,
+        {
+          hint: 'start it (kuke daemon start, or kuke init) and run kuke without --no-daemon',
+        },
+      );
+    return console.attach(req.ref.path, container, io, { stdin: req.stdin, size: req.size }, signal);
   }
 
   /** `kuke get secrets`: values only with `showValues`. */
