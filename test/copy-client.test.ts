@@ -98,6 +98,8 @@ function makeTree(dir: string): void {
   fs.writeFileSync(path.join(dir, 'team.txt'), 'the group writes\n');
   fs.writeFileSync(path.join(dir, 'sub', 'tool'), 'setuid\n');
   fs.symlinkSync('../run.sh', path.join(dir, 'sub', 'link'));
+  fs.linkSync(path.join(dir, 'shared.txt'), path.join(dir, 'sub', 'hard'));
+  fs.utimesSync(path.join(dir, 'sub', 'deeper', 'leaf'), 978307200, 978307200);
   fs.symlinkSync('/etc/hostname', path.join(dir, 'abs-link'));
   fs.chmodSync(path.join(dir, 'run.sh'), 0o755);
   fs.chmodSync(path.join(dir, 'shared.txt'), 0o640);
@@ -112,9 +114,10 @@ function makeTree(dir: string): void {
   fs.lchownSync(path.join(dir, 'sub', 'link'), 1234, 2345);
 }
 
-/** What the round trips compare: each path's type, mode, owner, and content or target. */
+/** What the round trips compare: each path's type, mode, owner, and content or target; a file's mtime and hard links. */
 function describeTree(dir: string, linkOwners = true): Record<string, string> {
   const out: Record<string, string> = {};
+  const inodes = new Map<number, string>();
   const walk = (rel: string) => {
     const abs = path.join(dir, rel);
     const st = fs.lstatSync(abs);
@@ -123,7 +126,13 @@ function describeTree(dir: string, linkOwners = true): Record<string, string> {
     else if (st.isDirectory()) {
       out[rel || '.'] = `dir ${(st.mode & 0o7777).toString(8)} ${owner}`;
       for (const name of fs.readdirSync(abs).sort()) walk(path.join(rel, name));
-    } else out[rel] = `file ${(st.mode & 0o7777).toString(8)} ${owner} ${fs.readFileSync(abs, 'utf8').trim()}`;
+    } else {
+      const first = inodes.get(st.ino) ?? rel;
+      inodes.set(st.ino, first);
+      const mtime = Math.floor(st.mtimeMs / 1000);
+      out[rel] =
+        `file ${(st.mode & 0o7777).toString(8)} ${owner} ${fs.readFileSync(abs, 'utf8').trim()} mtime ${mtime}${first === rel ? '' : ` = ${first}`}`;
+    }
   };
   walk('');
   return out;
@@ -316,6 +325,21 @@ test("docker's error conditions, each before anything is written", async () => {
   assert.equal(describeTree(root), beforeRoot);
 });
 
+test('device nodes and FIFOs in a copy out are skipped and reported, not a failed copy', async () => {
+  if (!canChroot) return skip('fifo');
+  const root = containerRoot();
+  fs.mkdirSync(path.join(root, 'run', 'app'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'run', 'app', 'pid'), '1\n');
+  execFileSync('mkfifo', [path.join(root, 'run', 'app', 'ctl')]);
+  const local = tmpDir('kukeon-cp-local-');
+  const result = await copyFromCell(fakeApi(root), target, cellPath('/run/app'), {
+    kind: 'local',
+    path: localPath(path.join(local, 'app')),
+  });
+  assert.equal(result.unsupported, ['app/ctl']);
+  assert.equal(fs.readdirSync(path.join(local, 'app')), ['pid']);
+});
+
 test('an image without tar: the error names the container, the image and what kuke cp needs', async () => {
   if (!canChroot) return skip('no tar');
   const api = fakeApi(containerRoot(false), 'docker.io/library/distroless:1');
@@ -353,6 +377,7 @@ test('- streams: the path as a tar on stdout, and a tar from stdin into a direct
     'tree/sub/',
     'tree/sub/deeper/',
     'tree/sub/deeper/leaf',
+    'tree/sub/hard',
     'tree/sub/link',
     'tree/sub/secret',
     'tree/sub/tool',

@@ -52,8 +52,12 @@ export class CopyCommand extends BaseCommand {
         dst.kind === 'stream'
           ? { kind: 'stream' as const, write: (chunk: Uint8Array) => this.writeOut(chunk) }
           : { kind: 'local' as const, path: localPath((dst as { path: string }).path) };
-      const { dropped } = await copyFromCell(await this.api(), target, cellPath(src.path), sink, opts);
+      const { dropped, unsupported } = await copyFromCell(await this.api(), target, cellPath(src.path), sink, opts);
       if (dropped) this.err(`Warning: the container sent ${dropped} entr${dropped === 1 ? 'y' : 'ies'} outside ${src.path}; not written\n`);
+      if (unsupported.length)
+        this.err(
+          `Warning: ${unsupported.length} device node(s) or FIFO(s) not copied (${unsupported.slice(0, 3).join(', ')}${unsupported.length > 3 ? ', ...' : ''})\n`,
+        );
       return 0;
     }
     if (dst.kind !== 'cell') return 1;

@@ -15,6 +15,8 @@ export type CopySink = { kind: 'local'; path: CopyPath } | { kind: 'stream'; wri
 export interface CopyFromCellResult {
   /** Entries the container sent outside the copied path, dropped. */
   dropped: number;
+  /** Device nodes and FIFOs in the copy, not made here. */
+  unsupported: string[];
 }
 
 export async function copyFromCell(
@@ -28,7 +30,7 @@ export async function copyFromCell(
   if (sink.kind === 'stream') {
     const outcome = await execInCell(api, target, command, { stdout: (chunk) => sink.write(chunk) }, opts.call);
     if (outcome.exitCode !== 0) throw await cellScriptError(api, target, outcome, src.given);
-    return { dropped: 0 };
+    return { dropped: 0, unsupported: [] };
   }
   const dest = localDestination(sink.path);
   // into an existing directory under the name the user wrote (a followed link's own name, not its target's)
@@ -51,5 +53,5 @@ export async function copyFromCell(
     throw await cellScriptError(api, target, outcome, src.given);
   }
   await extract.end();
-  return { dropped: extract.droppedEntries };
+  return { dropped: extract.droppedEntries, unsupported: extract.unsupported };
 }

@@ -33,6 +33,8 @@ export class LocalExtract {
   private readonly written = new Map<string, Written>();
   private readonly placeholder = `.kukeon-cp-link-${randomUUID()}`;
   private readonly problems: string[] = [];
+  /** The entries of a kind node-tar does not make (device nodes, FIFOs), skipped. */
+  readonly unsupported: string[] = [];
   private top: string | undefined;
   private skipped = 0;
   /** Set when the first entry shows the copy cannot be done; nothing is written then. */
@@ -46,8 +48,11 @@ export class LocalExtract {
       cwd: dst.cwd,
       preserveOwner: isRoot(),
       filter: (_p, entry) => this.accept(entry as ReadEntry),
-      onwarn: (code, message) => {
-        if (code !== 'TAR_ENTRY_INFO') this.problems.push(String(message));
+      onwarn: (code, message, data) => {
+        // device nodes and FIFOs: node-tar makes none; skipped and said, not a failed copy
+        if (code === 'TAR_ENTRY_UNSUPPORTED')
+          this.unsupported.push(String((data?.entry as { path?: string } | undefined)?.path ?? message));
+        else if (code !== 'TAR_ENTRY_INFO') this.problems.push(String(message));
       },
     });
     this.done = new Promise((resolve, reject) => {
