@@ -469,4 +469,31 @@ test('a hostile archive from the container writes nothing outside the local dest
   assert.equal(fs.readdirSync(outside), []);
 });
 
+test('an archive cut short (the session ended before all of it came) is an error, not a short copy', async () => {
+  const whole = writeTar([
+    { name: 'x/', type: 'directory', mode: 0o755 },
+    { name: 'x/a', data: 'a'.repeat(2000), mode: 0o644 },
+    { name: 'x/b', data: 'b', mode: 0o644 },
+  ]);
+  // at a header boundary (after x/ and x/a: 512 + 512 + 2048), and in the middle of x/a's content
+  for (const cut of [3072, 1500]) {
+    const api = hostileApi(whole.subarray(0, cut));
+    const dest = tmpDir('kukeon-cp-cut-');
+    await rejects(
+      copyFromCell(api, target, cellPath('/x'), { kind: 'local', path: localPath(dest) }),
+      'KUKEON_E_COPY',
+      /ended before its end|not written/,
+    );
+    await rejects(
+      copyFromCell(api, target, cellPath('/x'), { kind: 'stream', write: () => undefined }),
+      'KUKEON_E_COPY',
+      /ended before its end/,
+    );
+  }
+  const dest = tmpDir('kukeon-cp-cut-');
+  await copyFromCell(hostileApi(whole), target, cellPath('/x'), { kind: 'local', path: localPath(dest) });
+  await copyFromCell(hostileApi(whole), target, cellPath('/x'), { kind: 'stream', write: () => undefined });
+  assert.is(fs.readFileSync(path.join(dest, 'x', 'b'), 'utf8'), 'b');
+});
+
 test.run();

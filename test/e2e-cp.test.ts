@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import * as assert from 'uvu/assert';
-import { E2EHarness } from './e2e/harness';
+import { E2EHarness, KUKE_BIN } from './e2e/harness';
 import type { RunResult } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { BUSYBOX_IMAGE_REF, buildBusyboxOciFile } from './helpers/busybox-oci';
@@ -140,7 +140,7 @@ e2eSuite('kuke cp on containerd, in-process and through kukeond', (test) => {
     );
 
   /** The whole scenario through one transport, in its own realm. */
-  const scenario = async (run: typeof inProcess, realm: string) => {
+  const scenario = async (run: typeof inProcess, realm: string, env: Record<string, string | undefined> = {}) => {
     const S = ['--realm', realm, '--space', 'blog', '--stack', 'wp'];
     const local = path.join(h.tmp, `local-${realm}`);
     fs.mkdirSync(local);
@@ -211,6 +211,16 @@ e2eSuite('kuke cp on containerd, in-process and through kukeond', (test) => {
       await inContainer(realm, 'stat -c "%n %a %u:%g" /tmp/in /tmp/in/b.txt; cat /tmp/in/b.txt'),
       '/tmp/in 711 0:0\n/tmp/in/b.txt 640 77:88\nbee\n',
     );
+
+    // 64 MiB out to a reader that starts late: all of it arrives (the session does not end with output held back)
+    const sum = (await inContainer(realm, 'dd if=/dev/urandom of=/tmp/big bs=1M count=64 2>/dev/null && sha256sum /tmp/big')).split(' ')[0];
+    const kuke = `${process.execPath} ${KUKE_BIN} cp box:/tmp/big - ${S.join(' ')}`;
+    const piped = await h.exec('bash', ['-c', `set -o pipefail; ${kuke} | (sleep 4; cat) | tar -xOf - big | sha256sum`], {
+      env: { ...h.env(), ...env },
+      timeoutMs: 120_000,
+    });
+    assert.is(piped.code, 0, piped.stderr);
+    assert.is(piped.stdout.split(' ')[0], sum, `the 64 MiB file arrived whole through a slow reader: ${piped.stderr}`);
   };
 
   test.before(async () => {
@@ -230,6 +240,6 @@ e2eSuite('kuke cp on containerd, in-process and through kukeond', (test) => {
 
   test('through kukeond: the same', async () => {
     daemon = await startDaemon({ socket: daemonSocket(), runPath: path.join(h.tmp, 'daemon-state'), config: h.configFile });
-    await scenario(viaDaemon, 'cpd');
+    await scenario(viaDaemon, 'cpd', { KUKEON_NO_DAEMON: undefined, KUKEON_RUN_PATH: undefined, KUKEON_SOCKET: daemonSocket() });
   });
 });

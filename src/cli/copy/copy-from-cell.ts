@@ -1,13 +1,21 @@
 // `kuke cp CELL:PATH LOCAL|-`: the container's tar of the path, unpacked here by docker cp's rules, or written
 // to stdout as it is.
 
-import type { CallOptions, ControllerApi } from '../../../sdk';
+import { type CallOptions, type ControllerApi, KukeonError, formatRef } from '../../../sdk';
 import { type CellTarget, execInCell } from './cell-exec';
 import { cellScriptError } from './cell-errors';
 import { packCommand } from './cell-scripts';
 import type { CopyPath } from './copy-path';
 import { localDestination } from './local-destination';
 import { LocalExtract } from './local-extract';
+import { TarEndWatch } from './tar-end';
+
+function incomplete(target: CellTarget, src: CopyPath): KukeonError {
+  return new KukeonError(
+    'KUKEON_E_COPY',
+    `${formatRef(target.ref)}:${src.given}: the archive from the container ended before its end; the copy is incomplete`,
+  );
+}
 
 /** Where the bytes go: a local path, or a tar stream (stdout). */
 export type CopySink = { kind: 'local'; path: CopyPath } | { kind: 'stream'; write(chunk: Uint8Array): void | Promise<void> };
@@ -28,8 +36,21 @@ export async function copyFromCell(
 ): Promise<CopyFromCellResult> {
   const command = packCommand({ ...src, follow: opts.follow ?? false });
   if (sink.kind === 'stream') {
-    const outcome = await execInCell(api, target, command, { stdout: (chunk) => sink.write(chunk) }, opts.call);
+    const end = new TarEndWatch();
+    const outcome = await execInCell(
+      api,
+      target,
+      command,
+      {
+        stdout: (chunk) => {
+          end.write(chunk);
+          return sink.write(chunk);
+        },
+      },
+      opts.call,
+    );
     if (outcome.exitCode !== 0) throw await cellScriptError(api, target, outcome, src.given);
+    if (!end.complete) throw incomplete(target, src);
     return { dropped: 0, unsupported: [] };
   }
   const dest = localDestination(sink.path);
@@ -53,5 +74,6 @@ export async function copyFromCell(
     throw await cellScriptError(api, target, outcome, src.given);
   }
   await extract.end();
+  if (!extract.complete) throw incomplete(target, src);
   return { dropped: extract.droppedEntries, unsupported: extract.unsupported };
 }

@@ -37,6 +37,7 @@ export class LocalExtract {
   readonly unsupported: string[] = [];
   private top: string | undefined;
   private skipped = 0;
+  private sawEnd = false;
   /** Set when the first entry shows the copy cannot be done; nothing is written then. */
   failure: KukeonError | undefined;
 
@@ -54,6 +55,9 @@ export class LocalExtract {
           this.unsupported.push(String((data?.entry as { path?: string } | undefined)?.path ?? message));
         else if (code !== 'TAR_ENTRY_INFO') this.problems.push(String(message));
       },
+    });
+    this.unpack.on('eof', () => {
+      this.sawEnd = true;
     });
     this.done = new Promise((resolve, reject) => {
       this.unpack.on('error', reject);
@@ -117,8 +121,16 @@ export class LocalExtract {
 
   /** Ends the archive, waits for node-tar, then sets modes and symlink targets as archived. */
   async end(): Promise<void> {
-    this.unpack.end();
-    await this.done;
+    try {
+      this.unpack.end();
+      await this.done;
+    } catch (err) {
+      if (this.failure) throw this.failure;
+      throw new KukeonError(
+        'KUKEON_E_COPY',
+        `${this.dst.path.given}: the archive from the container is damaged or ended before its end: ${(err as Error).message}`,
+      );
+    }
     if (this.failure) throw this.failure;
     this.finish();
     if (this.problems.length)
@@ -126,6 +138,11 @@ export class LocalExtract {
         'KUKEON_E_COPY',
         `${this.dst.path.given}: ${this.problems.length} entr${this.problems.length === 1 ? 'y was' : 'ies were'} not written: ${this.problems.slice(0, 3).join('; ')}`,
       );
+  }
+
+  /** True when the archive reached its end-of-archive marker (a stream cut short did not). */
+  get complete(): boolean {
+    return this.sawEnd;
   }
 
   /** Entries dropped because they were not under the copied path (a well-behaved container sends none). */
