@@ -2,7 +2,7 @@
 // modes 0755/0640/0600/0750/0700, owners, a symlink (relative and absolute) and nested directories goes into a
 // running cell and back; a single file goes into an existing directory and to a new name, both ways; a tar
 // stream goes out on stdout and in from stdin; a missing path is a clear error with exit code 1 and writes
-// nothing. What landed in the container is read with `ctr tasks exec` (not through kuke), so the copy is not
+// nothing; a stopped cell is refused with what to do. What landed in the container is read with `ctr tasks exec` (not through kuke), so the copy is not
 // checked by itself.
 
 import { randomBytes } from 'node:crypto';
@@ -221,6 +221,13 @@ e2eSuite('kuke cp on containerd, in-process and through kukeond', (test) => {
     });
     assert.is(piped.code, 0, piped.stderr);
     assert.is(piped.stdout.split(' ')[0], sum, `the 64 MiB file arrived whole through a slow reader: ${piped.stderr}`);
+
+    // a stopped cell: the copy runs in the container, so it says to start it
+    ok(await run(['stop', 'box', ...S, '--timeout', '0']), 'stop box');
+    const stopped = await run(['cp', 'box:/etc/hostname', path.join(local, 'hostname'), ...S]);
+    assert.is(stopped.code, 1, stopped.stderr);
+    assert.match(stopped.stderr, /is not running.*start the cell first.*\[KUKEON_E_STATE\]/);
+    assert.not.ok(fs.existsSync(path.join(local, 'hostname')));
   };
 
   test.before(async () => {
