@@ -384,6 +384,15 @@ test('- streams: the path as a tar on stdout, and a tar from stdin into a direct
     'tree/team.txt',
   ]);
 
+  // a consumer that fails ends the session, and its error is the one reported
+  let calls = 0;
+  const failing = () => {
+    calls++;
+    throw new KukeonError('KUKEON_E_COPY', 'stdout: no space left');
+  };
+  await rejects(copyFromCell(api, target, cellPath('/data/tree'), { kind: 'stream', write: failing }), 'KUKEON_E_COPY', /no space left/);
+  assert.is(calls, 1);
+
   fs.mkdirSync(path.join(root, 'in'));
   const archive = writeTar([
     { name: 'a/', type: 'directory', mode: 0o755 },

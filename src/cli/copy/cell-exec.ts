@@ -37,19 +37,42 @@ export async function execInCell(
   opts?: CallOptions,
 ): Promise<CellExecOutcome> {
   let stderr = '';
-  const result = await api.exec(
-    { ref: target.ref, container: target.container, command, user: '0', stdin: io.stdin !== undefined },
-    {
-      input: io.stdin && sessionInput(io.stdin),
-      output: (out) => {
-        if (out.stream === 'stdout') return io.stdout(out.data);
-        if (stderr.length < STDERR_LIMIT)
-          stderr += Buffer.from(out.data)
-            .toString('utf8')
-            .slice(0, STDERR_LIMIT - stderr.length);
+  let failed: { err: unknown } | undefined;
+  // a failing consumer ends the session (the process is hung up) and is the error reported, not tar's broken pipe
+  const stop = new AbortController();
+  const fail = (err: unknown) => {
+    failed ??= { err };
+    stop.abort();
+  };
+  let result: ExecResult;
+  try {
+    result = await api.exec(
+      { ref: target.ref, container: target.container, command, user: '0', stdin: io.stdin !== undefined },
+      {
+        input: io.stdin && sessionInput(io.stdin),
+        output: (out) => {
+          if (out.stream === 'stderr') {
+            if (stderr.length < STDERR_LIMIT)
+              stderr += Buffer.from(out.data)
+                .toString('utf8')
+                .slice(0, STDERR_LIMIT - stderr.length);
+            return;
+          }
+          if (failed) return;
+          try {
+            const held = io.stdout(out.data);
+            return held ? Promise.resolve(held).catch(fail) : undefined;
+          } catch (err) {
+            fail(err);
+          }
+        },
       },
-    },
-    opts,
-  );
+      { ...opts, signal: opts?.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal },
+    );
+  } catch (err) {
+    if (failed) throw failed.err;
+    throw err;
+  }
+  if (failed) throw failed.err;
   return { ...result, stderr };
 }

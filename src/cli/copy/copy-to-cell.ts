@@ -21,7 +21,7 @@ async function cellDestination(api: ControllerApi, target: CellTarget, dst: Copy
     api,
     target,
     statCommand(dst.clean, dst.dir),
-    { stdout: (c) => void (out += Buffer.from(c).toString('utf8')) },
+    { stdout: (c) => void (out.length < 256 && (out += Buffer.from(c).toString('utf8'))) },
     call,
   );
   if (outcome.exitCode !== 0) throw await cellScriptError(api, target, outcome, dst.given);
