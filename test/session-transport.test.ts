@@ -322,6 +322,36 @@ test("a client process that is SIGKILLed mid-session aborts the server's signal 
   }
 });
 
+test('a client process ends on its own once its session ends: no ping timer or connection keeps it alive', async () => {
+  const d = await startDaemon();
+  const clientJs = path.join(__dirname, '..', 'plugins', 'api-socket', 'client.js');
+  // pings every 50 ms for a session of ~400 ms, then no process.exit: the event loop must empty by itself
+  const script = `
+    const { SocketClient } = require(${JSON.stringify(clientJs)});
+    const input = (async function* () {
+      yield { stdin: Buffer.from('ping') };
+      await new Promise((r) => setTimeout(r, 400));
+      yield { eof: true };
+    })();
+    new SocketClient(process.argv[1], { sessionKeepaliveMs: 50 })
+      .exec({ ref: ${JSON.stringify(REF)}, command: ['cat'], stdin: true }, { input, output: (o) => { process.stdout.write(o.data); } })
+      .then((r) => { process.stdout.write(' ' + r.exitCode); });`;
+  const child = spawn(process.execPath, ['-e', script, d.socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const t0 = Date.now();
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.on('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  assert.is(out, 'ping 0');
+  assert.is(code, 0, 'it exited by itself, not by the 10 s kill');
+  assert.ok(Date.now() - t0 < 3000, `exited ${Date.now() - t0} ms after it started`);
+});
+
 test('errors come back as the KukeonError the server threw, with code, message and details', async () => {
   const d = await startDaemon();
   const client = new SocketClient(d.socket);

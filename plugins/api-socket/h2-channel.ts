@@ -118,6 +118,7 @@ export class H2Channel {
       settled = true;
       clearTimeout(timer);
       clearInterval(pings);
+      clearTimeout(unanswered);
       opts.signal?.removeEventListener('abort', onAbort);
       if (!req.closed) req.close(http2.constants.NGHTTP2_CANCEL);
       if (--this.active === 0) session.unref();
@@ -131,20 +132,20 @@ export class H2Channel {
     if (opts.signal?.aborted) queueMicrotask(onAbort);
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     const keepaliveMs = opts.keepaliveMs;
+    let unanswered: NodeJS.Timeout | undefined;
     const pings =
       keepaliveMs !== undefined
         ? setInterval(() => {
-            let answered = false;
-            const unanswered = setTimeout(() => {
-              if (!answered) finish(grpcError(UNAVAILABLE, `no answer to a ping for ${keepaliveMs / 1000} s`));
-            }, keepaliveMs);
+            if (unanswered) return; // the last ping is still out
+            unanswered = setTimeout(() => finish(grpcError(UNAVAILABLE, `no answer to a ping for ${keepaliveMs / 1000} s`)), keepaliveMs);
+            const answered = () => {
+              clearTimeout(unanswered);
+              unanswered = undefined;
+            };
             try {
-              session.ping(() => {
-                answered = true;
-                clearTimeout(unanswered);
-              });
+              session.ping(answered); // an error (the session closed) is an answer too: the stream reports it
             } catch {
-              clearTimeout(unanswered); // the session is closing: the stream reports it
+              answered();
             }
           }, keepaliveMs)
         : undefined;
