@@ -65,6 +65,8 @@ const VERBS: string[][] = [
   ['image', 'pull', 'busybox'],
   ['image', 'rm', 'busybox'],
   ['image', 'prune'],
+  ['exec', 'c1', '--', 'true'],
+  ['exec', '-i', 'c1', '--', 'cat'],
 ];
 
 test('daemon down: every verb exits 1 within 2 s with KUKEON_E_DAEMON naming the socket and the remedies (no fallback)', async () => {
