@@ -260,8 +260,10 @@ test("cancelling the client's signal resets the stream and aborts the server's s
     const started = Date.now();
     const sleep = client.exec(execReq('sleep'), { output: out.output }, { signal: ac.signal });
     await waitFor('sleep started', () => out.stdout().toString() === 'started\n', 5000, 20);
-    ac.abort();
-    assert.is((await rejection(sleep)).code, 'KUKEON_E_CANCELLED');
+    ac.abort(new KukeonError('KUKEON_E_CANCELLED', 'SIGTERM received'));
+    const cancelled = await rejection(sleep);
+    assert.is(cancelled.code, 'KUKEON_E_CANCELLED');
+    assert.is(cancelled.message, 'SIGTERM received', "the client's own reason, as in-process");
     await waitFor("the server's signal fires", () => d.events.some((e) => e.event === 'aborted' && e.verb === 'exec'), 5000, 20);
     assert.is(d.events.find((e) => e.event === 'aborted')!.code, 'KUKEON_E_CANCELLED');
     assert.ok(Date.now() - started < 5000);

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { KukeonError } from '../../sdk';
+import { isKukeonError, KukeonError } from '../../sdk';
 import type {
   ApplyItem,
   ApplyReport,
@@ -320,7 +320,8 @@ export class SocketClient implements ControllerApi {
       if (opts.signal?.aborted) {
         // A detach is how an attach ends by the client's choice; the container runs on.
         if (verb === 'attach') return { detached: true } as T;
-        throw new KukeonError('KUKEON_E_CANCELLED');
+        const why = opts.signal.reason;
+        throw isKukeonError(why) && why.code === 'KUKEON_E_CANCELLED' ? why : new KukeonError('KUKEON_E_CANCELLED');
       }
       throw this.errorOf(err as GrpcError); // io.output's and io.input's own errors pass through as they are
     }
