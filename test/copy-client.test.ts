@@ -340,6 +340,27 @@ test('device nodes and FIFOs in a copy out are skipped and reported, not a faile
   assert.equal(fs.readdirSync(path.join(local, 'app')), ['pid']);
 });
 
+test('--container reaches every session of a copy, both ways; each runs as root', async () => {
+  if (!canChroot) return skip('container');
+  const root = containerRoot();
+  const calls: ExecRequest[] = [];
+  const api = fakeApi(root, undefined, calls);
+  const local = tmpDir('kukeon-cp-local-');
+  fs.writeFileSync(path.join(local, 'f'), 'x');
+  const side = { ref, container: 'side' };
+  await copyToCell(api, side, { kind: 'local', path: localPath(path.join(local, 'f')) }, cellPath('/f'));
+  await copyFromCell(api, side, cellPath('/f'), { kind: 'local', path: localPath(path.join(local, 'g')) });
+  assert.equal(
+    calls.map((c) => [c.container, c.user, c.ref]),
+    [
+      ['side', '0', ref],
+      ['side', '0', ref],
+      ['side', '0', ref],
+    ],
+  );
+  assert.is(fs.readFileSync(path.join(local, 'g'), 'utf8'), 'x');
+});
+
 test('an image without tar: the error names the container, the image and what kuke cp needs', async () => {
   if (!canChroot) return skip('no tar');
   const api = fakeApi(containerRoot(false), 'docker.io/library/distroless:1');
