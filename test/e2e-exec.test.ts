@@ -166,7 +166,7 @@ e2eSuite('kuke exec on containerd', (test) => {
       'python3',
       [
         '-c',
-        `${PTY_DRIVER.replace("until('\\\\x00never', 3)", 'time.sleep(60)')}`,
+        `${PTY_DRIVER.replace("until('\\x00never', 3)", 'time.sleep(60)')}`,
         JSON.stringify(steps),
         process.execPath,
         KUKE_BIN,
