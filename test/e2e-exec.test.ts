@@ -80,6 +80,15 @@ e2eSuite('kuke exec on containerd', (test) => {
     assert.is(none.stdout, '');
   });
 
+  test('a reader that starts late still gets every byte written before the exit', async () => {
+    const env = Object.entries(h.env())
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    const line = `${env} ${process.execPath} ${KUKE_BIN} exec box ${SCOPE.join(' ')} -- head -c 4000000 /dev/zero | (sleep 5; wc -c)`;
+    const r = await h.exec('sh', ['-c', line], { timeoutMs: 60_000 });
+    assert.is(r.stdout.trim(), '4000000', r.stderr);
+  });
+
   test("the container's user, environment and working directory, and -u, -e, -w over them", async () => {
     const r = await exec(['--', 'sh', '-c', 'echo $(id -u):$(id -g) $FROM_SPEC $SHARED $(pwd)']);
     assert.is(r.stdout, '1000:1000 spec spec /tmp\n', r.stderr);

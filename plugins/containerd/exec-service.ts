@@ -41,17 +41,32 @@ export function startFailureStatus(message: string): number {
   return /executable file not found|no such file or directory/i.test(message) ? 127 : 126;
 }
 
+/** When output last moved, and whether a consumer is holding it back: the drain after the exit waits for both. */
+interface Flow {
+  lastData: number;
+  held: number;
+}
+
 /** Reads `sock` into `io.output` as `stream`, holding the socket while the consumer is busy. */
-function pump(sock: Socket | undefined, stream: 'stdout' | 'stderr', io: SessionIO): Promise<void> {
+function pump(sock: Socket | undefined, stream: 'stdout' | 'stderr', io: SessionIO, flow: Flow): Promise<void> {
   if (!sock) return Promise.resolve();
   return new Promise<void>((resolve) => {
     sock.on('data', (data: Buffer) => {
+      flow.lastData = Date.now();
       const held = io.output({ stream, data });
       if (held && typeof (held as Promise<void>).then === 'function') {
         sock.pause();
+        flow.held++;
         (held as Promise<void>).then(
-          () => sock.resume(),
-          () => sock.destroy(),
+          () => {
+            flow.held--;
+            flow.lastData = Date.now();
+            sock.resume();
+          },
+          () => {
+            flow.held--;
+            sock.destroy();
+          },
         );
       }
     });
@@ -59,6 +74,20 @@ function pump(sock: Socket | undefined, stream: 'stdout' | 'stderr', io: Session
     sock.once('close', resolve);
     sock.once('error', () => resolve());
   });
+}
+
+/**
+ * After the exit: the output until its end-of-file, or until nothing came for DRAIN_MS while no consumer held it
+ * back (a background child may keep the process's stdout open for ever; a slow reader must not lose the tail).
+ */
+async function drain(output: Promise<unknown>, flow: Flow): Promise<void> {
+  let ended = false;
+  void output.then(() => {
+    ended = true;
+  });
+  while (!ended && (flow.held > 0 || Date.now() - flow.lastData < DRAIN_MS)) {
+    await Promise.race([output, new Promise((r) => setTimeout(r, 100).unref())]);
+  }
 }
 
 /** Writes the client's input into the process: stdin bytes, its end, and terminal sizes. */
@@ -91,7 +120,12 @@ async function feed(
  */
 async function closeWhenFlushed(sock: Socket | undefined, closeIO: () => Promise<void>): Promise<void> {
   if (sock && !sock.destroyed) {
-    if (sock.writableLength > 0) await new Promise((r) => sock.once('drain', r));
+    // an empty write's callback runs once every earlier write reached the FIFO ('drain' comes only after a
+    // write that returned false, so waiting for it after one that returned true could wait for ever)
+    await new Promise<void>((resolve) => {
+      sock.once('close', () => resolve());
+      sock.write(Buffer.alloc(0), () => resolve());
+    });
     sock.destroy();
   }
   await closeIO().catch(() => undefined);
@@ -163,7 +197,8 @@ export function execService(host: PluginHost, rt: CellRuntime): ExecService {
         }
         const resize = (cols: number, rows: number) => rt.client.tasks.resizePty(ns, id, execId, { width: cols, height: rows });
         if (tty && proc.size) await resize(proc.size.cols, proc.size.rows).catch(() => undefined);
-        const output = Promise.all([pump(fifos.reader('stdout'), 'stdout', io), pump(fifos.reader('stderr'), 'stderr', io)]);
+        const flow: Flow = { lastData: Date.now(), held: 0 };
+        const output = Promise.all([pump(fifos.reader('stdout'), 'stdout', io, flow), pump(fifos.reader('stderr'), 'stderr', io, flow)]);
         const closeStdin = (sock: Socket | undefined) => closeWhenFlushed(sock, () => rt.client.tasks.closeStdin(ns, id, execId));
         const fed = feed(io, stdin, tty, resize, closeStdin, () => done).catch(() => undefined);
         const hangUp = () => {
@@ -177,7 +212,8 @@ export function execService(host: PluginHost, rt: CellRuntime): ExecService {
         const status = await exited;
         done = true;
         signal?.removeEventListener('abort', hangUp);
-        await Promise.race([output, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+        flow.lastData = Math.max(flow.lastData, Date.now());
+        await drain(output, flow);
         void fed;
         return { exitCode: status.exit_status };
       } finally {
