@@ -824,6 +824,17 @@ export class TasksApi {
   async wait(ns: string, containerId: string, execId = '', opts?: CallOptions): Promise<TaskWaitResult> {
     return this.c.unary<TaskWaitResult>('tasks', 'Wait', { container_id: containerId, exec_id: execId }, ns, opts, 0);
   }
+  /** Sets the terminal size of the task's console (exec_id '') or of an exec's, in character cells. */
+  async resizePty(
+    ns: string,
+    containerId: string,
+    execId: string,
+    size: { cols: number; rows: number },
+    opts?: CallOptions,
+  ): Promise<void> {
+    const req = { container_id: containerId, exec_id: execId, width: size.cols, height: size.rows };
+    await this.c.unary('tasks', 'ResizePty', req, ns, opts);
+  }
   /** The task's processes (Tasks.ListPids). */
   async pids(ns: string, containerId: string, opts?: CallOptions): Promise<ProcessInfo[]> {
     return (await this.c.unary<{ processes: ProcessInfo[] }>('tasks', 'ListPids', { container_id: containerId }, ns, opts)).processes;
