@@ -100,6 +100,11 @@ export class CellRuntime {
   }
 
   /** Connects on first use: a plugin's apply opens no connection. */
+  /** containerd's socket (for a helper process that talks to it on its own). */
+  get socket(): string {
+    return this.config.socket;
+  }
+
   get client(): ContainerdClient {
     // Loaded here, not at import: the gRPC stack costs ~200 ms that commands not reaching containerd never pay.
     const { ContainerdClient: Client } = require('./grpc/containerd-client') as typeof import('./grpc/containerd-client');
@@ -294,6 +299,12 @@ export class CellRuntime {
       }
     }
     return undefined;
+  }
+
+  /** `user` (as `kuke exec -u` gives it) resolved against the account files of the image a container runs. */
+  async resolveUser(ns: string, imageName: string | undefined, user: string, field: string): Promise<ExecUser> {
+    const image = imageName ? await this.imageConfig(ns, imageName).catch(() => undefined) : undefined;
+    return this.execUser(ns, { id: 'exec', user }, image, field);
   }
 
   /** The container's user (its `user`, else the image's), names resolved from the image's account files. */

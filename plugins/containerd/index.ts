@@ -16,6 +16,7 @@ import { writeEtcFiles } from './etc-files';
 import { LABELS, ROOT_LEAF, containerdId } from './naming';
 import { sweep } from './sweep';
 import { tasks } from './tasks';
+import { execService } from './exec-service';
 
 const NAME = 'containerd';
 
@@ -277,6 +278,7 @@ export default definePlugin<RuntimeConfig>({
       exitEvents(() => rt.client, host.log),
     );
     host.services.provide('runtime.tasks', tasks(host, rt, config.socket));
+    host.services.provide('runtime.exec', execService(host, rt));
     host.services.provide('runtime.logs', { path: (cellPath, id) => rt.logPath(cellPath, id) });
     host.services.provide('runtime.wait', {
       wait: async (cellPath, id, signal) => {

@@ -34,6 +34,7 @@ export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => C
   { words: ['run'], load: () => [require('./commands/run').RunCommand] },
   { words: ['top'], load: () => [require('./commands/top').TopCommand] },
   { words: ['events'], load: () => [require('./commands/events').EventsCommand] },
+  { words: ['exec'], load: () => [require('./commands/exec').ExecCommand] },
   { words: ['log', 'logs'], load: () => [require('./commands/log').LogCommand] },
   {
     words: ['image', 'images', 'pull', 'rmi'],

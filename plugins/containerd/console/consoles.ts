@@ -113,7 +113,7 @@ export class Consoles implements ConsoleService {
       meta,
       {
         log: this.host.log,
-        resize: (size) => this.rt.client.tasks.resizePty(meta.namespace, meta.containerdId, '', size),
+        resize: (size) => this.rt.client.tasks.resizePty(meta.namespace, meta.containerdId, '', { width: size.cols, height: size.rows }),
         exitCode: () => this.exitCode(meta, c.pid),
       },
       () => {

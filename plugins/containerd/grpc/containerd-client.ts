@@ -26,6 +26,7 @@ import type {
   ContentWriteResult,
   Descriptor,
   Envelope,
+  ExecProcessInput,
   Image,
   ImageInput,
   IntrospectionPlugin,
@@ -52,6 +53,7 @@ export const GRPC_STATUS = grpc.status;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const RUNC_V2_RUNTIME = 'io.containerd.runc.v2';
 export const OCI_SPEC_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/Spec';
+export const OCI_PROCESS_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
 export const GC_EXPIRE_LABEL = 'containerd.io/gc.expire';
 
 const CONTENT_CHUNK = 1 << 20; // bytes per Content.Write message
@@ -824,16 +826,36 @@ export class TasksApi {
   async wait(ns: string, containerId: string, execId = '', opts?: CallOptions): Promise<TaskWaitResult> {
     return this.c.unary<TaskWaitResult>('tasks', 'Wait', { container_id: containerId, exec_id: execId }, ns, opts, 0);
   }
-  /** Sets the terminal size of the task's console (exec_id '') or of an exec's, in character cells. */
+  /** Adds the process `execId` (not started) to the task; `process` is the runtime spec's Process. */
+  async exec(ns: string, input: ExecProcessInput, opts?: CallOptions): Promise<void> {
+    const req = {
+      container_id: input.container_id,
+      exec_id: input.exec_id,
+      stdin: input.stdin ?? '',
+      stdout: input.stdout ?? '',
+      stderr: input.stderr ?? '',
+      terminal: input.terminal ?? false,
+      spec: { type_url: OCI_PROCESS_TYPE_URL, value: Buffer.from(JSON.stringify(input.process)) },
+    };
+    await this.c.unary('tasks', 'Exec', req, ns, opts);
+  }
+  /** Removes an exec'd process that has exited; returns its exit status. */
+  async deleteProcess(ns: string, containerId: string, execId: string, opts?: CallOptions): Promise<TaskDeleteResult> {
+    return this.c.unary<TaskDeleteResult>('tasks', 'DeleteProcess', { container_id: containerId, exec_id: execId }, ns, opts);
+  }
+  /** Sets the size of the console of the task (`execId` '') or of an exec'd process. */
   async resizePty(
     ns: string,
     containerId: string,
     execId: string,
-    size: { cols: number; rows: number },
+    size: { width: number; height: number },
     opts?: CallOptions,
   ): Promise<void> {
-    const req = { container_id: containerId, exec_id: execId, width: size.cols, height: size.rows };
-    await this.c.unary('tasks', 'ResizePty', req, ns, opts);
+    await this.c.unary('tasks', 'ResizePty', { container_id: containerId, exec_id: execId, ...size }, ns, opts);
+  }
+  /** Closes the process's stdin (its reader sees EOF). */
+  async closeStdin(ns: string, containerId: string, execId: string, opts?: CallOptions): Promise<void> {
+    await this.c.unary('tasks', 'CloseIO', { container_id: containerId, exec_id: execId, stdin: true }, ns, opts);
   }
   /** The task's processes (Tasks.ListPids). */
   async pids(ns: string, containerId: string, opts?: CallOptions): Promise<ProcessInfo[]> {

@@ -178,6 +178,19 @@ export interface TaskCreateInput {
   runtime_path?: string;
 }
 
+export interface ExecProcessInput {
+  container_id: string;
+  /** Unique in the task; names the process in Start, Wait, Kill, ResizePty, CloseIO and DeleteProcess. */
+  exec_id: string;
+  /** FIFO paths for the shim (it opens them); '' means none. With `terminal`, stdout carries the console. */
+  stdin?: string;
+  stdout?: string;
+  stderr?: string;
+  terminal?: boolean;
+  /** The runtime spec's Process object (args, env, cwd, user, capabilities, terminal, ...). */
+  process: object;
+}
+
 export interface TaskCreateResult {
   container_id: string;
   pid: number;

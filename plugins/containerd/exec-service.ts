@@ -1,0 +1,191 @@
+// `runtime.exec`: `kuke exec`, as containerd's task exec. The process's spec is the container's own process (its
+// cgroup, namespaces, seccomp profile, capabilities, user, environment) with the request's command, terminal,
+// environment additions, user and working directory. Its stdio travels through FIFOs that this process owns for
+// the length of the session; it is removed once it has exited, and it never outlives its session: an abort (the
+// client went away) hangs it up, then kills it; a watcher process does the same when this process dies outright.
+
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { Socket } from 'node:net';
+import { KukeonError } from '../../sdk';
+import type { ExecProcess, ExecResult, ExecService, PluginHost, SessionIO } from '../../sdk';
+import type { CellRuntime } from './cell-runtime';
+import { watchExec } from './exec-reaper';
+import { FifoSet } from './fifo-set';
+import { isNotFound } from './grpc/containerd-client';
+import { containerdId } from './naming';
+
+/** How long a hung-up process has to exit before it is killed. */
+const HANGUP_GRACE_MS = 2_000;
+/** How long output may still arrive after the process exited (a background child may hold its stdout for ever). */
+const DRAIN_MS = 2_000;
+
+interface OciProcess {
+  args?: string[];
+  env?: string[];
+  cwd?: string;
+  terminal?: boolean;
+  user?: { uid: number; gid: number; additionalGids?: number[]; umask?: number };
+  consoleSize?: { height: number; width: number };
+  [key: string]: unknown;
+}
+
+/** `base` env with `extra` over it, by name (Docker's order: the container's, then the exec's). */
+function mergeEnv(base: readonly string[] = [], extra: readonly string[] = []): string[] {
+  const names = new Set(extra.map((e) => e.slice(0, e.indexOf('='))));
+  return [...base.filter((e) => !names.has(e.slice(0, e.indexOf('=')))), ...extra];
+}
+
+/** Docker's exit status for a process that could not be started: 127 not found, 126 anything else. */
+export function startFailureStatus(message: string): number {
+  return /executable file not found|no such file or directory/i.test(message) ? 127 : 126;
+}
+
+/** Reads `sock` into `io.output` as `stream`, holding the socket while the consumer is busy. */
+function pump(sock: Socket | undefined, stream: 'stdout' | 'stderr', io: SessionIO): Promise<void> {
+  if (!sock) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    sock.on('data', (data: Buffer) => {
+      const held = io.output({ stream, data });
+      if (held && typeof (held as Promise<void>).then === 'function') {
+        sock.pause();
+        (held as Promise<void>).then(
+          () => sock.resume(),
+          () => sock.destroy(),
+        );
+      }
+    });
+    sock.once('end', resolve);
+    sock.once('close', resolve);
+    sock.once('error', () => resolve());
+  });
+}
+
+/** Writes the client's input into the process: stdin bytes, its end, and terminal sizes. */
+async function feed(
+  io: SessionIO,
+  stdin: Socket | undefined,
+  tty: boolean,
+  resize: (cols: number, rows: number) => Promise<void>,
+  closeStdin: (sock: Socket | undefined) => Promise<void>,
+  stopped: () => boolean,
+): Promise<void> {
+  if (!io.input) return;
+  for await (const input of io.input) {
+    if (stopped()) break;
+    if ('stdin' in input) {
+      if (stdin && !stdin.destroyed && !stdin.write(input.stdin)) await new Promise((r) => stdin.once('drain', r));
+    } else if ('resize' in input) {
+      if (tty) await resize(input.resize.cols, input.resize.rows).catch(() => undefined);
+    } else if ('eof' in input && !tty) {
+      // a terminal's end is the user's ^D, sent as a byte: closing it would take the console away
+      await closeStdin(stdin);
+    }
+  }
+}
+
+/**
+ * Ends the process's stdin without losing what is still in the FIFO: the shim holds a writer of its own (so a
+ * client may come and go), so our close alone is no end-of-file; once ours is closed, CloseIO closes the shim's,
+ * and its reader sees the end after the last byte.
+ */
+async function closeWhenFlushed(sock: Socket | undefined, closeIO: () => Promise<void>): Promise<void> {
+  if (sock && !sock.destroyed) {
+    if (sock.writableLength > 0) await new Promise((r) => sock.once('drain', r));
+    sock.destroy();
+  }
+  await closeIO().catch(() => undefined);
+}
+
+export function execService(host: PluginHost, rt: CellRuntime): ExecService {
+  return {
+    async exec(cellPath, container, proc: ExecProcess, io: SessionIO, signal?: AbortSignal): Promise<ExecResult> {
+      const ns = await rt.namespaceOfRealm(cellPath[0]);
+      const id = containerdId(cellPath, container);
+      const where = `cell ${cellPath.join('/')} container ${container}`;
+      const task = await rt.task(ns, id);
+      if (task?.status !== 'RUNNING')
+        throw new KukeonError(
+          'KUKEON_E_STATE',
+          `${where} is not running${task ? ` (${task.status.toLowerCase()})` : ''}; start the cell first`,
+          {
+            plugin: 'containerd',
+          },
+        );
+      let record: Awaited<ReturnType<typeof rt.client.containers.get>>;
+      try {
+        record = await rt.client.containers.get(ns, id);
+      } catch (err) {
+        throw isNotFound(err) ? new KukeonError('KUKEON_E_STATE', `${where} has no container in containerd`) : rt.explain(err);
+      }
+      const spec = JSON.parse(Buffer.from(record.spec?.value ?? '{}').toString('utf8')) as { process?: OciProcess };
+      const tty = proc.tty === true;
+      const process: OciProcess = {
+        ...spec.process,
+        args: proc.command,
+        terminal: tty,
+        env: mergeEnv(spec.process?.env, proc.env),
+        cwd: proc.workdir ?? spec.process?.cwd ?? '/',
+      };
+      if (proc.user !== undefined) process.user = { ...(await rt.resolveUser(ns, record.image, proc.user, 'user')) };
+      if (tty && proc.size) process.consoleSize = { height: proc.size.rows, width: proc.size.cols };
+      else delete process.consoleSize;
+
+      const execId = `exec-${crypto.randomBytes(6).toString('hex')}`;
+      const streams = tty
+        ? (['stdin', 'stdout'] as const)
+        : proc.stdin
+          ? (['stdin', 'stdout', 'stderr'] as const)
+          : (['stdout', 'stderr'] as const);
+      const fifos = FifoSet.create(path.join(host.paths.runtimeDir, 'containerd', 'io', ns), streams);
+      const stdin = fifos.writer();
+      let done = false;
+      let watcher: { release(): void } | undefined;
+      try {
+        await rt.client.tasks.exec(ns, {
+          container_id: id,
+          exec_id: execId,
+          stdin: fifos.paths.stdin,
+          stdout: fifos.paths.stdout,
+          stderr: fifos.paths.stderr,
+          terminal: tty,
+          process,
+        });
+        watcher = watchExec(rt.socket, ns, id, execId);
+        const exited = rt.client.tasks.wait(ns, id, execId);
+        exited.catch(() => undefined);
+        try {
+          await rt.client.tasks.start(ns, id, execId);
+        } catch (err) {
+          const message = (err as { details?: string }).details ?? (err as Error).message;
+          await io.output({ stream: 'stderr', data: Buffer.from(`kuke exec: ${message}\n`) });
+          return { exitCode: startFailureStatus(message) };
+        }
+        const resize = (cols: number, rows: number) => rt.client.tasks.resizePty(ns, id, execId, { width: cols, height: rows });
+        if (tty && proc.size) await resize(proc.size.cols, proc.size.rows).catch(() => undefined);
+        const output = Promise.all([pump(fifos.reader('stdout'), 'stdout', io), pump(fifos.reader('stderr'), 'stderr', io)]);
+        const closeStdin = (sock: Socket | undefined) => closeWhenFlushed(sock, () => rt.client.tasks.closeStdin(ns, id, execId));
+        const fed = feed(io, stdin, tty, resize, closeStdin, () => done).catch(() => undefined);
+        const hangUp = () => {
+          rt.client.tasks.kill(ns, id, 'SIGHUP', { exec_id: execId }).catch(() => undefined);
+          setTimeout(() => {
+            if (!done) rt.client.tasks.kill(ns, id, 'SIGKILL', { exec_id: execId }).catch(() => undefined);
+          }, HANGUP_GRACE_MS).unref();
+        };
+        if (signal?.aborted) hangUp();
+        else signal?.addEventListener('abort', hangUp, { once: true });
+        const status = await exited;
+        done = true;
+        signal?.removeEventListener('abort', hangUp);
+        await Promise.race([output, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+        void fed;
+        return { exitCode: status.exit_status };
+      } finally {
+        done = true;
+        fifos.close();
+        await rt.client.tasks.deleteProcess(ns, id, execId).catch(() => undefined);
+        watcher?.release();
+      }
+    },
+  };
+}
