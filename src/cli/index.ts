@@ -36,6 +36,7 @@ export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => C
   { words: ['events'], load: () => [require('./commands/events').EventsCommand] },
   { words: ['exec'], load: () => [require('./commands/exec').ExecCommand] },
   { words: ['log', 'logs'], load: () => [require('./commands/log').LogCommand] },
+  { words: ['attach', 'att'], load: () => [require('./commands/attach').AttachCommand] },
   {
     words: ['image', 'images', 'pull', 'rmi'],
     load: () => [
