@@ -126,6 +126,28 @@ e2eSuite('attachable containers through kukeond', (test) => {
     assert.not.ok(fs.existsSync(path.join(daemonRunPath(), 'run', 'containerd', 'io', NS, SHELL_ID)), 'its FIFOs went with its task');
   });
 
+  test('the supervisor restarts an attachable container: the new task gets fresh FIFOs and attach reaches it', async () => {
+    const loop = MANIFEST.replace('name: dev', 'name: loop')
+      .replace('  tty: { default: shell }\n', '')
+      .replace('attachable: true, tty: {} }', 'attachable: true, restartPolicy: always, restartBackoffSeconds: 0 }');
+    assert.is((await viaDaemon(['apply', '-f', '-'], loop)).code, 0);
+    const id = 'blog_wp_loop_shell';
+    const first = await client.tasks.get(NS, id);
+    const p = onPty(['attach', 'loop', ...SCOPE]);
+    p.type('exit 0\r');
+    assert.is(await p.exited, 0, p.output());
+    await waitFor('the restart', async () => {
+      const t = await client.tasks.get(NS, id).catch(() => undefined);
+      return t?.status === 'RUNNING' && t.pid !== first.pid;
+    });
+    const again = onPty(['attach', 'loop', ...SCOPE]);
+    again.type('echo restarted $((3*5))\r');
+    await again.waitFor('restarted 15');
+    again.type(DETACH);
+    assert.is(await again.exited, 0, again.output());
+    assert.is((await viaDaemon(['delete', 'cell', 'loop', ...SCOPE])).code, 0);
+  });
+
   test('run -it --rm: a shell at once, and the cell removed once it exits with its code', async () => {
     const p = onPty(['run', '-it', 'once', ...SCOPE, '--image', BUSYBOX_IMAGE_REF, '--rm', '--', 'sh']);
     await p.waitFor('/ # ', 60_000);
@@ -192,6 +214,9 @@ e2eSuite('attachable containers through kukeond', (test) => {
       assert.match(stty, /(^|\s)echo\b/, stty);
       assert.not.match(stty, /-icanon|(^|\s)-echo\b/, stty);
       assert.is((await viaDaemon(['get', 'cell', 'x', ...SCOPE])).code, 1, '--rm removed the cell');
+      assert.is((await viaDaemon(['delete', 'cell', 'dev', ...SCOPE])).code, 0);
+      const io = path.join(daemonRunPath(), 'run', 'containerd', 'io');
+      assert.equal(fs.existsSync(io) ? fs.readdirSync(io, { recursive: true }) : [], [], 'no FIFOs are left once the cells are gone');
     } finally {
       tmux('kill-session', '-t', 'try');
     }
