@@ -166,6 +166,15 @@ e2eSuite('attachable containers through kukeond', (test) => {
     assert.is(await attach.exited, 1, attach.output());
     assert.match(attach.output(), 'KUKEON_E_NEEDS_DAEMON');
     assert.ok(!attach.output().includes('\x1b[6n'), 'nothing of the shell reached the refused client');
+    const cellDir = path.join(daemonRunPath(), 'main', 'blog', 'wp', 'dev');
+    const stored = snapshot(cellDir);
+    for (const verb of ['start', 'restart']) {
+      const r = await h.kuke([verb, 'dev', ...SCOPE, '--run-path', daemonRunPath()]);
+      assert.is(r.code, 1, r.stderr);
+      assert.match(r.stderr, 'KUKEON_E_NEEDS_DAEMON');
+    }
+    assert.equal(snapshot(cellDir), stored, 'the refused start and restart recorded nothing');
+    assert.is((await shellTask()).status, 'RUNNING', 'and stopped nothing');
 
     const runPath = path.join(h.tmp, 'in-process');
     assert.is((await h.kuke(['create', 'realm', 'main', '--run-path', runPath])).code, 0);
