@@ -528,17 +528,19 @@ export class CellRuntime {
    * Runs `create` (tasks.create of `id`). A kuke killed while its create was under way leaves containerd finishing
    * that create on its own: meanwhile the task's bundle directory exists but the task does not, and a new create
    * fails with "file exists". Just after containerd restarts it also still cleans up the shims of tasks it lost
-   * (asynchronously): Get finds no task but Create says ALREADY_EXISTS. Either way it waits, removes the task that
-   * was made (never started), and creates again, for up to 10 s.
+   * (asynchronously, one dead shim after another, which took over 10 s on a loaded 2-CPU machine): Get finds no
+   * task but Create says ALREADY_EXISTS or "file exists". And when the old create's cleanup removes the bundle
+   * directory while the new create starts its shim there, the shim fails with "getwd: no such file or directory".
+   * Each time it waits, removes the task that was made (never started), and creates again, for up to 30 s.
    */
   private async createTask(ns: string, id: string, create: () => Promise<unknown>): Promise<void> {
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     for (;;) {
       try {
         await create();
         return;
       } catch (err) {
-        const leftover = isAlreadyExists(err) || /file exists|already exists/.test((err as Error).message);
+        const leftover = isAlreadyExists(err) || /file exists|already exists|getwd: no such file or directory/.test((err as Error).message);
         if (!leftover || Date.now() >= deadline) throw err;
       }
       await new Promise((r) => setTimeout(r, 200));
