@@ -23,7 +23,7 @@ const SDK_INDEX = path.join(ROOT, 'sdk', 'index.ts');
 const SDK_DIR = path.join(ROOT, 'sdk');
 const SERVICE = 'kukeon.v1.Kukeon';
 /** Words of rpc comments that name the proto's own messages or the encoding, not SDK types. */
-const NOT_TYPES = new Set(['Chunk', 'Json', 'JSON']);
+const NOT_TYPES = new Set(['Chunk', 'Frame', 'Json', 'JSON']);
 /** Types described elsewhere (by JSON Schema): listed, not expanded. */
 const LEAVES = new Map([['AnyDoc', 'its shape per kind is printed by `kuke schema KIND` (JSON Schema)']]);
 
@@ -80,7 +80,8 @@ function loadService() {
 /** How an rpc travels, from the proto's streaming flags and messages (and, for a Json stream, its comment). */
 function shapeOf(rpc, comment) {
   if (rpc.requestStream && !rpc.responseStream && rpc.requestType === 'Chunk') return 'bytesIn';
-  if (rpc.requestStream) throw new Error(`rpc ${rpc.name}: a client stream that is not of Chunk`);
+  if (rpc.requestStream && rpc.responseStream && rpc.requestType === 'Frame' && rpc.responseType === 'Frame') return 'session';
+  if (rpc.requestStream) throw new Error(`rpc ${rpc.name}: a client stream that is neither of Chunk nor a session of Frame`);
   if (!rpc.responseStream) return 'unary';
   if (rpc.responseType === 'Chunk') return 'bytesOut';
   return /\bprogress:/.test(comment) ? 'mutation' : 'items';
@@ -93,6 +94,8 @@ const SHAPES = {
   items: 'items: one `Json` request; a server stream of `Json` messages, one value each.',
   bytesOut: 'bytes out: one `Json` request; a server stream of `Chunk` messages (raw bytes).',
   bytesIn: 'bytes in: a client stream of `Chunk` messages (the first carries the JSON request); one `Json` response.',
+  session:
+    'session: a bidirectional stream of `Frame`s. Client to server: the JSON request, then stdin bytes (`data`, stream 0), `{"eof": true}` and `{"resize": {"cols", "rows"}}` ([SessionInput](#sessioninput)); ending its side only means no more input. Server to client: output bytes (`data`, stream 1 stdout or 2 stderr: [SessionOutput](#sessionoutput)), then one `{"result": …}`, then OK. Cancelling the stream ends the session in the daemon (an exec\'d process is hung up, then killed; an attach detaches).',
 };
 
 /** The SDK's types, read with the compiler API. */
@@ -238,7 +241,7 @@ function render() {
     "- **Permissions.** The socket is `0660 root:kukeon` (the plugin's `group` key, default `kukeon`): root and the members of that group may call the API. Without that group on the host it is `0600` (root only). A missing socket directory is created `2750 root:<group>` (`0700` without the group) before the socket is bound.",
   );
   out.push(
-    "- **Encoding.** Every message is a `Json` (or, for raw bytes, a `Chunk`) with exactly one field, number 1, of type `bytes`. A `Json` carries the UTF-8 JSON of the TypeScript type its rpc's comment names: the SDK's types are the one definition of the data, and the documents they carry are already described by JSON Schemas (`kuke schema KIND`), so the proto does not repeat them field by field (as Kubernetes carries a `RawExtension`). A client needs no generated code: any protobuf library, or the hand codec of plugins/api-socket/wire.ts, reads field 1. An empty message is an absent value; a call without arguments sends `{}`; a verb that returns nothing answers `null`.",
+    "- **Encoding.** Every message is a `Json` (or, for raw bytes, a `Chunk`) with exactly one field, number 1, of type `bytes`; sessions (`Exec`, `Attach`) carry `Frame`s, which add the raw bytes of stdin, stdout and stderr (field 2) and their stream's number (field 3) to that field 1 of JSON. A `Json` carries the UTF-8 JSON of the TypeScript type its rpc's comment names: the SDK's types are the one definition of the data, and the documents they carry are already described by JSON Schemas (`kuke schema KIND`), so the proto does not repeat them field by field (as Kubernetes carries a `RawExtension`). A client needs no generated code: any protobuf library, or the hand codec of plugins/api-socket/wire.ts, reads field 1. An empty message is an absent value; a call without arguments sends `{}`; a verb that returns nothing answers `null`.",
   );
   out.push(
     '- **Errors.** A failed call ends with a gRPC status (`NOT_FOUND`, `ALREADY_EXISTS`, `ABORTED` for `KUKEON_E_BUSY`, `CANCELLED`, `FAILED_PRECONDITION`, `INTERNAL`, else `INVALID_ARGUMENT`) whose trailing metadata `kukeon-error-bin` holds the JSON `{ "code": "KUKEON_E_…", "message": "…", "details": { … } }`. Clients read the code from the metadata, not from the status, so `kuke` prints and exits as it does in-process.',
@@ -247,7 +250,7 @@ function render() {
     "- **Cancellation.** Cancelling a call (the client disconnects, Ctrl-C, a deadline) aborts the operation in the daemon through its AbortSignal; the operation's usual undo runs. When kukeond stops it stops accepting calls, lets the running ones finish for 5 s, then cancels the rest.",
   );
   out.push(
-    '- **Deadlines and heartbeats.** `kuke` gives a unary call a 60 s deadline (plus the stop timeout for `Stop` and `Restart`), and gives up on a mutation stream that sends nothing for 60 s; the server sends a heartbeat frame `{"progress": {"kind": "heartbeat"}}` every 15 s while a mutation runs, so a long operation (an apply that pulls images) never trips it. Clients skip heartbeats. Item and byte streams (`PullImage`, `Logs`, `Wait`, `Watch`) have no idle limit: they last until they end or are cancelled.',
+    '- **Deadlines and heartbeats.** `kuke` gives a unary call a 60 s deadline (plus the stop timeout for `Stop` and `Restart`), and gives up on a mutation stream that sends nothing for 60 s; the server sends a heartbeat frame `{"progress": {"kind": "heartbeat"}}` every 15 s while a mutation runs, so a long operation (an apply that pulls images) never trips it. Clients skip heartbeats. Item and byte streams (`PullImage`, `Logs`, `Wait`, `Watch`) and sessions (`Exec`, `Attach`) have no idle limit: they last until they end or are cancelled. During a session `kuke` sends an HTTP/2 ping every 20 s and ends the call with `KUKEON_E_DAEMON` when one goes unanswered for 20 s (a daemon that dies closes the socket, which ends it at once).',
   );
   out.push('- **Sizes.** Messages up to 64 MiB each way; an image archive is streamed in `Chunk`s.');
   out.push('');

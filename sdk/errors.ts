@@ -53,6 +53,7 @@ export const ErrorCodes = {
     exit: 1,
     message: "this needs kukeond, which owns the containers' terminals; start it (kuke daemon start, or kuke init)",
   },
+  KUKEON_E_COPY: { exit: 1, message: 'kuke cp could not copy (the message says which side and why)' },
   KUKEON_E_SYSTEM: { exit: 1, message: 'the system realm kukeon-system is managed by kuke init; use --force-system to change it' },
   KUKEON_E_INSTALL: { exit: 1, message: 'kuke init or uninstall could not finish (root is needed)' },
   KUKEON_E_CANCELLED: { exit: 130, message: 'the operation was cancelled' },

@@ -11,6 +11,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import * as protobuf from 'protobufjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { decodeFrame, encodeFrame } from '../plugins/api-socket/frame';
 import { decodeBytes, decodeJson, encodeBytes, encodeJson, METHODS, SERVICE } from '../plugins/api-socket/wire';
 import type { MethodShape } from '../plugins/api-socket/wire';
 import { CONTROLLER_VERBS } from '../sdk';
@@ -59,7 +60,14 @@ test('the service kukeon.v1.Kukeon has exactly the rpcs of METHODS, with their s
 test('each rpc carries the messages its shape says', () => {
   for (const [verb, m] of Object.entries(METHODS) as [string, { rpc: string; shape: MethodShape }][]) {
     const rpc = service[m.rpc] as unknown as { requestType: { type: { name: string } }; responseType: { type: { name: string } } };
-    const want = m.shape === 'bytesIn' ? ['Chunk', 'Json'] : m.shape === 'bytesOut' ? ['Json', 'Chunk'] : ['Json', 'Json'];
+    const want =
+      m.shape === 'bytesIn'
+        ? ['Chunk', 'Json']
+        : m.shape === 'bytesOut'
+          ? ['Json', 'Chunk']
+          : m.shape === 'session'
+            ? ['Frame', 'Frame']
+            : ['Json', 'Json'];
     assert.equal([rpc.requestType.type.name, rpc.responseType.type.name], want, `${verb} (${m.rpc}, ${m.shape})`);
   }
 });
@@ -158,6 +166,53 @@ test('decodeBytes skips unknown fields of every wire type, before and after fiel
   }
   assert.is(decodeBytes(unknown).length, 0, 'no field 1: empty');
   assert.throws(() => decodeBytes(Buffer.from([0x0a, 5, 1, 2])), /truncated/);
+});
+
+test('Frame is json = 1 and data = 2 (bytes), stream = 3 (uint32), as the hand codec of frame.ts writes them', () => {
+  const def = pkg['kukeon.v1.Frame'] as { type?: { field: { name: string; number: number; type: string; label: string }[] } };
+  assert.ok(def?.type, 'the proto has a message Frame');
+  const fields = def.type!.field.map((f) => [f.name, f.number, f.type, f.label]);
+  assert.equal(fields, [
+    ['json', 1, 'TYPE_BYTES', 'LABEL_OPTIONAL'],
+    ['data', 2, 'TYPE_BYTES', 'LABEL_OPTIONAL'],
+    ['stream', 3, 'TYPE_UINT32', 'LABEL_OPTIONAL'],
+  ]);
+});
+
+test('encodeFrame and decodeFrame agree with protobufjs: controls, stream bytes of every length, streams 0..2 and big numbers', () => {
+  const T = pbType('Frame');
+  const cases: { json?: unknown; data?: Buffer; stream?: number }[] = [
+    { json: { ref: { kind: 'Cell', path: ['main', 'default', 'default', 'web'] }, command: ['sh', '-c', 'echo é'] } },
+    { json: { eof: true } },
+    { json: { resize: { cols: 80, rows: 24 } } },
+    { json: { result: { exitCode: 0 } } },
+    { json: { result: null } },
+    ...SIZES.filter((n) => n > 0).map((n) => ({ data: payload(n), stream: 1 })),
+    { data: payload(300) }, // stdin: stream 0, left out
+    { data: payload(5), stream: 2 },
+    { data: payload(5), stream: 300 }, // a two-byte varint (decoders must read it, even if kukeon only uses 0..2)
+  ];
+  for (const c of cases) {
+    const label = JSON.stringify({ ...c, data: c.data?.length });
+    const ours = encodeFrame(c);
+    const obj: Record<string, unknown> = {};
+    if (c.json !== undefined) obj.json = Buffer.from(JSON.stringify(c.json), 'utf8');
+    if (c.data) obj.data = c.data;
+    if (c.stream) obj.stream = c.stream;
+    const theirs = Buffer.from(T.encode(T.fromObject(obj)).finish());
+    assert.equal(ours.toString('hex'), theirs.toString('hex'), `${label}: same encoding`);
+    const back = decodeFrame(theirs);
+    assert.equal(back.json, c.json, `${label}: json`);
+    assert.equal(back.data ? [...back.data] : undefined, c.data ? [...c.data] : undefined, `${label}: data`);
+    assert.is(back.stream, c.stream ?? 0, `${label}: stream`);
+  }
+  // unknown fields around the known ones are skipped
+  const known = encodeFrame({ data: Buffer.from('hi'), stream: 2 });
+  const unknown = Buffer.from([0x22, 3, 0x61, 0x62, 0x63, 0x28, 0x07]); // field 4 "abc", field 5 varint 7
+  const mixed = decodeFrame(Buffer.concat([unknown, known, unknown]));
+  assert.is(mixed.data?.toString(), 'hi');
+  assert.is(mixed.stream, 2);
+  assert.throws(() => decodeFrame(Buffer.from([0x12, 5, 1, 2])), /truncated/);
 });
 
 test('docs/api.md is what scripts/gen-api-doc.js makes of the proto', () => {

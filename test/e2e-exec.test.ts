@@ -9,6 +9,7 @@ import { E2EHarness, KUKE_BIN } from './e2e/harness';
 import type { RunResult } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { BUSYBOX_IMAGE_REF, buildBusyboxOciFile } from './helpers/busybox-oci';
+import { PTY_DRIVER } from './helpers/pty-driver';
 import { waitFor } from './helpers/wait-for';
 
 const SCOPE = ['--realm', 'main', '--space', 'blog', '--stack', 'wp'];
@@ -27,33 +28,6 @@ spec:
       env: ["FROM_SPEC=spec", "SHARED=spec"]
       workingDir: /tmp
       user: "1000:1000"
-`;
-
-/** Runs kuke under a pseudo-terminal that python makes (size 30x100), typing `script` lines; returns what it printed. */
-const PTY_DRIVER = `
-import fcntl, json, os, pty, select, signal, struct, sys, termios, time
-steps = json.loads(sys.argv[1])
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
-def size(r, c): fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', r, c, 0, 0))
-size(30, 100)
-out = b''
-def until(pat, t=20):
-    global out
-    end = time.time() + t
-    while pat.encode() not in out and time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.1)
-        if r:
-            try: out += os.read(fd, 65536)
-            except OSError: return
-for s in steps:
-    if 'wait' in s: until(s['wait'])
-    if 'size' in s: size(*s['size']); time.sleep(0.3)
-    if 'send' in s: os.write(fd, s['send'].encode())
-until('\\x00never', 3)
-_, status = os.waitpid(pid, 0)
-print(json.dumps({'out': out.decode('utf-8', 'replace'), 'code': os.waitstatus_to_exitcode(status)}))
 `;
 
 e2eSuite('kuke exec on containerd', (test) => {
@@ -192,7 +166,7 @@ e2eSuite('kuke exec on containerd', (test) => {
       'python3',
       [
         '-c',
-        `${PTY_DRIVER.replace("until('\\\\x00never', 3)", 'time.sleep(60)')}`,
+        `${PTY_DRIVER.replace("until('\\x00never', 3)", 'time.sleep(60)')}`,
         JSON.stringify(steps),
         process.execPath,
         KUKE_BIN,

@@ -539,6 +539,7 @@ type _ErrorCode = Expect<
     | 'KUKEON_E_DAEMON'
     | 'KUKEON_E_FORBIDDEN'
     | 'KUKEON_E_NEEDS_DAEMON'
+    | 'KUKEON_E_COPY'
     | 'KUKEON_E_SYSTEM'
     | 'KUKEON_E_INSTALL'
     | 'KUKEON_E_CANCELLED'

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { KukeonError } from '../../sdk';
+import { isKukeonError, KukeonError } from '../../sdk';
 import type {
   ApplyItem,
   ApplyReport,
@@ -39,6 +39,8 @@ import type {
 } from '../../sdk';
 import type { AnyDoc, SecretDeleteRequest, SecretDoc, SecretListRequest } from '../../sdk';
 import type { AttachRequest, AttachResult, ExecRequest, ExecResult, ImageSummary, SessionIO } from '../../sdk';
+import { decodeFrame, encodeFrame, STDERR, STDIN } from './frame';
+import type { Frame } from './frame';
 import { H2Channel } from './h2-channel';
 import { groupName } from './socket-file';
 import type { GrpcError } from './h2-channel';
@@ -49,12 +51,24 @@ const CONNECT_TIMEOUT_MS = 2_000;
 /** A unary call's deadline, and how long a stream may stay silent, before the daemon counts as unresponsive. */
 const CALL_TIMEOUT_MS = 60_000;
 const DEFAULT_STOP_MS = 10_000;
+/** A session has no idle limit, so a daemon that hangs is found by pings: one every this often, answered within as long. */
+const SESSION_KEEPALIVE_MS = 20_000;
+/** stdin leaves in frames of at most this many bytes (an input may hand over any amount at once). */
+const MAX_FRAME_DATA = 64 * 1024;
+
+export interface SocketClientOptions {
+  /** How often a session pings the daemon, and how long a ping may go unanswered (default 20 s). */
+  sessionKeepaliveMs?: number;
+}
 
 export class SocketClient implements ControllerApi {
   private client: H2Channel | undefined;
   private probed: Promise<void> | undefined;
 
-  constructor(readonly socketPath: string) {}
+  constructor(
+    readonly socketPath: string,
+    private readonly options: SocketClientOptions = {},
+  ) {}
 
   /** Fails fast and clearly when nothing serves the socket, before gRPC's own reconnect loop starts. */
   private ready(): Promise<void> {
@@ -263,12 +277,62 @@ export class SocketClient implements ControllerApi {
   deleteSecret(req: SecretDeleteRequest, opts?: CallOptions): Promise<RemovedItem[]> {
     return this.mutation('deleteSecret', req, opts);
   }
-  // TODO(session transport, being built now): exec and attach over one bidirectional stream.
-  async exec(_req: ExecRequest, _io: SessionIO, _opts?: CallOptions): Promise<ExecResult> {
-    throw new KukeonError('KUKEON_E_NEEDS_DAEMON', 'exec through kukeond is not wired yet; use --no-daemon');
+  /**
+   * A session (exec, attach) on one bidirectional stream: the request, then `io.input` as frames; output frames go
+   * to `io.output` (the next waits for its promise), and the last frame is the result. Cancelling (`opts.signal`)
+   * resets the stream: the daemon then hangs up the exec'd process, or detaches.
+   */
+  private async session<T>(verb: 'exec' | 'attach', req: unknown, io: SessionIO, opts: CallOptions = {}): Promise<T> {
+    await this.ready();
+    let result: { value: unknown } | undefined;
+    const input = io.input;
+    const messages = (async function* () {
+      yield encodeFrame({ json: req });
+      if (!input) return;
+      for await (const item of input) {
+        if ('stdin' in item) {
+          for (let i = 0; i < item.stdin.length; i += MAX_FRAME_DATA)
+            yield encodeFrame({ data: item.stdin.subarray(i, i + MAX_FRAME_DATA), stream: STDIN });
+        } else if ('eof' in item) yield encodeFrame({ json: { eof: true } });
+        else if ('resize' in item) yield encodeFrame({ json: { resize: item.resize } });
+      }
+    })();
+    const onMessage = (msg: Buffer): void | Promise<void> => {
+      let frame: Frame;
+      try {
+        frame = decodeFrame(msg);
+      } catch (err) {
+        throw new KukeonError(
+          'KUKEON_E_DAEMON',
+          `kukeond at ${this.socketPath} sent ${verb} a message that is not a Frame (${(err as Error).message})`,
+        );
+      }
+      if (frame.data?.length) return io.output({ stream: frame.stream === STDERR ? 'stderr' : 'stdout', data: frame.data });
+      const control = frame.json;
+      if (typeof control === 'object' && control !== null && 'result' in control) result = { value: control.result };
+    };
+    try {
+      await this.channel().bidiStream(methodPath(verb), messages, onMessage, {
+        signal: opts.signal,
+        keepaliveMs: this.options.sessionKeepaliveMs ?? SESSION_KEEPALIVE_MS,
+      });
+    } catch (err) {
+      if (opts.signal?.aborted) {
+        // A detach is how an attach ends by the client's choice; the container runs on.
+        if (verb === 'attach') return { detached: true } as T;
+        const why = opts.signal.reason;
+        throw isKukeonError(why) && why.code === 'KUKEON_E_CANCELLED' ? why : new KukeonError('KUKEON_E_CANCELLED');
+      }
+      throw this.errorOf(err as GrpcError); // io.output's and io.input's own errors pass through as they are
+    }
+    if (!result) throw new KukeonError('KUKEON_E_DAEMON', `kukeond at ${this.socketPath} ended ${verb} without a result`);
+    return result.value as T;
   }
-  async attach(_req: AttachRequest, _io: SessionIO, _opts?: CallOptions): Promise<AttachResult> {
-    throw new KukeonError('KUKEON_E_NEEDS_DAEMON', 'attach through kukeond is not wired yet');
+  exec(req: ExecRequest, io: SessionIO, opts?: CallOptions): Promise<ExecResult> {
+    return this.session('exec', req, io, opts);
+  }
+  attach(req: AttachRequest, io: SessionIO, opts?: CallOptions): Promise<AttachResult> {
+    return this.session('attach', req, io, opts);
   }
 }
 

@@ -1,5 +1,6 @@
-// The client side of gRPC over HTTP/2 on a unix socket, on Node's built-in http2: unary, server-streaming and
-// client-streaming calls, deadlines, cancellation (RST_STREAM CANCEL), statuses and `-bin` metadata.
+// The client side of gRPC over HTTP/2 on a unix socket, on Node's built-in http2: unary, server-streaming,
+// client-streaming and bidirectional calls, deadlines, cancellation (RST_STREAM CANCEL), keepalive pings, statuses
+// and `-bin` metadata.
 // Why not @grpc/grpc-js here (the server uses it): loading it costs ~30-90 ms, most of a `kuke get` through the
 // daemon; this file is what kukeon.v1 needs of a client and loads nothing but http2 (see test/daemon.test.ts's
 // module check, and bench/daemon.ts for the start-up ratio).
@@ -18,6 +19,11 @@ export interface CallOptions {
   /** Absolute time in ms (Date.now() based). */
   deadline?: number;
   signal?: AbortSignal;
+  /**
+   * A call with no deadline and long silences (a session): ping the server this often, and fail the call with
+   * UNAVAILABLE when a ping goes unanswered as long (a daemon that hangs; one that dies closes the socket at once).
+   */
+  keepaliveMs?: number;
 }
 
 const CANCELLED = 1;
@@ -111,6 +117,8 @@ export class H2Channel {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(pings);
+      clearTimeout(unanswered);
       opts.signal?.removeEventListener('abort', onAbort);
       if (!req.closed) req.close(http2.constants.NGHTTP2_CANCEL);
       if (--this.active === 0) session.unref();
@@ -123,6 +131,24 @@ export class H2Channel {
         : undefined;
     if (opts.signal?.aborted) queueMicrotask(onAbort);
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const keepaliveMs = opts.keepaliveMs;
+    let unanswered: NodeJS.Timeout | undefined;
+    const pings =
+      keepaliveMs !== undefined
+        ? setInterval(() => {
+            if (unanswered) return; // the last ping is still out
+            unanswered = setTimeout(() => finish(grpcError(UNAVAILABLE, `no answer to a ping for ${keepaliveMs / 1000} s`)), keepaliveMs);
+            const answered = () => {
+              clearTimeout(unanswered);
+              unanswered = undefined;
+            };
+            try {
+              session.ping(answered); // an error (the session closed) is an answer too: the stream reports it
+            } catch {
+              answered();
+            }
+          }, keepaliveMs)
+        : undefined;
 
     let buf: Buffer = Buffer.alloc(0);
     req.on('response', (h) => {
@@ -256,6 +282,86 @@ export class H2Channel {
         req.end();
       })().catch((err) => {
         reject(err); // the input's own error (first: cancel() would settle the call as cancelled)
+        cancel();
+      });
+    });
+  }
+
+  /**
+   * A bidirectional stream: writes each message of `messages` (with backpressure; the request side ends when they
+   * do), and hands each response message to `onMessage` in order, the next held back (and the stream paused, so
+   * HTTP/2 flow control stops the server) until its promise settles. Resolves when the call ends with OK, after
+   * every message was handled; rejects with the error status, or with `onMessage`'s or `messages`' error.
+   */
+  bidiStream(
+    path: string,
+    messages: AsyncIterable<Buffer>,
+    onMessage: (m: Buffer) => void | Promise<void>,
+    opts: CallOptions = {},
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const queue: Buffer[] = [];
+      let handling = false;
+      let end: { err: GrpcError | undefined } | undefined;
+      let settled = false;
+      const input = messages[Symbol.asyncIterator]();
+      const settle = (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        // Tell the input's source to stop (without waiting: it may be waiting on a terminal that never types).
+        input.return?.().catch(() => undefined);
+        if (err) reject(err);
+        else resolve();
+      };
+      const handle = async () => {
+        if (handling) return;
+        handling = true;
+        try {
+          while (queue.length && !settled) await onMessage(queue.shift() as Buffer);
+        } catch (err) {
+          settle(err);
+          cancel();
+          return;
+        } finally {
+          handling = false;
+        }
+        if (end) settle(end.err);
+        else if (!settled) req.resume();
+      };
+      const { req, cancel } = this.start(
+        path,
+        opts,
+        (m) => {
+          queue.push(m);
+          req.pause();
+          void handle();
+        },
+        (err) => {
+          end = { err };
+          // A failed call drops what is left unhandled (a consumer that blocks must not hold the error back).
+          if (err) settle(err);
+          else void handle();
+        },
+      );
+      (async () => {
+        for (;;) {
+          const next = await input.next();
+          if (next.done || settled) break;
+          if (!req.write(frame(next.value))) {
+            await new Promise<void>((r) => {
+              const done = () => {
+                req.off('drain', done);
+                req.off('close', done);
+                r();
+              };
+              req.on('drain', done);
+              req.on('close', done);
+            });
+          }
+        }
+        if (!settled && !req.closed) req.end();
+      })().catch((err) => {
+        settle(err); // the input's own error (first: cancel() would settle the call as cancelled)
         cancel();
       });
     });

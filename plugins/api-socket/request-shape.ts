@@ -11,6 +11,8 @@ const isString: Check = (v) => typeof v === 'string';
 const isBoolean: Check = (v) => typeof v === 'boolean';
 const isStrings: Check = (v) => Array.isArray(v) && v.every(isString);
 const isObject: Check = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isSize: Check = (v) =>
+  isObject(v) && Number.isInteger((v as { cols?: unknown }).cols) && Number.isInteger((v as { rows?: unknown }).rows);
 const isRef: Check = (v) => isObject(v) && isString((v as { kind?: unknown }).kind) && isStrings((v as { path?: unknown }).path);
 
 /** Each request field kukeon.v1 defines, with what it must be. Unknown fields are left alone, as protobuf does. */
@@ -37,6 +39,14 @@ const FIELDS: Record<string, [Check, string]> = {
   follow: [isBoolean, 'true or false'],
   insecure: [isBoolean, 'true or false'],
   showValues: [isBoolean, 'true or false'],
+  // exec and attach (sdk/sessions.ts); the controller checks their meaning (session-requests.ts)
+  command: [isStrings, 'a list of strings'],
+  env: [isStrings, 'a list of strings'],
+  user: [isString, 'a string'],
+  workdir: [isString, 'a string'],
+  tty: [isBoolean, 'true or false'],
+  stdin: [isBoolean, 'true or false'],
+  size: [isSize, '{ cols, rows } of whole numbers'],
 };
 
 /** Verbs whose `ref` is an image reference (a string) rather than a resource's { kind, path }. */

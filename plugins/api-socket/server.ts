@@ -2,21 +2,13 @@
 // a cancelled call (client gone, Ctrl-C) aborts its operation through the AbortSignal the controller runs with.
 
 import * as grpc from '@grpc/grpc-js';
-import { KukeonError, toKukeonError } from '../../sdk';
+import { KukeonError } from '../../sdk';
 import type { ControllerApi, ProgressEvent } from '../../sdk';
-import {
-  encodeBytes,
-  encodeError,
-  encodeJson,
-  decodeBytes,
-  decodeJson,
-  ERROR_METADATA_KEY,
-  grpcStatusOf,
-  METHODS,
-  methodPath,
-} from './wire';
+import { encodeBytes, encodeJson, decodeBytes, decodeJson, METHODS, methodPath } from './wire';
 import type { Verb } from './wire';
+import { callSignal, statusOf } from './call-status';
 import { checkRequestShape } from './request-shape';
+import { serveSession } from './serve-session';
 
 /** How often a running mutation tells its client it is still working (a client gives up after 60 s of silence). */
 const HEARTBEAT_MS = 15_000;
@@ -25,14 +17,6 @@ const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 
 type Log = (format: string, ...args: unknown[]) => void;
 
-/** The error as a gRPC status with kukeon's code in the trailing metadata. */
-function statusOf(err: unknown): Partial<grpc.StatusObject> {
-  const e = toKukeonError(err);
-  const metadata = new grpc.Metadata();
-  metadata.set(ERROR_METADATA_KEY, encodeError(e));
-  return { code: grpcStatusOf(e.code), details: e.message, metadata };
-}
-
 const identity = (b: Buffer) => b;
 
 /** The service definition for grpc-js: every method's path, streaming shape and codec. */
@@ -40,11 +24,10 @@ function serviceDefinition(): grpc.ServiceDefinition {
   const def: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   for (const verb of Object.keys(METHODS) as Verb[]) {
     const shape = METHODS[verb].shape;
-    if (shape === 'session') continue; // TODO(session transport)
     def[METHODS[verb].rpc] = {
       path: methodPath(verb),
-      requestStream: shape === 'bytesIn',
-      responseStream: shape === 'mutation' || shape === 'items' || shape === 'bytesOut',
+      requestStream: shape === 'bytesIn' || shape === 'session',
+      responseStream: shape === 'mutation' || shape === 'items' || shape === 'bytesOut' || shape === 'session',
       requestSerialize: identity,
       requestDeserialize: identity,
       responseSerialize: identity,
@@ -53,13 +36,6 @@ function serviceDefinition(): grpc.ServiceDefinition {
     };
   }
   return def;
-}
-
-/** An AbortSignal that fires when the call is cancelled (client gone, deadline, Ctrl-C). */
-function callSignal(call: { on(event: 'cancelled', fn: () => void): unknown }): AbortController {
-  const ac = new AbortController();
-  call.on('cancelled', () => ac.abort(new KukeonError('KUKEON_E_CANCELLED', 'the client cancelled the call')));
-  return ac;
 }
 
 type Api = Record<Verb, (...args: unknown[]) => unknown>;
@@ -85,7 +61,10 @@ export function kukeonHandlers(api: ControllerApi, log: Log, inflight: Set<Abort
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const verb of Object.keys(METHODS) as Verb[]) {
     const shape = METHODS[verb].shape;
-    if (shape === 'session') continue; // TODO(session transport)
+    if (shape === 'session') {
+      handlers[METHODS[verb].rpc] = serveSession(verb, (req, io, opts) => call[verb](req, io, opts), log, track);
+      continue;
+    }
     const argsOf = (req: unknown): unknown[] =>
       verb === 'version' || verb === 'refresh' || verb === 'doctor' || verb === 'plugins' ? [] : [req ?? {}];
     if (shape === 'unary') {

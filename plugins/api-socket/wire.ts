@@ -1,6 +1,7 @@
 // kukeon.v1 on the wire (proto/kukeon/v1/kukeon.proto): the method table, the codec of its two one-field
-// messages, and errors as gRPC statuses. Shared by the server and the client; it loads no .proto at run time, so
-// a client that talks to the daemon stays small (protobufjs is neither needed nor loaded).
+// messages, and errors as gRPC statuses (sessions' Frame has its own codec, frame.ts). Shared by the server and
+// the client; it loads no .proto at run time, so a client that talks to the daemon stays small (protobufjs is
+// neither needed nor loaded).
 
 import { ErrorCodes, KukeonError } from '../../sdk';
 import type { ControllerApi, ErrorCode, KukeonErrorDetails } from '../../sdk';

@@ -35,6 +35,7 @@ export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => C
   { words: ['top'], load: () => [require('./commands/top').TopCommand] },
   { words: ['events'], load: () => [require('./commands/events').EventsCommand] },
   { words: ['exec'], load: () => [require('./commands/exec').ExecCommand] },
+  { words: ['cp'], load: () => [require('./commands/cp').CopyCommand] },
   { words: ['log', 'logs'], load: () => [require('./commands/log').LogCommand] },
   { words: ['attach', 'att'], load: () => [require('./commands/attach').AttachCommand] },
   {

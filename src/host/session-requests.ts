@@ -34,11 +34,11 @@ export function checkExecRequest(req: ExecRequest): void {
     if (typeof a !== 'string' || a.includes('\0')) throw usage('exec', `command[${i}] must be a string without NUL`);
   });
   if (req.command[0] === '') throw usage('exec', 'the program name is empty');
+  if (req.env !== undefined && !Array.isArray(req.env)) throw usage('exec', 'env must be a list of K=V');
   for (const [i, e] of (req.env ?? []).entries()) {
     checkString('exec', `env[${i}]`, e);
     if (!/^[^=]+=/.test(e)) throw usage('exec', `env[${i}] must be K=V, not ${JSON.stringify(e.slice(0, 80))}`);
   }
-  if (req.env !== undefined && !Array.isArray(req.env)) throw usage('exec', 'env must be a list of K=V');
   if (req.user !== undefined) {
     checkString('exec', 'user', req.user);
     if (!/^[^:\s]+(:[^:\s]+)?$/.test(req.user))

@@ -44,6 +44,8 @@ export class ExecCommand extends CellCommand {
         session.io(),
         { signal: session.signal },
       );
+      // a client that left (SIGTERM, SIGHUP) ends as it does through kukeond, whose stream reset carries no result
+      if (session.signal.aborted) throw session.signal.reason;
       return result.exitCode;
     } finally {
       session.close();
