@@ -52,6 +52,11 @@ export interface PluginHost {
   /** A `debug` logger namespaced `kukeon:<plugin>`. */
   readonly log: (format: string, ...args: unknown[]) => void;
   readonly version: string;
+  /**
+   * True in kukeond's host, false in a `kuke` command's own (in-process). What must outlive the command (the
+   * terminals of attachable containers) is only done by the daemon.
+   */
+  readonly daemon: boolean;
   /** Runs `fn` when the host closes (end of a CLI command, daemon shutdown): close connections here. */
   onClose(fn: () => void | Promise<void>): void;
 }

@@ -14,6 +14,8 @@ export interface OciNamespace {
 
 export interface OciProcess {
   terminal?: boolean;
+  /** The terminal's size at start (with `terminal`). */
+  consoleSize?: { height: number; width: number };
   user: { uid: number; gid: number; additionalGids?: number[] };
   args: string[];
   env?: string[];

@@ -259,6 +259,7 @@ type _PluginHost = Expect<
       readonly paths: HostPaths;
       readonly log: (format: string, ...args: unknown[]) => void;
       readonly version: string;
+      readonly daemon: boolean;
       onClose(fn: () => void | Promise<void>): void;
     }
   >
@@ -781,6 +782,7 @@ type _OciProcess = Expect<
     OciProcess,
     {
       terminal?: boolean;
+      consoleSize?: { height: number; width: number };
       user: { uid: number; gid: number; additionalGids?: number[] };
       args: string[];
       env?: string[];

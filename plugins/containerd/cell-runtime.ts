@@ -35,6 +35,8 @@ import { findPauseBinary } from './pause-binary';
 import { forbiddenError, forbiddenField } from './privilege-policy';
 import { readSeccompProfile } from './seccomp';
 import type { SeccompProfile } from './seccomp';
+import type { Consoles } from './console/consoles';
+import { removeFifos } from './console/fifos';
 
 export interface RuntimeConfig {
   socket: string;
@@ -46,6 +48,17 @@ export interface RuntimeConfig {
 }
 
 const now = () => new Date().toISOString();
+
+const pick = <T, K extends keyof T>(o: T, ...keys: K[]) => Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+
+/** In-process there is no one to own a terminal once `kuke` exits: an attachable container starts through kukeond. */
+export function needsDaemon(ctx: { ref: { kind: string; path: readonly string[] } }, container: string): KukeonError {
+  return new KukeonError(
+    'KUKEON_E_NEEDS_DAEMON',
+    `container ${container} of ${formatRef({ kind: 'Cell', path: ctx.ref.path.slice(0, 4) })} is attachable: its terminal is owned by kukeond, so it starts only through the daemon`,
+    { plugin: 'containerd', hint: 'start kukeond (kuke daemon start, or kuke init) and run kuke without --no-daemon or --run-path' },
+  );
+}
 
 const notInNamespace = (image: string, ns: string) =>
   new KukeonError(
@@ -71,6 +84,8 @@ export class CellRuntime {
   private readonly images = new Map<string, Map<string, ImageChainInfo>>();
   /** An image's /etc/passwd and /etc/group by manifest digest (content-addressed, so never stale). */
   private readonly etcFiles = new Map<string, EtcFiles>();
+  /** The terminals of attachable containers: kukeond's host only (in-process, starting one is refused). */
+  consoles: Consoles | undefined;
 
   constructor(
     private readonly host: PluginHost,
@@ -457,26 +472,42 @@ export class CellRuntime {
     doc: ContainerDoc | undefined,
     rootPid: number | undefined,
   ): Promise<{ id: string; pid: number; logPath?: string }> {
+    const attachable = role === 'workload' && doc?.spec.attachable === true;
+    if (attachable && !this.consoles) throw needsDaemon(ctx, doc!.metadata.name);
     const ns = await this.ensureNamespace(ctx.ref.path[0], ctx.parents.realm);
     const { id, rootfs } = await this.ensureContainer(ctx, ns, role, doc, rootPid);
+    const logPath = doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined;
+    const consoleMeta = () => ({
+      namespace: ns,
+      containerdId: id,
+      cellPath: [...ctx.ref.path],
+      container: doc!.metadata.name,
+      logPath: logPath!,
+    });
     const existing = await this.task(ns, id);
     if (existing?.status === 'RUNNING') {
       if (this.monitored(ctx, doc)) await this.armRestartMonitor(ns, id);
-      return { id, pid: existing.pid, logPath: doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined };
+      if (attachable) await this.consoles!.ensureOpen(consoleMeta(), existing.pid);
+      return { id, pid: existing.pid, logPath };
     }
     // A task left CREATED or STOPPED (containerd died between create and start) is killed and deleted, and a
     // failure to do so reported: swallowed, it came back as a puzzling ALREADY_EXISTS from the create below.
     if (existing) await this.stopTask(ns, id, { signal: 'SIGKILL', timeoutMs: 0 });
-    const logPath = doc ? this.logPath(ctx.ref.path, doc.metadata.name) : undefined;
     if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true });
-    const io = logPath ? `file://${logPath}` : '';
+    const file = logPath ? `file://${logPath}` : '';
     try {
-      await this.createTask(ns, id, () => this.client.tasks.create(ns, { container_id: id, rootfs, stdout: io, stderr: io }));
+      // an attachable container's terminal goes through FIFOs kukeond reads (and writes to the log), never a file
+      const io = attachable
+        ? { terminal: true, ...pick(this.consoles!.prepare(consoleMeta()), 'stdin', 'stdout'), stderr: '' }
+        : { stdout: file, stderr: file };
+      await this.createTask(ns, id, () => this.client.tasks.create(ns, { container_id: id, rootfs, ...io }));
       const pid = await this.client.tasks.start(ns, id);
+      if (attachable) this.consoles!.started(ns, id, pid);
       if (this.monitored(ctx, doc)) await this.armRestartMonitor(ns, id);
       return { id, pid, logPath };
     } catch (err) {
       await this.client.tasks.delete(ns, id).catch(() => undefined);
+      if (attachable) await this.consoles!.release(ns, id).catch(() => undefined);
       const explained = this.explain(err);
       if (isKukeonError(explained) && explained.code === 'KUKEON_E_UNAVAILABLE') throw explained;
       // containerd 1.6 forgets a task whose create it died in, but its shim keeps the bundle: only a restart of
@@ -535,7 +566,10 @@ export class CellRuntime {
   async stopTask(ns: string, id: string, stop: StopOptions): Promise<{ exitCode: number; finishTime: string } | undefined> {
     await this.holdRestartMonitor(ns, id);
     const t = await this.task(ns, id);
-    if (!t) return undefined;
+    if (!t) {
+      await this.releaseTerminal(ns, id, undefined);
+      return undefined;
+    }
     if (t.status === 'RUNNING' || t.status === 'PAUSED' || t.status === 'CREATED') {
       const exited = this.client.tasks.wait(ns, id);
       exited.catch(() => undefined);
@@ -556,11 +590,19 @@ export class CellRuntime {
     }
     try {
       const res = await this.client.tasks.delete(ns, id);
+      await this.releaseTerminal(ns, id, res.exit_status);
       return { exitCode: res.exit_status, finishTime: now() };
     } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw this.explain(err);
+      if (!isNotFound(err)) throw this.explain(err);
+      await this.releaseTerminal(ns, id, undefined);
+      return undefined;
     }
+  }
+
+  /** A deleted task's terminal: its clients end with its exit status, its FIFOs go (in-process: only the FIFOs). */
+  private async releaseTerminal(ns: string, id: string, exitCode: number | undefined): Promise<void> {
+    if (this.consoles) await this.consoles.release(ns, id, exitCode);
+    else removeFifos(this.host.paths.runtimeDir, ns, id);
   }
 
   /** Removes a container's task, record and snapshot; absent parts are fine. */

@@ -7,7 +7,8 @@ import { exitEvents } from './exit-events';
 import fs from 'node:fs';
 import { KukeonError, PluginSkip, definePlugin, rootContainerId } from '../../sdk';
 import type { CellContext, ContainerContext, ContainerStatus, PluginHost, RealmDoc } from '../../sdk';
-import { CellRuntime } from './cell-runtime';
+import { CellRuntime, needsDaemon } from './cell-runtime';
+import { Consoles } from './console/consoles';
 import type { RuntimeConfig } from './cell-runtime';
 import { diagnose } from './diagnose';
 import { privilegeRefusal } from './privilege-policy';
@@ -141,6 +142,32 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
   });
 }
 
+/**
+ * In-process, an attachable container is refused before anything is stored or started (KUKEON_E_NEEDS_DAEMON):
+ * nobody would own its terminal once `kuke` exits. A cell stored through kukeond and started here is refused at
+ * its start.
+ */
+function tapInProcessRefusals(host: PluginHost): void {
+  host.hooks.validate.tapPromise(NAME, async (ctx) => {
+    const doc = ctx.doc;
+    const found =
+      doc.kind === 'Cell'
+        ? doc.spec.containers.findIndex((c) => c.attachable === true && c.id !== rootContainerId(doc.spec))
+        : doc.kind === 'Container' && doc.spec.attachable === true
+          ? 0
+          : -1;
+    if (found < 0) return undefined;
+    const field = doc.kind === 'Cell' ? `spec.containers[${found}].attachable` : 'spec.attachable';
+    const container = doc.kind === 'Cell' ? doc.spec.containers[found].id : doc.metadata.name;
+    const e = needsDaemon(ctx, container);
+    return new KukeonError(e.code, e.message, { ...e.details, document: ctx.index, kind: doc.kind, name: doc.metadata.name, field });
+  });
+  host.hooks.start.for('Cell').tapPromise({ name: NAME, stage: -100 }, async (ctx) => {
+    const attachable = ctx.containers.find((c) => c.spec.attachable === true && c.metadata.name !== ctx.rootId);
+    if (attachable) throw needsDaemon(ctx, attachable.metadata.name);
+  });
+}
+
 function running(started: { id: string; pid: number; logPath?: string }): ContainerStatus {
   return {
     state: 'Ready',
@@ -193,6 +220,13 @@ export default definePlugin<RuntimeConfig>({
     tapCell(host, rt);
     if (config.allowPrivileged === false) host.hooks.validate.tapPromise(NAME, async (ctx) => privilegeRefusal(ctx));
     host.hooks.validate.tapPromise(NAME, (ctx) => rt.refusal(ctx));
+    if (host.daemon) {
+      // kukeond owns the terminals of attachable containers; it re-opens those of tasks that ran on without it
+      const consoles = new Consoles(host, rt);
+      rt.consoles = consoles;
+      host.services.provide('runtime.console', consoles);
+      setImmediate(() => consoles.recover().catch((e) => host.log('re-opening terminals: %s', (e as Error).message)));
+    } else tapInProcessRefusals(host);
     host.services.provide('runtime.images', {
       load: async (realm, archive) => {
         const ns = await rt.ensureNamespace(realm);

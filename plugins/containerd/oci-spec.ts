@@ -221,12 +221,16 @@ export function runtimeSpec(input: SpecInput): OciSpec {
     `KUKEON_CONTAINER_ID=${id}`,
   ];
   const args = synthesized ? [PAUSE_PATH, '-P'] : processArgs(input.container!, input.image);
-  const env = synthesized ? [DEFAULT_PATH] : mergeEnv([DEFAULT_PATH], input.image?.Env, kukeonEnv, input.container!.env);
+  // an attachable container runs on a terminal; TERM as Docker sets it for -t, unless the image or the user set one
+  const terminal = !synthesized && input.container?.attachable === true;
+  const termEnv = terminal ? ['TERM=xterm'] : [];
+  const env = synthesized ? [DEFAULT_PATH] : mergeEnv([DEFAULT_PATH, ...termEnv], input.image?.Env, kukeonEnv, input.container!.env);
   const nofile = Math.min(1024, hardNofile());
   const spec: OciSpec = {
     ociVersion: '1.0.2-dev',
     process: {
-      terminal: false,
+      terminal,
+      ...(terminal ? { consoleSize: { height: 24, width: 80 } } : {}),
       user: synthesized ? { uid: 0, gid: 0 } : (input.user ?? userOf(input.container?.user ?? input.image?.User, where)),
       args,
       env,

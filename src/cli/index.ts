@@ -37,6 +37,7 @@ export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => C
   { words: ['exec'], load: () => [require('./commands/exec').ExecCommand] },
   { words: ['cp'], load: () => [require('./commands/cp').CopyCommand] },
   { words: ['log', 'logs'], load: () => [require('./commands/log').LogCommand] },
+  { words: ['attach', 'att'], load: () => [require('./commands/attach').AttachCommand] },
   {
     words: ['image', 'images', 'pull', 'rmi'],
     load: () => [

@@ -126,7 +126,17 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
     while (closers.length) await closers.pop()!();
   };
   const pluginHost = (plugin: Plugin<unknown>): PluginHost =>
-    Object.freeze({ hooks, services, state, locks, paths, log: createDebug(`kukeon:${plugin.name}`), version: VERSION, onClose });
+    Object.freeze({
+      hooks,
+      services,
+      state,
+      locks,
+      paths,
+      log: createDebug(`kukeon:${plugin.name}`),
+      version: VERSION,
+      daemon: options.daemon === true,
+      onClose,
+    });
   loader = new PluginLoader({ flags: options.flags ?? {}, env }, pluginHost, (owner) => services.dropOwner(owner));
 
   const configPath = options.configPath ?? (env.KUKEON_CONFIG || undefined);

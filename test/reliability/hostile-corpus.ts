@@ -280,6 +280,11 @@ function unsupportedCases(docs: any[]): BadDoc[] {
     add(byKind('Cell'), `spec.containers[0].${f}`);
     add(byKind('Container'), `spec.${f}`);
   }
+  // upstream's kuketty settings inside a container's tty
+  for (const f of UNSUPPORTED_FIELDS['container.tty']) {
+    add(byKind('Cell'), `spec.containers[0].tty.${f}`);
+    add(byKind('Container'), `spec.tty.${f}`);
+  }
   return out;
 }
 

@@ -3,6 +3,9 @@ import { API_VERSION, KukeonError, formatRef } from '../../../sdk';
 import type { ContainerSpec, Ref } from '../../../sdk';
 import { BaseCommand } from '../base-command';
 import { refIn } from '../scope';
+import { ClientSession } from '../session/client-session';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../session/detach-keys';
+import { attachSession } from './attach';
 
 export class RunCommand extends BaseCommand {
   static override paths = [['run']];
@@ -10,9 +13,10 @@ export class RunCommand extends BaseCommand {
     category: 'Cells',
     description: 'Create a cell if needed, start it, and follow its workload',
     details:
-      "In the foreground, prints the workload's output and exits with its exit code; `-d` returns once the cell runs; `--rm` deletes the cell after the workload exits.",
+      "In the foreground, prints the workload's output and exits with its exit code; `-d` returns once the cell runs; `--rm` deletes the cell after the workload exits. `-i`/`-t` (as docker's) make the container attachable and attach at once: `-t` puts this terminal in raw mode, `-i` sends its stdin; Ctrl-P Ctrl-Q (`--detach-keys`) detaches. Needs kukeond, which owns the terminals.",
     examples: [
       ['One-off busybox', '$0 run hello --image docker.io/kukeon/busybox:test --command echo -- hi'],
+      ['A shell, removed when it exits', '$0 run -it scratch --image docker.io/library/busybox --rm -- sh'],
       ['A manifest, detached', '$0 run -f cell.yaml -d'],
     ],
   });
@@ -24,6 +28,11 @@ export class RunCommand extends BaseCommand {
   /** NAME, then the arguments that replace the image's cmd (clipanion gives an optional positional to Rest). */
   rest = Option.Rest();
   detach = Option.Boolean('-d,--detach', false);
+  interactive = Option.Boolean('-i,--interactive', false, {
+    description: "Attach this terminal's or pipe's stdin (the container gets a terminal)",
+  });
+  tty = Option.Boolean('-t,--tty', false, { description: 'Give the container a terminal and attach to it (this side must be one)' });
+  detachKeys = Option.String('--detach-keys', DEFAULT_DETACH_KEYS, { description: 'Keys that detach from -it (default ctrl-p,ctrl-q)' });
   rm = Option.Boolean('--rm', false);
   container = Option.String('--container', { description: 'Which workload to follow' });
   pull = Option.String('--pull', {
@@ -38,6 +47,22 @@ export class RunCommand extends BaseCommand {
   }
 
   protected async run(): Promise<number> {
+    const attach = this.interactive || this.tty;
+    if (attach && this.file !== undefined)
+      throw new KukeonError(
+        'KUKEON_E_USAGE',
+        '-i/-t make the container of --image attachable; with -f, set attachable: true in the manifest and kuke attach',
+      );
+    // a terminal that is not one is refused before anything is made
+    const session =
+      attach && !this.detach
+        ? new ClientSession({
+            stdin: this.interactive,
+            tty: this.tty,
+            detachKeys: parseDetachKeys(this.detachKeys),
+            signal: this.call().signal,
+          })
+        : undefined;
     const api = await this.api();
     const images = { pull: this.pullPolicy(this.pull), credentials: this.credentials() };
     let ref: Ref;
@@ -57,6 +82,7 @@ export class RunCommand extends BaseCommand {
       if (this.command) container.command = this.command;
       if (this.rest.length > 1) container.args = this.rest.slice(1);
       if (this.env?.length) container.env = this.env;
+      if (attach) container.attachable = true;
       const [realmId, spaceId, stackId] = ref.path;
       const doc = {
         apiVersion: API_VERSION,
@@ -71,6 +97,12 @@ export class RunCommand extends BaseCommand {
     if (this.detach) {
       this.out(`${formatRef(ref)} started\n`);
       return 0;
+    }
+    if (session) {
+      const code = await attachSession(api, session, { ref, stdin: this.interactive }, this.context.stderr);
+      // a detached client leaves the cell running (and so in place); an exited process's cell goes with --rm
+      if (this.rm && !session.detached && !session.signal.aborted) await api.delete({ ref, force: true }, this.call());
+      return code;
     }
     // The log follows until the workload exits; then its exit code (a wait on an exited task answers at once).
     for await (const chunk of api.logs({ ref, container: this.container, follow: true }, this.call())) this.context.stdout.write(chunk);

@@ -1,7 +1,18 @@
 // The controller: apply, get, create, delete, purge, start, stop, refresh. It only calls hooks and services,
 // takes plain data in and returns plain data out, so the daemon can serve it unchanged.
 
-import { KINDS, KukeonError, childKind, formatRef, isKukeonError, isScopedKind, refOf, scopeRefOf, toKukeonError } from '../../../sdk';
+import {
+  KINDS,
+  KukeonError,
+  childKind,
+  formatRef,
+  isKukeonError,
+  isScopedKind,
+  refOf,
+  rootContainerId,
+  scopeRefOf,
+  toKukeonError,
+} from '../../../sdk';
 import type {
   AnyDoc,
   ApplyItem,
@@ -668,7 +679,24 @@ export class Controller {
   }
 
   async start(ref: Ref, options: OperationOptions = {}): Promise<void> {
+    await this.refuseUnownedTerminals(ref);
     await this.d.lifecycle.start(ref, { scope: HostOperationScope.start(options.signal) });
+  }
+
+  /**
+   * A cell with an attachable container starts only where something owns its terminal (kukeond's runtime.console):
+   * refused before anything is stopped, started or recorded.
+   */
+  private async refuseUnownedTerminals(ref: Ref): Promise<void> {
+    if (!this.d.hasRuntime() || this.d.services.get('runtime.console')) return;
+    const loaded = await this.d.lifecycle.loadCell(ref);
+    const attachable = loaded?.cell.spec.containers.find((c) => c.attachable && c.id !== rootContainerId(loaded.cell.spec));
+    if (attachable)
+      throw new KukeonError(
+        'KUKEON_E_NEEDS_DAEMON',
+        `container ${attachable.id} of ${formatRef(ref)} is attachable: its terminal is owned by kukeond, so it starts only through the daemon`,
+        { hint: 'start kukeond (kuke daemon start, or kuke init) and run kuke without --no-daemon or --run-path' },
+      );
   }
 
   async stop(ref: Ref, options: StopOptions = DEFAULT_STOP, op: OperationOptions = {}): Promise<void> {
@@ -681,6 +709,7 @@ export class Controller {
 
   async restart(ref: Ref, options: StopOptions = DEFAULT_STOP, op: OperationOptions = {}): Promise<void> {
     if (!this.d.hasRuntime()) throw new KukeonError('KUKEON_E_NO_RUNTIME', `cannot restart ${formatRef(ref)}: no runtime plugin is loaded`);
+    await this.refuseUnownedTerminals(ref);
     const scope = HostOperationScope.start(op.signal);
     await this.d.lifecycle.stop(ref, { stop: options, scope });
     await this.d.lifecycle.start(ref, { scope });

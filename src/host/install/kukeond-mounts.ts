@@ -19,8 +19,21 @@ export const PACKAGE_ROOT = path.resolve(__dirname, '../../../..');
 
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/local/bin', '/usr/bin', '/bin'];
 
-/** The commands kukeond's plugins run: the cni plugin's iptables (isolation rules) and ip (bridge removal). */
-export const HOST_COMMANDS = ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore', 'ip'];
+/**
+ * The commands kukeond's plugins run: the cni plugin's iptables (isolation rules) and ip (bridge removal); the
+ * containerd plugin's mkfifo and tail (the FIFOs of attachable containers, and the holder of their input).
+ */
+export const HOST_COMMANDS = [
+  'iptables',
+  'iptables-save',
+  'iptables-restore',
+  'ip6tables',
+  'ip6tables-save',
+  'ip6tables-restore',
+  'ip',
+  'mkfifo',
+  'tail',
+];
 
 function which(name: string): string | undefined {
   for (const dir of [...(process.env.PATH ?? '').split(':').filter(Boolean), ...SBIN]) {
@@ -67,9 +80,10 @@ export function kukeondMounts(s: InstallSettings, nodeBinary = process.execPath)
     if (exists(p)) add(p, true, "kukeon's installed files");
   }
   const commands = HOST_COMMANDS.map(which).filter((p): p is string => p !== undefined);
-  for (const cmd of commands) add(cmd, true, 'run by the cni plugin (isolation rules, bridge removal)');
+  for (const cmd of commands)
+    add(cmd, true, 'run by the cni plugin (isolation rules, bridge removal) or the containerd plugin (terminals)');
   for (const lib of [nodeBinary, ...commands].flatMap(sharedLibraries))
-    add(lib, true, 'a shared library (or the dynamic loader) of Node, iptables or ip');
+    add(lib, true, 'a shared library (or the dynamic loader) of Node or a command above');
   // iptables loads its match and target modules with dlopen, from the xtables directory beside libxtables
   for (const lib of commands.flatMap(sharedLibraries).filter((l) => /libxtables\.so/.test(l))) {
     const dir = path.join(path.dirname(fs.realpathSync(lib)), 'xtables');

@@ -149,6 +149,16 @@ const containerProps: Schema = {
   },
   tmpfs: { type: 'array', items: { type: 'string', pattern: '^/' }, description: 'paths mounted as a fresh tmpfs (nosuid,nodev,noexec)' },
   secrets: { type: 'array', items: containerSecret, description: 'values handed over at each start (never stored in the cell)' },
+  attachable: {
+    type: 'boolean',
+    description: 'runs with a terminal kukeond owns: kuke attach reaches it, its output goes to kuke log (needs kukeond; not the root)',
+  },
+  tty: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {},
+    description: "upstream's terminal-server settings; only an empty object is accepted (needs attachable)",
+  },
   volumes: {
     type: 'array',
     description: 'bind mounts of host paths, tmpfs mounts and named volumes',
@@ -276,6 +286,11 @@ export const SCHEMAS: Record<Kind, Schema> = {
       rootContainerId: name,
       containers: { type: 'array', minItems: 1, items: container },
       resources,
+      tty: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { default: { ...name, description: 'the attachable container kuke attach picks when --container is not given' } },
+      },
     },
   }),
   Container: doc('Container', {

@@ -6,8 +6,10 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
   'Realm.spec': [],
   'Space.spec': ['defaults'],
   'Stack.spec': [],
-  'Cell.spec': ['tty', 'autoDelete', 'nestedCgroupRuntime', 'provenance', 'runtimeEnv', 'ignoreDiskPressure'],
-  container: ['networks', 'networksAliases', 'hostCgroup', 'repos', 'git', 'cniConfigPath', 'attachable', 'tty', 'kukeonGroupGID'],
+  'Cell.spec': ['autoDelete', 'nestedCgroupRuntime', 'provenance', 'runtimeEnv', 'ignoreDiskPressure'],
+  container: ['networks', 'networksAliases', 'hostCgroup', 'repos', 'git', 'cniConfigPath', 'kukeonGroupGID'],
+  /** A container's `tty`: these belong to upstream's kuketty terminal server, which kukeon does not run. */
+  'container.tty': ['prompt', 'onInit', 'logFile', 'logLevel'],
 };
 
 /**

@@ -25,6 +25,7 @@ import { checkSecurityFields } from './security-fields';
 import { checkContainerSecrets } from '../secrets/validate-container-secrets';
 import { SYSTEM_REALM_FIELDS, UNSUPPORTED_FIELDS } from './unsupported-fields';
 import { checkVolumeMounts } from './volume-mounts';
+import { checkCellTty, checkTerminal } from './terminal-fields';
 
 // Kukeon's own schemas, checked against the meta-schema by the test suite: compiling the meta-schema here would
 // cost every `kuke apply` ~70 ms.
@@ -178,10 +179,20 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
   // The system realm's kukeond container needs privileges, the host's PID namespace, bind mounts and no image.
   const inSystemRealm = options.allowSystem === true && doc.spec?.realmId === SYSTEM_REALM;
   const systemOnly = inSystemRealm ? SYSTEM_REALM_FIELDS : [];
-  if (kind === 'Container') checkUnsupported(doc.spec, 'container', 'spec.', fail, systemOnly);
+  const checkContainerUnsupported = (c: any, prefix: string) => {
+    checkUnsupported(c, 'container', prefix, fail, systemOnly);
+    for (const field of UNSUPPORTED_FIELDS['container.tty']) {
+      if (c?.tty && typeof c.tty === 'object' && field in c.tty)
+        fail(
+          'KUKEON_E_UNSUPPORTED_FIELD',
+          `${prefix}tty.${field}`,
+          "belongs to upstream's kuketty terminal server, which kukeon does not run",
+        );
+    }
+  };
+  if (kind === 'Container') checkContainerUnsupported(doc.spec, 'spec.');
   if (kind === 'Cell' && Array.isArray(doc.spec?.containers)) {
-    for (const [i, c] of (doc.spec.containers as unknown[]).entries())
-      checkUnsupported(c, 'container', `spec.containers[${i}].`, fail, systemOnly);
+    for (const [i, c] of (doc.spec.containers as unknown[]).entries()) checkContainerUnsupported(c, `spec.containers[${i}].`);
   }
   const imageless = (c: unknown) => !!c && typeof c === 'object' && (c as { image?: unknown }).image === undefined;
   if (!inSystemRealm && kind === 'Container' && imageless(doc.spec)) invalid('spec.image', 'is required');
@@ -280,7 +291,9 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
       checkVolumeMounts(c.volumes, field, spec.realmId, invalid, inSystemRealm);
       checkSecurityFields(c, field, invalid);
       checkContainerSecrets(c, field, invalid);
+      checkTerminal(c, field, c.id === rootId, invalid);
     });
+    checkCellTty(spec, invalid);
     // The root owns the cell's network namespace: either every container is on the host's network or none is.
     const onHost = spec.containers.filter((c) => c.hostNetwork === true).map((c) => c.id);
     if (onHost.length && onHost.length !== spec.containers.length) {
@@ -303,6 +316,7 @@ export function validateDocument(raw: unknown, index: number, options: ValidateO
     checkVolumeMounts(spec.volumes, 'spec', spec.realmId!, invalid, inSystemRealm);
     checkSecurityFields(spec, 'spec', invalid);
     checkContainerSecrets(spec, 'spec', invalid);
+    checkTerminal(spec, 'spec', spec.root === true, invalid);
     checkPorts([spec], () => 'spec', invalid);
   }
 

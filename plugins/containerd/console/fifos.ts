@@ -1,0 +1,77 @@
+// The FIFOs containerd's shim gives an attachable container's terminal through: `stdin` (what is typed) and
+// `stdout` (the console's output) in `<runtimeDir>/containerd/io/<namespace>/<containerd id>/`, with `console.json`
+// saying whose they are, so a restarted kukeond finds and re-opens them. Node has no mkfifo(3): mkfifo(1) makes them.
+
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomicSync } from '../../../sdk';
+
+/** Whose FIFOs a directory holds. */
+export interface ConsoleMeta {
+  namespace: string;
+  containerdId: string;
+  cellPath: string[];
+  container: string;
+  /** The container's log file, where its output is appended (`kuke log`). */
+  logPath: string;
+}
+
+export interface FifoPaths {
+  dir: string;
+  stdin: string;
+  stdout: string;
+}
+
+export function ioRoot(runtimeDir: string): string {
+  return path.join(runtimeDir, 'containerd', 'io');
+}
+
+export function fifoPaths(runtimeDir: string, namespace: string, containerdId: string): FifoPaths {
+  const dir = path.join(ioRoot(runtimeDir), namespace, containerdId);
+  return { dir, stdin: path.join(dir, 'stdin'), stdout: path.join(dir, 'stdout') };
+}
+
+/** Fresh FIFOs for a new task (a previous task's are replaced: their holders may still have them open). */
+export function makeFifos(runtimeDir: string, meta: ConsoleMeta): FifoPaths {
+  const p = fifoPaths(runtimeDir, meta.namespace, meta.containerdId);
+  fs.rmSync(p.dir, { recursive: true, force: true });
+  fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
+  execFileSync('mkfifo', ['-m', '0600', p.stdin, p.stdout], { stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileAtomicSync(path.join(p.dir, 'console.json'), `${JSON.stringify(meta)}\n`, { mode: 0o600 });
+  return p;
+}
+
+export function removeFifos(runtimeDir: string, namespace: string, containerdId: string): void {
+  const { dir } = fifoPaths(runtimeDir, namespace, containerdId);
+  if (!fs.existsSync(dir)) return;
+  fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    fs.rmdirSync(path.dirname(dir)); // the namespace's directory, once its last task's FIFOs are gone
+  } catch {
+    // other tasks' FIFOs are in it
+  }
+}
+
+/** Every FIFO directory left by earlier tasks (a daemon restart), with whose it is; unreadable ones are skipped. */
+export function listFifoDirs(runtimeDir: string): ConsoleMeta[] {
+  const found: ConsoleMeta[] = [];
+  const root = ioRoot(runtimeDir);
+  const dirs = (p: string) => {
+    try {
+      return fs.readdirSync(p, { withFileTypes: true }).filter((d) => d.isDirectory());
+    } catch {
+      return [];
+    }
+  };
+  for (const ns of dirs(root))
+    for (const id of dirs(path.join(root, ns.name))) {
+      try {
+        const meta = JSON.parse(fs.readFileSync(path.join(root, ns.name, id.name, 'console.json'), 'utf8')) as ConsoleMeta;
+        if (meta.namespace === ns.name && meta.containerdId === id.name) found.push(meta);
+      } catch {
+        // a directory being made or removed
+      }
+    }
+  return found;
+}
