@@ -82,7 +82,7 @@ e2eSuite('attachable containers through kukeond', (test) => {
     const p = onPty(['attach', 'dev', ...SCOPE]);
     await p.waitFor('/ # '); // the first attach gets the shell's first prompt
     p.type('echo $((6*7)); stty size\r');
-    await p.waitFor(/\r+\n42\r+\n30 100\r+\n/);
+    await p.waitFor(/\r\n42\r\n30 100\r\n/); // raw output: no \r\r\n (ONLCR off on this side)
     p.type(DETACH);
     assert.is(await p.exited, 0, p.output());
     assert.match(p.output(), 'read escape sequence');

@@ -3,6 +3,7 @@
 // way out (the session's end, an error, a daemon that dies, SIGTERM, SIGHUP, process exit), and sends window size
 // changes. Detach keys, when given, end the session without ending the process (attach).
 
+import { spawnSync } from 'node:child_process';
 import type { ReadStream } from 'node:tty';
 import { KukeonError } from '../../../sdk';
 import type { SessionIO, SessionInput, TerminalSize } from '../../../sdk';
@@ -72,6 +73,10 @@ export class ClientSession {
     if (this.opts.tty) {
       (this.in as ReadStream).setRawMode?.(true);
       this.raw = true;
+      // libuv's raw mode keeps output processing (ONLCR), so the container's \r\n would print as \r\r\n: raw
+      // output as Docker's cfmakeraw. Leaving raw mode restores the terminal as it was, this flag included.
+      const fd = (this.in as { fd?: number }).fd;
+      if (typeof fd === 'number') spawnSync('stty', ['-opost'], { stdio: [fd, 'ignore', 'ignore'] });
       const resize = () => {
         const size = this.size();
         if (size) this.push({ resize: size });
