@@ -228,6 +228,8 @@ export interface CellSpec {
   resources?: Resources;
   /** Upstream's terminal settings of the cell: `default` names the attachable container `kuke attach` picks. */
   tty?: CellTty;
+  /** kukeond deletes the cell once every workload has exited for good (no restart follows): `kuke run --rm`. */
+  autoDelete?: boolean;
 }
 
 export interface CellTty {

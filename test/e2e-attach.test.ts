@@ -159,6 +159,24 @@ e2eSuite('attachable containers through kukeond', (test) => {
     assert.is(gone.code, 1, `--rm removed the cell: ${gone.stdout}`);
   });
 
+  test('run --rm after a detach, and run -d --rm: kukeond deletes the cell once its process exits (autoDelete)', async () => {
+    const p = onPty(['run', '-it', 'left', ...SCOPE, '--image', BUSYBOX_IMAGE_REF, '--rm', '--', 'sh']);
+    await p.waitFor('/ # ', 60_000);
+    p.type('\x10\x11');
+    assert.is(await p.exited, 0, p.output());
+    assert.is((await viaDaemon(['get', 'cell', 'left', ...SCOPE])).code, 0, 'a detach leaves the cell running');
+    const d = await viaDaemon(['run', '-d', 'brief', ...SCOPE, '--image', BUSYBOX_IMAGE_REF, '--rm', '--command', 'sleep', '--', '1']);
+    assert.is(d.code, 0, d.stderr);
+    // the shell ends through a plain attach, which deletes nothing itself
+    const again = onPty(['attach', 'left', ...SCOPE]);
+    again.type('echo back $((2*4))\r');
+    await again.waitFor('back 8');
+    again.type('exit 0\r');
+    assert.is(await again.exited, 0, again.output());
+    for (const cell of ['left', 'brief'])
+      await waitFor(`kukeond to delete ${cell}`, async () => (await viaDaemon(['get', 'cell', cell, ...SCOPE])).code === 1, 30_000, 500);
+  });
+
   test('in-process, attach and run -it are refused with KUKEON_E_NEEDS_DAEMON and write nothing', async () => {
     // the daemon's own cell, reached in-process through its run path: nobody there owns its terminal
     assert.is((await viaDaemon(['apply', '-f', '-'], MANIFEST)).code, 0);

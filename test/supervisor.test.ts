@@ -110,7 +110,7 @@ function fakeRuntime() {
 
 const workload = (id: string, extra: string) => `    - { id: ${id}, image: busybox, command: sleep, args: ["600"], ${extra} }\n`;
 
-async function setup(cells: string) {
+async function setup(cells: string, onFinished?: (r: { kind: 'Cell'; path: string[] }) => void) {
   const rt = fakeRuntime();
   const run = tmpDir();
   const host: Host = await testHost([rt.plugin], run);
@@ -119,7 +119,13 @@ async function setup(cells: string) {
     report.items.filter((i) => i.action === 'failed'),
     [],
   );
-  const supervisor = new Supervisor({ lifecycle: host.lifecycle, state: host.state, services: host.services, reconcileIntervalMs: 0 });
+  const supervisor = new Supervisor({
+    lifecycle: host.lifecycle,
+    state: host.state,
+    services: host.services,
+    reconcileIntervalMs: 0,
+    onFinished: onFinished as never,
+  });
   assert.ok(supervisor.start());
   // the subscription's own reconcile runs first: an exit a test sends "while unsubscribed" must not race it
   await new Promise((r) => setImmediate(r));
@@ -132,6 +138,30 @@ async function setup(cells: string) {
 }
 
 const ref = (cell: string) => ({ kind: 'Cell' as const, path: ['main', 'blog', 'wp', cell] });
+
+test('autoDelete: once every workload exited for good (after a grace), the cell is handed over for deletion; a restart pending or a cell without it is not', async () => {
+  const finished: string[] = [];
+  const auto = (name: string) =>
+    cellManifest(name, `${workload('w', 'restartPolicy: never')}${workload('v', 'restartPolicy: never')}`).replace(
+      '  stackId: wp\n',
+      '  stackId: wp\n  autoDelete: true\n',
+    );
+  const { rt, supervisor, status } = await setup(
+    `${auto('f')}---\n${cellManifest('g', workload('w', 'restartPolicy: never'))}---\n${auto('h').replace(/restartPolicy: never/g, 'restartPolicy: always, restartBackoffSeconds: 0.01')}`,
+    (r) => finished.push(r.path.join('/')),
+  );
+  rt.exit('f', 'w', 0);
+  rt.exit('g', 'w', 0);
+  rt.exit('h', 'w', 1);
+  rt.exit('h', 'v', 1);
+  await waitFor('f/w recorded', () => status('f', 'w').state === 'Exited' && status('g', 'w').state === 'Exited', 2000, 5);
+  await new Promise((r) => setTimeout(r, 3500));
+  assert.equal(finished, [], 'one workload of f still runs; g has no autoDelete; h restarts');
+  rt.exit('f', 'v', 0);
+  await waitFor('f handed over', () => finished.length === 1, 6000, 20);
+  assert.equal(finished, ['main/blog/wp/f']);
+  await supervisor.stop();
+});
 
 test('on-failure with a cap of 2: exit 3 restarts twice (count 1, 2), then the container and the cell are Failed', async () => {
   const { rt, supervisor, status, cellStatus } = await setup(

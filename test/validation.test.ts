@@ -97,7 +97,8 @@ test('cells: duplicate container ids, several roots and a dangling rootContainer
 test('upstream fields kukeon does not implement are refused by name; unknown fields are invalid', () => {
   refused(cell([{ id: 'a', image: 'x', repos: [] }]), 'KUKEON_E_UNSUPPORTED_FIELD', 'spec.containers[0].repos');
   refused(cell([{ id: 'a', image: 'x', hostCgroup: true }]), 'KUKEON_E_UNSUPPORTED_FIELD', 'spec.containers[0].hostCgroup');
-  refused(cell([{ id: 'a', image: 'x' }], { autoDelete: true }), 'KUKEON_E_UNSUPPORTED_FIELD', 'spec.autoDelete');
+  refused(cell([{ id: 'a', image: 'x' }], { nestedCgroupRuntime: true }), 'KUKEON_E_UNSUPPORTED_FIELD', 'spec.nestedCgroupRuntime');
+  refused(cell([{ id: 'a', image: 'x' }], { autoDelete: 'yes' }), 'KUKEON_E_INVALID', 'spec.autoDelete');
   refused(
     { kind: 'Realm', metadata: { name: 'r' }, spec: { registryCredentials: [{ username: 'u' }] } },
     'KUKEON_E_INVALID',

@@ -103,6 +103,10 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
     services: host.services,
     reconcileIntervalMs: Math.round(reconcileSeconds * 1000),
     onDown: (cellPath, id) => void host.secretStaging.remove(cellPath, id),
+    onFinished: (ref) =>
+      void host.api
+        .delete({ ref, force: true })
+        .catch((err) => stderr.write(`kukeond: autoDelete of ${ref.path.join('/')}: ${(err as Error).message}\n`)),
   });
   const pidFile = pidFileOf(server.address);
   writeFileAtomicSync(pidFile, `${process.pid}\n`, { mode: 0o644 });

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { API_VERSION, KukeonError, formatRef } from '../../../sdk';
-import type { ContainerSpec, Ref } from '../../../sdk';
+import { API_VERSION, KukeonError, formatRef, isKukeonError } from '../../../sdk';
+import type { ContainerSpec, ControllerApi, Ref } from '../../../sdk';
 import { BaseCommand } from '../base-command';
 import { refIn } from '../scope';
 import { ClientSession } from '../session/client-session';
@@ -88,7 +88,8 @@ export class RunCommand extends BaseCommand {
         apiVersion: API_VERSION,
         kind: 'Cell',
         metadata: { name: this.name },
-        spec: { realmId, spaceId, stackId, containers: [container] },
+        // --rm: kukeond deletes the cell when its process exits even after a detach or a killed kuke
+        spec: { realmId, spaceId, stackId, containers: [container], ...(this.rm ? { autoDelete: true } : {}) },
       };
       const report = await api.apply({ text: JSON.stringify(doc), source: 'run', ...images }, this.call());
       const failed = report.items.find((i) => i.action === 'failed');
@@ -101,14 +102,29 @@ export class RunCommand extends BaseCommand {
     if (session) {
       const code = await attachSession(api, session, { ref, stdin: this.interactive }, this.context.stderr);
       // a detached client leaves the cell running (and so in place); an exited process's cell goes with --rm
-      if (this.rm && !session.detached && !session.signal.aborted) await api.delete({ ref, force: true }, this.call());
+      if (this.rm && !session.detached && !session.signal.aborted) await this.remove(api, ref);
       return code;
     }
-    // The log follows until the workload exits; then its exit code (a wait on an exited task answers at once).
+    // The wait starts with the log, so the exit code is in hand even when kukeond's autoDelete (--rm) is quicker
+    // than this client; the log follows until the workload exits.
+    const exited = (async () => {
+      let exitCode = 1;
+      for await (const exit of api.wait({ ref, container: this.container }, this.call())) exitCode = exit.exitCode;
+      return exitCode;
+    })();
+    exited.catch(() => undefined);
     for await (const chunk of api.logs({ ref, container: this.container, follow: true }, this.call())) this.context.stdout.write(chunk);
-    let exitCode = 1;
-    for await (const exit of api.wait({ ref, container: this.container }, this.call())) exitCode = exit.exitCode;
-    if (this.rm) await api.delete({ ref, force: true }, this.call());
+    const exitCode = await exited;
+    if (this.rm) await this.remove(api, ref);
     return exitCode;
+  }
+
+  /** --rm: the cell goes; kukeond's autoDelete may have taken it already. */
+  private async remove(api: ControllerApi, ref: Ref): Promise<void> {
+    try {
+      await api.delete({ ref, force: true }, this.call());
+    } catch (err) {
+      if (!isKukeonError(err) || err.code !== 'KUKEON_E_NOT_FOUND') throw err;
+    }
   }
 }

@@ -35,9 +35,13 @@ export interface SupervisorOptions {
   reconcileIntervalMs?: number;
   /** A workload exited for good (no restart follows): what it held while it ran goes (its staged secrets). */
   onDown?: (cellPath: readonly string[], id: string) => void;
+  /** A cell with `spec.autoDelete` whose workloads all exited for good: it is to be deleted (after its lock is let go). */
+  onFinished?: (ref: Ref) => void;
 }
 
 const now = () => new Date().toISOString();
+/** How long an autoDelete cell stays after its last workload's exit. */
+const AUTO_DELETE_GRACE_MS = 3_000;
 /** The earliest of ISO times, or undefined. */
 const earliest = (times: (string | undefined)[]) => times.filter((t): t is string => !!t).sort()[0];
 const key = (cellPath: readonly string[], id?: string) => (id === undefined ? cellPath.join('/') : `${cellPath.join('/')}/${id}`);
@@ -248,6 +252,18 @@ export class Supervisor {
     const workloads = Object.fromEntries(this.workloads(ctx).map((c) => [c.metadata.name, ctx.status.containers[c.metadata.name]]));
     Object.assign(ctx.status, cellStateOf(workloads));
     await this.o.lifecycle.persistCell(ctx);
+    const over = (st: ContainerStatus | undefined) => (st?.state === 'Exited' || st?.state === 'Failed') && !st.nextRestartAt;
+    const states = Object.values(workloads);
+    if (states.length && states.every(over)) this.finished(ctx);
+  }
+
+  /** `spec.autoDelete`: the cell goes once nothing of it runs or restarts; the delete takes the cell's lock itself. */
+  private finished(ctx: CellContext): void {
+    if (!ctx.doc.spec.autoDelete || !this.o.onFinished) return;
+    const ref = ctx.ref;
+    this.log('%s: every workload exited; autoDelete in %d ms', formatRef(ref), AUTO_DELETE_GRACE_MS);
+    // the grace lets a client that follows the cell (kuke run --rm) read its last output and delete it itself
+    setTimeout(() => this.o.onFinished?.(ref), AUTO_DELETE_GRACE_MS).unref();
   }
 
   private reading(cellPath: readonly string[], id: string, isRoot: boolean, t: TaskState): ExitReading {
@@ -403,6 +419,7 @@ export class Supervisor {
     if (restart) for (const c of ctx.containers) down.status.containers[c.metadata.name].nextRestartAt = due;
     await this.o.lifecycle.persistCell(down);
     if (restart) this.scheduleCellRestart(down);
+    else this.finished(down);
   }
 
   private scheduleCellRestart(ctx: CellContext): void {

@@ -291,6 +291,10 @@ export const SCHEMAS: Record<Kind, Schema> = {
         additionalProperties: false,
         properties: { default: { ...name, description: 'the attachable container kuke attach picks when --container is not given' } },
       },
+      autoDelete: {
+        type: 'boolean',
+        description: 'kukeond deletes the cell once every workload has exited for good (kuke run --rm)',
+      },
     },
   }),
   Container: doc('Container', {

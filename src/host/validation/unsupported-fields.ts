@@ -6,7 +6,7 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
   'Realm.spec': [],
   'Space.spec': ['defaults'],
   'Stack.spec': [],
-  'Cell.spec': ['autoDelete', 'nestedCgroupRuntime', 'provenance', 'runtimeEnv', 'ignoreDiskPressure'],
+  'Cell.spec': ['nestedCgroupRuntime', 'provenance', 'runtimeEnv', 'ignoreDiskPressure'],
   container: ['networks', 'networksAliases', 'hostCgroup', 'repos', 'git', 'cniConfigPath', 'kukeonGroupGID'],
   /** A container's `tty`: these belong to upstream's kuketty terminal server, which kukeon does not run. */
   'container.tty': ['prompt', 'onInit', 'logFile', 'logLevel'],
