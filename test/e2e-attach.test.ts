@@ -159,6 +159,27 @@ e2eSuite('attachable containers through kukeond', (test) => {
     assert.is(gone.code, 1, `--rm removed the cell: ${gone.stdout}`);
   });
 
+  test('run -it of a process quicker than the attach prints its output and exit code; run -i without -t is refused', async () => {
+    const p = onPty([
+      'run',
+      '-it',
+      'quick',
+      ...SCOPE,
+      '--image',
+      BUSYBOX_IMAGE_REF,
+      '--rm',
+      '--',
+      'sh',
+      '-c',
+      'echo quick-$((6*7)); exit 5',
+    ]);
+    assert.is(await p.exited, 5, p.output());
+    assert.match(p.output(), 'quick-42');
+    const noTty = await viaDaemon(['run', '-i', 'piped', ...SCOPE, '--image', BUSYBOX_IMAGE_REF, '--', 'cat'], 'hi\n');
+    assert.is(noTty.code, 2, noTty.stderr);
+    assert.match(noTty.stderr, 'kuke run -i needs -t');
+  });
+
   test('run --rm after a detach, and run -d --rm: kukeond deletes the cell once its process exits (autoDelete)', async () => {
     const p = onPty(['run', '-it', 'left', ...SCOPE, '--image', BUSYBOX_IMAGE_REF, '--rm', '--', 'sh']);
     await p.waitFor('/ # ', 60_000);

@@ -163,6 +163,21 @@ test('autoDelete: once every workload exited for good (after a grace), the cell 
   await supervisor.stop();
 });
 
+test('autoDelete looks again when its grace is over: a cell started again meanwhile is kept', async () => {
+  const finished: string[] = [];
+  const { rt, host, supervisor, status } = await setup(
+    cellManifest('i', workload('w', 'restartPolicy: never')).replace('  stackId: wp\n', '  stackId: wp\n  autoDelete: true\n'),
+    (r) => finished.push(r.path.join('/')),
+  );
+  rt.exit('i', 'w', 0);
+  await waitFor('i/w recorded', () => status('i', 'w').state === 'Exited', 2000, 5);
+  await host.controller.start(ref('i'));
+  assert.is(status('i', 'w').state, 'Ready');
+  await new Promise((r) => setTimeout(r, 4000));
+  assert.equal(finished, [], 'the restarted cell stays');
+  await supervisor.stop();
+});
+
 test('on-failure with a cap of 2: exit 3 restarts twice (count 1, 2), then the container and the cell are Failed', async () => {
   const { rt, supervisor, status, cellStatus } = await setup(
     cellManifest('a', workload('w', 'restartPolicy: on-failure, restartMaxRetries: 2, restartBackoffSeconds: 0.01')),

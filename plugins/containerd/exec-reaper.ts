@@ -3,17 +3,24 @@
 // reads a pipe from its owner. `done` on the pipe: the session ended as it should. The pipe's end without it: the
 // owner died, so the exec'd process is hung up, killed after a grace, and removed, as the owner would have done.
 //
-// Run as: node exec-reaper.js <containerd socket> <namespace> <container id> <exec id>
+// Run as: node exec-reaper.js <containerd socket> <namespace> <container id> <exec id> <FIFO dir>
 
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import { ContainerdClient, isNotFound } from './grpc/containerd-client';
+import { isNotFound } from './grpc/status-codes';
 
 const GRACE_MS = 2_000;
 
-/** Starts the watcher; write `done` to it (`release`) when the session ended by itself. */
-export function watchExec(socket: string, ns: string, containerId: string, execId: string): { release(): void } {
-  const child = spawn(process.execPath, [__filename, socket, ns, containerId, execId], {
+/** Starts the watcher; `release(true)` when the session saw the process end, `release(false)` to have it reaped. */
+export function watchExec(
+  socket: string,
+  ns: string,
+  containerId: string,
+  execId: string,
+  fifoDir: string,
+): { release(ended: boolean): void } {
+  const child = spawn(process.execPath, [__filename, socket, ns, containerId, execId, fifoDir], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
   });
@@ -22,10 +29,12 @@ export function watchExec(socket: string, ns: string, containerId: string, execI
   const pipe = child.stdin as Writable & { unref?: () => void };
   pipe.on('error', () => undefined);
   pipe.unref?.();
-  return { release: () => void pipe.end('done\n') };
+  return { release: (ended) => void pipe.end(ended ? 'done\n' : '') };
 }
 
-async function reap(socket: string, ns: string, containerId: string, execId: string): Promise<void> {
+async function reap(socket: string, ns: string, containerId: string, execId: string, fifoDir: string): Promise<void> {
+  // loaded here only: importing this module (the plugin does) must not load the gRPC stack
+  const { ContainerdClient } = require('./grpc/containerd-client') as typeof import('./grpc/containerd-client');
   const client = new ContainerdClient(socket, { timeoutMs: 10_000 });
   const gone = (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err));
   try {
@@ -36,11 +45,12 @@ async function reap(socket: string, ns: string, containerId: string, execId: str
     await client.tasks.deleteProcess(ns, containerId, execId).catch(() => undefined);
   } finally {
     client.close();
+    fs.rmSync(fifoDir, { recursive: true, force: true });
   }
 }
 
 if (require.main === module) {
-  const [socket, ns, containerId, execId] = process.argv.slice(2);
+  const [socket, ns, containerId, execId, fifoDir] = process.argv.slice(2);
   let said = '';
   process.stdin.on('data', (d) => {
     said += d.toString();
@@ -48,7 +58,7 @@ if (require.main === module) {
   process.stdin.on('error', () => undefined);
   process.stdin.once('close', () => {
     if (said.includes('done')) process.exit(0);
-    reap(socket, ns, containerId, execId).then(
+    reap(socket, ns, containerId, execId, fifoDir).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -12,7 +12,7 @@ import type { ExecProcess, ExecResult, ExecService, PluginHost, SessionIO } from
 import type { CellRuntime } from './cell-runtime';
 import { watchExec } from './exec-reaper';
 import { FifoSet } from './fifo-set';
-import { isNotFound } from './grpc/containerd-client';
+import { isNotFound } from './grpc/status-codes';
 import { containerdId } from './naming';
 
 /** How long a hung-up process has to exit before it is killed. */
@@ -36,9 +36,13 @@ function mergeEnv(base: readonly string[] = [], extra: readonly string[] = []): 
   return [...base.filter((e) => !names.has(e.slice(0, e.indexOf('=')))), ...extra];
 }
 
-/** Docker's exit status for a process that could not be started: 127 not found, 126 anything else. */
-export function startFailureStatus(message: string): number {
-  return /executable file not found|no such file or directory/i.test(message) ? 127 : 126;
+/**
+ * Docker's exit status for a process that could not be started: 127 when the program is not found, 126 for
+ * anything else (not executable, a missing working directory, ...).
+ */
+export function startFailureStatus(message: string, program: string): number {
+  if (/executable file not found/i.test(message)) return 127;
+  return /no such file or directory/i.test(message) && message.includes(`"${program}"`) ? 127 : 126;
 }
 
 /** When output last moved, and whether a consumer is holding it back: the drain after the exit waits for both. */
@@ -103,7 +107,16 @@ async function feed(
   for await (const input of io.input) {
     if (stopped()) break;
     if ('stdin' in input) {
-      if (stdin && !stdin.destroyed && !stdin.write(input.stdin)) await new Promise((r) => stdin.once('drain', r));
+      if (stdin && !stdin.destroyed && !stdin.write(input.stdin))
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            stdin.off('drain', done);
+            stdin.off('close', done);
+            resolve();
+          };
+          stdin.once('drain', done);
+          stdin.once('close', done);
+        });
     } else if ('resize' in input) {
       if (tty) await resize(input.resize.cols, input.resize.rows).catch(() => undefined);
     } else if ('eof' in input && !tty) {
@@ -174,7 +187,8 @@ export function execService(host: PluginHost, rt: CellRuntime): ExecService {
       const fifos = FifoSet.create(path.join(host.paths.runtimeDir, 'containerd', 'io', ns), streams);
       const stdin = fifos.writer();
       let done = false;
-      let watcher: { release(): void } | undefined;
+      let watcher: { release(ended: boolean): void } | undefined;
+      let ended = false;
       try {
         await rt.client.tasks.exec(ns, {
           container_id: id,
@@ -185,15 +199,16 @@ export function execService(host: PluginHost, rt: CellRuntime): ExecService {
           terminal: tty,
           process,
         });
-        watcher = watchExec(rt.socket, ns, id, execId);
+        watcher = watchExec(rt.socket, ns, id, execId, fifos.dir);
         const exited = rt.client.tasks.wait(ns, id, execId);
         exited.catch(() => undefined);
         try {
           await rt.client.tasks.start(ns, id, execId);
         } catch (err) {
           const message = (err as { details?: string }).details ?? (err as Error).message;
+          ended = true; // never started
           await io.output({ stream: 'stderr', data: Buffer.from(`kuke exec: ${message}\n`) });
-          return { exitCode: startFailureStatus(message) };
+          return { exitCode: startFailureStatus(message, proc.command[0]) };
         }
         const resize = (cols: number, rows: number) => rt.client.tasks.resizePty(ns, id, execId, { width: cols, height: rows });
         if (tty && proc.size) await resize(proc.size.cols, proc.size.rows).catch(() => undefined);
@@ -209,7 +224,8 @@ export function execService(host: PluginHost, rt: CellRuntime): ExecService {
         };
         if (signal?.aborted) hangUp();
         else signal?.addEventListener('abort', hangUp, { once: true });
-        const status = await exited;
+        const status = await exited.catch((err) => Promise.reject(rt.explain(err)));
+        ended = true;
         done = true;
         signal?.removeEventListener('abort', hangUp);
         flow.lastData = Math.max(flow.lastData, Date.now());
@@ -220,7 +236,8 @@ export function execService(host: PluginHost, rt: CellRuntime): ExecService {
         done = true;
         fifos.close();
         await rt.client.tasks.deleteProcess(ns, id, execId).catch(() => undefined);
-        watcher?.release();
+        // without a seen exit (containerd went away meanwhile) the watcher hangs the process up and removes it
+        watcher?.release(ended);
       }
     },
   };

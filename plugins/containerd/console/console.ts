@@ -22,6 +22,8 @@ export interface ConsoleDeps {
 const BACKLOG_MAX = 16 * 1024;
 /** Output a client has not taken yet beyond this is dropped for that client: a slow client holds nobody up. */
 const CLIENT_PENDING_MAX = 1024 * 1024;
+/** How long the end of a terminal waits for a client to take its last output. */
+const CLIENT_FLUSH_MS = 1_000;
 
 interface Client {
   io: SessionIO;
@@ -143,8 +145,19 @@ export class Console {
     try {
       for await (const m of input) {
         if (gone() || this.closed) break;
-        if ('stdin' in m) this.input.write(m.stdin);
-        else if ('resize' in m) this.resize(m.resize);
+        if ('stdin' in m) {
+          // backpressure: a terminal nobody reads must not make the daemon hold whatever clients send
+          if (!this.input.write(m.stdin) && !this.input.destroyed)
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                this.input.off('drain', done);
+                this.input.off('close', done);
+                resolve();
+              };
+              this.input.once('drain', done);
+              this.input.once('close', done);
+            });
+        } else if ('resize' in m) this.resize(m.resize);
       }
     } catch (err) {
       this.deps.log('%s: client input: %s', this.meta.containerdId, (err as Error).message);
@@ -157,7 +170,8 @@ export class Console {
       const code = exitCode ?? (await this.deps.exitCode().catch(() => undefined));
       await Promise.all(
         [...this.clients].map(async (c) => {
-          await c.pending;
+          // a client that stopped reading gets a second to take the last output; stop and delete never wait on it
+          await Promise.race([c.pending, new Promise((r) => setTimeout(r, CLIENT_FLUSH_MS).unref())]);
           c.finish({ detached: false, exitCode: code });
         }),
       );

@@ -48,6 +48,12 @@ export class RunCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     const attach = this.interactive || this.tty;
+    // an attachable container always has a terminal: piped stdin without one is kuke exec -i's job
+    if (this.interactive && !this.tty)
+      throw new KukeonError(
+        'KUKEON_E_USAGE',
+        'kuke run -i needs -t (the container gets a terminal); to pipe input into a running cell use kuke exec -i',
+      );
     if (attach && this.file !== undefined)
       throw new KukeonError(
         'KUKEON_E_USAGE',
@@ -100,7 +106,14 @@ export class RunCommand extends BaseCommand {
       return 0;
     }
     if (session) {
-      const code = await attachSession(api, session, { ref, stdin: this.interactive }, this.context.stderr);
+      const code = await attachSession(api, session, { ref, stdin: this.interactive }, this.context.stderr).catch(async (err) => {
+        // a process quicker than the attach (run -it x -- echo hi): its output and exit code, as Docker prints them
+        if (!isKukeonError(err) || err.code !== 'KUKEON_E_STATE') throw err;
+        for await (const chunk of api.logs({ ref }, this.call())) this.context.stdout.write(chunk);
+        let exitCode = 1;
+        for await (const exit of api.wait({ ref }, this.call())) exitCode = exit.exitCode;
+        return exitCode;
+      });
       // a detached client leaves the cell running (and so in place); an exited process's cell goes with --rm
       if (this.rm && !session.detached && !session.signal.aborted) await this.remove(api, ref);
       return code;

@@ -44,6 +44,15 @@ const now = () => new Date().toISOString();
 const AUTO_DELETE_GRACE_MS = 3_000;
 /** The earliest of ISO times, or undefined. */
 const earliest = (times: (string | undefined)[]) => times.filter((t): t is string => !!t).sort()[0];
+/**
+ * Every workload ended for good: exited or failed with no restart due, or stopped with its cell when the root died
+ * (a user's stop marks stoppedByUser, and is not an end).
+ */
+const allOver = (states: (ContainerStatus | undefined)[]) =>
+  states.length > 0 &&
+  states.every(
+    (st) => ((st?.state === 'Exited' || st?.state === 'Failed') && !st.nextRestartAt) || (st?.state === 'Stopped' && !st.stoppedByUser),
+  );
 const key = (cellPath: readonly string[], id?: string) => (id === undefined ? cellPath.join('/') : `${cellPath.join('/')}/${id}`);
 
 export class Supervisor {
@@ -252,18 +261,37 @@ export class Supervisor {
     const workloads = Object.fromEntries(this.workloads(ctx).map((c) => [c.metadata.name, ctx.status.containers[c.metadata.name]]));
     Object.assign(ctx.status, cellStateOf(workloads));
     await this.o.lifecycle.persistCell(ctx);
-    const over = (st: ContainerStatus | undefined) => (st?.state === 'Exited' || st?.state === 'Failed') && !st.nextRestartAt;
-    const states = Object.values(workloads);
-    if (states.length && states.every(over)) this.finished(ctx);
+    if (allOver(this.workloads(ctx).map((c) => ctx.status.containers[c.metadata.name]))) this.finished(ctx);
   }
 
-  /** `spec.autoDelete`: the cell goes once nothing of it runs or restarts; the delete takes the cell's lock itself. */
+  /**
+   * `spec.autoDelete`: the cell goes once nothing of it runs or restarts. After a grace (a client that follows the
+   * cell, kuke run --rm, reads its last output and deletes it itself) it is looked at again under its lock: the
+   * same cell (its createdAt: not one made again under the name meanwhile), still with nothing running or due.
+   */
   private finished(ctx: CellContext): void {
     if (!ctx.doc.spec.autoDelete || !this.o.onFinished) return;
-    const ref = ctx.ref;
-    this.log('%s: every workload exited; autoDelete in %d ms', formatRef(ref), AUTO_DELETE_GRACE_MS);
-    // the grace lets a client that follows the cell (kuke run --rm) read its last output and delete it itself
-    setTimeout(() => this.o.onFinished?.(ref), AUTO_DELETE_GRACE_MS).unref();
+    const cellPath = ctx.ref.path;
+    const created = ctx.doc.status?.createdAt;
+    this.log('%s: every workload exited; autoDelete in %d ms', formatRef(ctx.ref), AUTO_DELETE_GRACE_MS);
+    this.later(
+      `autoDelete:${key(cellPath)}`,
+      AUTO_DELETE_GRACE_MS,
+      () => void this.enqueue(cellPath, () => this.autoDelete(cellPath, created)),
+    );
+  }
+
+  private async autoDelete(cellPath: readonly string[], created: string | undefined): Promise<void> {
+    const ref: Ref = { kind: 'Cell', path: cellPath };
+    const scope = HostOperationScope.start();
+    let still = false;
+    await this.o.lifecycle.withLock(ref, scope, async () => {
+      const stored = await this.o.state.get({ kind: 'Cell', path: cellPath });
+      if (!stored?.spec.autoDelete || stored.status?.createdAt !== created) return;
+      const ctx = await this.o.lifecycle.cellContext(ref, 'start', { scope, stop: KILL });
+      still = allOver(this.workloads(ctx).map((c) => ctx.status.containers[c.metadata.name]));
+    });
+    if (still) this.o.onFinished?.(ref);
   }
 
   private reading(cellPath: readonly string[], id: string, isRoot: boolean, t: TaskState): ExitReading {
