@@ -2,6 +2,8 @@
 // client loads no protobufjs: field 1 `json` (control: the request, `{eof}`, `{resize}`, the `{result}`), field 2
 // `data` (a stream's bytes, carried as they are, without base64), field 3 `stream` (0 stdin, 1 stdout, 2 stderr).
 
+import { pushVarint, readFields } from './wire';
+
 /** A decoded Frame: `json` parsed when present, `data` when present (a view of the message's bytes). */
 export interface Frame {
   json?: unknown;
@@ -14,31 +16,20 @@ export const STDIN = 0;
 export const STDOUT = 1;
 export const STDERR = 2;
 
-function varint(n: number, out: number[]): void {
-  for (;;) {
-    if (n < 128) {
-      out.push(n);
-      return;
-    }
-    out.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-}
-
 /** Encodes a Frame; absent and default fields are left out, as proto3 writes them. */
 export function encodeFrame(frame: { json?: unknown; data?: Uint8Array; stream?: number }): Buffer {
   const parts: Buffer[] = [];
   const field = (key: number, bytes: Uint8Array) => {
     if (bytes.length === 0) return;
     const head: number[] = [key];
-    varint(bytes.length, head);
+    pushVarint(bytes.length, head);
     parts.push(Buffer.from(head), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   };
   if (frame.json !== undefined) field(0x0a, Buffer.from(JSON.stringify(frame.json), 'utf8'));
   if (frame.data) field(0x12, frame.data);
   if (frame.stream) {
     const head: number[] = [0x18];
-    varint(frame.stream, head);
+    pushVarint(frame.stream, head);
     parts.push(Buffer.from(head));
   }
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
@@ -46,35 +37,12 @@ export function encodeFrame(frame: { json?: unknown; data?: Uint8Array; stream?:
 
 /** Decodes a Frame; unknown fields are skipped, as protobuf requires. Throws on bytes that are not a Frame. */
 export function decodeFrame(buf: Buffer): Frame {
-  let i = 0;
-  const read = (): number => {
-    let v = 0;
-    for (let mul = 1; ; mul *= 128) {
-      if (i >= buf.length) throw new Error('truncated varint');
-      const b = buf[i++];
-      v += (b & 0x7f) * mul;
-      if (b < 0x80) return v;
-    }
-  };
   const frame: Frame = { stream: 0 };
-  while (i < buf.length) {
-    const key = read();
-    const field = Math.floor(key / 8);
-    const type = key & 7;
-    if (type === 2) {
-      const len = read();
-      if (i + len > buf.length) throw new Error('truncated field');
-      const bytes = buf.subarray(i, i + len);
-      i += len;
-      if (field === 1) frame.json = bytes.length ? JSON.parse(bytes.toString('utf8')) : undefined;
-      else if (field === 2) frame.data = bytes;
-    } else if (type === 0) {
-      const v = read();
-      if (field === 3) frame.stream = v;
-    } else if (type === 1) i += 8;
-    else if (type === 5) i += 4;
-    else throw new Error(`unsupported wire type ${type}`);
-  }
-  if (i > buf.length) throw new Error('truncated field');
+  readFields(buf, (field, value) => {
+    if (Buffer.isBuffer(value)) {
+      if (field === 1) frame.json = value.length ? JSON.parse(value.toString('utf8')) : undefined;
+      else if (field === 2) frame.data = value;
+    } else if (field === 3) frame.stream = value;
+  });
   return frame;
 }

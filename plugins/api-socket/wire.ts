@@ -57,24 +57,24 @@ export function methodPath(verb: Verb): string {
 /** A frame of a `mutation` stream. */
 export type MutationFrame = { progress: unknown; result?: undefined } | { result: unknown; progress?: undefined };
 
-/** Encodes `bytes` as field 1 (length-delimited) of a message: the whole of Json and Chunk. */
-export function encodeBytes(bytes: Uint8Array): Buffer {
-  if (bytes.length === 0) return Buffer.alloc(0); // proto3 leaves a default field out
-  const head: number[] = [0x0a];
-  for (let n = bytes.length; ; n = Math.floor(n / 128)) {
+/** Appends `n` as a protobuf varint. */
+export function pushVarint(n: number, out: number[]): void {
+  for (;;) {
     if (n < 128) {
-      head.push(n);
-      break;
+      out.push(n);
+      return;
     }
-    head.push((n % 128) | 0x80);
+    out.push((n % 128) | 0x80);
+    n = Math.floor(n / 128);
   }
-  return Buffer.concat([Buffer.from(head), bytes]);
 }
 
-/** Field 1 of a Json or Chunk message (empty when absent); other fields are skipped, as protobuf requires. */
-export function decodeBytes(buf: Buffer): Buffer {
+/**
+ * Walks a message's fields: `onField` gets each length-delimited field's bytes (a view) or each varint's value;
+ * fixed-width fields are skipped, as protobuf requires of unknown ones. Throws on bytes that are not a message.
+ */
+export function readFields(buf: Buffer, onField: (field: number, value: Buffer | number) => void): void {
   let i = 0;
-  let out: Buffer = Buffer.alloc(0);
   const varint = (): number => {
     let v = 0;
     for (let mul = 1; ; mul *= 128) {
@@ -91,13 +91,31 @@ export function decodeBytes(buf: Buffer): Buffer {
     if (type === 2) {
       const len = varint();
       if (i + len > buf.length) throw new Error('truncated field');
-      if (field === 1) out = buf.subarray(i, i + len);
+      const bytes = buf.subarray(i, i + len);
       i += len;
-    } else if (type === 0) varint();
+      onField(field, bytes);
+    } else if (type === 0) onField(field, varint());
     else if (type === 1) i += 8;
     else if (type === 5) i += 4;
     else throw new Error(`unsupported wire type ${type}`);
   }
+  if (i > buf.length) throw new Error('truncated field');
+}
+
+/** Encodes `bytes` as field 1 (length-delimited) of a message: the whole of Json and Chunk. */
+export function encodeBytes(bytes: Uint8Array): Buffer {
+  if (bytes.length === 0) return Buffer.alloc(0); // proto3 leaves a default field out
+  const head: number[] = [0x0a];
+  pushVarint(bytes.length, head);
+  return Buffer.concat([Buffer.from(head), bytes]);
+}
+
+/** Field 1 of a Json or Chunk message (empty when absent); other fields are skipped, as protobuf requires. */
+export function decodeBytes(buf: Buffer): Buffer {
+  let out: Buffer = Buffer.alloc(0);
+  readFields(buf, (field, value) => {
+    if (field === 1 && Buffer.isBuffer(value)) out = value;
+  });
   return out;
 }
 

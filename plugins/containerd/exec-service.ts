@@ -12,6 +12,7 @@ import type { ExecProcess, ExecResult, ExecService, PluginHost, SessionIO } from
 import type { CellRuntime } from './cell-runtime';
 import { watchExec } from './exec-reaper';
 import { FifoSet } from './fifo-set';
+import { mergeEnv } from './oci-spec';
 import { isNotFound } from './grpc/status-codes';
 import { containerdId } from './naming';
 
@@ -28,12 +29,6 @@ interface OciProcess {
   user?: { uid: number; gid: number; additionalGids?: number[]; umask?: number };
   consoleSize?: { height: number; width: number };
   [key: string]: unknown;
-}
-
-/** `base` env with `extra` over it, by name (Docker's order: the container's, then the exec's). */
-function mergeEnv(base: readonly string[] = [], extra: readonly string[] = []): string[] {
-  const names = new Set(extra.map((e) => e.slice(0, e.indexOf('='))));
-  return [...base.filter((e) => !names.has(e.slice(0, e.indexOf('=')))), ...extra];
 }
 
 /**

@@ -122,7 +122,8 @@ export function processArgs(container: ContainerSpec, image: ImageConfig | undef
   return args;
 }
 
-function mergeEnv(...lists: (string[] | undefined | null)[]): string[] {
+/** `K=V` lists merged by name: a later list's value wins, in the place the name first had. */
+export function mergeEnv(...lists: (readonly string[] | undefined | null)[]): string[] {
   const out = new Map<string, string>();
   for (const list of lists) for (const kv of list ?? []) out.set(kv.split('=')[0], kv);
   return [...out.values()];

@@ -1,5 +1,5 @@
 import type { DiagnoseService } from './diagnose';
-import type { AttachResult, ExecResult, SessionIO, TerminalSize } from '../sessions';
+import type { AttachResult, ExecRequest, ExecResult, SessionIO, TerminalSize } from '../sessions';
 
 export interface ImageSummary {
   name: string;
@@ -128,16 +128,8 @@ export interface RuntimeTask {
   role?: string;
 }
 
-/** A process to run in a running container, as the host resolved it from an ExecRequest. */
-export interface ExecProcess {
-  command: string[];
-  env?: string[];
-  user?: string;
-  workdir?: string;
-  tty?: boolean;
-  stdin?: boolean;
-  size?: TerminalSize;
-}
+/** A process to run in a running container: an ExecRequest once the host chose the cell and container. */
+export type ExecProcess = Omit<ExecRequest, 'ref' | 'container'>;
 
 /**
  * `runtime.exec`: runs a process in a container's namespaces, cgroup and security settings, relaying its stdio
