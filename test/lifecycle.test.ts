@@ -3,7 +3,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import YAML from 'yaml';
-import type { Ref } from '../sdk';
+import { KukeonError, type Ref } from '../sdk';
 import type { Host } from '../src/host';
 import { lockName } from '../src/host/controller/lifecycle';
 import { HostOperationScope } from '../src/host/operation-scope';
@@ -87,6 +87,18 @@ test('step 3 fails: undos of steps 2 then 1 run, the status set so far is kept a
   // a re-apply converges
   await host.controller.apply(MANIFEST);
   assert.is(readYaml(run, 'main/blog/wp/web/cell.yaml').status.state, 'Ready');
+});
+
+test("a failed item carries the error's hint, so the report says what to do about it", async () => {
+  const hint = 'remove the directory, then apply again';
+  const rec: Recorder = { ...recorder(), failAt: 'startWorkloads', failWith: new KukeonError('KUKEON_E_STEP', 'shim lost', { hint }) };
+  const host = await testHost([recordingRuntime(rec)], tmpDir());
+  const report = await host.controller.apply(MANIFEST.split('---').slice(0, 4).join('---'));
+  const web = report.items.find((i) => i.ref.path.join('/') === 'main/blog/wp/web')!;
+  assert.is(web.action, 'failed');
+  assert.is(web.code, 'KUKEON_E_STEP');
+  assert.match(web.error ?? '', /shim lost/);
+  assert.match(web.error ?? '', hint);
 });
 
 test('an undo that throws is added to the message and the other undos still run', async () => {

@@ -9,6 +9,8 @@ export interface Recorder {
   byCell?: Record<string, string[]>;
   /** Makes a step throw once. */
   failAt?: CellStep;
+  /** What the failing step throws (default: an Error "<step> broke"). */
+  failWith?: Error;
   /** Makes an undo throw. */
   failUndo?: CellStep;
   seen: Record<string, unknown>[];
@@ -31,7 +33,7 @@ export function recordingRuntime(rec: Recorder): Plugin<any> {
         rec.seen.push({ step, rootPid: ctx.status.root?.pid, stop: ctx.stop, space: ctx.parents.space?.metadata.name });
         if (rec.failAt === step) {
           rec.failAt = undefined;
-          throw new Error(`${step} broke`);
+          throw rec.failWith ?? new Error(`${step} broke`);
         }
         if (step === 'startRoot') ctx.status.root = { pid: 4242, containerdId: 'blog_wp_web_root', synthesized: true };
         if (step === 'stopRoot') ctx.status.root = { ...ctx.status.root, pid: undefined };

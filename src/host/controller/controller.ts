@@ -59,6 +59,7 @@ import { changedFields, sameSpec, sameState } from './diff';
 import { foldContainers, validateManifest, withParents } from './documents';
 import type { PlannedDoc } from './documents';
 import { DEFAULT_STOP, KILL, type Lifecycle, RUNNING_STATES } from './lifecycle';
+import { failure } from './failure';
 import { mapLimit } from './map-limit';
 import { parseSelector } from './selector';
 import { SecretOps } from '../secrets/secret-ops';
@@ -169,8 +170,7 @@ export class Controller {
             await held(() => this.secretOps.apply(s), s.scope).catch((err) => ({
               ref: s.ref,
               action: 'failed' as const,
-              error: toKukeonError(err).message,
-              code: toKukeonError(err).code,
+              ...failure(err),
             })),
           );
       }
@@ -206,9 +206,8 @@ export class Controller {
           const done = await this.d.intents.shared(d.ref.path, () => this.applyOne(d, scope, beforeStart));
           return { ...done, ref: d.ref, implicit: d.implicit, commit: scope.commitOf(d.ref) };
         } catch (err) {
-          const e = toKukeonError(err);
           // A create whose taps failed has written its record (Failed): that write has a commit too.
-          return { ref: d.ref, action: 'failed', implicit: d.implicit, error: e.message, code: e.code, commit: scope.commitOf(d.ref) };
+          return { ref: d.ref, action: 'failed', implicit: d.implicit, ...failure(err), commit: scope.commitOf(d.ref) };
         }
       });
       items.push(...done);

@@ -5,6 +5,7 @@
 import { KukeonError, formatRef, isScopedKind, scopeRefOf } from '../../../sdk';
 import type { AnyDoc, ApplyItem, ContainerSpec, PlanItem, ScopedRef } from '../../../sdk';
 import type { NeededScope } from '../controller/documents';
+import { failure } from '../controller/failure';
 import type { ValidatedDoc } from '../validation/validate-document';
 import { SYSTEM_REALM } from '../validation/names';
 import type { ValidatedVolume } from '../validation/validate-volume';
@@ -103,7 +104,7 @@ export async function planVolumes(
           out.push({ ...r, ref: v.ref, implicit: v.implicit });
         } catch (err) {
           const e = err instanceof KukeonError ? err : new KukeonError('KUKEON_E_STEP', (err as Error).message);
-          out.push({ ref: v.ref, action: 'failed', implicit: v.implicit, error: e.message, code: e.code });
+          out.push({ ref: v.ref, action: 'failed', implicit: v.implicit, ...failure(e) });
         }
       }
       return out;
