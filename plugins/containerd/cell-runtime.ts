@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import createDebug from 'debug';
 import { KukeonError, SCOPED_DIRS, formatRef, isKukeonError, parseSecurityOpts, scopeRefOf } from '../../sdk';
 import type {
   CellContext,
@@ -32,11 +33,14 @@ import { runtimeSpec } from './oci-spec';
 import { prepareVolumeSources } from './volume-mounts';
 import type { ImageConfig } from './oci-spec';
 import { findPauseBinary } from './pause-binary';
+import { removeStaleBundle } from './stale-bundle';
 import { forbiddenError, forbiddenField } from './privilege-policy';
 import { readSeccompProfile } from './seccomp';
 import type { SeccompProfile } from './seccomp';
 import type { Consoles } from './console/consoles';
 import { removeFifos } from './console/fifos';
+
+const debug = createDebug('kukeon:containerd');
 
 export interface RuntimeConfig {
   socket: string;
@@ -510,15 +514,16 @@ export class CellRuntime {
       if (attachable) await this.consoles!.release(ns, id).catch(() => undefined);
       const explained = this.explain(err);
       if (isKukeonError(explained) && explained.code === 'KUKEON_E_UNAVAILABLE') throw explained;
-      // containerd 1.6 forgets a task whose create it died in, but its shim keeps the bundle: only a restart of
-      // containerd (which loads and cleans up that bundle) lets the task be created again.
-      const lost = /failed to start shim: mkdir .*: file exists/.test(explained.message);
+      // containerd 1.6 forgets a task whose create it died in but may keep its bundle; one createTask could not
+      // remove is named, with the reason
+      const bundle = removeStaleBundle(explained.message, ns, id);
+      const lost = 'left' in bundle && bundle.left !== 'not a bundle left over' ? bundle.left : undefined;
       throw new KukeonError(
         'KUKEON_E_STEP',
         `starting ${role === 'root' ? 'the root of' : `container ${doc?.metadata.name} of`} ${formatRef(ctx.ref)} failed: ${explained.message}`,
         {
           plugin: 'containerd',
-          ...(lost ? { hint: 'containerd lost this task when it stopped; restart containerd, then apply again' } : {}),
+          ...(lost ? { hint: `containerd kept the bundle of a task it died creating, left in place: ${lost}` } : {}),
         },
       );
     }
@@ -542,6 +547,9 @@ export class CellRuntime {
       } catch (err) {
         const leftover = isAlreadyExists(err) || /file exists|already exists|getwd: no such file or directory/.test((err as Error).message);
         if (!leftover || Date.now() >= deadline) throw err;
+        // the bundle a containerd that died mid-create left (its own cleanup keeps it): removed once it is stale
+        const bundle = removeStaleBundle((err as Error).message, ns, id);
+        if ('removed' in bundle) debug('removed the bundle containerd left for %s/%s: %s', ns, id, bundle.removed);
       }
       await new Promise((r) => setTimeout(r, 200));
       // a task Get does not find may still be one containerd is cleaning up: Delete is asked either way

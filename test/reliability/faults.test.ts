@@ -76,8 +76,8 @@ rootSuite('reliability faults: run path', (test) => {
 
   // A full filesystem at every write of an apply: with 0, 1, 2, ... pages free the apply runs out of space at
   // the lock, the store generation, the first document, a status update, a container's document, ...
-  // CI: a fixed sample (the lock, the generation, the first documents, a status update, a container's document).
-  const levels = FULL ? Array.from({ length: docCount(FAULTED) + 8 }, (_, i) => i) : [0, 1, 2, 3, 5, 8];
+  // CI: a fixed sample (the lock, the first documents, a container's document).
+  const levels = FULL ? Array.from({ length: docCount(FAULTED) + 8 }, (_, i) => i) : [0, 2, 5];
   for (const free of levels) {
     fault(test, `ENOSPC: apply with ${free} free pages fails clearly, leaves nothing torn or half-made, converges once freed`, async () => {
       const t = await PrivateTmpfs.start(path.join(tmp, `full-${free}`), 512);
@@ -456,14 +456,8 @@ if (!process.env.KUKEON_FAULTS_ONLY || BACKENDS.includes(process.env.KUKEON_FAUL
           } finally {
             await h.startContainerd();
           }
-          let again = await run(['apply', '-f', '-'], treeManifest(realm, shape));
-          if (again.code !== 0 && /restart containerd, then apply again/.test(again.stderr)) {
-            // containerd 1.6 forgot a task it died creating while that task's shim keeps its bundle: the error says so
-            // and names the remedy; following it must converge (the closing note counts how often this was needed)
-            console.log(`  containerd lost a task it died creating; following the error's remedy: ${again.stderr.trim().split('\n')[0]}`);
-            await h.restartContainerd('SIGTERM');
-            again = await run(['apply', '-f', '-'], treeManifest(realm, shape));
-          }
+          // containerd may have kept the bundle of a task it died creating (moby/moby#50040): the re-apply removes it
+          const again = await run(['apply', '-f', '-'], treeManifest(realm, shape));
           assertOk('re-apply once containerd is back', again);
           for (let s = 0; s < shape.spaces; s++)
             for (const c of ['c0', 'c1', 'c2', 'c3'])
