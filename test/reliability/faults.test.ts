@@ -471,6 +471,39 @@ if (!process.env.KUKEON_FAULTS_ONLY || BACKENDS.includes(process.env.KUKEON_FAUL
 
     fault(
       test,
+      'the bundle containerd keeps for a task it died creating (moby/moby#50040): a restart keeps it, start removes it and converges',
+      async () => {
+        const realm = 'cd-bundle';
+        const shape: TreeShape = { spaces: 1, cells: 1, containers: 1 };
+        const S = ['--realm', realm, '--space', 'sp0', '--stack', 'app'];
+        await newRealm(realm);
+        assertOk('apply', await kukeH(['apply', '-f', '-'], treeManifest(realm, shape)));
+        assertOk('stop', await kukeH(['stop', 'c0', ...S, '--timeout', '0']));
+        // What a containerd SIGKILLed between NewBundle and the shim's start leaves: no address, no runtime file.
+        const ns = `kukeon-${realm}`;
+        const bundle = path.join(h.tmp, 'containerd', 'state', 'io.containerd.runtime.v2.task', ns, 'sp0_app_c0_w0');
+        fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
+        fs.writeFileSync(path.join(bundle, 'config.json'), '{}');
+        const fifo = await runCommand('mkfifo', [path.join(bundle, 'log')]);
+        assert.is(fifo.code, 0, fifo.stderr);
+        const work = path.join(h.tmp, 'containerd', 'root', 'io.containerd.runtime.v2.task', ns, 'sp0_app_c0_w0');
+        fs.symlinkSync(work, path.join(bundle, 'work'));
+        await h.restartContainerd();
+        assert.ok(fs.existsSync(path.join(bundle, 'config.json')), "containerd's own cleanup keeps the bundle");
+        const old = new Date(Date.now() - 60_000);
+        fs.utimesSync(bundle, old, old);
+        const r = await kukeH(['start', 'c0', ...S]);
+        assertOk('start over the kept bundle', r);
+        assert.not.match(r.stderr, /file exists/);
+        assert.is((await containerdIds(h, realm, 'tasks')).length, 2, 'the root and the workload run');
+        assert.is(cellState(realm, 'c0'), 'Ready');
+        await purgeClean(realm, shape);
+        await assertKeepUntouched();
+      },
+    );
+
+    fault(
+      test,
       'containerd slow (every request delayed) still converges; containerd that never answers fails clearly in time',
       async () => {
         const realm = 'cd-slow';
