@@ -227,14 +227,17 @@ export class Controller {
     if (doc.kind === 'Cell') {
       // Create or update, decided under the cell's lock: another process may make or delete the cell meanwhile
       // (a create over a cell made meanwhile kept its other containers; an update of one deleted failed).
-      let result = await this.d.lifecycle.withLock(ref, scope, async (): Promise<Omit<ApplyItem, 'ref'>> => {
-        if (!(await this.store.get(ref))) {
-          await this.d.lifecycle.create(doc, ref, { scope, locked: true });
-          return { action: 'created' };
-        }
-        const change = await applyExistingCell(this.d.lifecycle, doc, scope, true);
-        return { action: change.action, changes: change.changes };
-      });
+      const mounts = doc.spec.containers.flatMap((c) => mountedVolumes(c.volumes));
+      let result = await this.d.lifecycle.withLock(ref, scope, () =>
+        this.d.volumes.holding(mounts, async (): Promise<Omit<ApplyItem, 'ref'>> => {
+          if (!(await this.store.get(ref))) {
+            await this.d.lifecycle.create(doc, ref, { scope, locked: true });
+            return { action: 'created' };
+          }
+          const change = await applyExistingCell(this.d.lifecycle, doc, scope, true);
+          return { action: change.action, changes: change.changes };
+        }),
+      );
       await beforeStart?.();
       if (this.d.hasRuntime()) {
         const now = await this.store.get(ref);
@@ -293,7 +296,9 @@ export class Controller {
       const existed = containers.length !== loaded.cell.spec.containers.length;
       const desired: CellDoc = { ...loaded.cell, spec: { ...loaded.cell.spec, containers: [...containers, own] } };
       const checked = validateDocument(desired, 1, { allowSystem: cellRef.path[0] === SYSTEM_REALM }).doc as CellDoc;
-      const change = await applyExistingCell(this.d.lifecycle, checked, scope, true);
+      const change = await this.d.volumes.holding(mountedVolumes(own.volumes), () =>
+        applyExistingCell(this.d.lifecycle, checked, scope, true),
+      );
       if (change.action !== 'unchanged') scope.committed(ref, scope.commitOf(cellRef)); // committed with its cell
       return { action: change.action === 'unchanged' ? 'unchanged' : existed ? 'updated' : 'created', changes: change.changes };
     });
@@ -349,7 +354,8 @@ export class Controller {
       throw new KukeonError('KUKEON_E_EXISTS', `${formatRef(ref)} already exists with another spec; use apply to change it`);
     }
     if (doc.kind === 'Cell') await this.ensureImages(doc, options);
-    await this.d.intents.shared(ref.path, () => this.d.lifecycle.create(doc, ref, { scope }));
+    const mounts = doc.kind === 'Cell' ? doc.spec.containers.flatMap((c) => mountedVolumes(c.volumes)) : [];
+    await this.d.intents.shared(ref.path, () => this.d.volumes.holding(mounts, () => this.d.lifecycle.create(doc, ref, { scope })));
     return { ref, action: 'created', commit: scope.commitOf(ref) };
   }
 

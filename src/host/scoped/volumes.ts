@@ -40,6 +40,28 @@ export class VolumeManager {
     return this.d.locks.with(`res.volume.${ref.path.join('.')}`, fn, { timeoutMs: this.d.lockTimeoutMs });
   }
 
+  /**
+   * Runs `fn` (the write of a cell's containers) holding the locks of the volumes they mount, in one order, each
+   * checked to still exist: a `delete volume` then either sees the cell among its users and is refused, or ran
+   * first and this apply fails without writing (a cell never mounts a volume deleted under it).
+   */
+  async holding<T>(refs: readonly ScopedRef[], fn: () => Promise<T>): Promise<T> {
+    const byKey = new Map(refs.map((r) => [formatRef(r), r]));
+    const sorted = [...byKey.keys()].sort().map((k) => byKey.get(k)!);
+    const hold = async (i: number): Promise<T> => {
+      if (i === sorted.length) return fn();
+      return this.lock(sorted[i], async () => {
+        if (!(await this.docs.get(sorted[i])))
+          throw new KukeonError(
+            'KUKEON_E_NOT_FOUND',
+            `${formatRef(sorted[i])} was deleted while the cell was being written; the cell was not changed (apply again to make the volume anew)`,
+          );
+        return hold(i + 1);
+      });
+    };
+    return hold(0);
+  }
+
   /** `<scope dir>/volumes/<name>`: the directory mounted into containers. */
   dataDir(ref: ScopedRef): string {
     return path.join(this.docs.kindDir(scopeRefOf(ref)), ref.path[ref.path.length - 1]);
