@@ -85,7 +85,7 @@ test('a workload joins the root network, IPC and UTS namespaces and keeps its ow
       env.includes('KUKEON_CELL_NAME=web') &&
       env.includes('KUKEON_CONTAINER_ID=a'),
   );
-  assert.equal(spec.process!.user, { uid: 1000, gid: 1001 });
+  assert.equal(spec.process!.user, { uid: 1000, gid: 1001, additionalGids: [1001] });
   assert.is(spec.process!.cwd, '/srv');
   assert.is(spec.process!.noNewPrivileges, true);
   assert.ok(spec.process!.oomScoreAdj! >= 0);

@@ -176,6 +176,8 @@ e2eSuite('security fields on containerd', (test) => {
     const r = await run('user-nobody', { user: 'nobody' }, 'echo uid=$(id -u) gid=$(id -g)');
     assert.match(r.log, 'uid=65534 gid=65534');
     assert.match(procStatus(r.pid).Uid, /^65534\s/);
+    // the primary gid leads the supplementary groups, as Docker and containerd set them
+    assert.is(procStatus(r.pid).Groups.trim(), '65534');
     const named = await run('user-pair', { user: 'nobody:root' }, 'echo uid=$(id -u) gid=$(id -g)');
     assert.match(named.log, 'uid=65534 gid=0');
     const numeric = await run('user-numeric', { user: '1234:4321' }, 'echo uid=$(id -u) gid=$(id -g)');

@@ -186,15 +186,15 @@ const GROUP = 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\nwheel:x:10:app,root\nau
 test("user: names and numbers from the image's /etc/passwd and /etc/group, as Docker resolves them", () => {
   const files = { passwd: PASSWD, group: GROUP };
   const u = (user: string) => resolveExecUser(user, files, 'spec.containers[0].user');
-  assert.equal(u('nobody'), { uid: 65534, gid: 65534 });
-  assert.equal(u('app'), { uid: 1000, gid: 1000, additionalGids: [10, 29] }, "supplementary groups from /etc/group's member lists");
-  assert.equal(u('app:staff'), { uid: 1000, gid: 50 }, 'an explicit group: no supplementary groups (runc)');
-  assert.equal(u('app:app'), { uid: 1000, gid: 1000 });
-  assert.equal(u('1000'), { uid: 1000, gid: 1000, additionalGids: [10, 29] }, 'a uid in passwd takes its entry');
-  assert.equal(u('4242'), { uid: 4242, gid: 0 }, "a uid not in passwd: gid 0, as Docker's");
-  assert.equal(u('4242:77'), { uid: 4242, gid: 77 });
-  assert.equal(u('nobody:0'), { uid: 65534, gid: 0 });
-  assert.equal(resolveExecUser(undefined, {}, 'f'), { uid: 0, gid: 0 });
+  assert.equal(u('nobody'), { uid: 65534, gid: 65534, additionalGids: [65534] }, 'the primary gid leads the groups');
+  assert.equal(u('app'), { uid: 1000, gid: 1000, additionalGids: [1000, 10, 29] }, "supplementary groups from /etc/group's member lists");
+  assert.equal(u('app:staff'), { uid: 1000, gid: 50, additionalGids: [50] }, 'an explicit group: no other supplementary groups (runc)');
+  assert.equal(u('app:app'), { uid: 1000, gid: 1000, additionalGids: [1000] });
+  assert.equal(u('1000'), { uid: 1000, gid: 1000, additionalGids: [1000, 10, 29] }, 'a uid in passwd takes its entry');
+  assert.equal(u('4242'), { uid: 4242, gid: 0, additionalGids: [0] }, "a uid not in passwd: gid 0, as Docker's");
+  assert.equal(u('4242:77'), { uid: 4242, gid: 77, additionalGids: [77] });
+  assert.equal(u('nobody:0'), { uid: 65534, gid: 0, additionalGids: [0] });
+  assert.equal(resolveExecUser(undefined, {}, 'f'), { uid: 0, gid: 0, additionalGids: [0] });
   for (const [user, msg] of [
     ['ghost', /spec\.containers\[0\]\.user "ghost": no user "ghost" in the image's \/etc\/passwd/],
     ['app:ghosts', /no group "ghosts" in the image's \/etc\/group/],
@@ -220,7 +220,7 @@ test("user: names and numbers from the image's /etc/passwd and /etc/group, as Do
     gid: 1000,
     additionalGids: [10],
   });
-  assert.equal(spec({ user: '7:8' }).process!.user, { uid: 7, gid: 8 });
+  assert.equal(spec({ user: '7:8' }).process!.user, { uid: 7, gid: 8, additionalGids: [8] });
 });
 
 test("the image's /etc files: the topmost layer that has one or whites it out decides", async () => {
@@ -248,7 +248,7 @@ test("the image's /etc files: the topmost layer that has one or whites it out de
   assert.match(files.passwd!, /^app:/m, 'the upper layer wins');
   assert.not.match(files.passwd!, /^old:/m);
   assert.is(files.group, undefined, 'whited out above the layer that had it');
-  assert.equal(resolveExecUser('app', files, 'f'), { uid: 1000, gid: 1000 });
+  assert.equal(resolveExecUser('app', files, 'f'), { uid: 1000, gid: 1000, additionalGids: [1000] });
 });
 
 test('every spec generated here validates against the OCI runtime-spec schema (KUKEON_OCI_SCHEMA_DIR)', () => {

@@ -33,7 +33,9 @@ const rows = (text: string | undefined) =>
 
 /** `field` names the manifest field in errors (`containers.app.user`). */
 export function resolveExecUser(user: string | undefined, files: EtcFiles, field: string): ExecUser {
-  if (!user || user === 'root' || user === '0') return { uid: 0, gid: 0 };
+  // The primary gid leads the supplementary groups, as containerd's ensureAdditionalGids (CVE-2023-25173) and Docker
+  // set them: a file whose group is the primary one stays readable after a process drops to its groups.
+  if (!user || user === 'root' || user === '0') return { uid: 0, gid: 0, additionalGids: [0] };
   const [u, g] = user.split(':');
   const fail = (msg: string): never => {
     throw new KukeonError('KUKEON_E_INVALID', `${field} "${user}": ${msg}`, { field, plugin: 'containerd' });
@@ -52,11 +54,10 @@ export function resolveExecUser(user: string | undefined, files: EtcFiles, field
         fail(files.group === undefined ? `the image has no /etc/group to look up "${g}" in` : `no group "${g}" in the image's /etc/group`);
       gid = Number(grp![2]);
     }
-    return { uid, gid };
+    return { uid, gid, additionalGids: [gid] };
   }
   const name = entry?.[0];
   const extra = name ? groups.filter((r) => (r[3] ?? '').split(',').includes(name)).map((r) => Number(r[2])) : [];
-  const additionalGids = [...new Set(extra)].filter((n) => Number.isInteger(n) && n !== gid);
   if (!Number.isInteger(uid) || !Number.isInteger(gid)) fail("the image's /etc/passwd entry has no numeric uid or gid");
-  return additionalGids.length ? { uid, gid, additionalGids } : { uid, gid };
+  return { uid, gid, additionalGids: [...new Set([gid, ...extra])].filter((n) => Number.isInteger(n)) };
 }

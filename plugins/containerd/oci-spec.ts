@@ -103,10 +103,10 @@ export function hardNofile(): number {
 
 /** Numeric `uid:gid` or `root` without the image's files; anything else must come resolved (`SpecInput.user`). */
 function userOf(user: string | undefined, where: string): ExecUser {
-  if (!user || user === 'root' || user === '0') return { uid: 0, gid: 0 };
+  if (!user || user === 'root' || user === '0') return { uid: 0, gid: 0, additionalGids: [0] };
   const m = /^(\d+):(\d+)$/.exec(user);
   if (!m) throw new KukeonError('KUKEON_E_INTERNAL', `${where}: user "${user}" needs the image's /etc/passwd, which was not read`);
-  return { uid: Number(m[1]), gid: Number(m[2]) };
+  return { uid: Number(m[1]), gid: Number(m[2]), additionalGids: [Number(m[2])] };
 }
 
 /** The process: command replaces the entrypoint and args the cmd (as Kubernetes does); image env, then kukeon's, then the user's. */
