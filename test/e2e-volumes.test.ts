@@ -123,6 +123,27 @@ e2eSuite('volumes on containerd', (test) => {
     assert.not.ok(fs.existsSync(data), 'reclaimPolicy Delete: the data went with it');
   });
 
+  test("copy-up, as Docker's: an empty volume takes the image directory's entries and mode; one with data is left alone", async () => {
+    const mounts = '        - { kind: volume, source: cu-usr, target: /usr }\n        - { kind: volume, source: cu-tmp, target: /tmp }\n';
+    const script = 'echo applets=$(ls /usr/bin | wc -l); env true && touch /tmp/by-nobody && echo wrote; exec sleep 300';
+    await ok(['apply', '-f', '-'], cell('cu', script, mounts).replace('      command: sh', '      user: nobody\n      command: sh'));
+    await waitLog('cu', 'wrote');
+    assert.not.match(await log('cu'), 'applets=0', "the image's /usr was copied into the volume");
+    const data = (v: string) => path.join(h.runPath, 'main', 'volumes', v);
+    assert.equal(fs.readdirSync(data('cu-usr')).sort(), ['bin', 'sbin']);
+    assert.is(fs.readlinkSync(path.join(data('cu-usr'), 'bin', 'env')), '../../bin/busybox', 'symlinks stay symlinks');
+    assert.is(fs.statSync(data('cu-tmp')).mode & 0o7777, 0o1777, "the volume took /tmp's mode, so nobody could write");
+    assert.is(fs.statSync(path.join(data('cu-tmp'), 'by-nobody')).uid, 65534);
+    // a volume that holds data is never copied into again
+    fs.rmSync(path.join(data('cu-usr'), 'sbin'), { recursive: true });
+    await ok(['delete', 'cell', 'cu', ...SCOPE]);
+    await ok(['apply', '-f', '-'], cell('cu', 'echo usr=$(ls /usr); exec sleep 300', mounts));
+    await waitLog('cu', 'usr=bin');
+    assert.equal(fs.readdirSync(data('cu-usr')), ['bin']);
+    await ok(['delete', 'cell', 'cu', ...SCOPE]);
+    for (const v of ['cu-usr', 'cu-tmp']) await ok(['delete', 'volume', v, '--realm', 'main']);
+  });
+
   test("through kukeond: Retain keeps the data after the realm's cascade delete and says where; Delete removes it", async () => {
     daemon = await startDaemon({ socket: socket(), runPath: h.runPath, config: h.configFile });
     await ok(['create', 'realm', 'keep'], undefined, viaDaemon);

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
-import { KukeonError, SCOPED_DIRS, formatRef, isKukeonError, parseSecurityOpts, scopeRefOf } from '../../sdk';
+import { KukeonError, SCOPED_DIRS, formatRef, isKukeonError, parseSecurityOpts, scopeRefOf, volumeRefOf } from '../../sdk';
 import type {
   CellContext,
   ContainerContext,
@@ -31,6 +31,7 @@ import { declaredDevice } from './host-devices';
 import { readImageEtcFiles } from './image-etc-files';
 import { runtimeSpec } from './oci-spec';
 import { prepareVolumeSources } from './volume-mounts';
+import { copyUp, isEmptyDir, readImageDir } from './volume-copy-up';
 import type { ImageConfig } from './oci-spec';
 import { findPauseBinary } from './pause-binary';
 import { removeStaleBundle } from './stale-bundle';
@@ -421,9 +422,22 @@ export class CellRuntime {
       if (exists) await this.client.containers.update(ns, record, ['spec', 'labels', 'image']);
       else await this.client.containers.create(ns, record, { lease: lease.id });
       const rootfs = image ? await this.client.snapshots.mounts(ns, this.config.snapshotter, id) : [];
+      if (image && doc) await this.copyUpVolumes(ns, doc, image.manifestDigest);
       return { id, rootfs };
     } finally {
       await this.client.leases.delete(ns, lease.id).catch(() => undefined);
+    }
+  }
+
+  /** Docker's copy-up into each named volume the container mounts that is still empty (volume-copy-up.ts). */
+  private async copyUpVolumes(ns: string, doc: ContainerDoc, manifestDigest: string): Promise<void> {
+    for (const v of doc.spec.volumes ?? []) {
+      if (v.kind !== 'volume' || !v.volumeRef) continue;
+      const dir = this.volumeDir(volumeRefOf(v.volumeRef));
+      if (!isEmptyDir(dir)) continue;
+      const tree = await readImageDir(this.client, ns, manifestDigest, v.target).catch((e) => ({ missing: (e as Error).message }));
+      if ('missing' in tree) debug('no copy-up into %s: %s', dir, tree.missing);
+      else debug('copied %d entries of %s into %s', copyUp(tree, dir), v.target, dir);
     }
   }
 
