@@ -38,7 +38,9 @@ const resources: Schema = {
         max: {
           type: 'string',
           pattern: '^(max|[0-9]+)( [0-9]+)?$',
-          description: 'cgroup v2 cpu.max: "<quota> <period>" in microseconds (the quota alone keeps the period), or "max" for no limit',
+          description:
+            'cgroup v2 cpu.max: "<quota> <period>" in microseconds (quota at least 1000, period 1000 to 1000000, default 100000), ' +
+            'or "max" for no limit',
         },
         weight: weight('cpu.weight'),
       },
