@@ -157,7 +157,7 @@ test('the walk goes through arrays and the object branches of oneOf and anyOf, m
     },
   };
   const mounts = resolveSchemaField(schema, 'x', ['mounts']);
-  assert.is(schemaType(mounts), '[]string|object', 'each type once');
+  assert.is(schemaType(mounts), '[](string|object)', 'each type once, the alternatives of an item in parentheses');
   assert.equal(
     schemaChildren(mounts).map((c) => [c.name, schemaType(c.schema), c.required]),
     [

@@ -15,14 +15,18 @@ const asSchema = (v: unknown): JsonSchema | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonSchema) : undefined;
 const branchesOf = (s: JsonSchema): JsonSchema[] =>
   [...((s.oneOf as unknown[]) ?? []), ...((s.anyOf as unknown[]) ?? [])].map(asSchema).filter((b) => b !== undefined);
+const itemType = (s: JsonSchema) => {
+  const items = asSchema(s.items);
+  return items ? schemaType(items) : 'any';
+};
 const typeOfValue = (v: unknown) => (Number.isInteger(v) ? 'integer' : typeof v);
 
-/** `string`, `[]object`, `integer|string`, `map[string]string`, `object`. */
+/** `string`, `[]object`, `integer|string`, `[](string|object)`, `map[string]string`, `object`. */
 export function schemaType(s: JsonSchema): string {
   if (Array.isArray(s.type)) return s.type.join('|');
   if (s.type === 'array') {
-    const items = asSchema(s.items);
-    return `[]${items ? schemaType(items) : 'any'}`;
+    const items = itemType(s);
+    return `[]${items.includes('|') ? `(${items})` : items}`;
   }
   const values = asSchema(s.additionalProperties);
   if (s.type === 'object' && values && !s.properties) return `map[string]${schemaType(values)}`;

@@ -27,7 +27,7 @@ const resources: Schema = {
   type: 'object',
   additionalProperties: false,
   description:
-    "Limits, one shape at every level (realm, space, stack, cell, container) with cgroup v2 names: written to that level's cgroup " +
+    "limits, one shape at every level (realm, space, stack, cell, container) with cgroup v2 names: written to that level's cgroup " +
     "files (cgroupv2 plugin), for a container into its OCI spec's linux.resources; a limit the host's cgroup2 cannot enforce is refused",
   properties: {
     cpu: {
