@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { KIND_SCHEMAS, schemaFileName, schemaText } from '../src/host/validation/kind-schemas';
 import type { JsonSchema } from '../src/host/validation/kind-schemas';
-import { REPO_ROOT, kuke } from './helpers/kuke';
+import { REPO_ROOT, kuke, kukeEnv } from './helpers/kuke';
 import { tmpDir } from './helpers/tmp';
 
 const SHIPPED = path.join(REPO_ROOT, 'schemas', 'v1beta1');
@@ -132,6 +132,16 @@ test('every example manifest is valid against the shipped schema of its kind (pl
   assert.not.ok(check('Cell')!(cell), 'an unknown container field');
   const volume = { apiVersion: 'v1beta1', kind: 'Volume', metadata: { name: 'v', realm: 'r' }, spec: { reclaimPolicy: 'Keep' } };
   assert.not.ok(check('Volume')!(volume), 'a reclaimPolicy outside the enum');
+});
+
+test('kukeon itself accepts every example manifest file (apply --dry-run, store only)', () => {
+  const files = [...new Set(exampleManifests().map((m) => m.where.replace(/ document \d+$/, '')))];
+  assert.ok(files.includes('examples/features.yaml') && files.includes('examples/quickstart.yaml'), files.join(', '));
+  for (const file of files) {
+    const r = kukeEnv().run(['apply', '--dry-run', '-f', path.join(REPO_ROOT, file)]);
+    assert.is(r.code, 0, `${file}: ${r.stderr}`);
+    assert.match(r.stdout, /dry run: nothing was written/);
+  }
 });
 
 test.run();
