@@ -53,6 +53,8 @@ test('the bash script completes verbs, sub-verbs, kinds and options in a real ba
   assert.ok(complete('kuke get ').includes('cells'), 'kinds after get');
   assert.equal(complete('kuke get se'), ['secret', 'secrets'], 'the scoped kinds too');
   assert.equal(complete('kuke delete vo'), ['volume', 'volumes']);
+  assert.equal(complete('kuke explain ce'), ['cell', 'cells'], 'kinds after explain');
+  assert.equal(complete('kuke explain --rec'), ['--recursive']);
   assert.equal(complete('kuke get --re'), ['--realm']);
   assert.equal(complete('kuke purge cell web --cas'), ['--cascade']);
   assert.equal(complete('kuke get cells -o '), ['json', 'table', 'wide', 'yaml']);

@@ -82,6 +82,7 @@ if (why.length) {
     assert.is(i.code, 0, `${i.stdout}${i.stderr}`);
     for (const p of INSTALLED) assert.ok(fs.existsSync(p), `${p} installed`);
     assert.match(fs.readFileSync('/var/lib/dpkg/info/kukeon.conffiles', 'utf8'), /^\/etc\/kukeon\/kukeon\.yaml$/m);
+    assert.ok(fs.existsSync('/usr/lib/kukeon/schemas/v1beta1/cell.json'), 'the JSON Schemas');
     assert.match(fs.readFileSync('/usr/lib/systemd/system/kukeond.service', 'utf8'), /^ExecStart=\/usr\/bin\/kukeond$/m);
     // the installed kuke, found on PATH as a user finds it, with its state in a temp dir
     const env = { KUKEON_NO_DAEMON: '1', KUKEON_RUN_PATH: path.join(out, 'run') };

@@ -47,7 +47,15 @@ test.before(() => {
 });
 
 test('the tarball holds what runs and nothing of the tests or the TypeScript sources', () => {
-  for (const must of ['bin/kuke.js', 'bin/kukeond.js', 'dist/src/cli/index.js', 'dist/sdk/index.d.ts', 'README.md', 'LICENSE'])
+  for (const must of [
+    'bin/kuke.js',
+    'bin/kukeond.js',
+    'dist/src/cli/index.js',
+    'dist/sdk/index.d.ts',
+    'README.md',
+    'LICENSE',
+    'schemas/v1beta1/cell.json',
+  ])
     assert.ok(files.includes(must), `${must} is packed`);
   assert.ok(
     files.some((f) => /^plugins\/containerd\/proto\/.+\.proto$/.test(f)),

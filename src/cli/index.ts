@@ -62,6 +62,7 @@ export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => C
     ],
   },
   { words: ['schema'], load: () => [require('./commands/schema').SchemaCommand] },
+  { words: ['explain'], load: () => [require('./commands/explain').ExplainCommand] },
   { words: ['init'], load: () => [require('./commands/init').InitCommand] },
   { words: ['uninstall'], load: () => [require('./commands/uninstall').UninstallCommand] },
   { words: ['completion'], load: () => [require('./commands/completion').CompletionCommand] },

@@ -9,7 +9,7 @@ export class CompletionCommand extends BaseCommand {
     category: 'Host and daemon',
     description: "Print the shell's completion script for kuke (bash)",
     details:
-      'Verbs, sub-verbs and options complete from the commands themselves; kinds after get, describe, delete and purge; realm names after --realm.',
+      'Verbs, sub-verbs and options complete from the commands themselves; kinds after get, describe, delete, purge and explain; realm names after --realm.',
     examples: [
       ['Try it in this shell', 'source <($0 completion bash)'],
       ['Install it for everyone', '$0 completion bash > /usr/share/bash-completion/completions/kuke'],

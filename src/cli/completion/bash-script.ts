@@ -1,6 +1,6 @@
 // The bash completion script of `kuke completion bash`, generated from the registered commands' definitions, so
 // a new verb or option completes without anyone editing the script. Verbs, sub-verbs and each command's options
-// complete statically; resource kinds after get/describe/delete/purge; realm names after --realm, asked of kuke.
+// complete statically; resource kinds after get/describe/delete/purge/explain; realm names after --realm, asked of kuke.
 
 /** What the script needs of one clipanion definition. */
 export interface CompletedCommand {
@@ -13,7 +13,7 @@ export interface CompletedCommand {
 }
 
 const KINDS = 'realm realms space spaces stack stacks cell cells container containers volume volumes secret secrets';
-const TAKES_KIND = ['get', 'describe', 'delete', 'purge'];
+const TAKES_KIND = ['get', 'describe', 'delete', 'purge', 'explain'];
 const OUTPUT_FORMATS = 'table wide yaml json';
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
