@@ -69,12 +69,12 @@ function typeOf(s) {
 /** A value as it is written in YAML, in a code span. */
 const literal = (v) => code(v === '' ? '""' : typeof v === 'string' ? v : JSON.stringify(v));
 
-/** The constraints of one node (not of its children): const, enum, bounds, lengths, pattern, default. */
-function constraintsOf(s) {
+/** The constraints of one node (not of its children): const, enum, bounds, lengths, pattern, default; `kind` names where a long pattern is printed. */
+function constraintsOf(s, kind) {
   const out = [];
   if (s.oneOf || s.anyOf) {
     for (const alt of s.oneOf || s.anyOf) {
-      const c = constraintsOf(alt);
+      const c = constraintsOf(alt, kind);
       out.push(`${typeOf(alt)}${c.length ? `: ${c.join(', ')}` : ''}`);
     }
     return [out.join('; or ')];
@@ -89,13 +89,17 @@ function constraintsOf(s) {
   if (s.minItems !== undefined) out.push(`at least ${s.minItems} item${s.minItems === 1 ? '' : 's'}`);
   if (s.maxItems !== undefined) out.push(`at most ${s.maxItems} items`);
   if (s.uniqueItems) out.push('no item twice');
-  if (s.pattern !== undefined) out.push(s.pattern.length <= SHORT_PATTERN ? `pattern ${code(s.pattern)}` : 'a pattern (see `kuke schema`)');
+  if (s.pattern !== undefined) {
+    out.push(
+      s.pattern.length <= SHORT_PATTERN ? `pattern ${code(s.pattern)}` : `a pattern (\`kuke schema ${kind.toLowerCase()}\` prints it)`,
+    );
+  }
   if (s.propertyNames) {
-    const keys = constraintsOf(s.propertyNames);
+    const keys = constraintsOf(s.propertyNames, kind);
     if (keys.length) out.push(`keys: ${keys.join(', ')}`);
   }
   if (s.type === 'array' && s.items && !s.items.properties) {
-    const each = constraintsOf(s.items);
+    const each = constraintsOf(s.items, kind);
     if (each.length) out.push(`each: ${each.join(', ')}`);
   }
   if (s.default !== undefined) out.push(`default ${literal(s.default)}`);
@@ -103,7 +107,7 @@ function constraintsOf(s) {
 }
 
 /** Every field under `s`, depth first in schema order: path, type, required, constraints, description. */
-function fieldsOf(s, prefix, rows) {
+function fieldsOf(s, prefix, rows, kind) {
   const required = new Set(s.required || []);
   for (const [key, child] of Object.entries(s.properties || {})) {
     const p = prefix ? `${prefix}.${key}` : key;
@@ -111,25 +115,31 @@ function fieldsOf(s, prefix, rows) {
       path: p,
       type: typeOf(child),
       required: required.has(key),
-      constraints: constraintsOf(child),
+      constraints: constraintsOf(child, kind),
       description: child.description || '',
     });
-    descend(child, p, rows);
+    descend(child, p, rows, kind);
   }
   if (s.additionalProperties && typeof s.additionalProperties === 'object') {
     const p = `${prefix}.<key>`;
     const child = s.additionalProperties;
-    rows.push({ path: p, type: typeOf(child), required: false, constraints: constraintsOf(child), description: child.description || '' });
-    descend(child, p, rows);
+    rows.push({
+      path: p,
+      type: typeOf(child),
+      required: false,
+      constraints: constraintsOf(child, kind),
+      description: child.description || '',
+    });
+    descend(child, p, rows, kind);
   }
   return rows;
 }
 
 /** Into an object's fields, or an array's items' fields (`containers[].id`). */
-function descend(s, p, rows) {
-  if (s.properties || (s.additionalProperties && typeof s.additionalProperties === 'object')) fieldsOf(s, p, rows);
+function descend(s, p, rows, kind) {
+  if (s.properties || (s.additionalProperties && typeof s.additionalProperties === 'object')) fieldsOf(s, p, rows, kind);
   if (s.type === 'array' && s.items && (s.items.properties || typeof s.items.additionalProperties === 'object')) {
-    fieldsOf(s.items, `${p}[]`, rows);
+    fieldsOf(s.items, `${p}[]`, rows, kind);
   }
 }
 
@@ -157,7 +167,7 @@ function renderManifest() {
     const about = [`\`kind: ${kind}\``, `schema ${code(schema.$id)}`, `\`kuke schema ${kind.toLowerCase()}\``];
     out.push(`${about.join(', ')}.${schema.description ? ` ${prose(schema.description)}` : ''}`, '');
     out.push('| field | type | required | constraints | description |', '| --- | --- | --- | --- | --- |');
-    for (const f of fieldsOf(schema, '', [])) {
+    for (const f of fieldsOf(schema, '', [], kind)) {
       out.push(
         `| ${code(f.path)} | ${f.type} | ${f.required ? 'yes' : ''} | ${cell(f.constraints.join('; '))} | ${cell(prose(f.description))} |`,
       );
@@ -195,7 +205,7 @@ function commandEntries() {
   return entries;
 }
 
-/** The usage line split: what follows the path, options (bracketed, `-x`) apart from operands. */
+/** The usage line split: what follows the path, options (`[-x]`, required `<-x #0>`) apart from operands. */
 function splitUsage(definition) {
   const rest = definition.usage.slice(definition.path.length).trim();
   const tokens = rest.match(/\[[^\]]*\]|<[^>]*>|\S+/g) || [];
@@ -204,6 +214,7 @@ function splitUsage(definition) {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     if (t.startsWith('[-')) inline.push({ definition: t.slice(1, -1), description: '', required: false });
+    else if (t.startsWith('<-')) inline.push({ definition: t.slice(1, -1), description: '', required: true });
     else if (t.startsWith('-')) {
       const withValue = tokens[i + 1] === '#0';
       inline.push({ definition: withValue ? `${t} #0` : t, description: '', required: true });
