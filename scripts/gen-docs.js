@@ -298,7 +298,7 @@ function renderAll() {
   return Object.fromEntries(Object.entries(REFERENCES).map(([name, render]) => [name, formatted(render())]));
 }
 
-module.exports = { renderAll, renderManifest, renderCli, commandEntries };
+module.exports = { renderAll, renderManifest, renderCli, commandEntries, prose, cell };
 
 if (require.main === module) {
   const dir = path.resolve(process.argv[2] || path.join(ROOT, 'docs', 'reference'));

@@ -15,6 +15,8 @@ const generator = require(path.join(REPO_ROOT, 'scripts', 'gen-docs.js')) as {
   renderAll(): Record<string, string>;
   renderManifest(): string;
   renderCli(): string;
+  prose(text: string): string;
+  cell(text: string): string;
 };
 const read = (rel: string) => fs.readFileSync(path.join(DOCS, rel), 'utf8');
 
@@ -58,12 +60,14 @@ test('the manifest reference lists every kind and every field of the schemas', (
   ]) {
     assert.ok(page.includes(`| \`${field}\``), `${field} is not in the manifest reference`);
   }
-  assert.ok(SCHEMAS.Cell && VOLUME_SCHEMA && SECRET_SCHEMA);
-  // A description in a schema shows up in its row.
-  assert.match(
-    page,
-    /`spec\.containers\[\]\.restartPolicy` *\| string *\| *\| one of `never`.*what the daemon does when the container exits/,
-  );
+  assert.ok(VOLUME_SCHEMA && SECRET_SCHEMA);
+  // A field's enum and description, as the schema has them, show up in its row.
+  type Node = { properties: Record<string, Node>; items: Node; enum: string[]; description?: string };
+  const policy = (SCHEMAS.Cell as unknown as Node).properties.spec.properties.containers.items.properties.restartPolicy;
+  const row = page.split('\n').find((l) => l.startsWith('| `spec.containers[].restartPolicy`'));
+  assert.ok(row, 'no row for spec.containers[].restartPolicy');
+  assert.ok(row.includes(`one of ${policy.enum.map((v) => `\`${v}\``).join(', ')}`), row);
+  if (policy.description) assert.ok(row.includes(generator.cell(generator.prose(policy.description))), row);
 });
 
 test('the CLI reference has every command, grouped by category, with its options and examples', () => {
@@ -75,8 +79,17 @@ test('the CLI reference has every command, grouped by category, with its options
     for (const [, example] of d.examples ?? []) assert.ok(page.includes(example), `${d.path}: example ${example} missing`);
   }
   for (const category of ['Resources', 'Cells', 'Images', 'Host and daemon']) assert.match(page, new RegExp(`^## ${category}$`, 'm'));
-  assert.match(page, /^\| `--run-path VALUE` +\| State root/m, 'global options listed once');
-  assert.match(page, /^\| `--cascade` +\| +\| Purge children too/m, "a command's own option");
+  const rows = page.split('\n');
+  const runPath = defs[0].options.find((o) => o.definition === '--run-path #0');
+  assert.ok(runPath?.description);
+  const globalRows = rows.filter((l) => l.startsWith('| `--run-path VALUE`'));
+  assert.equal(globalRows.length, 1, 'global options listed once');
+  assert.ok(globalRows[0].includes(generator.cell(generator.prose(runPath.description))), globalRows[0]);
+  const cascade = defs.find((d) => d.path === 'kuke purge')?.options.find((o) => o.definition === '--cascade');
+  assert.ok(cascade?.description);
+  const start = page.indexOf('### kuke purge');
+  const purge = page.slice(start, page.indexOf('\n### ', start + 1));
+  assert.ok(purge.includes(generator.cell(generator.prose(cascade.description))), "a command's own option, with its description");
   assert.match(page, /Also: `kuke g`\./, 'aliases');
 });
 
