@@ -143,11 +143,43 @@ function descend(s, p, rows, kind) {
   }
 }
 
+/**
+ * The schema with its internal `$ref`s (`#/$defs/...`) replaced by what they point at (the reference's own keywords,
+ * such as a description, win), so the walk sees every field whether a schema shares parts by reference or by value.
+ */
+function inlineRefs(root) {
+  const resolve = (ref) => {
+    if (!ref.startsWith('#/')) throw new Error(`${root.$id}: $ref ${ref} is not internal (a kind's schema is self-contained)`);
+    return ref
+      .slice(2)
+      .split('/')
+      .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .reduce((node, key) => {
+        if (node?.[key] === undefined) throw new Error(`${root.$id}: $ref ${ref} points at nothing`);
+        return node[key];
+      }, root);
+  };
+  const walk = (node, seen) => {
+    if (Array.isArray(node)) return node.map((n) => walk(n, seen));
+    if (!node || typeof node !== 'object') return node;
+    if (typeof node.$ref === 'string') {
+      if (seen.includes(node.$ref)) return { type: 'object', description: `(recursive: ${node.$ref})` };
+      const { $ref, ...own } = node;
+      return walk({ ...resolve($ref), ...own }, [...seen, $ref]);
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === '$defs' || k === 'definitions' ? v : walk(v, seen)]));
+  };
+  return walk(root, []);
+}
+
 /** The schemas of every kind, in the hierarchy's order, then the scoped kinds. */
 function kindSchemas() {
   const { SCHEMAS, VOLUME_SCHEMA } = compiled('src/host/validation/schemas.js');
   const { SECRET_SCHEMA } = compiled('src/host/secrets/secret-schema.js');
-  return [...Object.entries(SCHEMAS), ['Volume', VOLUME_SCHEMA], ['Secret', SECRET_SCHEMA]];
+  return [...Object.entries(SCHEMAS), ['Volume', VOLUME_SCHEMA], ['Secret', SECRET_SCHEMA]].map(([kind, schema]) => [
+    kind,
+    inlineRefs(schema),
+  ]);
 }
 
 function renderManifest() {
@@ -298,7 +330,7 @@ function renderAll() {
   return Object.fromEntries(Object.entries(REFERENCES).map(([name, render]) => [name, formatted(render())]));
 }
 
-module.exports = { renderAll, renderManifest, renderCli, commandEntries, prose, cell };
+module.exports = { renderAll, renderManifest, renderCli, commandEntries, inlineRefs, prose, cell };
 
 if (require.main === module) {
   const dir = path.resolve(process.argv[2] || path.join(ROOT, 'docs', 'reference'));

@@ -15,6 +15,7 @@ const generator = require(path.join(REPO_ROOT, 'scripts', 'gen-docs.js')) as {
   renderAll(): Record<string, string>;
   renderManifest(): string;
   renderCli(): string;
+  inlineRefs(schema: object): Record<string, unknown>;
   prose(text: string): string;
   cell(text: string): string;
 };
@@ -68,6 +69,24 @@ test('the manifest reference lists every kind and every field of the schemas', (
   assert.ok(row, 'no row for spec.containers[].restartPolicy');
   assert.ok(row.includes(`one of ${policy.enum.map((v) => `\`${v}\``).join(', ')}`), row);
   if (policy.description) assert.ok(row.includes(generator.cell(generator.prose(policy.description))), row);
+});
+
+test('a schema that shares parts by $ref is walked as if they were written in place', () => {
+  const schema = {
+    $id: 'x',
+    $defs: { name: { type: 'string', maxLength: 63 }, node: { type: 'object', properties: { child: { $ref: '#/$defs/node' } } } },
+    type: 'object',
+    properties: { a: { $ref: '#/$defs/name', description: 'own words' }, tree: { $ref: '#/$defs/node' } },
+  };
+  const inlined = generator.inlineRefs(schema) as { properties: Record<string, Record<string, unknown>> };
+  assert.equal(inlined.properties.a, { type: 'string', maxLength: 63, description: 'own words' });
+  // a type that refers to itself is walked once, then marked
+  assert.equal(inlined.properties.tree, {
+    type: 'object',
+    properties: { child: { type: 'object', description: '(recursive: #/$defs/node)' } },
+  });
+  assert.throws(() => generator.inlineRefs({ $id: 'y', properties: { a: { $ref: 'https://elsewhere/x.json' } } }), /not internal/);
+  assert.throws(() => generator.inlineRefs({ $id: 'z', properties: { a: { $ref: '#/$defs/none' } } }), /points at nothing/);
 });
 
 test('the CLI reference has every command, grouped by category, with its options and examples', () => {
