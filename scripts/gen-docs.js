@@ -22,7 +22,7 @@ const REFERENCES = { 'manifest.md': renderManifest, 'cli.md': renderCli };
 /** A compiled module of the tree; a missing build says what to do instead of a bare MODULE_NOT_FOUND. */
 function compiled(rel) {
   const file = path.join(DIST, rel);
-  if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: build first (npm run build)`);
+  if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: build first (npm run build), or the module moved`);
   return require(file);
 }
 
