@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes the two generated references of docs/:
-//   docs/reference/manifest.md  from the JSON Schemas of every kind (SCHEMAS and VOLUME_SCHEMA of
-//                               src/host/validation/schemas.ts, SECRET_SCHEMA of src/host/secrets/secret-schema.ts)
+//   docs/reference/manifest.md  from the JSON Schemas of every kind (KIND_SCHEMAS of
+//                               src/host/validation/kind-schemas.ts)
 //   docs/reference/cli.md       from kuke's clipanion commands (the COMMAND_MODULES table of src/cli/index.ts),
 //                               read through clipanion's public API (Cli.definitions() and each class's paths)
 //
@@ -172,14 +172,10 @@ function inlineRefs(root) {
   return walk(root, []);
 }
 
-/** The schemas of every kind, in the hierarchy's order, then the scoped kinds. */
+/** The schemas of every kind (the table `kuke schema` and `kuke explain` read), hierarchy first, then the scoped kinds. */
 function kindSchemas() {
-  const { SCHEMAS, VOLUME_SCHEMA } = compiled('src/host/validation/schemas.js');
-  const { SECRET_SCHEMA } = compiled('src/host/secrets/secret-schema.js');
-  return [...Object.entries(SCHEMAS), ['Volume', VOLUME_SCHEMA], ['Secret', SECRET_SCHEMA]].map(([kind, schema]) => [
-    kind,
-    inlineRefs(schema),
-  ]);
+  const { KIND_SCHEMAS } = compiled('src/host/validation/kind-schemas.js');
+  return Object.entries(KIND_SCHEMAS).map(([kind, schema]) => [kind[0].toUpperCase() + kind.slice(1), inlineRefs(schema)]);
 }
 
 function renderManifest() {

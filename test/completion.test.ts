@@ -1,5 +1,6 @@
-// `kuke --help` and `kuke completion bash`: every command has a category, a description and an example, and the
-// generated completion script, sourced into a real bash, completes verbs, sub-verbs, kinds and options.
+// `kuke --help` and `kuke completion bash`: every command has a category, a description and an example, every
+// option a description, and the generated completion script, sourced into a real bash, completes verbs, sub-verbs,
+// kinds and options.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +16,13 @@ test('every command has a category, a description and at least one example', () 
     .definitions()
     .filter((d) => !d.category || !d.description?.trim() || !d.examples?.length)
     .map((d) => d.path);
+  assert.equal(missing, []);
+});
+
+test('every option of every command has a description', () => {
+  const missing = buildCli()
+    .definitions()
+    .flatMap((d) => d.options.filter((o) => !o.description?.trim()).map((o) => `${d.path} ${o.definition}`));
   assert.equal(missing, []);
 });
 

@@ -28,9 +28,9 @@ export class CopyCommand extends BaseCommand {
     ],
   });
 
-  realm = Option.String('--realm');
-  space = Option.String('--space');
-  stack = Option.String('--stack');
+  realm = Option.String('--realm', { description: 'Realm (default: default)' });
+  space = Option.String('--space', { description: 'Space (default: default)' });
+  stack = Option.String('--stack', { description: 'Stack (default: default)' });
   container = Option.String('--container', { description: "The container (default: the cell's single workload)" });
   followLink = Option.Boolean('-L,--follow-link', false, { description: 'Copy what a symlink source points to, not the link' });
   archive = Option.Boolean('-a,--archive', false, { description: 'Accepted for docker cp: owners (uid and gid) are always kept' });

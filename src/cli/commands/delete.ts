@@ -28,9 +28,9 @@ export class DeleteCommand extends BaseCommand {
   file = Option.String('-f,--file', { description: 'Delete the documents of this manifest (- for stdin)' });
   cascade = Option.Boolean('--cascade', false, { description: 'Delete children too' });
   force = Option.Boolean('--force', false, { description: 'Kill containers at once (no grace period) and continue past backend errors' });
-  realm = Option.String('--realm');
-  space = Option.String('--space');
-  stack = Option.String('--stack');
+  realm = Option.String('--realm', { description: 'Realm (default: default)' });
+  space = Option.String('--space', { description: 'Space (default: default)' });
+  stack = Option.String('--stack', { description: 'Stack (default: default)' });
   cell = Option.String('--cell', { description: 'For a secret: the cell whose secret it is' });
   output = Option.String('-o,--output', { description: "json: print what was removed as data, with each removal's commit order" });
   forceSystem = forceSystemOption();

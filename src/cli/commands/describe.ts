@@ -21,9 +21,9 @@ export class DescribeCommand extends BaseCommand {
   kind = Option.String({ required: true });
   name = Option.String({ required: true });
   output = Option.String('-o,--output', { description: 'text (default)|json|yaml' });
-  realm = Option.String('--realm');
-  space = Option.String('--space');
-  stack = Option.String('--stack');
+  realm = Option.String('--realm', { description: 'Realm (default: default)' });
+  space = Option.String('--space', { description: 'Space (default: default)' });
+  stack = Option.String('--stack', { description: 'Stack (default: default)' });
   cell = Option.String('--cell', { description: 'For a container: its cell' });
   noDaemon = Option.Boolean('--no-daemon', false, { description: 'Run in-process (no events: only the daemon keeps them)' });
 

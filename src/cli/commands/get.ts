@@ -32,9 +32,9 @@ export class GetCommand extends BaseCommand {
   name = Option.String({ required: false });
   output = Option.String('-o,--output', { description: 'table|wide|yaml|json' });
   selector = Option.String('-l,--selector', { description: 'Label selector: k=v, k!=v, k, !k (comma = AND)' });
-  realm = Option.String('--realm');
-  space = Option.String('--space');
-  stack = Option.String('--stack');
+  realm = Option.String('--realm', { description: 'Realm (default: default)' });
+  space = Option.String('--space', { description: 'Space (default: default)' });
+  stack = Option.String('--stack', { description: 'Stack (default: default)' });
   cell = Option.String('--cell', { description: 'For containers: the cell (default: every cell of the stack)' });
   allRealms = Option.Boolean('-A,--all-realms', false, { description: 'Every realm, space and stack (scope flags are ignored)' });
   watch = Option.Boolean('-w,--watch', false, {

@@ -13,8 +13,8 @@ export class LogCommand extends CellCommand {
     details: "Without --container: the cell's single workload. `-f` follows until the container exits.",
   });
 
-  container = Option.String('--container');
-  follow = Option.Boolean('-f,--follow', false);
+  container = Option.String('--container', { description: 'Which container (default: the single workload container)' });
+  follow = Option.Boolean('-f,--follow', false, { description: 'Keep printing as the log grows' });
 
   protected async run(): Promise<number> {
     const ref = this.cellRef();

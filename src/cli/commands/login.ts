@@ -15,8 +15,8 @@ export class LoginCommand extends BaseCommand {
   });
 
   server = Option.String({ required: true });
-  username = Option.String('-u,--username', { required: true });
-  passwordStdin = Option.Boolean('--password-stdin', false);
+  username = Option.String('-u,--username', { required: true, description: 'Registry user name' });
+  passwordStdin = Option.Boolean('--password-stdin', false, { description: 'Read the password from stdin' });
 
   protected async run(): Promise<number> {
     if (!this.passwordStdin)

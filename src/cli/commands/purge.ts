@@ -22,9 +22,9 @@ export class PurgeCommand extends BaseCommand {
   cascade = Option.Boolean('--cascade', false, { description: 'Purge children too' });
   force = Option.Boolean('--force', false, { description: 'Accepted for compatibility: purge always goes on past backend errors' });
   noDaemon = Option.Boolean('--no-daemon', false, { description: 'Run in-process' });
-  realm = Option.String('--realm');
-  space = Option.String('--space');
-  stack = Option.String('--stack');
+  realm = Option.String('--realm', { description: 'Realm (default: default)' });
+  space = Option.String('--space', { description: 'Space (default: default)' });
+  stack = Option.String('--stack', { description: 'Stack (default: default)' });
   forceSystem = forceSystemOption();
 
   protected override noDaemonFlag(): boolean {

@@ -22,25 +22,25 @@ export class RunCommand extends BaseCommand {
   });
 
   file = Option.String('-f,--file', { description: 'Apply this manifest, then run its cell' });
-  image = Option.String('--image');
-  command = Option.String('--command');
-  env = Option.Array('-e,--env');
+  image = Option.String('--image', { description: "Image of the cell's container (required without -f)" });
+  command = Option.String('--command', { description: "Command to run instead of the image's entrypoint" });
+  env = Option.Array('-e,--env', { description: 'Set an environment variable (K=V; repeatable)' });
   /** NAME, then the arguments that replace the image's cmd (clipanion gives an optional positional to Rest). */
   rest = Option.Rest();
-  detach = Option.Boolean('-d,--detach', false);
+  detach = Option.Boolean('-d,--detach', false, { description: 'Start it and return without waiting for it to exit' });
   interactive = Option.Boolean('-i,--interactive', false, {
     description: "Attach this terminal's or pipe's stdin (the container gets a terminal)",
   });
   tty = Option.Boolean('-t,--tty', false, { description: 'Give the container a terminal and attach to it (this side must be one)' });
   detachKeys = Option.String('--detach-keys', DEFAULT_DETACH_KEYS, { description: 'Keys that detach from -it (default ctrl-p,ctrl-q)' });
-  rm = Option.Boolean('--rm', false);
+  rm = Option.Boolean('--rm', false, { description: 'Remove the cell when its process exits (autoDelete)' });
   container = Option.String('--container', { description: 'Which workload to follow' });
   pull = Option.String('--pull', {
     description: "missing|never|always: when to pull a container's image (default missing; env KUKEON_PULL)",
   });
-  realm = Option.String('--realm');
-  space = Option.String('--space');
-  stack = Option.String('--stack');
+  realm = Option.String('--realm', { description: 'Realm (default: default)' });
+  space = Option.String('--space', { description: 'Space (default: default)' });
+  stack = Option.String('--stack', { description: 'Stack (default: default)' });
 
   private get name(): string | undefined {
     return this.rest[0];

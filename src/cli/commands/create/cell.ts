@@ -28,9 +28,9 @@ export class CreateCellCommand extends BaseCommand {
   pull = Option.String('--pull', {
     description: "missing|never|always: when to pull a container's image (default missing; env KUKEON_PULL)",
   });
-  realm = Option.String('--realm', 'default');
-  space = Option.String('--space', 'default');
-  stack = Option.String('--stack', 'default');
+  realm = Option.String('--realm', 'default', { description: 'Realm (default: default)' });
+  space = Option.String('--space', 'default', { description: 'Space (default: default)' });
+  stack = Option.String('--stack', 'default', { description: 'Stack (default: default)' });
 
   protected async run(): Promise<number> {
     const container: ContainerSpec = { id: this.name, image: this.image };

@@ -17,7 +17,7 @@ export class CreateSpaceCommand extends BaseCommand {
 
   name = Option.String({ required: true });
   forceSystem = forceSystemOption();
-  realm = Option.String('--realm', 'default');
+  realm = Option.String('--realm', 'default', { description: 'Realm (default: default)' });
 
   protected async run(): Promise<number> {
     const r = await (await this.api()).create(

@@ -17,8 +17,8 @@ export class CreateStackCommand extends BaseCommand {
 
   name = Option.String({ required: true });
   forceSystem = forceSystemOption();
-  realm = Option.String('--realm', 'default');
-  space = Option.String('--space', 'default');
+  realm = Option.String('--realm', 'default', { description: 'Realm (default: default)' });
+  space = Option.String('--space', 'default', { description: 'Space (default: default)' });
 
   protected async run(): Promise<number> {
     const r = await (await this.api()).create(

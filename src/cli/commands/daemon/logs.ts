@@ -18,7 +18,7 @@ export class DaemonLogsCommand extends BaseCommand {
       "`-f` follows until kukeond exits or Ctrl-C. Where kuke init --systemd installed kukeond.service, its log is the unit's journal (journalctl -u kukeond.service).",
   });
 
-  follow = Option.Boolean('-f,--follow', false);
+  follow = Option.Boolean('-f,--follow', false, { description: 'Keep printing as the log grows' });
 
   protected async run(): Promise<number> {
     const unit = new DaemonUnit();

@@ -16,7 +16,7 @@ export class ImageLoadCommand extends BaseCommand {
   });
 
   file = Option.String({ required: true });
-  realm = Option.String('--realm', 'default');
+  realm = Option.String('--realm', 'default', { description: 'Realm (default: default)' });
 
   protected async run(): Promise<number> {
     checkName(this.realm, '--realm');

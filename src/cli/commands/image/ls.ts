@@ -11,7 +11,7 @@ export class ImageLsCommand extends BaseCommand {
     description: "List the images in a realm's containerd namespace",
   });
 
-  realm = Option.String('--realm', 'default');
+  realm = Option.String('--realm', 'default', { description: 'Realm (default: default)' });
   output = Option.String('-o,--output', { description: 'table|json' });
 
   protected async run(): Promise<number> {

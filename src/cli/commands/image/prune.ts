@@ -10,7 +10,7 @@ export class ImagePruneCommand extends BaseCommand {
     description: "Remove the realm's images that no cell of the realm uses",
   });
 
-  realm = Option.String('--realm', 'default');
+  realm = Option.String('--realm', 'default', { description: 'Realm (default: default)' });
 
   protected async run(): Promise<number> {
     checkName(this.realm, '--realm');

@@ -17,10 +17,10 @@ export class ImagePullCommand extends BaseCommand {
   });
 
   ref = Option.String({ required: true });
-  realm = Option.String('--realm', 'default');
+  realm = Option.String('--realm', 'default', { description: 'Realm (default: default)' });
   platform = Option.String('--platform', { description: 'os/arch[/variant] (default: this host)' });
   insecure = Option.Boolean('--insecure', false, { description: 'Allow plain HTTP to a non-loopback registry' });
-  quiet = Option.Boolean('-q,--quiet', false);
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'No progress lines' });
 
   protected async run(): Promise<number> {
     checkName(this.realm, '--realm');

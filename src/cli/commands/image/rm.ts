@@ -11,7 +11,7 @@ export class ImageRmCommand extends BaseCommand {
   });
 
   refs = Option.Rest({ required: 1 });
-  realm = Option.String('--realm', 'default');
+  realm = Option.String('--realm', 'default', { description: 'Realm (default: default)' });
 
   protected async run(): Promise<number> {
     checkName(this.realm, '--realm');
