@@ -93,7 +93,13 @@ function strictParser(onEntry: (entry: ReadEntry) => void): { parser: Parser; fa
     onwarn: (code, message) => {
       if (code === 'TAR_BAD_ARCHIVE' && /^Unrecognized archive format/.test(String(message))) return;
       const text = String(message);
-      failure ??= new Error(/^Truncated input/.test(text) ? `tar: archive truncated (${text})` : `tar: ${text} (${code})`);
+      failure ??= new Error(
+        /^Truncated input/.test(text)
+          ? `tar: archive truncated (${text})`
+          : /checksum/.test(text)
+            ? 'tar: header checksum mismatch (not a tar archive, or corrupt)'
+            : `tar: ${text} (${code})`,
+      );
     },
   });
   parser.on('entry', onEntry);
