@@ -4,7 +4,7 @@
 // like plain output and only the lines still moving (at most a screenful) are redrawn.
 
 import { formatRef } from '../../../sdk';
-import type { ApplyItem, ApplyProgress, ProgressEvent } from '../../../sdk';
+import type { ApplyItem, ProgressEvent } from '../../../sdk';
 import { applyItemText } from './apply-item-text';
 import type { TerminalStream } from './terminal';
 
@@ -26,13 +26,6 @@ export interface ApplyProgressOptions {
 }
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-const PHASE_TEXT: Record<Exclude<ApplyProgress['phase'], 'settled'>, string> = {
-  applying: 'applying',
-  creating: 'creating',
-  updating: 'updating',
-  starting: 'starting',
-  pulling: 'pulling',
-};
 
 export class ApplyProgressView {
   private readonly rows: Row[] = [];
@@ -59,7 +52,7 @@ export class ApplyProgressView {
     if (event.phase === 'settled') this.row(event.item.ref, event.item.implicit).final = applyItemText(event.item);
     else {
       const row = this.row(event.ref, event.implicit);
-      row.phase = event.phase === 'pulling' ? `${PHASE_TEXT.pulling} ${event.image}` : PHASE_TEXT[event.phase];
+      row.phase = event.phase === 'pulling' ? `pulling ${event.image}` : event.phase;
     }
     this.draw();
     if (!this.timer && this.options.tickMs && this.committed < this.rows.length) {
@@ -101,7 +94,7 @@ export class ApplyProgressView {
     let row = this.byKey.get(key);
     if (!row) {
       const extra = implicit ? (ref.kind === 'Volume' ? ' (implicit volume)' : ' (implicit parent)') : '';
-      row = { key, label: `${key}${extra}`, phase: PHASE_TEXT.applying, since: this.now() };
+      row = { key, label: `${key}${extra}`, phase: 'applying', since: this.now() };
       this.byKey.set(key, row);
       this.rows.push(row);
     }
