@@ -17,12 +17,21 @@ export type PullPolicy = 'missing' | 'never' | 'always';
 export interface CallOptions {
   /** Aborts the operation (in the daemon too: the call is cancelled and the usual undo runs). */
   signal?: AbortSignal;
-  /** Progress of a long mutation (pull events of apply, each item of a delete), for display; local, never sent. */
+  /** Progress of a long mutation (image pulls; each item of an apply), for display; local, never sent. */
   onProgress?: (event: ProgressEvent) => void;
 }
 
 /** What a long mutation reports while it runs. */
-export type ProgressEvent = { kind: 'pull'; image: string; event: { kind: string; [key: string]: unknown } } | { kind: 'heartbeat' };
+export type ProgressEvent =
+  | { kind: 'pull'; image: string; event: { kind: string; [key: string]: unknown } }
+  | ApplyProgress
+  | { kind: 'heartbeat' };
+
+/** What one resource of an apply is doing (`pulling` names the image), then its item as the report will hold it. */
+export type ApplyProgress =
+  | { kind: 'item'; phase: 'applying' | 'creating' | 'updating' | 'starting'; ref: Ref | ScopedRef; implicit?: boolean }
+  | { kind: 'item'; phase: 'pulling'; ref: Ref | ScopedRef; implicit?: boolean; image: string }
+  | { kind: 'item'; phase: 'settled'; item: ApplyItem };
 
 /** Per-request image options: they travel in the request, never as plugin config. */
 export interface ImageRequestOptions {

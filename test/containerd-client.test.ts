@@ -28,7 +28,7 @@ import {
   type ContainerdEvent,
 } from '../plugins/containerd/grpc/containerd-client';
 import { hostPlatform, imageChainId, importOciArchive, type ImportProgress } from '../plugins/containerd/image/import-oci-archive';
-import { writeTar, type TarWriteEntry } from './helpers/ustar-writer';
+import { writeTar, type TarWriteEntry } from './helpers/tar-writer';
 import { acquireMachineLock } from './e2e/machine-lock';
 import { DEFAULT_CAPS } from '../plugins/containerd/capability-set';
 

@@ -18,7 +18,7 @@ import { copyFromCell } from '../src/cli/copy/copy-from-cell';
 import { copyToCell } from '../src/cli/copy/copy-to-cell';
 import { entryName, rebaseName, topName } from '../src/cli/copy/tar-names';
 import { tmpDir } from './helpers/tmp';
-import { writeTar } from './helpers/ustar-writer';
+import { writeTar } from './helpers/tar-writer';
 
 const BUSYBOX = '/bin/busybox';
 const CHROOT = '/usr/sbin/chroot';

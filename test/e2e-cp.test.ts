@@ -16,7 +16,7 @@ import { e2eSuite } from './e2e/requirements';
 import { BUSYBOX_IMAGE_REF, buildBusyboxOciFile } from './helpers/busybox-oci';
 import type { Daemon } from './helpers/daemon';
 import { startDaemon } from './helpers/daemon';
-import { writeTar } from './helpers/ustar-writer';
+import { writeTar } from './helpers/tar-writer';
 
 const cellManifest = (realm: string) => `apiVersion: v1beta1
 kind: Cell

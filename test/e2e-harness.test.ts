@@ -55,12 +55,12 @@ e2eSuite('e2e-harness', (test) => {
   test('tar writer: pax header for long names, sorted, deterministic', () => {
     const long = `${'d'.repeat(60)}/${'f'.repeat(60)}`;
     const entries = [
-      { type: 'file' as const, path: long, data: 'x' },
-      { type: 'dir' as const, path: 'd'.repeat(60) },
-      { type: 'symlink' as const, path: 'a', target: long },
+      { type: 'file' as const, name: long, data: 'x' },
+      { type: 'directory' as const, name: 'd'.repeat(60) },
+      { type: 'symlink' as const, name: 'a', linkname: long },
     ];
-    const a = writeTar(entries);
-    const b = writeTar([...entries].reverse());
+    const a = writeTar(entries, { sorted: true });
+    const b = writeTar([...entries].reverse(), { sorted: true });
     assert.ok(a.equals(b), 'order of the input does not matter');
     assert.is(a.length % 512, 0);
     // read back by the product's reader: the long path (ustar prefix) and link target (pax) come out whole

@@ -157,7 +157,7 @@ e2eSuite('image pulls from registries', (test) => {
   test('a multi-platform index pulls the host platform, --platform another, an absent platform fails', async () => {
     const host = ociArchitecture();
     const other = host === 'amd64' ? 'arm64' : 'amd64';
-    const otherTar = writeTar([{ type: 'file', path: 'etc/other-platform', data: Buffer.from(`${other}\n`) }]);
+    const otherTar = writeTar([{ type: 'file', name: 'etc/other-platform', data: Buffer.from(`${other}\n`) }]);
     const otherLayer = { blob: zlib.gzipSync(otherTar), diffId: sha256(otherTar), gzip: true };
     const otherImg = image(other, [otherLayer]);
     const index = json({
@@ -319,7 +319,7 @@ e2eSuite('image pulls from registries', (test) => {
     const big = Buffer.alloc(48 << 20);
     for (let off = 0; off < big.length; off += 1 << 16)
       require('node:crypto').randomFillSync(big, off, Math.min(1 << 16, big.length - off));
-    const bigTar = writeTar([{ type: 'file', path: 'big.bin', data: big }]);
+    const bigTar = writeTar([{ type: 'file', name: 'big.bin', data: big }]);
     const bigLayer = { blob: bigTar, diffId: sha256(bigTar), gzip: false };
     const img = image(ociArchitecture(), [busyLayer, bigLayer]);
     push(reg, 'kukeon/big', '1', img);

@@ -311,18 +311,23 @@ test('the kuke login file: 0600, docker.io spellings merge, read back', () => {
   assert.equal(readAuthFile(path.join(dir, 'none.json')), []);
 });
 
-test('pull progress: per-layer lines and a total on a TTY, nothing otherwise', () => {
-  assert.is(ttyProgress({ write: () => true } as unknown as NodeJS.WritableStream), undefined);
+test('pull progress: per-layer lines and a total on a TTY, nothing otherwise (a pipe, TERM=dumb)', () => {
+  assert.is(ttyProgress({ write: () => true } as unknown as NodeJS.WritableStream, {}), undefined);
+  const tty = { isTTY: true, write: () => true } as unknown as NodeJS.WritableStream & { isTTY: boolean };
+  assert.is(ttyProgress(tty, { TERM: 'dumb' }), undefined);
   let out = '';
-  const p = ttyProgress({
-    isTTY: true,
-    write: (s: string) => {
-      out += s;
-      return true;
+  const p = ttyProgress(
+    {
+      isTTY: true,
+      write: (s: string) => {
+        out += s;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream & {
+      isTTY: boolean;
     },
-  } as unknown as NodeJS.WritableStream & {
-    isTTY: boolean;
-  })!;
+    { TERM: 'xterm' },
+  )!;
   const a = `sha256:${'a'.repeat(64)}`;
   const b = `sha256:${'b'.repeat(64)}`;
   p({ kind: 'resolved', name: 'docker.io/library/busybox:latest', digest: 'sha256:x' });

@@ -18,7 +18,7 @@ import type { OciSeccomp } from '../plugins/containerd/seccomp';
 import type { ContainerSpec, KukeonError } from '../sdk';
 import { ociSchemaDir, ociSpecValidator } from './helpers/oci-schema';
 import { writeTar } from './helpers/tar-writer';
-import type { TarEntry } from './helpers/tar-writer';
+import type { TarWriteEntry } from './helpers/tar-writer';
 
 const CELL = ['main', 'blog', 'wp', 'web'];
 const generated: unknown[] = [];
@@ -225,13 +225,13 @@ test("user: names and numbers from the image's /etc/passwd and /etc/group, as Do
 
 test("the image's /etc files: the topmost layer that has one or whites it out decides", async () => {
   // layers bottom to top, as a manifest lists them; gzip and plain tar both read
-  const layers: TarEntry[][] = [
+  const layers: TarWriteEntry[][] = [
     [
-      { type: 'file', path: 'etc/passwd', data: 'root:x:0:0::/:/bin/sh\nold:x:5:5::/:/bin/sh\n' },
-      { type: 'file', path: 'etc/group', data: 'root:x:0:\n' },
+      { type: 'file', name: 'etc/passwd', data: 'root:x:0:0::/:/bin/sh\nold:x:5:5::/:/bin/sh\n' },
+      { type: 'file', name: 'etc/group', data: 'root:x:0:\n' },
     ],
-    [{ type: 'file', path: 'etc/passwd', data: 'root:x:0:0::/:/bin/sh\napp:x:1000:1000::/:/bin/sh\n' }],
-    [{ type: 'file', path: 'etc/.wh.group', data: '' }],
+    [{ type: 'file', name: 'etc/passwd', data: 'root:x:0:0::/:/bin/sh\napp:x:1000:1000::/:/bin/sh\n' }],
+    [{ type: 'file', name: 'etc/.wh.group', data: '' }],
   ];
   const blobs = new Map(layers.map((l, i) => [`sha256:${i}`, i % 2 ? zlib.gzipSync(writeTar(l)) : writeTar(l)]));
   const client = {

@@ -24,7 +24,6 @@ function entry([name, type, x = {}]: Spec): TarStreamEntry {
     gid: x.gid ?? 0,
     mtime: 1_700_000_000,
     linkname: x.link ?? '',
-    typeflag: '0',
     async *body() {
       yield data;
     },

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { writeTar, type TarEntry } from './tar-writer';
+import { writeTar, type TarWriteEntry } from './tar-writer';
 
 export const BUSYBOX_IMAGE_REF = 'docker.io/kukeon/busybox:test';
 export const BUSYBOX_BINARY = '/bin/busybox';
@@ -65,7 +65,7 @@ export function refTag(ref: string): string {
 }
 
 /** The rootfs entries: busybox, one relative symlink per applet, /etc/passwd, /etc/group and the usual empty dirs. */
-function rootfsEntries(busybox: Buffer): TarEntry[] {
+function rootfsEntries(busybox: Buffer): TarWriteEntry[] {
   const applets = execFileSync(BUSYBOX_BINARY, ['--list-full'], { encoding: 'utf8' })
     .split('\n')
     .map((s) => s.trim().replace(/^\/+/, ''))
@@ -80,19 +80,19 @@ function rootfsEntries(busybox: Buffer): TarEntry[] {
     ['sys', 0o755],
     ['tmp', 0o1777],
   ]);
-  const entries: TarEntry[] = [];
+  const entries: TarWriteEntry[] = [];
   const seen = new Set<string>();
   for (const applet of applets) {
     if (seen.has(applet)) continue;
     seen.add(applet);
     for (let d = path.posix.dirname(applet); d !== '.'; d = path.posix.dirname(d)) if (!dirs.has(d)) dirs.set(d, 0o755);
-    entries.push({ type: 'symlink', path: applet, target: path.posix.relative(path.posix.dirname(applet), 'bin/busybox') });
+    entries.push({ type: 'symlink', name: applet, linkname: path.posix.relative(path.posix.dirname(applet), 'bin/busybox') });
   }
-  for (const [p, mode] of dirs) entries.push({ type: 'dir', path: p, mode });
+  for (const [p, mode] of dirs) entries.push({ type: 'directory', name: p, mode });
   entries.push(
-    { type: 'file', path: 'bin/busybox', data: busybox, mode: 0o755 },
-    { type: 'file', path: 'etc/passwd', data: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' },
-    { type: 'file', path: 'etc/group', data: 'root:x:0:\nnogroup:x:65534:\n' },
+    { type: 'file', name: 'bin/busybox', data: busybox, mode: 0o755 },
+    { type: 'file', name: 'etc/passwd', data: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' },
+    { type: 'file', name: 'etc/group', data: 'root:x:0:\nnogroup:x:65534:\n' },
   );
   return entries;
 }
@@ -104,7 +104,7 @@ const json = (v: unknown): Buffer => Buffer.from(`${JSON.stringify(v)}\n`, 'utf8
 export async function buildBusyboxOciImage(ref: string = BUSYBOX_IMAGE_REF): Promise<BusyboxOciImage> {
   const busybox = await fs.promises.readFile(BUSYBOX_BINARY);
   const rootfs = rootfsEntries(busybox);
-  const layer = writeTar(rootfs);
+  const layer = writeTar(rootfs, { sorted: true });
   const diffId = sha256(layer);
   const gz = zlib.gzipSync(layer, { level: 9 });
   const layerDigest = sha256(gz);
@@ -139,16 +139,23 @@ export async function buildBusyboxOciImage(ref: string = BUSYBOX_IMAGE_REF): Pro
     ],
   });
 
-  const blob = (digest: string, data: Buffer): TarEntry => ({ type: 'file', path: `blobs/sha256/${digest.slice('sha256:'.length)}`, data });
-  const archive = writeTar([
-    { type: 'dir', path: 'blobs' },
-    { type: 'dir', path: 'blobs/sha256' },
-    blob(layerDigest, gz),
-    blob(configDigest, config),
-    blob(manifestDigest, manifest),
-    { type: 'file', path: 'index.json', data: index },
-    { type: 'file', path: 'oci-layout', data: json({ imageLayoutVersion: '1.0.0' }) },
-  ]);
+  const blob = (digest: string, data: Buffer): TarWriteEntry => ({
+    type: 'file',
+    name: `blobs/sha256/${digest.slice('sha256:'.length)}`,
+    data,
+  });
+  const archive = writeTar(
+    [
+      { type: 'directory', name: 'blobs' },
+      { type: 'directory', name: 'blobs/sha256' },
+      blob(layerDigest, gz),
+      blob(configDigest, config),
+      blob(manifestDigest, manifest),
+      { type: 'file', name: 'index.json', data: index },
+      { type: 'file', name: 'oci-layout', data: json({ imageLayoutVersion: '1.0.0' }) },
+    ],
+    { sorted: true },
+  );
   return { archive, ref, tag, architecture, manifestDigest, configDigest, layerDigest, diffId, layerEntries: rootfs.length };
 }
 

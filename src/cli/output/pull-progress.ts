@@ -1,6 +1,8 @@
 // `kuke image pull` progress on a terminal, like `docker pull`: one line per layer rewritten in place and a total.
 // The events are the containerd plugin's pull progress (plugins/containerd/image/pull.ts), typed loosely here.
 
+import { type TerminalStream, terminalAbilities } from './terminal';
+
 type PullProgress =
   | { kind: 'resolved'; name: string; digest: string }
   | { kind: 'fetch'; digest: string; size: number; what: 'config' | 'layer'; action: 'present' | 'start' | 'resume'; offset?: number }
@@ -11,10 +13,13 @@ type PullProgress =
 
 /**
  * Renders pull progress like `docker pull` on a terminal (one line per layer, rewritten in place, and a
- * total); returns undefined when the stream is not a TTY (quiet).
+ * total); returns undefined when the stream is not a TTY, or TERM=dumb (quiet).
  */
-export function ttyProgress(out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }): ((e: PullProgress) => void) | undefined {
-  if (!out.isTTY) return undefined;
+export function ttyProgress(
+  out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+  env: NodeJS.ProcessEnv = process.env,
+): ((e: PullProgress) => void) | undefined {
+  if (!terminalAbilities(out as TerminalStream, env).redraw) return undefined;
   const rows = new Map<string, { status: string; done: number; size: number }>();
   let drawn = 0;
   const human = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)}MB` : n >= 1024 ? `${(n / 1024).toFixed(1)}kB` : `${n}B`);

@@ -81,7 +81,10 @@ export interface ApplyOptions extends ImageRequestOptions, OperationOptions {
   source?: string;
   /** Allows documents of the system realm (`--force-system`; `kuke init`). */
   forceSystem?: boolean;
-  /** Pull progress of the images the documents need, for display (the daemon streams it to its client). */
+  /**
+   * Progress for display (the daemon streams it to its client): pulls of the images the documents need and, for
+   * apply, each item as it starts, changes phase and settles (first reported in the report's order).
+   */
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -142,6 +145,11 @@ export class Controller {
       return { items: [], plan: [...(await this.plan(docs)), ...(await volumes.plan()), ...(await this.secretOps.plan(secrets))] };
     // Parents before children: one depth at a time; siblings of a depth are independent and run in parallel.
     const items: ApplyItem[] = [];
+    const report = options.onProgress;
+    const settled = (list: ApplyItem[]): ApplyItem[] => {
+      for (const item of list) report?.({ kind: 'item', phase: 'settled', item });
+      return list;
+    };
     // a failed scope above (a failed volume or secret is no scope)
     const failedAbove = (path: readonly string[]) =>
       items.find(
@@ -177,51 +185,73 @@ export class Controller {
       return out;
     };
     const cellSecrets = new Map<string, ApplyItem[]>();
+    // One document of the hierarchy; its progress says what it is doing, then its item once it settles.
+    const applyItem = async (d: PlannedDoc): Promise<ApplyItem> => {
+      const parentFailed =
+        items.find(
+          (i) =>
+            i.action === 'failed' &&
+            !isScopedKind(i.ref.kind) &&
+            d.ref.path.length > i.ref.path.length &&
+            i.ref.path.every((p, k) => d.ref.path[k] === p),
+        ) ?? volumes.failedFor(d.doc, items);
+      if (parentFailed)
+        return {
+          ref: d.ref,
+          action: 'failed',
+          implicit: d.implicit,
+          error: `not applied: ${formatRef(parentFailed.ref)} failed`,
+          code: 'KUKEON_E_PARENT_NOT_FOUND',
+        };
+      const phase = (p: 'applying' | 'creating' | 'updating' | 'starting') =>
+        report?.({ kind: 'item', phase: p, ref: d.ref, implicit: d.implicit });
+      phase('applying');
+      try {
+        // Images first, with no lock held; then the resource, its ancestors held against a cascade delete.
+        let pulled = false;
+        await this.ensureImages(d.doc, {
+          ...options,
+          onProgress:
+            report &&
+            ((event) => {
+              if (event.kind === 'pull' && !pulled)
+                report({ kind: 'item', phase: 'pulling', ref: d.ref, implicit: d.implicit, image: event.image });
+              pulled ||= event.kind === 'pull';
+              report(event);
+            }),
+        });
+        if (pulled) phase('applying');
+        const beforeStart = async () => void cellSecrets.set(d.ref.path.join('/'), await writeSecrets(4, d.ref.path));
+        const done = await this.d.intents.shared(d.ref.path, () => this.applyOne(d, scope, beforeStart, phase));
+        return { ...done, ref: d.ref, implicit: d.implicit, commit: scope.commitOf(d.ref) };
+      } catch (err) {
+        // A create whose taps failed has written its record (Failed): that write has a commit too.
+        return { ref: d.ref, action: 'failed', implicit: d.implicit, ...failure(err), commit: scope.commitOf(d.ref) };
+      }
+    };
     for (let depth = 1; depth <= 5; depth++) {
       // volumes once every realm, space and stack is made, before the cells that mount them
-      if (depth === 4) items.push(...(await volumes.apply(items, (ref, fn) => this.d.intents.shared(ref.path.slice(0, -1), fn))));
-      if (depth > 1 && depth <= 4) items.push(...(await writeSecrets(depth - 1)));
+      if (depth === 4) items.push(...settled(await volumes.apply(items, (ref, fn) => this.d.intents.shared(ref.path.slice(0, -1), fn))));
+      if (depth > 1 && depth <= 4) items.push(...settled(await writeSecrets(depth - 1)));
       const level = docs.filter((d) => d.ref.path.length === depth);
-      const done = await mapLimit(level, APPLY_CONCURRENCY, async (d): Promise<ApplyItem> => {
-        const parentFailed =
-          items.find(
-            (i) =>
-              i.action === 'failed' &&
-              !isScopedKind(i.ref.kind) &&
-              d.ref.path.length > i.ref.path.length &&
-              i.ref.path.every((p, k) => d.ref.path[k] === p),
-          ) ?? volumes.failedFor(d.doc, items);
-        if (parentFailed)
-          return {
-            ref: d.ref,
-            action: 'failed',
-            implicit: d.implicit,
-            error: `not applied: ${formatRef(parentFailed.ref)} failed`,
-            code: 'KUKEON_E_PARENT_NOT_FOUND',
-          };
-        try {
-          // Images first, with no lock held; then the resource, its ancestors held against a cascade delete.
-          await this.ensureImages(d.doc, options);
-          const beforeStart = async () => void cellSecrets.set(d.ref.path.join('/'), await writeSecrets(4, d.ref.path));
-          const done = await this.d.intents.shared(d.ref.path, () => this.applyOne(d, scope, beforeStart));
-          return { ...done, ref: d.ref, implicit: d.implicit, commit: scope.commitOf(d.ref) };
-        } catch (err) {
-          // A create whose taps failed has written its record (Failed): that write has a commit too.
-          return { ref: d.ref, action: 'failed', implicit: d.implicit, ...failure(err), commit: scope.commitOf(d.ref) };
-        }
-      });
-      items.push(...done);
+      // mapLimit starts the items in order, so each one's first event comes in the report's order
+      items.push(...(await mapLimit(level, APPLY_CONCURRENCY, async (d) => settled([await applyItem(d)])[0])));
       if (depth === 4) {
-        for (const d of level) items.push(...(cellSecrets.get(d.ref.path.join('/')) ?? []));
+        for (const d of level) items.push(...settled(cellSecrets.get(d.ref.path.join('/')) ?? []));
         // the Secrets of cells that were not in the input (or whose apply failed before writing them)
         const written = new Set(items.map((i) => formatRef(i.ref)));
-        items.push(...(await writeSecrets(4)).filter((i) => !written.has(formatRef(i.ref))));
+        items.push(...settled((await writeSecrets(4)).filter((i) => !written.has(formatRef(i.ref)))));
       }
     }
     return { items };
   }
 
-  private async applyOne(d: PlannedDoc, scope: HostOperationScope, beforeStart?: () => Promise<void>): Promise<Omit<ApplyItem, 'ref'>> {
+  private async applyOne(
+    d: PlannedDoc,
+    scope: HostOperationScope,
+    beforeStart?: () => Promise<void>,
+    phase: (p: 'creating' | 'updating' | 'starting') => void = () => undefined,
+  ): Promise<Omit<ApplyItem, 'ref'>> {
     const { doc, ref } = d;
     if (doc.kind === 'Container') return this.applyContainer(doc, ref, scope);
     if (doc.kind === 'Cell') {
@@ -231,6 +261,7 @@ export class Controller {
       let result = await this.d.lifecycle.withLock(ref, scope, () =>
         this.d.volumes.holding(mounts, async (): Promise<Omit<ApplyItem, 'ref'>> => {
           if (!(await this.store.get(ref))) {
+            phase('creating');
             await this.d.lifecycle.create(doc, ref, { scope, locked: true });
             return { action: 'created' };
           }
@@ -242,6 +273,7 @@ export class Controller {
       if (this.d.hasRuntime()) {
         const now = await this.store.get(ref);
         if (!RUNNING_STATES.has(now?.status?.state)) {
+          phase('starting');
           await this.d.lifecycle.start(ref, { scope });
           if (result.action === 'unchanged') result = { action: 'updated', changes: ['started'] };
         } else {
@@ -260,15 +292,18 @@ export class Controller {
         if (current?.status?.state === 'Ready') return { action: 'unchanged' };
         if (current) {
           // made by a create that never reached Ready: its own record's create runs again (never the implicit doc)
+          phase('updating');
           await this.d.lifecycle.create({ ...current, status: undefined } as AnyDoc, ref, { scope, locked: true });
           return { action: 'updated', changes: ['status.state'] };
         }
+        phase('creating');
         await this.d.lifecycle.create(doc, ref, { scope, locked: true });
         return { action: 'created' };
       });
     }
     const current = await this.store.get(ref);
     if (!current) {
+      phase('creating');
       await this.d.lifecycle.create(doc, ref, { scope });
       return { action: 'created' };
     }
@@ -279,6 +314,7 @@ export class Controller {
     // A create that never reached Ready (killed after its taps, before the status write; or failed) runs again:
     // create taps are idempotent, and without them a space would stay without its network.
     if (changes.length === 0 && current.status?.state === 'Ready') return { action: 'unchanged' };
+    phase('updating');
     await this.d.lifecycle.create(doc, ref, { scope });
     return { action: 'updated', changes: changes.length ? changes : ['status.state'] };
   }
