@@ -9,7 +9,15 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { readTar, readTarStream, safeTarPath, type TarEntry } from '../plugins/containerd/image/tar-reader';
 import { writeTar } from './helpers/tar-writer';
-import { chainId, chainIds, hostPlatform, platformMatches, sha256Digest } from '../plugins/containerd/image/import-oci-archive';
+import {
+  archiveBytes,
+  chainId,
+  chainIds,
+  hostPlatform,
+  platformMatches,
+  sha256Digest,
+} from '../plugins/containerd/image/import-oci-archive';
+import zlib from 'node:zlib';
 import { tmpDir } from './helpers/tmp';
 import * as protoLoader from '@grpc/proto-loader';
 import { containerdPackageDefinition, methodDefinition, protoDir } from '../plugins/containerd/grpc/protos';
@@ -395,6 +403,34 @@ test("kukeon's proto subset matches containerd's published API (numbers, types, 
     }
   }
   assert.ok(checkedFields > 200 && checkedMethods > 40, `checked ${checkedFields} fields, ${checkedMethods} methods`);
+});
+
+test('a zstd layer is read on a Node that has zstd, and refused clearly on one that has not (Node 20)', async () => {
+  const tar = writeTar([{ type: 'file', name: 'etc/passwd', data: 'root:x:0:0::/root:/bin/sh\n' }]);
+  const z = zlib as unknown as { zstdCompressSync?: (b: Buffer) => Buffer };
+  // zstd's frame magic (28 b5 2f fd) heads every zstd stream; a frame made here when Node can, else the magic alone
+  const compressed = z.zstdCompressSync ? z.zstdCompressSync(tar) : Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]);
+  const read = async (src: Buffer | AsyncIterable<Buffer>) => {
+    const names: string[] = [];
+    for await (const e of readTarStream(archiveBytes(src))) names.push(`${e.name} ${(await e.buffer()).toString().trim()}`);
+    return names;
+  };
+  const streamed = (async function* () {
+    yield compressed.subarray(0, 5);
+    yield compressed.subarray(5);
+  })();
+  if (z.zstdCompressSync) {
+    assert.equal(await read(compressed), ['etc/passwd root:x:0:0::/root:/bin/sh']);
+    assert.equal(await read(streamed), ['etc/passwd root:x:0:0::/root:/bin/sh']);
+  } else
+    for (const src of [compressed, streamed]) {
+      const err = await read(src).catch((e: Error) => e);
+      assert.instance(err, Error);
+      assert.match(
+        (err as Error).message,
+        `zstd-compressed, which needs Node 22.15 or later to read (this is Node ${process.versions.node})`,
+      );
+    }
 });
 
 test.run();

@@ -20,8 +20,7 @@ export async function readImageEtcFiles(client: ContainerdClient, ns: string, ma
   const decided = new Set<keyof EtcFiles>();
   for (const layer of [...(manifest.layers ?? [])].reverse()) {
     if (decided.size === 2) break;
-    // gzip or uncompressed (archiveBytes tells them apart); kukeon's pull and load store no other kind
-    if (/zstd/.test(layer.mediaType)) throw new Error(`layer ${layer.digest} is zstd-compressed, which kukeon cannot read`);
+    // gzip, zstd or uncompressed: archiveBytes tells them apart by their first bytes
     const bytes = archiveBytes(client.content.readChunks(ns, layer.digest));
     let opaque = false;
     const whitedOut = new Set<keyof EtcFiles>();

@@ -212,10 +212,23 @@ type ByteSource = NodeJS.ReadableStream | AsyncIterable<Buffer | Uint8Array>;
 const toBuffer = (v: Buffer | Uint8Array | string): Buffer =>
   Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v, 'latin1') : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
-/** The archive's bytes, gunzipped when it starts with the gzip magic. Closes the source when abandoned early. */
+const isGzip = (b: Buffer) => b[0] === 0x1f && b[1] === 0x8b;
+const isZstd = (b: Buffer) => b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
+/** Node's zstd (22.15 and later); absent on Node 20, where a zstd layer cannot be read here. */
+const zstd = zlib as unknown as { createZstdDecompress?: () => NodeJS.ReadWriteStream; zstdDecompressSync?: (b: Buffer) => Buffer };
+
+function noZstd(): never {
+  throw new Error(`the layer is zstd-compressed, which needs Node 22.15 or later to read (this is Node ${process.versions.node})`);
+}
+
+/**
+ * The archive's bytes, decompressed when it starts with the gzip or zstd magic (containerd unpacks either; kukeon
+ * reads layers itself for user names and volume copy-up). Closes the source when abandoned early.
+ */
 export async function* archiveBytes(archive: Buffer | ByteSource): AsyncGenerator<Buffer> {
   if (Buffer.isBuffer(archive)) {
-    yield archive[0] === 0x1f && archive[1] === 0x8b ? zlib.gunzipSync(archive) : archive;
+    if (isZstd(archive)) yield (zstd.zstdDecompressSync ?? noZstd)(archive);
+    else yield isGzip(archive) ? zlib.gunzipSync(archive) : archive;
     return;
   }
   const it = (archive as AsyncIterable<Buffer | Uint8Array>)[Symbol.asyncIterator]();
@@ -227,14 +240,15 @@ export async function* archiveBytes(archive: Buffer | ByteSource): AsyncGenerato
       yield head;
       for (let r = await it.next(); !r.done; r = await it.next()) yield toBuffer(r.value);
     };
-    if (head[0] === 0x1f && head[1] === 0x8b) {
+    if (isGzip(head) || isZstd(head)) {
+      const inflate = isGzip(head) ? zlib.createGunzip() : (zstd.createZstdDecompress ?? noZstd)();
       const compressed = Readable.from(rest());
-      const gunzip = compressed.pipe(zlib.createGunzip());
+      const plain = compressed.pipe(inflate);
       try {
-        for await (const c of gunzip) yield c as Buffer;
+        for await (const c of plain) yield c as Buffer;
       } finally {
         compressed.destroy();
-        gunzip.destroy();
+        (inflate as unknown as { destroy(): void }).destroy();
       }
     } else yield* rest();
   } finally {
