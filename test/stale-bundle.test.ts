@@ -11,6 +11,8 @@ import { tmpDir } from './helpers/tmp';
 const NS = 'kukeon-r7';
 const ID = 'sp0_app_c2_w0';
 const LATER = Date.now() + 60_000;
+/** A containerd started after the bundle was made (the one that made it died). */
+const STARTED = Date.now() + 30_000;
 
 /** A bundle as containerd's NewBundle leaves it before the shim starts: config.json, log FIFO, rootfs, work link. */
 function bundle(extra: string[] = []): { dir: string; message: string } {
@@ -28,38 +30,38 @@ function bundle(extra: string[] = []): { dir: string; message: string } {
 test('a stale, shim-less bundle is removed; the work directory its link points to is not', () => {
   const { dir, message } = bundle();
   const work = fs.realpathSync(path.join(dir, 'work'));
-  assert.equal(removeStaleBundle(message, NS, ID, LATER), { removed: dir });
+  assert.equal(removeStaleBundle(message, NS, ID, STARTED, LATER), { removed: dir });
   assert.not.ok(fs.existsSync(dir));
   assert.ok(fs.existsSync(work), 'the link was removed, not what it points to');
 });
 
 test('a recent bundle (a create may be under way) is left', () => {
   const { dir, message } = bundle();
-  const r = removeStaleBundle(message, NS, ID);
+  const r = removeStaleBundle(message, NS, ID, STARTED);
   assert.match((r as { left: string }).left, /recent/);
   assert.ok(fs.existsSync(path.join(dir, 'config.json')));
 });
 
 test('a bundle whose shim started, or whose rootfs holds anything, is left', () => {
-  for (const f of ['address', 'init.pid']) {
+  for (const f of ['address', 'shim.pid', 'init.pid']) {
     const { dir, message } = bundle([f]);
-    assert.match((removeStaleBundle(message, NS, ID, LATER) as { left: string }).left, /shim was started/);
+    assert.match((removeStaleBundle(message, NS, ID, STARTED, LATER) as { left: string }).left, /shim was started/);
     assert.ok(fs.existsSync(dir));
   }
   const { dir, message } = bundle();
   fs.writeFileSync(path.join(dir, 'rootfs', 'bin'), '');
-  assert.match((removeStaleBundle(message, NS, ID, LATER) as { left: string }).left, /not empty/);
+  assert.match((removeStaleBundle(message, NS, ID, STARTED, LATER) as { left: string }).left, /not empty/);
   assert.ok(fs.existsSync(path.join(dir, 'config.json')));
 });
 
 test("only containerd's task directory of this very namespace and id, from this very error", () => {
   const { dir, message } = bundle();
-  assert.match((removeStaleBundle(message, NS, 'other', LATER) as { left: string }).left, /not the task state directory/);
-  assert.match((removeStaleBundle(message, 'kukeon-x', ID, LATER) as { left: string }).left, /not the task state directory/);
-  assert.equal(removeStaleBundle('UNKNOWN: some other failure', NS, ID, LATER), { left: 'not a bundle left over' });
+  assert.match((removeStaleBundle(message, NS, 'other', STARTED, LATER) as { left: string }).left, /not the task state directory/);
+  assert.match((removeStaleBundle(message, 'kukeon-x', ID, STARTED, LATER) as { left: string }).left, /not the task state directory/);
+  assert.equal(removeStaleBundle('UNKNOWN: some other failure', NS, ID, STARTED, LATER), { left: 'not a bundle left over' });
   const elsewhere = path.join(tmpDir(), NS, ID);
   fs.mkdirSync(elsewhere, { recursive: true });
-  const r = removeStaleBundle(`failed to start shim: mkdir ${elsewhere}: file exists`, NS, ID, LATER);
+  const r = removeStaleBundle(`failed to start shim: mkdir ${elsewhere}: file exists`, NS, ID, STARTED, LATER);
   assert.match((r as { left: string }).left, /not the task state directory/);
   assert.ok(fs.existsSync(elsewhere) && fs.existsSync(dir));
 });
@@ -67,7 +69,22 @@ test("only containerd's task directory of this very namespace and id, from this 
 test('a bundle already gone counts as removed', () => {
   const { dir, message } = bundle();
   fs.rmSync(dir, { recursive: true });
-  assert.equal(removeStaleBundle(message, NS, ID, LATER), { removed: dir });
+  assert.equal(removeStaleBundle(message, NS, ID, STARTED, LATER), { removed: dir });
+});
+
+test('a bundle made since the running containerd started is left (a create of it may be under way)', () => {
+  const { dir, message } = bundle();
+  const before = Date.now() - 60_000;
+  assert.match((removeStaleBundle(message, NS, ID, before, LATER) as { left: string }).left, /not older than the running containerd/);
+  assert.match((removeStaleBundle(message, NS, ID, undefined, LATER) as { left: string }).left, /not older than the running containerd/);
+  assert.ok(fs.existsSync(path.join(dir, 'config.json')));
+});
+
+test('a bundle holding a directory other than an empty rootfs is left whole', () => {
+  const { dir, message } = bundle();
+  fs.mkdirSync(path.join(dir, 'extra'));
+  assert.match((removeStaleBundle(message, NS, ID, STARTED, LATER) as { left: string }).left, /holds a directory extra/);
+  assert.equal(fs.readdirSync(dir).sort(), ['config.json', 'extra', 'log', 'rootfs', 'work']);
 });
 
 test.run();

@@ -142,4 +142,21 @@ test('nothing is written through a symlink, and what another copy made first sta
   assert.is(fs.readFileSync(path.join(dest, 'mine'), 'utf8'), 'first');
 });
 
+test('a hard link that sorts before its file is still made, and the copy lands whole or not at all', async () => {
+  const layer: Spec[] = [
+    ['data', 'directory', { mode: 0o700 }],
+    ['data/a-link', 'hardlink', { link: 'data/z/file' }],
+    ['data/z', 'directory'],
+    ['data/z/file', 'file', { data: 'x' }],
+  ];
+  const tree = await imageDirTree(layers(layer), '/data', 1 << 20);
+  assert.ok('nodes' in tree);
+  if (!('nodes' in tree)) return;
+  const dest = path.join(tmpDir(), 'vol');
+  fs.mkdirSync(dest);
+  assert.is(copyUp(tree, dest), 3);
+  assert.is(fs.statSync(path.join(dest, 'a-link')).ino, fs.statSync(path.join(dest, 'z', 'file')).ino);
+  assert.equal(fs.readdirSync(path.dirname(dest)), ['vol'], 'the private copy beside the volume is gone');
+});
+
 test.run();

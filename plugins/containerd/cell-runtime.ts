@@ -34,7 +34,7 @@ import { prepareVolumeSources } from './volume-mounts';
 import { copyUp, isEmptyDir, readImageDir } from './volume-copy-up';
 import type { ImageConfig } from './oci-spec';
 import { findPauseBinary } from './pause-binary';
-import { removeStaleBundle } from './stale-bundle';
+import { containerdStartedMs, removeStaleBundle } from './stale-bundle';
 import { forbiddenError, forbiddenField } from './privilege-policy';
 import { readSeccompProfile } from './seccomp';
 import type { SeccompProfile } from './seccomp';
@@ -530,14 +530,14 @@ export class CellRuntime {
       if (isKukeonError(explained) && explained.code === 'KUKEON_E_UNAVAILABLE') throw explained;
       // containerd 1.6 forgets a task whose create it died in but may keep its bundle; one createTask could not
       // remove is named, with the reason
-      const bundle = removeStaleBundle(explained.message, ns, id);
+      const bundle = removeStaleBundle(explained.message, ns, id, containerdStartedMs(this.config.socket));
       const lost = 'left' in bundle && bundle.left !== 'not a bundle left over' ? bundle.left : undefined;
       throw new KukeonError(
         'KUKEON_E_STEP',
         `starting ${role === 'root' ? 'the root of' : `container ${doc?.metadata.name} of`} ${formatRef(ctx.ref)} failed: ${explained.message}`,
         {
           plugin: 'containerd',
-          ...(lost ? { hint: `containerd kept the bundle of a task it died creating, left in place: ${lost}` } : {}),
+          ...(lost ? { hint: `a task bundle containerd holds is in the way: ${lost}` } : {}),
         },
       );
     }
@@ -562,7 +562,7 @@ export class CellRuntime {
         const leftover = isAlreadyExists(err) || /file exists|already exists|getwd: no such file or directory/.test((err as Error).message);
         if (!leftover || Date.now() >= deadline) throw err;
         // the bundle a containerd that died mid-create left (its own cleanup keeps it): removed once it is stale
-        const bundle = removeStaleBundle((err as Error).message, ns, id);
+        const bundle = removeStaleBundle((err as Error).message, ns, id, containerdStartedMs(this.config.socket));
         if ('removed' in bundle) debug('removed the bundle containerd left for %s/%s: %s', ns, id, bundle.removed);
       }
       await new Promise((r) => setTimeout(r, 200));

@@ -20,6 +20,8 @@ export interface TreeNode {
 export type ImageDir = { nodes: Map<string, TreeNode>; root: TreeNode } | { missing: string };
 
 const under = (p: string, dir: string) => p.startsWith(`${dir}/`);
+/** More entries than this are not copied (with the byte bound, what a copy-up may hold in memory). */
+const MAX_ENTRIES = 100_000;
 
 /**
  * Replays `layers` (bottom-up, each an entry stream) for the absolute directory `dir`; data beyond `maxBytes`
@@ -31,9 +33,17 @@ export async function imageDirTree(layers: AsyncIterable<AsyncIterable<TarStream
   if (rel === '.') return { missing: 'the root is not copied' };
   const ancestors = rel.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
   const nodes = new Map<string, TreeNode>();
+  // every path that has (or had) a node below it: a removal looks for children only there (else each entry of a
+  // large directory would scan all the others)
+  const parents = new Set<string>();
   let bytes = 0;
   const drop = (p: string) => {
-    for (const k of [...nodes.keys()]) if (k === p || under(k, p)) nodes.delete(k);
+    nodes.delete(p);
+    if (parents.has(p)) for (const k of [...nodes.keys()]) if (under(k, p)) nodes.delete(k);
+  };
+  const keep = (p: string, n: TreeNode) => {
+    nodes.set(p, n);
+    for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) parents.add(p.slice(0, i));
   };
   for await (const entries of layers) {
     const added = new Set<string>();
@@ -60,8 +70,9 @@ export async function imageDirTree(layers: AsyncIterable<AsyncIterable<TarStream
         if (bytes > maxBytes) return { missing: `${dir} holds more than ${maxBytes} bytes` };
         node.data = await e.buffer();
       }
-      nodes.set(name, node);
+      keep(name, node);
       added.add(name);
+      if (nodes.size > MAX_ENTRIES) return { missing: `${dir} holds more than ${MAX_ENTRIES} entries` };
     }
   }
   // a layer may leave a directory implied (entries below it, none for it): a root-owned 0755 directory then

@@ -36,38 +36,21 @@ export function isEmptyDir(dir: string): boolean {
   }
 }
 
-const isSymlink = (p: string) => {
-  try {
-    return fs.lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
-  }
-};
-
-/**
- * Writes `tree` into `dest` (an empty directory): directories, files, symlinks and hard links within the tree,
- * each with the image's owner, mode and time; `dest` takes the image directory's. Device nodes and FIFOs are
- * left out. Nothing is written through a symlink: a path whose parent is not a directory made here is skipped.
- * Returns how many entries were written.
- */
-export function copyUp(tree: { nodes: Map<string, TreeNode>; root: TreeNode }, dest: string): number {
-  const order = [...tree.nodes.keys()].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
-  const written: string[] = [];
-  const parentIsDir = (rel: string) => {
-    const parent = path.dirname(path.join(dest, rel));
-    try {
-      const st = fs.lstatSync(parent);
-      return st.isDirectory() && !st.isSymbolicLink();
-    } catch {
-      return false;
-    }
-  };
+/** Writes `tree` into the private directory `into`: hard links after everything else (their file may sort later). */
+function writeTree(tree: { nodes: Map<string, TreeNode> }, into: string): string[] {
+  const byDepth = (a: string, b: string) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1);
+  const keys = [...tree.nodes.keys()].sort(byDepth);
+  const order = [
+    ...keys.filter((k) => tree.nodes.get(k)!.type !== 'hardlink'),
+    ...keys.filter((k) => tree.nodes.get(k)!.type === 'hardlink'),
+  ];
+  const written = new Set<string>();
   for (const rel of order) {
     const n = tree.nodes.get(rel)!;
-    const target = path.join(dest, rel);
-    if (!parentIsDir(rel)) continue;
-    // another container copying into the same volume at once made it first: theirs stays
-    if (fs.existsSync(target) || isSymlink(target)) continue;
+    const target = path.join(into, rel);
+    // only under a directory made here: never through a symlink the tree itself holds
+    const parent = path.dirname(rel);
+    if (parent !== '.' && (!written.has(parent) || tree.nodes.get(parent)!.type !== 'directory')) continue;
     if (n.type === 'directory') {
       fs.mkdirSync(target, { mode: 0o700 });
       fs.lchownSync(target, n.uid, n.gid);
@@ -85,19 +68,55 @@ export function copyUp(tree: { nodes: Map<string, TreeNode>; root: TreeNode }, d
       fs.symlinkSync(n.linkname, target);
       fs.lchownSync(target, n.uid, n.gid);
     } else if (n.type === 'hardlink') {
-      // a link to a file of this tree written before it (a tar puts the file first)
-      if (!n.linkname || !written.includes(n.linkname) || !fs.lstatSync(path.join(dest, n.linkname)).isFile()) continue;
-      fs.linkSync(path.join(dest, n.linkname), target);
+      if (!written.has(n.linkname) || tree.nodes.get(n.linkname)!.type !== 'file') continue;
+      fs.linkSync(path.join(into, n.linkname), target);
     } else continue;
-    written.push(rel);
+    written.add(rel);
   }
   // times last, deepest first: writing into a directory moves its mtime
-  for (const rel of [...written].reverse()) {
+  const done = [...written].sort(byDepth).reverse();
+  for (const rel of done) {
     const t = tree.nodes.get(rel)!.mtime;
-    fs.lutimesSync(path.join(dest, rel), t, t);
+    fs.lutimesSync(path.join(into, rel), t, t);
   }
-  fs.chownSync(dest, tree.root.uid, tree.root.gid);
-  fs.chmodSync(dest, tree.root.mode & 0o7777);
-  fs.utimesSync(dest, tree.root.mtime, tree.root.mtime);
-  return written.length;
+  return done;
+}
+
+/**
+ * Copies `tree` into `dest` (the volume's directory, empty): directories, files, symlinks and hard links within
+ * the tree, each with the image's owner, mode and time, and `dest` takes the image directory's. Device nodes and
+ * FIFOs are left out. The copy is made in a private directory beside `dest` (containers see only `dest`) and its
+ * top-level entries renamed in, so a container of another cell that mounts the volume meanwhile can neither
+ * redirect a write nor see a half copy; if `dest` got anything meanwhile, nothing is moved. Returns how many
+ * entries were copied.
+ */
+export function copyUp(tree: { nodes: Map<string, TreeNode>; root: TreeNode }, dest: string): number {
+  const staging = fs.mkdtempSync(path.join(path.dirname(dest), `.copy-up-${path.basename(dest)}-`));
+  try {
+    const written = writeTree(tree, staging);
+    const st = fs.lstatSync(dest);
+    if (!st.isDirectory() || !isEmptyDir(dest)) return 0;
+    let moved = 0;
+    for (const e of fs.readdirSync(staging)) {
+      try {
+        fs.lstatSync(path.join(dest, e));
+        continue; // made meanwhile by another: theirs stays
+      } catch {
+        // free
+      }
+      try {
+        fs.renameSync(path.join(staging, e), path.join(dest, e));
+        moved++;
+      } catch (err) {
+        if (!['EEXIST', 'ENOTEMPTY'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      }
+    }
+    if (moved === 0 && written.length > 0) return 0;
+    fs.chownSync(dest, tree.root.uid, tree.root.gid);
+    fs.chmodSync(dest, tree.root.mode & 0o7777);
+    fs.utimesSync(dest, tree.root.mtime, tree.root.mtime);
+    return written.length;
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
 }

@@ -195,6 +195,10 @@ export class Controller {
             d.ref.path.length > i.ref.path.length &&
             i.ref.path.every((p, k) => d.ref.path[k] === p),
         ) ?? volumes.failedFor(d.doc, items);
+      const phase = (p: 'applying' | 'creating' | 'updating' | 'starting') =>
+        report?.({ kind: 'item', phase: p, ref: d.ref, implicit: d.implicit });
+      // first, even for an item that fails at once: each item's first event comes in the report's order
+      phase('applying');
       if (parentFailed)
         return {
           ref: d.ref,
@@ -203,9 +207,6 @@ export class Controller {
           error: `not applied: ${formatRef(parentFailed.ref)} failed`,
           code: 'KUKEON_E_PARENT_NOT_FOUND',
         };
-      const phase = (p: 'applying' | 'creating' | 'updating' | 'starting') =>
-        report?.({ kind: 'item', phase: p, ref: d.ref, implicit: d.implicit });
-      phase('applying');
       try {
         // Images first, with no lock held; then the resource, its ancestors held against a cascade delete.
         let pulled = false;
@@ -257,18 +258,17 @@ export class Controller {
     if (doc.kind === 'Cell') {
       // Create or update, decided under the cell's lock: another process may make or delete the cell meanwhile
       // (a create over a cell made meanwhile kept its other containers; an update of one deleted failed).
-      const mounts = doc.spec.containers.flatMap((c) => mountedVolumes(c.volumes));
-      let result = await this.d.lifecycle.withLock(ref, scope, () =>
-        this.d.volumes.holding(mounts, async (): Promise<Omit<ApplyItem, 'ref'>> => {
-          if (!(await this.store.get(ref))) {
-            phase('creating');
-            await this.d.lifecycle.create(doc, ref, { scope, locked: true });
-            return { action: 'created' };
-          }
-          const change = await applyExistingCell(this.d.lifecycle, doc, scope, true);
-          return { action: change.action, changes: change.changes };
-        }),
-      );
+      let result = await this.d.lifecycle.withLock(ref, scope, async (): Promise<Omit<ApplyItem, 'ref'>> => {
+        if (!(await this.store.get(ref))) {
+          phase('creating');
+          await this.d.lifecycle.create(doc, ref, { scope, locked: true });
+          return { action: 'created' };
+        }
+        const change = await applyExistingCell(this.d.lifecycle, doc, scope, true);
+        return { action: change.action, changes: change.changes };
+      });
+      // its containers are written (a delete volume from now on sees the cell as a user): the volumes still there?
+      await this.d.volumes.confirm(doc.spec.containers.flatMap((c) => mountedVolumes(c.volumes)));
       await beforeStart?.();
       if (this.d.hasRuntime()) {
         const now = await this.store.get(ref);
@@ -324,7 +324,7 @@ export class Controller {
     const cellRef: Ref = { kind: 'Cell', path: ref.path.slice(0, 4) };
     // Read, merge and write under the cell's lock: a cell read before it and written after would undo what
     // another operation wrote in between (its labels, its containers).
-    return this.d.lifecycle.withLock(cellRef, scope, async () => {
+    const item = await this.d.lifecycle.withLock(cellRef, scope, async (): Promise<Omit<ApplyItem, 'ref'>> => {
       const loaded = await this.d.lifecycle.loadCell(cellRef);
       if (!loaded) throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(cellRef)} does not exist`);
       const { realmId: _r, spaceId: _s, stackId: _t, cellId: _c, ...own } = doc.spec;
@@ -332,12 +332,12 @@ export class Controller {
       const existed = containers.length !== loaded.cell.spec.containers.length;
       const desired: CellDoc = { ...loaded.cell, spec: { ...loaded.cell.spec, containers: [...containers, own] } };
       const checked = validateDocument(desired, 1, { allowSystem: cellRef.path[0] === SYSTEM_REALM }).doc as CellDoc;
-      const change = await this.d.volumes.holding(mountedVolumes(own.volumes), () =>
-        applyExistingCell(this.d.lifecycle, checked, scope, true),
-      );
+      const change = await applyExistingCell(this.d.lifecycle, checked, scope, true);
       if (change.action !== 'unchanged') scope.committed(ref, scope.commitOf(cellRef)); // committed with its cell
       return { action: change.action === 'unchanged' ? 'unchanged' : existed ? 'updated' : 'created', changes: change.changes };
     });
+    await this.d.volumes.confirm(mountedVolumes(doc.spec.volumes));
+    return item;
   }
 
   /** What apply would do: kukeon's own create/update/unchanged, then each plugin's additions (plan waterfall). */
@@ -390,8 +390,8 @@ export class Controller {
       throw new KukeonError('KUKEON_E_EXISTS', `${formatRef(ref)} already exists with another spec; use apply to change it`);
     }
     if (doc.kind === 'Cell') await this.ensureImages(doc, options);
-    const mounts = doc.kind === 'Cell' ? doc.spec.containers.flatMap((c) => mountedVolumes(c.volumes)) : [];
-    await this.d.intents.shared(ref.path, () => this.d.volumes.holding(mounts, () => this.d.lifecycle.create(doc, ref, { scope })));
+    await this.d.intents.shared(ref.path, () => this.d.lifecycle.create(doc, ref, { scope }));
+    if (doc.kind === 'Cell') await this.d.volumes.confirm(doc.spec.containers.flatMap((c) => mountedVolumes(c.volumes)));
     return { ref, action: 'created', commit: scope.commitOf(ref) };
   }
 

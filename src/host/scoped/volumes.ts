@@ -41,25 +41,22 @@ export class VolumeManager {
   }
 
   /**
-   * Runs `fn` (the write of a cell's containers) holding the locks of the volumes they mount, in one order, each
-   * checked to still exist: a `delete volume` then either sees the cell among its users and is refused, or ran
-   * first and this apply fails without writing (a cell never mounts a volume deleted under it).
+   * Called once a cell's containers that mount `refs` are written: each volume must still exist, checked under its
+   * lock (briefly, one at a time). A `delete volume` holds that lock from its look for users to its removal, so it
+   * either saw this cell and was refused, or removed the volume first and this check fails. No lock is held across
+   * the cell's own work (container creates, copy-up, starts), and none is taken inside another.
    */
-  async holding<T>(refs: readonly ScopedRef[], fn: () => Promise<T>): Promise<T> {
+  async confirm(refs: readonly ScopedRef[]): Promise<void> {
     const byKey = new Map(refs.map((r) => [formatRef(r), r]));
-    const sorted = [...byKey.keys()].sort().map((k) => byKey.get(k)!);
-    const hold = async (i: number): Promise<T> => {
-      if (i === sorted.length) return fn();
-      return this.lock(sorted[i], async () => {
-        if (!(await this.docs.get(sorted[i])))
-          throw new KukeonError(
-            'KUKEON_E_NOT_FOUND',
-            `${formatRef(sorted[i])} was deleted while the cell was being written; the cell was not changed (apply again to make the volume anew)`,
-          );
-        return hold(i + 1);
-      });
-    };
-    return hold(0);
+    for (const key of [...byKey.keys()].sort()) {
+      const ref = byKey.get(key)!;
+      const exists = await this.lock(ref, async () => (await this.docs.get(ref)) !== undefined);
+      if (!exists)
+        throw new KukeonError(
+          'KUKEON_E_NOT_FOUND',
+          `${key} was deleted while the cell was being applied; the cell is kept, not started (apply again to make the volume anew)`,
+        );
+    }
   }
 
   /** `<scope dir>/volumes/<name>`: the directory mounted into containers. */
