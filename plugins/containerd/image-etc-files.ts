@@ -1,30 +1,20 @@
-// An image's /etc/passwd and /etc/group, read from its layers in containerd's content store (over the socket,
-// so kukeond in its container reads them as kuke does): the topmost layer that has the file, or whites it out
-// (`.wh.passwd`, or an opaque /etc), decides.
+// An image's /etc/passwd and /etc/group, read from its layers (image-layers.ts): the topmost layer that has the
+// file, or whites it out (`.wh.passwd`, or an opaque /etc), decides.
 
 import type { ContainerdClient } from './grpc/containerd-client';
-import { archiveBytes } from './image/import-oci-archive';
 import type { EtcFiles } from './exec-user';
-import { readTarStream } from './image/tar-reader';
+import { imageLayers } from './image-layers';
 
 const WANTED = { 'etc/passwd': 'passwd', 'etc/group': 'group' } as const;
 
-interface Descriptor {
-  mediaType: string;
-  digest: string;
-}
-
 export async function readImageEtcFiles(client: ContainerdClient, ns: string, manifestDigest: string): Promise<EtcFiles> {
-  const manifest = await client.content.readJson<{ layers?: Descriptor[] }>(ns, manifestDigest);
   const found: EtcFiles = {};
   const decided = new Set<keyof EtcFiles>();
-  for (const layer of [...(manifest.layers ?? [])].reverse()) {
+  for (const entries of (await imageLayers(client, ns, manifestDigest)).reverse()) {
     if (decided.size === 2) break;
-    // gzip, zstd or uncompressed: archiveBytes tells them apart by their first bytes
-    const bytes = archiveBytes(client.content.readChunks(ns, layer.digest));
     let opaque = false;
     const whitedOut = new Set<keyof EtcFiles>();
-    for await (const entry of readTarStream(bytes)) {
+    for await (const entry of entries()) {
       if (entry.name === 'etc/.wh..wh..opq') opaque = true;
       for (const [file, key] of Object.entries(WANTED) as [keyof typeof WANTED, keyof EtcFiles][]) {
         if (decided.has(key)) continue;

@@ -43,11 +43,12 @@ export function removeStaleBundle(
   )
     return { left: `${dir} is not the task state directory of ${ns}/${id}` };
   try {
-    if (!fs.lstatSync(dir).isDirectory()) return { left: `${dir} is not a directory` };
+    const st = fs.lstatSync(dir);
+    if (!st.isDirectory()) return { left: `${dir} is not a directory` };
     const entries = fs.readdirSync(dir, { withFileTypes: true });
     const names = entries.map((e) => e.name);
     if (['address', 'shim.pid', 'init.pid'].some((f) => names.includes(f))) return { left: `a shim was started in ${dir}` };
-    const made = fs.lstatSync(dir).mtimeMs;
+    const made = st.mtimeMs;
     if (now - made < STALE_MS) return { left: `${dir} is recent: a create may still be under way` };
     if (startedMs === undefined || made >= startedMs)
       return { left: `${dir} is not older than the running containerd: a create of it may still be under way` };

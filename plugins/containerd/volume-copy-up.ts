@@ -1,30 +1,28 @@
 // Docker's volume copy-up: a named volume that is empty when a container mounts it at a directory of its image
 // gets that directory's content, owners, modes and times, so an image's data directory (owned by the image's
 // user, with default files in it) works on a fresh volume as it does in the image. Read from the layers in
-// containerd's content store (as the /etc files are, so kukeond in its container can), written into the volume
-// in place (a running container of another cell may already mount it).
+// containerd's content store (image-layers.ts), built beside the volume and moved in (a running container of
+// another cell may already mount it).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerdClient } from './grpc/containerd-client';
-import { archiveBytes } from './image/import-oci-archive';
-import { type TarStreamEntry, readTarStream } from './image/tar-reader';
 import { type ImageDir, type TreeNode, imageDirTree } from './image-dir-tree';
+import { imageLayers } from './image-layers';
 
 /** More than this in the image's directory is not copied (the volume stays empty, as before copy-up existed). */
 export const COPY_UP_MAX_BYTES = 64 * 1024 * 1024;
 
-/** The image's layers, bottom-up, each as its tar entries. */
-async function* layerEntries(client: ContainerdClient, ns: string, manifestDigest: string): AsyncGenerator<AsyncIterable<TarStreamEntry>> {
-  const manifest = await client.content.readJson<{ layers?: { mediaType: string; digest: string }[] }>(ns, manifestDigest);
-  for (const layer of manifest.layers ?? []) {
-    yield readTarStream(archiveBytes(client.content.readChunks(ns, layer.digest)));
-  }
-}
-
 /** `dir` of the image `manifestDigest` (or why it is not copied). */
-export function readImageDir(client: ContainerdClient, ns: string, manifestDigest: string, dir: string): Promise<ImageDir> {
-  return imageDirTree(layerEntries(client, ns, manifestDigest), dir, COPY_UP_MAX_BYTES);
+export async function readImageDir(client: ContainerdClient, ns: string, manifestDigest: string, dir: string): Promise<ImageDir> {
+  const layers = await imageLayers(client, ns, manifestDigest);
+  return imageDirTree(
+    (async function* () {
+      for (const entries of layers) yield entries();
+    })(),
+    dir,
+    COPY_UP_MAX_BYTES,
+  );
 }
 
 /** True when `dir` exists and holds nothing: the only volume a copy-up writes into. */
