@@ -10,7 +10,9 @@
 // no stack trace or engine error text, nothing on stdout; and the run path, the CNI directories, the cgroup tree
 // and containerd's containers, tasks, images, snapshots and leases in kukeon's namespaces are unchanged (a hash of
 // each, taken after every batch). The cases marked measureRss run with a preload that reports the kuke process's
-// own peak RSS (getrusage, process.resourceUsage().maxRSS): at most 200 MB.
+// own peak RSS (getrusage, process.resourceUsage().maxRSS): at most 200 MB. Through kukeond they run alone, and
+// the daemon's own growth is measured too: its peak RSS is reset (`/proc/PID/clear_refs` 5) before the case and
+// read after it; the peak may exceed the RSS it started from by at most 200 MB.
 //
 // CI: every fixed case plus 15 random ones (about 200 in all); KUKEON_RELIABILITY=full adds 1,045 random ones.
 // The seed is KUKEON_RELIABILITY_SEED (default 15). Ends with `reliability hostile: bad inputs N, rejected cleanly N, changed 0`.
@@ -48,6 +50,11 @@ interface Outcome {
   clean: boolean;
   problems: string[];
   rssKb?: number;
+}
+
+/** A `kB` line of /proc/PID/status (VmRSS, VmHWM). */
+function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 }
 
 /** Checks one run of one case (not the state: the batch's fingerprint does that). */
@@ -167,6 +174,11 @@ e2eSuite('reliability hostile input', (test) => {
   let daemon: Daemon | undefined;
   const totals = { bad: 0, clean: 0, changed: 0, daemonBad: 0, daemonClean: 0, grpc: 0, grpcClean: 0 };
   const peakRss: Record<string, number> = {};
+  /** Through kukeond, per measured case: how far the daemon's peak RSS rose above its RSS before the case (kB). */
+  const daemonGrowth: Record<string, [grewKb: number, fromKb: number]> = {};
+  /** kukeond's peak before the last reset of VmHWM: the resets must not hide its peak over the whole run. */
+  let earlierPeakKb = 0;
+  const daemonPeakKb = () => Math.max(earlierPeakKb, procStatusKb(daemon!.pid, 'VmHWM'));
   const socket = () => path.join(h.tmp, 'd', 'kukeond.sock');
 
   /** The state a bad input must not change, section by section. */
@@ -241,21 +253,39 @@ e2eSuite('reliability hostile input', (test) => {
   const runCorpus = async (cases: HostileCase[], viaDaemon: boolean, beside?: () => Promise<string | undefined>): Promise<string[]> => {
     const failures: string[] = [];
     let before = await fingerprint();
+    const runOne = async (c: HostileCase, index: number): Promise<Outcome> => {
+      const file = caseFile(c, index);
+      const r = await apply(file, viaDaemon, !!c.measureRss);
+      if (typeof c.content === 'function') fs.rmSync(file, { force: true });
+      const rss = rssOf(r);
+      if (rss !== undefined) peakRss[`${viaDaemon ? 'daemon ' : ''}${c.name}`] = rss;
+      return judge(c, r, rss);
+    };
+    // through kukeond a measured case runs alone, so the daemon's peak during it is that case's
+    const alone = (c: HostileCase) => viaDaemon && !!c.measureRss;
+    const measuredAlone = async (c: HostileCase, index: number): Promise<Outcome> => {
+      const pid = daemon!.pid;
+      earlierPeakKb = daemonPeakKb();
+      fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      const from = procStatusKb(pid, 'VmRSS');
+      const o = await runOne(c, index);
+      const grew = procStatusKb(pid, 'VmHWM') - from;
+      daemonGrowth[c.name] = [grew, from];
+      if (grew <= RSS_LIMIT_KB) return o;
+      return {
+        ...o,
+        clean: false,
+        problems: [...o.problems, `kukeond's RSS grew ${Math.round(grew / 1024)} MB > ${RSS_LIMIT_KB / 1024} MB`],
+      };
+    };
     for (let i = 0; i < cases.length; i += PARALLEL) {
       const batch = cases.slice(i, i + PARALLEL);
-      const [outcomes, besideProblem] = await Promise.all([
-        Promise.all(
-          batch.map(async (c, k) => {
-            const file = caseFile(c, i + k);
-            const r = await apply(file, viaDaemon, !!c.measureRss);
-            if (typeof c.content === 'function') fs.rmSync(file, { force: true });
-            const rss = rssOf(r);
-            if (rss !== undefined) peakRss[`${viaDaemon ? 'daemon ' : ''}${c.name}`] = rss;
-            return judge(c, r, rss);
-          }),
-        ),
+      const [parallel, besideProblem] = await Promise.all([
+        Promise.all(batch.map((c, k) => (alone(c) ? undefined : runOne(c, i + k)))),
         beside?.(),
       ]);
+      const outcomes: Outcome[] = [];
+      for (const [k, c] of batch.entries()) outcomes.push(parallel[k] ?? (await measuredAlone(c, i + k)));
       const after = await fingerprint();
       const changed = changes(before, after);
       if (changed.length) {
@@ -304,6 +334,10 @@ e2eSuite('reliability hostile input', (test) => {
       .map(([k, v]) => `${k}: ${Math.round(v / 1024)} MB`)
       .join('; ');
     console.log(`  peak RSS of measured cases: ${rss || 'none measured'}`);
+    const grown = Object.entries(daemonGrowth)
+      .map(([k, [grew, from]]) => `${k}: +${Math.round(grew / 1024)} MB over ${Math.round(from / 1024)} MB`)
+      .join('; ');
+    console.log(`  kukeond's peak RSS during each measured case, above its RSS before it: ${grown || 'none measured'}`);
     console.log(
       `  through kukeond: bad inputs ${totals.daemonBad}, rejected cleanly ${totals.daemonClean}; malformed gRPC requests ${totals.grpc}, answered with an error ${totals.grpcClean}`,
     );
@@ -327,7 +361,7 @@ e2eSuite('reliability hostile input', (test) => {
 
   test('through kukeond: the same corpus is refused alike while a parallel get is served', async () => {
     daemon = await startDaemon({ socket: socket(), runPath: h.runPath, config: h.configFile, prefix: ['nsenter', `--net=${h.netnsPath}`] });
-    peakRss['kukeond (VmHWM once serving)'] = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1]);
+    peakRss['kukeond (VmHWM once serving)'] = procStatusKb(daemon.pid, 'VmHWM');
     const all = corpus();
     // every hand-written and run-time case, and every fourth generated one
     const cases = all.filter((c, i) => !c.name.startsWith('gen-') || i % 4 === 0);
@@ -342,7 +376,7 @@ e2eSuite('reliability hostile input', (test) => {
     const failures = await runCorpus(cases, true, get);
     console.log(`  through kukeond: ${cases.length} cases in ${Math.round((Date.now() - started) / 1000)} s`);
     assert.equal(failures.slice(0, 30), [], `${failures.length} failures`);
-    const hwm = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1]);
+    const hwm = daemonPeakKb();
     peakRss['kukeond (VmHWM after the corpus)'] = hwm;
   });
   test('kukeond: malformed gRPC requests are answered with an error, and 1,000 unread streams do not stop other clients', async () => {
@@ -459,7 +493,7 @@ e2eSuite('reliability hostile input', (test) => {
       timeoutMs: 30_000,
     });
     assert.is(after.code, 0, after.stderr);
-    const hwm = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${daemon!.pid}/status`, 'utf8'))?.[1]);
+    const hwm = daemonPeakKb();
     peakRss['kukeond (VmHWM after the gRPC requests)'] = hwm;
     // measured 330-350 MB, most of it garbage V8 has not collected yet (VmRSS falls to about 165 MB once idle);
     // a leak per request or per stream would not stay under this
