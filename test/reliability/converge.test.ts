@@ -4,7 +4,7 @@
 // Ready), and re-applying the same manifest must start what is missing (network re-attached when the root went)
 // and report it, then a second apply is unchanged and the daemon's supervisor leaves the converged cell alone.
 // CI runs one kill point per transport, one with the root still alive and one without (under a minute here);
-// KUKEON_RELIABILITY=full runs every stop step through each (8 kills, about 3.5 min). Prints `reliability converge: kills N, converged N, not converged 0`.
+// KUKEON_RELIABILITY=full runs every stop step through each (8 kills, about 1.5 min). Prints `reliability converge: kills N, converged N, not converged 0`.
 
 import fs from 'node:fs';
 import path from 'node:path';

@@ -3,7 +3,7 @@
 // containerd killed or slowed down, a registry that drops a layer) and must end with a clear, coded error,
 // nothing half-made, a retry that converges once the fault is gone, and nothing of another realm touched.
 // CI runs a fixed sample (20 faults, about 2.5 minutes on an idle machine); KUKEON_RELIABILITY=full tries every
-// free-space level and more fd limits (52 faults, about 3.5 minutes idle, 11 under load). Both take the e2e
+// free-space level and more fd limits (53 faults, about 4 minutes idle, 11 under load). Both take the e2e
 // machine lock for the backends part. The last line is `reliability faults: faults N, survived N`.
 
 import { spawn } from 'node:child_process';
