@@ -28,7 +28,11 @@ const MAX_ENTRIES = 100_000;
  * in all gives `{ missing }` with the reason. An ancestor or `dir` itself that is not a directory (a symlink
  * included: it would point into the host when read from here) gives `{ missing }` too.
  */
-export async function imageDirTree(layers: AsyncIterable<AsyncIterable<TarStreamEntry>>, dir: string, maxBytes: number): Promise<ImageDir> {
+export async function imageDirTree(
+  layers: Iterable<AsyncIterable<TarStreamEntry>> | AsyncIterable<AsyncIterable<TarStreamEntry>>,
+  dir: string,
+  maxBytes: number,
+): Promise<ImageDir> {
   const rel = safeTarPath(dir.replace(/^\/+/, ''));
   if (rel === '.') return { missing: 'the root is not copied' };
   const ancestors = rel.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));

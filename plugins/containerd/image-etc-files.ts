@@ -14,7 +14,7 @@ export async function readImageEtcFiles(client: ContainerdClient, ns: string, ma
     if (decided.size === 2) break;
     let opaque = false;
     const whitedOut = new Set<keyof EtcFiles>();
-    for await (const entry of entries()) {
+    for await (const entry of entries) {
       if (entry.name === 'etc/.wh..wh..opq') opaque = true;
       for (const [file, key] of Object.entries(WANTED) as [keyof typeof WANTED, keyof EtcFiles][]) {
         if (decided.has(key)) continue;

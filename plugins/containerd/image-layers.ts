@@ -5,12 +5,8 @@ import type { ContainerdClient } from './grpc/containerd-client';
 import { archiveBytes } from './image/import-oci-archive';
 import { type TarStreamEntry, readTarStream } from './image/tar-reader';
 
-/** The layers of the image `manifestDigest`, bottom-up; each reads its tar entries when called (none before). */
-export async function imageLayers(
-  client: ContainerdClient,
-  ns: string,
-  manifestDigest: string,
-): Promise<(() => AsyncIterable<TarStreamEntry>)[]> {
+/** The layers of the image `manifestDigest`, bottom-up, each its tar entries: nothing of a layer is read until it is iterated. */
+export async function imageLayers(client: ContainerdClient, ns: string, manifestDigest: string): Promise<AsyncIterable<TarStreamEntry>[]> {
   const manifest = await client.content.readJson<{ layers?: { digest: string }[] }>(ns, manifestDigest);
-  return (manifest.layers ?? []).map((layer) => () => readTarStream(archiveBytes(client.content.readChunks(ns, layer.digest))));
+  return (manifest.layers ?? []).map((layer) => readTarStream(archiveBytes(client.content.readChunks(ns, layer.digest))));
 }

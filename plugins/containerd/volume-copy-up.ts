@@ -15,14 +15,7 @@ export const COPY_UP_MAX_BYTES = 64 * 1024 * 1024;
 
 /** `dir` of the image `manifestDigest` (or why it is not copied). */
 export async function readImageDir(client: ContainerdClient, ns: string, manifestDigest: string, dir: string): Promise<ImageDir> {
-  const layers = await imageLayers(client, ns, manifestDigest);
-  return imageDirTree(
-    (async function* () {
-      for (const entries of layers) yield entries();
-    })(),
-    dir,
-    COPY_UP_MAX_BYTES,
-  );
+  return imageDirTree(await imageLayers(client, ns, manifestDigest), dir, COPY_UP_MAX_BYTES);
 }
 
 /** True when `dir` exists and holds nothing: the only volume a copy-up writes into. */
