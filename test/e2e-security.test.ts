@@ -16,6 +16,7 @@ import { buildBusyboxOciFile } from './helpers/busybox-oci';
 import type { Daemon } from './helpers/daemon';
 import { startDaemon } from './helpers/daemon';
 import { ociSchemaDir, ociSpecValidator } from './helpers/oci-schema';
+import { procStatus } from './helpers/proc-status';
 import { waitFor } from './helpers/wait-for';
 
 const IMAGE = 'docker.io/kukeon/busybox:test';
@@ -34,16 +35,6 @@ spec:
   containers:
     - ${JSON.stringify(app)}
 `;
-}
-
-/** The fields of /proc/<pid>/status. */
-function procStatus(pid: number): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
-    const at = line.indexOf(':');
-    if (at > 0) out[line.slice(0, at)] = line.slice(at + 1).trim();
-  }
-  return out;
 }
 
 const CAP_NET_RAW = 13n;

@@ -31,6 +31,7 @@ import { cgroupMounts, e2eSuite } from '../e2e/requirements';
 import { buildBusyboxOciFile, BUSYBOX_IMAGE_REF } from '../helpers/busybox-oci';
 import { startDaemon } from '../helpers/daemon';
 import type { Daemon } from '../helpers/daemon';
+import { procStatus } from '../helpers/proc-status';
 import { REPO_ROOT, generatedCases, handWrittenCases, runtimeCases } from './hostile-corpus';
 import type { HostileCase } from './hostile-corpus';
 
@@ -52,9 +53,9 @@ interface Outcome {
   rssKb?: number;
 }
 
-/** A `kB` line of /proc/PID/status (VmRSS, VmHWM). */
+/** A `kB` field of /proc/PID/status (VmRSS, VmHWM). */
 function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  return Number.parseInt(procStatus(pid)[field], 10);
 }
 
 /** Checks one run of one case (not the state: the batch's fingerprint does that). */
