@@ -24,6 +24,8 @@ export async function applyExistingCell(
   scope: HostOperationScope,
   /** The caller holds the cell's lock already (it decided under it that the cell exists). */
   locked = false,
+  /** `startAdded: false` (a `create` of a container): new containers are made but not started, even in a running cell. */
+  { startAdded = true }: { startAdded?: boolean } = {},
 ): Promise<CellChange> {
   const ref = { kind: 'Cell' as const, path: [desired.spec.realmId, desired.spec.spaceId, desired.spec.stackId, desired.metadata.name] };
   const underLock = (fn: () => Promise<CellChange>) => (locked ? fn() : lifecycle.withLock(ref, scope, fn));
@@ -60,7 +62,7 @@ export async function applyExistingCell(
         await lifecycle.removeContainer(ctx, current.get(c.metadata.name)!, running);
         await lifecycle.addContainer(ctx, keepStatus(c), running);
       }
-      for (const c of added) await lifecycle.addContainer(ctx, c, running);
+      for (const c of added) await lifecycle.addContainer(ctx, c, running && startAdded);
       await lifecycle.persistCell(ctx);
     }
     // Writes the cell's own spec and converges every create tap (they are idempotent).

@@ -376,6 +376,7 @@ export class Controller {
       );
     }
     checkBindSources([{ index: 1, doc }], this.d.volumes.runPath);
+    if (doc.kind === 'Container') return this.createContainer(doc, ref, options);
     // create makes nothing implicitly: the volumes a cell mounts must exist, as its parent must
     for (const c of doc.kind === 'Cell' ? doc.spec.containers : [])
       for (const v of mountedVolumes(c.volumes))
@@ -393,6 +394,60 @@ export class Controller {
     await this.d.intents.shared(ref.path, () => this.d.lifecycle.create(doc, ref, { scope }));
     if (doc.kind === 'Cell') await this.d.volumes.confirm(doc.spec.containers.flatMap((c) => mountedVolumes(c.volumes)));
     return { ref, action: 'created', commit: scope.commitOf(ref) };
+  }
+
+  /**
+   * `docker create`: adds a container to its stored cell without starting it (`start` with its ref does), even in a
+   * running cell. An identical container is left unchanged; another one of that name is refused.
+   */
+  private async createContainer(doc: Doc<'Container'>, ref: Ref, options: ValidateOptions & ApplyOptions): Promise<ApplyItem> {
+    const scope = HostOperationScope.start(options.signal);
+    for (const v of mountedVolumes(doc.spec.volumes))
+      if (!(await this.d.volumes.docs.get(v)))
+        throw new KukeonError(
+          'KUKEON_E_PARENT_NOT_FOUND',
+          `${formatRef(v)} does not exist; create it first (or use apply, which makes it)`,
+        );
+    await this.ensureImages(doc, options);
+    const cellRef: Ref = { kind: 'Cell', path: ref.path.slice(0, 4) };
+    const action = await this.d.intents.shared(ref.path, () =>
+      this.d.lifecycle.withLock(cellRef, scope, async (): Promise<ApplyItem['action']> => {
+        const loaded = await this.d.lifecycle.loadCell(cellRef);
+        if (!loaded) throw new KukeonError('KUKEON_E_PARENT_NOT_FOUND', `${formatRef(cellRef)} does not exist`);
+        const { realmId: _r, spaceId: _s, stackId: _t, cellId: _c, ...own } = doc.spec;
+        const existing = loaded.cell.spec.containers.find((c) => c.id === own.id);
+        if (existing) {
+          if (sameSpec(existing, own)) return 'unchanged';
+          throw new KukeonError('KUKEON_E_EXISTS', `${formatRef(ref)} already exists with another spec; delete it first`);
+        }
+        const desired: CellDoc = { ...loaded.cell, spec: { ...loaded.cell.spec, containers: [...loaded.cell.spec.containers, own] } };
+        const checked = validateDocument(desired, 1, { allowSystem: options.allowSystem }).doc as CellDoc;
+        await applyExistingCell(this.d.lifecycle, checked, scope, true, { startAdded: false });
+        return 'created';
+      }),
+    );
+    if (action === 'unchanged') return { ref, action };
+    await this.d.volumes.confirm(mountedVolumes(doc.spec.volumes));
+    return { ref, action, commit: scope.commitOf(cellRef) };
+  }
+
+  /** Removes one container from its cell (stopped first when it runs); the cell and its other containers stay. */
+  private async deleteContainer(ref: Ref, scope: HostOperationScope): Promise<RemovedItem[]> {
+    const cellRef: Ref = { kind: 'Cell', path: ref.path.slice(0, 4) };
+    return this.d.lifecycle.withLock(cellRef, scope, async () => {
+      const loaded = await this.d.lifecycle.loadCell(cellRef);
+      const id = ref.path[4];
+      if (!loaded?.cell.spec.containers.some((c) => c.id === id))
+        throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
+      if (rootContainerId(loaded.cell.spec) === id)
+        throw new KukeonError('KUKEON_E_USAGE', `${formatRef(ref)} is its cell's root: delete the cell`);
+      const desired: CellDoc = {
+        ...loaded.cell,
+        spec: { ...loaded.cell.spec, containers: loaded.cell.spec.containers.filter((c) => c.id !== id) },
+      };
+      await applyExistingCell(this.d.lifecycle, desired, scope, true);
+      return [{ ref, warnings: [], commit: scope.commitOf(cellRef) }];
+    });
   }
 
   /**
@@ -530,6 +585,8 @@ export class Controller {
     }
     if (ref.kind === 'Secret') return this.deleteSecret({ ref: ref as ScopedRef, forceSystem: options.forceSystem });
     if (!KINDS.includes(ref.kind)) throw new KukeonError('KUKEON_E_USAGE', `cannot delete a ${ref.kind}`);
+    if (ref.kind === 'Container')
+      return this.d.intents.shared(ref.path, () => this.deleteContainer(ref as Ref, HostOperationScope.start(options.signal)));
     // Held against applies under it for the whole delete, so none of them vanishes half-made (intent-locks.ts).
     return this.d.intents.exclusive(ref.path, () => this.deleteIn(HostOperationScope.start(options.signal), ref as Ref, options));
   }
@@ -720,6 +777,7 @@ export class Controller {
   }
 
   async start(ref: Ref, options: OperationOptions = {}): Promise<void> {
+    if (ref.kind === 'Container') return this.d.lifecycle.startContainer(ref, { scope: HostOperationScope.start(options.signal) });
     await this.refuseUnownedTerminals(ref);
     await this.d.lifecycle.start(ref, { scope: HostOperationScope.start(options.signal) });
   }
@@ -741,10 +799,12 @@ export class Controller {
   }
 
   async stop(ref: Ref, options: StopOptions = DEFAULT_STOP, op: OperationOptions = {}): Promise<void> {
+    if (ref.kind === 'Container') return this.d.lifecycle.stopContainer(ref, { stop: options, scope: HostOperationScope.start(op.signal) });
     await this.d.lifecycle.stop(ref, { stop: options, scope: HostOperationScope.start(op.signal), byUser: true });
   }
 
   async kill(ref: Ref, op: OperationOptions = {}): Promise<void> {
+    if (ref.kind === 'Container') return this.d.lifecycle.stopContainer(ref, { stop: KILL, scope: HostOperationScope.start(op.signal) });
     await this.d.lifecycle.stop(ref, { stop: KILL, scope: HostOperationScope.start(op.signal), byUser: true });
   }
 

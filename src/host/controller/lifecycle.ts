@@ -509,6 +509,60 @@ export class Lifecycle {
     }
   }
 
+  /**
+   * Starts one container of a running cell (`docker start` of a created container; CRI's StartContainer): its
+   * start taps join the root's namespaces. A user's start clears what the supervisor recorded of earlier exits.
+   */
+  async startContainer(ref: Ref, options: StartPhaseOptions): Promise<void> {
+    const cellRef: Ref = { kind: 'Cell', path: ref.path.slice(0, 4) };
+    await this.locked(cellRef, options, async () => {
+      const scope = options.scope.child();
+      const ctx = await this.cellContext(cellRef, 'start', { scope });
+      const doc = this.workload(ctx, ref);
+      if (!RUNNING_STATES.has(ctx.status.state))
+        throw new KukeonError(
+          'KUKEON_E_STATE',
+          `cannot start ${formatRef(ref)}: its cell is ${ctx.status.state ?? 'not started'} (start the cell)`,
+        );
+      const cctx = this.containerContext(ctx, doc);
+      Object.assign(cctx.status, SUPERVISION_RESET);
+      try {
+        await this.d.hooks.start.for('Container').promise({ ...cctx, phase: 'start' });
+      } catch (err) {
+        const undoFailures = await scope.undo.unwind();
+        Object.assign(cctx.status, { state: 'Failed' as const, ...failureOf(err, undoFailures) });
+        await this.persistCell(ctx);
+        throw err;
+      }
+      await this.persistCell(ctx);
+    });
+  }
+
+  /** Stops one container of a cell (a user's stop: the supervisor leaves it stopped); the cell and its root run on. */
+  async stopContainer(ref: Ref, options: StopPhaseOptions): Promise<void> {
+    const cellRef: Ref = { kind: 'Cell', path: ref.path.slice(0, 4) };
+    await this.locked(cellRef, options, async () => {
+      const ctx = await this.cellContext(cellRef, 'stop', { scope: options.scope, stop: options.stop ?? DEFAULT_STOP });
+      const cctx = this.containerContext(ctx, this.workload(ctx, ref));
+      Object.assign(cctx.status, { stoppedByUser: true, nextRestartAt: undefined });
+      try {
+        await this.d.hooks.stop.for('Container').promise({ ...cctx, phase: 'stop' });
+      } finally {
+        await this.persistCell(ctx);
+      }
+    });
+  }
+
+  /** The workload container `ref` names in `ctx`; its root is started and stopped only with the cell. */
+  private workload(ctx: CellContext, ref: Ref): ContainerDoc {
+    const id = ref.path[4];
+    const doc = ctx.containers.find((c) => c.metadata.name === id);
+    if (!doc) throw new KukeonError('KUKEON_E_NOT_FOUND', `${formatRef(ref)} not found`);
+    if (id === ctx.rootId)
+      throw new KukeonError('KUKEON_E_USAGE', `${formatRef(ref)} is its cell's root: it starts and stops with the cell`);
+    return doc;
+  }
+
   /** Runs the purge taps for a ref, with whatever is stored (or a bare document when nothing is). */
   async sweep(ref: Ref, doc: AnyDoc | undefined, { scope }: { scope: HostOperationScope }): Promise<void> {
     if (ref.kind === 'Cell') {
