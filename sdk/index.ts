@@ -23,5 +23,7 @@ export {
   writeFileAtomic,
   writeFileAtomicSync,
 } from './atomic-write';
+/** The daemon's front ends (api, cri) make and guard their unix sockets alike. */
+export { claimSocket, groupId, groupName, pidFileOf, prepareSocketDir, probeSocket, setSocketMode } from './socket-file';
 export type * from './services';
 export * from './scoped-kinds';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
 import YAML from 'yaml';
-import { groupId } from '../plugins/api-socket/socket-file';
+import { groupId } from '../sdk';
 import { detectLayout } from '../plugins/cgroupv2/layout';
 import { spawn } from 'node:child_process';
 import { E2EHarness, shimPids, tempCniTable } from './e2e/harness';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as assert from 'uvu/assert';
-import { groupId } from '../plugins/api-socket/socket-file';
+import { groupId } from '../sdk';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
 import { E2EHarness, tempCniTable } from './e2e/harness';
 import type { RunResult } from './e2e/harness';

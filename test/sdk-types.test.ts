@@ -214,12 +214,12 @@ type _neg6 = Expect<Has<{ a: string; c: 1 }, { a: number }>>;
 // ---------------------------------------------------------------------------------------------------------------
 // The plugin contract
 
-type _Slot = Expect<Equal<Slot, 'store' | 'runtime' | 'network' | 'cgroups' | 'api'>>;
+type _Slot = Expect<Equal<Slot, 'store' | 'runtime' | 'network' | 'cgroups' | 'api' | 'cri'>>;
 type _Kind = Expect<Equal<Kind, 'Realm' | 'Space' | 'Stack' | 'Cell' | 'Container'>>;
 type _Phase = Expect<Equal<Phase, 'create' | 'start' | 'stop' | 'delete' | 'purge'>>;
 type _PluginState = Expect<Equal<PluginState, 'ok' | 'skip' | 'error'>>;
 type _Kinds = Expect<Equal<typeof KINDS, readonly ['Realm', 'Space', 'Stack', 'Cell', 'Container']>>;
-type _Slots = Expect<Equal<typeof SLOTS, readonly ['store', 'runtime', 'network', 'cgroups', 'api']>>;
+type _Slots = Expect<Equal<typeof SLOTS, readonly ['store', 'runtime', 'network', 'cgroups', 'api', 'cri']>>;
 type _Phases = Expect<Equal<typeof PHASES, readonly ['create', 'start', 'stop', 'delete', 'purge']>>;
 type _StartSteps = Expect<Equal<typeof CELL_START_STEPS, readonly ['prepare', 'startRoot', 'attachNetwork', 'startWorkloads', 'verify']>>;
 type _StopSteps = Expect<Equal<typeof CELL_STOP_STEPS, readonly ['stopWorkloads', 'detachNetwork', 'stopRoot', 'release']>>;
@@ -322,6 +322,7 @@ type _ServiceName = Expect<
     | 'cgroups.diagnose'
     | 'cgroups.oom'
     | 'api'
+    | 'cri'
   >
 >;
 type _StoreInMap = Expect<Equal<ServiceMap['store'], StoreService>>;
@@ -1070,6 +1071,7 @@ test('kukeon/sdk exports exactly these values', () => {
     'SecurityOptError',
     'capabilityName',
     'childKind',
+    'claimSocket',
     'cleanStrayTemps',
     'cpuSharesToWeight',
     'definePlugin',
@@ -1077,6 +1079,8 @@ test('kukeon/sdk exports exactly these values', () => {
     'failpoint',
     'formatRef',
     'fsyncDir',
+    'groupId',
+    'groupName',
     'isKukeonError',
     'isPluginSkip',
     'isScopedKind',
@@ -1086,12 +1090,16 @@ test('kukeon/sdk exports exactly these values', () => {
     'parseCpuMax',
     'parseSecurityOpts',
     'parseSize',
+    'pidFileOf',
+    'prepareSocketDir',
+    'probeSocket',
     'refOf',
     'rootContainerId',
     'scopeNames',
     'scopeRefAt',
     'scopeRefOf',
     'scopedRefOf',
+    'setSocketMode',
     'tempPathFor',
     'toKukeonError',
     'volumeRefOf',

@@ -42,7 +42,7 @@ import type { AttachRequest, AttachResult, ExecRequest, ExecResult, ImageSummary
 import { decodeFrame, encodeFrame, STDERR, STDIN } from './frame';
 import type { Frame } from './frame';
 import { H2Channel } from './h2-channel';
-import { groupName } from './socket-file';
+import { groupName } from '../../sdk';
 import type { GrpcError } from './h2-channel';
 import { decodeBytes, decodeError, decodeJson, encodeBytes, encodeJson, ERROR_METADATA_KEY, GrpcStatus, methodPath } from './wire';
 import type { MutationFrame, Verb } from './wire';

@@ -4,7 +4,7 @@
 
 import { definePlugin } from '../../sdk';
 import type { ApiListenOptions, ControllerApi, Plugin } from '../../sdk';
-import { groupId, prepareSocketDir } from './socket-file';
+import { groupId, prepareSocketDir } from '../../sdk';
 import { DEFAULT_SOCKET } from './wire';
 
 export interface ApiSocketConfig {

@@ -4,7 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ApiListenOptions, ControllerApi } from '../../sdk';
 import { createKukeonServer } from './server';
-import { claimSocket, groupId, prepareSocketDir, setSocketMode } from './socket-file';
+import { claimSocket, groupId, prepareSocketDir, setSocketMode } from '../../sdk';
 
 const CLOSE_GRACE_MS = 5_000;
 

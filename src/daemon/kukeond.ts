@@ -6,19 +6,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import createDebug from 'debug';
-import { claimSocket, pidFileOf } from '../../plugins/api-socket/socket-file';
+import { claimSocket, pidFileOf } from '../../sdk';
 import { DEFAULT_SOCKET } from '../../plugins/api-socket/wire';
 import type { StartUpPass } from '../host/supervision/start-up-pass';
 import { KukeonError, isKukeonError, writeFileAtomicSync } from '../../sdk';
 
 const USAGE = `Usage: kukeond [--socket PATH] [--run-path PATH] [--config FILE] [--containerd-socket PATH]
-               [--reconcile-interval SECONDS] [-v]
+               [--cri-socket PATH] [--reconcile-interval SECONDS] [-v]
 
 Serves kukeon's controller on a unix socket (default /run/kukeon/kukeond.sock; env KUKEON_SOCKET) for kuke.
   --socket PATH             the socket; its pid file kukeond.pid goes beside it
   --run-path PATH           state root (default /opt/kukeon; env KUKEON_RUN_PATH)
   --config FILE             configuration (default /etc/kukeon/kukeon.yaml; env KUKEON_CONFIG)
   --containerd-socket PATH  containerd's socket (env KUKEON_CONTAINERD_SOCKET)
+  --cri-socket PATH         the Kubernetes CRI socket, when the configuration lists api-cri (default
+                            /run/kukeon/cri.sock; env KUKEON_CRI_SOCKET)
   --reconcile-interval S    how often the supervisor compares every cell with its tasks besides following exits
                             (default 30; 0 disables; env KUKEON_RECONCILE_INTERVAL)
   -v, --verbose             trace requests, hooks and taps on stderr (DEBUG=kukeon:*)
@@ -34,6 +36,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
         'run-path': { type: 'string' },
         config: { type: 'string' },
         'containerd-socket': { type: 'string' },
+        'cri-socket': { type: 'string' },
         'reconcile-interval': { type: 'string' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
@@ -68,12 +71,17 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   const { runStartUpPass } = require('../host/supervision/start-up-pass') as typeof import('../host/supervision/start-up-pass');
   let host: Awaited<ReturnType<typeof createHost>>;
   let server: { address: string; close(): Promise<void> };
+  let cri: { address: string; close(): Promise<void> } | undefined;
   let startUp: StartUpPass;
   try {
     host = await createHost({
       runPath: values['run-path'] as string | undefined,
       configPath: values.config as string | undefined,
-      flags: { '--containerd-socket': values['containerd-socket'] as string | undefined, '--socket': values.socket as string | undefined },
+      flags: {
+        '--containerd-socket': values['containerd-socket'] as string | undefined,
+        '--socket': values.socket as string | undefined,
+        '--cri-socket': values['cri-socket'] as string | undefined,
+      },
       daemon: true,
     });
     const api = host.services.get('api');
@@ -91,6 +99,11 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
     await claimSocket(socketPath);
     startUp = await runStartUpPass(host, path.dirname(socketPath), stderr);
     server = await api.listen(host.api);
+    // the other front end slot: the Kubernetes CRI, over the same controller (only when the configuration lists it)
+    const criStatus = host.plugins.find((p) => p.slot === 'cri');
+    if (criStatus && criStatus.state !== 'ok')
+      stderr.write(`kukeond: ${criStatus.name} is ${criStatus.state}: ${criStatus.reason ?? ''}\n`);
+    cri = await host.services.get('cri')?.listen(host.api);
   } catch (err) {
     stderr.write(`kukeond: ${isKukeonError(err) ? err.describe() : (err as Error).message}\n`);
     return 1;
@@ -117,6 +130,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   );
 
   stderr.write(`kukeond v${VERSION} serving ${server.address} (pid ${process.pid}, run path ${host.paths.runPath})\n`);
+  if (cri) stderr.write(`kukeond: serving the Kubernetes CRI (runtime.v1) on ${cri.address}\n`);
   // The supervisor starts once the start-up pass has run (at once, or after its retries): it never races the pass.
   const stopRetry = startUp.retryInBackground(() => supervisor.start());
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -126,6 +140,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   log('%s: shutting down', signal);
   stopRetry();
   await supervisor.stop();
+  await cri?.close();
   await server.close();
   await host.close();
   removeIfOurs(pidFile);

@@ -2,7 +2,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { KukeonError } from '../../../sdk';
-import { groupId } from '../../../plugins/api-socket/socket-file';
+import { groupId } from '../../../sdk';
 
 function run(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });

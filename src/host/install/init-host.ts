@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { KukeonError, formatRef } from '../../../sdk';
 import type { ApplyItem } from '../../../sdk';
-import { prepareSocketDir, probeSocket } from '../../../plugins/api-socket/socket-file';
+import { prepareSocketDir, probeSocket } from '../../../sdk';
 import { detectLayout } from '../../../plugins/cgroupv2/layout';
 import { createHost } from '../host';
 import type { Host } from '../host';

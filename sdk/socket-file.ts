@@ -3,10 +3,10 @@
 // exposes nothing (upstream kukeon's #918); the socket is `0660 root:<group>` (or `0600`). A stale socket (no
 // one accepts) is replaced; a live one belongs to another daemon and is left alone.
 
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import { KukeonError } from '../../sdk';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { KukeonError } from './errors';
 
 /** The gid of `group` from /etc/group, or undefined when there is no such group. */
 export function groupId(group: string, groupFile = '/etc/group'): number | undefined {
