@@ -50,6 +50,8 @@ export interface RuntimeConfig {
   pauseBinary?: string;
   /** false: privileged, hostPID, devices and capabilities beyond the default set are refused (KUKEON_E_FORBIDDEN). */
   allowPrivileged?: boolean;
+  /** Registry host (`registry.k8s.io`, `docker.io`) -> the base URL its images are pulled from instead (containerd's mirrors). */
+  registryMirrors?: Record<string, string>;
 }
 
 const now = () => new Date().toISOString();
@@ -221,6 +223,7 @@ export class CellRuntime {
         labels: { [LABELS.realm]: realm },
         platform,
         insecure: opts.insecure,
+        mirrors: this.config.registryMirrors,
         credentials,
         onProgress: opts.onProgress as never,
         signal: opts.signal,

@@ -211,6 +211,12 @@ export default definePlugin<RuntimeConfig>({
         default: true,
         description: 'false refuses privileged, hostPID, devices and added capabilities (KUKEON_E_FORBIDDEN); the system realm is exempt',
       },
+      registryMirrors: {
+        type: 'object',
+        additionalProperties: { type: 'string', pattern: '^https?://[^/]+$' },
+        description:
+          'registry host -> base URL images of that host are pulled from instead (`registry.k8s.io: http://127.0.0.1:5000`); names keep their host',
+      },
     },
   },
   apply(host, config) {

@@ -20,6 +20,8 @@ export interface RegistryClientOptions {
   credentials?: readonly RegistryCredential[];
   /** Allow plain HTTP to any registry (else only loopback ones). */
   insecure?: boolean;
+  /** Registry host -> base URL (`http://127.0.0.1:5000`) its repositories are read from; names keep the host. */
+  mirrors?: Readonly<Record<string, string>>;
   userAgent?: string;
   fetch?: typeof fetch;
 }
@@ -81,6 +83,8 @@ export class RegistryClient {
   }
 
   baseUrl(ref: ImageReference): string {
+    const mirror = this.opts.mirrors?.[ref.domain] ?? this.opts.mirrors?.[ref.apiHost];
+    if (mirror) return `${mirror.replace(/\/+$/, '')}/v2/${ref.path}`;
     const plain = this.opts.insecure || isLoopbackHost(ref.apiHost);
     return `${plain ? 'http' : 'https'}://${ref.apiHost}/v2/${ref.path}`;
   }
