@@ -1,7 +1,11 @@
 import type { PluginHost } from './host';
 
-export const SLOTS = ['store', 'runtime', 'network', 'cgroups', 'api'] as const;
-/** A backend slot: at most one plugin fills each; `store` is required. */
+export const SLOTS = ['store', 'runtime', 'network', 'cgroups', 'api', 'cri'] as const;
+/**
+ * A backend slot: at most one plugin fills each; `store` is required. The daemon's front ends are one slot per
+ * protocol: `api` serves kukeon.v1 to kuke, `cri` serves the Kubernetes CRI (runtime.v1) to the kubelet; kukeond
+ * serves every front end slot that is filled, all of them over the one controller.
+ */
 export type Slot = (typeof SLOTS)[number];
 
 /**

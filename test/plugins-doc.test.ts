@@ -40,6 +40,7 @@ const SERVICES: Record<ServiceName, true> = {
   'cgroups.diagnose': true,
   'cgroups.oom': true,
   api: true,
+  cri: true,
 };
 
 test('the guide names every hook of the host', () => {

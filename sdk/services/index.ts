@@ -44,6 +44,8 @@ export interface ServiceMap {
   'cgroups.diagnose': DiagnoseService;
   'cgroups.oom': OomService;
   api: ApiService;
+  /** The Kubernetes CRI front end (api-cri): the same listen() contract as `api`, on its own socket. */
+  cri: ApiService;
 }
 
 export type ServiceName = keyof ServiceMap;

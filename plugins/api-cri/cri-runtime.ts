@@ -1,0 +1,524 @@
+// The CRI RuntimeService over kukeon's controller: a pod sandbox is a cell, a CRI container is a container of that
+// cell. Every change goes through the same ControllerApi kuke uses (apply, create, start, stop, delete), so the
+// YAML state, cgroups and networks are kukeon's own, and `kuke get` shows the pods like any other cell.
+
+import net from 'node:net';
+import path from 'node:path';
+import { isKukeonError } from '../../sdk';
+import type { AnyDoc, CellDoc, ContainerDoc, ControllerApi, ExecResult, Ref, SessionIO, SessionOutput } from '../../sdk';
+import { criContainerDoc } from './container-doc';
+import { CriLogWriter } from './cri-log';
+import { byIdPrefix, kukeonName, newId, spaceName } from './cri-names';
+import type { ContainerRecord, CriMessage, CriRecords, SandboxRecord } from './cri-records';
+import { grpcError, invalid, notFound, unimplemented } from './grpc-status';
+import { PAUSE_ID, podCell } from './pod-cell';
+import type { StreamingServer } from './streaming-bridge';
+
+export interface CriSettings {
+  realm: string;
+  stack: string;
+  sandboxImage: string;
+  version: string;
+}
+
+const SANDBOX_READY = 'SANDBOX_READY';
+const SANDBOX_NOTREADY = 'SANDBOX_NOTREADY';
+
+const nanos = (ms: number | string | undefined): string => {
+  if (ms === undefined) return '0';
+  const t = typeof ms === 'string' ? Date.parse(ms) : ms;
+  return Number.isFinite(t) ? (BigInt(Math.round(t)) * 1_000_000n).toString() : '0';
+};
+
+function matchesLabels(labels: Record<string, string> | undefined, selector: Record<string, string> | undefined): boolean {
+  for (const [k, v] of Object.entries(selector ?? {})) if (labels?.[k] !== v) return false;
+  return true;
+}
+
+function containerState(state: string | undefined): string {
+  switch (state) {
+    case 'Pending':
+      return 'CONTAINER_CREATED';
+    case 'Ready':
+    case 'Degraded':
+      return 'CONTAINER_RUNNING';
+    case 'Exited':
+    case 'Stopped':
+    case 'Failed':
+      return 'CONTAINER_EXITED';
+    default:
+      return 'CONTAINER_UNKNOWN';
+  }
+}
+
+const isNotFound = (err: unknown) => isKukeonError(err) && (err.code === 'KUKEON_E_NOT_FOUND' || err.code === 'KUKEON_E_PARENT_NOT_FOUND');
+
+export class CriRuntime {
+  private readonly logs = new Map<string, CriLogWriter>();
+  streaming?: StreamingServer;
+
+  constructor(
+    private readonly api: ControllerApi,
+    private readonly records: CriRecords,
+    private readonly settings: CriSettings,
+  ) {
+    records.load();
+  }
+
+  // --- runtime
+
+  version(): CriMessage {
+    return { version: '0.1.0', runtime_name: 'kukeon', runtime_version: this.settings.version, runtime_api_version: 'v1' };
+  }
+
+  async status(): Promise<CriMessage> {
+    const plugins = await this.api.plugins();
+    const ok = (slot: string) => plugins.some((p) => p.slot === slot && p.state === 'ok');
+    const condition = (type: string, ready: boolean, slot: string) => ({
+      type,
+      status: ready,
+      reason: ready ? '' : `${slot}PluginNotReady`,
+      message: ready ? '' : `no ${slot} plugin is ok (kuke plugins ls)`,
+    });
+    return {
+      status: { conditions: [condition('RuntimeReady', ok('runtime'), 'runtime'), condition('NetworkReady', ok('network'), 'network')] },
+    };
+  }
+
+  // --- sandboxes
+
+  async runPodSandbox(req: CriMessage): Promise<CriMessage> {
+    const config: CriMessage = req.config ?? {};
+    const meta = config.metadata ?? {};
+    if (!meta.name) throw invalid('config.metadata.name is required');
+    const id = newId();
+    const where = {
+      realm: this.settings.realm,
+      space: spaceName(meta.namespace),
+      stack: this.settings.stack,
+      cell: kukeonName(meta.name, id),
+    };
+    const rec: SandboxRecord = {
+      id,
+      path: [where.realm, where.space, where.stack, where.cell],
+      config,
+      runtimeHandler: req.runtime_handler ?? '',
+      createdAt: Date.now(),
+    };
+    await this.records.putSandbox(rec);
+    const doc = podCell(where, config, this.settings.sandboxImage);
+    try {
+      const report = await this.api.apply({ text: JSON.stringify(doc), source: `RunPodSandbox ${meta.namespace}/${meta.name}` });
+      const failed = report.items.find((i) => i.action === 'failed');
+      if (failed) throw new Error(`${failed.error ?? 'apply failed'}`);
+    } catch (err) {
+      await this.api.delete({ ref: this.cellRef(rec), force: true }).catch(() => undefined);
+      await this.records.dropSandbox(id);
+      throw grpcError(err);
+    }
+    return { pod_sandbox_id: id };
+  }
+
+  async stopPodSandbox(req: CriMessage): Promise<CriMessage> {
+    const rec = this.sandbox(req.pod_sandbox_id, true);
+    if (!rec) return {};
+    for (const c of this.containersOf(rec.id)) this.logs.get(c.id)?.stop();
+    try {
+      await this.api.stop({ ref: this.cellRef(rec), timeoutMs: 0 });
+    } catch (err) {
+      if (!isNotFound(err)) throw grpcError(err);
+    }
+    await this.records.putSandbox({ ...rec, stopped: true });
+    return {};
+  }
+
+  async removePodSandbox(req: CriMessage): Promise<CriMessage> {
+    const rec = this.sandbox(req.pod_sandbox_id, true);
+    if (!rec) return {};
+    for (const c of this.containersOf(rec.id)) this.logs.get(c.id)?.stop();
+    try {
+      await this.api.delete({ ref: this.cellRef(rec), force: true });
+    } catch (err) {
+      if (!isNotFound(err)) throw grpcError(err);
+    }
+    await this.records.dropSandbox(rec.id);
+    return {};
+  }
+
+  async podSandboxStatus(req: CriMessage): Promise<CriMessage> {
+    const rec = this.sandbox(req.pod_sandbox_id)!;
+    const cell = await this.cell(rec);
+    const ip = cell?.status?.ip ?? cell?.status?.network?.address?.split('/')[0] ?? '';
+    const hostNetwork = cell?.spec.containers.find((c) => c.id === PAUSE_ID)?.hostNetwork === true;
+    return {
+      status: {
+        id: rec.id,
+        metadata: rec.config.metadata,
+        state: this.sandboxReady(rec, cell) ? SANDBOX_READY : SANDBOX_NOTREADY,
+        created_at: nanos(rec.createdAt),
+        network: { ip: hostNetwork ? '' : ip, additional_ips: [] },
+        linux: { namespaces: { options: rec.config.linux?.security_context?.namespace_options ?? {} } },
+        labels: rec.config.labels ?? {},
+        annotations: rec.config.annotations ?? {},
+        runtime_handler: rec.runtimeHandler,
+      },
+      info: req.verbose ? { info: JSON.stringify({ cell: rec.path.join('/') }) } : {},
+    };
+  }
+
+  async listPodSandbox(req: CriMessage): Promise<CriMessage> {
+    const filter: CriMessage = req.filter ?? {};
+    const items: CriMessage[] = [];
+    const cells = await this.cells();
+    for (const rec of this.records.sandboxes.values()) {
+      if (filter.id && !rec.id.startsWith(filter.id)) continue;
+      if (!matchesLabels(rec.config.labels, filter.label_selector)) continue;
+      const state = this.sandboxReady(rec, cells.get(rec.path.join('/'))) ? SANDBOX_READY : SANDBOX_NOTREADY;
+      if (filter.state && filter.state.state !== state) continue;
+      items.push({
+        id: rec.id,
+        metadata: rec.config.metadata,
+        state,
+        created_at: nanos(rec.createdAt),
+        labels: rec.config.labels ?? {},
+        annotations: rec.config.annotations ?? {},
+        runtime_handler: rec.runtimeHandler,
+      });
+    }
+    return { items };
+  }
+
+  // --- containers
+
+  async createContainer(req: CriMessage): Promise<CriMessage> {
+    const sandbox = this.sandbox(req.pod_sandbox_id)!;
+    const config: CriMessage = req.config ?? {};
+    const meta = config.metadata ?? {};
+    if (!meta.name) throw invalid('config.metadata.name is required');
+    const image = await this.resolveImage(config.image?.image ?? '');
+    const id = newId();
+    const name = kukeonName(meta.name, id);
+    const logPath = config.log_path && sandbox.config.log_directory ? path.join(sandbox.config.log_directory, config.log_path) : undefined;
+    const rec: ContainerRecord = {
+      id,
+      sandboxId: sandbox.id,
+      path: [...sandbox.path, name],
+      config,
+      image: config.image?.image ?? image.name,
+      imageRef: image.digest,
+      createdAt: Date.now(),
+      ...(logPath ? { logPath } : {}),
+    };
+    let doc: ContainerDoc;
+    try {
+      doc = criContainerDoc(sandbox.path, name, config, image.name, sandbox.config);
+    } catch (err) {
+      throw grpcError(err);
+    }
+    await this.records.putContainer(rec);
+    try {
+      await this.api.create({ doc, pull: 'never' });
+    } catch (err) {
+      await this.records.dropContainer(id);
+      throw grpcError(err);
+    }
+    return { container_id: id };
+  }
+
+  async startContainer(req: CriMessage): Promise<CriMessage> {
+    const rec = this.container(req.container_id)!;
+    try {
+      await this.api.start({ ref: this.containerRef(rec) });
+    } catch (err) {
+      throw grpcError(err);
+    }
+    if (rec.logPath) {
+      this.logs.get(rec.id)?.stop();
+      const cellRef: Ref = { kind: 'Cell', path: rec.path.slice(0, 4) };
+      const container = rec.path[4];
+      this.logs.set(
+        rec.id,
+        new CriLogWriter(rec.logPath, (signal) => this.api.logs({ ref: cellRef, container, follow: true }, { signal })),
+      );
+    }
+    return {};
+  }
+
+  async stopContainer(req: CriMessage): Promise<CriMessage> {
+    const rec = this.container(req.container_id, true);
+    if (!rec) return {};
+    try {
+      await this.api.stop({ ref: this.containerRef(rec), timeoutMs: Math.max(0, Number(req.timeout ?? 0)) * 1000 });
+    } catch (err) {
+      if (!isNotFound(err)) throw grpcError(err);
+    }
+    return {};
+  }
+
+  async removeContainer(req: CriMessage): Promise<CriMessage> {
+    const rec = this.container(req.container_id, true);
+    if (!rec) return {};
+    this.logs.get(rec.id)?.stop();
+    this.logs.delete(rec.id);
+    try {
+      await this.api.delete({ ref: this.containerRef(rec), force: true });
+    } catch (err) {
+      if (!isNotFound(err)) throw grpcError(err);
+    }
+    await this.records.dropContainer(rec.id);
+    return {};
+  }
+
+  async containerStatus(req: CriMessage): Promise<CriMessage> {
+    const rec = this.container(req.container_id)!;
+    const live = await this.containerDoc(rec);
+    return { status: this.statusOf(rec, live), info: {} };
+  }
+
+  async listContainers(req: CriMessage): Promise<CriMessage> {
+    const filter: CriMessage = req.filter ?? {};
+    const live = await this.liveContainers();
+    const containers: CriMessage[] = [];
+    for (const rec of this.records.containers.values()) {
+      if (filter.id && !rec.id.startsWith(filter.id)) continue;
+      if (filter.pod_sandbox_id && !rec.sandboxId.startsWith(filter.pod_sandbox_id)) continue;
+      if (!matchesLabels(rec.config.labels, filter.label_selector)) continue;
+      const status = this.statusOf(rec, live.get(rec.path.join('/')));
+      if (filter.state && filter.state.state !== status.state) continue;
+      containers.push({
+        id: rec.id,
+        pod_sandbox_id: rec.sandboxId,
+        metadata: rec.config.metadata,
+        image: { image: rec.image },
+        image_ref: rec.imageRef,
+        state: status.state,
+        created_at: status.created_at,
+        labels: status.labels,
+        annotations: status.annotations,
+      });
+    }
+    return { containers };
+  }
+
+  async reopenContainerLog(req: CriMessage): Promise<CriMessage> {
+    const rec = this.container(req.container_id)!;
+    const status = this.statusOf(rec, await this.containerDoc(rec));
+    if (status.state !== 'CONTAINER_RUNNING') throw invalid(`container ${rec.id} is not running`);
+    this.logs.get(rec.id)?.reopen();
+    return {};
+  }
+
+  async execSync(req: CriMessage): Promise<CriMessage> {
+    const rec = this.container(req.container_id)!;
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const io: SessionIO = { output: (o: SessionOutput) => void (o.stream === 'stderr' ? err : out).push(Buffer.from(o.data)) };
+    const timeout = Number(req.timeout ?? 0);
+    const ac = new AbortController();
+    const timer = timeout > 0 ? setTimeout(() => ac.abort(), timeout * 1000) : undefined;
+    let result: ExecResult;
+    try {
+      result = await this.api.exec(this.execRequest(rec, req.cmd ?? [], false, false), io, { signal: ac.signal });
+    } catch (e) {
+      throw grpcError(e);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+    if (ac.signal.aborted) {
+      const e = grpcError(new Error(`command ${JSON.stringify(req.cmd)} timed out after ${timeout}s`));
+      e.code = 4; // DEADLINE_EXCEEDED
+      throw e;
+    }
+    return { stdout: Buffer.concat(out), stderr: Buffer.concat(err), exit_code: result.exitCode };
+  }
+
+  exec(req: CriMessage): CriMessage {
+    this.container(req.container_id);
+    if (!this.streaming) throw unimplemented('Exec');
+    if (!req.stdout && !req.stderr && !req.stdin) throw invalid('one of stdin, stdout or stderr must be set');
+    return { url: this.streaming.getExec(req) };
+  }
+
+  attach(req: CriMessage): CriMessage {
+    this.container(req.container_id);
+    if (!this.streaming) throw unimplemented('Attach');
+    return { url: this.streaming.getAttach(req) };
+  }
+
+  portForward(req: CriMessage): CriMessage {
+    this.sandbox(req.pod_sandbox_id);
+    if (!this.streaming) throw unimplemented('PortForward');
+    return { url: this.streaming.getPortForward(req) };
+  }
+
+  /** For the streaming server: runs `cmd` in the container with the client's streams. */
+  streamExec(containerId: string, cmd: string[], tty: boolean, stdin: boolean, io: SessionIO, signal: AbortSignal): Promise<ExecResult> {
+    const rec = this.container(containerId)!;
+    return this.api.exec(this.execRequest(rec, cmd, tty, stdin), io, { signal });
+  }
+
+  /** For the streaming server: attaches to the container's terminal. */
+  async streamAttach(containerId: string, stdin: boolean, io: SessionIO, signal: AbortSignal): Promise<ExecResult | undefined> {
+    const rec = this.container(containerId)!;
+    const r = await this.api.attach({ ref: { kind: 'Cell', path: rec.path.slice(0, 4) }, container: rec.path[4], stdin }, io, { signal });
+    return r.exitCode === undefined ? undefined : { exitCode: r.exitCode };
+  }
+
+  /** For the streaming server: a connection to `port` of the pod (its address, or loopback on the host network). */
+  async streamPortForward(podId: string, port: number): Promise<net.Socket> {
+    const rec = this.sandbox(podId)!;
+    const cell = await this.cell(rec);
+    const hostNetwork = cell?.spec.containers.find((c) => c.id === PAUSE_ID)?.hostNetwork === true;
+    const ip = hostNetwork ? '127.0.0.1' : (cell?.status?.ip ?? cell?.status?.network?.address?.split('/')[0]);
+    if (!ip) throw new Error(`pod ${podId} has no address`);
+    return net.connect({ host: ip, port });
+  }
+
+  async containerStats(req: CriMessage): Promise<CriMessage> {
+    const rec = this.container(req.container_id)!;
+    return { stats: this.statsOf(rec, await this.containerDoc(rec)) };
+  }
+
+  async listContainerStats(req: CriMessage): Promise<CriMessage> {
+    const filter: CriMessage = req.filter ?? {};
+    const live = await this.liveContainers();
+    const stats: CriMessage[] = [];
+    for (const rec of this.records.containers.values()) {
+      if (filter.id && !rec.id.startsWith(filter.id)) continue;
+      if (filter.pod_sandbox_id && !rec.sandboxId.startsWith(filter.pod_sandbox_id)) continue;
+      if (!matchesLabels(rec.config.labels, filter.label_selector)) continue;
+      stats.push(this.statsOf(rec, live.get(rec.path.join('/'))));
+    }
+    return { stats };
+  }
+
+  updateContainerResources(): CriMessage {
+    throw unimplemented('UpdateContainerResources');
+  }
+
+  close(): void {
+    for (const w of this.logs.values()) w.stop();
+  }
+
+  // --- helpers
+
+  private execRequest(rec: ContainerRecord, cmd: string[], tty: boolean, stdin: boolean) {
+    if (!cmd.length) throw invalid('cmd is required');
+    return { ref: { kind: 'Cell' as const, path: rec.path.slice(0, 4) }, container: rec.path[4], command: cmd, tty, stdin };
+  }
+
+  private statusOf(rec: ContainerRecord, live: ContainerDoc | undefined): CriMessage {
+    const st = live?.status ?? {};
+    const state = live ? containerState(st.state) : 'CONTAINER_UNKNOWN';
+    const exited = state === 'CONTAINER_EXITED';
+    return {
+      id: rec.id,
+      metadata: rec.config.metadata,
+      state,
+      created_at: nanos(rec.createdAt),
+      started_at: st.startTime ? nanos(st.startTime) : '0',
+      finished_at: exited ? nanos(st.finishTime ?? st.updatedAt) : '0',
+      exit_code: exited ? (st.exitCode ?? (st.exitSignal ? 137 : 0)) : 0,
+      image: { image: rec.image },
+      image_ref: rec.imageRef,
+      reason: exited ? (st.reason === 'OOMKilled' ? 'OOMKilled' : st.exitCode ? 'Error' : 'Completed') : '',
+      message: st.message ?? '',
+      labels: rec.config.labels ?? {},
+      annotations: rec.config.annotations ?? {},
+      mounts: (rec.config.mounts ?? []).map((m: CriMessage) => ({
+        container_path: m.container_path,
+        host_path: m.host_path,
+        readonly: !!m.readonly,
+        selinux_relabel: !!m.selinux_relabel,
+        propagation: m.propagation ?? 0,
+      })),
+      log_path: rec.logPath ?? '',
+    };
+  }
+
+  private statsOf(rec: ContainerRecord, live: ContainerDoc | undefined): CriMessage {
+    const stats = live?.status?.stats ?? {};
+    const now = nanos(Date.now());
+    return {
+      attributes: { id: rec.id, metadata: rec.config.metadata, labels: rec.config.labels ?? {}, annotations: rec.config.annotations ?? {} },
+      cpu: { timestamp: now, usage_core_nano_seconds: { value: String((stats.cpuUsageUsec ?? 0) * 1000) } },
+      memory: { timestamp: now, working_set_bytes: { value: String(stats.memoryCurrent ?? 0) } },
+      writable_layer: { timestamp: now, fs_id: { mountpoint: '' }, used_bytes: { value: '0' }, inodes_used: { value: '0' } },
+    };
+  }
+
+  private sandboxReady(rec: SandboxRecord, cell: CellDoc | undefined): boolean {
+    return !rec.stopped && (cell?.status?.state === 'Ready' || cell?.status?.state === 'Degraded');
+  }
+
+  private sandbox(id: string, optional = false): SandboxRecord | undefined {
+    const rec = byIdPrefix(this.records.sandboxes, id ?? '');
+    if (!rec && !optional) throw notFound(`pod sandbox ${JSON.stringify(id)}`);
+    return rec;
+  }
+
+  private container(id: string, optional = false): ContainerRecord | undefined {
+    const rec = byIdPrefix(this.records.containers, id ?? '');
+    if (!rec && !optional) throw notFound(`container ${JSON.stringify(id)}`);
+    return rec;
+  }
+
+  private containersOf(sandboxId: string): ContainerRecord[] {
+    return [...this.records.containers.values()].filter((c) => c.sandboxId === sandboxId);
+  }
+
+  private cellRef(rec: SandboxRecord): Ref {
+    return { kind: 'Cell', path: rec.path };
+  }
+
+  private containerRef(rec: ContainerRecord): Ref {
+    return { kind: 'Container', path: rec.path };
+  }
+
+  private async cell(rec: SandboxRecord): Promise<CellDoc | undefined> {
+    const [realm, space, stack, name] = rec.path;
+    const docs = await this.api.get({ kind: 'Cell', scope: [realm, space, stack], name }).catch(() => [] as AnyDoc[]);
+    return docs[0] as CellDoc | undefined;
+  }
+
+  /** Every CRI pod's cell, by path: one get per space and stack that holds pods. */
+  private async cells(): Promise<Map<string, CellDoc>> {
+    const out = new Map<string, CellDoc>();
+    const scopes = new Set([...this.records.sandboxes.values()].map((s) => s.path.slice(0, 3).join('/')));
+    for (const scope of scopes) {
+      const docs = await this.api.get({ kind: 'Cell', scope: scope.split('/') }).catch(() => [] as AnyDoc[]);
+      for (const d of docs as CellDoc[]) out.set([d.spec.realmId, d.spec.spaceId, d.spec.stackId, d.metadata.name].join('/'), d);
+    }
+    return out;
+  }
+
+  private async containerDoc(rec: ContainerRecord): Promise<ContainerDoc | undefined> {
+    const docs = await this.api.get({ kind: 'Container', scope: rec.path.slice(0, 4), name: rec.path[4] }).catch(() => [] as AnyDoc[]);
+    return docs[0] as ContainerDoc | undefined;
+  }
+
+  /** Every CRI container's live document, by path: one get per space and stack that holds pods. */
+  private async liveContainers(): Promise<Map<string, ContainerDoc>> {
+    const out = new Map<string, ContainerDoc>();
+    const scopes = new Set([...this.records.containers.values()].map((c) => c.path.slice(0, 3).join('/')));
+    for (const scope of scopes) {
+      const docs = await this.api.get({ kind: 'Container', scope: scope.split('/') }).catch(() => [] as AnyDoc[]);
+      for (const d of docs as ContainerDoc[])
+        out.set([d.spec.realmId, d.spec.spaceId, d.spec.stackId, d.spec.cellId, d.metadata.name].join('/'), d);
+    }
+    return out;
+  }
+
+  /** An image as the kubelet names it (a name, or an id from ImageStatus) -> kukeon's stored name and digest. */
+  private async resolveImage(image: string): Promise<{ name: string; digest: string }> {
+    if (!image) throw invalid('config.image.image is required');
+    const images = await this.api.listImages({ realm: this.settings.realm });
+    const { normalizeImageName } = require('./image-names') as typeof import('./image-names');
+    const wanted = normalizeImageName(image);
+    const found = images.find(
+      (i) => i.name === wanted || i.digest === image || i.digest === `sha256:${image}` || i.digest.startsWith(image),
+    );
+    if (!found) throw notFound(`image ${JSON.stringify(image)}`);
+    return { name: found.name, digest: found.digest };
+  }
+}
