@@ -1,7 +1,7 @@
 // A SPDY client that behaves on the wire as client-go's (moby/spdystream under remotecommand and portforward):
 // it upgrades with one X-Stream-Protocol-Version line per protocol, opens streams whose SYN_STREAM carries only
-// its own headers (no :method or :path), waits for each SYN_REPLY, sends no SETTINGS and no WINDOW_UPDATE, and
-// ignores the server's windows.
+// its own headers (no :method or :path), waits for each SYN_REPLY, sends no SETTINGS and no WINDOW_UPDATE,
+// ignores the server's windows, and stops reading at a GOAWAY (every stream then reads its end).
 
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
@@ -97,6 +97,16 @@ function behaveAsSpdystream(connection: SpdyConnection): void {
   // No pseudo-headers in SYN_STREAM: spdystream sends the caller's headers only.
   state.framer.headersToDict = function (this: unknown, headers, _preprocess, callback) {
     headersToDict.call(this, headers, null, callback);
+  };
+  const frames = connection as unknown as { _handleFrame(frame: { type: string }): void };
+  const handleFrame = frames._handleFrame;
+  const streams = (connection._spdyState as unknown as { stream: { map: Record<string, SpdyStream> } }).stream.map;
+  let goneAway = false;
+  frames._handleFrame = function (this: unknown, frame) {
+    if (goneAway) return;
+    if (frame.type !== 'GOAWAY') return handleFrame.call(this, frame);
+    goneAway = true;
+    for (const stream of Object.values(streams)) stream.push(null);
   };
   state.framer.settingsFrame = () => {};
   state.framer.windowUpdateFrame = () => {};

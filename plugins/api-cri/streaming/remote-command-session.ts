@@ -16,7 +16,7 @@ type StreamType = 'error' | 'stdin' | 'stdout' | 'stderr' | 'resize';
 const STREAM_TYPES: readonly string[] = ['error', 'stdin', 'stdout', 'stderr', 'resize'];
 /** Protocols before v3 have no resize stream. */
 const WITHOUT_RESIZE = new Set(['v2.channel.k8s.io', 'channel.k8s.io']);
-/** After the outcome is sent the client closes the connection; a client that does not is cut off after this. */
+/** After the outcome is sent the client closes the connection; one that does not is cut off after this. */
 const CLOSE_GRACE_MS = 10_000;
 
 export interface RemoteCommandSession {
@@ -31,7 +31,7 @@ export interface RemoteCommandSession {
   run(io: SessionIO, signal: AbortSignal): Promise<RemoteCommandOutcome>;
 }
 
-/** Serves the session; settles when the connection is done with (it never rejects). */
+/** Serves the session; settles when the connection has closed (it never rejects). */
 export function serveRemoteCommand(session: RemoteCommandSession): Promise<void> {
   const { socket, protocol } = session;
   const tty = session.streams.tty;
@@ -46,6 +46,7 @@ export function serveRemoteCommand(session: RemoteCommandSession): Promise<void>
   const controller = new AbortController();
   let input: InputQueue<SessionInput> | undefined;
   let started = false;
+  let finished = false;
 
   return new Promise<void>((resolve) => {
     const creationTimer = setTimeout(() => {
@@ -54,12 +55,13 @@ export function serveRemoteCommand(session: RemoteCommandSession): Promise<void>
     }, session.streamCreationTimeoutMs);
     socket.once('close', () => {
       clearTimeout(creationTimer);
-      controller.abort();
+      // The client left while the command runs (after it, the signal stays as it was).
+      if (!finished) controller.abort();
       input?.end();
-      if (!started) resolve();
+      resolve();
     });
 
-    const connection = acceptSpdyConnection(socket, session.head, (stream) => {
+    acceptSpdyConnection(socket, session.head, (stream) => {
       const type = streamHeader(stream, 'streamType') ?? '';
       if (!STREAM_TYPES.includes(type) || streams[type as StreamType] || (type === 'resize' && WITHOUT_RESIZE.has(protocol))) {
         // The kubelet logs an unexpected stream and leaves it be.
@@ -70,7 +72,7 @@ export function serveRemoteCommand(session: RemoteCommandSession): Promise<void>
       if (started || !expected.every((t) => streams[t])) return;
       started = true;
       clearTimeout(creationTimer);
-      void run().then(resolve);
+      void run();
     });
 
     const run = async (): Promise<void> => {
@@ -90,12 +92,14 @@ export function serveRemoteCommand(session: RemoteCommandSession): Promise<void>
       } catch (err) {
         outcome = { kind: 'internal', message: err instanceof Error ? err.message : String(err) };
       }
+      finished = true;
       input?.end();
       if (controller.signal.aborted) return;
       const status = encodeRemoteCommandOutcome(protocol, outcome);
       if (status && streams.error && canWrite(streams.error)) streams.error.write(status);
       for (const stream of Object.values(streams)) endStream(stream);
-      connection.end();
+      // No GOAWAY: spdy-transport sends control frames ahead of queued DATA frames, and spdystream stops reading
+      // at a GOAWAY, so the status could be lost. The client closes the connection once it has read the FINs.
       const cutOff = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
       cutOff.unref();
       socket.once('close', () => clearTimeout(cutOff));
