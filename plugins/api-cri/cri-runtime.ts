@@ -12,7 +12,7 @@ import { byIdPrefix, kukeonName, newId, spaceName } from './cri-names';
 import type { ContainerRecord, CriMessage, CriRecords, SandboxRecord } from './cri-records';
 import { grpcError, invalid, notFound, unimplemented } from './grpc-status';
 import { PAUSE_ID, podCell } from './pod-cell';
-import type { StreamingServer } from './streaming-bridge';
+import type { StreamingServer } from './streaming';
 
 export interface CriSettings {
   realm: string;
