@@ -157,6 +157,15 @@ export interface ContainerSpec {
    * container's log as for any other. Needs kukeond (an in-process start refuses it).
    */
   attachable?: boolean;
+  /**
+   * With `attachable`: `false` runs it without a terminal, its stdout and stderr kept apart (`kuke attach` and the
+   * Kubernetes CRI tell them apart); default `true`.
+   */
+  terminal?: boolean;
+  /** With `attachable: true, terminal: false`: its stdin stays open for attached clients (docker's -i); default closed. */
+  stdin?: boolean;
+  /** With `stdin`: the first attached client's end of input closes the container's stdin (docker's stdin-once). */
+  stdinOnce?: boolean;
   /** Upstream's terminal-server settings; accepted only empty here (its `prompt`, `onInit`, `logFile`, `logLevel` are refused). */
   tty?: Record<string, never>;
 }

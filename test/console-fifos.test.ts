@@ -20,7 +20,13 @@ function setup() {
   const paths = makeFifos(runtimeDir, meta);
   const resizes: TerminalSize[] = [];
   let ended = false;
-  const con = new Console(paths, meta, { resize: async (s) => void resizes.push(s), exitCode: async () => 7, log: () => undefined }, () => {
+  const deps = {
+    resize: async (s: TerminalSize) => void resizes.push(s),
+    exitCode: async () => 7,
+    closeStdin: async () => undefined,
+    log: () => undefined,
+  };
+  const con = new Console(paths, meta, deps, () => {
     ended = true;
   });
   // the shim's side: it writes the console's output and reads what is typed (opened after kukeond's, as the shim does)

@@ -39,7 +39,7 @@ import { forbiddenError, forbiddenField } from './privilege-policy';
 import { readSeccompProfile } from './seccomp';
 import type { SeccompProfile } from './seccomp';
 import type { Consoles } from './console/consoles';
-import { removeFifos } from './console/fifos';
+import { type ConsoleMeta, hasStdin, removeFifos } from './console/fifos';
 
 const debug = createDebug('kukeon:containerd');
 
@@ -55,8 +55,6 @@ export interface RuntimeConfig {
 }
 
 const now = () => new Date().toISOString();
-
-const pick = <T, K extends keyof T>(o: T, ...keys: K[]) => Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 
 /** In-process there is no one to own a terminal once `kuke` exits: an attachable container starts through kukeond. */
 export function needsDaemon(ctx: { ref: { kind: string; path: readonly string[] } }, container: string): KukeonError {
@@ -236,7 +234,7 @@ export class CellRuntime {
     }
   }
 
-  private async imageConfig(ns: string, image: string): Promise<{ chainId: string; config: ImageConfig; manifestDigest: string }> {
+  async imageConfig(ns: string, image: string): Promise<{ chainId: string; config: ImageConfig; manifestDigest: string }> {
     try {
       // The image name is looked up every time (it may have been re-pulled or removed); what its target digest
       // leads to never changes, so that is cached.
@@ -504,6 +502,9 @@ export class CellRuntime {
       cellPath: [...ctx.ref.path],
       container: doc!.metadata.name,
       logPath: logPath!,
+      ...(doc!.spec.terminal === false
+        ? { terminal: false, stdin: doc!.spec.stdin === true, stdinOnce: doc!.spec.stdinOnce === true }
+        : {}),
     });
     const existing = await this.task(ns, id);
     if (existing?.status === 'RUNNING') {
@@ -518,9 +519,7 @@ export class CellRuntime {
     const file = logPath ? `file://${logPath}` : '';
     try {
       // an attachable container's terminal goes through FIFOs kukeond reads (and writes to the log), never a file
-      const io = attachable
-        ? { terminal: true, ...pick(this.consoles!.prepare(consoleMeta()), 'stdin', 'stdout'), stderr: '' }
-        : { stdout: file, stderr: file };
+      const io = attachable ? this.consoleIo(consoleMeta()) : { stdout: file, stderr: file };
       await this.createTask(ns, id, () => this.client.tasks.create(ns, { container_id: id, rootfs, ...io }));
       const pid = await this.client.tasks.start(ns, id);
       if (attachable) this.consoles!.started(ns, id, pid);
@@ -544,6 +543,13 @@ export class CellRuntime {
         },
       );
     }
+  }
+
+  /** The task's stdio through kukeond's FIFOs: a terminal (input and output), or pipes (stdin only when kept open). */
+  private consoleIo(meta: ConsoleMeta): { terminal: boolean; stdin: string; stdout: string; stderr: string } {
+    const fifos = this.consoles!.prepare(meta);
+    if (meta.terminal !== false) return { terminal: true, stdin: fifos.stdin, stdout: fifos.stdout, stderr: '' };
+    return { terminal: false, stdin: hasStdin(meta) ? fifos.stdin : '', stdout: fifos.stdout, stderr: fifos.stderr };
   }
 
   /**

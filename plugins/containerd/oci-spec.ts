@@ -223,7 +223,7 @@ export function runtimeSpec(input: SpecInput): OciSpec {
   ];
   const args = synthesized ? [PAUSE_PATH, '-P'] : processArgs(input.container!, input.image);
   // an attachable container runs on a terminal; TERM as Docker sets it for -t, unless the image or the user set one
-  const terminal = !synthesized && input.container?.attachable === true;
+  const terminal = !synthesized && input.container?.attachable === true && input.container.terminal !== false;
   const termEnv = terminal ? ['TERM=xterm'] : [];
   const env = synthesized ? [DEFAULT_PATH] : mergeEnv([DEFAULT_PATH, ...termEnv], input.image?.Env, kukeonEnv, input.container!.env);
   const nofile = Math.min(1024, hardNofile());

@@ -7,6 +7,7 @@ import type { ApiService } from './api';
 export type { StoreService } from './store';
 export type { Diagnosis, DiagnoseService } from './diagnose';
 export type {
+  ConsoleEvent,
   ConsoleService,
   ExecProcess,
   ExecService,

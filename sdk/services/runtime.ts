@@ -5,6 +5,8 @@ export interface ImageSummary {
   name: string;
   digest: string;
   size: number;
+  /** The user the image runs as (its config's `User`: `uid[:gid]` or a name), when it sets one. */
+  user?: string;
 }
 
 export interface RegistryCredentialSpec {
@@ -152,4 +154,15 @@ export interface ConsoleService {
     opts: { stdin?: boolean; size?: TerminalSize },
     signal?: AbortSignal,
   ): Promise<AttachResult>;
+  /**
+   * Optional: every chunk any attachable container writes, from its first byte (an attach may come too late for a
+   * process that exits at once), and the end of its output; for front ends that keep their own logs (the CRI's).
+   * Returns the unsubscribe.
+   */
+  observe?(fn: (event: ConsoleEvent) => void): () => void;
 }
+
+/** What an attachable container wrote (`data`, on `stream`), or the end of its output (`end`). */
+export type ConsoleEvent =
+  | { cellPath: readonly string[]; container: string; stream: 'stdout' | 'stderr'; data: Uint8Array }
+  | { cellPath: readonly string[]; container: string; end: true };

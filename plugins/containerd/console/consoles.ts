@@ -3,7 +3,7 @@
 // task's go with it.
 
 import { KukeonError, formatRef } from '../../../sdk';
-import type { AttachResult, ConsoleService, PluginHost, SessionIO, TerminalSize } from '../../../sdk';
+import type { AttachResult, ConsoleEvent, ConsoleService, PluginHost, SessionIO, TerminalSize } from '../../../sdk';
 import type { CellRuntime } from '../cell-runtime';
 import { isNotFound } from '../grpc/status-codes';
 import { containerdId } from '../naming';
@@ -15,6 +15,12 @@ const keyOf = (ns: string, id: string) => `${ns}/${id}`;
 
 export class Consoles implements ConsoleService {
   private readonly open = new Map<string, Console>();
+  private readonly observers = new Set<(event: ConsoleEvent) => void>();
+
+  observe(fn: (event: ConsoleEvent) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
 
   constructor(
     private readonly host: PluginHost,
@@ -115,6 +121,16 @@ export class Consoles implements ConsoleService {
         log: this.host.log,
         resize: (size) => this.rt.client.tasks.resizePty(meta.namespace, meta.containerdId, '', { width: size.cols, height: size.rows }),
         exitCode: () => this.exitCode(meta, c.pid),
+        closeStdin: () => this.rt.client.tasks.closeStdin(meta.namespace, meta.containerdId, ''),
+        observe: (e) => {
+          for (const fn of this.observers) {
+            try {
+              fn({ cellPath: meta.cellPath, container: meta.container, ...e });
+            } catch (err) {
+              this.host.log('%s: observer: %s', meta.containerdId, (err as Error).message);
+            }
+          }
+        },
       },
       () => {
         if (this.open.get(key) === c) this.open.delete(key);

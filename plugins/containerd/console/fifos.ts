@@ -15,12 +15,25 @@ export interface ConsoleMeta {
   container: string;
   /** The container's log file, where its output is appended (`kuke log`). */
   logPath: string;
+  /** false: pipes, not a terminal (stdout and stderr apart); absent in what older daemons wrote: a terminal. */
+  terminal?: boolean;
+  /** Without a terminal: whether its stdin is open to clients (else the task reads /dev/null). */
+  stdin?: boolean;
+  /** The first client's end of input closes the task's stdin. */
+  stdinOnce?: boolean;
 }
 
 export interface FifoPaths {
   dir: string;
   stdin: string;
   stdout: string;
+  /** Without a terminal only. */
+  stderr: string;
+}
+
+/** Whether the container's stdin is a FIFO clients write to: always with a terminal, else when asked for. */
+export function hasStdin(meta: ConsoleMeta): boolean {
+  return meta.terminal !== false || meta.stdin === true;
 }
 
 export function ioRoot(runtimeDir: string): string {
@@ -29,7 +42,7 @@ export function ioRoot(runtimeDir: string): string {
 
 export function fifoPaths(runtimeDir: string, namespace: string, containerdId: string): FifoPaths {
   const dir = path.join(ioRoot(runtimeDir), namespace, containerdId);
-  return { dir, stdin: path.join(dir, 'stdin'), stdout: path.join(dir, 'stdout') };
+  return { dir, stdin: path.join(dir, 'stdin'), stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr') };
 }
 
 /** Fresh FIFOs for a new task (a previous task's are replaced: their holders may still have them open). */
@@ -37,7 +50,8 @@ export function makeFifos(runtimeDir: string, meta: ConsoleMeta): FifoPaths {
   const p = fifoPaths(runtimeDir, meta.namespace, meta.containerdId);
   fs.rmSync(p.dir, { recursive: true, force: true });
   fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
-  execFileSync('mkfifo', ['-m', '0600', p.stdin, p.stdout], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const fifos = [...(hasStdin(meta) ? [p.stdin] : []), p.stdout, ...(meta.terminal === false ? [p.stderr] : [])];
+  execFileSync('mkfifo', ['-m', '0600', ...fifos], { stdio: ['ignore', 'ignore', 'pipe'] });
   writeFileAtomicSync(path.join(p.dir, 'console.json'), `${JSON.stringify(meta)}\n`, { mode: 0o600 });
   return p;
 }

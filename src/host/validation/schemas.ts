@@ -314,6 +314,18 @@ const containerProps: Schema = {
     type: 'boolean',
     description: 'runs with a terminal kukeond owns: kuke attach reaches it, its output goes to kuke log (needs kukeond; not the root)',
   },
+  terminal: {
+    type: 'boolean',
+    description: 'with attachable: false runs it without a terminal, its stdout and stderr kept apart; default true',
+  },
+  stdin: {
+    type: 'boolean',
+    description: 'with attachable and terminal: false: its stdin stays open for attached clients (docker -i); default closed',
+  },
+  stdinOnce: {
+    type: 'boolean',
+    description: "with stdin: the first attached client's end of input closes the container's stdin (docker's stdin-once)",
+  },
   tty: {
     type: 'object',
     additionalProperties: false,

@@ -9,6 +9,10 @@ export function checkTerminal(c: ContainerSpec, field: string, isRoot: boolean, 
   if (c.attachable && isRoot)
     invalid(`${field}.attachable`, "cannot be set on the root container (it holds the cell's namespaces); make a workload attachable");
   if (c.tty !== undefined && c.attachable !== true) invalid(`${field}.tty`, 'requires attachable: true on the same container');
+  if (c.terminal !== undefined && c.attachable !== true) invalid(`${field}.terminal`, 'requires attachable: true on the same container');
+  if (c.stdin === true && (c.attachable !== true || c.terminal !== false))
+    invalid(`${field}.stdin`, 'requires attachable: true and terminal: false (a terminal always has its input)');
+  if (c.stdinOnce === true && c.stdin !== true) invalid(`${field}.stdinOnce`, 'requires stdin: true on the same container');
 }
 
 export function checkCellTty(spec: { containers: ContainerSpec[]; tty?: { default?: string } }, invalid: Fail): void {
