@@ -895,7 +895,7 @@ type _ApplyMethod = Expect<Equal<ControllerApi['apply'], (req: ApplyRequest, opt
 type _LogsMethod = Expect<Equal<ReturnType<ControllerApi['logs']>, AsyncIterable<Uint8Array>>>;
 
 type _ApiListenOptions = Expect<Equal<ApiListenOptions, { socketPath: string; group?: string }>>;
-type _ImageSummary = Expect<Equal<ImageSummary, { name: string; digest: string; size: number }>>;
+type _ImageSummary = Expect<Equal<ImageSummary, { name: string; digest: string; size: number; user?: string }>>;
 type _RegistryCredentialSpec = Expect<Equal<RegistryCredentialSpec, { username: string; password: string; serverAddress: string }>>;
 type _ImagePullOptions = Expect<
   Equal<

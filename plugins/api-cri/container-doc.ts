@@ -113,6 +113,9 @@ export function criContainerDoc(
     ...(config.mounts?.length ? { volumes: volumesOf(config.mounts) } : {}),
     ...(resourcesOf(config.linux?.resources) ? { resources: resourcesOf(config.linux?.resources) } : {}),
     restartPolicy: 'never',
+    // kukeond owns its stdio: the CRI log tells stdout from stderr, and Attach reaches the process
+    attachable: true,
+    ...(config.tty ? {} : { terminal: false, ...(config.stdin ? { stdin: true, ...(config.stdin_once ? { stdinOnce: true } : {}) } : {}) }),
   };
   return { apiVersion: 'v1beta1', kind: 'Container', metadata: { name }, spec };
 }

@@ -10,16 +10,23 @@ interface Grouped {
   id: string;
   names: string[];
   size: number;
+  user?: string;
 }
 
 function group(images: ImageSummary[]): Grouped[] {
   const byDigest = new Map<string, Grouped>();
   for (const i of images) {
-    const g = byDigest.get(i.digest) ?? { id: i.digest, names: [], size: i.size };
+    const g = byDigest.get(i.digest) ?? { id: i.digest, names: [], size: i.size, user: i.user };
     g.names.push(i.name);
     byDigest.set(i.digest, g);
   }
   return [...byDigest.values()];
+}
+
+function userOf(user: string | undefined): CriMessage {
+  const name = (user ?? '').split(':')[0];
+  if (/^\d+$/.test(name)) return { uid: { value: name }, username: '' };
+  return { username: name };
 }
 
 function criImage(g: Grouped): CriMessage {
@@ -30,7 +37,8 @@ function criImage(g: Grouped): CriMessage {
     repo_tags: tags,
     repo_digests: repos.map((r) => `${r}@${g.id}`),
     size: String(g.size),
-    username: '',
+    // the image's user: a numeric one is its uid, a name its username (the kubelet checks runAsNonRoot with them)
+    ...userOf(g.user),
     pinned: false,
   };
 }

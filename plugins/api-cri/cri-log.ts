@@ -1,7 +1,7 @@
 // The kubelet reads a container's log at the path it gave, in the CRI format: `<RFC3339Nano> <stream> <F|P> <text>`
-// per line (P for a partial line). kukeond follows the container's kukeon log and writes it there; the runtime
-// keeps one file for stdout and stderr, so every line is tagged `stdout`. ReopenContainerLog opens the file anew
-// (after the kubelet rotated it).
+// per line (P: a partial line, the rest follows). CRI containers run with pipes kukeond owns (attachable, without a
+// terminal): the runtime's console service shows this writer every chunk from the first byte, told stdout from
+// stderr. ReopenContainerLog opens the file anew (after the kubelet rotated it).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,18 +11,22 @@ function rfc3339Nano(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 }
 
+/** A line longer than this is written in parts (P), as the kubelet's own limit for one log entry. */
+const MAX_LINE = 16 * 1024;
+
+type Stream = 'stdout' | 'stderr';
+
 export class CriLogWriter {
   private fd: number | undefined;
-  private partial = '';
-  private readonly abort = new AbortController();
-  readonly done: Promise<void>;
+  private readonly partial = { stdout: '', stderr: '' };
+  private readonly decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
 
+  /** `eager`: the file is made at once (a start), else at the first output (a restarted daemon's running containers). */
   constructor(
     private readonly file: string,
-    source: (signal: AbortSignal) => AsyncIterable<Uint8Array>,
+    eager = true,
   ) {
-    this.open();
-    this.done = this.pump(source).catch(() => undefined);
+    if (eager) this.open();
   }
 
   reopen(): void {
@@ -31,8 +35,27 @@ export class CriLogWriter {
     this.open();
   }
 
-  stop(): void {
-    this.abort.abort();
+  write(stream: Stream, data: Uint8Array): void {
+    if (this.fd === undefined) this.open();
+    const parts = (this.partial[stream] + this.decoders[stream].decode(data, { stream: true })).split('\n');
+    let rest = parts.pop() ?? '';
+    for (const p of parts) this.line(p, stream, 'F');
+    while (rest.length > MAX_LINE) {
+      this.line(rest.slice(0, MAX_LINE), stream, 'P');
+      rest = rest.slice(MAX_LINE);
+    }
+    this.partial[stream] = rest;
+  }
+
+  /** The output ended: what is left of a line is written, the file closed. */
+  end(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const rest = this.partial[stream] + this.decoders[stream].decode();
+      this.partial[stream] = '';
+      if (rest) this.line(rest, stream, 'F');
+    }
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
   }
 
   private open(): void {
@@ -40,27 +63,8 @@ export class CriLogWriter {
     this.fd = fs.openSync(this.file, 'a', 0o640);
   }
 
-  private async pump(source: (signal: AbortSignal) => AsyncIterable<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of source(this.abort.signal)) this.write(decoder.decode(chunk, { stream: true }));
-      this.write(decoder.decode());
-      if (this.partial) this.line(this.partial, 'F');
-      this.partial = '';
-    } finally {
-      if (this.fd !== undefined) fs.closeSync(this.fd);
-      this.fd = undefined;
-    }
-  }
-
-  private write(text: string): void {
-    const parts = (this.partial + text).split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const p of parts) this.line(p, 'F');
-  }
-
-  private line(text: string, tag: 'F' | 'P'): void {
+  private line(text: string, stream: Stream, tag: 'F' | 'P'): void {
     if (this.fd === undefined) return;
-    fs.writeSync(this.fd, `${rfc3339Nano(Date.now())} stdout ${tag} ${text}\n`);
+    fs.writeSync(this.fd, `${rfc3339Nano(Date.now())} ${stream} ${tag} ${text}\n`);
   }
 }

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { isKukeonError } from '../../sdk';
-import type { AnyDoc, CellDoc, ContainerDoc, ControllerApi, ExecResult, Ref, SessionIO, SessionOutput } from '../../sdk';
+import type { AnyDoc, CellDoc, ConsoleService, ContainerDoc, ControllerApi, ExecResult, Ref, SessionIO, SessionOutput } from '../../sdk';
 import { criContainerDoc } from './container-doc';
 import { CriLogWriter } from './cri-log';
 import { byIdPrefix, kukeonName, newId, spaceName } from './cri-names';
@@ -57,12 +57,26 @@ export class CriRuntime {
   private readonly logs = new Map<string, CriLogWriter>();
   streaming?: StreamingServer;
 
+  private readonly unobserve: (() => void) | undefined;
+
   constructor(
     private readonly api: ControllerApi,
     private readonly records: CriRecords,
     private readonly settings: CriSettings,
+    consoles?: ConsoleService,
   ) {
     records.load();
+    // a container's output goes to its CRI log as the console reads it; running ones (a restarted daemon) append
+    for (const c of records.containers.values()) if (c.logPath) this.logs.set(c.path.join('/'), new CriLogWriter(c.logPath, false));
+    this.unobserve = consoles?.observe?.((e) => {
+      const key = [...e.cellPath, e.container].join('/');
+      const w = this.logs.get(key);
+      if (!w) return;
+      if ('end' in e) {
+        w.end();
+        this.logs.delete(key);
+      } else w.write(e.stream, e.data);
+    });
   }
 
   // --- runtime
@@ -122,7 +136,6 @@ export class CriRuntime {
   async stopPodSandbox(req: CriMessage): Promise<CriMessage> {
     const rec = this.sandbox(req.pod_sandbox_id, true);
     if (!rec) return {};
-    for (const c of this.containersOf(rec.id)) this.logs.get(c.id)?.stop();
     try {
       await this.api.stop({ ref: this.cellRef(rec), timeoutMs: 0 });
     } catch (err) {
@@ -135,7 +148,6 @@ export class CriRuntime {
   async removePodSandbox(req: CriMessage): Promise<CriMessage> {
     const rec = this.sandbox(req.pod_sandbox_id, true);
     if (!rec) return {};
-    for (const c of this.containersOf(rec.id)) this.logs.get(c.id)?.stop();
     try {
       await this.api.delete({ ref: this.cellRef(rec), force: true });
     } catch (err) {
@@ -227,19 +239,18 @@ export class CriRuntime {
 
   async startContainer(req: CriMessage): Promise<CriMessage> {
     const rec = this.container(req.container_id)!;
+    // the writer is there before the task starts: its first bytes are in the log
+    const key = rec.path.join('/');
+    if (rec.logPath) {
+      this.logs.get(key)?.end();
+      this.logs.set(key, new CriLogWriter(rec.logPath));
+    }
     try {
       await this.api.start({ ref: this.containerRef(rec) });
     } catch (err) {
+      this.logs.get(key)?.end();
+      this.logs.delete(key);
       throw grpcError(err);
-    }
-    if (rec.logPath) {
-      this.logs.get(rec.id)?.stop();
-      const cellRef: Ref = { kind: 'Cell', path: rec.path.slice(0, 4) };
-      const container = rec.path[4];
-      this.logs.set(
-        rec.id,
-        new CriLogWriter(rec.logPath, (signal) => this.api.logs({ ref: cellRef, container, follow: true }, { signal })),
-      );
     }
     return {};
   }
@@ -258,8 +269,6 @@ export class CriRuntime {
   async removeContainer(req: CriMessage): Promise<CriMessage> {
     const rec = this.container(req.container_id, true);
     if (!rec) return {};
-    this.logs.get(rec.id)?.stop();
-    this.logs.delete(rec.id);
     try {
       await this.api.delete({ ref: this.containerRef(rec), force: true });
     } catch (err) {
@@ -304,7 +313,7 @@ export class CriRuntime {
     const rec = this.container(req.container_id)!;
     const status = this.statusOf(rec, await this.containerDoc(rec));
     if (status.state !== 'CONTAINER_RUNNING') throw invalid(`container ${rec.id} is not running`);
-    this.logs.get(rec.id)?.reopen();
+    this.logs.get(rec.path.join('/'))?.reopen();
     return {};
   }
 
@@ -397,7 +406,9 @@ export class CriRuntime {
   }
 
   close(): void {
-    for (const w of this.logs.values()) w.stop();
+    this.unobserve?.();
+    for (const w of this.logs.values()) w.end();
+    this.logs.clear();
   }
 
   // --- helpers
@@ -461,10 +472,6 @@ export class CriRuntime {
     const rec = byIdPrefix(this.records.containers, id ?? '');
     if (!rec && !optional) throw notFound(`container ${JSON.stringify(id)}`);
     return rec;
-  }
-
-  private containersOf(sandboxId: string): ContainerRecord[] {
-    return [...this.records.containers.values()].filter((c) => c.sandboxId === sandboxId);
   }
 
   private cellRef(rec: SandboxRecord): Ref {

@@ -6,7 +6,7 @@ import type net from 'node:net';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { ControllerApi } from '../../sdk';
+import type { ConsoleService, ControllerApi } from '../../sdk';
 import { claimSocket, groupId, prepareSocketDir, setSocketMode } from '../../sdk';
 import { relayWithAuthorityFix } from './authority-proxy';
 import { CriImages } from './cri-images';
@@ -52,6 +52,7 @@ function unary(log: Log, name: string, fn: Handler): grpc.handleUnaryCall<unknow
 
 export async function serveCri(
   api: ControllerApi,
+  consoles: ConsoleService | undefined,
   records: CriRecords,
   options: CriServeOptions,
   log: Log,
@@ -60,7 +61,7 @@ export async function serveCri(
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
     runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor; ImageService: grpc.ServiceClientConstructor } };
   };
-  const runtime = new CriRuntime(api, records, options);
+  const runtime = new CriRuntime(api, records, options, consoles);
   const images = new CriImages(api, options.realm);
   const { createCriStreaming } = require('./streaming-runtime') as typeof import('./streaming-runtime');
   runtime.streaming = await createCriStreaming(runtime, options.streamAddress);

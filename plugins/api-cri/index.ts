@@ -86,6 +86,7 @@ export function apiCriPlugin(): Plugin<ApiCriConfig> {
           const { serveCri } = require('./cri-server') as typeof import('./cri-server');
           return serveCri(
             api,
+            host.services.get('runtime.console'),
             records,
             {
               socketPath: options.socketPath ?? config.socket,

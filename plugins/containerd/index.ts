@@ -246,7 +246,13 @@ export default definePlugin<RuntimeConfig>({
       list: async (realm) => {
         const ns = await rt.namespaceOfRealm(realm);
         const images = await rt.client.images.list(ns).catch((e) => Promise.reject(rt.refused(e, 'list images')));
-        return images.map((i) => ({ name: i.name, digest: i.target.digest, size: Number(i.target.size) }));
+        return Promise.all(
+          images.map(async (i) => {
+            // the config is read once per digest (cached): what a listing shows of the user is the image's own
+            const user = (await rt.imageConfig(ns, i.name).catch(() => undefined))?.config.User;
+            return { name: i.name, digest: i.target.digest, size: Number(i.target.size), ...(user ? { user } : {}) };
+          }),
+        );
       },
       pull: (realm, ref, opts = {}) => rt.pull(realm, ref, opts),
       ensure: (realm, ref, opts) => rt.ensureImage(realm, ref, opts),
