@@ -250,9 +250,14 @@ export class CritestKit {
     if (!this.holder) throw new Error('the critest kit is not up');
     return [findBinary('nsenter') ?? 'nsenter', '-t', String(this.holder), '--mount', '--ipc', '--uts', '--net'];
   }
-  /** Environment for `kuke` through this kukeond (its socket and config). */
+  /** Environment for `kuke` through this kukeond (its socket, config and run path). */
   get kukeEnv(): Record<string, string> {
-    return { KUKEON_SOCKET: path.join(this.kukeonDir, 'kukeond.sock'), KUKEON_CONFIG: path.join(this.kukeonDir, 'kukeon.yaml') };
+    const d = this.kukeonDir;
+    return {
+      KUKEON_SOCKET: path.join(d, 'kukeond.sock'),
+      KUKEON_CONFIG: path.join(d, 'kukeon.yaml'),
+      KUKEON_RUN_PATH: path.join(d, 'run'),
+    };
   }
   get kukeondPid(): number | undefined {
     return this.daemon?.pid;
@@ -284,7 +289,7 @@ export class CritestKit {
     fs.writeFileSync(this.kukeEnv.KUKEON_CONFIG, YAML.stringify({ plugins }));
     this.daemon = await startDaemon({
       socket: this.kukeEnv.KUKEON_SOCKET,
-      runPath: path.join(d, 'run'),
+      runPath: this.kukeEnv.KUKEON_RUN_PATH,
       config: this.kukeEnv.KUKEON_CONFIG,
       prefix: this.inHolder,
       env: { PATH: SBIN_PATH },
@@ -356,11 +361,8 @@ export class CritestKit {
         return undefined;
       });
       for (const l of (r?.stdout ?? '').split('\n')) if (/^(WARN|killing leftover)/.test(l)) problems.push(`down.sh: ${l}`);
-      if (this.cgroupRoot) {
-        const root = this.cgroupRoot;
-        const failed = cgroupMounts().flatMap((m) => rmdirTree(path.join(m.mountPoint, root)));
-        if (failed.length) problems.push(`kukeon's cgroups not removable: ${failed.join('; ')}`);
-      }
+      const failed = this.removeCgroupRoot();
+      if (failed.length) problems.push(`kukeon's cgroups not removable: ${failed.join('; ')}`);
       // down.sh rmdirs every empty top-level k8s.io cgroup (containerd's CRI parent), also one another critest
       // environment on this machine made and left empty: runc makes it again on demand, so that is only a note.
       for (const d of diffHostSnapshot(this.before, takeHostSnapshot())) {
@@ -368,8 +370,7 @@ export class CritestKit {
         else problems.push(d);
       }
       if (keep || problems.length) process.stderr.write(`[critest] kept ${this.w} (logs in run/)\n`);
-      else if (mountsUnder(this.w).length) problems.push(`still mounted, not removed: ${mountsUnder(this.w).join(', ')}`);
-      else fs.rmSync(this.w, { recursive: true, force: true });
+      else if (!this.removeWorkDir()) problems.push(`still mounted, not removed: ${mountsUnder(this.w).join(', ')}`);
     } finally {
       live.delete(this);
       await this.releaseLock().catch((err) => problems.push(`lock release: ${(err as Error).message}`));
@@ -389,7 +390,22 @@ export class CritestKit {
       }
     }
     spawnSync(path.join(this.w, 'down.sh'), { env: scriptEnv({ W: this.w, NS: this.ns }), stdio: 'ignore', timeout: 60_000 });
-    process.stderr.write(`[critest] emergency teardown of ${this.w} (netns ${this.ns})\n`);
+    this.removeCgroupRoot();
+    const removed = this.removeWorkDir();
+    process.stderr.write(`[critest] emergency teardown of netns ${this.ns}${removed ? '' : `; kept ${this.w} (still mounted)`}\n`);
+  }
+
+  /** rmdir of kukeon's cgroup root in every hierarchy (after down.sh has ended its processes); what is left. */
+  private removeCgroupRoot(): string[] {
+    const root = this.cgroupRoot;
+    return root ? cgroupMounts().flatMap((m) => rmdirTree(path.join(m.mountPoint, root))) : [];
+  }
+
+  /** Removes W unless something is mounted under it (rm -r must never walk into a mount); whether it did. */
+  private removeWorkDir(): boolean {
+    if (mountsUnder(this.w).length) return false;
+    fs.rmSync(this.w, { recursive: true, force: true });
+    return true;
   }
 
   /** Runs a kit script with W and NS; rejects with its output on a non-zero exit. Its output goes to run/<script>.out. */
