@@ -21,6 +21,7 @@ import { acquireMachineLock } from '../e2e/machine-lock';
 import { cgroupMounts, type E2ERequirements, findBinary, unescapeMountField } from '../e2e/requirements';
 import { type CritestReport, readCritestReport } from './critest-report';
 import { type Daemon, startDaemon } from './daemon';
+import { foreignShimEntries } from './foreign-shims';
 import { waitFor } from './wait-for';
 
 /** Whose CRI critest talks to: kukeond's api-cri plugin, or containerd's own CRI (the kit's reference). */
@@ -363,10 +364,15 @@ export class CritestKit {
       for (const l of (r?.stdout ?? '').split('\n')) if (/^(WARN|killing leftover)/.test(l)) problems.push(`down.sh: ${l}`);
       const failed = this.removeCgroupRoot();
       if (failed.length) problems.push(`kukeon's cgroups not removable: ${failed.join('; ')}`);
-      // down.sh rmdirs every empty top-level k8s.io cgroup (containerd's CRI parent), also one another critest
-      // environment on this machine made and left empty: runc makes it again on demand, so that is only a note.
-      for (const d of diffHostSnapshot(this.before, takeHostSnapshot())) {
-        if (/^cgroup \S+: - k8s\.io\/$/.test(d)) process.stderr.write(`[critest] note: down.sh removed an empty shared cgroup (${d})\n`);
+      // Another critest environment on this machine (it takes no e2e lock) changes what we compare: down.sh rmdirs
+      // every empty top-level k8s.io cgroup (containerd's CRI parent), theirs too, which runc makes again on demand;
+      // their shims come and go in /run/containerd. Those are notes; a removal there is never ours to make.
+      const diff = diffHostSnapshot(this.before, takeHostSnapshot());
+      const foreign = foreignShimEntries(this.containerdSocket);
+      for (const d of diff) {
+        const entry = /^\/run\/containerd: ([+-]) (.+)$/.exec(d);
+        if (/^cgroup \S+: - k8s\.io\/$/.test(d) || entry?.[1] === '-' || (entry && foreign.has(entry[2])))
+          process.stderr.write(`[critest] note: another environment's (${d})\n`);
         else problems.push(d);
       }
       if (keep || problems.length) process.stderr.write(`[critest] kept ${this.w} (logs in run/)\n`);
