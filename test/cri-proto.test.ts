@@ -11,7 +11,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import * as protobuf from 'protobufjs';
 import { suite, test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { critestKitDir } from './helpers/critest-kit';
+import { locateCritestKit } from './helpers/critest-kit';
 import { diffProtoShapes } from './helpers/proto-shape';
 import { protoShapeOfDescriptor } from './helpers/proto-shape-of-descriptor';
 import { protoShapeOfRoot } from './helpers/proto-shape-of-root';
@@ -80,7 +80,7 @@ test('the comparer names each change by its path', () => {
 test.run();
 
 const published = suite('CRI v1 as published');
-const kit = critestKitDir();
+const kit = locateCritestKit();
 if (kit.dir) {
   const crictl = path.join(kit.dir, 'bin', 'crictl');
   const descriptor = publishedCriDescriptor(crictl);

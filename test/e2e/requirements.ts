@@ -115,10 +115,12 @@ export function e2eRequired(): boolean {
  * the suite is run afterwards. When the machine lacks what e2e needs, `define` is not called at all (so it may
  * have side effects): without KUKEON_E2E=required this prints `SKIP <name>: <reason>` and registers one skipped
  * test (uvu counts it under Skipped); with KUKEON_E2E=required it registers one failing test whose message is
- * the reason.
+ * the reason. `more` adds a suite's own requirements (checked once the common ones hold).
  */
-export function e2eSuite(name: string, define: (test: Test) => void): void {
-  const req = e2eRequirementsCached();
+export function e2eSuite(name: string, define: (test: Test) => void, more?: () => E2ERequirements): void {
+  const base = e2eRequirementsCached();
+  const extra = base.ok ? more?.() : undefined;
+  const req = extra && !extra.ok ? extra : base;
   const s = suite(name);
   if (req.ok) {
     define(s);

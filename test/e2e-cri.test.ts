@@ -1,0 +1,212 @@
+// kukeond's CRI v1 front end (the api-cri plugin) proven with critest (cri-tools v1.26.1), offline, through the
+// kit in /work/shared/critest (test/helpers/critest-kit.ts): kukeond inside the kit's namespace holder, on the
+// kit's private containerd (CRI off); a crictl session by hand; critest; every spec named in
+// test/fixtures/critest-expected.txt must pass; `kuke get` through the same daemon sees the CRI pods as cells.
+//   KUKEON_CRITEST_TARGET=containerd  runs the same suite against containerd's own CRI (the reference: 79 of 80)
+//   KUKEON_CRITEST_FOCUS=<regex>       critest -ginkgo.focus (the expected specs outside it are not checked)
+//   KUKEON_CRITEST_WRITE_EXPECTED=1    rewrites the fixture with the specs that passed in this run
+
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { e2eSuite } from './e2e/requirements';
+import { CritestKit, critestRequirements, critestTarget } from './helpers/critest-kit';
+import { REPO_ROOT, kukeAsync } from './helpers/kuke';
+import { waitFor } from './helpers/wait-for';
+
+const EXPECTED = path.join(REPO_ROOT, 'test', 'fixtures', 'critest-expected.txt');
+/** critest's busybox, served by the kit's registry as 127.0.0.1:5000/e2e-test-images/busybox:1.29-2 (a mirror of registry.k8s.io). */
+const SMOKE_IMAGE = 'registry.k8s.io/e2e-test-images/busybox:1.29-2';
+/** api-cri's table beyond its socket: the defaults (realm k8s, stack pods, registry.k8s.io/pause:3.6 as the sandbox image). */
+const criConfig = (kit: CritestKit): Record<string, unknown> => ({ imageFsMountpoint: kit.containerdRoot });
+
+const target = critestTarget() ?? 'kukeon';
+
+/** The spec names of the fixture: one per line, `#` comments and blank lines ignored. */
+function expectedSpecs(): string[] {
+  return fs
+    .readFileSync(EXPECTED, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}
+
+const title = `critest against ${target === 'kukeon' ? "kukeond's api-cri" : "containerd's own CRI (reference)"}`;
+
+/** The suite: bring-up (and kukeond with api-cri), crictl by hand, kuke's view, critest; teardown always. */
+function criSuite(test: Test): void {
+  let kit: CritestKit | undefined;
+  let failed = false;
+  /** A test body that marks the run failed (so teardown keeps W and its logs) when it throws. */
+  const step = (name: string, fn: (kit: CritestKit) => Promise<void>) =>
+    test(name, async () => {
+      try {
+        if (!kit) throw new Error('the kit is not up');
+        await fn(kit);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    });
+  const crictl = async (k: CritestKit, args: string[]) => {
+    const r = await k.crictl(args);
+    assert.is(r.code, 0, `crictl ${args.join(' ')}: ${r.stderr}${r.stdout}`);
+    return r.stdout.trim();
+  };
+  const kuke = async (k: CritestKit, args: string[]) => {
+    const r = await kukeAsync(args, { env: k.kukeEnv, timeoutMs: 60_000 });
+    assert.is(r.code, 0, `kuke ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  /** Writes a pod sandbox config (and returns its path); `name` is also the pod's uid prefix. */
+  const podConfig = (k: CritestKit, name: string) => {
+    const dir = path.join(k.w, 'smoke', name);
+    fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
+    const file = path.join(dir, 'pod.json');
+    const uid = `${name}-${randomBytes(4).toString('hex')}`;
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        metadata: { name, namespace: 'kukeon-e2e', uid, attempt: 0 },
+        log_directory: path.join(dir, 'logs'),
+        linux: {},
+      }),
+    );
+    return { file, uid, dir };
+  };
+  const containerConfig = (dir: string, name: string, script: string) => {
+    const file = path.join(dir, `${name}.json`);
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        metadata: { name },
+        image: { image: SMOKE_IMAGE },
+        command: ['sh', '-c', script],
+        log_path: `${name}.log`,
+        linux: {},
+      }),
+    );
+    return file;
+  };
+  /** The cells `kuke get cells -A -o json` lists through this kukeond whose document mentions `needle`. */
+  /** The cells of realm k8s; of one pod when `podId` is given (a pod's cell is `<its name>-<first 8 of its id>`). */
+  const podCells = async (k: CritestKit, podId?: string) => {
+    const docs = JSON.parse((await kuke(k, ['get', 'cells', '-A', '-o', 'json'])) || '[]') as unknown;
+    const list = (Array.isArray(docs) ? docs : ((docs as { items?: unknown[] }).items ?? [docs])) as {
+      metadata: { name: string };
+      spec: { realmId: string; spaceId: string; stackId: string };
+    }[];
+    return list.filter((d) => d.spec.realmId === 'k8s' && (!podId || d.metadata.name.endsWith(`-${podId.slice(0, 8)}`)));
+  };
+
+  test.before(async () => {
+    kit = await CritestKit.up(target);
+    if (target === 'kukeon') await kit.startKukeond(criConfig(kit));
+  });
+
+  test.after(async () => {
+    const problems = (await kit?.down({ keep: failed })) ?? [];
+    assert.equal(problems, [], `teardown: ${problems.join('; ')}`);
+  });
+
+  step('crictl by hand: version, pull, runp, create, start, exec (sync and streamed), logs, stop, stopp, rmp', async (k) => {
+    assert.match(await crictl(k, ['version']), /RuntimeApiVersion:\s+v1\b/);
+    await crictl(k, ['pull', SMOKE_IMAGE]);
+    assert.match(await crictl(k, ['images', '-q']), /sha256:/);
+    const pod = podConfig(k, 'smoke');
+    const podId = await crictl(k, ['runp', pod.file]);
+    const ctrId = await crictl(k, ['create', podId, containerConfig(pod.dir, 'sh', 'echo smoke-up; exec sleep 600'), pod.file]);
+    await crictl(k, ['start', ctrId]);
+    const state = async () => (JSON.parse(await crictl(k, ['inspect', '-o', 'json', ctrId])) as { status: { state: string } }).status.state;
+    assert.is(await state(), 'CONTAINER_RUNNING');
+    assert.is(await crictl(k, ['ps', '-q', '--pod', podId]), ctrId);
+    assert.is(await crictl(k, ['exec', '-s', ctrId, 'echo', 'hello-sync']), 'hello-sync');
+    assert.is(await crictl(k, ['exec', ctrId, 'sh', '-c', 'echo $((6 * 7))']), '42');
+    await waitFor('the container log', async () => (await k.crictl(['logs', ctrId])).stdout.includes('smoke-up'), 5_000, 50);
+
+    if (target === 'kukeon') {
+      // a pod is a cell of realm k8s, in the space of its namespace, stack pods; its containers are the cell's
+      const cells = await podCells(k, podId);
+      assert.is(cells.length, 1, `kuke get cells -A lists the pod ${podId} as one cell (found ${cells.length})`);
+      assert.equal([cells[0].spec.spaceId, cells[0].spec.stackId], ['kukeon-e2e', 'pods']);
+    }
+
+    await crictl(k, ['stop', '--timeout', '0', ctrId]);
+    assert.is(await state(), 'CONTAINER_EXITED');
+    await crictl(k, ['stopp', podId]);
+    await crictl(k, ['rmp', podId]);
+    assert.not.match(await crictl(k, ['pods', '-q']), podId);
+    assert.not.match(await crictl(k, ['ps', '-a', '-q']), ctrId);
+  });
+
+  if (target === 'kukeon') {
+    step('kuke purge of a running CRI pod leaves nothing: no cell, no pod, no containerd container', async (k) => {
+      const ctrs = () => {
+        const a = ['-a', k.containerdSocket];
+        return execFileSync('ctr', [...a, 'namespaces', 'ls', '-q'], { encoding: 'utf8' })
+          .split('\n')
+          .filter(Boolean)
+          .flatMap((ns) =>
+            execFileSync('ctr', [...a, '-n', ns, 'containers', 'ls', '-q'], { encoding: 'utf8' })
+              .split('\n')
+              .filter(Boolean),
+          );
+      };
+      const before = ctrs();
+      const pod = podConfig(k, 'purge');
+      const podId = await crictl(k, ['runp', pod.file]);
+      await crictl(k, ['start', await crictl(k, ['create', podId, containerConfig(pod.dir, 'w', 'exec sleep 600'), pod.file])]);
+      const [cell] = await podCells(k, podId);
+      assert.ok(cell, `kuke get cells -A lists the pod ${podId}`);
+      const { realmId, spaceId, stackId } = cell.spec;
+      await kuke(k, ['purge', 'cell', cell.metadata.name, '--realm', realmId, '--space', spaceId, '--stack', stackId]);
+      assert.equal(await podCells(k, podId), [], 'no cell left');
+      assert.not.match(await crictl(k, ['pods', '-q']), podId, 'crictl pods no longer lists it');
+      assert.equal(ctrs(), before, 'no containerd container left');
+    });
+  }
+
+  step('critest: every spec of test/fixtures/critest-expected.txt passes', async (k) => {
+    const focus = process.env.KUKEON_CRITEST_FOCUS;
+    const run = await k.critest(target, focus ? [`-ginkgo.focus=${focus}`] : []);
+    const { report } = run;
+    console.log(
+      `${report.summary}; critest wall ${(run.wallMs / 1000).toFixed(1)} s, bring-up ${(k.upMs / 1000).toFixed(1)} s (${target})`,
+    );
+    for (const s of report.specs.filter((x) => x.state !== 'passed' && x.state !== 'skipped'))
+      console.log(`  ${s.state.toUpperCase()} ${s.name}\n    ${s.message ?? ''}`);
+    for (const f of report.setupFailures) console.log(`  SETUP ${f}`);
+    if (process.env.KUKEON_CRITEST_WRITE_EXPECTED === '1') {
+      const passed = report.specs.filter((s) => s.state === 'passed').map((s) => s.name);
+      const header = fs
+        .readFileSync(EXPECTED, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('#'));
+      fs.writeFileSync(EXPECTED, `${[...header, ...[...new Set(passed)].sort()].join('\n')}\n`);
+      console.log(`  wrote ${passed.length} specs to ${EXPECTED}`);
+    }
+    const byName = new Map(report.specs.map((s) => [s.name, s]));
+    const missing: string[] = [];
+    for (const name of expectedSpecs()) {
+      const s = byName.get(name);
+      if (focus && (!s || s.state === 'skipped')) continue;
+      if (s?.state !== 'passed') missing.push(`${name}: ${s ? `${s.state}: ${s.message ?? ''}` : 'not in the report'}`);
+    }
+    assert.equal(report.setupFailures, [], 'critest set-up');
+    assert.equal(missing, [], `${missing.length} expected spec(s) did not pass:\n${missing.join('\n')}`);
+    if (target === 'kukeon') {
+      // critest removes every pod it makes, and so did the steps above: no cell is left
+      const left = await podCells(k);
+      assert.equal(
+        left.map((c) => `${c.spec.realmId}/${c.spec.spaceId}/${c.spec.stackId}/${c.metadata.name}`),
+        [],
+        'no cell is left',
+      );
+    }
+  });
+}
+
+e2eSuite(title, criSuite, () => critestRequirements(critestTarget()));
