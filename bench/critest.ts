@@ -62,6 +62,12 @@ async function main(): Promise<void> {
   };
   console.log(`\ncritest${focus ? ` (focus ${focus})` : ''}, one run each, same machine`);
   console.log(`critest specs: kukeon ${counts(kukeon)}; containerd ${counts(peer)}`);
+  for (const [name, m] of [
+    ['kukeon', kukeon],
+    ['containerd', peer],
+  ] as const)
+    for (const f of m?.run.report.specs.filter((x) => x.state !== 'passed' && x.state !== 'skipped') ?? [])
+      console.log(`  ${name} ${f.state}: ${f.name}: ${(f.message ?? '').split('\n')[0].slice(0, 160)}`);
   const k = kukeon?.run.wallMs;
   const p = peer?.run.wallMs;
   console.log(
