@@ -1,7 +1,7 @@
 // The CRI streaming requests as the gRPC layer hands them over (plain objects, proto field names kept), and their
 // checks as the kubelet's streaming server makes them before issuing a URL.
 
-import { KukeonError } from '../../../sdk/errors';
+import { KukeonError } from '../../../sdk';
 import type { StreamingAttachRequest, StreamingExecRequest } from './streaming-runtime';
 
 export interface CriExecRequest {

@@ -3,7 +3,7 @@
 // ended on the error stream, then close everything.
 
 import type { Duplex } from 'node:stream';
-import type { SessionIO, SessionInput } from '../../../sdk/sessions';
+import type { SessionIO, SessionInput } from '../../../sdk';
 import { acceptSpdyConnection } from './accept-spdy-connection';
 import { InputQueue } from './input-queue';
 import { encodeRemoteCommandOutcome, type RemoteCommandOutcome } from './remote-command-status';

@@ -3,7 +3,7 @@
 // presents it; at most a thousand in flight.
 
 import { randomBytes } from 'node:crypto';
-import { KukeonError } from '../../../sdk/errors';
+import { KukeonError } from '../../../sdk';
 
 export const REQUEST_TOKEN_TTL_MS = 60_000;
 const MAX_IN_FLIGHT = 1000;

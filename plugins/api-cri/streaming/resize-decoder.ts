@@ -1,7 +1,7 @@
 // The resize stream (v3.channel.k8s.io and later) carries client-go's TerminalSize as a stream of JSON objects,
 // `{"Width":80,"Height":24}` each, however the frames happen to split them.
 
-import type { TerminalSize } from '../../../sdk/sessions';
+import type { TerminalSize } from '../../../sdk';
 
 export class ResizeDecoder {
   private pending = '';

@@ -3,7 +3,7 @@
 // sees kukeon's own session types, so it can bridge to the exec and attach services as they are.
 
 import type { Duplex } from 'node:stream';
-import type { ExecResult, SessionIO } from '../../../sdk/sessions';
+import type { ExecResult, SessionIO } from '../../../sdk';
 
 /** An exec as the CRI ExecRequest asked for it (which streams the client opens, and whether there is a terminal). */
 export interface StreamingExecRequest {
