@@ -75,7 +75,15 @@ export function kukeondMounts(s: InstallSettings, nodeBinary = process.execPath)
   };
   add(nodeBinary, true, "the host's Node runs kukeond (no image)");
   // the protos are read at run time from the source tree (plugins/<name>/proto), not compiled into dist/
-  for (const entry of ['package.json', 'bin', 'dist', 'node_modules', 'plugins/containerd/proto', 'plugins/api-socket/proto', 'plugins/api-cri/proto']) {
+  for (const entry of [
+    'package.json',
+    'bin',
+    'dist',
+    'node_modules',
+    'plugins/containerd/proto',
+    'plugins/api-socket/proto',
+    'plugins/api-cri/proto',
+  ]) {
     const p = path.join(PACKAGE_ROOT, entry);
     if (exists(p)) add(p, true, "kukeon's installed files");
   }
