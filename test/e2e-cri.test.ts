@@ -118,6 +118,23 @@ function criSuite(test: Test): void {
     assert.match(await crictl(k, ['images', '-q']), /sha256:/);
     const pod = podConfig(k, 'smoke');
     const podId = await crictl(k, ['runp', pod.file]);
+    // a container that exits on its own: its code and its stderr line are kept apart; with it the pod's only one, its
+    // cell records every workload exited, and the pod stays ready (its infra container runs)
+    const failing = await crictl(k, ['create', podId, containerConfig(pod.dir, 'fails', 'echo bad >&2; exit 3'), pod.file]);
+    await crictl(k, ['start', failing]);
+    const inspect = async (id: string) =>
+      JSON.parse(await crictl(k, ['inspect', '-o', 'json', id])) as { status: { state: string; exitCode: number } };
+    await waitFor('the failing container to exit', async () => (await inspect(failing)).status.state === 'CONTAINER_EXITED', 10_000, 50);
+    assert.is((await inspect(failing)).status.exitCode, 3);
+    assert.match(fs.readFileSync(path.join(pod.dir, 'logs', 'fails.log'), 'utf8'), /^\S+ stderr F bad$/m);
+    const podState = async () =>
+      (JSON.parse(await crictl(k, ['inspectp', '-o', 'json', podId])) as { status: { state: string } }).status.state;
+    if (target === 'kukeon') {
+      const cellState = async () => ((await podCells(k, podId))[0] as { status?: { state?: string } } | undefined)?.status?.state;
+      await waitFor('the cell to record its workloads exited', async () => (await cellState()) === 'Exited', 10_000, 100);
+    }
+    assert.is(await podState(), 'SANDBOX_READY', 'a pod whose containers all exited is still ready');
+
     const ctrId = await crictl(k, ['create', podId, containerConfig(pod.dir, 'sh', 'echo smoke-up; exec sleep 600'), pod.file]);
     await crictl(k, ['start', ctrId]);
     const state = async () => (JSON.parse(await crictl(k, ['inspect', '-o', 'json', ctrId])) as { status: { state: string } }).status.state;

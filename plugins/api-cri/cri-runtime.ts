@@ -458,8 +458,17 @@ export class CriRuntime {
     };
   }
 
+  /**
+   * READY while its root (the infra container) runs, whatever its containers did: a cell whose workloads all exited
+   * (`Exited`) or one of which failed (`Failed`) still holds the pod's namespaces, and the kubelet would make the pod
+   * anew for a sandbox that is not ready.
+   */
   private sandboxReady(rec: SandboxRecord, cell: CellDoc | undefined): boolean {
-    return !rec.stopped && (cell?.status?.state === 'Ready' || cell?.status?.state === 'Degraded');
+    if (rec.stopped || !cell) return false;
+    const root = cell.status?.containerStatuses?.find((c) => c.root);
+    if (root) return root.state === 'Ready' || root.state === 'Degraded';
+    const state = cell.status?.state;
+    return state === 'Ready' || state === 'Degraded' || state === 'Exited';
   }
 
   private sandbox(id: string, optional = false): SandboxRecord | undefined {
