@@ -3,7 +3,7 @@
 
 import type { ControllerApi, ImageSummary } from '../../sdk';
 import type { CriMessage } from './cri-records';
-import { grpcError, notFound } from './grpc-status';
+import { grpcError } from './grpc-status';
 import { normalizeImageName, splitName } from './image-names';
 
 interface Grouped {
@@ -144,9 +144,5 @@ export class CriImages {
       ],
       container_filesystems: [],
     };
-  }
-
-  notFound(image: string) {
-    return notFound(`image ${image}`);
   }
 }

@@ -11,6 +11,7 @@ import { CriLogWriter } from './cri-log';
 import { byIdPrefix, kukeonName, newId, spaceName } from './cri-names';
 import type { ContainerRecord, CriMessage, CriRecords, SandboxRecord } from './cri-records';
 import { grpcError, invalid, notFound, unimplemented } from './grpc-status';
+import { normalizeImageName } from './image-names';
 import { PAUSE_ID, podCell } from './pod-cell';
 import type { StreamingServer } from './streaming';
 
@@ -529,7 +530,6 @@ export class CriRuntime {
   private async resolveImage(image: string): Promise<{ name: string; digest: string }> {
     if (!image) throw invalid('config.image.image is required');
     const images = await this.api.listImages({ realm: this.settings.realm });
-    const { normalizeImageName } = require('./image-names') as typeof import('./image-names');
     const wanted = normalizeImageName(image);
     const found = images.find(
       (i) => i.name === wanted || i.digest === image || i.digest === `sha256:${image}` || i.digest.startsWith(image),
