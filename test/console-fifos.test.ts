@@ -10,8 +10,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Console } from '../plugins/containerd/console/console';
 import type { ConsoleDeps } from '../plugins/containerd/console/console';
+import { Consoles } from '../plugins/containerd/console/consoles';
 import { type ConsoleMeta, fifoPaths, listFifoDirs, makeFifos, removeFifos } from '../plugins/containerd/console/fifos';
-import type { SessionInput, SessionOutput, TerminalSize } from '../sdk';
+import type { CellRuntime } from '../plugins/containerd/cell-runtime';
+import type { PluginHost, SessionInput, SessionOutput, TerminalSize } from '../sdk';
 import { tmpDir } from './helpers/tmp';
 import { waitFor } from './helpers/wait-for';
 
@@ -340,6 +342,63 @@ test("without stdin: no stdin FIFO, hold() keeps nothing open, a client's keys a
   fs.closeSync(s.shimOut);
   fs.closeSync(s.shimErr);
   assert.equal(await attached, { detached: false, exitCode: 7 });
+});
+
+test("a restarted daemon's first attach opens the console as its task was made: pipes stay pipes", async () => {
+  // kukeond's earlier life made the FIFOs of a task without a terminal; this daemon has not re-opened them yet
+  const runtimeDir = tmpDir();
+  const meta: ConsoleMeta = {
+    namespace: 'ns1',
+    containerdId: 's_t_c_sh',
+    cellPath: ['r', 's', 't', 'c'],
+    container: 'sh',
+    logPath: path.join(runtimeDir, 'sh.log'),
+    terminal: false,
+  };
+  const paths = makeFifos(runtimeDir, meta);
+  const closers: (() => void)[] = [];
+  const host = {
+    paths: { runtimeDir },
+    onClose: (fn: () => void) => void closers.push(fn),
+    state: { get: async () => ({ status: { containerdId: meta.containerdId } }) },
+    log: () => undefined,
+  } as unknown as PluginHost;
+  const rt = {
+    namespaceOfRealm: async () => 'ns1',
+    task: async () => ({ status: 'RUNNING', pid: 4321 }),
+    logPath: () => meta.logPath,
+  } as unknown as CellRuntime;
+  const c = client();
+  const ac = new AbortController();
+  const attached = new Consoles(host, rt).attach(meta.cellPath, 'sh', c.io, {}, ac.signal);
+  attached.catch(() => undefined); // asserted below
+  // the shim's side, once kukeond reads (a FIFO opened for writing without a reader fails)
+  const open = (p: string) => {
+    try {
+      return fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    } catch {
+      return -1;
+    }
+  };
+  let shimErr = -1;
+  let shimOut = -1;
+  await Promise.race([
+    attached,
+    waitFor(
+      'kukeond reading both outputs',
+      () => (shimOut = shimOut < 0 ? open(paths.stdout) : shimOut) >= 0 && (shimErr = open(paths.stderr)) >= 0,
+    ),
+  ]);
+  fs.writeSync(shimErr, 'oops\n');
+  await waitFor('stderr', () => c.tagged().length === 1);
+  fs.writeSync(shimOut, 'fine\n');
+  await waitFor('stdout', () => c.tagged().length === 2);
+  assert.equal(c.tagged(), ['stderr:oops\n', 'stdout:fine\n']);
+  ac.abort();
+  assert.equal(await attached, { detached: true });
+  for (const close of closers) close();
+  fs.closeSync(shimOut);
+  fs.closeSync(shimErr);
 });
 
 test.run();
