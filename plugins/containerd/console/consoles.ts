@@ -8,7 +8,7 @@ import type { CellRuntime } from '../cell-runtime';
 import { isNotFound } from '../grpc/status-codes';
 import { containerdId } from '../naming';
 import { Console } from './console';
-import { fifoPaths, listFifoDirs, makeFifos, removeFifos } from './fifos';
+import { fifoPaths, listFifoDirs, makeFifos, readFifoMeta, removeFifos } from './fifos';
 import type { ConsoleMeta, FifoPaths } from './fifos';
 
 const keyOf = (ns: string, id: string) => `${ns}/${id}`;
@@ -97,7 +97,8 @@ export class Consoles implements ConsoleService {
     const t = await this.rt.task(ns, id);
     if (t?.status !== 'RUNNING')
       throw new KukeonError('KUKEON_E_STATE', `${formatRef(ref)} is not running; start the cell first (kuke start)`);
-    const meta: ConsoleMeta = {
+    // opened here first (a restarted daemon not done re-opening): as its task was made, a terminal or pipes
+    const meta: ConsoleMeta = readFifoMeta(this.host.paths.runtimeDir, ns, id) ?? {
       namespace: ns,
       containerdId: id,
       cellPath: [...cellPath],

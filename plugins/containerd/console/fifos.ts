@@ -67,6 +67,18 @@ export function removeFifos(runtimeDir: string, namespace: string, containerdId:
   }
 }
 
+/** Whose the task's FIFOs are and how they were made (its console.json), when they exist. */
+export function readFifoMeta(runtimeDir: string, namespace: string, containerdId: string): ConsoleMeta | undefined {
+  try {
+    const meta = JSON.parse(
+      fs.readFileSync(path.join(fifoPaths(runtimeDir, namespace, containerdId).dir, 'console.json'), 'utf8'),
+    ) as ConsoleMeta;
+    return meta.namespace === namespace && meta.containerdId === containerdId ? meta : undefined;
+  } catch {
+    return undefined; // none, or a directory being made or removed
+  }
+}
+
 /** Every FIFO directory left by earlier tasks (a daemon restart), with whose it is; unreadable ones are skipped. */
 export function listFifoDirs(runtimeDir: string): ConsoleMeta[] {
   const found: ConsoleMeta[] = [];
@@ -80,12 +92,8 @@ export function listFifoDirs(runtimeDir: string): ConsoleMeta[] {
   };
   for (const ns of dirs(root))
     for (const id of dirs(path.join(root, ns.name))) {
-      try {
-        const meta = JSON.parse(fs.readFileSync(path.join(root, ns.name, id.name, 'console.json'), 'utf8')) as ConsoleMeta;
-        if (meta.namespace === ns.name && meta.containerdId === id.name) found.push(meta);
-      } catch {
-        // a directory being made or removed
-      }
+      const meta = readFifoMeta(runtimeDir, ns.name, id.name);
+      if (meta) found.push(meta);
     }
   return found;
 }
