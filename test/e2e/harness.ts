@@ -197,7 +197,7 @@ function mountsUnder(dir: string): string[] {
 }
 
 /** Removes `dir` and the directories below it, deepest first, with rmdir only. Returns what could not be removed. */
-function rmdirTree(dir: string): string[] {
+export function rmdirTree(dir: string): string[] {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { REPO_ROOT, type RunResult, runCommand } from '../e2e/harness';
+import { REPO_ROOT, type RunResult, rmdirTree, runCommand } from '../e2e/harness';
 import { diffHostSnapshot, type HostSnapshot, takeHostSnapshot } from '../e2e/host-snapshot';
 import { acquireMachineLock } from '../e2e/machine-lock';
 import { cgroupMounts, type E2ERequirements, findBinary, unescapeMountField } from '../e2e/requirements';
@@ -124,23 +124,6 @@ function mountsUnder(dir: string): string[] {
     .split('\n')
     .map((l) => unescapeMountField(l.split(' ')[4] ?? ''))
     .filter((p) => p === dir || p.startsWith(`${dir}/`));
-}
-
-/** rmdir of `dir` and its subdirectories, deepest first (a cgroup in use refuses); what could not be removed. */
-function rmdirTree(dir: string): string[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? [] : [`${dir}: ${(err as Error).message}`];
-  }
-  const failed = entries.filter((e) => e.isDirectory()).flatMap((e) => rmdirTree(path.join(dir, e.name)));
-  try {
-    fs.rmdirSync(dir);
-  } catch (err) {
-    failed.push(`${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return failed;
 }
 
 const live = new Set<CritestKit>();
