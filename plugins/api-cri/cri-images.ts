@@ -83,10 +83,19 @@ export class CriImages {
       (g) =>
         g.id === image ||
         g.id === `sha256:${image}` ||
+        (image.startsWith('sha256:') && g.id.startsWith(image)) ||
         (image.length >= 12 && /^[0-9a-f]+$/.test(image) && g.id.startsWith(`sha256:${image}`)) ||
         g.names.includes(wanted) ||
         (digest !== undefined && g.id === digest && g.names.some((n) => splitName(n).repository === repository)),
     );
+  }
+
+  /** An image as a container names it (a name, or an id from ImageStatus) -> the name it is stored under and its id. */
+  async resolve(image: string): Promise<{ name: string; digest: string } | undefined> {
+    const g = await this.find(image);
+    if (!g) return undefined;
+    const wanted = normalizeImageName(image);
+    return { name: g.names.includes(wanted) ? wanted : g.names[0], digest: g.id };
   }
 
   async list(req: CriMessage): Promise<CriMessage> {

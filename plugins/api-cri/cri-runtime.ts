@@ -7,11 +7,11 @@ import path from 'node:path';
 import { isKukeonError } from '../../sdk';
 import type { AnyDoc, CellDoc, ConsoleService, ContainerDoc, ControllerApi, ExecResult, Ref, SessionIO, SessionOutput } from '../../sdk';
 import { criContainerDoc } from './container-doc';
+import type { CriImages } from './cri-images';
 import { CriLogWriter } from './cri-log';
 import { byIdPrefix, kukeonName, newId, spaceName } from './cri-names';
 import type { ContainerRecord, CriMessage, CriRecords, SandboxRecord } from './cri-records';
 import { grpcError, invalid, notFound, unimplemented } from './grpc-status';
-import { normalizeImageName } from './image-names';
 import { PAUSE_ID, podCell } from './pod-cell';
 import type { StreamingServer } from './streaming';
 
@@ -64,6 +64,7 @@ export class CriRuntime {
     private readonly api: ControllerApi,
     private readonly records: CriRecords,
     private readonly settings: CriSettings,
+    private readonly images: CriImages,
     consoles?: ConsoleService,
   ) {
     records.load();
@@ -208,7 +209,9 @@ export class CriRuntime {
     const config: CriMessage = req.config ?? {};
     const meta = config.metadata ?? {};
     if (!meta.name) throw invalid('config.metadata.name is required');
-    const image = await this.resolveImage(config.image?.image ?? '');
+    if (!config.image?.image) throw invalid('config.image.image is required');
+    const image = await this.images.resolve(config.image.image);
+    if (!image) throw notFound(`image ${JSON.stringify(config.image.image)}`);
     const id = newId();
     const name = kukeonName(meta.name, id);
     const logPath = config.log_path && sandbox.config.log_directory ? path.join(sandbox.config.log_directory, config.log_path) : undefined;
@@ -524,17 +527,5 @@ export class CriRuntime {
         out.set([d.spec.realmId, d.spec.spaceId, d.spec.stackId, d.spec.cellId, d.metadata.name].join('/'), d);
     }
     return out;
-  }
-
-  /** An image as the kubelet names it (a name, or an id from ImageStatus) -> kukeon's stored name and digest. */
-  private async resolveImage(image: string): Promise<{ name: string; digest: string }> {
-    if (!image) throw invalid('config.image.image is required');
-    const images = await this.api.listImages({ realm: this.settings.realm });
-    const wanted = normalizeImageName(image);
-    const found = images.find(
-      (i) => i.name === wanted || i.digest === image || i.digest === `sha256:${image}` || i.digest.startsWith(image),
-    );
-    if (!found) throw notFound(`image ${JSON.stringify(image)}`);
-    return { name: found.name, digest: found.digest };
   }
 }

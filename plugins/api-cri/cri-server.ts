@@ -41,8 +41,7 @@ function unary(log: Log, name: string, fn: Handler): grpc.handleUnaryCall<unknow
           callback(null, res);
         },
         (err) => {
-          const e =
-            (err as { code?: unknown }).code !== undefined && typeof (err as { code?: unknown }).code === 'number' ? err : grpcError(err);
+          const e = grpcError(err);
           log('%s failed in %d ms: %s', name, Date.now() - started, (e as Error).message);
           callback(e as grpc.ServiceError);
         },
@@ -61,8 +60,8 @@ export async function serveCri(
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
     runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor; ImageService: grpc.ServiceClientConstructor } };
   };
-  const runtime = new CriRuntime(api, records, options, consoles);
   const images = new CriImages(api, options.realm);
+  const runtime = new CriRuntime(api, records, options, images, consoles);
   const { createCriStreaming } = require('./streaming-runtime') as typeof import('./streaming-runtime');
   runtime.streaming = await createCriStreaming(runtime, options.streamAddress);
 

@@ -34,22 +34,28 @@ export interface GrpcError extends Error {
   details: string;
 }
 
+/** A gRPC status error as grpc-js sends it. */
+function status(code: number, message: string): GrpcError {
+  return Object.assign(new Error(message), { code, details: message });
+}
+
 export function grpcError(err: unknown): GrpcError {
-  const message = isKukeonError(err)
-    ? `${err.code}: ${err.message}${err.details?.hint ? ` (${err.details.hint})` : ''}`
-    : String((err as Error)?.message ?? err);
-  const code = isKukeonError(err) ? (BY_CODE[err.code] ?? STATUS.UNKNOWN) : ((err as { code?: number })?.code ?? STATUS.UNKNOWN);
-  return Object.assign(new Error(message), { code: typeof code === 'number' ? code : STATUS.UNKNOWN, details: message });
+  if (!isKukeonError(err)) {
+    const code = (err as { code?: unknown })?.code;
+    return status(typeof code === 'number' ? code : STATUS.UNKNOWN, String((err as Error)?.message ?? err));
+  }
+  const hint = err.details?.hint ? ` (${err.details.hint})` : '';
+  return status(BY_CODE[err.code] ?? STATUS.UNKNOWN, `${err.code}: ${err.message}${hint}`);
 }
 
 export function notFound(what: string): GrpcError {
-  return Object.assign(new Error(`${what} not found`), { code: STATUS.NOT_FOUND, details: `${what} not found` });
+  return status(STATUS.NOT_FOUND, `${what} not found`);
 }
 
 export function invalid(what: string): GrpcError {
-  return Object.assign(new Error(what), { code: STATUS.INVALID_ARGUMENT, details: what });
+  return status(STATUS.INVALID_ARGUMENT, what);
 }
 
 export function unimplemented(what: string): GrpcError {
-  return Object.assign(new Error(`${what} is not implemented by kukeon`), { code: 12, details: `${what} is not implemented by kukeon` });
+  return status(12, `${what} is not implemented by kukeon`);
 }
