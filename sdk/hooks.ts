@@ -218,6 +218,11 @@ export interface Hooks {
   /** Start and stop of a Cell run the cell steps below; Container hooks run inside startWorkloads and stopWorkloads. */
   readonly start: PhaseHookMap<'Cell' | 'Container'>;
   readonly stop: PhaseHookMap<'Cell' | 'Container'>;
+  /**
+   * A running container whose apply changed only its `resources`: taps apply the new limits to the live container
+   * (the runtime updates its task in place, as `docker update` does). Any other change recreates the container.
+   */
+  readonly update: PhaseHookMap<'Container'>;
   readonly delete: PhaseHookMap<Kind>;
   /** Purge: after delete, sweep residual state; taps must succeed when there is nothing left. */
   readonly purge: PhaseHookMap<Kind>;

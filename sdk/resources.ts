@@ -8,7 +8,7 @@ export const API_VERSION = 'v1beta1';
 export const KINDS = ['Realm', 'Space', 'Stack', 'Cell', 'Container'] as const;
 export type Kind = (typeof KINDS)[number];
 
-export const PHASES = ['create', 'start', 'stop', 'delete', 'purge'] as const;
+export const PHASES = ['create', 'start', 'stop', 'update', 'delete', 'purge'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /**
@@ -239,6 +239,11 @@ export interface CellSpec {
   tty?: CellTty;
   /** kukeond deletes the cell once every workload has exited for good (no restart follows): `kuke run --rm`. */
   autoDelete?: boolean;
+  /**
+   * An absolute cgroup path (`/kubepods/burstable/pod<uid>`) the cell's cgroup goes under instead of its stack's:
+   * the kubelet's pod cgroup, given by CRI's `cgroup_parent`. Fixed for the life of the cell.
+   */
+  cgroupParent?: string;
 }
 
 export interface CellTty {

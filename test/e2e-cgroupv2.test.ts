@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { detectLayout, v1HierarchyOf } from '../plugins/cgroupv2/layout';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
-import { E2EHarness } from './e2e/harness';
+import { E2EHarness, rmdirTree } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
 import { ociSchemaDir, ociSpecValidator } from './helpers/oci-schema';
@@ -132,6 +132,101 @@ e2eSuite('cgroupv2 with containerd', (test) => {
       assert.is(fs.readFileSync(path.join(dir, 'memory.max'), 'utf8').trim(), String(32 * 1024 * 1024));
       assert.match(fs.readFileSync(path.join(dir, 'memory.events'), 'utf8'), /oom_kill [1-9]/);
     }
+  });
+
+  /** A container's memory limit, cpu quota and pids limit as its cgroups hold them (runc's v1 files on a hybrid host). */
+  const limitsOf = (rel: string) => {
+    const read = (controller: string, v1File: string, v2File: string) => {
+      const h = v1HierarchyOf(layout, controller);
+      const file = h ? path.join(h.mountPoint, root, rel, v1File) : path.join(unified, root, rel, v2File);
+      return fs.readFileSync(file, 'utf8').trim();
+    };
+    return {
+      memory: read('memory', 'memory.limit_in_bytes', 'memory.max'),
+      cpu: read('cpu', 'cpu.cfs_quota_us', 'cpu.max'),
+      pids: read('pids', 'pids.max', 'pids.max'),
+    };
+  };
+  const MiB = 1024 * 1024;
+
+  test('an apply that changes only resources updates the running container in place; a limit taken out is lifted', async () => {
+    const tuned = (extra: string) => cell('tune', sh('t', SLEEPER, extra));
+    const pidOf = () => yamlOf('main/blog/wp/tune/containers/t.yaml').status.pid as number;
+    await ok(['apply', '-f', '-'], tuned(', resources: { memory: { max: 64Mi }, pids: { max: 40 } }'));
+    const first = pidOf();
+    const set = limitsOf('main/blog/wp/tune/t');
+    assert.is(set.memory, String(64 * MiB));
+    assert.is(set.pids, '40');
+
+    const applied = JSON.parse(
+      await ok(
+        ['apply', '-f', '-', '-o', 'json'],
+        tuned(', resources: { memory: { max: 48Mi }, cpu: { max: "50000 100000" }, pids: { max: 30 } }'),
+      ),
+    );
+    assert.ok(
+      JSON.stringify(applied).includes('container t resources updated in place'),
+      `the apply says what it did: ${JSON.stringify(applied)}`,
+    );
+    assert.is(pidOf(), first, 'the same process: nothing was recreated');
+    assert.ok(fs.existsSync(`/proc/${first}`));
+    const cpuWanted = v1HierarchyOf(layout, 'cpu') ? '50000' : '50000 100000';
+    assert.equal(limitsOf('main/blog/wp/tune/t'), { memory: String(48 * MiB), cpu: cpuWanted, pids: '30' });
+    // containerd's record holds the new spec too, so the next start of the task gets the same limits
+    const client = new ContainerdClient(h.socket);
+    try {
+      const c = await client.containers.get('kukeon-main', 'blog_wp_tune_t');
+      const spec = JSON.parse(Buffer.from(c.spec!.value as Uint8Array).toString('utf8'));
+      assert.is(spec.linux.resources.memory.limit, 48 * MiB);
+      assert.is(spec.linux.resources.pids.limit, 30);
+    } finally {
+      client.close();
+    }
+    assert.is(yamlOf('main/blog/wp/tune/containers/t.yaml').spec.resources.memory.max, '48Mi', 'the record says so too');
+
+    await ok(['apply', '-f', '-'], tuned(''));
+    assert.is(pidOf(), first);
+    const lifted = limitsOf('main/blog/wp/tune/t');
+    assert.ok(/^(max|9223372036854\d+)$/.test(lifted.memory), `memory lifted: ${lifted.memory}`);
+    assert.ok(/^(max( \d+)?|-1)$/.test(lifted.cpu), `cpu quota lifted: ${lifted.cpu}`);
+    assert.is(lifted.pids, 'max');
+
+    // any other change recreates the container
+    await ok(['apply', '-f', '-'], tuned(', env: ["X=1"]'));
+    assert.is.not(pidOf(), first);
+    await ok(['delete', 'cell', 'tune', ...SCOPE]);
+  });
+
+  test("cgroupParent puts the cell's cgroup under a parent it names (a kubelet's pod cgroup), and cannot change", async () => {
+    const parent = `/${root}/kubepods/pod-1234`;
+    const parented = (p: string) => cell('kp', sh('c', SLEEPER)).replace('  stackId: wp\n', `  stackId: wp\n  cgroupParent: ${p}\n`);
+    const bad = await h.kuke(['apply', '-f', '-'], { input: parented(`/${root}/../escape`) });
+    assert.is(bad.code, 1);
+    assert.match(bad.stderr, /spec\.cgroupParent/);
+    assert.not.ok(fs.existsSync(path.join(h.runPath, 'main/blog/wp/kp')), 'not stored');
+
+    await ok(['apply', '-f', '-'], parented(parent));
+    const here = `${parent.slice(root.length + 2)}/main_blog_wp_kp`;
+    const st = yamlOf('main/blog/wp/kp/cell.yaml').status;
+    assert.is(st.cgroupPath, `${parent}/main_blog_wp_kp`);
+    const c = yamlOf('main/blog/wp/kp/containers/c.yaml').status;
+    assert.is(c.cgroupPath, `${parent}/main_blog_wp_kp/c`);
+    assert.ok(cgroupLines(c.pid).includes(`0::${parent}/main_blog_wp_kp/c`), cgroupLines(c.pid).join(' | '));
+    assert.ok(cgroupLines(st.root.pid).includes(`0::${parent}/main_blog_wp_kp/kp_root`));
+    assert.not.ok(fs.existsSync(path.join(unified, root, 'main/blog/wp/kp')), 'nothing under the stack');
+    const stats = JSON.parse(await ok(['get', 'container', 'c', '--cell', 'kp', ...SCOPE, '-o', 'json'])).status.stats;
+    assert.ok(stats.pidsCurrent >= 1, JSON.stringify(stats));
+
+    const moved = await h.kuke(['apply', '-f', '-'], { input: parented(`/${root}/kubepods/pod-5678`) });
+    assert.is(moved.code, 1);
+    assert.match(moved.stderr, /spec\.cgroupParent cannot change/);
+    assert.is(yamlOf('main/blog/wp/kp/containers/c.yaml').status.pid, c.pid, 'left running as it was');
+
+    await ok(['delete', 'cell', 'kp', ...SCOPE]);
+    assert.equal(everywhere(here), [], 'its cgroups are gone from every hierarchy');
+    assert.ok(everywhere(parent.slice(root.length + 2)).length > 0, "the parent is the kubelet's: it stays");
+    // what a kubelet does with its pod cgroup once the pod is gone
+    for (const dir of everywhere('kubepods')) assert.equal(rmdirTree(dir), []);
   });
 
   test('limits this host cannot honour are refused before anything is written; doctor explains the layout', async () => {

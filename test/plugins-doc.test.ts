@@ -44,7 +44,19 @@ const SERVICES: Record<ServiceName, true> = {
 };
 
 test('the guide names every hook of the host', () => {
-  assert.equal(HOOK_NAMES.sort(), ['cell', 'create', 'delete', 'ociSpec', 'plan', 'purge', 'start', 'status', 'stop', 'validate']);
+  assert.equal(HOOK_NAMES.sort(), [
+    'cell',
+    'create',
+    'delete',
+    'ociSpec',
+    'plan',
+    'purge',
+    'start',
+    'status',
+    'stop',
+    'update',
+    'validate',
+  ]);
   const missing = HOOK_NAMES.filter((h) => !SPANS.includes(h) && !DOC.includes(`hooks.${h}`) && !DOC.includes(`**${h}**`));
   assert.equal(missing, [], 'hooks the guide never names');
 });
@@ -59,7 +71,7 @@ test('every hooks.<name> and <phase>.<Kind> the guide mentions exists', () => {
   );
   // `hooks.create.for('Cell')`, `delete.Container`, `purge.<Kind>`, `delete.*`, `status.Cell`
   const forKind = [...DOC.matchAll(/hooks\.([a-z]+)\.for\('([A-Za-z]+)'\)/g)].map((m) => [m[1], m[2]]);
-  const dotted = SPANS.map((s) => /^(create|start|stop|delete|purge)\.([A-Za-z<>*]+)$|^(status)\.([A-Z][A-Za-z]*)$/.exec(s))
+  const dotted = SPANS.map((s) => /^(create|start|stop|update|delete|purge)\.([A-Za-z<>*]+)$|^(status)\.([A-Z][A-Za-z]*)$/.exec(s))
     .filter((m): m is RegExpExecArray => !!m)
     .map((m) => [m[1] ?? m[3], m[2] ?? m[4]]);
   assert.ok(forKind.length > 0 && dotted.length > 0);

@@ -216,11 +216,11 @@ type _neg6 = Expect<Has<{ a: string; c: 1 }, { a: number }>>;
 
 type _Slot = Expect<Equal<Slot, 'store' | 'runtime' | 'network' | 'cgroups' | 'api' | 'cri'>>;
 type _Kind = Expect<Equal<Kind, 'Realm' | 'Space' | 'Stack' | 'Cell' | 'Container'>>;
-type _Phase = Expect<Equal<Phase, 'create' | 'start' | 'stop' | 'delete' | 'purge'>>;
+type _Phase = Expect<Equal<Phase, 'create' | 'start' | 'stop' | 'update' | 'delete' | 'purge'>>;
 type _PluginState = Expect<Equal<PluginState, 'ok' | 'skip' | 'error'>>;
 type _Kinds = Expect<Equal<typeof KINDS, readonly ['Realm', 'Space', 'Stack', 'Cell', 'Container']>>;
 type _Slots = Expect<Equal<typeof SLOTS, readonly ['store', 'runtime', 'network', 'cgroups', 'api', 'cri']>>;
-type _Phases = Expect<Equal<typeof PHASES, readonly ['create', 'start', 'stop', 'delete', 'purge']>>;
+type _Phases = Expect<Equal<typeof PHASES, readonly ['create', 'start', 'stop', 'update', 'delete', 'purge']>>;
 type _StartSteps = Expect<Equal<typeof CELL_START_STEPS, readonly ['prepare', 'startRoot', 'attachNetwork', 'startWorkloads', 'verify']>>;
 type _StopSteps = Expect<Equal<typeof CELL_STOP_STEPS, readonly ['stopWorkloads', 'detachNetwork', 'stopRoot', 'release']>>;
 type _CellStep = Expect<Equal<CellStep, CellStartStep | CellStopStep>>;
@@ -360,6 +360,7 @@ type _Hooks = Expect<
       readonly create: PhaseHookMap<Kind>;
       readonly start: PhaseHookMap<'Cell' | 'Container'>;
       readonly stop: PhaseHookMap<'Cell' | 'Container'>;
+      readonly update: PhaseHookMap<'Container'>;
       readonly delete: PhaseHookMap<Kind>;
       readonly purge: PhaseHookMap<Kind>;
       readonly cell: { readonly [S in CellStep]: PhaseHook<CellContext> };
@@ -621,6 +622,7 @@ type _CellSpec = Expect<
       rootContainerId?: string;
       containers: ContainerSpec[];
       resources?: Resources;
+      cgroupParent?: string;
     }
   >
 >;

@@ -10,7 +10,7 @@ import { nodeCgroupSys } from './cgroup-sys';
 import type { CgroupSys } from './cgroup-sys';
 import { diagnose } from './diagnose';
 import { detectLayout } from './layout';
-import { cgroupRel, containerLeaf } from './naming';
+import { cellRel, containerLeaf } from './naming';
 import { readOomKills } from './oom';
 import { tapCgroups } from './taps';
 import { CgroupTree } from './tree';
@@ -56,8 +56,8 @@ export function cgroupv2Plugin(deps: CgroupDeps = {}): Plugin<CgroupConfig> {
       tapCgroups(host, tree);
       host.services.provide('cgroups.diagnose', { diagnose: async () => diagnose(tree) });
       host.services.provide('cgroups.oom', {
-        oomKills: (cellPath, container, isRoot) =>
-          readOomKills(tree, cgroupRel(tree.root, cellPath, containerLeaf(cellPath[3], container, isRoot))),
+        oomKills: (cellPath, container, isRoot, cgroupParent) =>
+          readOomKills(tree, cellRel(tree.root, cellPath, cgroupParent, containerLeaf(cellPath[3], container, isRoot))),
       });
     },
   });

@@ -3,10 +3,10 @@
 // absolute cgroupsPath. Removal runs after the runtime's taps (stage 100), when runc has removed its leaves.
 
 import { normalizeResources, rootContainerId } from '../../sdk';
-import type { AnyDoc, ContainerStatus, KukeonError, OciSpec, PluginHost, Resources, Undo } from '../../sdk';
+import type { AnyDoc, CellDoc, ContainerStatus, KukeonError, OciSpec, PluginHost, Resources, Undo } from '../../sdk';
 import type { LimitEntry } from './limits';
 import { limitEntries } from './limits';
-import { cgroupRel, containerLeaf } from './naming';
+import { cellRel, cgroupRel, containerLeaf } from './naming';
 import { ociResources } from './oci-resources';
 import { containerRefusal, levelRefusal } from './refusals';
 import { readStats } from './stats';
@@ -31,9 +31,8 @@ function refusalOf(tree: CgroupTree, doc: AnyDoc): KukeonError | undefined {
   return undefined;
 }
 
-/** Makes a level's cgroup and writes its limits; the Undo removes only the cgroups this call created. */
-function ensureLevel(tree: CgroupTree, path: readonly string[], resources: Resources | undefined): { rel: string; undo?: Undo } {
-  const rel = cgroupRel(tree.root, path);
+/** Makes a level's cgroup (`rel`) and writes its limits; the Undo removes only the cgroups this call created. */
+function ensureLevel(tree: CgroupTree, rel: string, resources: Resources | undefined): Undo | undefined {
   const entries = entriesOf(resources, 'spec.resources');
   const refused = levelRefusal(tree.layout, tree.v2, entries);
   if (refused) throw refused; // before any mkdir
@@ -47,18 +46,21 @@ function ensureLevel(tree: CgroupTree, path: readonly string[], resources: Resou
     undo();
     throw err;
   }
-  return { rel, undo: created.length ? undo : undefined };
+  return created.length ? undo : undefined;
 }
 
 export function tapCgroups(host: PluginHost, tree: CgroupTree): void {
   const { hooks } = host;
   const levelRel = (path: readonly string[]) => cgroupRel(tree.root, path);
+  const cellOf = (path: readonly string[], cell: CellDoc | undefined, leaf?: string) =>
+    cellRel(tree.root, path, cell?.spec.cgroupParent, leaf);
 
   hooks.validate.tapPromise(NAME, async (ctx) => refusalOf(tree, ctx.doc));
 
   for (const kind of ['Realm', 'Space', 'Stack'] as const) {
     hooks.create.for(kind).tapPromise(NAME, async (ctx) => {
-      const { rel, undo } = ensureLevel(tree, ctx.ref.path, ctx.doc.spec.resources);
+      const rel = levelRel(ctx.ref.path);
+      const undo = ensureLevel(tree, rel, ctx.doc.spec.resources);
       ctx.status.cgroupPath = `/${rel}`;
       return undo;
     });
@@ -66,16 +68,25 @@ export function tapCgroups(host: PluginHost, tree: CgroupTree): void {
 
   // A re-apply of a running cell converges its create taps, not its steps: limits of an existing cell cgroup follow here.
   hooks.create.for('Cell').tapPromise(NAME, async (ctx) => {
-    if (tree.v2.exists(levelRel(ctx.ref.path))) ensureLevel(tree, ctx.ref.path, ctx.doc.spec.resources);
+    const rel = cellOf(ctx.ref.path, ctx.doc);
+    if (tree.v2.exists(rel)) ensureLevel(tree, rel, ctx.doc.spec.resources);
   });
 
   hooks.cell.prepare.tapPromise(NAME, async (ctx) => {
-    const { rel } = ensureLevel(tree, ctx.ref.path, ctx.doc.spec.resources);
+    const rel = cellOf(ctx.ref.path, ctx.doc);
+    ensureLevel(tree, rel, ctx.doc.spec.resources);
     ctx.status.cgroupPath = `/${rel}`;
     for (const c of ctx.containers) {
       const leaf = containerLeaf(ctx.ref.path[3], c.metadata.name, c.metadata.name === ctx.rootId);
-      (ctx.status.containers[c.metadata.name] ??= {}).cgroupPath = `/${cgroupRel(tree.root, ctx.ref.path, leaf)}`;
+      (ctx.status.containers[c.metadata.name] ??= {}).cgroupPath = `/${cellOf(ctx.ref.path, ctx.doc, leaf)}`;
     }
+  });
+
+  // a container added to a cell after its prepare (an apply, CRI's CreateContainer) is recorded when it starts
+  hooks.start.for('Container').tapPromise(NAME, async (ctx) => {
+    const cell = ctx.cell.ref.path;
+    const id = ctx.doc.metadata.name;
+    ctx.status.cgroupPath = `/${cellOf(cell, ctx.cell.doc, containerLeaf(cell[3], id, id === ctx.cell.rootId))}`;
   });
 
   hooks.ociSpec.tapPromise(NAME, async (spec: OciSpec, ctx) => {
@@ -84,27 +95,29 @@ export function tapCgroups(host: PluginHost, tree: CgroupTree): void {
     if (refused) throw refused;
     const leaf = containerLeaf(ctx.cell.ref.path[3], ctx.container?.metadata.name, ctx.role === 'root');
     const oci = ociResources(normalizeResources(resources), tree.layout.kind === 'v2');
-    const linux = { ...spec.linux, cgroupsPath: `/${cgroupRel(tree.root, ctx.cell.ref.path, leaf)}` };
+    const linux = { ...spec.linux, cgroupsPath: `/${cellOf(ctx.cell.ref.path, ctx.cell.doc, leaf)}` };
     if (oci) linux.resources = { ...linux.resources, ...oci };
     return { ...spec, linux };
   });
 
   for (const kind of ['Realm', 'Space', 'Stack', 'Cell'] as const) {
     // A forced delete (and the delete that starts a purge) does not leave processes behind in a tree kukeon forgets.
+    const relOf = (ctx: { ref: { path: readonly string[] }; doc: AnyDoc }) =>
+      ctx.doc.kind === 'Cell' ? cellOf(ctx.ref.path, ctx.doc) : levelRel(ctx.ref.path);
     hooks.delete.for(kind).tapPromise(AFTER_RUNTIME, async (ctx) => {
-      if (ctx.force) await tree.purge(levelRel(ctx.ref.path));
-      else await tree.removeWhenEmpty(levelRel(ctx.ref.path));
+      if (ctx.force) await tree.purge(relOf(ctx));
+      else await tree.removeWhenEmpty(relOf(ctx));
       if (kind === 'Realm') tree.removeRootIfEmpty();
     });
     hooks.purge.for(kind).tapPromise(AFTER_RUNTIME, async (ctx) => {
-      await tree.purge(levelRel(ctx.ref.path));
+      await tree.purge(relOf(ctx));
       if (kind === 'Realm') tree.removeRootIfEmpty();
     });
   }
   // runc removes a container's leaf on task delete; this catches what it left (a container dropped from a cell).
   hooks.delete.for('Container').tapPromise(AFTER_RUNTIME, async (ctx) => {
     const cell = ctx.cell.ref.path;
-    const rel = cgroupRel(tree.root, cell, containerLeaf(cell[3], ctx.doc.metadata.name, ctx.doc.metadata.name === ctx.cell.rootId));
+    const rel = cellOf(cell, ctx.cell.doc, containerLeaf(cell[3], ctx.doc.metadata.name, ctx.doc.metadata.name === ctx.cell.rootId));
     if (ctx.force) await tree.purge(rel);
     else await tree.removeWhenEmpty(rel);
   });
@@ -114,15 +127,15 @@ export function tapCgroups(host: PluginHost, tree: CgroupTree): void {
     const rootId = rootContainerId(ctx.doc.spec);
     const containers: Record<string, ContainerStatus> = {};
     for (const [id, st] of Object.entries(cell.containers ?? {})) {
-      containers[id] = { ...st, stats: readStats(tree, cgroupRel(tree.root, path, containerLeaf(path[3], id, id === rootId))) };
+      containers[id] = { ...st, stats: readStats(tree, cellOf(path, ctx.doc, containerLeaf(path[3], id, id === rootId))) };
     }
-    return { ...cell, stats: readStats(tree, levelRel(path)), containers };
+    return { ...cell, stats: readStats(tree, cellOf(path, ctx.doc)), containers };
   });
   hooks.status.for('Container').tapPromise(NAME, async (status, ctx) => {
     const path = ctx.ref.path;
     const id = path[4];
     const isRoot = !!ctx.doc.spec.root || rootContainerId(ctx.parents.cell?.spec) === id;
-    const rel = cgroupRel(tree.root, path.slice(0, 4), containerLeaf(path[3], id, isRoot));
+    const rel = cellOf(path.slice(0, 4), ctx.parents.cell, containerLeaf(path[3], id, isRoot));
     return { ...status, stats: readStats(tree, rel) };
   });
 }

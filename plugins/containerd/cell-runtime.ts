@@ -29,6 +29,7 @@ import { needsEtcFiles, resolveExecUser } from './exec-user';
 import type { EtcFiles, ExecUser } from './exec-user';
 import { declaredDevice } from './host-devices';
 import { readImageEtcFiles } from './image-etc-files';
+import { liveResources } from './live-resources';
 import { runtimeSpec } from './oci-spec';
 import { prepareVolumeSources } from './volume-mounts';
 import { copyUp, isEmptyDir, readImageDir } from './volume-copy-up';
@@ -358,7 +359,7 @@ export class CellRuntime {
     role: 'root' | 'workload',
     doc: ContainerDoc | undefined,
     rootPid: number | undefined,
-  ): Promise<{ id: string; rootfs: { type: string; source: string; options: string[] }[] }> {
+  ): Promise<{ id: string; spec: OciSpec; rootfs: { type: string; source: string; options: string[] }[] }> {
     // a cell stored before the host forbade privileges does not start with them either
     const forbidden =
       doc && this.config.allowPrivileged === false && ctx.ref.path[0] !== SYSTEM_REALM ? forbiddenField(doc.spec) : undefined;
@@ -424,7 +425,7 @@ export class CellRuntime {
       else await this.client.containers.create(ns, record, { lease: lease.id });
       const rootfs = image ? await this.client.snapshots.mounts(ns, this.config.snapshotter, id) : [];
       if (image && doc) await this.copyUpVolumes(ns, doc, image.manifestDigest);
-      return { id, rootfs };
+      return { id, spec, rootfs };
     } finally {
       await this.client.leases.delete(ns, lease.id).catch(() => undefined);
     }
@@ -482,6 +483,17 @@ export class CellRuntime {
     if (labels[RESTART_LABELS.status] === undefined) return;
     // a path without its key in `labels` removes that label
     await this.client.containers.update(ns, { id, labels: {} }, [`labels.${RESTART_LABELS.status}`]);
+  }
+
+  /**
+   * New limits for a container of a running cell: its containerd record gets the spec rebuilt from the document
+   * (so a restart keeps them), and its running task the spec's resources, applied in place by the shim's runc update.
+   */
+  async updateTask(ctx: CellContext, role: 'root' | 'workload', doc: ContainerDoc, rootPid: number | undefined): Promise<void> {
+    const ns = await this.ensureNamespace(ctx.ref.path[0], ctx.parents.realm);
+    const { id, spec } = await this.ensureContainer(ctx, ns, role, doc, rootPid);
+    if ((await this.task(ns, id))?.status !== 'RUNNING') return;
+    await this.client.tasks.update(ns, id, liveResources(spec.linux?.resources)).catch((e) => Promise.reject(this.explain(e)));
   }
 
   /** Starts (or finds running) the task of a container; stdout and stderr go to its log file, written by the shim. */

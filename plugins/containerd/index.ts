@@ -55,6 +55,11 @@ function tapCell(host: PluginHost, rt: CellRuntime): void {
     return async () => void (await rt.stopTask(namespace, started.id, { signal: 'SIGKILL', timeoutMs: 0 }));
   });
 
+  hooks.update.for('Container').tapPromise(NAME, async (ctx) => {
+    const role = ctx.doc.metadata.name === ctx.cell.rootId ? 'root' : 'workload';
+    await rt.updateTask(ctx.cell, role, ctx.doc, role === 'root' ? undefined : ctx.cell.status.root?.pid);
+  });
+
   hooks.cell.verify.tapPromise(NAME, async (ctx) => {
     const namespace = await ns(ctx);
     const rootId = ctx.status.root?.containerdId ?? containerdId(ctx.ref.path, ctx.rootId ?? ROOT_LEAF);

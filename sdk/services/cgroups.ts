@@ -8,5 +8,6 @@ export type CgroupsDiagnose = DiagnoseService;
  * `oom_kill` on cgroup v2, memory.oom_control on v1); undefined when the cgroup or the counter is not there.
  */
 export interface OomService {
-  oomKills(cellPath: readonly string[], container: string, isRoot: boolean): number | undefined;
+  /** `cgroupParent`: the cell's `spec.cgroupParent`, when it names one (its cgroup is there). */
+  oomKills(cellPath: readonly string[], container: string, isRoot: boolean, cgroupParent?: string): number | undefined;
 }

@@ -29,6 +29,7 @@ export interface HostHooks {
   create: HookMap<AsyncSeriesHook<[unknown]>>;
   start: HookMap<AsyncSeriesHook<[unknown]>>;
   stop: HookMap<AsyncSeriesHook<[unknown]>>;
+  update: HookMap<AsyncSeriesHook<[unknown]>>;
   delete: HookMap<AsyncSeriesHook<[unknown]>>;
   purge: HookMap<AsyncSeriesHook<[unknown]>>;
   cell: Record<CellStep, AsyncSeriesHook<[unknown]>>;
@@ -115,6 +116,7 @@ export function createHooks(ownership: TapOwnership): { host: HostHooks; sdk: Ho
     create: phaseMap('create', ownership, KINDS),
     start: phaseMap('start', ownership, runnable),
     stop: phaseMap('stop', ownership, runnable),
+    update: phaseMap('update', ownership, ['Container']),
     delete: phaseMap('delete', ownership, KINDS),
     purge: phaseMap('purge', ownership, KINDS),
     cell: Object.freeze(cell),

@@ -16,6 +16,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { messageType, methodDefinition } from './protos';
 import { grpcCodeOf, isAlreadyExists, isNotFound } from './status-codes';
+import type { OciLinuxResources } from '../../../sdk';
 import type {
   Any,
   Container,
@@ -54,6 +55,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const RUNC_V2_RUNTIME = 'io.containerd.runc.v2';
 export const OCI_SPEC_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/Spec';
 export const OCI_PROCESS_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/Process';
+export const OCI_RESOURCES_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources';
 export const GC_EXPIRE_LABEL = 'containerd.io/gc.expire';
 
 const CONTENT_CHUNK = 1 << 20; // bytes per Content.Write message
@@ -856,6 +858,11 @@ export class TasksApi {
   /** Closes the process's stdin (its reader sees EOF). */
   async closeStdin(ns: string, containerId: string, execId: string, opts?: CallOptions): Promise<void> {
     await this.c.unary('tasks', 'CloseIO', { container_id: containerId, exec_id: execId, stdin: true }, ns, opts);
+  }
+  /** Gives the running task new cgroup limits (Tasks.Update: the shim runs `runc update`). */
+  async update(ns: string, containerId: string, resources: OciLinuxResources, opts?: CallOptions): Promise<void> {
+    const any = { type_url: OCI_RESOURCES_TYPE_URL, value: Buffer.from(JSON.stringify(resources)) };
+    await this.c.unary('tasks', 'Update', { container_id: containerId, resources: any }, ns, opts);
   }
   /** The task's processes (Tasks.ListPids). */
   async pids(ns: string, containerId: string, opts?: CallOptions): Promise<ProcessInfo[]> {

@@ -1,8 +1,10 @@
 // Apply of a cell that already exists: containers that were removed are removed, containers whose spec changed
-// are recreated, new ones are added (each started when the cell runs), and the others are left running.
+// are recreated, new ones are added (each started when the cell runs), and the others are left running. A
+// container whose `resources` alone changed keeps running: the update taps apply its new limits in place.
 // A change of the root container, or of which container is root, recreates them all.
 
-import type { CellDoc, ContainerDoc } from '../../../sdk';
+import { KukeonError } from '../../../sdk';
+import type { CellDoc, ContainerDoc, ContainerSpec } from '../../../sdk';
 import type { HostOperationScope } from '../operation-scope';
 import { containerDoc, rootIdOf, splitCell } from './cell-documents';
 import { changedFields, sameSpec } from './diff';
@@ -18,6 +20,11 @@ function ownSpec(cell: CellDoc): Record<string, unknown> {
   return own;
 }
 
+/** Whether two specs of a container differ in their `resources` only. */
+function onlyResources(a: ContainerSpec, b: ContainerSpec): boolean {
+  return sameSpec({ ...a, resources: undefined }, { ...b, resources: undefined });
+}
+
 export async function applyExistingCell(
   lifecycle: Lifecycle,
   desired: CellDoc,
@@ -31,6 +38,12 @@ export async function applyExistingCell(
   const underLock = (fn: () => Promise<CellChange>) => (locked ? fn() : lifecycle.withLock(ref, scope, fn));
   return underLock(async () => {
     const ctx = await lifecycle.cellContext(ref, 'create', { scope });
+    if ((ctx.doc.spec.cgroupParent ?? '') !== (desired.spec.cgroupParent ?? '')) {
+      // its cgroup and every container's are made under it: they do not move while the cell exists
+      throw new KukeonError('KUKEON_E_INVALID', `${desired.metadata.name}: spec.cgroupParent cannot change; delete the cell first`, {
+        field: 'spec.cgroupParent',
+      });
+    }
     const running = RUNNING_STATES.has(ctx.status.state);
     const changes = [
       ...changedFields('spec', ownSpec(ctx.doc), ownSpec(desired)),
@@ -40,14 +53,18 @@ export async function applyExistingCell(
     const wanted = new Map(splitCell(desired).containers.map((c) => [c.metadata.name, c]));
     const removed = [...current.values()].filter((c) => !wanted.has(c.metadata.name));
     const added = [...wanted.values()].filter((c) => !current.has(c.metadata.name));
-    const changed = [...wanted.values()].filter(
+    const differs = [...wanted.values()].filter(
       (c) => current.has(c.metadata.name) && !sameSpec(current.get(c.metadata.name)!.spec, c.spec),
     );
+    const inPlace = lifecycle.canUpdateContainers();
+    const resized = differs.filter((c) => inPlace && onlyResources(current.get(c.metadata.name)!.spec, c.spec));
+    const changed = differs.filter((c) => !resized.includes(c));
     const rootId = rootIdOf(desired.spec);
     const rootMoved = rootId !== ctx.rootId || changed.some((c) => c.metadata.name === rootId);
     for (const c of removed) changes.push(`container ${c.metadata.name} removed`);
     for (const c of added) changes.push(`container ${c.metadata.name} added`);
     for (const c of changed) changes.push(`container ${c.metadata.name} changed`);
+    for (const c of resized) changes.push(`container ${c.metadata.name} resources updated in place`);
     if (changes.length === 0) return { action: 'unchanged', changes };
 
     const keepStatus = (doc: ContainerDoc) => containerDoc(ctx.doc, doc.spec, current.get(doc.metadata.name)?.status);
@@ -57,6 +74,8 @@ export async function applyExistingCell(
       const stopped = await lifecycle.cellContext(ref, 'delete', { scope });
       for (const c of [...stopped.containers].reverse()) await lifecycle.removeContainer(stopped, c, false);
     } else {
+      // the new limits first: a refusal (a memory limit below what the container uses) changes nothing else
+      for (const c of resized) await lifecycle.updateContainer(ctx, keepStatus(c), running);
       for (const c of removed) await lifecycle.removeContainer(ctx, c, running);
       for (const c of changed) {
         await lifecycle.removeContainer(ctx, current.get(c.metadata.name)!, running);

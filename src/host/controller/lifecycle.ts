@@ -469,6 +469,21 @@ export class Lifecycle {
     delete cell.status.containers[doc.metadata.name];
   }
 
+  /** Whether a container whose `resources` alone changed can keep running: a plugin taps the update hook. */
+  canUpdateContainers(): boolean {
+    return this.d.hooks.update.for('Container').isUsed();
+  }
+
+  /**
+   * Applies a container's new `resources` in place while the cell's lock is held: its update taps run when the cell
+   * runs (a stopped cell's containers get them at their next start). The cell's create writes its record after.
+   */
+  async updateContainer(cell: CellContext, doc: ContainerDoc, running: boolean): Promise<void> {
+    if (!running) return;
+    const cctx = this.containerContext(cell, doc);
+    await this.d.hooks.update.for('Container').promise({ ...cctx, phase: 'update' });
+  }
+
   /**
    * Adds or recreates a container of a cell while the cell's lock is held; starts it when the cell runs. When its
    * create or start fails, the undos its taps returned run (the cell itself is left as it was).

@@ -184,8 +184,9 @@ export class Supervisor {
    * Whether the container's cgroup counted an OOM kill during the run of task `pid`: against the count noted when
    * the supervisor started that run, else 0 (a run it did not start, e.g. a user's, has a fresh cgroup).
    */
-  private oomRose(cellPath: readonly string[], id: string, isRoot: boolean, pid: number | undefined): boolean {
-    const count = this.o.services.get('cgroups.oom')?.oomKills(cellPath, id, isRoot);
+  private oomRose(cell: CellContext, id: string, isRoot: boolean, pid: number | undefined): boolean {
+    const cellPath = cell.ref.path;
+    const count = this.o.services.get('cgroups.oom')?.oomKills(cellPath, id, isRoot, cell.doc.spec.cgroupParent);
     if (count === undefined) return false;
     const k = `${key(cellPath, id)}@${pid ?? ''}`;
     const seen = this.oomSeen.get(k) ?? 0;
@@ -194,8 +195,9 @@ export class Supervisor {
   }
 
   /** The OOM count at the start of the run of task `pid` (the supervisor's own restarts). */
-  private noteOom(cellPath: readonly string[], id: string, isRoot: boolean, pid: number | undefined): void {
-    const count = this.o.services.get('cgroups.oom')?.oomKills(cellPath, id, isRoot);
+  private noteOom(cell: CellContext, id: string, isRoot: boolean, pid: number | undefined): void {
+    const cellPath = cell.ref.path;
+    const count = this.o.services.get('cgroups.oom')?.oomKills(cellPath, id, isRoot, cell.doc.spec.cgroupParent);
     if (count !== undefined) this.oomSeen.set(`${key(cellPath, id)}@${pid ?? ''}`, count);
   }
 
@@ -294,8 +296,8 @@ export class Supervisor {
     if (still) this.o.onFinished?.(ref);
   }
 
-  private reading(cellPath: readonly string[], id: string, isRoot: boolean, t: TaskState): ExitReading {
-    return readExit(t.exitCode ?? 0, this.oomRose(cellPath, id, isRoot, t.pid));
+  private reading(cell: CellContext, id: string, isRoot: boolean, t: TaskState): ExitReading {
+    return readExit(t.exitCode ?? 0, this.oomRose(cell, id, isRoot, t.pid));
   }
 
   /** Records a workload's exit and decides: a restart after the backoff, give up (on-failure's cap), or nothing. */
@@ -303,7 +305,7 @@ export class Supervisor {
     const cellPath = ctx.ref.path;
     const id = doc.metadata.name;
     const st = ctx.status.containers[id];
-    const exit = this.reading(cellPath, id, false, t);
+    const exit = this.reading(ctx, id, false, t);
     const finishTime = t.exitedAt ?? now();
     Object.assign(st, {
       state: 'Exited',
@@ -379,7 +381,7 @@ export class Supervisor {
           reason: undefined,
           message: undefined,
         } satisfies ContainerStatus);
-        this.noteOom(cellPath, id, false, st.pid);
+        this.noteOom(ctx, id, false, st.pid);
         this.log('%s restarted (restart %d)', formatRef({ kind: 'Container', path: [...cellPath, id] }), st.restartCount);
       } catch (err) {
         const message = `restart failed: ${isKukeonError(err) ? err.message : (err as Error).message}`;
@@ -411,7 +413,7 @@ export class Supervisor {
   private async rootExited(ctx: CellContext, ref: Ref, t: TaskState | undefined): Promise<void> {
     const cellPath = ctx.ref.path;
     const rootName = ctx.rootId ?? SYNTHESIZED_ROOT;
-    const exit: ExitReading = t ? this.reading(cellPath, rootName, true, t) : { exitCode: -1, reason: 'Error', text: 'its task is gone' };
+    const exit: ExitReading = t ? this.reading(ctx, rootName, true, t) : { exitCode: -1, reason: 'Error', text: 'its task is gone' };
     const asks = ctx.containers.map((c) => {
       const st = ctx.status.containers[c.metadata.name] ?? {};
       const facts = { exitCode: exit.exitCode, byUser: !!st.stoppedByUser, restartCount: st.restartCount ?? 0 };
@@ -515,7 +517,7 @@ export class Supervisor {
           reason: st.state === 'Ready' ? undefined : st.reason,
           message: st.state === 'Ready' ? undefined : st.message,
         } satisfies ContainerStatus);
-        this.noteOom(cellPath, id, id === up.rootId, st.pid);
+        this.noteOom(up, id, id === up.rootId, st.pid);
       }
       await this.o.lifecycle.persistCell(up);
       this.log('%s restarted as a whole', formatRef(ref));

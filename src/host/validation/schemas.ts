@@ -463,6 +463,14 @@ export const SCHEMAS: Record<Kind, Schema> = {
         type: 'boolean',
         description: 'kukeond deletes the cell 3 s after every workload has exited for good (kuke run --rm sets it); default false',
       },
+      cgroupParent: {
+        type: 'string',
+        maxLength: 1024,
+        // absolute, no `.` or `..` segment: the cell's cgroup is made below it in every hierarchy
+        pattern: '^(/(?!\\.\\.?(/|$))[A-Za-z0-9_.:@-]{1,255})+$',
+        description:
+          "an absolute cgroup path (the kubelet's pod cgroup, /kubepods/burstable/pod<uid>) the cell's cgroup is made under instead of its stack's; fixed once the cell exists",
+      },
     },
   }),
   Container: doc('Container', 'one container of a cell, as a document of its own', {
