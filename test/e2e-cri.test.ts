@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { detectLayout, v1HierarchyOf } from '../plugins/cgroupv2/layout';
 import { e2eSuite } from './e2e/requirements';
 import { CritestKit, critestRequirements, critestTarget } from './helpers/critest-kit';
 import { REPO_ROOT, kukeAsync } from './helpers/kuke';
@@ -62,7 +63,7 @@ function criSuite(test: Test): void {
     return r.stdout;
   };
   /** Writes a pod sandbox config (and returns its path); `name` is also the pod's uid prefix. */
-  const podConfig = (k: CritestKit, name: string) => {
+  const podConfig = (k: CritestKit, name: string, linux: Record<string, unknown> = {}) => {
     const dir = path.join(k.w, 'smoke', name);
     fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
     const file = path.join(dir, 'pod.json');
@@ -72,12 +73,12 @@ function criSuite(test: Test): void {
       JSON.stringify({
         metadata: { name, namespace: 'kukeon-e2e', uid, attempt: 0 },
         log_directory: path.join(dir, 'logs'),
-        linux: {},
+        linux,
       }),
     );
     return { file, uid, dir };
   };
-  const containerConfig = (dir: string, name: string, script: string) => {
+  const containerConfig = (dir: string, name: string, script: string, linux: Record<string, unknown> = {}) => {
     const file = path.join(dir, `${name}.json`);
     fs.writeFileSync(
       file,
@@ -86,7 +87,7 @@ function criSuite(test: Test): void {
         image: { image: SMOKE_IMAGE },
         command: ['sh', '-c', script],
         log_path: `${name}.log`,
-        linux: {},
+        linux,
       }),
     );
     return file;
@@ -183,6 +184,65 @@ function criSuite(test: Test): void {
       assert.equal(await podCells(k, podId), [], 'no cell left');
       assert.not.match(await crictl(k, ['pods', '-q']), podId, 'crictl pods no longer lists it');
       assert.equal(ctrs(), before, 'no containerd container left');
+    });
+  }
+
+  if (target === 'kukeon') {
+    step("a pod under the kubelet's cgroup parent; crictl update changes a running container's limits in place", async (k) => {
+      const layout = detectLayout(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+      /** A limit file of the container's cgroup: runc's v1 hierarchy on a hybrid host, else cgroup2. */
+      const limit = (cgroupPath: string, controller: string, v1File: string, v2File: string) => {
+        const h = v1HierarchyOf(layout, controller);
+        const file = h ? path.join(h.mountPoint, cgroupPath, v1File) : path.join(layout.unified!, cgroupPath, v2File);
+        return fs.readFileSync(file, 'utf8').trim();
+      };
+      const MiB = 1024 * 1024;
+      const slice = await k.crictl(['runp', podConfig(k, 'sliced', { cgroup_parent: 'kubepods-besteffort.slice' }).file]);
+      assert.is.not(slice.code, 0);
+      assert.match(slice.stderr, /systemd slice.*cgroupDriver to cgroupfs/);
+
+      const parent = `/${k.cgroupRoot}/kubepods/pod-e2e`;
+      const pod = podConfig(k, 'limits', { cgroup_parent: parent });
+      const podId = await crictl(k, ['runp', pod.file]);
+      let cellCgroup = '';
+      try {
+        const resources = { memory_limit_in_bytes: 64 * MiB, cpu_period: 100_000, cpu_quota: 20_000 };
+        const ctrId = await crictl(k, ['create', podId, containerConfig(pod.dir, 'w', 'exec sleep 600', { resources }), pod.file]);
+        await crictl(k, ['start', ctrId]);
+        const [cell] = await podCells(k, podId);
+        const { realmId, spaceId, stackId } = cell.spec;
+        cellCgroup = `${parent}/${realmId}_${spaceId}_${stackId}_${cell.metadata.name}`;
+        const scope = ['--realm', realmId, '--space', spaceId, '--stack', stackId, '--cell', cell.metadata.name];
+        const status = async () => {
+          const got = JSON.parse(await kuke(k, ['get', 'containers', ...scope, '-o', 'json'])) as unknown;
+          const list = (Array.isArray(got) ? got : ((got as { items?: unknown[] }).items ?? [got])) as {
+            metadata: { name: string };
+            status: { pid: number; cgroupPath: string };
+          }[];
+          return list.find((c) => c.metadata.name.startsWith('w-'))!.status;
+        };
+        const { pid, cgroupPath } = await status();
+        assert.ok(cgroupPath.startsWith(`${cellCgroup}/`), `${cgroupPath} is under ${cellCgroup}`);
+        const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+        assert.ok(lines.split('\n').includes(`0::${cgroupPath}`), lines);
+        assert.is(limit(cgroupPath, 'memory', 'memory.limit_in_bytes', 'memory.max'), String(64 * MiB));
+
+        await crictl(k, ['update', '--memory', String(48 * MiB), '--cpu-period', '100000', '--cpu-quota', '50000', ctrId]);
+        assert.is(limit(cgroupPath, 'memory', 'memory.limit_in_bytes', 'memory.max'), String(48 * MiB));
+        assert.match(limit(cgroupPath, 'cpu', 'cpu.cfs_quota_us', 'cpu.max'), /^50000( 100000)?$/);
+        assert.is((await status()).pid, pid, 'the same process: updated in place');
+        const inspect = JSON.parse(await crictl(k, ['inspect', '-o', 'json', ctrId])) as { status: { state: string } };
+        assert.is(inspect.status.state, 'CONTAINER_RUNNING');
+      } finally {
+        await crictl(k, ['stopp', podId]);
+        await crictl(k, ['rmp', podId]);
+      }
+      const mounts = [layout.unified!, ...layout.v1.map((h) => h.mountPoint)];
+      assert.equal(
+        mounts.map((m) => path.join(m, cellCgroup)).filter((d) => fs.existsSync(d)),
+        [],
+        "the pod's cgroups are gone",
+      );
     });
   }
 

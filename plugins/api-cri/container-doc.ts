@@ -3,8 +3,9 @@
 // bind mounts, limits) is said there; the rest of the CRI request is applied to the OCI spec (oci-shaping.ts).
 
 import fs from 'node:fs';
-import { KukeonError, cpuSharesToWeight } from '../../sdk';
-import type { ContainerDoc, ContainerSpec, Resources, VolumeMount } from '../../sdk';
+import { KukeonError } from '../../sdk';
+import type { ContainerDoc, ContainerSpec, VolumeMount } from '../../sdk';
+import { criResources } from './cri-resources';
 import type { CriMessage } from './cri-records';
 import { NS_MODE, namespaceMode, podNamespaces } from './pod-cell';
 
@@ -47,19 +48,6 @@ function userOf(sc: CriMessage): string | undefined {
   const user = uid ?? (sc.run_as_username || undefined);
   if (user === undefined) return undefined;
   return gid === undefined ? user : `${user}:${gid}`;
-}
-
-function resourcesOf(r: CriMessage | undefined): Resources | undefined {
-  if (!r) return undefined;
-  const out: Resources = {};
-  const quota = Number(r.cpu_quota ?? 0);
-  const period = Number(r.cpu_period ?? 0) || 100_000;
-  if (quota > 0) out.cpu = { max: `${quota} ${period}` };
-  const shares = Number(r.cpu_shares ?? 0);
-  if (shares > 0) out.cpu = { ...out.cpu, weight: cpuSharesToWeight(shares) };
-  const mem = Number(r.memory_limit_in_bytes ?? 0);
-  if (mem > 0) out.memory = { max: mem };
-  return Object.keys(out).length ? out : undefined;
 }
 
 /** Bind mounts: the host path's symlinks resolved (as containerd does), made as a directory when missing. */
@@ -111,7 +99,7 @@ export function criContainerDoc(
     securityOpts,
     ...(sc.readonly_rootfs ? { readOnlyRootFilesystem: true } : {}),
     ...(config.mounts?.length ? { volumes: volumesOf(config.mounts) } : {}),
-    ...(resourcesOf(config.linux?.resources) ? { resources: resourcesOf(config.linux?.resources) } : {}),
+    ...(criResources(config.linux?.resources) ? { resources: criResources(config.linux?.resources) } : {}),
     restartPolicy: 'never',
     // kukeond owns its stdio: the CRI log tells stdout from stderr, and Attach reaches the process
     attachable: true,

@@ -4,9 +4,21 @@
 
 import net from 'node:net';
 import path from 'node:path';
-import { isKukeonError } from '../../sdk';
-import type { AnyDoc, CellDoc, ConsoleService, ContainerDoc, ControllerApi, ExecResult, Ref, SessionIO, SessionOutput } from '../../sdk';
+import { KukeonError, isKukeonError } from '../../sdk';
+import type {
+  AnyDoc,
+  CellDoc,
+  ErrorCode,
+  ConsoleService,
+  ContainerDoc,
+  ControllerApi,
+  ExecResult,
+  Ref,
+  SessionIO,
+  SessionOutput,
+} from '../../sdk';
 import { criContainerDoc } from './container-doc';
+import { criResources } from './cri-resources';
 import type { CriImages } from './cri-images';
 import { CriLogWriter } from './cri-log';
 import { byIdPrefix, kukeonName, newId, spaceName } from './cri-names';
@@ -121,16 +133,19 @@ export class CriRuntime {
       runtimeHandler: req.runtime_handler ?? '',
       createdAt: Date.now(),
     };
-    await this.records.putSandbox(rec);
-    const doc = podCell(where, config, this.settings.sandboxImage);
+    let doc: CellDoc;
     try {
-      const report = await this.api.apply({ text: JSON.stringify(doc), source: `RunPodSandbox ${meta.namespace}/${meta.name}` });
-      const failed = report.items.find((i) => i.action === 'failed');
-      if (failed) throw new Error(`${failed.error ?? 'apply failed'}`);
+      doc = podCell(where, config, this.settings.sandboxImage);
+    } catch (err) {
+      throw grpcError(err);
+    }
+    await this.records.putSandbox(rec);
+    try {
+      await this.applyOrThrow(doc, `RunPodSandbox ${meta.namespace}/${meta.name}`);
     } catch (err) {
       await this.api.delete({ ref: this.cellRef(rec), force: true }).catch(() => undefined);
       await this.records.dropSandbox(id);
-      throw grpcError(err);
+      throw err;
     }
     return { pod_sandbox_id: id };
   }
@@ -405,8 +420,27 @@ export class CriRuntime {
     return { stats };
   }
 
-  updateContainerResources(): CriMessage {
-    throw unimplemented('UpdateContainerResources');
+  /**
+   * New limits for a container, running or not: its document is applied with the new `resources`, and kukeon's
+   * apply changes them in place (the update hook: runc update) rather than recreating the container.
+   */
+  async updateContainerResources(req: CriMessage): Promise<CriMessage> {
+    const rec = this.container(req.container_id)!;
+    const doc = await this.containerDoc(rec);
+    if (!doc) throw notFound(`container ${JSON.stringify(req.container_id)}`);
+    const { resources: _was, ...spec } = doc.spec;
+    const resources = criResources(req.linux);
+    const next: ContainerDoc = {
+      apiVersion: doc.apiVersion,
+      kind: 'Container',
+      metadata: doc.metadata,
+      spec: { ...spec, ...(resources ? { resources } : {}) },
+    };
+    // the record first: the spec rebuilt by the update reads its oom_score_adj from there
+    rec.config = { ...rec.config, linux: { ...rec.config.linux, resources: req.linux ?? {} } };
+    await this.records.putContainer(rec);
+    await this.applyOrThrow(next, `UpdateContainerResources ${rec.id}`);
+    return {};
   }
 
   close(): void {
@@ -485,6 +519,17 @@ export class CriRuntime {
     const rec = byIdPrefix(this.records.containers, id ?? '');
     if (!rec && !optional) throw notFound(`container ${JSON.stringify(id)}`);
     return rec;
+  }
+
+  /** Applies one document; an item apply reports as failed is an error, as a thrown one is. */
+  private async applyOrThrow(doc: AnyDoc, source: string): Promise<void> {
+    try {
+      const report = await this.api.apply({ text: JSON.stringify(doc), source });
+      const failed = report.items.find((i) => i.action === 'failed');
+      if (failed) throw new KukeonError((failed.code ?? 'KUKEON_E_STEP') as ErrorCode, failed.error ?? 'apply failed');
+    } catch (err) {
+      throw grpcError(err);
+    }
   }
 
   private cellRef(rec: SandboxRecord): Ref {

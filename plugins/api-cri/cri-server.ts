@@ -81,7 +81,7 @@ export async function serveCri(
     RemoveContainer: r('RemoveContainer', (q) => runtime.removeContainer(q)),
     ListContainers: r('ListContainers', (q) => runtime.listContainers(q)),
     ContainerStatus: r('ContainerStatus', (q) => runtime.containerStatus(q)),
-    UpdateContainerResources: r('UpdateContainerResources', () => runtime.updateContainerResources()),
+    UpdateContainerResources: r('UpdateContainerResources', (req) => runtime.updateContainerResources(req)),
     ReopenContainerLog: r('ReopenContainerLog', (q) => runtime.reopenContainerLog(q)),
     ExecSync: r('ExecSync', (q) => runtime.execSync(q)),
     Exec: r('Exec', (q) => runtime.exec(q)),

@@ -1,7 +1,9 @@
 // A pod sandbox as a kukeon cell: realm `k8s` (configurable), a space per Kubernetes namespace, one stack for
 // pods; the cell's root is the infra container (the sandbox image, catatonit as pause), which owns the pod's
 // network, IPC and UTS namespaces. Host network and published ports are the root's, so the cni plugin sees them.
+// The kubelet's pod cgroup is the cell's cgroupParent: the cell's cgroup, and its containers', are made under it.
 
+import { KukeonError } from '../../sdk';
 import type { CellDoc, ContainerPort, ContainerSpec } from '../../sdk';
 import type { CriMessage } from './cri-records';
 
@@ -32,6 +34,22 @@ export interface PodPlacement {
   cell: string;
 }
 
+/**
+ * The kubelet's pod cgroup (`linux.cgroup_parent`) as the cell's `cgroupParent`. kukeon drives cgroupfs paths, so
+ * a systemd slice name (a kubelet with `cgroupDriver: systemd`) is refused with what to change.
+ */
+function cgroupParentOf(config: CriMessage): string | undefined {
+  const parent: string = config.linux?.cgroup_parent ?? '';
+  if (!parent) return undefined;
+  if (!parent.startsWith('/') && parent.endsWith('.slice')) {
+    throw new KukeonError('KUKEON_E_INVALID', `cgroup_parent ${JSON.stringify(parent)} is a systemd slice; kukeon manages cgroupfs paths`, {
+      field: 'linux.cgroup_parent',
+      hint: "set the kubelet's cgroupDriver to cgroupfs",
+    });
+  }
+  return parent;
+}
+
 export function podCell(where: PodPlacement, config: CriMessage, sandboxImage: string): CellDoc {
   const ns = podNamespaces(config);
   const ports: ContainerPort[] = (config.port_mappings ?? [])
@@ -57,6 +75,13 @@ export function podCell(where: PodPlacement, config: CriMessage, sandboxImage: s
     apiVersion: 'v1beta1',
     kind: 'Cell',
     metadata: { name: where.cell },
-    spec: { realmId: where.realm, spaceId: where.space, stackId: where.stack, rootContainerId: PAUSE_ID, containers: [root] },
+    spec: {
+      realmId: where.realm,
+      spaceId: where.space,
+      stackId: where.stack,
+      rootContainerId: PAUSE_ID,
+      containers: [root],
+      ...(cgroupParentOf(config) ? { cgroupParent: cgroupParentOf(config) } : {}),
+    },
   };
 }

@@ -156,7 +156,8 @@ export class CritestKit {
   /** How long prep.sh and up.sh took, ms. */
   upMs = 0;
   private daemon?: Daemon;
-  private cgroupRoot?: string;
+  /** kukeond's cgroup root (one directory name in every hierarchy), once startKukeond set it. */
+  cgroupRoot?: string;
   private downPromise?: Promise<string[]>;
 
   private constructor(
