@@ -7,9 +7,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { criContainerDoc } from '../plugins/api-cri/container-doc';
 import { CriLogWriter } from '../plugins/api-cri/cri-log';
+import { criResources } from '../plugins/api-cri/cri-resources';
 import { byIdPrefix, kukeonName, spaceName } from '../plugins/api-cri/cri-names';
 import { normalizeImageName, splitName } from '../plugins/api-cri/image-names';
 import { podCell } from '../plugins/api-cri/pod-cell';
+import { parseNetDev, podNetworkUsage } from '../plugins/api-cri/pod-network-stats';
 import { nameProblem } from '../src/host/validation/names';
 import { validateDocument } from '../src/host/validation/validate-document';
 import { isKukeonError } from '../sdk';
@@ -71,6 +73,50 @@ test('a pod sandbox is a cell whose root is the infra container, with the pod ne
   );
   assert.is(host.spec.containers[0].hostNetwork, true);
   assert.is(host.spec.containers[0].hostPID, true);
+});
+
+test("the kubelet's cgroup_parent is the cell's cgroupParent; a systemd slice and a bad path are refused", () => {
+  const where = { realm: 'k8s', space: 'default', stack: 'pods', cell: 'web-a1b2c3d4' };
+  const parented = podCell(where, { metadata: { name: 'web' }, linux: { cgroup_parent: '/kubepods/burstable/pod-1' } }, 'p');
+  assert.is(parented.spec.cgroupParent, '/kubepods/burstable/pod-1');
+  validateDocument(parented, 1, {});
+  assert.is(podCell(where, { metadata: { name: 'web' }, linux: {} }, 'p').spec.cgroupParent, undefined);
+  try {
+    podCell(where, { linux: { cgroup_parent: 'kubepods-burstable-pod1.slice' } }, 'p');
+    assert.unreachable('a slice is refused');
+  } catch (err) {
+    assert.ok(isKukeonError(err) && err.code === 'KUKEON_E_INVALID' && err.details?.field === 'linux.cgroup_parent', String(err));
+  }
+  for (const bad of ['/kubepods/../etc', 'relative/path', '/a//b', '/kube pods']) {
+    try {
+      validateDocument(podCell(where, { linux: { cgroup_parent: bad } }, 'p'), 1, {});
+      assert.unreachable(`${bad} is refused`);
+    } catch (err) {
+      assert.ok(isKukeonError(err) && /spec\.cgroupParent/.test(err.message), `${bad}: ${err}`);
+    }
+  }
+});
+
+test("a container's CRI resources: cpu quota and period as cpu.max, shares as weight, memory; zeros are unset", () => {
+  assert.equal(criResources({ cpu_quota: 20000, cpu_period: 100000, cpu_shares: 1024, memory_limit_in_bytes: 67108864 }), {
+    cpu: { max: '20000 100000', weight: 39 },
+    memory: { max: 67108864 },
+  });
+  assert.equal(criResources({ cpu_quota: 50000 }), { cpu: { max: '50000 100000' } });
+  assert.is(criResources({ cpu_quota: 0, cpu_shares: 0, memory_limit_in_bytes: 0 }), undefined);
+  assert.is(criResources(undefined), undefined);
+});
+
+test("a pod's network counters come from /proc/<pid>/net/dev, loopback left out", () => {
+  const text = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:     140       2    0    0    0     0          0         0      140       2    0    0    0     0       0          0
+  eth0:    2836      31    1    0    0     0          0         0     1042      12    3    0    0     0       0          0
+`;
+  assert.equal(parseNetDev(text), [{ name: 'eth0', rxBytes: '2836', rxErrors: '1', txBytes: '1042', txErrors: '3' }]);
+  const own = podNetworkUsage(process.pid, '1');
+  assert.ok(own && Array.isArray(own.interfaces), 'this process has a /proc/<pid>/net/dev to read');
+  assert.is(podNetworkUsage(2 ** 22 + 7, '1'), undefined, 'a pid that is gone');
 });
 
 test('a CRI container is a Container document: command and args, env, user, security and mounts', () => {

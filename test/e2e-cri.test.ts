@@ -233,6 +233,18 @@ function criSuite(test: Test): void {
         assert.is((await status()).pid, pid, 'the same process: updated in place');
         const inspect = JSON.parse(await crictl(k, ['inspect', '-o', 'json', ctrId])) as { status: { state: string } };
         assert.is(inspect.status.state, 'CONTAINER_RUNNING');
+
+        // the pod's usage: its cell's cgroup, its network namespace's counters, its containers
+        const sp = JSON.parse(await crictl(k, ['statsp', '-o', 'json', '--id', podId]));
+        const linux = sp.stats?.[0]?.linux;
+        assert.ok(linux, JSON.stringify(sp));
+        assert.ok(Number(linux.process.processCount.value) >= 2, `the infra container and sleep: ${JSON.stringify(linux.process)}`);
+        assert.ok(Number(linux.memory.workingSetBytes.value) > 0, JSON.stringify(linux.memory));
+        assert.is(linux.network.defaultInterface.name, 'eth0');
+        assert.equal(
+          linux.containers.map((c: { attributes: { id: string } }) => c.attributes.id),
+          [ctrId],
+        );
       } finally {
         await crictl(k, ['stopp', podId]);
         await crictl(k, ['rmp', podId]);

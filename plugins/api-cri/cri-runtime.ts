@@ -24,7 +24,8 @@ import { CriLogWriter } from './cri-log';
 import { byIdPrefix, kukeonName, newId, spaceName } from './cri-names';
 import type { ContainerRecord, CriMessage, CriRecords, SandboxRecord } from './cri-records';
 import { grpcError, invalid, notFound, unimplemented } from './grpc-status';
-import { PAUSE_ID, podCell } from './pod-cell';
+import { NS_MODE, PAUSE_ID, podCell, podNamespaces } from './pod-cell';
+import { podNetworkUsage } from './pod-network-stats';
 import type { StreamingServer } from './streaming';
 
 export interface CriSettings {
@@ -420,6 +421,26 @@ export class CriRuntime {
     return { stats };
   }
 
+  async podSandboxStats(req: CriMessage): Promise<CriMessage> {
+    const rec = this.sandbox(req.pod_sandbox_id)!;
+    const cell = await this.cell(rec);
+    if (!cell) throw notFound(`pod sandbox ${JSON.stringify(req.pod_sandbox_id)}`);
+    return { stats: this.podStatsOf(rec, cell, await this.liveContainers()) };
+  }
+
+  async listPodSandboxStats(req: CriMessage): Promise<CriMessage> {
+    const filter: CriMessage = req.filter ?? {};
+    const [cells, live] = [await this.cells(), await this.liveContainers()];
+    const stats: CriMessage[] = [];
+    for (const rec of this.records.sandboxes.values()) {
+      const cell = cells.get(rec.path.join('/'));
+      if (!cell || (filter.id && !rec.id.startsWith(filter.id))) continue;
+      if (!matchesLabels(rec.config.labels, filter.label_selector)) continue;
+      stats.push(this.podStatsOf(rec, cell, live));
+    }
+    return { stats };
+  }
+
   /**
    * New limits for a container, running or not: its document is applied with the new `resources`, and kukeon's
    * apply changes them in place (the update hook: runc update) rather than recreating the container.
@@ -493,6 +514,28 @@ export class CriRuntime {
       cpu: { timestamp: now, usage_core_nano_seconds: { value: String((stats.cpuUsageUsec ?? 0) * 1000) } },
       memory: { timestamp: now, working_set_bytes: { value: String(stats.memoryCurrent ?? 0) } },
       writable_layer: { timestamp: now, fs_id: { mountpoint: '' }, used_bytes: { value: '0' }, inodes_used: { value: '0' } },
+    };
+  }
+
+  /** A pod's usage: its cell's cgroup (every container's, the infra's included), its network namespace's counters. */
+  private podStatsOf(rec: SandboxRecord, cell: CellDoc, live: Map<string, ContainerDoc>): CriMessage {
+    const stats = cell.status?.stats ?? {};
+    const now = nanos(Date.now());
+    const rootPid = cell.status?.root?.pid;
+    const ownNetwork = podNamespaces(rec.config).network !== NS_MODE.NODE;
+    const network = ownNetwork && rootPid ? podNetworkUsage(rootPid, now) : undefined;
+    const containers = [...this.records.containers.values()]
+      .filter((c) => c.sandboxId === rec.id)
+      .map((c) => this.statsOf(c, live.get(c.path.join('/'))));
+    return {
+      attributes: { id: rec.id, metadata: rec.config.metadata, labels: rec.config.labels ?? {}, annotations: rec.config.annotations ?? {} },
+      linux: {
+        cpu: { timestamp: now, usage_core_nano_seconds: { value: String((stats.cpuUsageUsec ?? 0) * 1000) } },
+        memory: { timestamp: now, working_set_bytes: { value: String(stats.memoryCurrent ?? 0) } },
+        process: { timestamp: now, process_count: { value: String(stats.pidsCurrent ?? 0) } },
+        ...(network ? { network } : {}),
+        containers,
+      },
     };
   }
 

@@ -88,6 +88,8 @@ export async function serveCri(
     Attach: r('Attach', (q) => runtime.attach(q)),
     PortForward: r('PortForward', (q) => runtime.portForward(q)),
     ContainerStats: r('ContainerStats', (q) => runtime.containerStats(q)),
+    PodSandboxStats: r('PodSandboxStats', (q) => runtime.podSandboxStats(q)),
+    ListPodSandboxStats: r('ListPodSandboxStats', (q) => runtime.listPodSandboxStats(q)),
     ListContainerStats: r('ListContainerStats', (q) => runtime.listContainerStats(q)),
     UpdateRuntimeConfig: r('UpdateRuntimeConfig', () => ({})),
   });
