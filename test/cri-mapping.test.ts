@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { criContainerDoc } from '../plugins/api-cri/container-doc';
 import { CriLogWriter } from '../plugins/api-cri/cri-log';
+import { type SeenContainer, containerEventOf } from '../plugins/api-cri/container-events';
 import { criResources } from '../plugins/api-cri/cri-resources';
 import { byIdPrefix, kukeonName, spaceName } from '../plugins/api-cri/cri-names';
 import { normalizeImageName, splitName } from '../plugins/api-cri/image-names';
@@ -15,6 +16,7 @@ import { parseNetDev, podNetworkUsage } from '../plugins/api-cri/pod-network-sta
 import { nameProblem } from '../src/host/validation/names';
 import { validateDocument } from '../src/host/validation/validate-document';
 import { isKukeonError } from '../sdk';
+import type { WatchEvent } from '../sdk';
 import { tmpDir } from './helpers/tmp';
 
 const ID = 'a1b2c3d4e5f6'.padEnd(64, '0');
@@ -105,6 +107,45 @@ test("a container's CRI resources: cpu quota and period as cpu.max, shares as we
   assert.equal(criResources({ cpu_quota: 50000 }), { cpu: { max: '50000 100000' } });
   assert.is(criResources({ cpu_quota: 0, cpu_shares: 0, memory_limit_in_bytes: 0 }), undefined);
   assert.is(criResources(undefined), undefined);
+});
+
+test('container events: created, started once per pid, stopped once per run (exit or record), deleted', () => {
+  const ref = { kind: 'Container' as const, path: [...CELL, 'c'] };
+  const doc = (state: string, pid?: number) =>
+    ({ apiVersion: 'v1beta1', kind: 'Container', metadata: { name: 'c' }, spec: { id: 'c' }, status: { state, pid } }) as never;
+  const run = (events: WatchEvent[]) => {
+    let seen: SeenContainer | undefined;
+    const types: string[] = [];
+    for (const e of events) {
+      const r = containerEventOf(e, seen);
+      seen = r.seen;
+      if (r.type) types.push(r.type.replace(/^CONTAINER_|_EVENT$/g, ''));
+    }
+    return types;
+  };
+  const time = '2026-12-07T00:00:00Z';
+  assert.equal(
+    run([
+      { type: 'ADDED', ref, doc: doc('Pending'), time },
+      { type: 'MODIFIED', ref, doc: doc('Pending'), time },
+      { type: 'MODIFIED', ref, doc: doc('Ready', 10), time },
+      { type: 'MODIFIED', ref, doc: doc('Ready', 10), time },
+      { type: 'EXIT', ref, exitCode: 0, time },
+      { type: 'MODIFIED', ref, doc: doc('Exited'), time },
+      { type: 'MODIFIED', ref, doc: doc('Ready', 11), time },
+      { type: 'MODIFIED', ref, doc: doc('Stopped'), time },
+      { type: 'DELETED', ref, time },
+    ]),
+    ['CREATED', 'STARTED', 'STOPPED', 'STARTED', 'STOPPED', 'DELETED'],
+  );
+  // a watch that began while the container ran: its next start and stop still count
+  assert.equal(
+    run([
+      { type: 'MODIFIED', ref, doc: doc('Ready', 7), time },
+      { type: 'EXIT', ref, exitCode: 1, time },
+    ]),
+    ['STARTED', 'STOPPED'],
+  );
 });
 
 test("a pod's network counters come from /proc/<pid>/net/dev, loopback left out", () => {

@@ -10,8 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { PROTO_FILE } from '../plugins/api-cri/cri-server';
 import { detectLayout, v1HierarchyOf } from '../plugins/cgroupv2/layout';
 import { e2eSuite } from './e2e/requirements';
 import { CritestKit, critestRequirements, critestTarget } from './helpers/critest-kit';
@@ -255,6 +258,53 @@ function criSuite(test: Test): void {
         [],
         "the pod's cgroups are gone",
       );
+    });
+  }
+
+  if (target === 'kukeon') {
+    step("GetContainerEvents streams a container's created, started, stopped and deleted, with the pod's status", async (k) => {
+      const definition = protoLoader.loadSync(PROTO_FILE, { keepCase: true, longs: String, enums: String, defaults: true });
+      const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+        runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor } };
+      };
+      const client = new pkg.runtime.v1.RuntimeService(`unix://${k.criSocket}`, grpc.credentials.createInsecure());
+      type Event = {
+        container_id: string;
+        container_event_type: string;
+        pod_sandbox_status?: { id: string; state: string };
+        containers_statuses: { id: string; state: string }[];
+      };
+      const events: Event[] = [];
+      const stream = (client as unknown as { GetContainerEvents(req: object): grpc.ClientReadableStream<Event> }).GetContainerEvents({});
+      stream.on('data', (e: Event) => events.push(e));
+      stream.on('error', () => undefined); // the cancel below ends it with CANCELLED
+      try {
+        const pod = podConfig(k, 'events');
+        const podId = await crictl(k, ['runp', pod.file]);
+        const ctrId = await crictl(k, ['create', podId, containerConfig(pod.dir, 'e', 'exec sleep 600'), pod.file]);
+        await crictl(k, ['start', ctrId]);
+        await crictl(k, ['stop', '--timeout', '0', ctrId]);
+        await crictl(k, ['rm', ctrId]);
+        const mine = () => events.filter((e) => e.container_id === ctrId);
+        await waitFor('the deleted event', () => mine().some((e) => e.container_event_type === 'CONTAINER_DELETED_EVENT'), 10_000, 50);
+        assert.equal(
+          mine().map((e) => e.container_event_type),
+          ['CONTAINER_CREATED_EVENT', 'CONTAINER_STARTED_EVENT', 'CONTAINER_STOPPED_EVENT', 'CONTAINER_DELETED_EVENT'],
+        );
+        const started = mine()[1];
+        assert.is(started.pod_sandbox_status?.id, podId);
+        assert.is(started.pod_sandbox_status?.state, 'SANDBOX_READY');
+        assert.is(started.containers_statuses.find((c) => c.id === ctrId)?.state, 'CONTAINER_RUNNING');
+        assert.ok(
+          events.some((e) => e.container_id === podId && e.container_event_type === 'CONTAINER_STARTED_EVENT'),
+          "the infra container's start is the pod's",
+        );
+        await crictl(k, ['stopp', podId]);
+        await crictl(k, ['rmp', podId]);
+      } finally {
+        stream.cancel();
+        client.close();
+      }
     });
   }
 

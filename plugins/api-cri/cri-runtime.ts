@@ -18,6 +18,7 @@ import type {
   SessionOutput,
 } from '../../sdk';
 import { criContainerDoc } from './container-doc';
+import { type SeenContainer, containerEventOf } from './container-events';
 import { criResources } from './cri-resources';
 import type { CriImages } from './cri-images';
 import { CriLogWriter } from './cri-log';
@@ -464,6 +465,38 @@ export class CriRuntime {
     return {};
   }
 
+  /**
+   * GetContainerEvents: `emit` gets each event, with the pod's status and its containers' statuses (as containerd
+   * sends them), until `signal` aborts. The infra container's events are the pod's: their id is the sandbox's.
+   */
+  async containerEvents(emit: (event: CriMessage) => void, signal: AbortSignal): Promise<void> {
+    const seen = new Map<string, SeenContainer>();
+    const ids = new Map<string, { id: string; sandboxId: string }>();
+    for await (const e of this.api.watch({ kinds: ['Container'], scope: [this.settings.realm] }, { signal })) {
+      const key = e.ref.path.join('/');
+      const { type, seen: next } = containerEventOf(e, seen.get(key));
+      if (next) seen.set(key, next);
+      else seen.delete(key);
+      const known = this.criIdsOf(e.ref.path) ?? ids.get(key);
+      if (known) ids.set(key, known);
+      if (e.type === 'DELETED') ids.delete(key);
+      if (!type || !known) continue;
+      const pod = await this.podSandboxStatus({ pod_sandbox_id: known.sandboxId }).catch(() => undefined);
+      const containers: CriMessage[] = [];
+      for (const c of this.records.containers.values()) {
+        if (c.sandboxId !== known.sandboxId) continue;
+        containers.push(this.statusOf(c, await this.containerDoc(c)));
+      }
+      emit({
+        container_id: known.id,
+        container_event_type: type,
+        created_at: nanos(e.time),
+        ...(pod ? { pod_sandbox_status: pod.status } : {}),
+        containers_statuses: containers,
+      });
+    }
+  }
+
   close(): void {
     this.unobserve?.();
     for (const w of this.logs.values()) w.end();
@@ -573,6 +606,18 @@ export class CriRuntime {
     } catch (err) {
       throw grpcError(err);
     }
+  }
+
+  /** The CRI ids of a container path: a CRI container's own, or the pod's for its infra container. */
+  private criIdsOf(path: readonly string[]): { id: string; sandboxId: string } | undefined {
+    const key = path.join('/');
+    if (path[4] === PAUSE_ID) {
+      for (const s of this.records.sandboxes.values())
+        if (s.path.join('/') === path.slice(0, 4).join('/')) return { id: s.id, sandboxId: s.id };
+      return undefined;
+    }
+    for (const c of this.records.containers.values()) if (c.path.join('/') === key) return { id: c.id, sandboxId: c.sandboxId };
+    return undefined;
   }
 
   private cellRef(rec: SandboxRecord): Ref {

@@ -66,6 +66,8 @@ export async function serveCri(
   runtime.streaming = await createCriStreaming(runtime, options.streamAddress);
 
   const r = (name: string, fn: Handler) => unary(log, name, fn);
+  /** GetContainerEvents streams: each ends when its client cancels or the server closes. */
+  const subscribers = new Set<AbortController>();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   server.addService(pkg.runtime.v1.RuntimeService.service, {
     Version: r('Version', () => runtime.version()),
@@ -92,6 +94,19 @@ export async function serveCri(
     ListPodSandboxStats: r('ListPodSandboxStats', (q) => runtime.listPodSandboxStats(q)),
     ListContainerStats: r('ListContainerStats', (q) => runtime.listContainerStats(q)),
     UpdateRuntimeConfig: r('UpdateRuntimeConfig', () => ({})),
+    GetContainerEvents: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+      const ended = new AbortController();
+      subscribers.add(ended);
+      call.on('cancelled', () => ended.abort());
+      ended.signal.addEventListener('abort', () => subscribers.delete(ended));
+      log('GetContainerEvents: a subscriber');
+      runtime
+        .containerEvents((event) => call.write(event), ended.signal)
+        .then(
+          () => call.end(),
+          (err) => call.destroy(grpcError(err)),
+        );
+    },
   });
   server.addService(pkg.runtime.v1.ImageService.service, {
     ListImages: r('ListImages', (q) => images.list(q)),
@@ -124,6 +139,7 @@ export async function serveCri(
     address: options.socketPath,
     close: () =>
       (closed ??= (async () => {
+        for (const s of subscribers) s.abort();
         runtime.close();
         relay.close();
         await runtime.streaming?.close();
