@@ -191,6 +191,16 @@ e2eSuite('cgroupv2 with containerd', (test) => {
     assert.ok(/^(max( \d+)?|-1)$/.test(lifted.cpu), `cpu quota lifted: ${lifted.cpu}`);
     assert.is(lifted.pids, 'max');
 
+    if (v1HierarchyOf(layout, 'memory')) {
+      // cgroup v1 refuses a memory limit below what the cgroup uses (EBUSY; cgroup v2 would OOM-kill instead)
+      const refused = await h.kuke(['apply', '-f', '-'], { input: tuned(', resources: { memory: { max: 4096 } }') });
+      assert.is(refused.code, 1, refused.stdout);
+      assert.match(refused.stderr, /containers\.t\.resources: the new limits were refused: .*memory limit.*\[KUKEON_E_STEP\]/);
+      assert.is(pidOf(), first, 'still running');
+      assert.is(yamlOf('main/blog/wp/tune/containers/t.yaml').spec.resources, undefined, 'the record is as it was');
+      assert.ok(/^9223372036854\d+$/.test(limitsOf('main/blog/wp/tune/t').memory));
+    }
+
     // any other change recreates the container
     await ok(['apply', '-f', '-'], tuned(', env: ["X=1"]'));
     assert.is.not(pidOf(), first);

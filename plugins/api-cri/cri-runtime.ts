@@ -458,10 +458,17 @@ export class CriRuntime {
       metadata: doc.metadata,
       spec: { ...spec, ...(resources ? { resources } : {}) },
     };
-    // the record first: the spec rebuilt by the update reads its oom_score_adj from there
+    // the record first: the spec rebuilt by the update reads its oom_score_adj from there; put back on a refusal
+    const before = rec.config;
     rec.config = { ...rec.config, linux: { ...rec.config.linux, resources: req.linux ?? {} } };
     await this.records.putContainer(rec);
-    await this.applyOrThrow(next, `UpdateContainerResources ${rec.id}`);
+    try {
+      await this.applyOrThrow(next, `UpdateContainerResources ${rec.id}`);
+    } catch (err) {
+      rec.config = before;
+      await this.records.putContainer(rec);
+      throw err;
+    }
     return {};
   }
 

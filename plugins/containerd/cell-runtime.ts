@@ -493,7 +493,16 @@ export class CellRuntime {
     const ns = await this.ensureNamespace(ctx.ref.path[0], ctx.parents.realm);
     const { id, spec } = await this.ensureContainer(ctx, ns, role, doc, rootPid);
     if ((await this.task(ns, id))?.status !== 'RUNNING') return;
-    await this.client.tasks.update(ns, id, liveResources(spec.linux?.resources)).catch((e) => Promise.reject(this.explain(e)));
+    try {
+      await this.client.tasks.update(ns, id, liveResources(spec.linux?.resources));
+    } catch (err) {
+      // runc's own words say why (a memory limit below what the container uses, on cgroup v1)
+      const why = ((err as { details?: string }).details ?? (err as Error).message).replace(/\s+/g, ' ').trim();
+      throw new KukeonError('KUKEON_E_STEP', `containers.${doc.metadata.name}.resources: the new limits were refused: ${why}`, {
+        field: `containers.${doc.metadata.name}.resources`,
+        plugin: 'containerd',
+      });
+    }
   }
 
   /** Starts (or finds running) the task of a container; stdout and stderr go to its log file, written by the shim. */
