@@ -109,10 +109,14 @@ function runFile(file, node = process.execPath, tag = '', write = (d) => process
     // containerd entry an e2e suite's host snapshot would see) at the lowest priority beside the e2e and reliability
     // suites, which mostly wait on containerd and runc; each unit file's output is printed whole when it ends. The
     // qemu guests run last and alone: beside any other work an emulated CPU falls behind and a guest times out.
+    // conformance-store stays in the e2e lane too: it proves a lock-less store loses updates, which needs its
+    // writer processes to overlap, and niced beside other work they ran one after another (the loss never came).
     const base = (f) => path.relative(distTest, f);
     const vm = files.filter((f) => base(f).startsWith('vm-'));
     const heavy = files.filter(
-      (f) => !vm.includes(f) && /^(e2e-|reliability\/|deb-package|npm-pack|cni-plugins|containerd-|cgroupv2-host)/.test(base(f)),
+      (f) =>
+        !vm.includes(f) &&
+        /^(e2e-|reliability\/|deb-package|npm-pack|cni-plugins|containerd-|cgroupv2-host|conformance-store)/.test(base(f)),
     );
     const light = files.filter((f) => !vm.includes(f) && !heavy.includes(f));
     const lightLane = (async () => {
