@@ -489,11 +489,10 @@ export class CriRuntime {
       if (e.type === 'DELETED') ids.delete(key);
       if (!type || !known) continue;
       const pod = await this.podSandboxStatus({ pod_sandbox_id: known.sandboxId }).catch(() => undefined);
-      const containers: CriMessage[] = [];
-      for (const c of this.records.containers.values()) {
-        if (c.sandboxId !== known.sandboxId) continue;
-        containers.push(this.statusOf(c, await this.containerDoc(c)));
-      }
+      const live = await this.liveContainers();
+      const containers = [...this.records.containers.values()]
+        .filter((c) => c.sandboxId === known.sandboxId)
+        .map((c) => this.statusOf(c, live.get(c.path.join('/'))));
       emit({
         container_id: known.id,
         container_event_type: type,

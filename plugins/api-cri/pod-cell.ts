@@ -52,6 +52,7 @@ function cgroupParentOf(config: CriMessage): string | undefined {
 
 export function podCell(where: PodPlacement, config: CriMessage, sandboxImage: string): CellDoc {
   const ns = podNamespaces(config);
+  const cgroupParent = cgroupParentOf(config);
   const ports: ContainerPort[] = (config.port_mappings ?? [])
     .filter((p: CriMessage) => Number(p.container_port) > 0)
     .map((p: CriMessage) => ({
@@ -81,7 +82,7 @@ export function podCell(where: PodPlacement, config: CriMessage, sandboxImage: s
       stackId: where.stack,
       rootContainerId: PAUSE_ID,
       containers: [root],
-      ...(cgroupParentOf(config) ? { cgroupParent: cgroupParentOf(config) } : {}),
+      ...(cgroupParent ? { cgroupParent } : {}),
     },
   };
 }
