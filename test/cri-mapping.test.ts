@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { criContainerDoc } from '../plugins/api-cri/container-doc';
 import { CriLogWriter } from '../plugins/api-cri/cri-log';
 import { type SeenContainer, containerEventOf } from '../plugins/api-cri/container-events';
-import { criResources } from '../plugins/api-cri/cri-resources';
+import { CriRecords } from '../plugins/api-cri/cri-records';
+import { appliedCriResources, criResources } from '../plugins/api-cri/cri-resources';
 import { byIdPrefix, kukeonName, spaceName } from '../plugins/api-cri/cri-names';
 import { normalizeImageName, splitName } from '../plugins/api-cri/image-names';
 import { podCell } from '../plugins/api-cri/pod-cell';
@@ -107,6 +108,14 @@ test("a container's CRI resources: cpu quota and period as cpu.max, shares as we
   assert.equal(criResources({ cpu_quota: 50000 }), { cpu: { max: '50000 100000' } });
   assert.is(criResources({ cpu_quota: 0, cpu_shares: 0, memory_limit_in_bytes: 0 }), undefined);
   assert.is(criResources(undefined), undefined);
+  // ContainerStatus reports what is applied, as CRI numbers (int64 as strings); cpusets and hugepages are not
+  assert.equal(appliedCriResources({ cpu_quota: 50000, memory_limit_in_bytes: 1024, cpuset_cpus: '0-1' }), {
+    linux: { cpu_period: '100000', cpu_quota: '50000', cpu_shares: '0', memory_limit_in_bytes: '1024' },
+  });
+  assert.equal(appliedCriResources({ cpu_shares: 512 }), {
+    linux: { cpu_period: '0', cpu_quota: '0', cpu_shares: '512', memory_limit_in_bytes: '0' },
+  });
+  assert.is(appliedCriResources({ cpuset_cpus: '0' }), undefined);
 });
 
 test('container events: created, started once per pid, stopped once per run (exit or record), deleted', () => {
@@ -259,6 +268,28 @@ test('the CRI log: one line per stream and line, partial lines joined, long ones
       });
   assert.equal(lines(`${file}.1`), ['stderr F oops', 'stdout F hello']);
   assert.equal(lines(file), ['stdout P 16384 chars', 'stdout F xxxxxx']); // 'wor' + 16,387 x: 16,384 then 6
+});
+
+test("the daemon's records forget a pod another process deleted (an in-process kuke delete drops the files)", async () => {
+  const dir = tmpDir('cri-records-');
+  const daemon = new CriRecords(dir);
+  daemon.load();
+  const pod = { id: ID, path: CELL, config: { metadata: { name: 'web' } }, runtimeHandler: '', createdAt: 1 };
+  const other = { ...pod, id: 'f'.repeat(64), path: [...CELL.slice(0, 3), 'db-ffffffff'] };
+  const ctr = { id: 'c'.repeat(64), sandboxId: ID, path: [...CELL, 'w'], config: {}, image: 'i', imageRef: 'sha256:x', createdAt: 2 };
+  await daemon.putSandbox(pod);
+  await daemon.putSandbox(other);
+  await daemon.putContainer(ctr);
+  daemon.forgetRemoved();
+  assert.equal([...daemon.sandboxes.keys()].sort(), [other.id, ID].sort(), 'nothing removed: nothing forgotten');
+  const kuke = new CriRecords(dir);
+  kuke.load();
+  await kuke.dropCell(CELL);
+  assert.is(daemon.sandboxes.size, 2, 'the daemon still remembers until it looks');
+  daemon.forgetRemoved();
+  assert.equal([...daemon.sandboxes.keys()], [other.id]);
+  assert.is(daemon.containers.size, 0, "the pod's container is forgotten too");
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test.run();

@@ -6,7 +6,7 @@
 //   KUKEON_CRITEST_FOCUS=<regex>       critest -ginkgo.focus (the expected specs outside it are not checked)
 //   KUKEON_CRITEST_WRITE_EXPECTED=1    rewrites the fixture with the specs that passed in this run
 
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import { PROTO_FILE } from '../plugins/api-cri/cri-server';
 import { detectLayout, v1HierarchyOf } from '../plugins/cgroupv2/layout';
 import { e2eSuite } from './e2e/requirements';
 import { CritestKit, critestRequirements, critestTarget } from './helpers/critest-kit';
-import { REPO_ROOT, kukeAsync } from './helpers/kuke';
+import { KUKE_BIN, REPO_ROOT, kukeAsync } from './helpers/kuke';
 import { waitFor } from './helpers/wait-for';
 
 const EXPECTED = path.join(REPO_ROOT, 'test', 'fixtures', 'critest-expected.txt');
@@ -188,6 +188,32 @@ function criSuite(test: Test): void {
       assert.not.match(await crictl(k, ['pods', '-q']), podId, 'crictl pods no longer lists it');
       assert.equal(ctrs(), before, 'no containerd container left');
     });
+
+    step('an in-process kuke delete of a CRI pod (beside the daemon): crictl no longer lists it or its container', async (k) => {
+      const pod = podConfig(k, 'gone');
+      const podId = await crictl(k, ['runp', pod.file]);
+      const ctrId = await crictl(k, ['create', podId, containerConfig(pod.dir, 'w', 'exec sleep 600'), pod.file]);
+      await crictl(k, ['start', ctrId]);
+      const [cell] = await podCells(k, podId);
+      assert.ok(cell, `kuke get cells -A lists the pod ${podId}`);
+      const { realmId, spaceId, stackId } = cell.spec;
+      // in the kit's namespaces, as the daemon runs: kuke's own controller, not a call to kukeond
+      const args = ['delete', 'cell', cell.metadata.name, '--realm', realmId, '--space', spaceId, '--stack', stackId];
+      const r = await new Promise<{ code: number; out: string }>((resolve) =>
+        execFile(
+          k.inHolder[0],
+          [...k.inHolder.slice(1), process.execPath, KUKE_BIN, ...args],
+          { env: { ...process.env, ...k.kukeEnv, KUKEON_NO_DAEMON: '1' }, timeout: 60_000 },
+          (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
+        ),
+      );
+      assert.is(r.code, 0, `kuke ${args.join(' ')} (in-process): ${r.out}`);
+      assert.equal(await podCells(k, podId), [], 'no cell left');
+      assert.not.match(await crictl(k, ['pods', '-q']), podId, 'crictl pods no longer lists it');
+      assert.not.match(await crictl(k, ['ps', '-a', '-q']), ctrId, 'crictl ps -a no longer lists its container');
+      const status = await k.crictl(['inspectp', podId]);
+      assert.is.not(status.code, 0, 'inspectp of the deleted pod fails (not found)');
+    });
   }
 
   if (target === 'kukeon') {
@@ -234,8 +260,14 @@ function criSuite(test: Test): void {
         assert.is(limit(cgroupPath, 'memory', 'memory.limit_in_bytes', 'memory.max'), String(48 * MiB));
         assert.match(limit(cgroupPath, 'cpu', 'cpu.cfs_quota_us', 'cpu.max'), /^50000( 100000)?$/);
         assert.is((await status()).pid, pid, 'the same process: updated in place');
-        const inspect = JSON.parse(await crictl(k, ['inspect', '-o', 'json', ctrId])) as { status: { state: string } };
+        const inspect = JSON.parse(await crictl(k, ['inspect', '-o', 'json', ctrId])) as {
+          status: { state: string; resources?: { linux?: Record<string, string> } };
+        };
         assert.is(inspect.status.state, 'CONTAINER_RUNNING');
+        // the status reports the limits now in force (CRI 0.26's resources, read by the kubelet's in-place resize)
+        const reported = inspect.status.resources?.linux ?? {};
+        assert.is(String(reported.memoryLimitInBytes), String(48 * MiB), JSON.stringify(inspect.status.resources));
+        assert.is(String(reported.cpuQuota), '50000');
 
         // the pod's usage: its cell's cgroup, its network namespace's counters, its containers
         const sp = JSON.parse(await crictl(k, ['statsp', '-o', 'json', '--id', podId]));

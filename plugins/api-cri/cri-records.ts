@@ -69,6 +69,26 @@ export class CriRecords {
     }
   }
 
+  /**
+   * Forgets the records whose files another process removed: an in-process `kuke delete` or `purge` of a pod's
+   * cell drops its files (the delete hook below runs there), not this daemon's memory. Two directory reads.
+   */
+  forgetRemoved(): void {
+    for (const [kind, map] of [
+      ['sandboxes', this.sandboxes],
+      ['containers', this.containers],
+    ] as const) {
+      if (map.size === 0) continue;
+      let files: Set<string>;
+      try {
+        files = new Set(fs.readdirSync(path.join(this.dir, kind)));
+      } catch {
+        files = new Set();
+      }
+      for (const id of [...map.keys()]) if (!files.has(`${id}.json`)) map.delete(id);
+    }
+  }
+
   async putSandbox(rec: SandboxRecord): Promise<void> {
     await this.write('sandboxes', rec.id, rec);
     this.sandboxes.set(rec.id, rec);

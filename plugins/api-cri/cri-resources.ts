@@ -18,3 +18,21 @@ export function criResources(r: CriMessage | undefined): Resources | undefined {
   if (mem > 0) out.memory = { max: mem };
   return Object.keys(out).length ? out : undefined;
 }
+
+/**
+ * What ContainerStatus reports as the container's `resources` (CRI 0.26, read by the kubelet's in-place resize):
+ * the limits asked for that kukeon applies, as CRI numbers; undefined when none is set.
+ */
+export function appliedCriResources(r: CriMessage | undefined): CriMessage | undefined {
+  const applied = criResources(r);
+  if (!applied) return undefined;
+  const quota = applied.cpu?.max ? Number(r?.cpu_quota) : 0;
+  return {
+    linux: {
+      cpu_period: String(quota > 0 ? Number(r?.cpu_period ?? 0) || 100_000 : 0),
+      cpu_quota: String(quota),
+      cpu_shares: String(applied.cpu?.weight ? Number(r?.cpu_shares) : 0),
+      memory_limit_in_bytes: String(applied.memory?.max ?? 0),
+    },
+  };
+}

@@ -19,7 +19,7 @@ import type {
 } from '../../sdk';
 import { criContainerDoc } from './container-doc';
 import { type SeenContainer, containerEventOf } from './container-events';
-import { criResources } from './cri-resources';
+import { appliedCriResources, criResources } from './cri-resources';
 import type { CriImages } from './cri-images';
 import { CriLogWriter } from './cri-log';
 import { byIdPrefix, kukeonName, newId, spaceName } from './cri-names';
@@ -198,6 +198,7 @@ export class CriRuntime {
   }
 
   async listPodSandbox(req: CriMessage): Promise<CriMessage> {
+    this.records.forgetRemoved();
     const filter: CriMessage = req.filter ?? {};
     const items: CriMessage[] = [];
     const cells = await this.cells();
@@ -306,6 +307,7 @@ export class CriRuntime {
   }
 
   async listContainers(req: CriMessage): Promise<CriMessage> {
+    this.records.forgetRemoved();
     const filter: CriMessage = req.filter ?? {};
     const live = await this.liveContainers();
     const containers: CriMessage[] = [];
@@ -410,6 +412,7 @@ export class CriRuntime {
   }
 
   async listContainerStats(req: CriMessage): Promise<CriMessage> {
+    this.records.forgetRemoved();
     const filter: CriMessage = req.filter ?? {};
     const live = await this.liveContainers();
     const stats: CriMessage[] = [];
@@ -430,6 +433,7 @@ export class CriRuntime {
   }
 
   async listPodSandboxStats(req: CriMessage): Promise<CriMessage> {
+    this.records.forgetRemoved();
     const filter: CriMessage = req.filter ?? {};
     const [cells, live] = [await this.cells(), await this.liveContainers()];
     const stats: CriMessage[] = [];
@@ -542,6 +546,7 @@ export class CriRuntime {
         propagation: m.propagation ?? 0,
       })),
       log_path: rec.logPath ?? '',
+      resources: appliedCriResources(rec.config.linux?.resources),
     };
   }
 
@@ -592,12 +597,14 @@ export class CriRuntime {
   }
 
   private sandbox(id: string, optional = false): SandboxRecord | undefined {
+    this.records.forgetRemoved();
     const rec = byIdPrefix(this.records.sandboxes, id ?? '');
     if (!rec && !optional) throw notFound(`pod sandbox ${JSON.stringify(id)}`);
     return rec;
   }
 
   private container(id: string, optional = false): ContainerRecord | undefined {
+    this.records.forgetRemoved();
     const rec = byIdPrefix(this.records.containers, id ?? '');
     if (!rec && !optional) throw notFound(`container ${JSON.stringify(id)}`);
     return rec;
