@@ -140,9 +140,12 @@ e2eSuite('cni plugins (real binaries)', (test) => {
     assert.is((await inNs(cellNs.b, ['/bin/busybox', 'ping', '-c', '1', '-W', '2', a.ip])).code, 0);
     assert.is((await inNs(cellNs.a, ['/bin/busybox', 'ping', '-c', '1', '-W', '2', a.gateway!])).code, 0);
     const out = path.join(tmp, 'received');
-    const server = inNs(cellNs.a, ['/bin/busybox', 'sh', '-c', `/bin/busybox nc -l -p 80 > ${out}`], 8_000);
-    // The listener takes one connection and exits, so retry only until a connection is
-    // accepted, and read what it received once it is gone (its write may trail the client).
+    // The listener hands its one connection to `cat`, which keeps all the client sends: a plain `nc -l` would see
+    // its own stdin end, half-close, and a client whose stdin was not written yet would take that close as the
+    // end and leave without sending (CI run of d71a909: connected, nothing received).
+    const server = inNs(cellNs.a, ['/bin/busybox', 'sh', '-c', `/bin/busybox nc -l -p 80 -e /bin/busybox sh -c 'cat > ${out}'`], 8_000);
+    // Retry only until a connection is accepted, and read what it received once it is gone (its write may trail
+    // the client).
     let connected = false;
     for (let i = 0; i < 50 && !connected; i++) {
       await new Promise((r) => setTimeout(r, 100));
