@@ -315,9 +315,11 @@ function criSuite(test: Test): void {
         const podId = await crictl(k, ['runp', pod.file]);
         const ctrId = await crictl(k, ['create', podId, containerConfig(pod.dir, 'e', 'exec sleep 600'), pod.file]);
         await crictl(k, ['start', ctrId]);
+        const mine = () => events.filter((e) => e.container_id === ctrId);
+        // an event's statuses are read when kukeond sends it: the stop waits until the start has gone out
+        await waitFor('the started event', () => mine().some((e) => e.container_event_type === 'CONTAINER_STARTED_EVENT'), 10_000, 50);
         await crictl(k, ['stop', '--timeout', '0', ctrId]);
         await crictl(k, ['rm', ctrId]);
-        const mine = () => events.filter((e) => e.container_id === ctrId);
         await waitFor('the deleted event', () => mine().some((e) => e.container_event_type === 'CONTAINER_DELETED_EVENT'), 10_000, 50);
         assert.equal(
           mine().map((e) => e.container_event_type),
