@@ -94,15 +94,23 @@ test('daemon down: every verb exits 1 within 2 s with KUKEON_E_DAEMON naming the
       assert.match(r.stderr, socket, `${what} names the socket`);
       assert.match(r.stderr, '--no-daemon', `${what} names the remedies`);
       assert.match(r.stderr, 'kuke init', `${what} names the remedies`);
-      // spawned side by side on 2 cores, each still answers quickly; alone each takes well under a second
-      assert.ok(ms < 2000 * 4, `${what} took ${ms} ms`);
+      // the failure is the socket's own (missing, refused), not the connect timeout waited out
+      assert.match(r.stderr, socket === stale ? 'kukeond is not running' : 'no kukeond socket', what);
+      // spawned side by side on 2 cores (in a niced test lane), each still answers: a bound against hanging
+      assert.ok(ms < 2000 * 8, `${what} took ${ms} ms`);
     }
   }
-  // alone, one verb: within 2 s
+  // alone, one verb: within 2 s beyond what starting kuke costs on this machine now (kuke version, which needs no
+  // daemon, measured just before: the test lane may be niced on a loaded machine)
+  const t0 = Date.now();
+  assert.is((await kukeAsync(['version'], { env: { KUKEON_SOCKET: missing } })).code, 0);
+  const start = Date.now() - t0;
   const started = Date.now();
   const one = await kukeAsync(['get', 'cells'], { env: { KUKEON_SOCKET: missing } });
   assert.is(one.code, 1);
-  assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+  assert.match(one.stderr, 'no kukeond socket');
+  const took = Date.now() - started;
+  assert.ok(took - start < 2000, `took ${took} ms (kuke version: ${start} ms)`);
   assert.equal(fs.readdirSync(dir).sort(), ['stale.sock'], 'nothing was written (no in-process fallback)');
 });
 
@@ -261,13 +269,19 @@ test('kuke events and get -w stream changes made through the daemon, in order; C
     const watch = (args: string[]) => {
       const child = spawn(process.execPath, [KUKE_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
+      let err = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      return { child, out: () => out, exited };
+      return { child, out: () => out, err: () => err, exited };
     };
+    const started = Date.now();
     const events = watch(['events', '-o', 'json', '--realm', 'demo']);
     const cells = watch(['get', 'cells', '-w', '--realm', 'demo', '--space', 'web', '--stack', 'shop']);
-    await new Promise((r) => setTimeout(r, 1500)); // both subscribed
+    // get -w subscribes before it lists, so its empty list means its watch is on; kuke events, started first, says
+    // nothing until an event: it gets at least as long (a niced test lane can take seconds to start a Node)
+    await waitFor('get -w to list', () => cells.err().includes('No cells found'), 30_000);
+    await new Promise((r) => setTimeout(r, Math.max(500, 1500 - (Date.now() - started))));
     assert.is((await s.viaDaemon(['apply', '-f', '-'], QUICKSTART)).code, 0);
     assert.is((await s.viaDaemon(['delete', 'cell', 'worker', '--realm', 'demo', '--space', 'web', '--stack', 'shop'])).code, 0);
     await waitFor('the delete to be seen', () => events.out().includes('"DELETED"') && cells.out().includes('Deleted'));

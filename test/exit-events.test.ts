@@ -90,7 +90,8 @@ test('a broken stream is re-opened with a doubling backoff; onSubscribed runs at
   await waitFor('three attempts while down', () => state.opened.length >= 4, 3000, 5);
   const gaps = state.opened.slice(1).map((t, i) => t - state.opened[i]);
   // opened[1] came RESUBSCRIBE_MIN_MS after the break; each failed attempt doubles the wait before the next
-  assert.ok(gaps[1] >= 2 * RESUBSCRIBE_MIN_MS - 5 && gaps[1] < 4 * RESUBSCRIBE_MIN_MS, `second attempt after ${gaps[1]} ms`);
+  // (no upper bound: a timer fires late on a loaded machine, never early)
+  assert.ok(gaps[1] >= 2 * RESUBSCRIBE_MIN_MS - 5, `second attempt after ${gaps[1]} ms`);
   assert.ok(gaps[2] >= 4 * RESUBSCRIBE_MIN_MS - 5, `third attempt after ${gaps[2]} ms (doubled)`);
   assert.is(subscribed, 1, 'not called while containerd is away');
 

@@ -138,7 +138,7 @@ test('in-process waiters queue on a mutex: no overlap, first come first served, 
     'granted in arrival order',
   );
   // Polling would cost 2-50 ms per handoff (seconds here); the queue hands over as soon as the holder releases.
-  assert.ok(took < 2000, `${n} handoffs took ${took} ms`);
+  assert.ok(took < 4000, `${n} handoffs took ${took} ms`);
   assert.not.ok(fs.existsSync(path.join(dir, 'q.lock')), 'released');
 });
 
@@ -192,7 +192,7 @@ test('a lock left by a dead process is recovered quickly', async () => {
   writeHolder(locks.lockPath('store'), dead);
   const started = Date.now();
   assert.is(await locks.with('store', async () => 'mine', { timeoutMs: 5000 }), 'mine');
-  assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+  assert.ok(Date.now() - started < 2500, `took ${Date.now() - started} ms (the wait would be 5 s)`);
   assert.not.ok(fs.existsSync(locks.lockPath('store')));
   assert.not.ok(fs.existsSync(`${locks.lockPath('store')}.steal`), 'guard released');
 });

@@ -13,19 +13,26 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('shared holders overlap; exclusive runs alone after them; a waiting exclusive holds back later shared ones', async () => {
   const locks = new IntentLocks();
   const log: string[] = [];
-  const hold = (name: string, ms: number) => async () => {
-    log.push(`${name}+`);
-    await sleep(ms);
-    log.push(`${name}-`);
-  };
-  const a = locks.shared(['r', 's'], hold('a', 40));
-  const b = locks.shared(['r'], hold('b', 40));
+  // the first shared holders wait on a gate, not a timer: the order below must not depend on how fast timers fire
+  let openGate!: () => void;
+  const gate = new Promise<void>((r) => (openGate = r));
+  const hold =
+    (name: string, until: Promise<unknown> = sleep(1)) =>
+    async () => {
+      log.push(`${name}+`);
+      await until;
+      log.push(`${name}-`);
+    };
+  const a = locks.shared(['r', 's'], hold('a', gate));
+  const b = locks.shared(['r'], hold('b', gate));
   await sleep(5);
-  const x = locks.exclusive(['r'], hold('x', 20));
+  const x = locks.exclusive(['r'], () => hold('x')());
   await sleep(5);
-  const c = locks.shared(['r', 's', 't'], hold('c', 10)); // arrives while x waits: runs after x
-  const other = locks.exclusive(['q'], hold('q', 10)); // another subtree: not held back
-  await Promise.all([a, b, x, c, other]);
+  const c = locks.shared(['r', 's', 't'], () => hold('c')()); // arrives while x waits: runs after x
+  await locks.exclusive(['q'], () => hold('q')()); // another subtree: not held back, done while a and b still hold
+  assert.not.ok(log.includes('x+'), 'the exclusive still waits');
+  openGate();
+  await Promise.all([a, b, x, c]);
   assert.equal(log.slice(0, 2).sort(), ['a+', 'b+'], 'shared holders start together');
   assert.ok(log.indexOf('q+') < log.indexOf('x+'), 'another subtree goes on');
   assert.ok(log.indexOf('x+') > log.indexOf('a-') && log.indexOf('x+') > log.indexOf('b-'), 'exclusive waits for the shared');

@@ -327,15 +327,16 @@ test("a client process that is SIGKILLed mid-session aborts the server's signal 
 test('a client process ends on its own once its session ends: no ping timer or connection keeps it alive', async () => {
   const d = await startDaemon();
   const clientJs = path.join(__dirname, '..', 'plugins', 'api-socket', 'client.js');
-  // pings every 50 ms for a session of ~400 ms, then no process.exit: the event loop must empty by itself
+  // pings every 500 ms for a session of ~1.5 s, then no process.exit: the event loop must empty by itself (a
+  // shorter ping could go unanswered in time while the niced test lane waits for a CPU, and fail the session)
   const script = `
     const { SocketClient } = require(${JSON.stringify(clientJs)});
     const input = (async function* () {
       yield { stdin: Buffer.from('ping') };
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 1500));
       yield { eof: true };
     })();
-    new SocketClient(process.argv[1], { sessionKeepaliveMs: 50 })
+    new SocketClient(process.argv[1], { sessionKeepaliveMs: 500 })
       .exec({ ref: ${JSON.stringify(REF)}, command: ['cat'], stdin: true }, { input, output: (o) => { process.stdout.write(o.data); } })
       .then((r) => { process.stdout.write(' ' + r.exitCode); });`;
   const child = spawn(process.execPath, ['-e', script, d.socket], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -351,7 +352,7 @@ test('a client process ends on its own once its session ends: no ping timer or c
   });
   assert.is(out, 'ping 0');
   assert.is(code, 0, 'it exited by itself, not by the 10 s kill');
-  assert.ok(Date.now() - t0 < 3000, `exited ${Date.now() - t0} ms after it started`);
+  assert.ok(Date.now() - t0 < 8000, `exited ${Date.now() - t0} ms after it started`);
 });
 
 test('errors come back as the KukeonError the server threw, with code, message and details', async () => {

@@ -200,24 +200,27 @@ test('always: the delay doubles, and starts over after a user restart; a pending
   const { rt, host, supervisor, status, cellStatus } = await setup(
     cellManifest('b', workload('w', 'restartPolicy: always, restartBackoffSeconds: 0.2')),
   );
+  // the planned delay is read from the status message; the timestamps only bound it from below (how late the exit
+  // is handled after it happened depends on the machine's load, not on the supervisor's rule)
   const delays: number[] = [];
+  const planned: string[] = [];
   for (const n of [1, 2]) {
     rt.exit('b', 'w', 137);
     await waitFor('pending', () => !!status('b', 'w').nextRestartAt, 1000, 5);
     const st = status('b', 'w');
     assert.equal([st.state, st.reason, st.exitSignal, cellStatus('b').state], ['Exited', 'CrashLoopBackOff', 'SIGKILL', 'Degraded']);
     delays.push(Date.parse(st.nextRestartAt!) - Date.parse(st.finishTime!));
+    planned.push(/restarting in ([0-9.]+)s/.exec(st.message ?? '')?.[1] ?? st.message ?? '');
     await waitFor(`restart ${n}`, () => status('b', 'w').restartCount === n && cellStatus('b').state === 'Ready', 2000, 5);
   }
-  assert.ok(delays[0] >= 190 && delays[0] < 400, `first delay ${delays[0]} ms`);
-  assert.ok(delays[1] >= 390 && delays[1] < 600, `second delay ${delays[1]} ms (doubled)`);
+  assert.equal(planned, ['0.2', '0.4'], 'the delay doubles');
+  assert.ok(delays[0] >= 190 && delays[1] >= 390, `restarts are due no earlier than planned: ${delays} ms`);
   // a user's restart starts the count and the backoff over
   await host.controller.restart(ref('b'));
   assert.is(status('b', 'w').restartCount, undefined);
   rt.exit('b', 'w', 137);
   await waitFor('pending', () => !!status('b', 'w').nextRestartAt, 1000, 5);
-  const after = Date.parse(status('b', 'w').nextRestartAt!) - Date.parse(status('b', 'w').finishTime!);
-  assert.ok(after >= 190 && after < 400, `delay after a user restart ${after} ms`);
+  assert.match(status('b', 'w').message ?? '', 'restarting in 0.2s', 'the delay after a user restart starts over');
   await supervisor.stop();
 });
 

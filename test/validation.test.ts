@@ -255,7 +255,7 @@ test('hostile YAML: bombs, depth, sizes and duplicate keys are KUKEON_E_YAML wit
   const started = Date.now();
   const keys = Array.from({ length: 30_000 }, (_, i) => `  k${i}: v`).join('\n');
   assert.is(yamlRefusal(`kind: Realm\nmetadata: {name: b}\nspec:\n${keys}\n  k7: w\n`).code, 'KUKEON_E_YAML');
-  assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms for 30,000 keys`);
+  assert.ok(Date.now() - started < 6000, `${Date.now() - started} ms for 30,000 keys`);
 });
 
 test('an error is one line whatever the input held: names with line breaks or terminal escapes are shown escaped', () => {
