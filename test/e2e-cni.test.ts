@@ -173,7 +173,10 @@ e2eSuite('cni network', (test) => {
     await ok(['apply', '-f', '-'], cell('blog', 'pinned', srv));
     const st = cellStatus('blog', 'pinned');
     const log = yamlOf('main', 'blog', 'app', 'pinned', 'containers', 'srv.yaml').status.logPath;
-    assert.match(fs.readFileSync(log, 'utf8'), `inet ${st.network.address}`, 'the workload saw its address when it started');
+    // its first line: the shim copies it to the log on its own time, so it may trail the apply a little
+    const logText = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '');
+    for (let i = 0; i < 50 && !logText().includes('inet '); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(logText(), `inet ${st.network.address}`, 'the workload saw its address when it started');
     const send = async (addr: string, msg: string) => {
       for (let i = 0; i < 20; i++) {
         await h.exec('/bin/busybox', ['sh', '-c', `echo ${msg} | /bin/busybox nc -w 2 ${addr} 18090`], { timeoutMs: 10_000 });

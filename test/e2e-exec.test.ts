@@ -128,7 +128,8 @@ e2eSuite('kuke exec on containerd', (test) => {
   test('-it under a pty: the size and a resize reach stty size; the local terminal is given back', async () => {
     const steps = [
       { wait: '$ ', send: 'stty size\r' },
-      { wait: '30 100', size: [40, 120], send: 'stty size\r' },
+      // the resize and the keys take separate paths (SIGWINCH and the shim, the stdin pipe): ask until it is there
+      { wait: '30 100', size: [40, 120], send: 'while [ "$(stty size)" = "30 100" ]; do sleep 0.1; done; stty size\r' },
       { wait: '40 120', send: 'echo $((6*7))\r' },
       { wait: '42', send: 'exit 5\r' },
     ];
