@@ -6,7 +6,7 @@
 //   KUKEON_CRITEST_FOCUS=<regex>       critest -ginkgo.focus (the expected specs outside it are not checked)
 //   KUKEON_CRITEST_WRITE_EXPECTED=1    rewrites the fixture with the specs that passed in this run
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PROTO_FILE } from '../plugins/api-cri/cri-server';
 import { detectLayout, v1HierarchyOf } from '../plugins/cgroupv2/layout';
+import { runCommand } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { CritestKit, critestRequirements, critestTarget } from './helpers/critest-kit';
 import { KUKE_BIN, REPO_ROOT, kukeAsync } from './helpers/kuke';
@@ -199,15 +200,11 @@ function criSuite(test: Test): void {
       const { realmId, spaceId, stackId } = cell.spec;
       // in the kit's namespaces, as the daemon runs: kuke's own controller, not a call to kukeond
       const args = ['delete', 'cell', cell.metadata.name, '--realm', realmId, '--space', spaceId, '--stack', stackId];
-      const r = await new Promise<{ code: number; out: string }>((resolve) =>
-        execFile(
-          k.inHolder[0],
-          [...k.inHolder.slice(1), process.execPath, KUKE_BIN, ...args],
-          { env: { ...process.env, ...k.kukeEnv, KUKEON_NO_DAEMON: '1' }, timeout: 60_000 },
-          (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
-        ),
-      );
-      assert.is(r.code, 0, `kuke ${args.join(' ')} (in-process): ${r.out}`);
+      const r = await runCommand(k.inHolder[0], [...k.inHolder.slice(1), process.execPath, KUKE_BIN, ...args], {
+        env: { ...process.env, ...k.kukeEnv, KUKEON_NO_DAEMON: '1' },
+        timeoutMs: 60_000,
+      });
+      assert.is(r.code, 0, `kuke ${args.join(' ')} (in-process): ${r.stdout}${r.stderr}`);
       assert.equal(await podCells(k, podId), [], 'no cell left');
       assert.not.match(await crictl(k, ['pods', '-q']), podId, 'crictl pods no longer lists it');
       assert.not.match(await crictl(k, ['ps', '-a', '-q']), ctrId, 'crictl ps -a no longer lists its container');

@@ -51,13 +51,7 @@ export class CriRecords {
     if (this.loaded) return;
     this.loaded = true;
     for (const kind of ['sandboxes', 'containers'] as const) {
-      let names: string[] = [];
-      try {
-        names = fs.readdirSync(path.join(this.dir, kind));
-      } catch {
-        continue;
-      }
-      for (const name of names.filter((n) => n.endsWith('.json'))) {
+      for (const name of this.fileNames(kind).filter((n) => n.endsWith('.json'))) {
         try {
           const rec = JSON.parse(fs.readFileSync(path.join(this.dir, kind, name), 'utf8'));
           if (kind === 'sandboxes') this.sandboxes.set(rec.id, rec);
@@ -79,12 +73,7 @@ export class CriRecords {
       ['containers', this.containers],
     ] as const) {
       if (map.size === 0) continue;
-      let files: Set<string>;
-      try {
-        files = new Set(fs.readdirSync(path.join(this.dir, kind)));
-      } catch {
-        files = new Set();
-      }
+      const files = new Set(this.fileNames(kind));
       for (const id of [...map.keys()]) if (!files.has(`${id}.json`)) map.delete(id);
     }
   }
@@ -132,6 +121,15 @@ export class CriRecords {
   /** A directory of the pod's own files (its resolv.conf). */
   podDir(id: string): string {
     return path.join(this.dir, 'pods', id);
+  }
+
+  /** The names in a kind's directory; none before its first record. */
+  private fileNames(kind: Kind): string[] {
+    try {
+      return fs.readdirSync(path.join(this.dir, kind));
+    } catch {
+      return [];
+    }
   }
 
   private file(kind: Kind, id: string): string {
