@@ -337,7 +337,7 @@ test('apply of a cell, and of a Container document, decides and merges under the
     'apiVersion: v1beta1\nkind: Container\nmetadata: { name: extra }\nspec: { id: extra, realmId: main, spaceId: blog, stackId: wp, cellId: web, image: busybox }\n';
   const item = (await host.controller.apply(one)).items[0];
   await relabelled.done;
-  assert.is(item.action, 'created');
+  assert.is(item.action, 'created', item.error);
   assert.ok(typeof item.commit === 'number', 'a Container document reports the commit of its cell');
   assert.equal(readYaml(run, 'main/blog/wp/web/cell.yaml').metadata.labels, { by: 'relabel' });
   assert.equal(ids(), ['extra.yaml', 'nginx.yaml', 'sidecar.yaml']);

@@ -6,8 +6,12 @@ import { definePlugin } from '../../sdk';
 import type { Plugin, PluginHost, Slot } from '../../sdk';
 import { tmpDir } from './tmp';
 
-/** A host on a temp run path with store-yaml plus the given plugins. */
-export async function testHost(plugins: Plugin<any>[] = [], runPath = tmpDir(), lockTimeoutMs = 2000): Promise<Host> {
+/**
+ * A host on a temp run path with store-yaml plus the given plugins. Its locks wait as long as the product's
+ * (10 s): tests that hold a lock while another host writes under it must not depend on how fast a loaded CI
+ * machine writes (with 2 s, lifecycle's stale-read test once reported its waiting apply as failed).
+ */
+export async function testHost(plugins: Plugin<any>[] = [], runPath = tmpDir(), lockTimeoutMs = 10_000): Promise<Host> {
   const entries: PluginEntry[] = [{ plugin: storeYaml }, ...plugins.map((plugin) => ({ plugin }))];
   return createHost({ runPath, plugins: entries, env: {}, lockTimeoutMs });
 }
