@@ -83,11 +83,11 @@ test('a broken stream is re-opened with a doubling backoff; onSubscribed runs at
     (e) => exits.push(e),
     () => subscribed++,
   );
-  await waitFor('first subscription', () => subscribed === 1, 1000, 5);
+  await waitFor('first subscription', () => subscribed === 1, 10_000, 5);
 
   state.up = false;
   state.fail?.(new Error('UNAVAILABLE: Connection dropped'));
-  await waitFor('three attempts while down', () => state.opened.length >= 4, 3000, 5);
+  await waitFor('three attempts while down', () => state.opened.length >= 4, 10_000, 5);
   const gaps = state.opened.slice(1).map((t, i) => t - state.opened[i]);
   // opened[1] came RESUBSCRIBE_MIN_MS after the break; each failed attempt doubles the wait before the next
   // (no upper bound: a timer fires late on a loaded machine, never early)
@@ -96,13 +96,13 @@ test('a broken stream is re-opened with a doubling backoff; onSubscribed runs at
   assert.is(subscribed, 1, 'not called while containerd is away');
 
   state.up = true;
-  await waitFor('re-subscribed', () => subscribed === 2, 3000, 5);
+  await waitFor('re-subscribed', () => subscribed === 2, 10_000, 5);
   state.push?.({
     namespace: 'kukeon-main',
     timestamp: new Date('2026-01-01T00:00:00Z'),
     payload: { container_id: 'blog_wp_web_w', id: 'blog_wp_web_w', exit_status: 137 },
   });
-  await waitFor('the exit', () => exits.length === 1, 1000, 5);
+  await waitFor('the exit', () => exits.length === 1, 10_000, 5);
   assert.equal(exits[0], { cellPath: ['main', 'blog', 'wp', 'web'], container: 'w', exitCode: 137, time: '2026-01-01T00:00:00.000Z' });
 
   // a listener that joins a live stream is told at once; the last one leaving closes the stream for good
@@ -111,7 +111,7 @@ test('a broken stream is re-opened with a doubling backoff; onSubscribed runs at
     () => undefined,
     () => late++,
   );
-  await waitFor('late listener told', () => late === 1, 1000, 5);
+  await waitFor('late listener told', () => late === 1, 10_000, 5);
   offLate();
   off();
   const opened = state.opened.length;
