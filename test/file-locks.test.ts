@@ -166,7 +166,7 @@ test('different names do not wait for each other in-process', async () => {
   let release!: () => void;
   const held = locks.with('one', () => new Promise<void>((r) => (release = r)));
   await new Promise((r) => setTimeout(r, 10));
-  assert.is(await locks.with('two', async () => 2, { timeoutMs: 500 }), 2);
+  assert.is(await locks.with('two', async () => 2, { timeoutMs: 10_000 }), 2);
   release();
   await held;
 });
@@ -247,7 +247,7 @@ test('a recoverer whose view is stale does not remove the lock a faster recovere
 test('a lock from another boot is recovered', async () => {
   const locks = new FileLocks(lockDir());
   writeHolder(locks.lockPath('store'), { ...processIdentity()!, bootId: '00000000-0000-0000-0000-000000000000' });
-  assert.is(await locks.with('store', async () => 1, { timeoutMs: 2000 }), 1);
+  assert.is(await locks.with('store', async () => 1, { timeoutMs: 10_000 }), 1);
 });
 
 test('a lock naming a live pid with another start time (a reused pid) is recovered', async () => {
@@ -255,7 +255,7 @@ test('a lock naming a live pid with another start time (a reused pid) is recover
   const parent = processIdentity(process.ppid)!;
   assert.ok(isAlive(parent));
   writeHolder(locks.lockPath('store'), { ...parent, startTime: parent.startTime + 1 });
-  assert.is(await locks.with('store', async () => 1, { timeoutMs: 2000 }), 1);
+  assert.is(await locks.with('store', async () => 1, { timeoutMs: 10_000 }), 1);
 });
 
 test('a lock held by a live process is not recovered', async () => {
@@ -280,7 +280,7 @@ test('unparseable lock files: waited on while fresh, recovered once older than 5
   );
   const old = new Date(Date.now() - 10_000);
   fs.utimesSync(file, old, old);
-  assert.is(await locks.with('store', async () => 2, { timeoutMs: 2000 }), 2);
+  assert.is(await locks.with('store', async () => 2, { timeoutMs: 10_000 }), 2);
 });
 
 test('a guard left by a dead recoverer does not block recovery', async () => {
@@ -288,7 +288,7 @@ test('a guard left by a dead recoverer does not block recovery', async () => {
   const dead = await deadIdentity();
   writeHolder(locks.lockPath('store'), dead);
   writeHolder(`${locks.lockPath('store')}.steal`, dead);
-  assert.is(await locks.with('store', async () => 3, { timeoutMs: 2000 }), 3);
+  assert.is(await locks.with('store', async () => 3, { timeoutMs: 10_000 }), 3);
   assert.not.ok(fs.existsSync(`${locks.lockPath('store')}.steal`));
 });
 
