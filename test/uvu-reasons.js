@@ -21,15 +21,21 @@ function readable(err) {
 /** The failed tests of this file so far: a failing after hook makes uvu exit before it prints them. */
 const failed = [];
 
+/** With KUKEON_TEST_TIMES=1, each test's wall time goes to stderr (to find where a suite's time goes). */
+const times = process.env.KUKEON_TEST_TIMES === '1';
+
 function guarded(fn, name) {
   if (typeof fn !== 'function') return fn;
   return async (...args) => {
+    const started = Date.now();
     try {
       return await fn(...args);
     } catch (err) {
       const e = readable(err);
       failed.push(`${name}: ${e.stack ?? e.message}${typeof e.details === 'string' ? `\n${e.details}` : ''}`);
       throw e;
+    } finally {
+      if (times) process.stderr.write(`[time] ${Date.now() - started} ms  ${name}\n`);
     }
   };
 }
@@ -38,6 +44,7 @@ function guarded(fn, name) {
 function hook(register, what) {
   return (fn) =>
     register(async (...args) => {
+      const started = Date.now();
       try {
         return await fn(...args);
       } catch (err) {
@@ -45,6 +52,8 @@ function hook(register, what) {
         process.stdout.write(`\n  FAIL in ${what} hook: ${e.stack ?? e.message}\n`);
         for (const f of failed.splice(0)) process.stdout.write(`\n  FAIL (before the ${what} hook) ${f}\n`);
         throw e;
+      } finally {
+        if (times && !what.endsWith('.each')) process.stderr.write(`[time] ${Date.now() - started} ms  (${what} hook)\n`);
       }
     });
 }
