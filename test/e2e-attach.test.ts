@@ -11,6 +11,7 @@ import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
 import { E2EHarness, KUKE_BIN } from './e2e/harness';
+import { idle } from './e2e/idle';
 import type { RunResult } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { BUSYBOX_IMAGE_REF, buildBusyboxOciFile } from './helpers/busybox-oci';
@@ -33,7 +34,7 @@ spec:
   tty: { default: shell }
   containers:
     - { id: shell, image: "${BUSYBOX_IMAGE_REF}", command: sh, attachable: true, tty: {} }
-    - { id: side, image: "${BUSYBOX_IMAGE_REF}", command: sleep, args: ["100000"] }
+    - { id: side, image: "${BUSYBOX_IMAGE_REF}", command: sh, args: ["-c", "${idle(100000)}"] }
 `;
 const DETACH = '\x10\x11';
 

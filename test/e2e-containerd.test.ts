@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
 import { E2EHarness } from './e2e/harness';
+import { idle } from './e2e/idle';
 import { e2eSuite } from './e2e/requirements';
 import { waitFor } from './helpers/wait-for';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
@@ -68,10 +69,7 @@ e2eSuite('containerd runtime', (test) => {
   });
 
   test('a cell with two containers runs: an image-less pause root, shared network namespace, own PID namespaces, logs', async () => {
-    await ok(
-      ['apply', '-f', '-'],
-      cell('web', sh('a', 'echo hello-from-a; exec sleep 300') + sh('b', 'echo hello-from-b; exec sleep 300')),
-    );
+    await ok(['apply', '-f', '-'], cell('web', sh('a', `echo hello-from-a; ${idle()}`) + sh('b', `echo hello-from-b; ${idle()}`)));
     const st = cellYaml('web').status;
     assert.is(st.state, 'Ready');
     const rootPid: number = st.root.pid;
@@ -186,12 +184,12 @@ e2eSuite('containerd runtime', (test) => {
     const aBefore = containerYaml('web', 'a').status.pid;
     const out = await ok(
       ['apply', '-f', '-'],
-      cell('web', sh('a', 'echo hello-from-a; exec sleep 301') + sh('b', 'echo hello-from-b; exec sleep 300')),
+      cell('web', sh('a', `echo hello-from-a; ${idle(301)}`) + sh('b', `echo hello-from-b; ${idle()}`)),
     );
     assert.match(out, 'cell/main/blog/wp/web updated');
     const aAfter = containerYaml('web', 'a').status.pid;
     assert.is.not(aAfter, aBefore);
-    assert.match(fs.readFileSync(`/proc/${aAfter}/cmdline`, 'utf8'), 'sleep\u0000301');
+    assert.match(fs.readFileSync(`/proc/${aAfter}/cmdline`, 'utf8'), 'sleep 301 &');
     assert.is(containerYaml('web', 'b').status.pid, before, 'the other container is untouched');
     assert.ok(fs.existsSync(`/proc/${before}`));
   });

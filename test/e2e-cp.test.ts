@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import * as assert from 'uvu/assert';
 import { E2EHarness, KUKE_BIN } from './e2e/harness';
+import { idle } from './e2e/idle';
 import type { RunResult } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { BUSYBOX_IMAGE_REF, buildBusyboxOciFile } from './helpers/busybox-oci';
@@ -26,7 +27,7 @@ spec:
   spaceId: blog
   stackId: wp
   containers:
-    - { id: app, image: "${BUSYBOX_IMAGE_REF}", command: sleep, args: ["600"] }
+    - { id: app, image: "${BUSYBOX_IMAGE_REF}", command: sh, args: ["-c", "${idle(600)}"] }
 `;
 
 /** The command exited 0; else the failure says what it printed. */

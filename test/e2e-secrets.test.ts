@@ -11,6 +11,7 @@ import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { unmountTmpfs } from '../src/host/secrets/staging-tmpfs';
 import { E2EHarness } from './e2e/harness';
+import { idle } from './e2e/idle';
 import type { RunResult } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { BUSYBOX_IMAGE_REF, buildBusyboxOciFile } from './helpers/busybox-oci';
@@ -49,8 +50,8 @@ spec:
   containers:
     - id: web
       image: "${BUSYBOX_IMAGE_REF}"
-      command: sleep
-      args: ["600"]
+      command: sh
+      args: ["-c", "${idle(600)}"]
       restartPolicy: ${restartPolicy}
       secrets:
         - { name: db, secretRef: { name: db, realm: ${realm} }, mountPath: /run/secrets/db }
@@ -298,8 +299,8 @@ spec:
   containers:
     - id: reader
       image: "${BUSYBOX_IMAGE_REF}"
-      command: sleep
-      args: ["600"]
+      command: sh
+      args: ["-c", "${idle(600)}"]
       user: "nobody:root"
       volumes: [{ kind: volume, source: cache, target: /cache }]
       secrets: [{ name: key, secretRef: { name: key, realm: main, space: blog, stack: wp, cell: named }, mountPath: /run/secrets/key }]

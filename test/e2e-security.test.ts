@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
 import { hostDevices } from '../plugins/containerd/host-devices';
 import { E2EHarness } from './e2e/harness';
+import { idle } from './e2e/idle';
 import type { RunResult } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
@@ -24,7 +25,7 @@ const NS = 'kukeon-main';
 
 /** A cell with one container `app` running `script`, then `done`, then sleeping (so /proc shows its process). */
 function cell(name: string, fields: Record<string, unknown>, script: string, realm = 'main'): string {
-  const app = { id: 'app', image: IMAGE, command: 'sh', args: ['-c', `${script}; echo done; exec sleep 300`], ...fields };
+  const app = { id: 'app', image: IMAGE, command: 'sh', args: ['-c', `${script}; echo done; ${idle()}`], ...fields };
   return `apiVersion: v1beta1
 kind: Cell
 metadata: { name: ${name} }

@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
 import { E2EHarness, type RunResult } from './e2e/harness';
+import { idle } from './e2e/idle';
 import { e2eSuite } from './e2e/requirements';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
 import { type Daemon, startDaemon } from './helpers/daemon';
@@ -88,12 +89,12 @@ e2eSuite('volumes on containerd', (test) => {
     const mount = '        - { kind: volume, source: shared, target: /v }\n';
     const out = await ok(
       ['apply', '-f', '-'],
-      cell('writer', 'echo from-writer > /v/w; until [ -f /v/r ]; do sleep 0.1; done; echo writer-sees-$(cat /v/r); exec sleep 300', mount),
+      cell('writer', `echo from-writer > /v/w; until [ -f /v/r ]; do sleep 0.1; done; echo writer-sees-$(cat /v/r); ${idle()}`, mount),
     );
     assert.match(out, 'volume/main/shared created (implicit volume)');
     await ok(
       ['apply', '-f', '-'],
-      cell('reader', 'until [ -f /v/w ]; do sleep 0.1; done; echo reader-sees-$(cat /v/w); echo from-reader > /v/r; exec sleep 300', mount),
+      cell('reader', `until [ -f /v/w ]; do sleep 0.1; done; echo reader-sees-$(cat /v/w); echo from-reader > /v/r; ${idle()}`, mount),
     );
     await waitLog('reader', 'reader-sees-from-writer');
     await waitLog('writer', 'writer-sees-from-reader');
@@ -114,7 +115,7 @@ e2eSuite('volumes on containerd', (test) => {
     assert.is(listed.status.path, data);
 
     // a re-apply of the deleted cell finds what it wrote, and what the other cell wrote
-    await ok(['apply', '-f', '-'], cell('writer', 'echo again-$(cat /v/w)-$(cat /v/r); exec sleep 300', mount));
+    await ok(['apply', '-f', '-'], cell('writer', `echo again-$(cat /v/w)-$(cat /v/r); ${idle()}`, mount));
     await waitLog('writer', 'again-from-writer-from-reader');
 
     await ok(['delete', 'cell', 'writer', ...SCOPE]);
@@ -125,7 +126,7 @@ e2eSuite('volumes on containerd', (test) => {
 
   test("copy-up, as Docker's: an empty volume takes the image directory's entries and mode; one with data is left alone", async () => {
     const mounts = '        - { kind: volume, source: cu-usr, target: /usr }\n        - { kind: volume, source: cu-tmp, target: /tmp }\n';
-    const script = 'echo applets=$(ls /usr/bin | wc -l); env true && touch /tmp/by-nobody && echo wrote; exec sleep 300';
+    const script = `echo applets=$(ls /usr/bin | wc -l); env true && touch /tmp/by-nobody && echo wrote; ${idle()}`;
     await ok(['apply', '-f', '-'], cell('cu', script, mounts).replace('      command: sh', '      user: nobody\n      command: sh'));
     await waitLog('cu', 'wrote');
     assert.not.match(await log('cu'), 'applets=0', "the image's /usr was copied into the volume");
@@ -137,7 +138,7 @@ e2eSuite('volumes on containerd', (test) => {
     // a volume that holds data is never copied into again
     fs.rmSync(path.join(data('cu-usr'), 'sbin'), { recursive: true });
     await ok(['delete', 'cell', 'cu', ...SCOPE]);
-    await ok(['apply', '-f', '-'], cell('cu', 'echo usr=$(ls /usr); exec sleep 300', mounts));
+    await ok(['apply', '-f', '-'], cell('cu', `echo usr=$(ls /usr); ${idle()}`, mounts));
     await waitLog('cu', 'usr=bin');
     assert.equal(fs.readdirSync(data('cu-usr')), ['bin']);
     await ok(['delete', 'cell', 'cu', ...SCOPE]);
@@ -163,7 +164,7 @@ metadata: { name: tmp, realm: keep }
     const scope = ['--realm', 'keep', '--space', 'vol', '--stack', 'st'];
     const out = await ok(
       ['apply', '-f', '-'],
-      volumes + cell('pg', 'echo precious > /db/row; echo scratch > /tmp/t/x; echo written; exec sleep 300', mounts, 'keep'),
+      volumes + cell('pg', `echo precious > /db/row; echo scratch > /tmp/t/x; echo written; ${idle()}`, mounts, 'keep'),
       viaDaemon,
     );
     assert.match(out, 'volume/keep/vol/db created');
@@ -208,7 +209,7 @@ metadata: { name: tmp, realm: keep }
       'dd if=/dev/zero of=/scratch/fill bs=1024 count=2048 2>/dev/null && echo tmpfs-unbounded || echo tmpfs-full',
       'echo tmpfs-used-$(du -k /scratch/fill | cut -f1)',
       'echo tmpfs-mode-$(stat -c %a /scratch)',
-      'exec sleep 300',
+      idle(),
     ].join('; ');
     const mounts =
       `        - { source: ${ro}, target: /ro, readOnly: true }\n` +
@@ -268,7 +269,7 @@ metadata: { name: tmp, realm: keep }
       ['apply', '-f', '-'],
       cell(
         'schema',
-        'exec sleep 300',
+        idle(),
         `        - { kind: volume, source: s, target: /v, readOnly: true }\n        - { kind: tmpfs, target: /t, sizeBytes: 4096 }\n        - { source: ${h.tmp}/ro-src, target: /h }\n`,
       ),
     );
