@@ -146,7 +146,8 @@ e2eSuite('attachable containers through kukeond', (test) => {
     await again.waitFor('restarted 15');
     again.type(DETACH);
     assert.is(await again.exited, 0, again.output());
-    assert.is((await viaDaemon(['delete', 'cell', 'loop', ...SCOPE])).code, 0);
+    // an interactive sh ignores SIGTERM, as in Docker: --force, not the 10 s grace
+    assert.is((await viaDaemon(['delete', 'cell', 'loop', '--force', ...SCOPE])).code, 0);
   });
 
   test('run -it --rm: a shell at once, and the cell removed once it exits with its code', async () => {
@@ -263,7 +264,7 @@ e2eSuite('attachable containers through kukeond', (test) => {
       assert.match(stty, /(^|\s)echo\b/, stty);
       assert.not.match(stty, /-icanon|(^|\s)-echo\b/, stty);
       assert.is((await viaDaemon(['get', 'cell', 'x', ...SCOPE])).code, 1, '--rm removed the cell');
-      assert.is((await viaDaemon(['delete', 'cell', 'dev', ...SCOPE])).code, 0);
+      assert.is((await viaDaemon(['delete', 'cell', 'dev', '--force', ...SCOPE])).code, 0);
       const io = path.join(daemonRunPath(), 'run', 'containerd', 'io');
       assert.equal(fs.existsSync(io) ? fs.readdirSync(io, { recursive: true }) : [], [], 'no FIFOs are left once the cells are gone');
     } finally {
