@@ -411,6 +411,6 @@ e2eSuite('image pulls from registries', (test) => {
     const left = await ok(['image', 'ls', '--realm', 'main']);
     assert.match(left, `${reg.host}/kukeon/busybox:2`);
     assert.not.match(left, `${ref} `);
-    await ok(['delete', 'cell', 'keeper', ...SCOPE]);
+    await ok(['delete', 'cell', 'keeper', '--force', ...SCOPE]); // its sleep is PID 1: SIGTERM would wait out the grace
   });
 });
