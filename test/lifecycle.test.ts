@@ -139,6 +139,29 @@ test('a new host (another process) stops what an earlier one started: the contex
   assert.is(readYaml(run, 'main/blog/wp/web/containers/nginx.yaml').status.state, 'Stopped');
 });
 
+test("a cell's workloads stop at once: their grace periods run side by side, not one after another", async () => {
+  const rec = recorder();
+  let inFlight = 0;
+  let most = 0;
+  let bothIn!: () => void;
+  const together = new Promise<void>((r) => (bothIn = r));
+  // each stop waits until the other has begun too (or 3 s, so a one-after-another stop ends, and fails below)
+  const slowStops = fakePlugin('slow-stops', undefined, (h) =>
+    h.hooks.stop.for('Container').tapPromise('slow-stops', async () => {
+      most = Math.max(most, ++inFlight);
+      if (inFlight === 2) bothIn();
+      await Promise.race([together, new Promise((r) => setTimeout(r, 3000))]);
+      inFlight--;
+    }),
+  );
+  const host = await testHost([recordingRuntime(rec), slowStops]);
+  await host.controller.apply(MANIFEST);
+  rec.events.length = 0;
+  await host.controller.stop(WEB);
+  assert.is(most, 2, 'both workloads were stopping at the same time');
+  assert.equal(rec.events.slice(0, 3), ['stop:sidecar:SIGTERM:10000', 'stop:nginx:SIGTERM:10000', 'stopWorkloads'], 'begun last first');
+});
+
 test('kill is stop with SIGKILL and 0; restart is stop then start; stop runs every step even when one fails', async () => {
   const rec = recorder();
   const run = tmpDir();

@@ -46,16 +46,13 @@ export function tapCellSteps(hooks: HostHooks, lifecycle: Lifecycle): void {
     }
   });
 
+  // All workloads at once (their stops begin last first), as the kubelet stops a pod's containers: each gets
+  // the grace period at the same time, so a cell stops within one grace, not one per workload that ignores SIGTERM.
   hooks.cell.stopWorkloads.tapPromise('kukeon:containers', async (c) => {
     const ctx = c as CellContext;
-    const errors: string[] = [];
-    for (const doc of workloads(ctx).reverse()) {
-      try {
-        await hooks.stop.for('Container').promise(lifecycle.containerContext(ctx, doc));
-      } catch (err) {
-        errors.push(`${doc.metadata.name}: ${(err as Error).message}`);
-      }
-    }
+    const docs = workloads(ctx).reverse();
+    const results = await Promise.allSettled(docs.map((doc) => hooks.stop.for('Container').promise(lifecycle.containerContext(ctx, doc))));
+    const errors = results.flatMap((r, i) => (r.status === 'rejected' ? [`${docs[i].metadata.name}: ${(r.reason as Error).message}`] : []));
     if (errors.length) throw new KukeonError('KUKEON_E_STEP', `stopping workloads failed: ${errors.join('; ')}`);
   });
 }
