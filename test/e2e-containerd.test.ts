@@ -106,25 +106,27 @@ e2eSuite('containerd runtime', (test) => {
     assert.match(await ok(['get', 'containers', '--cell', 'web', ...SCOPE, '-o', 'wide']), /a\s+main\s+blog\s+wp\s+web\s+Ready/);
   });
 
-  test('stop gives a container that traps SIGTERM its grace period and kills one that ignores it', async () => {
+  test('stop gives a container that traps SIGTERM its grace period and kills one that ignores it; two such wait one grace together', async () => {
+    const deaf = "trap '' TERM; while true; do sleep 0.1; done";
     await ok(
       ['apply', '-f', '-'],
       cell(
         'graceful',
-        sh('polite', "trap 'echo got-term; exit 0' TERM; while true; do sleep 0.1; done") +
-          sh('stubborn', "trap '' TERM; while true; do sleep 0.1; done"),
+        sh('polite', "trap 'echo got-term; exit 0' TERM; while true; do sleep 0.1; done") + sh('stubborn', deaf) + sh('stubborn2', deaf),
       ),
     );
     const started = Date.now();
-    await ok(['stop', 'graceful', '--timeout', '2', ...SCOPE]);
+    await ok(['stop', 'graceful', '--timeout', '3', ...SCOPE]);
     const took = Date.now() - started;
     const polite = containerYaml('graceful', 'polite').status;
-    const stubborn = containerYaml('graceful', 'stubborn').status;
     assert.is(polite.state, 'Stopped');
     assert.is(polite.exitCode, 0);
     assert.match(fs.readFileSync(polite.logPath, 'utf8'), 'got-term');
-    assert.is(stubborn.exitCode, 137, 'the one ignoring SIGTERM was killed');
-    assert.ok(took >= 2000, `stop waited the grace period (${took} ms)`);
+    for (const id of ['stubborn', 'stubborn2'])
+      assert.is(containerYaml('graceful', id).status.exitCode, 137, `${id} (ignoring SIGTERM) was killed`);
+    assert.ok(took >= 3000, `stop waited the grace period (${took} ms)`);
+    // one after another, the two would take two grace periods (6 s and more)
+    assert.ok(took < 6000, `the workloads' grace periods ran side by side (${took} ms)`);
     assert.is(cellYaml('graceful').status.state, 'Stopped');
     const t = await tasks();
     assert.not.ok(t.blog_wp_graceful_polite || t.blog_wp_graceful_root, 'tasks are removed');
