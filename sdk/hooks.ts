@@ -108,7 +108,11 @@ export interface CellContext extends BaseContext<'Cell'> {
   readonly stop?: StopOptions;
 }
 
-/** Context of Container-kind hooks, called inside the cell's `startWorkloads` and `stopWorkloads` steps (and on delete). */
+/**
+ * Context of Container-kind hooks, called inside the cell's `startWorkloads` and `stopWorkloads` steps (and on
+ * delete). In `stopWorkloads` the stops of a cell's workloads run at the same time: a tap writes its own
+ * container's `status`, never another's, and treats the shared `cell` as read-only.
+ */
 export interface ContainerContext extends BaseContext<'Container'> {
   readonly cell: CellContext;
   /** The same object as `cell.status.containers[id]`. */

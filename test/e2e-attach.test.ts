@@ -147,7 +147,9 @@ e2eSuite('attachable containers through kukeond', (test) => {
     again.type(DETACH);
     assert.is(await again.exited, 0, again.output());
     // an interactive sh ignores SIGTERM, as in Docker: --force, not the 10 s grace
-    assert.is((await viaDaemon(['delete', 'cell', 'loop', '--force', ...SCOPE])).code, 0);
+    const deleted = await viaDaemon(['delete', 'cell', 'loop', '--force', ...SCOPE]);
+    assert.is(deleted.code, 0, deleted.stderr);
+    assert.not.match(deleted.stderr, 'continued: --force', 'no backend error was passed over');
   });
 
   test('run -it --rm: a shell at once, and the cell removed once it exits with its code', async () => {
@@ -264,7 +266,9 @@ e2eSuite('attachable containers through kukeond', (test) => {
       assert.match(stty, /(^|\s)echo\b/, stty);
       assert.not.match(stty, /-icanon|(^|\s)-echo\b/, stty);
       assert.is((await viaDaemon(['get', 'cell', 'x', ...SCOPE])).code, 1, '--rm removed the cell');
-      assert.is((await viaDaemon(['delete', 'cell', 'dev', '--force', ...SCOPE])).code, 0);
+      const deleted = await viaDaemon(['delete', 'cell', 'dev', '--force', ...SCOPE]);
+      assert.is(deleted.code, 0, deleted.stderr);
+      assert.not.match(deleted.stderr, 'continued: --force', 'no backend error was passed over');
       const io = path.join(daemonRunPath(), 'run', 'containerd', 'io');
       assert.equal(fs.existsSync(io) ? fs.readdirSync(io, { recursive: true }) : [], [], 'no FIFOs are left once the cells are gone');
     } finally {

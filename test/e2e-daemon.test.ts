@@ -12,7 +12,6 @@ import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { ContainerdClient } from '../plugins/containerd/grpc/containerd-client';
 import { E2EHarness } from './e2e/harness';
-import { idle } from './e2e/idle';
 import type { RunResult } from './e2e/harness';
 import { e2eSuite } from './e2e/requirements';
 import { buildBusyboxOciFile } from './helpers/busybox-oci';
@@ -32,7 +31,7 @@ spec:
   spaceId: blog
   stackId: wp
   containers:
-${ids.map((id) => `    - { id: ${id}, image: "${IMAGE}", command: sh, args: ["-c", "echo ${id} up; ${idle(600)}"] }\n`).join('')}`;
+${ids.map((id) => `    - { id: ${id}, image: "${IMAGE}", command: sh, args: ["-c", "echo ${id} up; exec sleep 600"] }\n`).join('')}`;
 
 /** Files under a run path with status times, pids (and the netns path made of one) and the run path taken out; and each file's spec part, byte for byte. */
 function tree(root: string): { specs: Record<string, string>; status: Record<string, unknown> } {

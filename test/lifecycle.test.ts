@@ -150,7 +150,9 @@ test("a cell's workloads stop at once: their grace periods run side by side, not
     h.hooks.stop.for('Container').tapPromise('slow-stops', async () => {
       most = Math.max(most, ++inFlight);
       if (inFlight === 2) bothIn();
-      await Promise.race([together, new Promise((r) => setTimeout(r, 3000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([together, new Promise((r) => (timer = setTimeout(r, 3000)))]);
+      clearTimeout(timer);
       inFlight--;
     }),
   );
