@@ -24,6 +24,7 @@ import {
   type TestRegistry,
 } from './helpers/registry';
 import { writeTar } from './helpers/tar-writer';
+import { waitFor } from './helpers/wait-for';
 
 const NS = 'kukeon-main';
 const SCOPE = ['--realm', 'main', '--space', 'img', '--stack', 'st'];
@@ -364,6 +365,10 @@ e2eSuite('image pulls from registries', (test) => {
       'absent',
       'no image after the kill',
     );
+    // the registry logs a request once it ends: the killed GET's line must be in before the mark, or (on a loaded
+    // machine, CI once) it lands after it and reads as a second fetch
+    const killedGet = () => reg.blobGets('kukeon/big').some((g) => g.digest === sha256(bigTar) && g.bytes < bigTar.length);
+    await waitFor('the killed GET in the registry log', killedGet, 10_000, 20);
     const mark = reg.log().length;
     const again = await ok(['image', 'pull', ref, '--realm', 'big']);
     assert.match(again, `pulled ${ref}`);
