@@ -62,7 +62,10 @@ export async function documentProblems(runPath: string): Promise<string[]> {
   const store = new YamlStore(runPath, NO_LOCKS, { handEditRecheckMs: 0 });
   for (const file of filesUnder(runPath)) {
     const rel = path.relative(runPath, file);
-    if (rel.startsWith(`run${path.sep}`) || !file.endsWith('.yaml') || tempOwner(path.basename(file)) !== undefined) continue;
+    // a temp file, or anything in a tombstone (a deleted resource's directory renamed to a temp name before its
+    // removal): the store never reads them, and the next run sweeps them (auditRunPath checks that)
+    const inTemp = rel.split(path.sep).some((part) => tempOwner(part) !== undefined);
+    if (rel.startsWith(`run${path.sep}`) || !file.endsWith('.yaml') || inTemp) continue;
     let doc: Record<string, unknown>;
     try {
       const text = fs.readFileSync(file, 'utf8');
