@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import { tmpDir } from '../helpers/tmp';
 import { type Committed, type TreeOp, replayTree } from './concurrency-replay';
 import { SeededRandom } from './seeded-random';
+import { idle } from '../e2e/idle';
 
 /** What one `kuke` run returned (the CLI helpers' and the e2e harness's results both fit). */
 export interface KukeResult {
@@ -71,7 +72,7 @@ const STACK = 'k1';
 const CELLS = ['c1', 'c2'];
 const CONTAINERS = ['a', 'b', 'c'];
 /** What each container runs (with the op that wrote it as `$0`): it ends on SIGTERM, so a delete need not wait for the kill. */
-const SCRIPT = "trap 'exit 0' TERM; sleep 600 & wait";
+const SCRIPT = idle(600);
 
 interface Planned {
   verb: 'apply' | 'delete' | 'get';

@@ -1,3 +1,4 @@
+import { idle } from '../e2e/idle';
 // Manifests of the faults suite: a realm of `spaces` spaces, one stack each, `cells` cells per stack with
 // `containers` sleeping busybox containers each. Deterministic, so a retry applies exactly the same documents.
 
@@ -12,7 +13,7 @@ export interface TreeShape {
   label?: string;
 }
 
-export const SLEEPER_ARGS = `["-c", "trap 'exit 0' TERM; sleep 300 & wait"]`;
+export const SLEEPER_ARGS = `["-c", "${idle()}"]`;
 
 export function treeManifest(realm: string, shape: TreeShape): string {
   const image = shape.image ?? 'docker.io/kukeon/busybox:test';
